@@ -1,0 +1,33 @@
+// vpt-tune: place libvirt/QEMU guest threads well on the host's CPUs.
+//
+// The only place that turns exceptions into messages and exit codes:
+//   0 success, 1 failure at run time (libvirt, hwloc, I/O), 2 bad input or
+//   impossible request, CLI11's own codes (>= 100) for malformed options.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/probe_command.hpp"
+#include "probe/probe.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"vpt-tune: pin libvirt/QEMU guests' threads to the host's CPUs so they share as little cache "
+               "as possible with the host, and measure the result."};
+  app.set_version_flag("--version", std::string("vpt-tune ") + VPT_VERSION);
+  app.require_subcommand(1);
+  vpt::cli::setup_probe(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const vpt::TopologyInputError& e) {
+    fmt::print(stderr, "vpt-tune: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "vpt-tune: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

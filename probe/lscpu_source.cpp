@@ -1,0 +1,291 @@
+// Topology from the text of `lscpu -e`, as pasted on forums.
+//
+// Column sets vary between util-linux versions and options (MAXMHZ, MINMHZ,
+// MHZ, ONLINE, DIE, CLUSTER, ...), ids can be sparse or out of order, and
+// offline CPUs show '-' in most columns. What is required: CPU, CORE, SOCKET
+// and the cache column L1d:L1i:L2:L3.
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "probe/probe.hpp"
+
+namespace vpt {
+
+namespace {
+
+std::vector<std::string> split_words(std::string_view line) {
+  std::vector<std::string> words;
+  std::istringstream in{std::string(line)};
+  std::string word;
+  while (in >> word) words.push_back(word);
+  return words;
+}
+
+std::optional<unsigned> parse_id(std::string_view text) {
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::optional<double> parse_mhz(const std::string& text) {
+  try {
+    std::size_t used = 0;
+    double value = std::stod(text, &used);
+    if (used != text.size() || value <= 0) return std::nullopt;
+    return value;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+// "Model name:   AMD Ryzen 7 5800X 8-Core Processor" from a full `lscpu` pasted alongside.
+std::string field_of_full_lscpu(std::string_view text, std::string_view key) {
+  std::istringstream in{std::string(text)};
+  std::string line;
+  while (std::getline(in, line)) {
+    auto start = line.find_first_not_of(" \t");
+    if (start == std::string::npos || line.compare(start, key.size(), key) != 0) continue;
+    auto value = line.find_first_not_of(" \t", start + key.size());
+    if (value != std::string::npos) return line.substr(value);
+  }
+  return "";
+}
+
+struct CacheColumn {
+  int level;
+  CacheType type;
+};
+
+std::optional<CacheColumn> cache_column(std::string_view name) {
+  if (name == "L1d") return CacheColumn{1, CacheType::Data};
+  if (name == "L1i") return CacheColumn{1, CacheType::Instruction};
+  if (name == "L2") return CacheColumn{2, CacheType::Unified};
+  if (name == "L3") return CacheColumn{3, CacheType::Unified};
+  if (name == "L4") return CacheColumn{4, CacheType::Unified};
+  return std::nullopt;
+}
+
+class LscpuParser {
+ public:
+  LscpuParser(std::string_view text, const std::string& name) : text_(text), name_(name) {}
+
+  Topology parse() {
+    std::istringstream in{std::string(text_)};
+    std::string line;
+    int line_no = 0;
+    bool in_table = false;
+    while (std::getline(in, line)) {
+      ++line_no;
+      auto words = split_words(line);
+      if (!in_table) {
+        if (!words.empty() && words[0] == "CPU" && words.size() >= 2) {
+          read_header(words, line_no);
+          in_table = true;
+        }
+        continue;
+      }
+      if (words.empty()) continue;
+      if (!parse_id(words[0])) break;  // the table ended (a prompt or other text follows)
+      read_row(words, line_no);
+    }
+    if (!in_table)
+      fail("no `lscpu -e` table found: expected a header line starting with 'CPU' "
+           "(CPU NODE SOCKET CORE L1d:L1i:L2:L3 ONLINE ...)");
+    if (rows_ == 0) fail("the `lscpu -e` table has a header but no CPU rows");
+    return build();
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& problem) const {
+    throw TopologyInputError(fmt::format("cannot read topology '{}': {}", name_, problem));
+  }
+  [[noreturn]] void fail_at(int line_no, const std::string& problem) const {
+    throw TopologyInputError(fmt::format("cannot read topology '{}': line {}: {}", name_, line_no, problem));
+  }
+
+  void read_header(const std::vector<std::string>& words, int line_no) {
+    header_ = words;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+      const std::string& w = words[i];
+      if (w == "CPU") col_cpu_ = i;
+      else if (w == "NODE") col_node_ = i;
+      else if (w == "SOCKET") col_socket_ = i;
+      else if (w == "CORE") col_core_ = i;
+      else if (w == "ONLINE") col_online_ = i;
+      else if (w == "MAXMHZ") col_maxmhz_ = i;
+      else if (w.find(':') != std::string::npos || cache_column(w)) {
+        col_cache_ = i;
+        std::istringstream parts(w);
+        std::string part;
+        while (std::getline(parts, part, ':')) {
+          auto column = cache_column(part);
+          if (!column) fail_at(line_no, fmt::format("unknown cache '{}' in column '{}'", part, w));
+          cache_columns_.push_back(*column);
+        }
+      }
+    }
+    if (!col_core_ || !col_socket_)
+      fail_at(line_no, "the header lacks the CORE or SOCKET column: paste the output of plain `lscpu -e`");
+    if (!col_cache_)
+      fail_at(line_no,
+              "the header has no L1d:L1i:L2:L3 column, so cache sharing is unknown: paste the output of "
+              "`lscpu -e=CPU,NODE,SOCKET,CORE,CACHE,ONLINE,MAXMHZ` instead");
+  }
+
+  void read_row(const std::vector<std::string>& words, int line_no) {
+    if (words.size() != header_.size())
+      fail_at(line_no, fmt::format("{} columns where the header has {}", words.size(), header_.size()));
+    unsigned cpu = *parse_id(words[col_cpu_]);
+    if (auto [it, fresh] = first_line_.try_emplace(cpu, line_no); !fresh)
+      fail_at(line_no, fmt::format("CPU {} is listed twice (first on line {})", cpu, it->second));
+    ++rows_;
+    bool online = !col_online_ || words[*col_online_] == "yes" || words[*col_online_] == "y";
+    if (words[*col_core_] == "-" || words[*col_socket_] == "-") online = false;
+    if (!online) {
+      offline_.insert(cpu);
+      return;
+    }
+    Row row;
+    row.cpu = cpu;
+    row.core = require_id(words[*col_core_], "CORE", line_no);
+    row.socket = require_id(words[*col_socket_], "SOCKET", line_no);
+    if (col_node_ && words[*col_node_] != "-") row.node = require_id(words[*col_node_], "NODE", line_no);
+    if (col_maxmhz_) row.max_mhz = parse_mhz(words[*col_maxmhz_]);
+    const std::string& caches = words[*col_cache_];
+    if (caches != "-") {
+      std::istringstream parts(caches);
+      std::string part;
+      while (std::getline(parts, part, ':')) {
+        if (row.cache_ids.size() == cache_columns_.size())
+          fail_at(line_no, fmt::format("cache field '{}' has more ids than the header names", caches));
+        if (part.empty() || part == "-") row.cache_ids.push_back(std::nullopt);
+        else row.cache_ids.push_back(require_id(part, "cache", line_no));
+      }
+      if (row.cache_ids.size() != cache_columns_.size())
+        fail_at(line_no, fmt::format("cache field '{}' has fewer ids than the header names", caches));
+    }
+    rows_online_.push_back(std::move(row));
+  }
+
+  unsigned require_id(const std::string& text, std::string_view column, int line_no) const {
+    auto id = parse_id(text);
+    if (!id) fail_at(line_no, fmt::format("'{}' is not a number in the {} column", text, column));
+    return *id;
+  }
+
+  Topology build() {
+    if (rows_online_.empty()) fail("every CPU in the listing is offline");
+    Topology topo;
+    topo.source = TopologySource::LscpuText;
+    topo.source_name = name_;
+    topo.cpu_model = field_of_full_lscpu(text_, "Model name:");
+    topo.cpu_vendor = field_of_full_lscpu(text_, "Vendor ID:");
+    topo.offline_cpus = offline_;
+
+    std::map<std::pair<unsigned, unsigned>, CpuSet> cores;  // (socket, core) -> CPUs
+    std::map<unsigned, CpuSet> packages, nodes;
+    std::map<std::pair<std::size_t, unsigned>, CpuSet> caches;  // (column, id) -> CPUs
+    std::map<std::pair<unsigned, unsigned>, double> core_mhz;
+    for (const Row& row : rows_online_) {
+      topo.cpus.push_back(LogicalCpu{row.cpu, 0, row.socket, row.node, {}, {}, {}, {}, 0});
+      cores[{row.socket, row.core}].insert(row.cpu);
+      packages[row.socket].insert(row.cpu);
+      if (row.node) nodes[*row.node].insert(row.cpu);
+      for (std::size_t c = 0; c < row.cache_ids.size(); ++c)
+        if (row.cache_ids[c]) caches[{c, *row.cache_ids[c]}].insert(row.cpu);
+      if (row.max_mhz) {
+        double& mhz = core_mhz[{row.socket, row.core}];
+        mhz = std::max(mhz, *row.max_mhz);
+      }
+    }
+    for (auto& [key, cpus] : cores) topo.cores.push_back(Core{0, cpus, key.first, 0});
+    for (auto& [socket, cpus] : packages) topo.packages.push_back(Package{socket, cpus, topo.cpu_model});
+    for (auto& [node, cpus] : nodes) topo.numa_nodes.push_back(NumaNode{node, cpus, std::nullopt});
+    for (auto& [key, cpus] : caches)
+      topo.caches.push_back(Cache{cache_columns_[key.first].level, cache_columns_[key.first].type, 0, std::nullopt, cpus});
+
+    topo.kinds = kinds_from_frequency(cores, core_mhz);
+    detail::check_cache_plausibility(topo);
+    detail::name_and_merge_kinds(topo);
+    try {
+      finish_topology(topo);
+    } catch (const std::runtime_error& e) {
+      fail(e.what());
+    }
+    return topo;
+  }
+
+  // lscpu has no core-type column: cores whose MAXMHZ differ by more than 5%
+  // are different kinds (P 5.3-5.4 GHz vs E 4.2 GHz on an i7-14700F).
+  static std::vector<CoreKind> kinds_from_frequency(const std::map<std::pair<unsigned, unsigned>, CpuSet>& cores,
+                                                    const std::map<std::pair<unsigned, unsigned>, double>& core_mhz) {
+    if (core_mhz.size() != cores.size()) return {};  // no or partial frequency data: one kind
+    std::vector<double> levels;
+    for (auto& [core, mhz] : core_mhz) levels.push_back(mhz);
+    std::sort(levels.begin(), levels.end());
+    std::vector<CoreKind> kinds;
+    std::vector<double> floor_of_kind;
+    for (double mhz : levels) {
+      if (kinds.empty() || mhz > floor_of_kind.back() * 1.05) {
+        kinds.push_back(CoreKind{});
+        floor_of_kind.push_back(mhz);
+      }
+      kinds.back().max_mhz = static_cast<unsigned>(mhz + 0.5);
+    }
+    for (auto& [core, mhz] : core_mhz) {
+      std::size_t k = static_cast<std::size_t>(
+          std::upper_bound(floor_of_kind.begin(), floor_of_kind.end(), mhz) - floor_of_kind.begin() - 1);
+      kinds[k].cpus |= cores.at(core);
+    }
+    // Two kinds where only the faster one has SMT: Intel's P-cores and E-cores.
+    if (kinds.size() == 2) {
+      auto smt_in = [&](const CoreKind& kind) {
+        bool any = false;
+        for (auto& [core, cpus] : cores) any |= kind.cpus.contains(cpus) && cpus.size() > 1;
+        return any;
+      };
+      if (smt_in(kinds[1]) && !smt_in(kinds[0])) {
+        kinds[0].name = "E-core";
+        kinds[1].name = "P-core";
+      }
+    }
+    return kinds;
+  }
+
+  struct Row {
+    unsigned cpu = 0, core = 0, socket = 0;
+    std::optional<unsigned> node;
+    std::optional<double> max_mhz;
+    std::vector<std::optional<unsigned>> cache_ids;
+  };
+
+  std::string_view text_;
+  std::string name_;
+  std::vector<std::string> header_;
+  std::size_t col_cpu_ = 0;
+  std::optional<std::size_t> col_node_, col_socket_, col_core_, col_cache_, col_online_, col_maxmhz_;
+  std::vector<CacheColumn> cache_columns_;
+  std::map<unsigned, int> first_line_;
+  std::vector<Row> rows_online_;
+  CpuSet offline_;
+  int rows_ = 0;
+};
+
+}  // namespace
+
+Topology load_lscpu(std::string_view text, const std::string& name) {
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    throw TopologyInputError(fmt::format("cannot read topology '{}': the input is empty", name));
+  return LscpuParser(text, name).parse();
+}
+
+Topology load_lscpu_file(const std::string& path) {
+  return load_lscpu(read_input_file(path), path == "-" ? "standard input" : path);
+}
+
+}  // namespace vpt

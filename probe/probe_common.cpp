@@ -1,0 +1,139 @@
+// Checks and naming shared by all topology sources.
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "probe/probe.hpp"
+
+namespace vpt {
+
+std::string read_input_file(const std::string& path) {
+  if (path == "-") {
+    std::ostringstream text;
+    text << std::cin.rdbuf();
+    return text.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw TopologyInputError(fmt::format("cannot read topology '{}': {}", path, std::strerror(errno)));
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+namespace detail {
+
+namespace {
+
+// No real CPU has a private cache this large for a single core: the largest
+// per-CCD L3 (EPYC 9684X, 3D V-Cache) is 96 MiB shared by 8 cores.
+constexpr std::uint64_t kImplausiblePrivateCacheBytes = 64ull << 20;
+
+std::string size_text(std::uint64_t bytes) {
+  if (bytes >= (1ull << 20)) return fmt::format("{} MiB", bytes >> 20);
+  return fmt::format("{} KiB", bytes >> 10);
+}
+
+}  // namespace
+
+void check_cache_plausibility(Topology& topo) {
+  if (topo.caches.empty()) {
+    topo.warnings.push_back(
+        "no cache information: which CPUs share L1/L2/L3 is unknown, so plans can only keep SMT "
+        "siblings and NUMA nodes together");
+    return;
+  }
+  if (topo.cores.size() < 2) return;
+  std::map<int, std::vector<const Cache*>> by_level;
+  for (const Cache& cache : topo.caches)
+    if (cache.level >= 2) by_level[cache.level].push_back(&cache);
+  for (auto& [level, caches] : by_level) {
+    std::uint64_t biggest = 0;
+    bool all_private = true;
+    for (const Cache* cache : caches) {
+      biggest = std::max(biggest, cache->size_bytes.value_or(0));
+      // Private = within one core.
+      for (const Core& core : topo.cores)
+        if (core.cpus.contains(cache->cpus.first()) && !core.cpus.contains(cache->cpus)) all_private = false;
+    }
+    if (!(all_private && caches.size() > 1 && biggest >= kImplausiblePrivateCacheBytes)) continue;
+    topo.warnings.push_back(fmt::format(
+        "the source reports a private {} L{} for every core, which no real CPU has (a virtual "
+        "machine's made-up cache): L{} sharing is treated as unknown",
+        size_text(biggest), level, level));
+    int drop = level;
+    std::erase_if(topo.caches, [drop](const Cache& c) { return c.level == drop; });
+  }
+}
+
+namespace {
+
+std::string arm_part_name(const std::string& part) {
+  static const std::map<std::string, std::string> names = {
+      {"0xd03", "Cortex-A53"},   {"0xd04", "Cortex-A35"},   {"0xd05", "Cortex-A55"},
+      {"0xd07", "Cortex-A57"},   {"0xd08", "Cortex-A72"},   {"0xd09", "Cortex-A73"},
+      {"0xd0a", "Cortex-A75"},   {"0xd0b", "Cortex-A76"},   {"0xd0c", "Neoverse-N1"},
+      {"0xd0d", "Cortex-A77"},   {"0xd40", "Neoverse-V1"},  {"0xd41", "Cortex-A78"},
+      {"0xd44", "Cortex-X1"},    {"0xd46", "Cortex-A510"},  {"0xd47", "Cortex-A710"},
+      {"0xd48", "Cortex-X2"},    {"0xd49", "Neoverse-N2"},  {"0xd4d", "Cortex-A715"},
+      {"0xd4e", "Cortex-X3"},    {"0xd4f", "Neoverse-V2"},  {"0xd80", "Cortex-A520"},
+      {"0xd81", "Cortex-A720"},  {"0xd82", "Cortex-X4"},    {"0xd84", "Neoverse-V3"},
+      {"0xd85", "Cortex-X925"},  {"0xd87", "Cortex-A725"},
+  };
+  auto it = names.find(part);
+  return it == names.end() ? "" : it->second;
+}
+
+bool same_design(const CoreKind& a, const CoreKind& b) {
+  if (a.core_type != b.core_type) return false;
+  if (a.linux_capacity && b.linux_capacity && *a.linux_capacity != *b.linux_capacity) {
+    auto lo = std::min(*a.linux_capacity, *b.linux_capacity), hi = std::max(*a.linux_capacity, *b.linux_capacity);
+    if (hi > lo + lo / 20) return false;
+  }
+  if (a.max_mhz.has_value() != b.max_mhz.has_value()) return false;
+  if (!a.max_mhz) return true;
+  auto lo = std::min(*a.max_mhz, *b.max_mhz), hi = std::max(*a.max_mhz, *b.max_mhz);
+  // Within 5%: GH200's "kinds" span 3438-3474 MHz (1%); Intel favoured cores
+  // differ by 100 MHz (2%); real P/E or big/LITTLE differ by 20% and more.
+  return hi * 100 <= lo * 105;
+}
+
+}  // namespace
+
+void name_and_merge_kinds(Topology& topo) {
+  // Merge neighbours in rank order that are the same design.
+  std::vector<CoreKind> merged;
+  for (CoreKind& kind : topo.kinds) {
+    if (!merged.empty() && same_design(merged.back(), kind)) {
+      CoreKind& into = merged.back();
+      into.cpus |= kind.cpus;
+      if (kind.max_mhz) into.max_mhz = std::max(into.max_mhz.value_or(0), *kind.max_mhz);
+      continue;
+    }
+    merged.push_back(std::move(kind));
+  }
+  topo.kinds = std::move(merged);
+
+  const std::size_t n = topo.kinds.size();
+  for (std::size_t rank = 0; rank < n; ++rank) {
+    CoreKind& kind = topo.kinds[rank];
+    if (!kind.name.empty()) continue;
+    if (kind.core_type == "IntelCore") kind.name = "P-core";
+    else if (kind.core_type == "IntelAtom")
+      kind.name = rank == 0 && n > 2 ? "LP E-core" : "E-core";
+    else if (!arm_part_name(kind.core_type).empty()) kind.name = arm_part_name(kind.core_type);
+    else if (n == 1) kind.name = "core";
+    else if (rank == n - 1) kind.name = "performance";
+    else if (rank == 0) kind.name = "efficiency";
+    else kind.name = fmt::format("mid-{}", rank);
+  }
+}
+
+}  // namespace detail
+}  // namespace vpt

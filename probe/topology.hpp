@@ -1,0 +1,152 @@
+// Topology: the host model every other module works from.
+//
+// A plain value, whatever the source (live host through hwloc, an hwloc XML
+// export, or pasted `lscpu -e` text). CPUs are named by their OS index, the
+// number libvirt's cpuset="..." uses. Everything the source did not say is
+// std::nullopt or an empty list, never a guess.
+//
+// Lookups are free functions below the types (like hwloc's helper.h).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "probe/cpuset.hpp"
+
+namespace vpt {
+
+enum class TopologySource { LiveHost, HwlocXml, LscpuText };
+std::string_view to_string(TopologySource source);
+
+enum class CacheType { Unified, Data, Instruction };
+
+// One cache instance and the exact CPUs sharing it.
+struct Cache {
+  int level = 0;                          // 1, 2, 3 (4 where a machine has one)
+  CacheType type = CacheType::Unified;
+  unsigned index = 0;                     // unique among caches of the same level and type,
+                                          // numbered in order of their first CPU
+  std::optional<std::uint64_t> size_bytes;
+  CpuSet cpus;
+};
+
+// A kind of core (hwloc cpukinds): Intel P/E, ARM big/LITTLE, AMD Zen5/Zen5c.
+// Kinds are ordered from the most efficient (rank 0) to the most performant.
+struct CoreKind {
+  unsigned rank = 0;                      // index in Topology::kinds; higher = more performant
+  std::string name;                       // "P-core", "E-core", "Cortex-X925", "performance", ...
+  CpuSet cpus;
+  std::optional<unsigned> max_mhz;        // highest max frequency among merged kinds
+  std::optional<unsigned> linux_capacity; // Linux's cpu_capacity, 1024 = the biggest core
+  std::string core_type;                  // hwloc's CoreType / CPUPart info, "" when unknown
+};
+
+struct Core {
+  unsigned index = 0;                     // machine-wide, in order of first CPU
+  CpuSet cpus;                            // its hardware threads (SMT siblings)
+  unsigned package = 0;                   // Package::os_index
+  unsigned kind = 0;                      // CoreKind::rank
+};
+
+struct LogicalCpu {
+  unsigned os_index = 0;                  // libvirt cpuset number
+  unsigned core = 0;                      // Core::index
+  unsigned package = 0;                   // Package::os_index
+  std::optional<unsigned> numa;           // NumaNode::os_index
+  std::optional<unsigned> l1d, l1i, l2, l3;  // Cache::index at that level; nullopt = none or unknown
+  unsigned kind = 0;                      // CoreKind::rank
+};
+
+struct Package {
+  unsigned os_index = 0;
+  CpuSet cpus;
+  std::string cpu_model;                  // "AMD EPYC 9654 96-Core Processor", "" when unknown
+};
+
+struct NumaNode {
+  unsigned os_index = 0;                  // the number numatune nodeset="..." uses
+  CpuSet cpus;
+  std::optional<std::uint64_t> memory_bytes;
+};
+
+// A PCI device a user may pass through or that does I/O for a guest.
+struct PciDevice {
+  enum class Class { Gpu, Nvme, Network, Storage, Accelerator, Other };
+  std::string address;                    // "0000:01:00.0"
+  Class device_class = Class::Other;
+  std::uint16_t vendor_id = 0, device_id = 0;
+  std::string name;                       // vendor/device name where the source had it
+  std::vector<std::string> os_devices;    // "eth0", "nvme0n1", "cuda0", ...
+  CpuSet local_cpus;                      // CPUs close to the device (empty when unknown)
+  std::optional<unsigned> numa;           // nearest NUMA node
+  std::optional<unsigned> iommu_group;    // live host only
+};
+std::string_view to_string(PciDevice::Class device_class);
+
+struct HugepagePool {
+  std::uint64_t page_bytes = 0;
+  std::optional<unsigned> numa;           // nullopt = the system-wide pool
+  std::uint64_t total = 0, free = 0;
+};
+
+// What the running kernel was told; known only for the live host.
+struct HostState {
+  bool known = false;                     // false for XML / lscpu sources
+  CpuSet isolcpus;                        // isolcpus= (domain/managed_irq flags dropped)
+  CpuSet nohz_full;
+  std::optional<bool> smt_active;         // /sys/devices/system/cpu/smt/active
+  std::vector<HugepagePool> hugepages;
+  std::string kernel;                     // uname release
+  std::string hostname;
+};
+
+struct Topology {
+  TopologySource source = TopologySource::LiveHost;
+  std::string source_name;                // file path, "-" for stdin, "this host"
+  std::string cpu_model;                  // first package's model, "" when unknown
+  std::string cpu_vendor;                 // "GenuineIntel", "AuthenticAMD", "" when unknown
+
+  std::vector<LogicalCpu> cpus;           // online CPUs, sorted by os_index
+  CpuSet offline_cpus;                    // listed by the source but offline
+  std::vector<Core> cores;                // sorted by index
+  std::vector<Package> packages;          // sorted by os_index
+  std::vector<NumaNode> numa_nodes;       // sorted by os_index
+  // numa_distances[i][j]: relative latency from numa_nodes[i] to numa_nodes[j]
+  // (10 = local, as in ACPI SLIT). Empty when the source had none.
+  std::vector<std::vector<double>> numa_distances;
+  std::vector<Cache> caches;              // all levels, sorted by (level, type, index)
+  std::vector<CoreKind> kinds;            // at least one; sorted by rank
+  std::vector<PciDevice> pci;
+  HostState host;
+
+  // Problems with what the source said, in words for the user ("no cache
+  // information: sharing unknown"). The model never invents what is missing.
+  std::vector<std::string> warnings;
+};
+
+// ---- Lookups --------------------------------------------------------------
+
+const LogicalCpu* find_cpu(const Topology& topo, unsigned os_index);
+CpuSet all_cpus(const Topology& topo);          // online CPUs
+CpuSet smt_siblings(const Topology& topo, unsigned os_index);  // CPUs of its core, itself included
+std::vector<const Cache*> caches_at_level(const Topology& topo, int level);  // data/unified only
+// CPUs that share cache `level` with `os_index` (itself included); empty when unknown.
+CpuSet cpus_sharing_cache(const Topology& topo, unsigned os_index, int level);
+// Cache instances of `level` shared by more than one core: L2 clusters (Intel
+// E-cores, Bulldozer modules, KNL tiles) and L3 groups (AMD CCX/CCD).
+std::vector<const Cache*> multi_core_caches(const Topology& topo, int level);
+// Largest cache level known on this machine (0 when none).
+int deepest_cache_level(const Topology& topo);
+unsigned threads_per_core_max(const Topology& topo);
+bool has_smt(const Topology& topo);
+bool is_amd(const Topology& topo);
+
+// Fills the derived fields (LogicalCpu cache/core/kind indices, Core::kind) from
+// cores, caches and kinds, renumbers caches and cores in order of their first
+// CPU, and checks the model is consistent. Sources call it last.
+// Throws std::runtime_error describing an inconsistency.
+void finish_topology(Topology& topo);
+
+}  // namespace vpt
