@@ -1,0 +1,127 @@
+#include "virt/domain.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/virt/virt_test_util.hpp"
+
+namespace vpt {
+namespace {
+
+using test::sample;
+
+TEST(ParseDomain, ReadsTheGamingVmLikeTheGuideWroteIt) {
+  Domain d = parse_domain_xml(sample("win11-gaming.xml"), "win11-gaming.xml");
+  EXPECT_EQ(d.name, "win11");
+  EXPECT_EQ(d.uuid, "0c6f3f4e-9a55-4c1f-8d0b-5f3e2a7d1b90");
+  EXPECT_EQ(d.type, "kvm");
+  EXPECT_EQ(d.max_vcpus, 16u);
+  EXPECT_EQ(d.current_vcpus, 16u);
+  ASSERT_EQ(d.vcpupins.size(), 16u);
+  EXPECT_EQ(d.vcpupins.at(9), CpuSet{9});
+  EXPECT_EQ(d.emulatorpin, CpuSet{16});
+  EXPECT_EQ(d.iothreads, 1u);
+  EXPECT_EQ(d.iothread_ids, std::vector<unsigned>{1});
+  EXPECT_EQ(d.iothreadpins.at(1), CpuSet{17});
+  EXPECT_EQ(d.cpu_mode, "host-passthrough");
+  ASSERT_TRUE(d.cpu_topology);
+  EXPECT_EQ(d.cpu_topology->cores, 8u);
+  EXPECT_EQ(d.cpu_topology->threads, 2u);
+  EXPECT_EQ(d.cpu_topology->dies, 1u);  // not written: libvirt's default
+  EXPECT_TRUE(d.cache_passthrough);
+  EXPECT_FALSE(d.require_topoext);
+  EXPECT_EQ(d.hostdevs, (std::vector<std::string>{"0000:01:00.0", "0000:01:00.1"}));
+  EXPECT_FALSE(d.numatune_nodeset);
+}
+
+TEST(ParseDomain, ReadsHotplugVcpusIothreadIdsAndHostModel) {
+  Domain d = parse_domain_xml(sample("linux-server.xml"), "linux-server.xml");
+  EXPECT_EQ(d.max_vcpus, 8u);
+  EXPECT_EQ(d.current_vcpus, 6u);
+  EXPECT_EQ(d.iothreads, 3u);
+  EXPECT_EQ(d.iothread_ids, (std::vector<unsigned>{1, 2, 5}));
+  EXPECT_TRUE(d.vcpupins.empty());
+  EXPECT_EQ(d.emulatorpin, (CpuSet{0, 1}));
+  EXPECT_EQ(d.cpu_mode, "host-model");
+  EXPECT_FALSE(d.cpu_topology);
+  EXPECT_EQ(d.numatune_mode, "preferred");
+  EXPECT_EQ(d.numatune_nodeset, CpuSet{0});
+  EXPECT_TRUE(d.hostdevs.empty());
+}
+
+TEST(ParseDomain, MinimalDomainHasNoTuning) {
+  Domain d = parse_domain_xml(sample("minimal.xml"), "minimal.xml");
+  EXPECT_EQ(d.name, "tiny");
+  EXPECT_EQ(d.uuid, "");
+  EXPECT_EQ(d.max_vcpus, 2u);
+  EXPECT_EQ(d.iothreads, 0u);
+  EXPECT_FALSE(d.cpu_mode);
+  EXPECT_FALSE(d.emulatorpin);
+}
+
+TEST(ParseDomain, CustomCpuAndCpusetExclusions) {
+  Domain d = parse_domain_xml(sample("custom-cpu.xml"), "custom-cpu.xml");
+  EXPECT_EQ(d.cpu_mode, "custom");
+  EXPECT_EQ(d.cpu_model, "Skylake-Client-IBRS");
+  EXPECT_EQ(parse_libvirt_cpuset("0-7,^3"), (CpuSet{0, 1, 2, 4, 5, 6, 7}));
+  EXPECT_EQ(parse_libvirt_cpuset("0-2,^0,0"), (CpuSet{0, 1, 2}));
+  EXPECT_THROW(parse_libvirt_cpuset("1,^1"), std::invalid_argument);
+}
+
+TEST(ParseDomain, IothreadsWithoutIdsAreNumberedFromOne) {
+  Domain d = parse_domain_xml("<domain><name>a</name><iothreads>3</iothreads></domain>", "a.xml");
+  EXPECT_EQ(d.iothread_ids, (std::vector<unsigned>{1, 2, 3}));
+  // libvirt fills ids missing from <iothreadids> with the smallest unused ones.
+  d = parse_domain_xml(
+      "<domain><name>a</name><iothreads>3</iothreads><iothreadids><iothread id='2'/></iothreadids></domain>", "a");
+  EXPECT_EQ(d.iothread_ids, (std::vector<unsigned>{2, 1, 3}));
+}
+
+void expect_input_error(const std::string& xml, const std::string& message) {
+  try {
+    parse_domain_xml(xml, "vm.xml");
+    FAIL() << "expected DomainInputError for " << xml;
+  } catch (const DomainInputError& e) {
+    EXPECT_EQ(std::string(e.what()), message);
+  }
+}
+
+TEST(ParseDomain, BadInputGivesOneClearLine) {
+  expect_input_error("<domain>\n  <name>a</name>\n  <vcpu>2</vcpu>\n</domian>\n",
+                     "cannot read domain 'vm.xml': not well-formed XML at line 4, column 3: Start-end tags mismatch");
+  expect_input_error("<network><name>default</name></network>",
+                     "cannot read domain 'vm.xml': the root element is <network>, not <domain> (expected the "
+                     "output of `virsh dumpxml`)");
+  expect_input_error("", "cannot read domain 'vm.xml': no XML element in the input (empty file?)");
+  expect_input_error("<domain><vcpu>2</vcpu></domain>", "cannot read domain 'vm.xml': <domain> has no <name>");
+  expect_input_error("<domain><name>a</name><vcpu>two</vcpu></domain>",
+                     "cannot read domain 'vm.xml': <vcpu> 'two' is not a number");
+  expect_input_error("<domain><name>a</name><cputune><vcpupin vcpu='0' cpuset='x'/></cputune></domain>",
+                     "cannot read domain 'vm.xml': <vcpupin cpuset='x'>: 'x' is not a CPU number in CPU list 'x'");
+  EXPECT_THROW(load_domain_xml_file("/nonexistent/vm.xml"), DomainInputError);
+}
+
+TEST(RequestDefaults, ComeFromTheDomain) {
+  GuestRequest r = request_defaults_from(parse_domain_xml(sample("linux-server.xml"), "x"));
+  EXPECT_EQ(r.name, "db01");
+  EXPECT_EQ(r.vcpus, 8u);  // the maximum: the guest topology covers hot-pluggable vCPUs too
+  EXPECT_EQ(r.iothreads, 3u);
+  EXPECT_FALSE(r.gpu);
+  r = request_defaults_from(parse_domain_xml(sample("minimal.xml"), "x"));
+  EXPECT_EQ(r.iothreads, 1u);
+}
+
+TEST(RequestDefaults, GpuIsTheFirstHostdevTheHostCallsAGpu) {
+  Domain d = parse_domain_xml(sample("win11-gaming.xml"), "x");
+  EXPECT_EQ(request_defaults_from(d).gpu, "0000:01:00.0");  // unknown host: the first hostdev
+  Topology host;
+  PciDevice audio, gpu;
+  audio.address = "0000:01:00.0";
+  audio.device_class = PciDevice::Class::Other;
+  gpu.address = "0000:01:00.1";
+  gpu.device_class = PciDevice::Class::Gpu;
+  host.pci = {audio, gpu};
+  EXPECT_EQ(request_defaults_from(d, &host).gpu, "0000:01:00.1");
+}
+
+}  // namespace
+}  // namespace vpt

@@ -1,0 +1,54 @@
+// A Hypervisor that keeps definitions in memory and fails where a test says.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "virt/domain.hpp"
+#include "virt/libvirt_connection.hpp"
+
+namespace vpt::test {
+
+class FakeHypervisor : public Hypervisor {
+ public:
+  std::map<std::string, std::string> definitions;  // name -> XML exactly as defined
+  bool running = false;
+  LivePins live;
+  int defines = 0;
+  std::optional<int> fail_define_number;                   // 1 = the first define call fails
+  std::function<std::string(const std::string&)> on_define;  // what "libvirt" stores instead
+  std::optional<unsigned> refuse_vcpu;                     // live pin of this vCPU fails
+  bool ignore_live_emulator_pin = false;                   // the call succeeds, nothing changes
+
+  std::string uri() const override { return "fake:///"; }
+  std::string find_domain(const std::string& name) override {
+    if (!definitions.count(name))
+      throw DomainInputError(fmt::format("cannot find domain '{}' on 'fake:///': Domain not found", name));
+    return name;
+  }
+  std::string definition_xml(const std::string& name, bool) override { return definitions.at(find_domain(name)); }
+  void define(const std::string& xml) override {
+    ++defines;
+    if (fail_define_number && *fail_define_number == defines)
+      throw LibvirtError("cannot define domain on 'fake:///': injected failure");
+    Domain d = parse_domain_xml(xml, "define");
+    definitions[d.name] = on_define ? on_define(xml) : xml;
+  }
+  bool is_running(const std::string&) override { return running; }
+  LivePins live_pins(const std::string&) override { return live; }
+  void pin_vcpu_live(const std::string&, unsigned vcpu, const CpuSet& cpus) override {
+    if (refuse_vcpu && *refuse_vcpu == vcpu)
+      throw LibvirtError(fmt::format("cannot pin vCPU {}: CPU 4000 in cpulist exceeds the maxcpu", vcpu));
+    live.vcpus.at(vcpu) = cpus;
+  }
+  void pin_emulator_live(const std::string&, const CpuSet& cpus) override {
+    if (!ignore_live_emulator_pin) live.emulator = cpus;
+  }
+  void pin_iothread_live(const std::string&, unsigned id, const CpuSet& cpus) override { live.iothreads.at(id) = cpus; }
+};
+
+}  // namespace vpt::test

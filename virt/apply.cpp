@@ -1,0 +1,406 @@
+#include "virt/apply.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "virt/domain_xml.hpp"
+
+namespace vpt {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("cannot read backup '{}': {}", path, std::strerror(errno)));
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+[[noreturn]] void backup_failure(const std::string& path, int err) {
+  throw std::runtime_error(fmt::format("cannot write backup '{}': {}", path, std::strerror(err)));
+}
+
+void write_all_and_sync(const std::string& path, const std::string& data) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) backup_failure(path, errno);
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      ::unlink(path.c_str());
+      backup_failure(path, err);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    int err = errno;
+    ::unlink(path.c_str());
+    backup_failure(path, err);
+  }
+}
+
+// "20250301T140211.042Z" for now, UTC: sorts by name in time order.
+std::string timestamp(std::chrono::system_clock::time_point now) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%S", &tm);
+  return fmt::format("{}.{:03}Z", buf, ms);
+}
+
+bool is_timestamp(std::string_view s) {
+  // YYYYmmddTHHMMSS.mmmZ
+  if (s.size() != 20 || s[8] != 'T' || s[15] != '.' || s[19] != 'Z') return false;
+  for (std::size_t i : {0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 16, 17, 18})
+    if (s[i] < '0' || s[i] > '9') return false;
+  return true;
+}
+
+std::string readable_time(std::string_view s) {
+  return fmt::format("{}-{}-{} {}:{}:{}.{} UTC", s.substr(0, 4), s.substr(4, 2), s.substr(6, 2), s.substr(9, 2),
+                     s.substr(11, 2), s.substr(13, 2), s.substr(16, 3));
+}
+
+std::string topology_text(const std::optional<GuestTopology>& t) {
+  if (!t) return "none";
+  return fmt::format("sockets={} dies={} cores={} threads={}", t->sockets, t->dies, t->cores, t->threads);
+}
+
+std::string pin_text(const std::optional<CpuSet>& cpus) { return cpus ? "CPUs " + cpus->to_string() : "no pin"; }
+
+// What the running guest should get: only vCPUs and iothreads it has now.
+struct LiveTargets {
+  LivePins pins;
+  std::vector<std::string> notes;
+};
+
+LiveTargets live_targets(const Domain& wanted, const LivePins& now) {
+  LiveTargets t;
+  t.pins = now;
+  for (const auto& [vcpu, cpus] : wanted.vcpupins)
+    if (vcpu < now.vcpus.size()) t.pins.vcpus[vcpu] = cpus;
+  if (wanted.emulatorpin) t.pins.emulator = *wanted.emulatorpin;
+  for (const auto& [id, cpus] : wanted.iothreadpins)
+    if (now.iothreads.count(id)) t.pins.iothreads[id] = cpus;
+  if (wanted.max_vcpus > now.vcpus.size())
+    t.notes.push_back(fmt::format("the running guest has {} vCPUs: vCPUs {}-{} are pinned when it next boots",
+                                  now.vcpus.size(), now.vcpus.size(), wanted.max_vcpus - 1));
+  for (const auto& [id, cpus] : wanted.iothreadpins)
+    if (!now.iothreads.count(id))
+      t.notes.push_back(fmt::format("the running guest has no iothread {}: it is pinned when it next boots", id));
+  return t;
+}
+
+// Pins `target` onto the running domain: emulator, iothreads, then vCPUs.
+void pin_live(Hypervisor& hv, const std::string& domain, const LivePins& target, const LivePins& now) {
+  if (target.emulator != now.emulator) hv.pin_emulator_live(domain, target.emulator);
+  for (const auto& [id, cpus] : target.iothreads)
+    if (now.iothreads.at(id) != cpus) hv.pin_iothread_live(domain, id, cpus);
+  for (unsigned v = 0; v < target.vcpus.size(); ++v)
+    if (target.vcpus[v] != now.vcpus[v]) hv.pin_vcpu_live(domain, v, target.vcpus[v]);
+}
+
+std::vector<std::string> live_differences(const LivePins& wanted, const LivePins& actual) {
+  std::vector<std::string> out;
+  for (unsigned v = 0; v < wanted.vcpus.size(); ++v)
+    if (v >= actual.vcpus.size() || actual.vcpus[v] != wanted.vcpus[v])
+      out.push_back(fmt::format("vCPU {} runs on CPUs {}, not {}", v,
+                                v < actual.vcpus.size() ? actual.vcpus[v].to_string() : "?", wanted.vcpus[v].to_string()));
+  if (actual.emulator != wanted.emulator)
+    out.push_back(fmt::format("the emulator runs on CPUs {}, not {}", actual.emulator.to_string(), wanted.emulator.to_string()));
+  for (const auto& [id, cpus] : wanted.iothreads) {
+    auto it = actual.iothreads.find(id);
+    if (it == actual.iothreads.end() || it->second != cpus)
+      out.push_back(fmt::format("iothread {} runs on CPUs {}, not {}", id,
+                                it == actual.iothreads.end() ? "?" : it->second.to_string(), cpus.to_string()));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string default_backup_dir() {
+  const char* env = std::getenv("VPT_TUNE_BACKUP_DIR");
+  return env && *env ? env : "/var/lib/vpt-tune/backups";
+}
+
+std::string write_backup(const std::string& dir, const std::string& domain, const std::string& xml) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw std::runtime_error(fmt::format("cannot create backup directory '{}': {}", dir, ec.message()));
+  auto now = std::chrono::system_clock::now();
+  std::string path;
+  // Two backups within one millisecond get the next free millisecond.
+  for (;; now += std::chrono::milliseconds(1)) {
+    path = (fs::path(dir) / fmt::format("{}.{}.xml", domain, timestamp(now))).string();
+    if (!fs::exists(path, ec)) break;
+  }
+  const std::string tmp = (fs::path(dir) / fmt::format(".{}.{}.tmp", domain, ::getpid())).string();
+  ::unlink(tmp.c_str());
+  write_all_and_sync(tmp, xml);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    backup_failure(path, err);
+  }
+  if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);  // makes the rename itself durable
+    ::close(dfd);
+  }
+  if (read_whole_file(path) != xml)
+    throw std::runtime_error(fmt::format("cannot write backup '{}': it reads back different", path));
+  return path;
+}
+
+std::vector<Backup> list_backups(const std::string& dir, const std::string& domain) {
+  std::vector<Backup> backups;
+  std::error_code ec;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (!entry.is_regular_file() || !name.ends_with(".xml") || name.size() < 26) continue;
+    std::string_view stem = std::string_view(name).substr(0, name.size() - 4);
+    std::string_view stamp = stem.substr(stem.size() - 20);
+    if (!is_timestamp(stamp) || stem[stem.size() - 21] != '.') continue;
+    std::string owner(stem.substr(0, stem.size() - 21));
+    if (!domain.empty() && owner != domain) continue;
+    backups.push_back({entry.path().string(), owner, readable_time(stamp)});
+  }
+  std::sort(backups.begin(), backups.end(), [](const Backup& a, const Backup& b) {
+    return std::tie(a.time, a.path) < std::tie(b.time, b.path);
+  });
+  return backups;
+}
+
+std::vector<std::string> owned_differences(const Domain& expected, const Domain& actual) {
+  std::vector<std::string> out;
+  if (expected.max_vcpus != actual.max_vcpus)
+    out.push_back(fmt::format("{} vCPUs, not {}", actual.max_vcpus, expected.max_vcpus));
+  for (unsigned v = 0; v < std::max(expected.max_vcpus, actual.max_vcpus); ++v) {
+    auto e = expected.vcpupins.find(v), a = actual.vcpupins.find(v);
+    std::optional<CpuSet> ev = e == expected.vcpupins.end() ? std::nullopt : std::optional(e->second);
+    std::optional<CpuSet> av = a == actual.vcpupins.end() ? std::nullopt : std::optional(a->second);
+    if (ev != av) out.push_back(fmt::format("vCPU {} has {}, not {}", v, pin_text(av), pin_text(ev)));
+  }
+  if (expected.emulatorpin != actual.emulatorpin)
+    out.push_back(fmt::format("the emulator has {}, not {}", pin_text(actual.emulatorpin), pin_text(expected.emulatorpin)));
+  if (expected.iothreads != actual.iothreads)
+    out.push_back(fmt::format("{} iothreads, not {}", actual.iothreads, expected.iothreads));
+  if (expected.iothreadpins != actual.iothreadpins) {
+    for (unsigned id : expected.iothread_ids) {
+      auto e = expected.iothreadpins.find(id), a = actual.iothreadpins.find(id);
+      std::optional<CpuSet> ev = e == expected.iothreadpins.end() ? std::nullopt : std::optional(e->second);
+      std::optional<CpuSet> av = a == actual.iothreadpins.end() ? std::nullopt : std::optional(a->second);
+      if (ev != av) out.push_back(fmt::format("iothread {} has {}, not {}", id, pin_text(av), pin_text(ev)));
+    }
+    if (out.empty()) out.push_back("the iothread pins differ");
+  }
+  if (expected.cpu_mode != actual.cpu_mode)
+    out.push_back(fmt::format("CPU mode {}, not {}", actual.cpu_mode.value_or("none"), expected.cpu_mode.value_or("none")));
+  if (topology_text(expected.cpu_topology) != topology_text(actual.cpu_topology))
+    out.push_back(fmt::format("guest topology {}, not {}", topology_text(actual.cpu_topology),
+                              topology_text(expected.cpu_topology)));
+  if (expected.cache_passthrough != actual.cache_passthrough)
+    out.push_back(fmt::format("cache passthrough {}", actual.cache_passthrough ? "on" : "off"));
+  if (expected.require_topoext != actual.require_topoext)
+    out.push_back(fmt::format("topoext {}", actual.require_topoext ? "required" : "not required"));
+  if (expected.numatune_nodeset != actual.numatune_nodeset || expected.numatune_mode != actual.numatune_mode)
+    out.push_back(fmt::format("memory on nodes {} ({}), not {} ({})",
+                              actual.numatune_nodeset ? actual.numatune_nodeset->to_string() : "any",
+                              actual.numatune_mode.value_or("none"),
+                              expected.numatune_nodeset ? expected.numatune_nodeset->to_string() : "any",
+                              expected.numatune_mode.value_or("none")));
+  return out;
+}
+
+ApplyResult apply_plan(Hypervisor& hv, const std::string& domain_arg, const GuestPlan& plan,
+                       const ApplyOptions& options) {
+  ApplyResult result;
+  const std::string name = hv.find_domain(domain_arg);
+  result.domain = name;
+  const std::string old_xml = hv.definition_xml(name, /*secure=*/true);
+  const Domain old_domain = parse_domain_xml(old_xml, name);
+  PatchResult patch = patch_domain(old_xml, plan);
+  const Domain wanted = parse_domain_xml(patch.xml, name);
+  const bool running = hv.is_running(name);
+  const std::string backup_dir = options.backup_dir.empty() ? default_backup_dir() : options.backup_dir;
+
+  const bool needs_define = !owned_differences(wanted, old_domain).empty();
+  if (needs_define) {
+    result.notes = patch.notes;
+    result.diff = unified_diff(old_xml, patch.xml, name + " (current definition)", name + " (with the plan)");
+    result.backup = write_backup(backup_dir, name, old_xml);
+
+    // From here on, any failure defines the backup again.
+    auto roll_back = [&](const std::string& failure) -> ApplyError {
+      try {
+        hv.define(old_xml);
+      } catch (const std::exception& e) {
+        return ApplyError(fmt::format("{}; defining the backup again failed too: {}; the old definition is in '{}' "
+                                      "(restore it with: vpt-tune restore --domain {} '{}')",
+                                      failure, e.what(), result.backup, name, result.backup));
+      }
+      return ApplyError(fmt::format("{}; the previous definition was defined again from backup '{}'", failure,
+                                    result.backup));
+    };
+    try {
+      hv.define(patch.xml);
+    } catch (const std::exception& e) {
+      throw roll_back(fmt::format("cannot apply the plan to domain '{}': {}", name, e.what()));
+    }
+    std::vector<std::string> wrong;
+    try {
+      wrong = owned_differences(wanted, parse_domain_xml(hv.definition_xml(name, true), name));
+    } catch (const std::exception& e) {
+      throw roll_back(fmt::format("cannot read back domain '{}' after defining it: {}", name, e.what()));
+    }
+    if (!wrong.empty())
+      throw roll_back(fmt::format("cannot verify domain '{}' after defining it: {}", name, fmt::join(wrong, "; ")));
+    result.defined = true;
+
+    if (running) {
+      std::vector<std::string> restart_only;
+      if (wanted.max_vcpus != old_domain.max_vcpus)
+        restart_only.push_back(fmt::format("vCPU count {} -> {}", old_domain.max_vcpus, wanted.max_vcpus));
+      if (topology_text(wanted.cpu_topology) != topology_text(old_domain.cpu_topology) ||
+          wanted.cpu_mode != old_domain.cpu_mode || wanted.cache_passthrough != old_domain.cache_passthrough ||
+          wanted.require_topoext != old_domain.require_topoext)
+        restart_only.push_back("guest CPU (mode, topology, cache, features)");
+      if (wanted.iothreads != old_domain.iothreads)
+        restart_only.push_back(fmt::format("iothread count {} -> {}", old_domain.iothreads, wanted.iothreads));
+      if (wanted.numatune_nodeset != old_domain.numatune_nodeset)
+        restart_only.push_back("memory placement");
+      if (!restart_only.empty())
+        result.notes.push_back(fmt::format("domain '{}' is running: {} take(s) effect at its next boot", name,
+                                           fmt::join(restart_only, ", ")));
+    }
+  }
+
+  if (running && !options.live && needs_define)
+    result.notes.push_back(fmt::format(
+        "domain '{}' is running: its pins change at its next start (add --live to pin the running guest now)", name));
+  if (options.live && !running)
+    result.notes.push_back(fmt::format("domain '{}' is not running: --live has nothing to pin; the definition "
+                                       "takes effect when it starts", name));
+  if (options.live && running) {
+    const LivePins before = hv.live_pins(name);
+    LiveTargets target = live_targets(wanted, before);
+    result.notes.insert(result.notes.end(), target.notes.begin(), target.notes.end());
+    if (target.pins != before) {
+      auto roll_back = [&](const std::string& failure) -> ApplyError {
+        std::vector<std::string> trouble;
+        try {
+          LivePins now = hv.live_pins(name);
+          pin_live(hv, name, before, now);
+        } catch (const std::exception& e) {
+          trouble.push_back(fmt::format("putting the previous live pins back failed: {}", e.what()));
+        }
+        if (result.defined) {
+          try {
+            hv.define(old_xml);
+          } catch (const std::exception& e) {
+            trouble.push_back(fmt::format("defining the backup again failed: {}", e.what()));
+          }
+        }
+        std::string done = result.defined
+                               ? fmt::format("the previous live pins were put back and the previous definition was "
+                                             "defined again from backup '{}'", result.backup)
+                               : std::string("the previous live pins were put back");
+        if (!trouble.empty())
+          done = fmt::format("{} (the backup is '{}')", fmt::join(trouble, "; "), result.backup);
+        return ApplyError(fmt::format("{}; {}", failure, done));
+      };
+      try {
+        pin_live(hv, name, target.pins, before);
+      } catch (const std::exception& e) {
+        throw roll_back(fmt::format("cannot pin running domain '{}': {}", name, e.what()));
+      }
+      std::vector<std::string> wrong;
+      try {
+        wrong = live_differences(target.pins, hv.live_pins(name));
+      } catch (const std::exception& e) {
+        throw roll_back(fmt::format("cannot read back the live pins of domain '{}': {}", name, e.what()));
+      }
+      if (!wrong.empty())
+        throw roll_back(fmt::format("cannot verify the live pins of domain '{}': {}", name, fmt::join(wrong, "; ")));
+      result.live_pinned = true;
+    }
+  }
+  return result;
+}
+
+void write_apply_result(std::ostream& out, const ApplyResult& r) {
+  if (!r.defined && !r.live_pinned) {
+    out << fmt::format("domain '{}': already applied, nothing changed\n", r.domain);
+  } else {
+    if (r.defined) out << r.diff << fmt::format("domain '{}': new definition defined and verified\n", r.domain);
+    if (r.live_pinned) out << fmt::format("domain '{}': running guest pinned and verified\n", r.domain);
+    if (!r.backup.empty())
+      out << fmt::format("backup of the previous definition: {}\n  undo with: vpt-tune restore --domain {} {}\n",
+                         r.backup, r.domain, r.backup);
+  }
+  for (const std::string& note : r.notes) out << "note: " << note << '\n';
+}
+
+RestoreResult restore_backup(Hypervisor& hv, const std::string& domain_arg, const std::string& backup_path,
+                             const std::string& backup_dir) {
+  std::string xml;
+  try {
+    xml = read_whole_file(backup_path);
+  } catch (const std::runtime_error& e) {
+    throw DomainInputError(e.what());
+  }
+  const Domain backup = parse_domain_xml(xml, backup_path);
+  RestoreResult result;
+  result.domain = backup.name;
+  std::string current;
+  if (!domain_arg.empty()) {
+    std::string name;
+    try {
+      name = hv.find_domain(domain_arg);
+    } catch (const DomainInputError&) {
+      name = domain_arg;  // undefined since: the backup defines it again
+    }
+    if (name != backup.name && domain_arg != backup.uuid)
+      throw DomainInputError(fmt::format("cannot restore backup '{}': it is of domain '{}', not '{}'", backup_path,
+                                         backup.name, domain_arg));
+  }
+  try {
+    hv.find_domain(backup.name);
+    current = hv.definition_xml(backup.name, /*secure=*/true);
+  } catch (const DomainInputError&) {
+    // Not defined any more: nothing to back up.
+  }
+  if (!current.empty()) {
+    result.backup_of_replaced = write_backup(backup_dir.empty() ? default_backup_dir() : backup_dir, backup.name, current);
+    result.diff = unified_diff(current, xml, backup.name + " (current definition)", backup_path);
+  }
+  hv.define(xml);
+  std::vector<std::string> wrong = owned_differences(backup, parse_domain_xml(hv.definition_xml(backup.name, true), backup.name));
+  if (!wrong.empty())
+    throw LibvirtError(fmt::format("cannot verify domain '{}' after restoring '{}': {}", backup.name, backup_path,
+                                   fmt::join(wrong, "; ")));
+  return result;
+}
+
+}  // namespace vpt

@@ -1,0 +1,89 @@
+// Applying a plan to a libvirt domain safely: back up, define, read back,
+// verify, roll back on any failure; and restoring backups.
+#pragma once
+
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "optimizer/plan.hpp"
+#include "virt/domain.hpp"
+#include "virt/libvirt_connection.hpp"
+
+namespace vpt {
+
+// Applying failed. what() says what failed and what was done about it
+// ("...; the previous definition was defined again from BACKUP").
+class ApplyError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// $VPT_TUNE_BACKUP_DIR, else /var/lib/vpt-tune/backups.
+std::string default_backup_dir();
+
+struct ApplyOptions {
+  bool live = false;          // also pin the running guest now
+  std::string backup_dir;     // "" = default_backup_dir()
+};
+
+struct ApplyResult {
+  std::string domain;
+  bool defined = false;       // a new definition was defined (false: it already had the plan)
+  bool live_pinned = false;   // pins of the running guest were changed
+  std::string backup;         // path of the backup of the old definition, "" when none was needed
+  std::string diff;           // unified diff old -> new definition
+  std::vector<std::string> notes;  // what takes effect when, what the patch decided
+};
+
+// Patches the domain's definition with the plan and defines it:
+//  1. reads the definition with its secrets (INACTIVE | SECURE);
+//  2. if it already has every element of the plan: nothing is written ("already applied");
+//  3. writes it to a new backup file (tmp + fsync + rename) before anything changes;
+//  4. defines the patched XML, reads it back and checks every pin, count and
+//     the guest topology; on any failure defines the backup again;
+//  5. with options.live on a running domain: pins the emulator, iothreads and
+//     vCPUs now and checks them with the get calls; if one is refused, puts the
+//     previous live pins back and defines the backup again.
+// Restart-only changes (vCPU count, topology, iothread count) are noted.
+// Throws DomainInputError (unknown domain, plan that cannot be merged),
+// LibvirtError (before anything changed), ApplyError (after a rollback).
+ApplyResult apply_plan(Hypervisor& hypervisor, const std::string& domain, const GuestPlan& plan,
+                       const ApplyOptions& options = {});
+
+// Prints the diff (or "already applied"), the backup and the notes.
+void write_apply_result(std::ostream& out, const ApplyResult& result);
+
+struct Backup {
+  std::string path;
+  std::string domain;
+  std::string time;           // "2025-03-01 14:02:11.042 UTC"
+};
+
+// Writes `xml` to DIR/DOMAIN.YYYYmmddTHHMMSS.mmmZ.xml (mode 0600: it holds
+// secrets) atomically and checks it reads back. Returns the path. Throws
+// std::runtime_error "cannot write backup 'PATH': <reason>".
+std::string write_backup(const std::string& dir, const std::string& domain, const std::string& xml);
+
+// Backups of one domain ("" = every domain), oldest first. A missing directory has none.
+std::vector<Backup> list_backups(const std::string& dir, const std::string& domain);
+
+struct RestoreResult {
+  std::string domain;
+  std::string backup_of_replaced;  // the definition the restore replaced, itself backed up ("" if none)
+  std::string diff;
+};
+
+// Defines a backup again (after backing up the definition it replaces), and
+// checks the definition reads back with the backup's pins. `domain` may be ""
+// (taken from the backup); else the backup must be of that domain.
+// Throws DomainInputError for an unreadable or foreign backup, LibvirtError.
+RestoreResult restore_backup(Hypervisor& hypervisor, const std::string& domain, const std::string& backup_path,
+                             const std::string& backup_dir);
+
+// Differences between two definitions in what a plan owns (pins, counts,
+// guest topology, cache, topoext, memory placement), in words; empty = same.
+std::vector<std::string> owned_differences(const Domain& expected, const Domain& actual);
+
+}  // namespace vpt

@@ -1,0 +1,66 @@
+// Domain: what vpt-tune reads from a libvirt domain definition (the output of
+// `virsh dumpxml`), plus the original text so it can be patched without loss.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "optimizer/plan.hpp"
+#include "optimizer/request.hpp"
+#include "probe/cpuset.hpp"
+#include "probe/topology.hpp"
+
+namespace vpt {
+
+// Malformed, non-<domain> or unreadable domain XML, or a domain that does not
+// exist. what() is one line: "cannot read domain 'NAME': <problem>".
+class DomainInputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Domain {
+  std::string name;
+  std::string uuid;                          // "" when the XML has none
+  std::string type;                          // <domain type=...>: "kvm", "qemu", "test"
+  unsigned max_vcpus = 1;                    // <vcpu>N</vcpu>
+  unsigned current_vcpus = 1;                // <vcpu current=...>, else max_vcpus
+  unsigned iothreads = 0;                    // <iothreads>, or the number of <iothreadids>
+  std::vector<unsigned> iothread_ids;        // ids libvirt gives them, in definition order
+  std::map<unsigned, CpuSet> vcpupins;       // vCPU -> <vcpupin cpuset>
+  std::optional<CpuSet> emulatorpin;
+  std::map<unsigned, CpuSet> iothreadpins;   // iothread id -> <iothreadpin cpuset>
+  std::optional<std::string> cpu_mode;       // nullopt = no <cpu>; "custom" when <cpu> has no mode
+  std::optional<std::string> cpu_model;      // <cpu><model> text (custom and host-model)
+  std::optional<GuestTopology> cpu_topology; // <cpu><topology>
+  bool cache_passthrough = false;            // <cpu><cache mode='passthrough'/>
+  bool require_topoext = false;              // <cpu><feature policy='require' name='topoext'/>
+  std::optional<std::string> numatune_mode;  // <numatune><memory mode=...> ("strict" when omitted)
+  std::optional<CpuSet> numatune_nodeset;    // <numatune><memory nodeset=...>
+  std::vector<std::string> hostdevs;         // PCI <hostdev>s as "0000:01:00.0", in order
+  std::string xml;                           // the text it was read from
+};
+
+// Reads a domain definition. `source_name` names it in errors (a file path or
+// the domain's name on a connection). cpuset attributes use libvirt's syntax,
+// "^N" exclusions included. Throws DomainInputError.
+Domain parse_domain_xml(std::string_view xml, const std::string& source_name);
+
+// Reads a file ("-" = standard input) and parses it. Throws DomainInputError.
+Domain load_domain_xml_file(const std::string& path);
+
+// What the domain implies for the optimizer: its name, vCPU count (the maximum:
+// the guest topology has to cover it), its iothread count (at least 1), and its
+// GPU: the first PCI hostdev the host model lists as a GPU, else the first
+// hostdev. Flags given by the user override these.
+GuestRequest request_defaults_from(const Domain& domain, const Topology* host = nullptr);
+
+// Parses libvirt's cpuset syntax: "0-3,8", and "0-7,^2" exclusions.
+// Throws std::invalid_argument.
+CpuSet parse_libvirt_cpuset(std::string_view text);
+
+}  // namespace vpt

@@ -1,0 +1,668 @@
+#include "virt/domain_xml.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <pugixml.hpp>
+
+#include "virt/domain.hpp"
+#include "virt/xml_util.hpp"
+
+namespace vpt {
+
+namespace {
+
+// How the definition is laid out, so that inserted elements look like their neighbours.
+struct Style {
+  bool pretty = true;        // elements on lines of their own
+  std::string nl = "\n";
+  std::string unit = "  ";   // one level of indentation
+  bool single_quote = true;  // libvirt writes attr='value'; virt-manager's editor attr="value"
+};
+
+bool is_whitespace(pugi::xml_node node) {
+  return node.type() == pugi::node_pcdata &&
+         std::string_view(node.value()).find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
+Style detect_style(std::string_view xml, pugi::xml_node root) {
+  Style style;
+  std::size_t single = 0, dbl = 0;
+  for (std::size_t pos = xml.find('='); pos != std::string_view::npos; pos = xml.find('=', pos + 1)) {
+    if (pos + 1 < xml.size() && xml[pos + 1] == '\'') ++single;
+    if (pos + 1 < xml.size() && xml[pos + 1] == '"') ++dbl;
+  }
+  style.single_quote = single >= dbl;
+  if (xml.find("\r\n") != std::string_view::npos) style.nl = "\r\n";
+  style.pretty = false;
+  for (pugi::xml_node child : root.children()) {
+    if (!is_whitespace(child)) continue;
+    std::string_view ws = child.value();
+    auto last_nl = ws.rfind('\n');
+    if (last_nl == std::string_view::npos) continue;
+    style.pretty = true;
+    style.unit = std::string(ws.substr(last_nl + 1));
+    break;
+  }
+  return style;
+}
+
+// ---- Building the plan's elements -------------------------------------------
+
+void set_attr(pugi::xml_node node, const char* name, const std::string& value) {
+  pugi::xml_attribute attr = node.attribute(name);
+  if (!attr) attr = node.append_attribute(name);
+  attr.set_value(value.c_str());
+}
+
+pugi::xml_node add(pugi::xml_node parent, const char* name,
+                   std::initializer_list<std::pair<const char*, std::string>> attrs = {}) {
+  pugi::xml_node node = parent.append_child(name);
+  for (const auto& [key, value] : attrs) node.append_attribute(key).set_value(value.c_str());
+  return node;
+}
+
+void add_text(pugi::xml_node node, const std::string& text) {
+  node.append_child(pugi::node_pcdata).set_value(text.c_str());
+}
+
+pugi::xml_node build_vcpu(pugi::xml_node parent, const GuestPlan& plan) {
+  pugi::xml_node vcpu = add(parent, "vcpu", {{"placement", "static"}});
+  add_text(vcpu, std::to_string(plan.vcpus.size()));
+  return vcpu;
+}
+
+pugi::xml_node build_iothreads(pugi::xml_node parent, std::size_t count) {
+  pugi::xml_node node = add(parent, "iothreads");
+  add_text(node, std::to_string(count));
+  return node;
+}
+
+void build_pins(pugi::xml_node cputune, const GuestPlan& plan, const std::vector<unsigned>& iothread_ids) {
+  for (std::size_t i = 0; i < plan.vcpus.size(); ++i)
+    add(cputune, "vcpupin", {{"vcpu", std::to_string(i)}, {"cpuset", std::to_string(plan.vcpus[i])}});
+  if (!plan.emulator.empty()) add(cputune, "emulatorpin", {{"cpuset", plan.emulator.to_string()}});
+  for (std::size_t i = 0; i < plan.iothreads.size(); ++i)
+    if (!plan.iothreads[i].empty())
+      add(cputune, "iothreadpin",
+          {{"iothread", std::to_string(iothread_ids[i])}, {"cpuset", plan.iothreads[i].to_string()}});
+}
+
+pugi::xml_node build_topology(pugi::xml_node parent, const GuestTopology& t) {
+  return add(parent, "topology",
+             {{"sockets", std::to_string(t.sockets)},
+              {"dies", std::to_string(t.dies)},
+              {"cores", std::to_string(t.cores)},
+              {"threads", std::to_string(t.threads)}});
+}
+
+pugi::xml_node build_cache(pugi::xml_node parent) { return add(parent, "cache", {{"mode", "passthrough"}}); }
+
+pugi::xml_node build_topoext(pugi::xml_node parent) {
+  return add(parent, "feature", {{"policy", "require"}, {"name", "topoext"}});
+}
+
+pugi::xml_node build_cpu(pugi::xml_node parent, const GuestPlan& plan) {
+  pugi::xml_node cpu =
+      add(parent, "cpu", {{"mode", "host-passthrough"}, {"check", "none"}, {"migratable", "off"}});
+  build_topology(cpu, plan.topology);
+  if (plan.cache_passthrough) build_cache(cpu);
+  if (plan.require_topoext) build_topoext(cpu);
+  return cpu;
+}
+
+pugi::xml_node build_numatune(pugi::xml_node parent, const GuestPlan& plan) {
+  pugi::xml_node numatune = add(parent, "numatune");
+  add(numatune, "memory", {{"mode", "strict"}, {"nodeset", plan.memory_nodes.to_string()}});
+  return numatune;
+}
+
+// ---- Editing the tree without disturbing what is around -----------------------
+
+class Editor {
+ public:
+  explicit Editor(Style style) : style_(std::move(style)) {}
+
+  static unsigned depth(pugi::xml_node node) {
+    unsigned d = 0;
+    for (pugi::xml_node p = node.parent(); p && p.type() == pugi::node_element; p = p.parent()) ++d;
+    return d;
+  }
+
+  std::string indent(unsigned depth) const {
+    std::string s;
+    for (unsigned i = 0; i < depth; ++i) s += style_.unit;
+    return s;
+  }
+
+  // Lays out a freshly built element's children one per line, as the rest of the file.
+  void reindent(pugi::xml_node node, unsigned depth) const {
+    if (!style_.pretty) return;
+    std::vector<pugi::xml_node> children;
+    for (pugi::xml_node child : node.children())
+      if (child.type() == pugi::node_element) children.push_back(child);
+    if (children.empty()) return;
+    for (pugi::xml_node child : children) {
+      node.insert_child_before(pugi::node_pcdata, child).set_value((style_.nl + indent(depth + 1)).c_str());
+      reindent(child, depth + 1);
+    }
+    node.append_child(pugi::node_pcdata).set_value((style_.nl + indent(depth)).c_str());
+  }
+
+  // Copies `built` into `parent` right after `anchor` (null: as the first child),
+  // on a line of its own.
+  pugi::xml_node insert(pugi::xml_node parent, pugi::xml_node anchor, pugi::xml_node built) const {
+    pugi::xml_node node;
+    bool was_empty = !parent.first_child();
+    if (anchor) node = parent.insert_copy_after(built, anchor);
+    else if (parent.first_child()) node = parent.insert_copy_before(built, parent.first_child());
+    else node = parent.append_copy(built);
+    unsigned d = depth(node);
+    if (style_.pretty) {
+      parent.insert_child_before(pugi::node_pcdata, node).set_value((style_.nl + indent(d)).c_str());
+      if (was_empty) parent.append_child(pugi::node_pcdata).set_value((style_.nl + indent(d - 1)).c_str());
+    }
+    reindent(node, d);
+    return node;
+  }
+
+  // Removes an element with the line break and indentation in front of it.
+  static void remove(pugi::xml_node node) {
+    pugi::xml_node parent = node.parent();
+    pugi::xml_node before = node.previous_sibling();
+    if (is_whitespace(before)) parent.remove_child(before);
+    parent.remove_child(node);
+  }
+
+  // The node a new element goes after so that it stands where `node` stands
+  // now: its previous sibling that is not layout whitespace (null = first).
+  static pugi::xml_node anchor_before(pugi::xml_node node) {
+    pugi::xml_node prev = node.previous_sibling();
+    while (prev && is_whitespace(prev)) prev = prev.previous_sibling();
+    return prev;
+  }
+
+  static pugi::xml_node last_non_whitespace(pugi::xml_node parent) {
+    pugi::xml_node last = parent.last_child();
+    while (last && is_whitespace(last)) last = last.previous_sibling();
+    return last;
+  }
+
+  // Where an element named `name` goes among `parent`'s children, following
+  // the order libvirt itself writes (`order`): after the last element that
+  // comes before it, else before the first that comes after it, else last.
+  static pugi::xml_node anchor_in_order(pugi::xml_node parent, std::string_view name,
+                                        const std::vector<std::string_view>& order) {
+    auto pos = std::find(order.begin(), order.end(), name);
+    pugi::xml_node after, before;
+    for (pugi::xml_node child : parent.children()) {
+      if (child.type() != pugi::node_element) continue;
+      auto at = std::find(order.begin(), order.end(), std::string_view(child.name()));
+      if (at == order.end()) continue;
+      if (at < pos) after = child;
+      if (at > pos && !before) before = child;
+    }
+    if (after) return after;
+    if (before) return anchor_before(before);
+    return last_non_whitespace(parent);
+  }
+
+  pugi::xml_node insert_in_order(pugi::xml_node parent, pugi::xml_node built,
+                                 const std::vector<std::string_view>& order) const {
+    return insert(parent, anchor_in_order(parent, built.name(), order), built);
+  }
+
+ private:
+  Style style_;
+};
+
+// The order of <domain>'s children in libvirt's own output (docs/formatdomain).
+const std::vector<std::string_view> kDomainOrder = {
+    "name", "uuid", "genid", "title", "description", "metadata", "maxMemory", "memory", "currentMemory",
+    "blkiotune", "memtune", "memoryBacking", "vcpu", "vcpus", "iothreads", "iothreadids", "defaultiothread",
+    "cputune", "numatune", "resource", "sysinfo", "bootloader", "bootloader_args", "os", "idmap",
+    "features", "cpu", "clock", "on_poweroff", "on_reboot", "on_crash", "on_lockfailure", "pm", "perf",
+    "devices", "seclabel", "keywrap", "launchSecurity"};
+const std::vector<std::string_view> kCputuneOrder = {
+    "shares", "period", "quota", "global_period", "global_quota", "emulator_period", "emulator_quota",
+    "iothread_period", "iothread_quota", "vcpupin", "emulatorpin", "iothreadpin", "emulatorsched",
+    "vcpusched", "iothreadsched", "cachetune", "memorytune"};
+const std::vector<std::string_view> kCpuOrder = {"model", "vendor", "topology", "cache", "maxphysaddr",
+                                                 "feature", "numa"};
+
+bool is_pin(pugi::xml_node node) {
+  std::string_view n = node.name();
+  return node.type() == pugi::node_element && (n == "vcpupin" || n == "emulatorpin" || n == "iothreadpin");
+}
+
+unsigned to_unsigned(const char* text) {
+  unsigned value = 0;
+  std::string_view s = text;
+  std::from_chars(s.data(), s.data() + s.size(), value);
+  return value;
+}
+
+// Sets an attribute, adding it in front when `first` (libvirt writes it first), else last.
+void ensure_attr(pugi::xml_node node, const char* name, const std::string& value, bool first = false) {
+  pugi::xml_attribute attr = node.attribute(name);
+  if (!attr) attr = first ? node.prepend_attribute(name) : node.append_attribute(name);
+  attr.set_value(value.c_str());
+}
+
+// Sets the element's text, keeping the element itself (and its attributes) as they are.
+void set_text(pugi::xml_node node, const std::string& text) {
+  while (node.first_child()) node.remove_child(node.first_child());
+  add_text(node, text);
+}
+
+class Patcher {
+ public:
+  Patcher(pugi::xml_node root, const Style& style, const GuestPlan& plan, std::vector<std::string>& notes)
+      : root_(root), editor_(style), plan_(plan), notes_(notes) {
+    scratch_root_ = scratch_.append_child("domain");
+  }
+
+  void run() {
+    patch_vcpu();
+    std::vector<unsigned> ids = patch_iothreads();
+    patch_cputune(ids);
+    patch_numatune();
+    patch_cpu();
+    note_vcpus_beyond_plan();
+  }
+
+ private:
+  pugi::xml_node scratch() {
+    while (scratch_root_.first_child()) scratch_root_.remove_child(scratch_root_.first_child());
+    return scratch_root_;
+  }
+
+  std::string name() const { return detail::trimmed_text(root_.child("name")); }
+
+  void patch_vcpu() {
+    const auto count = plan_.vcpus.size();
+    pugi::xml_node vcpu = root_.child("vcpu");
+    if (!vcpu) {
+      editor_.insert_in_order(root_, build_vcpu(scratch(), plan_), kDomainOrder);
+    } else {
+      if (detail::trimmed_text(vcpu) != std::to_string(count)) set_text(vcpu, std::to_string(count));
+      if (pugi::xml_attribute placement = vcpu.attribute("placement");
+          placement && std::string_view(placement.value()) != "static")
+        notes_.push_back(fmt::format("<vcpu placement='{}'> becomes 'static': every vCPU gets its own pin",
+                                     placement.value()));
+      ensure_attr(vcpu, "placement", "static", true);
+      if (pugi::xml_attribute cpuset = vcpu.attribute("cpuset")) {
+        notes_.push_back(fmt::format("<vcpu cpuset='{}'> dropped: every vCPU gets its own pin", cpuset.value()));
+        vcpu.remove_attribute(cpuset);
+      }
+      if (pugi::xml_attribute current = vcpu.attribute("current"); current && to_unsigned(current.value()) > count) {
+        notes_.push_back(fmt::format("<vcpu current='{}'> dropped: the plan has {} vCPUs", current.value(), count));
+        vcpu.remove_attribute(current);
+      }
+    }
+    if (pugi::xml_node vcpus = root_.child("vcpus")) {
+      auto listed = static_cast<std::size_t>(std::distance(vcpus.children("vcpu").begin(), vcpus.children("vcpu").end()));
+      if (listed != count) {
+        notes_.push_back(fmt::format("<vcpus> dropped: it lists {} vCPUs, the plan has {}", listed, count));
+        Editor::remove(vcpus);
+      }
+    }
+  }
+
+  // Returns the id of each of the plan's iothreads.
+  std::vector<unsigned> patch_iothreads() {
+    const auto count = plan_.iothreads.size();
+    std::vector<unsigned> ids;
+    pugi::xml_node idlist = root_.child("iothreadids");
+    if (idlist) {
+      std::vector<pugi::xml_node> entries;
+      for (pugi::xml_node entry : idlist.children("iothread")) entries.push_back(entry);
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        if (i < count) ids.push_back(to_unsigned(entries[i].attribute("id").value()));
+        else Editor::remove(entries[i]);
+      }
+      pugi::xml_node anchor = entries.empty() || count == 0 ? Editor::last_non_whitespace(idlist)
+                                                            : entries[std::min(count, entries.size()) - 1];
+      for (unsigned next = 1; ids.size() < count; ++next) {
+        if (std::find(ids.begin(), ids.end(), next) != ids.end()) continue;
+        ids.push_back(next);
+        pugi::xml_node built = add(scratch(), "iothread", {{"id", std::to_string(next)}});
+        anchor = editor_.insert(idlist, anchor, built);
+      }
+    } else {
+      for (unsigned i = 1; i <= count; ++i) ids.push_back(i);
+    }
+    check_device_iothreads(ids);
+
+    pugi::xml_node node = root_.child("iothreads");
+    if (count == 0) {
+      if (node) Editor::remove(node);
+      if (idlist) Editor::remove(idlist);
+    } else if (node) {
+      if (detail::trimmed_text(node) != std::to_string(count)) set_text(node, std::to_string(count));
+    } else {
+      editor_.insert_in_order(root_, build_iothreads(scratch(), count), kDomainOrder);
+    }
+    return ids;
+  }
+
+  // Devices that name an iothread must still find it.
+  void check_device_iothreads(const std::vector<unsigned>& ids) {
+    for (pugi::xpath_node hit : root_.child("devices").select_nodes(".//driver[@iothread] | .//driver//iothread[@id]")) {
+      pugi::xml_node n = hit.node();
+      bool is_driver = std::string_view(n.name()) == "driver";
+      unsigned id = to_unsigned((is_driver ? n.attribute("iothread") : n.attribute("id")).value());
+      if (std::find(ids.begin(), ids.end(), id) != ids.end()) continue;
+      pugi::xml_node device = is_driver ? n.parent() : n.parent().parent().parent();
+      throw DomainInputError(fmt::format(
+          "cannot patch domain '{}': its <{}> uses iothread {}, but the plan has {} iothread(s){}", name(),
+          device.name(), id, ids.size(),
+          ids.empty() ? "" : fmt::format(" (ids {})", fmt::join(ids, ","))));
+    }
+  }
+
+  void patch_cputune(const std::vector<unsigned>& iothread_ids) {
+    pugi::xml_node cputune = root_.child("cputune");
+    if (!cputune) {
+      pugi::xml_node built = add(scratch(), "cputune");
+      build_pins(built, plan_, iothread_ids);
+      editor_.insert_in_order(root_, built, kDomainOrder);
+      return;
+    }
+    std::vector<pugi::xml_node> pins;
+    for (pugi::xml_node child : cputune.children())
+      if (is_pin(child)) pins.push_back(child);
+    pugi::xml_node anchor;
+    if (!pins.empty()) {
+      anchor = Editor::anchor_before(pins.front());
+      for (pugi::xml_node pin : pins) Editor::remove(pin);
+    } else {
+      anchor = Editor::anchor_in_order(cputune, "vcpupin", kCputuneOrder);
+    }
+    pugi::xml_node built = add(scratch(), "cputune");
+    build_pins(built, plan_, iothread_ids);
+    for (pugi::xml_node pin : built.children()) anchor = editor_.insert(cputune, anchor, pin);
+  }
+
+  void patch_numatune() {
+    if (plan_.memory_nodes.empty()) return;
+    pugi::xml_node numatune = root_.child("numatune");
+    if (!numatune) {
+      editor_.insert_in_order(root_, build_numatune(scratch(), plan_), kDomainOrder);
+      return;
+    }
+    pugi::xml_node memory = numatune.child("memory");
+    if (!memory) {
+      pugi::xml_node built = add(scratch(), "memory", {{"mode", "strict"}, {"nodeset", plan_.memory_nodes.to_string()}});
+      editor_.insert(numatune, pugi::xml_node(), built);
+      return;
+    }
+    ensure_attr(memory, "mode", "strict", true);
+    ensure_attr(memory, "nodeset", plan_.memory_nodes.to_string());
+    memory.remove_attribute("placement");  // placement='auto' asks numad instead of the nodeset
+  }
+
+  void patch_cpu() {
+    pugi::xml_node cpu = root_.child("cpu");
+    if (!cpu) {
+      editor_.insert_in_order(root_, build_cpu(scratch(), plan_), kDomainOrder);
+      return;
+    }
+    std::string mode = cpu.attribute("mode") ? cpu.attribute("mode").value() : "custom";
+    if (mode != "host-passthrough") {
+      std::string model = detail::trimmed_text(cpu.child("model"));
+      notes_.push_back(fmt::format(
+          "<cpu mode='{}'>{} becomes host-passthrough: cache passthrough needs the host's own CPU "
+          "(the guest can no longer migrate to a host with a different CPU)",
+          mode, model.empty() ? "" : fmt::format(" with model '{}'", model)));
+      for (const char* drop : {"model", "vendor"})
+        while (pugi::xml_node n = cpu.child(drop)) Editor::remove(n);
+      cpu.remove_attribute("match");
+    }
+    ensure_attr(cpu, "mode", "host-passthrough", true);
+    set_attr(cpu, "check", "none");
+    set_attr(cpu, "migratable", "off");
+
+    // <topology>: the plan's, where the old one stood.
+    pugi::xml_node anchor;
+    if (pugi::xml_node old = cpu.child("topology")) {
+      anchor = Editor::anchor_before(old);
+      Editor::remove(old);
+    } else {
+      anchor = Editor::anchor_in_order(cpu, "topology", kCpuOrder);
+    }
+    pugi::xml_node topology = editor_.insert(cpu, anchor, build_topology(scratch(), plan_.topology));
+
+    if (plan_.cache_passthrough) {
+      if (pugi::xml_node cache = cpu.child("cache")) {
+        cache.remove_attribute("level");  // only emulate mode has a level
+        set_attr(cache, "mode", "passthrough");
+      } else {
+        editor_.insert(cpu, topology, build_cache(scratch()));
+      }
+    }
+    if (plan_.require_topoext) {
+      pugi::xml_node topoext = cpu.find_child_by_attribute("feature", "name", "topoext");
+      if (topoext) {
+        ensure_attr(topoext, "policy", "require", true);
+      } else {
+        pugi::xml_node after = topology;
+        for (pugi::xml_node child : cpu.children())
+          if (std::string_view(child.name()) == "cache" || std::string_view(child.name()) == "feature" ||
+              std::string_view(child.name()) == "maxphysaddr")
+            after = child;
+        editor_.insert(cpu, after, build_topoext(scratch()));
+      }
+    }
+  }
+
+  // Elements the plan does not own that name vCPUs by number: libvirt refuses
+  // the definition if they name vCPUs the plan no longer has.
+  void note_vcpus_beyond_plan() {
+    const auto count = static_cast<unsigned>(plan_.vcpus.size());
+    auto check = [&](pugi::xml_node node, const char* attr, const std::string& what) {
+      try {
+        CpuSet vcpus = parse_libvirt_cpuset(node.attribute(attr).value());
+        if (!vcpus.empty() && vcpus.last() >= count)
+          notes_.push_back(fmt::format("{} names vCPU {}, but the plan has {} vCPUs: edit it before applying",
+                                       what, vcpus.last(), count));
+      } catch (const std::invalid_argument&) {
+        // Not ours to judge: libvirt reports it when the definition is used.
+      }
+    };
+    for (pugi::xml_node sched : root_.child("cputune").children("vcpusched"))
+      check(sched, "vcpus", fmt::format("<vcpusched vcpus='{}'>", sched.attribute("vcpus").value()));
+    for (pugi::xml_node cell : root_.child("cpu").child("numa").children("cell"))
+      check(cell, "cpus", fmt::format("<numa><cell cpus='{}'>", cell.attribute("cpus").value()));
+  }
+
+  pugi::xml_node root_;
+  Editor editor_;
+  const GuestPlan& plan_;
+  std::vector<std::string>& notes_;
+  pugi::xml_document scratch_;
+  pugi::xml_node scratch_root_;
+};
+
+unsigned save_flags(const Style& style) {
+  unsigned flags = pugi::format_raw | pugi::format_no_declaration | pugi::format_no_escapes;
+  if (style.single_quote) flags |= pugi::format_attribute_single_quote;
+  return flags;
+}
+
+// With entities kept as written (format_no_escapes), a value holding the
+// quote character it will be written in must have that quote escaped.
+void escape_quotes(pugi::xml_node node, bool single_quote) {
+  const char quote = single_quote ? '\'' : '"';
+  const char* entity = single_quote ? "&apos;" : "&quot;";
+  for (pugi::xml_attribute attr : node.attributes()) {
+    std::string value = attr.value();
+    if (value.find(quote) == std::string::npos) continue;
+    std::string escaped;
+    for (char c : value) escaped += c == quote ? std::string(entity) : std::string(1, c);
+    attr.set_value(escaped.c_str());
+  }
+  for (pugi::xml_node child : node.children())
+    if (child.type() == pugi::node_element || child.type() == pugi::node_declaration) escape_quotes(child, single_quote);
+}
+
+}  // namespace
+
+std::string plan_snippet_xml(const GuestPlan& plan) {
+  pugi::xml_document doc;
+  pugi::xml_node root = doc.append_child("domain");
+  build_vcpu(root, plan);
+  if (!plan.iothreads.empty()) build_iothreads(root, plan.iothreads.size());
+  std::vector<unsigned> ids;
+  for (unsigned i = 1; i <= plan.iothreads.size(); ++i) ids.push_back(i);
+  build_pins(add(root, "cputune"), plan, ids);
+  if (!plan.memory_nodes.empty()) build_numatune(root, plan);
+  build_cpu(root, plan);
+
+  Style style;
+  Editor editor(style);
+  std::ostringstream out;
+  for (pugi::xml_node child : root.children()) {
+    editor.reindent(child, 0);
+    child.print(out, "", save_flags(style));
+    out << '\n';
+  }
+  return out.str();
+}
+
+PatchResult patch_domain(std::string_view original, const GuestPlan& plan) {
+  pugi::xml_document doc;
+  const std::string source = "input";
+  detail::load_domain_document(doc, original, source, /*raw=*/true);
+  pugi::xml_node root = doc.document_element();
+  if (plan.vcpus.empty())
+    throw DomainInputError(fmt::format("cannot patch domain '{}': the plan has no vCPUs",
+                                       detail::trimmed_text(root.child("name"))));
+  Style style = detect_style(original, root);
+  PatchResult result;
+  Patcher(root, style, plan, result.notes).run();
+  escape_quotes(doc, style.single_quote);
+  std::ostringstream out;
+  doc.save(out, "", save_flags(style), pugi::encoding_utf8);
+  result.xml = out.str();
+  return result;
+}
+
+std::string patch_domain_xml(std::string_view original, const GuestPlan& plan) {
+  return patch_domain(original, plan).xml;
+}
+
+// ---- Unified diff -------------------------------------------------------------
+
+namespace {
+
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    lines.push_back(text.substr(0, nl == std::string_view::npos ? text.size() : nl + 1));
+    text.remove_prefix(lines.back().size());
+  }
+  return lines;
+}
+
+struct Edit {
+  char op;  // ' ', '-', '+'
+  std::string_view line;
+};
+
+}  // namespace
+
+std::string unified_diff(std::string_view old_text, std::string_view new_text, const std::string& old_label,
+                         const std::string& new_label) {
+  if (old_text == new_text) return {};
+  auto a = split_lines(old_text), b = split_lines(new_text);
+  // Common prefix and suffix first: patches touch a few lines of long files.
+  std::size_t prefix = 0;
+  while (prefix < a.size() && prefix < b.size() && a[prefix] == b[prefix]) ++prefix;
+  std::size_t suffix = 0;
+  while (suffix < a.size() - prefix && suffix < b.size() - prefix &&
+         a[a.size() - 1 - suffix] == b[b.size() - 1 - suffix])
+    ++suffix;
+  const std::size_t n = a.size() - prefix - suffix, m = b.size() - prefix - suffix;
+  // lcs[i][j] = length of the longest common subsequence of a[i..] and b[j..] (middle part).
+  std::vector<std::uint32_t> lcs((n + 1) * (m + 1), 0);
+  auto at = [&](std::size_t i, std::size_t j) -> std::uint32_t& { return lcs[i * (m + 1) + j]; };
+  for (std::size_t i = n; i-- > 0;)
+    for (std::size_t j = m; j-- > 0;)
+      at(i, j) = a[prefix + i] == b[prefix + j] ? at(i + 1, j + 1) + 1 : std::max(at(i + 1, j), at(i, j + 1));
+
+  std::vector<Edit> edits;
+  for (std::size_t k = 0; k < prefix; ++k) edits.push_back({' ', a[k]});
+  std::size_t i = 0, j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && a[prefix + i] == b[prefix + j]) {
+      edits.push_back({' ', a[prefix + i]});
+      ++i, ++j;
+    } else if (j < m && (i == n || at(i, j + 1) >= at(i + 1, j))) {
+      edits.push_back({'+', b[prefix + j]});
+      ++j;
+    } else {
+      edits.push_back({'-', a[prefix + i]});
+      ++i;
+    }
+  }
+  for (std::size_t k = 0; k < suffix; ++k)
+    edits.push_back({' ', a[prefix + n + k]});
+  // Removals before additions inside each changed run, the way diff -u prints them.
+  for (std::size_t s = 0; s < edits.size();) {
+    std::size_t e = s;
+    while (e < edits.size() && edits[e].op != ' ') ++e;
+    std::stable_partition(edits.begin() + s, edits.begin() + e, [](const Edit& x) { return x.op == '-'; });
+    s = e == s ? s + 1 : e;
+  }
+
+  constexpr std::size_t kContext = 3;
+  std::string out = fmt::format("--- {}\n+++ {}\n", old_label, new_label);
+  std::size_t k = 0;
+  while (k < edits.size()) {
+    while (k < edits.size() && edits[k].op == ' ') ++k;
+    if (k == edits.size()) break;
+    std::size_t start = k >= kContext ? k - kContext : 0;
+    // Extend the hunk while changes are at most 2*context lines apart.
+    std::size_t end = k;
+    while (true) {
+      while (end < edits.size() && edits[end].op != ' ') ++end;
+      std::size_t next = end;
+      while (next < edits.size() && edits[next].op == ' ') ++next;
+      if (next < edits.size() && next - end <= 2 * kContext) {
+        end = next;
+        continue;
+      }
+      end = std::min(edits.size(), end + kContext);
+      break;
+    }
+    std::size_t old_before = 0, new_before = 0, old_count = 0, new_count = 0;
+    for (std::size_t x = 0; x < start; ++x) {
+      if (edits[x].op != '+') ++old_before;
+      if (edits[x].op != '-') ++new_before;
+    }
+    for (std::size_t x = start; x < end; ++x) {
+      if (edits[x].op != '+') ++old_count;
+      if (edits[x].op != '-') ++new_count;
+    }
+    // diff -u numbers an empty side by the line before it.
+    std::size_t old_start = old_before + (old_count ? 1 : 0);
+    std::size_t new_start = new_before + (new_count ? 1 : 0);
+    out += fmt::format("@@ -{},{} +{},{} @@\n", old_start, old_count, new_start, new_count);
+    for (std::size_t x = start; x < end; ++x) {
+      out += edits[x].op;
+      out += edits[x].line;
+      if (edits[x].line.empty() || edits[x].line.back() != '\n') out += "\n\\ No newline at end of file\n";
+    }
+    k = end;
+  }
+  return out;
+}
+
+}  // namespace vpt

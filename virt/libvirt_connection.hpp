@@ -1,0 +1,58 @@
+// The few libvirt calls vpt-tune makes, behind an interface so that tests can
+// put a fake in libvirt's place (and inject failures at any step).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "probe/cpuset.hpp"
+
+namespace vpt {
+
+// A libvirt call failed at run time. what() is one line that ends with
+// libvirt's own last error message: "cannot connect to 'URI': ...".
+// A domain that does not exist is a DomainInputError (virt/domain.hpp) instead.
+class LibvirtError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Pins of a running domain, as the get calls report them.
+struct LivePins {
+  std::vector<CpuSet> vcpus;               // index = vCPU (online ones)
+  CpuSet emulator;
+  std::map<unsigned, CpuSet> iothreads;    // iothread id -> CPUs
+  friend bool operator==(const LivePins&, const LivePins&) = default;
+};
+
+class Hypervisor {
+ public:
+  virtual ~Hypervisor() = default;
+  virtual std::string uri() const = 0;
+  // NAME or UUID -> the domain's name. Throws DomainInputError
+  // "cannot find domain 'X' on 'URI': <libvirt's message>".
+  virtual std::string find_domain(const std::string& name_or_uuid) = 0;
+  // The persistent definition (VIR_DOMAIN_XML_INACTIVE), with secrets such as
+  // VNC passwords when `secure` (needs a read-write connection): what a
+  // backup must hold so that defining it again loses nothing.
+  virtual std::string definition_xml(const std::string& domain, bool secure) = 0;
+  virtual void define(const std::string& xml) = 0;
+  virtual bool is_running(const std::string& domain) = 0;
+  virtual LivePins live_pins(const std::string& domain) = 0;
+  virtual void pin_vcpu_live(const std::string& domain, unsigned vcpu, const CpuSet& cpus) = 0;
+  virtual void pin_emulator_live(const std::string& domain, const CpuSet& cpus) = 0;
+  virtual void pin_iothread_live(const std::string& domain, unsigned iothread, const CpuSet& cpus) = 0;
+};
+
+// What --connect means when it is not given: $LIBVIRT_DEFAULT_URI, else qemu:///system.
+std::string default_connect_uri();
+
+// Opens a libvirt connection (read-only unless `read_write`) as virsh would.
+// libvirt's own error printing is switched off: failures come back as one
+// exception. Throws LibvirtError "cannot connect to 'URI': <reason>".
+std::unique_ptr<Hypervisor> connect_libvirt(const std::string& uri, bool read_write);
+
+}  // namespace vpt
