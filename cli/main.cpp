@@ -8,6 +8,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "bench/results.hpp"
+#include "cli/bench_command.hpp"
+#include "cli/compare_command.hpp"
 #include "cli/probe_command.hpp"
 #include "probe/probe.hpp"
 
@@ -17,11 +20,16 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("vpt-tune ") + VPT_VERSION);
   app.require_subcommand(1);
   vpt::cli::setup_probe(app);
+  vpt::cli::setup_bench(app);
+  vpt::cli::setup_compare(app);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const vpt::BenchInputError& e) {
+    fmt::print(stderr, "vpt-tune: {}\n", e.what());
+    return 2;
   } catch (const vpt::TopologyInputError& e) {
     fmt::print(stderr, "vpt-tune: {}\n", e.what());
     return 2;

@@ -1,0 +1,123 @@
+// Running the benchmarks and comparing two runs: the entry points the
+// `bench` and `compare` commands call.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bench/results.hpp"
+#include "probe/cpuset.hpp"
+#include "probe/topology.hpp"
+
+namespace vpt {
+
+// ---- A live domain ----------------------------------------------------------
+
+// The pins libvirt holds for a running domain.
+struct DomainPins {
+  std::vector<CpuSet> vcpus;         // vcpus[i]: where vCPU i may run
+  CpuSet emulator;
+  std::vector<IoThreadPin> iothreads;
+};
+
+// Where the pins come from; libvirt in production, a fake in tests.
+class DomainSource {
+ public:
+  virtual ~DomainSource() = default;
+  virtual std::string uri() const = 0;
+  virtual std::string name() const = 0;
+  // Throws std::runtime_error "cannot read pins of domain '<name>': <libvirt's message>".
+  virtual DomainPins read_pins() = 0;
+};
+
+// Opens a read-only libvirt connection and looks the domain up; it must be
+// running. Throws std::runtime_error carrying libvirt's last error message:
+// "cannot connect to libvirt '<uri>': ...", "cannot find domain '<name>': ...",
+// BenchInputError "cannot measure domain '<name>': not running".
+std::unique_ptr<DomainSource> open_libvirt_domain(const std::string& uri, const std::string& name);
+
+// ---- Running ----------------------------------------------------------------
+
+struct BenchOptions {
+  bool quick = false;
+  CpuSet cpus;             // core-to-core and wake-up CPUs; empty = the guest's CPUs, else all allowed
+  CpuSet neighbour_cpus;   // interference thrashers; empty = chosen (see run_bench)
+};
+
+// Called before each step that may take a while ("memory latency 64 MiB").
+using ProgressFn = std::function<void(std::string_view step)>;
+
+// Runs the four kernels on this host and returns their samples and statistics.
+// `host` must be the live host's model (probe_live_host()). With a domain, the
+// QEMU threads' affinity and counters are read from /proc and the kernels run
+// on the CPUs the vCPUs may use.
+// CPU choice: core-to-core over options.cpus (default: guest CPUs if two or
+// more, else all allowed online CPUs); memory latency on the first of them;
+// interference chases on the first measured CPU with neighbours on
+// options.neighbour_cpus (default: the emulator/iothread CPUs outside the
+// guest's, else any allowed CPU outside the measured ones, else any other
+// allowed CPU); wake-up on every measured CPU at once.
+// Throws BenchInputError for unusable CPUs; a kernel failing on one pair or
+// size is recorded as that row's error and the run goes on.
+Results run_bench(const BenchOptions& options, const Topology& host, DomainSource* domain,
+                  const ProgressFn& progress);
+
+// Host fingerprint from /proc, /sys and the host model.
+HostFingerprint read_host_fingerprint(const Topology& host);
+
+// The cache level a working set of `bytes` fits in by the host model's sizes
+// (sorted by level): "L1", "L2", "L3", then "L3-DRAM" below 4x L3 and "DRAM"
+// from there; "beyond L2 (L3 unknown)" when the model has no L3.
+std::string level_for_bytes(std::uint64_t bytes, const std::vector<CacheSize>& caches);
+
+// ---- Comparing ----------------------------------------------------------------
+
+enum class Verdict { Better, Worse, WithinNoise, NotAvailable };
+std::string_view to_string(Verdict verdict);
+
+struct CompareOptions {
+  bool force = false;          // compare results from different hosts anyway
+  double alpha = 0.01;         // Mann-Whitney two-sided significance level
+  double min_change = 0.05;    // |relative change of the median| below this is noise:
+                               // the run-to-run spread measured on a quiet host
+  double confidence = 0.95;    // bootstrap interval
+};
+
+struct ComparisonRow {
+  std::string metric;          // "core-to-core 0<->1", "memory 64 KiB (L1)", ...
+  std::string unit;            // "ns", "us", "x"
+  std::size_t n_before = 0, n_after = 0;
+  std::optional<double> median_before, median_after;
+  std::optional<double> p99_before, p99_after;
+  std::optional<double> change;            // relative change of the median, after/before - 1
+  std::optional<double> p_value;           // Mann-Whitney, two-sided
+  std::optional<double> ci_low, ci_high;   // bootstrap CI of the median (or ratio) difference
+  Verdict verdict = Verdict::NotAvailable;
+  std::string reason;                      // why n/a, or what the verdict rests on
+};
+
+struct Comparison {
+  std::string before_name, after_name;
+  CompareOptions options;
+  std::vector<ComparisonRow> rows;
+  std::vector<std::string> warnings;       // fingerprint differences, mode differences
+};
+
+// Lower is better for every metric. Throws BenchInputError "cannot compare
+// '<before>' with '<after>': they come from different hosts (...); use --force"
+// unless options.force.
+Comparison compare_results(const Results& before, const Results& after, const std::string& before_name,
+                           const std::string& after_name, const CompareOptions& options);
+
+// ---- Writers ------------------------------------------------------------------
+
+void write_results_text(std::ostream& out, const Results& results);
+void write_comparison_text(std::ostream& out, const Comparison& comparison);
+
+}  // namespace vpt

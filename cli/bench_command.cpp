@@ -1,0 +1,101 @@
+#include "cli/bench_command.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "bench/bench.hpp"
+#include "probe/probe.hpp"
+
+namespace vpt::cli {
+
+namespace {
+
+struct BenchCommandOptions {
+  bool quick = false;
+  std::string cpus;            // --cpus LIST
+  std::string neighbour_cpus;  // --neighbour-cpus LIST
+  std::string connect = "qemu:///system";
+  std::string domain;
+  std::string save;
+  bool force = false;
+};
+
+CpuSet parse_cpus(const std::string& text, std::string_view option) {
+  if (text.empty()) return {};
+  try {
+    return CpuSet::parse(text);
+  } catch (const std::invalid_argument& e) {
+    throw BenchInputError(fmt::format("cannot parse {} '{}': {}", option, text, e.what()));
+  }
+}
+
+void run_bench_command(const BenchCommandOptions& o) {
+  BenchOptions options;
+  options.quick = o.quick;
+  options.cpus = parse_cpus(o.cpus, "--cpus");
+  options.neighbour_cpus = parse_cpus(o.neighbour_cpus, "--neighbour-cpus");
+  std::error_code ec;
+  // Refuse before measuring, not after ten seconds of it.
+  if (!o.save.empty() && !o.force && std::filesystem::exists(o.save, ec))
+    throw BenchInputError(fmt::format("cannot save results '{}': the file exists (use --force to replace it)", o.save));
+
+  Topology host = probe_live_host();
+  std::unique_ptr<DomainSource> domain;
+  if (!o.domain.empty()) domain = open_libvirt_domain(o.connect, o.domain);
+
+  const auto start = std::chrono::steady_clock::now();
+  auto progress = [&](std::string_view step) {
+    double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    fmt::print(stderr, "[{:5.1f} s] {}\n", t, step);
+  };
+  Results results = run_bench(options, host, domain.get(), progress);
+  write_results_text(std::cout, results);
+  if (!o.save.empty()) {
+    save_results_file(results, o.save, o.force);
+    fmt::print(stderr, "saved {}\n", o.save);
+  }
+}
+
+}  // namespace
+
+void setup_bench(CLI::App& app) {
+  auto options = std::make_shared<BenchCommandOptions>();
+  CLI::App* bench = app.add_subcommand(
+      "bench", "Measure core-to-core latency, the memory latency curve, cache interference and wake-up latency "
+               "on this host, optionally on the CPUs of a running libvirt domain");
+  bench->footer(
+      "Examples:\n"
+      "  vpt-tune bench --quick --save before.json          all CPUs this process may use, under 10 s on 2 CPUs\n"
+      "  vpt-tune bench --cpus 0-3 --save host.json          thorough run on CPUs 0-3\n"
+      "  vpt-tune bench --domain win11 --save after.json     the CPUs win11's vCPUs use; checks its threads' pins\n"
+      "  vpt-tune compare before.json after.json             did the pinning help?\n"
+      "Progress goes to standard error, the summary to standard output. The JSON schema (vpt-tune/bench/1)\n"
+      "keeps every raw sample.");
+  bench->add_flag("--quick", options->quick, "Fewer samples and sizes (under 10 s on a 2-CPU host)");
+  bench->add_option("--cpus", options->cpus,
+                    "CPUs to measure (core-to-core pairs, wake-up; memory latency on the first); "
+                    "default: the domain's vCPU CPUs, else every CPU this process may use")
+      ->option_text("LIST");
+  bench->add_option("--neighbour-cpus", options->neighbour_cpus,
+                    "CPUs for the interference kernel's cache-thrashing neighbour; default: the domain's "
+                    "emulator/iothread CPUs outside its vCPUs', else a CPU outside the measured ones")
+      ->option_text("LIST");
+  auto* connect = bench->add_option("--connect", options->connect, "libvirt URI (read-only connection)")
+                      ->option_text("URI")
+                      ->envname("LIBVIRT_DEFAULT_URI")
+                      ->capture_default_str();
+  auto* domain =
+      bench->add_option("--domain", options->domain, "A running libvirt domain: check its threads' pins, measure its CPUs")
+          ->option_text("NAME");
+  connect->needs(domain);
+  bench->add_option("--save", options->save, "Write the results as JSON (schema vpt-tune/bench/1)")
+      ->option_text("FILE.json");
+  bench->add_flag("--force", options->force, "Replace an existing --save file");
+  bench->callback([options] { run_bench_command(*options); });
+}
+
+}  // namespace vpt::cli
