@@ -1,0 +1,98 @@
+#include "cli/request_options.hpp"
+
+#include <fmt/format.h>
+
+#include "optimizer/optimizer.hpp"
+
+namespace vpt::cli {
+
+namespace {
+
+std::string kebab(std::string name) {
+  for (char& c : name)
+    if (c == '_') c = '-';
+  return name;
+}
+
+CpuSet parse_cpus(const std::string& text, const char* option) {
+  try {
+    return CpuSet::parse(text);
+  } catch (const std::invalid_argument& e) {
+    throw RequestError(fmt::format("cannot read {} '{}': {}", option, text, e.what()));
+  }
+}
+
+unsigned parse_count(const std::string& text, const std::string& what) {
+  try {
+    std::size_t used = 0;
+    unsigned long value = std::stoul(text, &used);
+    if (used == text.size() && value < 100000) return static_cast<unsigned>(value);
+  } catch (const std::exception&) {
+  }
+  throw RequestError(fmt::format("cannot read {} '{}': expected a whole number", what, text));
+}
+
+}  // namespace
+
+void add_request_options(CLI::App& command, RequestOptions& o) {
+  command.add_option("--name", o.name, "Guest name used in the plan (default: the domain's name, else 'guest')");
+  command.add_option("--vcpus", o.vcpus, "vCPUs for the guest: a number, or 'auto' for the largest clean set")
+      ->capture_default_str();
+  command.add_option("--reserve", o.reserve,
+                     "Whole cores the host keeps (default: at least 2, and never less than one whole L2 group)");
+  command.add_option("--iothreads", o.iothreads, "I/O threads per guest")->capture_default_str()->check(CLI::Range(0, 64));
+  command.add_option("--emulator", o.helpers, "Where QEMU's emulator and I/O threads run: on the host's CPUs (shared) "
+                                              "or on a core of their own (dedicated)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"shared", "dedicated"}));
+  command.add_option("--prefer", o.prefer, "Which cores the guest gets: performance (P-cores), efficiency "
+                                           "(E-cores) or vcache (the largest L3)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"performance", "efficiency", "vcache"}));
+  command.add_option("--gpu", o.gpu, "PCI address of the passed-through GPU: keep the guest on its NUMA node")
+      ->option_text("ADDRESS");
+  command.add_option("--cpus", o.cpus, "Only these host CPUs may run vCPUs (list like 0-7,16-23)")->option_text("LIST");
+  command.add_option("--exclude", o.exclude, "Never give these host CPUs to a guest")->option_text("LIST");
+  command.add_option("--guest", o.guests, "Plan several guests at once, each isolated from the host and the others "
+                                          "(repeat: --guest web:8 --guest db:16)")
+      ->option_text("NAME:VCPUS");
+  for (const WeightField& field : kWeightFields)
+    command.add_option("--weight-" + kebab(field.name), o.weights.*field.member,
+                       "Cost-model weight (see optimizer/weights.hpp)")
+        ->group("Cost-model weights")
+        ->capture_default_str();
+}
+
+Request make_request(const RequestOptions& o) {
+  Request request;
+  GuestRequest base;
+  base.name = o.name;
+  if (o.vcpus != "auto") base.vcpus = parse_count(o.vcpus, "--vcpus");
+  base.iothreads = o.iothreads;
+  base.helpers = o.helpers == "dedicated" ? HelperPlacement::Dedicated : HelperPlacement::Shared;
+  base.prefer = o.prefer == "efficiency" ? Preference::Efficiency
+                : o.prefer == "vcache"   ? Preference::VCache
+                                         : Preference::Performance;
+  if (!o.gpu.empty()) base.gpu = o.gpu;
+  if (o.guests.empty()) {
+    request.guests.push_back(base);
+  } else {
+    for (const std::string& spec : o.guests) {
+      auto colon = spec.rfind(':');
+      if (colon == std::string::npos || colon == 0)
+        throw RequestError(fmt::format("cannot read --guest '{}': expected NAME:VCPUS, like web:8", spec));
+      GuestRequest guest = base;
+      guest.name = spec.substr(0, colon);
+      std::string count = spec.substr(colon + 1);
+      guest.vcpus = count == "auto" ? std::nullopt : std::optional(parse_count(count, "--guest vCPU count"));
+      request.guests.push_back(guest);
+    }
+  }
+  if (!o.reserve.empty()) request.reserve_cores = parse_count(o.reserve, "--reserve");
+  if (!o.cpus.empty()) request.allowed = parse_cpus(o.cpus, "--cpus");
+  if (!o.exclude.empty()) request.excluded = parse_cpus(o.exclude, "--exclude");
+  request.weights = o.weights;
+  return request;
+}
+
+}  // namespace vpt::cli

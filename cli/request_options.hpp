@@ -1,0 +1,31 @@
+// The request options `suggest` and `report` share, and the one function that
+// turns them into a Request.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <CLI/App.hpp>
+
+#include "optimizer/request.hpp"
+
+namespace vpt::cli {
+
+struct RequestOptions {
+  std::string name = "guest";
+  std::string vcpus = "auto";             // N or auto
+  std::string reserve;                    // "" = the default rule
+  unsigned iothreads = 1;
+  std::string helpers = "shared";         // shared | dedicated
+  std::string prefer = "performance";     // performance | efficiency | vcache
+  std::string gpu;
+  std::string cpus, exclude;
+  std::vector<std::string> guests;        // name:vcpus, repeated
+  Weights weights;
+};
+
+void add_request_options(CLI::App& command, RequestOptions& options);
+// Throws RequestError for values CLI11 cannot check alone (malformed --guest, CPU lists).
+Request make_request(const RequestOptions& options);
+
+}  // namespace vpt::cli

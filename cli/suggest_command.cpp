@@ -1,0 +1,61 @@
+#include "cli/suggest_command.hpp"
+
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/host_options.hpp"
+#include "cli/request_options.hpp"
+#include "optimizer/optimizer.hpp"
+#include "optimizer/plan_writers.hpp"
+#include "virt/domain_xml.hpp"
+
+namespace vpt::cli {
+
+namespace {
+
+struct SuggestOptions {
+  HostOptions host;
+  RequestOptions request;
+  bool json = false;
+};
+
+void run_suggest(const SuggestOptions& options) {
+  Topology topo = load_host(options.host);
+  Plan plan = make_plan(topo, make_request(options.request));
+  if (options.json) {
+    std::cout << plan_to_json(plan).dump(2) << '\n';
+    return;
+  }
+  fmt::print(std::cout, "Plan for {} ({})\n\n", topo.cpu_model.empty() ? "this host" : topo.cpu_model,
+             topo.source_name);
+  write_plan_text(std::cout, plan);
+  for (const GuestPlan& guest : plan.guests)
+    fmt::print(std::cout, "\nlibvirt XML for guest '{}' (paste into `virsh edit`, replacing these elements):\n{}",
+               guest.name, plan_snippet_xml(guest));
+}
+
+}  // namespace
+
+void setup_suggest(CLI::App& app) {
+  auto options = std::make_shared<SuggestOptions>();
+  CLI::App* suggest = app.add_subcommand(
+      "suggest", "Plan where a guest's vCPUs, emulator and I/O threads run, explain why, print the libvirt XML");
+  suggest->footer(
+      "Examples:\n"
+      "  vpt-tune suggest                                      this host, the largest clean guest\n"
+      "  vpt-tune suggest --lscpu data/lscpu/intel-core-i7-14700f.txt --vcpus 16\n"
+      "  vpt-tune suggest --topology host.xml --guest web:8 --guest db:16\n"
+      "  vpt-tune suggest --vcpus 8 --json                     the plan as JSON (schema vpt-tune/plan/1)\n"
+      "Options may also come from a TOML/INI file given with --config, under a [suggest] section,\n"
+      "with the long option names as keys (e.g. weight-share-l3 = 6).");
+  add_host_options(*suggest, options->host);
+  add_request_options(*suggest, options->request);
+  suggest->add_flag("--json", options->json, "Print the plan as a JSON document");
+  suggest->callback([options] { run_suggest(*options); });
+}
+
+}  // namespace vpt::cli

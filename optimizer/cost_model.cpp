@@ -1,0 +1,205 @@
+#include "optimizer/cost_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include <Eigen/Dense>
+#include <fmt/format.h>
+
+#include "optimizer/optimizer.hpp"
+
+namespace vpt {
+
+namespace {
+
+std::string normalize_pci(std::string address) {
+  std::transform(address.begin(), address.end(), address.begin(), ::tolower);
+  if (std::count(address.begin(), address.end(), ':') == 1) address = "0000:" + address;
+  return address;
+}
+
+}  // namespace
+
+struct CostModel::Impl {
+  const Topology* topo = nullptr;
+  Weights weights;
+  std::size_t n = 0;
+  Eigen::MatrixXd share;   // between different parties; diagonal = same CPU
+  Eigen::MatrixXd split;   // within one guest: L3 split + NUMA split + kind mixing
+  Eigen::MatrixXd split_l3, split_numa, mixed_kinds;
+  Eigen::MatrixXd capacity;  // guests x CPUs: kind / vcache preference
+  Eigen::MatrixXd gpu;       // guests x CPUs: off the GPU's NUMA node
+  std::vector<unsigned> os_of;  // position -> os index
+  std::map<unsigned, std::size_t> pos_of;
+
+  Impl(const Topology& t, const Request& request) : topo(&t), weights(request.weights), n(t.cpus.size()) {
+    for (std::size_t i = 0; i < n; ++i) {
+      os_of.push_back(t.cpus[i].os_index);
+      pos_of[t.cpus[i].os_index] = i;
+    }
+    build_pair_matrices();
+    build_placement_costs(request);
+  }
+
+  void build_pair_matrices() {
+    const Weights& w = weights;
+    share = Eigen::MatrixXd::Zero(n, n);
+    split_l3 = Eigen::MatrixXd::Zero(n, n);
+    split_numa = Eigen::MatrixXd::Zero(n, n);
+    mixed_kinds = Eigen::MatrixXd::Zero(n, n);
+    const bool l3_known = !caches_at_level(*topo, 3).empty();
+    auto numa_factor = [&](unsigned a, unsigned b) {
+      if (topo->numa_distances.empty()) return 1.0;
+      auto index = [&](unsigned node) {
+        for (std::size_t i = 0; i < topo->numa_nodes.size(); ++i)
+          if (topo->numa_nodes[i].os_index == node) return i;
+        return std::size_t{0};
+      };
+      double d = topo->numa_distances[index(a)][index(b)];
+      return std::max(d / 10.0 - 1.0, 0.0);  // 10 local, 20 remote -> 1, 32 -> 2.2
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+      const LogicalCpu& a = topo->cpus[i];
+      share(i, i) = w.share_core;
+      for (std::size_t j = i + 1; j < n; ++j) {
+        const LogicalCpu& b = topo->cpus[j];
+        double s = 0.0;
+        if (a.core == b.core) s = w.share_core;
+        else if (a.l2 && a.l2 == b.l2) s = w.share_l2;
+        else if (a.l3 && a.l3 == b.l3) s = w.share_l3;
+        share(i, j) = share(j, i) = s;
+        if (l3_known && a.l3 != b.l3) split_l3(i, j) = split_l3(j, i) = w.split_l3;
+        if (a.numa && b.numa && a.numa != b.numa)
+          split_numa(i, j) = split_numa(j, i) = w.split_numa * numa_factor(*a.numa, *b.numa);
+        else if (a.package != b.package)
+          split_numa(i, j) = split_numa(j, i) = w.split_numa;
+        if (a.kind != b.kind) mixed_kinds(i, j) = mixed_kinds(j, i) = w.mix_kinds;
+      }
+    }
+    split = split_l3 + split_numa + mixed_kinds;
+  }
+
+  void build_placement_costs(const Request& request) {
+    const std::size_t guests = request.guests.size();
+    capacity = Eigen::MatrixXd::Zero(guests, n);
+    gpu = Eigen::MatrixXd::Zero(guests, n);
+    const double kinds = static_cast<double>(topo->kinds.size());
+    std::uint64_t largest_l3 = 0;
+    for (const Cache* l3 : caches_at_level(*topo, 3)) largest_l3 = std::max(largest_l3, l3->size_bytes.value_or(0));
+    for (std::size_t g = 0; g < guests; ++g) {
+      const GuestRequest& guest = request.guests[g];
+      std::optional<unsigned> gpu_node;
+      if (guest.gpu) {
+        std::string wanted = normalize_pci(*guest.gpu);
+        const PciDevice* found = nullptr;
+        for (const PciDevice& dev : topo->pci)
+          if (dev.address == wanted) found = &dev;
+        if (!found) {
+          std::vector<std::string> known;
+          for (const PciDevice& dev : topo->pci)
+            if (dev.device_class == PciDevice::Class::Gpu) known.push_back(dev.address);
+          throw RequestError(fmt::format("cannot find GPU '{}' on this host: {}", *guest.gpu,
+                                         known.empty() ? std::string("the host model lists no GPU")
+                                                       : fmt::format("its GPUs are {}", fmt::join(known, ", "))));
+        }
+        gpu_node = found->numa;
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        const LogicalCpu& cpu = topo->cpus[i];
+        double cost = 0.0;
+        if (kinds > 1) {  // vcache keeps the performance kind first, then the largest L3
+          double wanted = guest.prefer == Preference::Efficiency ? 0.0 : kinds - 1.0;
+          cost += weights.wrong_kind * std::abs(wanted - cpu.kind) / (kinds - 1.0);
+        }
+        if (guest.prefer == Preference::VCache && cpu.l3) {
+          const Cache* l3 = caches_at_level(*topo, 3)[*cpu.l3];
+          if (l3->size_bytes.value_or(0) < largest_l3) cost += weights.small_l3;
+        }
+        capacity(g, i) = cost;
+        if (gpu_node && cpu.numa && *cpu.numa != *gpu_node) gpu(g, i) = weights.off_gpu_node;
+      }
+    }
+  }
+
+  Eigen::VectorXd indicator(const CpuSet& set) const {
+    Eigen::VectorXd v = Eigen::VectorXd::Zero(n);
+    for (unsigned os : set) {
+      auto it = pos_of.find(os);
+      if (it != pos_of.end()) v(it->second) = 1.0;
+    }
+    return v;
+  }
+
+  Eigen::VectorXd indicator(const std::vector<unsigned>& cpus) const {
+    Eigen::VectorXd v = Eigen::VectorXd::Zero(n);
+    for (unsigned os : cpus) v(pos_of.at(os)) += 1.0;
+    return v;
+  }
+};
+
+CostModel::CostModel(const Topology& topo, const Request& request) : impl_(std::make_unique<Impl>(topo, request)) {}
+CostModel::~CostModel() = default;
+CostModel::CostModel(CostModel&&) noexcept = default;
+CostModel& CostModel::operator=(CostModel&&) noexcept = default;
+
+std::size_t CostModel::position(unsigned os_index) const { return impl_->pos_of.at(os_index); }
+std::size_t CostModel::cpu_count() const { return impl_->n; }
+double CostModel::sharing(std::size_t a, std::size_t b) const { return impl_->share(a, b); }
+double CostModel::placement_cost(std::size_t guest, std::size_t pos) const {
+  return impl_->capacity(guest, pos) + impl_->gpu(guest, pos);
+}
+double CostModel::split_cost(std::size_t a, std::size_t b) const { return impl_->split(a, b); }
+const Weights& CostModel::weights() const { return impl_->weights; }
+
+Score CostModel::evaluate(const Layout& layout) const {
+  const Impl& m = *impl_;
+  const std::size_t guests = layout.guests.size();
+  std::vector<Eigen::VectorXd> g(guests);
+  Eigen::VectorXd all_guests = Eigen::VectorXd::Zero(m.n);
+  for (std::size_t k = 0; k < guests; ++k) {
+    g[k] = m.indicator(layout.guests[k].vcpus);
+    all_guests += g[k];
+  }
+  const Eigen::VectorXd h = m.indicator(layout.host);
+
+  double host_guest = 0, guest_guest = 0, helpers = 0, split_l3 = 0, split_numa = 0, mixed = 0, hidden = 0,
+         capacity = 0, gpu = 0;
+  for (std::size_t k = 0; k < guests; ++k) {
+    const Eigen::VectorXd share_g = m.share * g[k];
+    // Where the host keeps no CPU of its own it runs on the guest's: the
+    // overlap counts through share's diagonal (same CPU = same core).
+    host_guest += h.dot(share_g);
+    for (std::size_t l = k + 1; l < guests; ++l) guest_guest += g[l].dot(share_g);
+    helpers += m.weights.helper_share_factor * m.indicator(layout.guests[k].helper_cpus()).dot(m.share * all_guests);
+    split_l3 += 0.5 * g[k].dot(m.split_l3 * g[k]);
+    split_numa += 0.5 * g[k].dot(m.split_numa * g[k]);
+    mixed += 0.5 * g[k].dot(m.mixed_kinds * g[k]);
+    capacity += m.capacity.row(static_cast<Eigen::Index>(k)).dot(g[k]);
+    gpu += m.gpu.row(static_cast<Eigen::Index>(k)).dot(g[k]);
+    // SMT siblings both used by the guest but presented as separate cores.
+    if (layout.guests[k].topology.threads == 1) {
+      std::map<unsigned, unsigned> per_core;
+      for (unsigned os : layout.guests[k].vcpus) ++per_core[find_cpu(*m.topo, os)->core];
+      for (auto& [core, count] : per_core) hidden += m.weights.hidden_smt * count * (count - 1) / 2.0;
+    }
+  }
+
+  Score score;
+  auto add = [&](const char* name, double value, const char* what) {
+    score.terms.push_back(ScoreTerm{name, value, what});
+    score.total += value;
+  };
+  add(term::kHostGuestSharing, host_guest, "host CPUs sharing a core, L2 or L3 with a guest's vCPUs");
+  add(term::kGuestGuestSharing, guest_guest, "vCPUs of different guests sharing a core, L2 or L3");
+  add(term::kHelperSharing, helpers, "emulator and I/O threads sharing a core, L2 or L3 with vCPUs");
+  add(term::kSplitL3, split_l3, "pairs of one guest's vCPUs on different L3 caches");
+  add(term::kSplitNuma, split_numa, "pairs of one guest's vCPUs on different NUMA nodes or packages");
+  add(term::kMixedKinds, mixed, "pairs of one guest's vCPUs on different core kinds");
+  add(term::kHiddenSmt, hidden, "SMT siblings given to a guest as separate cores");
+  add(term::kCapacity, capacity, "vCPUs on a core kind or L3 other than the preferred one");
+  add(term::kGpuLocality, gpu, "vCPUs off the NUMA node of the guest's GPU");
+  return score;
+}
+
+}  // namespace vpt

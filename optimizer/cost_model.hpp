@@ -1,0 +1,78 @@
+// The cost model: how much a layout of guests, helpers (QEMU's emulator and
+// I/O threads) and host on the CPUs costs, term by term.
+//
+// Built once per (Topology, Request) from the weights in weights.hpp. Inside,
+// CPU x CPU matrices (Eigen) hold the pairwise costs: sharing (same core /
+// L2 / L3) between different parties, and splitting (different L3 / NUMA node
+// / core kind) within one guest. Eigen stays in cost_model.cpp.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "optimizer/plan.hpp"
+#include "optimizer/request.hpp"
+#include "probe/topology.hpp"
+
+namespace vpt {
+
+// Who runs on the CPUs: the raw material of a Plan before it gets words.
+struct Layout {
+  CpuSet host;                        // the host's CPUs (shared helpers run here too)
+  struct Guest {
+    std::vector<unsigned> vcpus;      // host CPU of each vCPU
+    CpuSet emulator;
+    std::vector<CpuSet> iothreads;
+    GuestTopology topology;
+    CpuSet helper_cpus() const {
+      CpuSet set = emulator;
+      for (const CpuSet& io : iothreads) set |= io;
+      return set;
+    }
+  };
+  std::vector<Guest> guests;
+};
+
+// Names of the score terms, in the order Score::terms lists them.
+namespace term {
+inline constexpr const char* kHostGuestSharing = "host_guest_sharing";
+inline constexpr const char* kGuestGuestSharing = "guest_guest_sharing";
+inline constexpr const char* kHelperSharing = "helper_guest_sharing";
+inline constexpr const char* kSplitL3 = "guest_split_l3";
+inline constexpr const char* kSplitNuma = "guest_split_numa";
+inline constexpr const char* kMixedKinds = "guest_mixed_kinds";
+inline constexpr const char* kHiddenSmt = "guest_hidden_smt";
+inline constexpr const char* kCapacity = "guest_capacity";
+inline constexpr const char* kGpuLocality = "guest_gpu_locality";
+}  // namespace term
+
+class CostModel {
+ public:
+  // Throws RequestError (optimizer.hpp) for a --gpu address the host lacks.
+  CostModel(const Topology& topo, const Request& request);
+  ~CostModel();
+  CostModel(CostModel&&) noexcept;
+  CostModel& operator=(CostModel&&) noexcept;
+
+  Score evaluate(const Layout& layout) const;
+  double total(const Layout& layout) const { return evaluate(layout).total; }
+
+  // Position of a CPU in the model's matrices (= index in Topology::cpus).
+  std::size_t position(unsigned os_index) const;
+  std::size_t cpu_count() const;
+  // Pairwise sharing cost between two CPUs (same core / L2 / L3), 0 if none.
+  double sharing(std::size_t a, std::size_t b) const;
+  // Cost of putting one vCPU of `guest` on CPU position `pos`: capacity + GPU locality.
+  double placement_cost(std::size_t guest, std::size_t pos) const;
+  // Cost for one guest of having vCPUs at positions a and b: L3/NUMA split + kind mixing.
+  double split_cost(std::size_t a, std::size_t b) const;
+  const Weights& weights() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vpt

@@ -1,0 +1,28 @@
+// The optimizer's entry point: Topology + Request -> Plan.
+#pragma once
+
+#include <stdexcept>
+
+#include "optimizer/plan.hpp"
+#include "optimizer/request.hpp"
+#include "probe/topology.hpp"
+
+namespace vpt {
+
+// An impossible or malformed request (too many vCPUs, unknown GPU, ...).
+// what() is one line for the user and says what would work instead.
+class RequestError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct SearchLimits {
+  // Exact search enumerates equivalence classes of cores; above this many
+  // candidate layouts it switches to the heuristic with local improvement.
+  std::size_t max_exact_candidates = 200'000;
+};
+
+// Throws RequestError.
+Plan make_plan(const Topology& topo, const Request& request, const SearchLimits& limits = {});
+
+}  // namespace vpt

@@ -1,0 +1,122 @@
+#include "optimizer/plan_writers.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <nlohmann/json.hpp>
+
+namespace vpt {
+
+using nlohmann::json;
+
+namespace {
+
+json cpus_json(const CpuSet& set) { return set.to_vector(); }
+
+CpuSet cpus_from(const json& value, std::string_view field) {
+  if (!value.is_array()) throw std::runtime_error(fmt::format("plan field '{}' must be an array of CPU numbers", field));
+  CpuSet set;
+  for (const json& cpu : value) set.insert(cpu.get<unsigned>());
+  return set;
+}
+
+const json& field(const json& object, const char* name) {
+  if (!object.is_object() || !object.contains(name))
+    throw std::runtime_error(fmt::format("plan has no field '{}'", name));
+  return object.at(name);
+}
+
+}  // namespace
+
+json plan_to_json(const Plan& plan) {
+  json guests = json::array();
+  for (const GuestPlan& g : plan.guests) {
+    json iothreads = json::array();
+    for (const CpuSet& io : g.iothreads) iothreads.push_back(cpus_json(io));
+    guests.push_back({{"name", g.name},
+                      {"vcpus", g.vcpus},
+                      {"emulator", cpus_json(g.emulator)},
+                      {"iothreads", iothreads},
+                      {"topology",
+                       {{"sockets", g.topology.sockets}, {"dies", g.topology.dies}, {"cores", g.topology.cores},
+                        {"threads", g.topology.threads}}},
+                      {"memory_nodes", cpus_json(g.memory_nodes)},
+                      {"cache_passthrough", g.cache_passthrough},
+                      {"require_topoext", g.require_topoext}});
+  }
+  json terms = json::object();
+  json term_notes = json::object();
+  for (const ScoreTerm& t : plan.score.terms) {
+    terms[t.name] = t.value;
+    term_notes[t.name] = t.explanation;
+  }
+  json score = terms;
+  score["total"] = plan.score.total;
+  return {{"schema", kPlanSchema},
+          {"guests", guests},
+          {"host", cpus_json(plan.host)},
+          {"isolate", cpus_json(plan.isolate)},
+          {"irq_affinity", cpus_json(plan.irq_affinity)},
+          {"score", score},
+          {"score_terms", term_notes},
+          {"optimal", plan.optimal},
+          {"search", plan.search},
+          {"explanation", plan.explanation},
+          {"warnings", plan.warnings},
+          {"advice", plan.advice}};
+}
+
+Plan plan_from_json(const json& doc) {
+  if (!doc.is_object() || doc.value("schema", "") != kPlanSchema)
+    throw std::runtime_error(fmt::format("not a vpt-tune plan (expected \"schema\": \"{}\")", kPlanSchema));
+  try {
+    Plan plan;
+    for (const json& g : field(doc, "guests")) {
+      GuestPlan guest;
+      guest.name = field(g, "name").get<std::string>();
+      guest.vcpus = field(g, "vcpus").get<std::vector<unsigned>>();
+      guest.emulator = cpus_from(field(g, "emulator"), "emulator");
+      for (const json& io : field(g, "iothreads")) guest.iothreads.push_back(cpus_from(io, "iothreads"));
+      const json& t = field(g, "topology");
+      guest.topology = {field(t, "sockets").get<unsigned>(), field(t, "dies").get<unsigned>(),
+                        field(t, "cores").get<unsigned>(), field(t, "threads").get<unsigned>()};
+      if (g.contains("memory_nodes")) guest.memory_nodes = cpus_from(g.at("memory_nodes"), "memory_nodes");
+      guest.cache_passthrough = g.value("cache_passthrough", true);
+      guest.require_topoext = g.value("require_topoext", false);
+      plan.guests.push_back(std::move(guest));
+    }
+    plan.host = cpus_from(field(doc, "host"), "host");
+    if (doc.contains("isolate")) plan.isolate = cpus_from(doc.at("isolate"), "isolate");
+    if (doc.contains("irq_affinity")) plan.irq_affinity = cpus_from(doc.at("irq_affinity"), "irq_affinity");
+    const json& score = field(doc, "score");
+    plan.score.total = field(score, "total").get<double>();
+    json notes = doc.value("score_terms", json::object());
+    for (auto& [name, value] : score.items())
+      if (name != "total") plan.score.terms.push_back({name, value.get<double>(), notes.value(name, "")});
+    plan.optimal = doc.value("optimal", false);
+    plan.search = doc.value("search", "");
+    plan.explanation = doc.value("explanation", std::vector<std::string>{});
+    plan.warnings = doc.value("warnings", std::vector<std::string>{});
+    plan.advice = doc.value("advice", std::vector<std::string>{});
+    return plan;
+  } catch (const json::exception& e) {
+    throw std::runtime_error(fmt::format("malformed plan: {}", e.what()));
+  }
+}
+
+void write_plan_text(std::ostream& out, const Plan& plan) {
+  for (const std::string& line : plan.explanation) fmt::print(out, "{}\n", line);
+  fmt::print(out, "\nScore {:.1f} (lower is better; {}{})\n", plan.score.total, plan.search,
+             plan.optimal ? "" : "; not proved optimal");
+  for (const ScoreTerm& t : plan.score.terms)
+    fmt::print(out, "  {:>9.1f}  {:<22} {}\n", t.value, t.name, t.explanation);
+  if (!plan.warnings.empty()) {
+    fmt::print(out, "\nWarnings\n");
+    for (const std::string& w : plan.warnings) fmt::print(out, "  ! {}\n", w);
+  }
+  if (!plan.advice.empty()) {
+    fmt::print(out, "\nAdvice\n");
+    for (const std::string& a : plan.advice) fmt::print(out, "  - {}\n", a);
+  }
+}
+
+}  // namespace vpt

@@ -1,0 +1,23 @@
+// Writers and reader for a Plan: the explanation for people and the JSON
+// document ("schema": "vpt-tune/plan/1", documented in the README).
+#pragma once
+
+#include <ostream>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "optimizer/plan.hpp"
+
+namespace vpt {
+
+inline constexpr const char* kPlanSchema = "vpt-tune/plan/1";
+
+nlohmann::json plan_to_json(const Plan& plan);
+// Throws std::runtime_error naming the first missing or malformed field.
+Plan plan_from_json(const nlohmann::json& doc);
+
+// Explanation, score term by term, warnings and advice (the XML snippet is
+// written by virt/, which owns libvirt XML).
+void write_plan_text(std::ostream& out, const Plan& plan);
+
+}  // namespace vpt

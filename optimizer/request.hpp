@@ -1,0 +1,46 @@
+// Request: what the user asks the optimizer for.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "optimizer/weights.hpp"
+#include "probe/cpuset.hpp"
+
+namespace vpt {
+
+// Where QEMU's emulator thread and I/O threads run.
+enum class HelperPlacement {
+  Shared,     // on the CPUs the host keeps (the brief's choice; default)
+  Dedicated,  // on CPUs of their own, kept off the host and the guests
+};
+
+// Which core kind or L3 a guest's vCPUs should get.
+enum class Preference {
+  Performance,  // the most performant core kind (P-cores on hybrid hosts)
+  Efficiency,   // the most efficient kind (E-cores)
+  VCache,       // the largest L3 (X3D parts with one V-Cache CCD)
+};
+
+struct GuestRequest {
+  std::string name = "guest";
+  std::optional<unsigned> vcpus;       // nullopt = auto: the largest clean set
+  unsigned iothreads = 1;
+  HelperPlacement helpers = HelperPlacement::Shared;
+  Preference prefer = Preference::Performance;
+  std::optional<std::string> gpu;      // PCI address: keep the guest on its NUMA node
+};
+
+struct Request {
+  std::vector<GuestRequest> guests;    // at least one
+  // Whole cores the host keeps. nullopt = the default rule: at least two
+  // cores and never less than one whole L2 group. 0 = the host keeps nothing
+  // of its own (tiny hosts; the plan then warns about sharing).
+  std::optional<unsigned> reserve_cores;
+  CpuSet allowed;                      // --cpus: only these CPUs (empty = all online)
+  CpuSet excluded;                     // --exclude: never these CPUs
+  Weights weights;
+};
+
+}  // namespace vpt

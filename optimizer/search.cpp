@@ -1,0 +1,457 @@
+#include "optimizer/search.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <functional>
+#include <set>
+#include <tuple>
+
+namespace vpt {
+
+namespace {
+
+constexpr double kEpsilon = 1e-9;
+
+unsigned threads_of(const Topology& topo, unsigned core) { return topo.cores[core].cpus.size(); }
+
+int l3_of(const Topology& topo, unsigned core) {
+  auto l3 = find_cpu(topo, topo.cores[core].cpus.first())->l3;
+  return l3 ? static_cast<int>(*l3) : -1;
+}
+
+}  // namespace
+
+Search::Search(const Topology& topo, const ResolvedRequest& resolved, const CostModel& model)
+    : topo_(topo), resolved_(resolved), model_(model) {
+  // Interchangeable cores: same kind, threads, L3, NUMA node, package and, when
+  // their L2 is shared by several cores, the same L2.
+  std::map<std::tuple<unsigned, unsigned, int, int, unsigned, int>, std::vector<unsigned>> classes;
+  for (const Core& core : topo.cores) {
+    if (!resolved.usable.contains(core.cpus)) continue;
+    usable_cores_.push_back(core.index);
+    const LogicalCpu& cpu = *find_cpu(topo, core.cpus.first());
+    int shared_l2 = -1;
+    if (cpu.l2 && !core.cpus.contains(cpus_sharing_cache(topo, cpu.os_index, 2))) shared_l2 = static_cast<int>(*cpu.l2);
+    auto key = std::tuple{core.kind, core.cpus.size(), cpu.l3 ? static_cast<int>(*cpu.l3) : -1,
+                          cpu.numa ? static_cast<int>(*cpu.numa) : -1, core.package, shared_l2};
+    classes[key].push_back(core.index);
+  }
+  for (auto& [key, cores] : classes) classes_.push_back(std::move(cores));
+  std::sort(classes_.begin(), classes_.end());  // deterministic: by first core
+  for (const GuestRequest& guest : resolved.request.guests)
+    dedicated_guests_ += guest.helpers == HelperPlacement::Dedicated;
+}
+
+bool Search::feasible(const CoreChoice& choice) const {
+  CpuSet taken;
+  std::size_t cores_taken = 0;
+  for (std::size_t k = 0; k < choice.guest_cores.size(); ++k) {
+    unsigned threads = 0, fewest = std::numeric_limits<unsigned>::max();
+    for (unsigned core : choice.guest_cores[k]) {
+      const CpuSet& cpus = topo_.cores[core].cpus;
+      if (!resolved_.usable.contains(cpus) || cpus.intersects(taken)) return false;
+      taken |= cpus;
+      threads += cpus.size();
+      fewest = std::min(fewest, cpus.size());
+      ++cores_taken;
+    }
+    const unsigned wanted = *resolved_.request.guests[k].vcpus;
+    if (threads < wanted || threads - fewest >= wanted) return false;
+  }
+  return topo_.cores.size() - cores_taken >= resolved_.reserve_cores;
+}
+
+Layout Search::materialize(const CoreChoice& choice) const {
+  Layout layout;
+  CpuSet guest_cpus, idle;
+  for (std::size_t k = 0; k < choice.guest_cores.size(); ++k) {
+    const unsigned wanted = *resolved_.request.guests[k].vcpus;
+    std::vector<unsigned> cores = choice.guest_cores[k];
+    // Socket, then die (L3), then core: the blocks QEMU numbers vCPUs in.
+    std::sort(cores.begin(), cores.end(), [&](unsigned a, unsigned b) {
+      return std::tuple{topo_.cores[a].package, l3_of(topo_, a), a} < std::tuple{topo_.cores[b].package, l3_of(topo_, b), b};
+    });
+    Layout::Guest guest;
+    const unsigned t = threads_of(topo_, cores.front());
+    bool uniform = std::all_of(cores.begin(), cores.end(), [&](unsigned c) { return threads_of(topo_, c) == t; });
+    guest.topology.threads = uniform && wanted % t == 0 ? t : 1;
+    std::map<unsigned, unsigned> per_package;
+    std::map<std::pair<unsigned, int>, unsigned> per_die;
+    for (unsigned core : cores)
+      for (unsigned cpu : topo_.cores[core].cpus) {
+        if (guest.vcpus.size() == wanted) {
+          idle.insert(cpu);
+          continue;
+        }
+        guest.vcpus.push_back(cpu);
+        guest_cpus.insert(cpu);
+        ++per_package[topo_.cores[core].package];
+        ++per_die[{topo_.cores[core].package, l3_of(topo_, core)}];
+      }
+    // Sockets and dies only where the guest splits evenly, so that the blocks
+    // QEMU presents are the host's packages and L3s.
+    auto even = [](const auto& counts) {
+      unsigned first = counts.begin()->second;
+      return std::all_of(counts.begin(), counts.end(), [&](const auto& kv) { return kv.second == first; });
+    };
+    const unsigned tpc = guest.topology.threads;
+    unsigned sockets = 1, dies = 1;
+    if (per_package.size() > 1 && even(per_package) && (wanted / per_package.size()) % tpc == 0 &&
+        wanted % per_package.size() == 0)
+      sockets = static_cast<unsigned>(per_package.size());
+    if (per_die.size() > 1 && per_die.size() % sockets == 0 && even(per_die) && per_die.begin()->first.second >= 0 &&
+        (per_die.begin()->second % tpc) == 0 && (sockets > 1 || per_package.size() == 1))
+      dies = static_cast<unsigned>(per_die.size() / sockets);
+    guest.topology.sockets = sockets;
+    guest.topology.dies = dies;
+    guest.topology.cores = wanted / (sockets * dies * tpc);
+    layout.guests.push_back(std::move(guest));
+  }
+
+  layout.host = all_cpus(topo_) - guest_cpus - idle;
+  std::vector<unsigned> host_cores;
+  for (const Core& core : topo_.cores)
+    if (layout.host.contains(core.cpus)) host_cores.push_back(core.index);
+  const bool host_has_own_cpus = !layout.host.empty();
+  if (!host_has_own_cpus) layout.host = all_cpus(topo_);  // the host still runs: on the guests' CPUs
+
+  // Helpers go to the host cores that share least with the guest, on its NUMA node.
+  std::size_t dedicated_taken = 0;
+  for (std::size_t k = 0; k < layout.guests.size(); ++k) {
+    Layout::Guest& guest = layout.guests[k];
+    const GuestRequest& request = resolved_.request.guests[k];
+    if (host_cores.empty()) {
+      guest.emulator = layout.host;
+      guest.iothreads.assign(request.iothreads, layout.host);
+      continue;
+    }
+    std::map<unsigned, unsigned> numa_votes;
+    for (unsigned cpu : guest.vcpus)
+      if (auto n = find_cpu(topo_, cpu)->numa) ++numa_votes[*n];
+    std::optional<unsigned> home;
+    if (!numa_votes.empty())
+      home = std::max_element(numa_votes.begin(), numa_votes.end(),
+                              [](auto& a, auto& b) { return a.second < b.second; })->first;
+    std::vector<std::pair<std::tuple<double, int, unsigned>, unsigned>> ranked;
+    for (unsigned core : host_cores) {
+      double shared = 0;
+      for (unsigned c : topo_.cores[core].cpus)
+        for (unsigned v : guest.vcpus) shared += model_.sharing(model_.position(c), model_.position(v));
+      auto numa = find_cpu(topo_, topo_.cores[core].cpus.first())->numa;
+      ranked.push_back({{shared, home && numa != home ? 1 : 0, core}, core});
+    }
+    std::sort(ranked.begin(), ranked.end());
+    const bool can_dedicate = request.helpers == HelperPlacement::Dedicated &&
+                              host_cores.size() > resolved_.reserve_cores + dedicated_taken && host_cores.size() > 1;
+    if (can_dedicate) {
+      unsigned core = ranked.front().second;
+      guest.emulator = topo_.cores[core].cpus;
+      guest.iothreads.assign(request.iothreads, guest.emulator);
+      layout.host -= guest.emulator;
+      host_cores.erase(std::find(host_cores.begin(), host_cores.end(), core));
+      ++dedicated_taken;
+      continue;
+    }
+    guest.emulator = topo_.cores[ranked.front().second].cpus;
+    for (unsigned i = 0; i < request.iothreads; ++i)
+      guest.iothreads.push_back(topo_.cores[ranked[(i + 1) % ranked.size()].second].cpus);
+  }
+  return layout;
+}
+
+std::optional<CoreChoice> Search::exact(std::size_t max_candidates) const {
+  const auto& guests = resolved_.request.guests;
+  std::vector<std::size_t> used(classes_.size(), 0);  // cores of each class taken by earlier guests
+  CoreChoice current;
+  current.guest_cores.resize(guests.size());
+  std::size_t candidates = 0;
+  bool counting = true, overflow = false;
+  std::optional<CoreChoice> best;
+  double best_cost = std::numeric_limits<double>::infinity();
+
+  // Enumerates, per guest and class, how many of the class's free cores the guest takes.
+  auto recurse = [&](auto& self, std::size_t k, std::size_t j, unsigned threads, unsigned fewest) -> void {
+    if (overflow) return;
+    if (k == guests.size()) {
+      std::size_t taken = 0;
+      for (const auto& cores : current.guest_cores) taken += cores.size();
+      if (topo_.cores.size() - taken < resolved_.reserve_cores) return;
+      if (++candidates > max_candidates) { overflow = true; return; }
+      if (counting) return;
+      double cost = this->cost(current);
+      if (cost < best_cost - kEpsilon) { best_cost = cost; best = current; }
+      return;
+    }
+    const unsigned wanted = *guests[k].vcpus;
+    if (j == classes_.size()) {
+      if (threads >= wanted && threads - fewest < wanted) self(self, k + 1, 0, 0, std::numeric_limits<unsigned>::max());
+      return;
+    }
+    // Not enough threads left in the remaining classes: no leaf below.
+    unsigned reachable = threads;
+    for (std::size_t r = j; r < classes_.size() && reachable < wanted; ++r)
+      reachable += static_cast<unsigned>(classes_[r].size() - used[r]) * threads_of(topo_, classes_[r].front());
+    if (reachable < wanted) return;
+    const auto& cls = classes_[j];
+    const unsigned t = threads_of(topo_, cls.front());
+    std::size_t free = cls.size() - used[j];
+    auto& mine = current.guest_cores[k];
+    for (std::size_t take = 0; take <= free; ++take) {
+      unsigned now = threads + static_cast<unsigned>(take) * t;
+      unsigned now_fewest = take ? std::min(fewest, t) : fewest;
+      if (take && now - now_fewest >= wanted) break;  // no longer minimal: more only makes it worse
+      for (std::size_t i = 0; i < take; ++i) mine.push_back(cls[used[j] + i]);
+      used[j] += take;
+      self(self, k, j + 1, now, now_fewest);
+      used[j] -= take;
+      mine.resize(mine.size() - take);
+    }
+  };
+  recurse(recurse, 0, 0, 0, std::numeric_limits<unsigned>::max());
+  if (overflow) return std::nullopt;
+  counting = false;
+  candidates = 0;
+  recurse(recurse, 0, 0, 0, std::numeric_limits<unsigned>::max());
+  return best;
+}
+
+double Search::lower_bound() const {
+  double bound = 0;
+  for (std::size_t k = 0; k < resolved_.request.guests.size(); ++k) {
+    double cheapest = std::numeric_limits<double>::infinity();
+    for (unsigned core : usable_cores_)
+      for (unsigned cpu : topo_.cores[core].cpus) cheapest = std::min(cheapest, model_.placement_cost(k, model_.position(cpu)));
+    bound += *resolved_.request.guests[k].vcpus * cheapest;
+  }
+  return bound;
+}
+
+// ---- Heuristic -------------------------------------------------------------
+namespace {
+
+// Running sums for delta evaluation: for each CPU position i,
+//   host[i]     = sum of sharing(i, j) over host CPUs j
+//   guest[k][i] = sum of sharing(i, j) over guest k's CPUs j
+//   split[k][i] = sum of split_cost(i, j) over guest k's CPUs j
+struct Sums {
+  std::vector<double> host;
+  std::vector<std::vector<double>> guest, split;
+};
+
+class LocalSearch {
+ public:
+  LocalSearch(const Topology& topo, const CostModel& model, const ResolvedRequest& resolved,
+              const std::vector<unsigned>& usable, const std::vector<std::vector<unsigned>>& classes)
+      : topo_(topo), model_(model), resolved_(resolved), classes_(classes), n_(model.cpu_count()) {
+    const std::size_t guests = resolved.request.guests.size();
+    owner_.assign(topo.cores.size(), kHost);
+    for (unsigned core : usable) usable_.insert(core);
+    pos_.resize(topo.cores.size());
+    for (const Core& core : topo.cores)
+      for (unsigned cpu : core.cpus) pos_[core.index].push_back(model.position(cpu));
+    sums_.host.assign(n_, 0.0);
+    sums_.guest.assign(guests, std::vector<double>(n_, 0.0));
+    sums_.split.assign(guests, std::vector<double>(n_, 0.0));
+    for (std::size_t i = 0; i < n_; ++i)
+      for (std::size_t j = 0; j < n_; ++j) sums_.host[i] += model.sharing(i, j);
+    threads_.assign(guests, 0);
+    cores_of_.resize(guests);
+    class_of_.assign(topo.cores.size(), -1);
+    for (std::size_t c = 0; c < classes.size(); ++c)
+      for (unsigned core : classes[c]) class_of_[core] = static_cast<int>(c);
+  }
+
+  CoreChoice run() {
+    std::vector<std::size_t> order(resolved_.request.guests.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return *resolved_.request.guests[a].vcpus > *resolved_.request.guests[b].vcpus;
+    });
+    for (std::size_t k : order) construct(k);
+    improve();
+    CoreChoice choice;
+    for (auto& cores : cores_of_) {
+      std::vector<unsigned> sorted = cores;
+      std::sort(sorted.begin(), sorted.end());
+      choice.guest_cores.push_back(sorted);
+    }
+    return choice;
+  }
+
+ private:
+  static constexpr int kHost = -1;
+
+  unsigned host_core_count() const {
+    return static_cast<unsigned>(std::count(owner_.begin(), owner_.end(), kHost));
+  }
+  unsigned wanted(std::size_t k) const { return *resolved_.request.guests[k].vcpus; }
+
+  double inner_share(unsigned core) const {
+    double s = 0;
+    for (auto i : pos_[core]) for (auto j : pos_[core]) s += model_.sharing(i, j);
+    return s;
+  }
+  double inner_split(unsigned core) const {
+    double s = 0;
+    for (auto i : pos_[core]) for (auto j : pos_[core]) s += model_.split_cost(i, j);
+    return s;
+  }
+  double cross(unsigned a, unsigned b, bool split) const {
+    double s = 0;
+    for (auto i : pos_[a]) for (auto j : pos_[b]) s += split ? model_.split_cost(i, j) : model_.sharing(i, j);
+    return s;
+  }
+
+  double delta_add(std::size_t k, unsigned core) const {
+    double d = 0;
+    for (auto i : pos_[core]) d += sums_.host[i] - sums_.guest[k][i] + sums_.split[k][i] + model_.placement_cost(k, i);
+    return d - inner_share(core) + 0.5 * inner_split(core);
+  }
+  double delta_remove(std::size_t k, unsigned core) const {
+    double d = 0;
+    for (auto i : pos_[core]) d += -sums_.host[i] + sums_.guest[k][i] - sums_.split[k][i] - model_.placement_cost(k, i);
+    return d - inner_share(core) + 0.5 * inner_split(core);
+  }
+
+  void move(unsigned core, int from, int to) {
+    for (auto i : pos_[core]) {
+      for (std::size_t x = 0; x < n_; ++x) {
+        double s = model_.sharing(x, i), t = model_.split_cost(x, i);
+        if (from == kHost) sums_.host[x] -= s;
+        else { sums_.guest[from][x] -= s; sums_.split[from][x] -= t; }
+        if (to == kHost) sums_.host[x] += s;
+        else { sums_.guest[to][x] += s; sums_.split[to][x] += t; }
+      }
+    }
+    owner_[core] = to;
+    unsigned t = static_cast<unsigned>(pos_[core].size());
+    if (from != kHost) {
+      threads_[from] -= t;
+      auto& v = cores_of_[from];
+      v.erase(std::find(v.begin(), v.end(), core));
+    }
+    if (to != kHost) {
+      threads_[to] += t;
+      cores_of_[to].push_back(core);
+    }
+  }
+
+  // Threads still minimal and sufficient after swapping `out` for `in`.
+  bool swap_keeps_size(std::size_t k, unsigned out, unsigned in) const {
+    unsigned total = threads_[k] - pos_[out].size() + pos_[in].size();
+    unsigned fewest = pos_[in].size();
+    for (unsigned c : cores_of_[k]) if (c != out) fewest = std::min<unsigned>(fewest, pos_[c].size());
+    return total >= wanted(k) && total - fewest < wanted(k);
+  }
+
+  // First free core of each class: candidates that stand for their class.
+  std::vector<unsigned> free_representatives() const {
+    std::vector<unsigned> reps;
+    for (const auto& cls : classes_)
+      for (unsigned core : cls)
+        if (owner_[core] == kHost) { reps.push_back(core); break; }
+    return reps;
+  }
+
+  unsigned reserve_needed() const { return resolved_.reserve_cores; }
+
+  void construct(std::size_t k) {
+    while (threads_[k] < wanted(k)) {
+      if (host_core_count() <= reserve_needed()) return;  // infeasible; the caller checked sizes
+      double best = std::numeric_limits<double>::infinity();
+      unsigned pick = 0;
+      bool found = false;
+      for (unsigned core : free_representatives()) {
+        double d = delta_add(k, core);
+        if (d < best - kEpsilon) { best = d; pick = core; found = true; }
+      }
+      if (!found) return;
+      move(pick, kHost, static_cast<int>(k));
+    }
+  }
+
+  void improve() {
+    const std::size_t guests = cores_of_.size();
+    for (int round = 0; round < 10000; ++round) {
+      double best = -kEpsilon;
+      std::function<void()> apply;
+      auto reps = free_representatives();
+      for (std::size_t k = 0; k < guests; ++k) {
+        for (unsigned out : representatives_of(k)) {
+          double removal = delta_remove(k, out);
+          for (unsigned in : reps) {
+            if (!swap_keeps_size(k, out, in)) continue;
+            double d = removal + delta_add(k, in) + 2 * cross(out, in, false) - cross(out, in, true);
+            if (d < best) {
+              best = d;
+              apply = [this, k, out, in] { move(out, static_cast<int>(k), kHost); move(in, kHost, static_cast<int>(k)); };
+            }
+          }
+        }
+      }
+      // Exchanges between two guests: tried by moving and moving back.
+      for (std::size_t k = 0; k < guests; ++k)
+        for (std::size_t l = k + 1; l < guests; ++l)
+          for (unsigned a : representatives_of(k))
+            for (unsigned b : representatives_of(l)) {
+              if (pos_[a].size() != pos_[b].size()) continue;
+              if (same_class(a, b)) continue;
+              double d = delta_remove(k, a);
+              move(a, static_cast<int>(k), kHost);
+              d += delta_remove(l, b);
+              move(b, static_cast<int>(l), kHost);
+              d += delta_add(k, b);
+              move(b, kHost, static_cast<int>(k));
+              d += delta_add(l, a);
+              move(b, static_cast<int>(k), kHost);
+              move(b, kHost, static_cast<int>(l));
+              move(a, kHost, static_cast<int>(k));
+              if (d < best) {
+                best = d;
+                apply = [this, k, l, a, b] {
+                  move(a, static_cast<int>(k), kHost);
+                  move(b, static_cast<int>(l), kHost);
+                  move(b, kHost, static_cast<int>(k));
+                  move(a, kHost, static_cast<int>(l));
+                };
+              }
+            }
+      if (!apply) return;
+      apply();
+    }
+  }
+
+  bool same_class(unsigned a, unsigned b) const { return class_of_[a] == class_of_[b]; }
+
+  // One core of guest k per class: the others of its class are interchangeable with it.
+  std::vector<unsigned> representatives_of(std::size_t k) const {
+    std::vector<unsigned> reps;
+    std::set<int> seen;
+    for (unsigned core : cores_of_[k])
+      if (seen.insert(class_of_[core]).second) reps.push_back(core);
+    return reps;
+  }
+
+  const Topology& topo_;
+  const CostModel& model_;
+  const ResolvedRequest& resolved_;
+  const std::vector<std::vector<unsigned>>& classes_;
+  std::size_t n_;
+  std::vector<int> owner_;
+  std::vector<int> class_of_;
+  std::set<unsigned> usable_;
+  std::vector<std::vector<std::size_t>> pos_;
+  Sums sums_;
+  std::vector<unsigned> threads_;
+  std::vector<std::vector<unsigned>> cores_of_;
+};
+
+}  // namespace
+
+CoreChoice Search::heuristic() const {
+  return LocalSearch(topo_, model_, resolved_, usable_cores_, classes_).run();
+}
+
+}  // namespace vpt

@@ -1,0 +1,33 @@
+// Shared helpers for optimizer tests: loading corpus fixtures and brute force.
+#pragma once
+
+#include <string>
+
+#include "optimizer/optimizer.hpp"
+#include "optimizer/search.hpp"
+#include "probe/probe.hpp"
+
+namespace vpt::test {
+
+inline Topology corpus(const std::string& relative) {
+  std::string path = std::string(VPT_CORPUS_DIR) + "/" + relative;
+  if (relative.ends_with(".txt")) return load_lscpu_file(path);
+  return load_hwloc_xml_file(path);
+}
+
+inline Request one_guest(unsigned vcpus) {
+  Request request;
+  GuestRequest guest;
+  guest.name = "vm";
+  guest.vcpus = vcpus;
+  request.guests.push_back(guest);
+  return request;
+}
+
+inline CpuSet set_of(const std::vector<unsigned>& cpus) {
+  CpuSet set;
+  for (unsigned c : cpus) set.insert(c);
+  return set;
+}
+
+}  // namespace vpt::test

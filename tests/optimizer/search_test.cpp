@@ -1,0 +1,108 @@
+// The search against brute force: on every corpus fixture small enough, all
+// feasible choices of whole cores are enumerated independently of the search,
+// and the plan's cost must equal the cheapest one.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <limits>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "optimizer/cost_model.hpp"
+#include "optimizer/search.hpp"
+#include "optimizer_test_util.hpp"
+
+namespace vpt {
+namespace {
+
+using test::corpus;
+
+// Cheapest cost over every feasible choice (Search::feasible defines the
+// space: whole cores, minimal thread counts, the host's reserve).
+double brute_force_minimum(const Topology& topo, const ResolvedRequest& resolved, const Search& search) {
+  const std::size_t guests = resolved.request.guests.size();
+  std::vector<unsigned> cores = search.usable_cores();
+  CoreChoice choice;
+  choice.guest_cores.resize(guests);
+  std::vector<int> owner(topo.cores.size(), -1);
+  double best = std::numeric_limits<double>::infinity();
+  std::vector<unsigned> threads(guests, 0);
+  std::function<void(std::size_t)> assign = [&](std::size_t i) {
+    if (i == cores.size()) {
+      if (search.feasible(choice)) best = std::min(best, search.cost(choice));
+      return;
+    }
+    assign(i + 1);  // core i stays with the host
+    const unsigned t = topo.cores[cores[i]].cpus.size();
+    for (std::size_t g = 0; g < guests; ++g) {
+      if (threads[g] >= *resolved.request.guests[g].vcpus) continue;  // already enough: more is never minimal
+      choice.guest_cores[g].push_back(cores[i]);
+      threads[g] += t;
+      assign(i + 1);
+      threads[g] -= t;
+      choice.guest_cores[g].pop_back();
+    }
+  };
+  assign(0);
+  return best;
+}
+
+struct Case {
+  const char* fixture;
+  std::vector<unsigned> vcpus;  // one entry per guest
+};
+
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.fixture << " guests";
+  for (unsigned v : c.vcpus) *os << " " << v;
+}
+
+class SearchMatchesBruteForce : public ::testing::TestWithParam<Case> {};
+
+TEST_P(SearchMatchesBruteForce, PlanCostEqualsTheOptimum) {
+  const Case& c = GetParam();
+  Topology topo = corpus(c.fixture);
+  Request request;
+  for (std::size_t g = 0; g < c.vcpus.size(); ++g)
+    request.guests.push_back(GuestRequest{fmt::format("g{}", g), c.vcpus[g], 1, HelperPlacement::Shared,
+                                          Preference::Performance, std::nullopt});
+  Plan plan = make_plan(topo, request);
+
+  // The same resolution make_plan does: default reserve, all CPUs usable.
+  ResolvedRequest resolved;
+  resolved.request = request;
+  resolved.usable = all_cpus(topo);
+  unsigned reserve = 2;
+  for (const Cache* l2 : multi_core_caches(topo, 2)) {
+    std::set<unsigned> cs;
+    for (unsigned cpu : l2->cpus) cs.insert(find_cpu(topo, cpu)->core);
+    reserve = std::max<unsigned>(reserve, cs.size());
+  }
+  resolved.reserve_cores = reserve;
+  CostModel model(topo, request);
+  Search search(topo, resolved, model);
+  double optimum = brute_force_minimum(topo, resolved, search);
+  ASSERT_TRUE(std::isfinite(optimum));
+  EXPECT_NEAR(plan.score.total, optimum, 1e-6) << plan.search;
+  EXPECT_TRUE(plan.optimal);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    SmallFixtures, SearchMatchesBruteForce,
+    ::testing::Values(
+        Case{"lscpu/intel-core-i7-14700f.txt", {16}}, Case{"lscpu/intel-core-i7-14700f.txt", {7}},
+        Case{"lscpu/intel-core-i7-14700f.txt", {20}}, Case{"lscpu/intel-core-i9-12900k.txt", {8}},
+        Case{"lscpu/intel-core-i9-12900k.txt", {13}}, Case{"lscpu/amd-ryzen7-5800x.txt", {6}},
+        Case{"lscpu/amd-ryzen7-5800x.txt", {5}}, Case{"lscpu/amd-ryzen7-5800x.txt", {4, 4}},
+        Case{"lscpu/amd-threadripper-pro-7965wx.txt", {6}},
+        Case{"hwloc/Intel-RaptorLake-Corei7-1370P.xml", {8}}, Case{"hwloc/Intel-RaptorLake-Corei7-1370P.xml", {4, 4}},
+        Case{"hwloc/Intel-RaptorLake-Corei7-1370P.xml", {5}}, Case{"hwloc/derived/5intel64-hybrid-lakefield.xml", {1}},
+        Case{"hwloc/24em64t-2n6c2t-pci.xml", {8}}, Case{"hwloc/24em64t-2n6c2t-pci.xml", {6, 6}},
+        Case{"hwloc/32em64t-2n8c2t-pci-wholeio.xml", {12}}, Case{"hwloc/32em64t-2n8c+1mic.xml", {10}},
+        Case{"hwloc/nvidia-dgx-gb10.xml", {6}}, Case{"hwloc/nvidia-dgx-gb10.xml", {2, 3}},
+        Case{"hwloc-xml-parser/mediatek-dimensity-9300+.xml", {3}}, Case{"hwloc/power8gpudistances.xml", {6}},
+        Case{"hwloc/nvidiaDGX2.xml", {2}}));
+
+}  // namespace
+}  // namespace vpt
