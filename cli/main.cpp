@@ -11,26 +11,41 @@
 #include "bench/results.hpp"
 #include "cli/bench_command.hpp"
 #include "cli/compare_command.hpp"
+#include "cli/hook_command.hpp"
 #include "cli/probe_command.hpp"
+#include "cli/restore_command.hpp"
+#include "cli/suggest_command.hpp"
+#include "optimizer/optimizer.hpp"
 #include "probe/probe.hpp"
+#include "virt/domain.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"vpt-tune: pin libvirt/QEMU guests' threads to the host's CPUs so they share as little cache "
                "as possible with the host, and measure the result."};
   app.set_version_flag("--version", std::string("vpt-tune ") + VPT_VERSION);
   app.require_subcommand(1);
+  app.set_config("--config", "", "Read options from a TOML/INI file (keys: long option names, under [subcommand])");
   vpt::cli::setup_probe(app);
   vpt::cli::setup_bench(app);
   vpt::cli::setup_compare(app);
+  vpt::cli::setup_suggest(app);
+  vpt::cli::setup_restore(app);
+  vpt::cli::setup_hook(app);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const vpt::RequestError& e) {
+    fmt::print(stderr, "vpt-tune: {}\n", e.what());
+    return 2;
   } catch (const vpt::BenchInputError& e) {
     fmt::print(stderr, "vpt-tune: {}\n", e.what());
     return 2;
   } catch (const vpt::TopologyInputError& e) {
+    fmt::print(stderr, "vpt-tune: {}\n", e.what());
+    return 2;
+  } catch (const vpt::DomainInputError& e) {
     fmt::print(stderr, "vpt-tune: {}\n", e.what());
     return 2;
   } catch (const std::exception& e) {

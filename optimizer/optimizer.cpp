@@ -138,6 +138,10 @@ CpuSet numa_nodes_of(const Topology& topo, const CpuSet& cpus) {
   return nodes;
 }
 
+std::string cpu_list_phrase(const CpuSet& cpus) {
+  return fmt::format("{} {}", cpus.size() == 1 ? "CPU" : "CPUs", cpus);
+}
+
 std::string cache_name(const Cache& cache) { return fmt::format("L{} #{} (CPUs {})", cache.level, cache.index, cache.cpus); }
 
 // Sharing between two CPU sets, from the most to the least harmful: the same
@@ -181,8 +185,8 @@ void describe(const Topology& topo, const ResolvedRequest& resolved, const Layou
     if (!l3s.empty()) plan.explanation.push_back(fmt::format("  Its caches: {}.", fmt::join(l3s, ", ")));
     std::string io;
     for (std::size_t i = 0; i < guest.iothreads.size(); ++i)
-      io += fmt::format(", I/O thread {} on CPUs {}", i + 1, guest.iothreads[i]);
-    plan.explanation.push_back(fmt::format("  Emulator thread on CPUs {}{} ({}).", guest.emulator, io,
+      io += fmt::format(", I/O thread {} on {}", i + 1, cpu_list_phrase(guest.iothreads[i]));
+    plan.explanation.push_back(fmt::format("  Emulator thread on {}{} ({}).", cpu_list_phrase(guest.emulator), io,
                                            request.helpers == HelperPlacement::Dedicated && !layout.host.contains(guest.emulator)
                                                ? "dedicated, off the host"
                                                : "shared with the host, away from the vCPUs' caches"));
