@@ -36,6 +36,8 @@ CpuSet::CpuSet(std::initializer_list<unsigned> cpus) {
 CpuSet CpuSet::parse(std::string_view text) {
   CpuSet set;
   std::string_view rest = trim_spaces(text);
+  // A trailing comma is an empty last item (often a list cut short), like ",,".
+  if (!rest.empty() && rest.back() == ',') throw std::invalid_argument(fmt::format("empty item in CPU list '{}'", text));
   while (!rest.empty()) {
     auto comma = rest.find(',');
     std::string_view item = trim_spaces(rest.substr(0, comma));

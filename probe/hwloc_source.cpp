@@ -58,6 +58,11 @@ void read_cpus_cores_packages(hwloc_topology_t h, Topology& topo) {
   std::map<unsigned, Package> packages;
   hwloc_obj_t pu = nullptr;
   while ((pu = hwloc_get_next_obj_by_type(h, HWLOC_OBJ_PU, pu)) != nullptr) {
+    // A PU's cpuset is its own OS index; a corrupt export can say otherwise (and
+    // name a CPU number too large to hold in a CpuSet).
+    if (hwloc_bitmap_weight(pu->cpuset) != 1 || !hwloc_bitmap_isset(pu->cpuset, pu->os_index) ||
+        pu->os_index >= (1u << 20))
+      throw std::runtime_error(fmt::format("PU P#{} does not match its CPU set (the export is corrupt)", pu->os_index));
     LogicalCpu cpu;
     cpu.os_index = pu->os_index;
     topo.cpus.push_back(cpu);

@@ -62,6 +62,7 @@ struct CacheColumn {
 };
 
 std::optional<CacheColumn> cache_column(std::string_view name) {
+  if (name == "L1") return CacheColumn{1, CacheType::Unified};  // lscpu's name for a unified L1
   if (name == "L1d") return CacheColumn{1, CacheType::Data};
   if (name == "L1i") return CacheColumn{1, CacheType::Instruction};
   if (name == "L2") return CacheColumn{2, CacheType::Unified};
@@ -141,6 +142,9 @@ class LscpuParser {
     if (words.size() != header_.size())
       fail_at(line_no, fmt::format("{} columns where the header has {}", words.size(), header_.size()));
     unsigned cpu = *parse_id(words[col_cpu_]);
+    // Same bound as CpuSet::parse: a larger number is a typo or corruption, and a
+    // CpuSet holding it would need hundreds of megabytes.
+    if (cpu >= (1u << 20)) fail_at(line_no, fmt::format("CPU {} is out of range", cpu));
     if (auto [it, fresh] = first_line_.try_emplace(cpu, line_no); !fresh)
       fail_at(line_no, fmt::format("CPU {} is listed twice (first on line {})", cpu, it->second));
     ++rows_;
