@@ -1,0 +1,112 @@
+#include "cli/domain_options.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include "virt/apply.hpp"
+#include "virt/domain_xml.hpp"
+#include "virt/libvirt_connection.hpp"
+
+namespace vpt::cli {
+
+void add_connect_options(CLI::App& command, DomainOptions& options) {
+  command.add_option("-c,--connect", options.connect,
+                     "libvirt URI, as for virsh (default: $LIBVIRT_DEFAULT_URI, else qemu:///system)")
+      ->option_text("URI");
+  command.add_option("-d,--domain", options.domain, "The libvirt domain, by name or UUID")->option_text("NAME");
+}
+
+void add_domain_options(CLI::App& command, DomainOptions& options) {
+  add_connect_options(command, options);
+  auto* domain = command.get_option("--domain");
+  auto* xml = command.add_option("--xml", options.xml_file,
+                                 "Read the domain from a file (`virsh dumpxml NAME > FILE`; '-' reads standard input)")
+                  ->option_text("FILE");
+  xml->excludes(domain);
+  command.add_option("--out", options.out, "Write the domain definition with the plan merged in to FILE")
+      ->option_text("FILE");
+  auto* apply = command.add_flag("--apply", options.apply,
+                                 "Define the patched domain: backup first, verify after, roll back on failure");
+  apply->needs(domain);
+  command.add_flag("--live", options.live, "With --apply: also pin the running guest now")->needs(apply);
+  command.add_option("--backup-dir", options.backup_dir,
+                     "Where --apply keeps backups (default: $VPT_TUNE_BACKUP_DIR, else /var/lib/vpt-tune/backups)")
+      ->option_text("DIR");
+}
+
+std::string connect_uri(const DomainOptions& options) {
+  return options.connect.empty() ? default_connect_uri() : options.connect;
+}
+
+bool has_domain(const DomainOptions& options) { return !options.xml_file.empty() || !options.domain.empty(); }
+
+Domain load_domain(const DomainOptions& options) {
+  if (!options.xml_file.empty()) return load_domain_xml_file(options.xml_file);
+  auto hypervisor = connect_libvirt(connect_uri(options), /*read_write=*/false);
+  std::string name = hypervisor->find_domain(options.domain);
+  // Read-only connections cannot read secrets; --apply reads them itself.
+  return parse_domain_xml(hypervisor->definition_xml(name, /*secure=*/false), name);
+}
+
+namespace {
+
+// tmp + fsync + rename: an interrupted write never leaves half a definition.
+void write_file_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  bool ok = fd >= 0;
+  for (std::size_t done = 0; ok && done < text.size();) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n >= 0;
+    if (ok) done += static_cast<std::size_t>(n);
+  }
+  int err = errno;
+  if (fd >= 0) {
+    ok = ok && ::fsync(fd) == 0;
+    if (!ok) err = errno;
+    ::close(fd);
+  }
+  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ok = false;
+    err = errno;
+  }
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    throw std::runtime_error(fmt::format("cannot write file '{}': {}", path, std::strerror(err)));
+  }
+}
+
+}  // namespace
+
+void run_domain_actions(std::ostream& out, const DomainOptions& options, const Domain& domain,
+                        const GuestPlan& plan) {
+  PatchResult patch = patch_domain(domain.xml, plan);
+  if (!options.out.empty()) {
+    write_file_atomically(options.out, patch.xml);
+    fmt::print(out, "wrote the patched definition of domain '{}' to {}\n", domain.name, options.out);
+  }
+  if (!options.apply) {
+    std::string diff = unified_diff(domain.xml, patch.xml, domain.name + " (current definition)",
+                                    domain.name + " (with the plan)");
+    if (diff.empty()) fmt::print(out, "domain '{}' already has this plan\n", domain.name);
+    out << diff;
+    for (const std::string& note : patch.notes) out << "note: " << note << '\n';
+    return;
+  }
+  auto hypervisor = connect_libvirt(connect_uri(options), /*read_write=*/true);
+  ApplyOptions apply;
+  apply.live = options.live;
+  apply.backup_dir = options.backup_dir;
+  write_apply_result(out, apply_plan(*hypervisor, options.domain, plan, apply));
+}
+
+}  // namespace vpt::cli

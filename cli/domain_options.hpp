@@ -1,0 +1,50 @@
+// Where a domain comes from (--xml FILE, or --connect URI + --domain NAME) and
+// what to do with a plan for it (--out, --apply, --live): the options
+// `suggest` shares with other commands, and the functions behind them.
+#pragma once
+
+#include <ostream>
+#include <string>
+
+#include <CLI/App.hpp>
+
+#include "optimizer/plan.hpp"
+#include "virt/domain.hpp"
+
+namespace vpt::cli {
+
+struct DomainOptions {
+  std::string connect;     // --connect URI; "" = $LIBVIRT_DEFAULT_URI, else qemu:///system
+  std::string domain;      // --domain NAME|UUID
+  std::string xml_file;    // --xml FILE: the output of `virsh dumpxml` ('-' = standard input)
+  bool apply = false;      // --apply: back up, define, verify (needs --domain)
+  bool live = false;       // --live: also pin the running guest now (needs --apply)
+  std::string out;         // --out FILE: write the patched definition
+  std::string backup_dir;  // --backup-dir DIR; "" = $VPT_TUNE_BACKUP_DIR, else /var/lib/vpt-tune/backups
+};
+
+// --connect, --domain, --xml, --apply, --live, --out, --backup-dir.
+void add_domain_options(CLI::App& command, DomainOptions& options);
+
+// --connect and --domain only (for commands that act on a defined domain).
+void add_connect_options(CLI::App& command, DomainOptions& options);
+
+// The URI --connect means, as virsh reads it.
+std::string connect_uri(const DomainOptions& options);
+
+// True when --xml or --domain names a domain.
+bool has_domain(const DomainOptions& options);
+
+// Reads the domain from --xml FILE, or its persistent definition from libvirt
+// over a read-only connection. Throws DomainInputError (bad XML, unknown
+// domain), LibvirtError (cannot connect).
+Domain load_domain(const DomainOptions& options);
+
+// What to do with a guest's plan for that domain: prints the unified diff of
+// its definition and the patch's notes, writes --out FILE, and with --apply
+// applies it (backup, define, verify, --live pins) and prints the outcome.
+// Throws as load_domain, plus ApplyError.
+void run_domain_actions(std::ostream& out, const DomainOptions& options, const Domain& domain,
+                        const GuestPlan& plan);
+
+}  // namespace vpt::cli
