@@ -1,0 +1,109 @@
+// The vpt-tune binary: exit codes and one-line messages for bench and compare.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "bench/results.hpp"
+#include "tests/bench/results_fixture.hpp"
+
+namespace vpt {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Outcome run(const std::string& args) {
+  fs::path dir = fs::path(testing::TempDir());
+  fs::path out = dir / "vpt-cli-out.txt", err = dir / "vpt-cli-err.txt";
+  std::string command = std::string(VPT_TUNE_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string();
+  int status = std::system(command.c_str());
+  Outcome r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+TEST(BenchCommand, OfflineCpuIsBadInput) {
+  Outcome r = run("bench --quick --cpus 0,4095");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(r.err.starts_with("vpt-tune: cannot measure CPU '4095': not online (online CPUs: ")) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST(BenchCommand, MalformedCpuListIsBadInput) {
+  Outcome r = run("bench --quick --cpus 3-1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "vpt-tune: cannot parse --cpus '3-1': range '3-1' runs backwards in CPU list '3-1'\n");
+}
+
+TEST(BenchCommand, ExistingSaveFileIsRefusedBeforeMeasuring) {
+  fs::path path = fs::path(testing::TempDir()) / "vpt-cli-exists.json";
+  std::ofstream(path) << "{}";
+  Outcome r = run("bench --quick --save " + path.string());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "vpt-tune: cannot save results '" + path.string() +
+                       "': the file exists (use --force to replace it)\n");
+  EXPECT_EQ(slurp(path), "{}");
+  fs::remove(path);
+}
+
+class CompareCommand : public testing::Test {
+ protected:
+  std::string save(const Results& r, const std::string& name) {
+    fs::path path = fs::path(testing::TempDir()) / name;
+    save_results_file(r, path.string(), true);
+    return path.string();
+  }
+};
+
+TEST_F(CompareCommand, PrintsVerdicts) {
+  std::string before = save(test::sample_results(1.0, 1), "vpt-cli-before.json");
+  std::string after = save(test::sample_results(0.8, 7), "vpt-cli-after.json");
+  Outcome r = run("compare " + before + " " + after);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("core-to-core, all measured pairs"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("better"), std::string::npos) << r.out;
+}
+
+TEST_F(CompareCommand, DifferentHostsAreBadInputUnlessForced) {
+  Results other = test::sample_results();
+  other.host.hostname = "elsewhere";
+  std::string before = save(test::sample_results(), "vpt-cli-host-a.json");
+  std::string after = save(other, "vpt-cli-host-b.json");
+  Outcome refused = run("compare " + before + " " + after);
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_EQ(refused.err, "vpt-tune: cannot compare '" + before + "' with '" + after +
+                             "': they come from different hosts (host name 'bench-host' vs 'elsewhere'); use "
+                             "--force to compare anyway\n");
+  EXPECT_EQ(run("compare --force " + before + " " + after).exit_code, 0);
+}
+
+TEST_F(CompareCommand, ForeignFileIsBadInput) {
+  fs::path path = fs::path(testing::TempDir()) / "vpt-cli-topology.json";
+  std::ofstream(path) << R"({"schema": "vpt-tune/topology/1"})";
+  std::string good = save(test::sample_results(), "vpt-cli-good.json");
+  Outcome r = run("compare " + path.string() + " " + good);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "vpt-tune: cannot read results '" + path.string() +
+                       "': schema 'vpt-tune/topology/1' is not the supported 'vpt-tune/bench/1'\n");
+}
+
+}  // namespace
+}  // namespace vpt

@@ -1,0 +1,141 @@
+// compare on synthetic before/after files: a known shift is found in the right
+// direction, no shift is "within noise", and files of different hosts are refused.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "bench/bench.hpp"
+#include "tests/bench/results_fixture.hpp"
+
+namespace vpt {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Written to disk and read back, as `vpt-tune compare` does.
+Results through_file(const Results& r, const std::string& name) {
+  fs::path path = fs::path(testing::TempDir()) / name;
+  save_results_file(r, path.string(), true);
+  Results back = load_results_file(path.string());
+  fs::remove(path);
+  return back;
+}
+
+const ComparisonRow& row(const Comparison& c, const std::string& metric) {
+  for (const auto& r : c.rows)
+    if (r.metric == metric) return r;
+  throw std::runtime_error("no row " + metric);
+}
+
+Comparison compare(double after_scale, unsigned after_seed, CompareOptions options = {}) {
+  Results before = through_file(test::sample_results(1.0, 1), "vpt-before.json");
+  Results after = through_file(test::sample_results(after_scale, after_seed), "vpt-after.json");
+  return compare_results(before, after, "before.json", "after.json", options);
+}
+
+TEST(CompareShifted, TwentyPercentFasterIsBetter) {
+  // Samples spread ±2% around their centre; after = 0.8 x before: the ranges do not even overlap.
+  Comparison c = compare(0.8, 101);
+  for (const char* metric : {"core-to-core, all measured pairs", "core-to-core CPU 2 <-> 3", "memory 4 KiB (L1)",
+                             "memory 1 MiB (L2)", "interference 768 KiB noisy", "wake-up lateness, all measured CPUs"}) {
+    const ComparisonRow& r = row(c, metric);
+    EXPECT_EQ(r.verdict, Verdict::Better) << metric << ": " << r.reason;
+    ASSERT_TRUE(r.change.has_value()) << metric;
+    EXPECT_NEAR(*r.change, -0.2, 0.03) << metric;
+  }
+  // Ratio 1.5 -> 1.2: bootstrapped difference of ratios excludes 0.
+  EXPECT_EQ(row(c, "interference 768 KiB ratio").verdict, Verdict::Better);
+}
+
+TEST(CompareShifted, TwentyPercentSlowerIsWorse) {
+  Comparison c = compare(1.2, 101);
+  EXPECT_EQ(row(c, "core-to-core, all measured pairs").verdict, Verdict::Worse);
+  EXPECT_EQ(row(c, "memory 1 MiB (L2)").verdict, Verdict::Worse);
+  EXPECT_EQ(row(c, "wake-up lateness, all measured CPUs").verdict, Verdict::Worse);
+  EXPECT_NEAR(*row(c, "core-to-core, all measured pairs").change, 0.2, 0.03);
+}
+
+TEST(CompareUnshifted, FreshSamplesFromTheSameDistributionAreWithinNoise) {
+  // Same centres, other random draws.
+  Comparison c = compare(1.0, 101);
+  for (const auto& r : c.rows) {
+    if (r.verdict == Verdict::NotAvailable) continue;  // the DRAM row has no samples
+    EXPECT_EQ(r.verdict, Verdict::WithinNoise) << r.metric << ": " << r.reason;
+  }
+}
+
+TEST(CompareUnshifted, ASignificantButSmallShiftIsWithinNoise) {
+  // 3% slower with ±2% jitter is statistically clear on 300 samples, but under
+  // the 5% practical threshold; with a 1% threshold it counts.
+  Comparison c = compare(1.03, 101);
+  const ComparisonRow& r = row(c, "core-to-core, all measured pairs");
+  EXPECT_EQ(r.verdict, Verdict::WithinNoise);
+  EXPECT_EQ(r.reason, "significant but under the 5% practical threshold");
+  CompareOptions strict;
+  strict.min_change = 0.01;
+  EXPECT_EQ(row(compare(1.03, 101, strict), "core-to-core, all measured pairs").verdict, Verdict::Worse);
+}
+
+TEST(CompareRows, MissingSamplesAreNotAvailableWithTheirCount) {
+  Comparison c = compare(1.0, 101);
+  const ComparisonRow& dram = row(c, "memory 256 MiB (DRAM)");
+  EXPECT_EQ(dram.verdict, Verdict::NotAvailable);
+  EXPECT_EQ(dram.reason, "too few samples for a median (n=0/0)");
+  // 15 samples: a median, but no p99 (needs 100).
+  const ComparisonRow& l1 = row(c, "memory 4 KiB (L1)");
+  EXPECT_TRUE(l1.median_before.has_value());
+  EXPECT_FALSE(l1.p99_before.has_value());
+  // 600 pooled core-to-core samples have a p99.
+  EXPECT_TRUE(row(c, "core-to-core, all measured pairs").p99_before.has_value());
+}
+
+TEST(CompareHosts, RefusesFilesFromDifferentHosts) {
+  Results before = test::sample_results(), after = test::sample_results();
+  after.host.hostname = "other-host";
+  after.host.cpu_model = "Intel(R) Core(TM) i9-12900K";
+  try {
+    compare_results(before, after, "a.json", "b.json", {});
+    ADD_FAILURE() << "compared";
+  } catch (const BenchInputError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "cannot compare 'a.json' with 'b.json': they come from different hosts (host name 'bench-host' vs "
+              "'other-host'; CPU 'AMD EPYC 9654 96-Core Processor' vs 'Intel(R) Core(TM) i9-12900K'); use --force "
+              "to compare anyway");
+  }
+}
+
+TEST(CompareHosts, ForceComparesAndSaysSo) {
+  Results before = test::sample_results(), after = test::sample_results();
+  after.host.hostname = "other-host";
+  CompareOptions force;
+  force.force = true;
+  Comparison c = compare_results(before, after, "a.json", "b.json", force);
+  ASSERT_FALSE(c.warnings.empty());
+  EXPECT_EQ(c.warnings.front(), "different hosts, compared because of --force: host name 'bench-host' vs 'other-host'");
+  EXPECT_FALSE(c.rows.empty());
+}
+
+TEST(CompareHosts, FirmwareAndKernelChangesAreWarnedNotRefused) {
+  Results before = test::sample_results(), after = test::sample_results();
+  after.host.bios_version = "1.4.0";
+  after.host.kernel = "6.12.0";
+  Comparison c = compare_results(before, after, "a.json", "b.json", {});
+  ASSERT_EQ(c.warnings.size(), 2u);
+  EXPECT_EQ(c.warnings[0], "kernel differs: '6.1.0-18-amd64' before, '6.12.0' after; it may explain changes");
+  EXPECT_EQ(c.warnings[1], "BIOS version differs: '1.2.3' before, '1.4.0' after; it may explain changes");
+}
+
+TEST(CompareWriter, PrintsOneLinePerRowWithVerdict) {
+  std::ostringstream out;
+  write_comparison_text(out, compare(0.8, 101));
+  std::string text = out.str();
+  EXPECT_NE(text.find("core-to-core, all measured pairs"), std::string::npos);
+  EXPECT_NE(text.find("better"), std::string::npos);
+  EXPECT_NE(text.find("-20."), std::string::npos) << text;
+  // The DRAM row prints n/a with its sample count, not a number.
+  EXPECT_NE(text.find("n/a (n=0)"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace vpt

@@ -1,0 +1,147 @@
+// The kernels on the live host. These measure, so they assert orderings that
+// hold on any machine (an L1-sized chase is faster than a DRAM-sized one)
+// rather than numbers, and skip where the host cannot show the property.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <thread>
+
+#include "bench/kernels.hpp"
+#include "bench/statistics.hpp"
+#include "probe/probe.hpp"
+
+namespace vpt {
+namespace {
+
+std::optional<std::uint64_t> smallest_cache(const Topology& topo, int level) {
+  std::optional<std::uint64_t> size;
+  for (const Cache* c : caches_at_level(topo, level))
+    if (c->size_bytes && (!size || *c->size_bytes < *size)) size = c->size_bytes;
+  return size;
+}
+
+CpuSet usable() { return online_cpus() & allowed_cpus(); }
+
+TEST(CpuChecks, RefusesAnOfflineCpu) {
+  // No test machine has 4096 CPUs online.
+  ASSERT_FALSE(online_cpus().contains(4095));
+  try {
+    require_usable_cpus(CpuSet{4095});
+    ADD_FAILURE() << "accepted CPU 4095";
+  } catch (const BenchInputError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "cannot measure CPU '4095': not online (online CPUs: " + online_cpus().to_string() + ")");
+  }
+}
+
+TEST(CpuChecks, EveryKernelRefusesAnOfflineCpu) {
+  unsigned cpu = usable().first();
+  EXPECT_THROW(measure_core_to_core(cpu, 4095, {}), BenchInputError);
+  EXPECT_THROW(measure_pointer_chase(4095, 4096, {}), BenchInputError);
+  EXPECT_THROW(measure_interference(cpu, CpuSet{4095}, 4096, {}), BenchInputError);
+  EXPECT_THROW(measure_wakeup({cpu, 4095}, {}), BenchInputError);
+}
+
+TEST(CpuChecks, RefusesACpuOutsideTheAffinityMask) {
+  // sched_getaffinity(0) reports the calling thread's mask (what taskset sets
+  // for a whole process): check from a thread pinned to one CPU.
+  CpuSet cpus = usable();
+  if (cpus.size() < 2) GTEST_SKIP() << "needs two usable CPUs";
+  unsigned keep = cpus.first(), other = cpus.last();
+  std::string message;
+  std::thread t([&] {
+    pin_this_thread(keep);
+    try {
+      require_usable_cpus(CpuSet{other});
+    } catch (const BenchInputError& e) {
+      message = e.what();
+    }
+  });
+  t.join();
+  EXPECT_EQ(message, "cannot measure CPU '" + std::to_string(other) +
+                         "': not in this process's CPU affinity (allowed CPUs: " + std::to_string(keep) +
+                         "; see taskset or the cgroup cpuset)");
+}
+
+TEST(CoreToCore, RefusesTheSameCpuTwice) {
+  unsigned cpu = usable().first();
+  EXPECT_THROW(measure_core_to_core(cpu, cpu, {}), std::invalid_argument);
+}
+
+TEST(CoreToCore, GivesTheRequestedSamplesAndIsSymmetricWithinNoise) {
+  CpuSet cpus = usable();
+  if (cpus.size() < 2) GTEST_SKIP() << "needs two usable CPUs";
+  unsigned a = cpus.first(), b = cpus.last();
+  CoreToCoreConfig config;
+  config.samples = 200;
+  config.budget = std::chrono::duration<double>(5.0);
+  CoreToCoreSamples ab = measure_core_to_core(a, b, config), ba = measure_core_to_core(b, a, config);
+  ASSERT_EQ(ab.one_way_ns.size(), 200u);
+  ASSERT_EQ(ba.one_way_ns.size(), 200u);
+  double m_ab = *median(ab.one_way_ns), m_ba = *median(ba.one_way_ns);
+  EXPECT_GT(m_ab, 0);
+  // Same line, same two caches: the direction should not matter beyond noise.
+  // Generous (±50%) because on a virtual machine the two vCPUs can move
+  // between physical cores between the two runs.
+  EXPECT_LT(std::fabs(m_ab - m_ba) / std::min(m_ab, m_ba), 0.5) << m_ab << " vs " << m_ba;
+}
+
+TEST(MemoryLatency, L1IsFasterThanL2IsFasterThanDram) {
+  Topology host = probe_live_host();
+  auto l1 = smallest_cache(host, 1), l2 = smallest_cache(host, 2);
+  if (!l1 || !l2) GTEST_SKIP() << "host model lacks L1/L2 sizes";
+  // Half of each cache fits in it; 256 MiB is beyond any L3 a single core
+  // sees today (the probe drops this VM's bogus 508 MB L3, so DRAM is sized
+  // independently of L3).
+  unsigned cpu = usable().first();
+  PointerChaseConfig config;
+  config.samples = 9;
+  config.loads_per_sample = 1u << 17;
+  double in_l1 = *median(measure_pointer_chase(cpu, *l1 / 2, config));
+  double in_l2 = *median(measure_pointer_chase(cpu, *l2 / 2, config));
+  double in_dram = *median(measure_pointer_chase(cpu, 256u << 20, config));
+  EXPECT_LT(in_l1, in_l2);
+  EXPECT_LT(in_l2, in_dram);
+  if (auto l3 = smallest_cache(host, 3)) {
+    double in_l3 = *median(measure_pointer_chase(cpu, std::max<std::uint64_t>(*l3 / 2, *l2 * 2), config));
+    EXPECT_LT(in_l2, in_l3);
+    EXPECT_LT(in_l3, in_dram);
+  }
+}
+
+TEST(Interference, RefusesANeighbourOnTheChasingCpu) {
+  unsigned cpu = usable().first();
+  EXPECT_THROW(measure_interference(cpu, CpuSet{cpu}, 4096, {}), std::invalid_argument);
+  EXPECT_THROW(measure_interference(cpu, CpuSet{}, 4096, {}), std::invalid_argument);
+}
+
+TEST(Interference, GivesQuietAndNoisySamplesOfTheRequestedCount) {
+  CpuSet cpus = usable();
+  if (cpus.size() < 2) GTEST_SKIP() << "needs two usable CPUs";
+  InterferenceConfig config;
+  config.samples = 10;
+  config.rounds = 2;
+  config.loads_per_sample = 1u << 14;
+  config.thrash_bytes = 8u << 20;
+  InterferenceSamples s = measure_interference(cpus.first(), CpuSet{cpus.last()}, 64u << 10, config);
+  EXPECT_EQ(s.quiet_ns.size(), 10u);
+  EXPECT_EQ(s.noisy_ns.size(), 10u);
+}
+
+TEST(Wakeup, RecordsOneNonNegativeLatenessPerWakeup) {
+  CpuSet cpus = usable();
+  WakeupConfig config;
+  config.count = 50;
+  config.warmup = 2;
+  config.interval = std::chrono::microseconds(500);
+  auto all = measure_wakeup(cpus.to_vector(), config);
+  ASSERT_EQ(all.size(), cpus.size());
+  for (const auto& samples : all) {
+    ASSERT_EQ(samples.size(), 50u);
+    // clock_nanosleep(TIMER_ABSTIME) never returns before the deadline.
+    for (double us : samples) EXPECT_GE(us, 0.0);
+  }
+}
+
+}  // namespace
+}  // namespace vpt

@@ -1,0 +1,94 @@
+// One Results value with every field set, shared by the results, compare and
+// writer tests. Samples are synthetic: `latency(center, n, seed)` spreads n
+// values uniformly over center ± 2% so that shifts are known exactly.
+#pragma once
+
+#include <random>
+#include <vector>
+
+#include "bench/results.hpp"
+
+namespace vpt::test {
+
+inline std::vector<double> latency(double center, std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> jitter(-0.02, 0.02);
+  std::vector<double> v;
+  for (std::size_t i = 0; i < n; ++i) v.push_back(center * (1 + jitter(rng)));
+  return v;
+}
+
+// `scale` multiplies every latency: 1.0 = baseline, 0.8 = 20% faster.
+inline Results sample_results(double scale = 1.0, unsigned seed = 1) {
+  Results r;
+  r.tool_version = "0.1.0";
+  r.created = "2025-01-02T03:04:05Z";
+  r.mode = "quick";
+  r.duration_s = 7.5;
+  r.host.hostname = "bench-host";
+  r.host.cpu_model = "AMD EPYC 9654 96-Core Processor";
+  r.host.cpu_vendor = "AuthenticAMD";
+  r.host.microcode = "0xa101144";
+  r.host.kernel = "6.1.0-18-amd64";
+  r.host.bios_version = "1.2.3";
+  r.host.bios_date = "01/02/2024";
+  r.host.online_cpus = 4;
+  r.host.allowed_cpus = CpuSet::range(0, 3);
+  r.host.governor = "performance";
+  r.host.smt_active = false;
+  r.host.isolcpus = CpuSet{2, 3};
+  r.host.hypervisor = false;
+  r.host.transparent_hugepage = "madvise";
+  r.host.caches = {{1, 32768}, {2, 1048576}, {3, 33554432}};
+  r.measured_cpus = CpuSet{2, 3};
+
+  DomainInForce d;
+  d.uri = "qemu:///system";
+  d.name = "web";
+  d.qemu_pid = 4242;
+  d.vcpu_pins = {CpuSet{2}, CpuSet{3}};
+  d.emulator_pin = CpuSet{0, 1};
+  d.iothread_pins = {{1, CpuSet{1}}};
+  ThreadCheck vcpu0{ThreadKind::Vcpu, 0u, 4250, "CPU 0/KVM", CpuSet{2}, CpuSet{2}, true, 0u, 12u};
+  ThreadCheck main{ThreadKind::Emulator, std::nullopt, 4242, "qemu-system-x86", CpuSet{0, 1}, CpuSet{0, 1, 2, 3},
+                   false, 7u, std::nullopt};
+  d.threads = {vcpu0, main};
+  r.domain = d;
+
+  r.method = {300, 100, 20, 0.5, 2, 15, 1, 131072, 64, 30, 3, 67108864, 1000, 10, 1000, "SCHED_OTHER, timer slack 1 ns"};
+
+  CoreToCore c2c;
+  c2c.cpus = {2, 3};
+  c2c.warmup_samples_discarded = 20;
+  CoreToCorePair p23{2, 3, latency(50 * scale, 300, seed), 100, ""};
+  CoreToCorePair p32{3, 2, latency(51 * scale, 300, seed + 1), 100, ""};
+  c2c.pairs = {p23, p32};
+  c2c.median_ns = {{std::nullopt, 50 * scale}, {51 * scale, std::nullopt}};
+  r.core_to_core = c2c;
+
+  r.memory_latency = {
+      {4096, 1.2 * scale, "L1", latency(1.2 * scale, 15, seed + 2), ""},
+      {1u << 20, 5.0 * scale, "L2", latency(5.0 * scale, 15, seed + 3), ""},
+      {256u << 20, std::nullopt, "DRAM", {}, "cannot map the pointer-chase buffer: Cannot allocate memory"},
+  };
+  InterferencePoint itf;
+  itf.bytes = 786432;
+  itf.sized_to = "L2";
+  itf.cpu = 2;
+  itf.neighbour_cpus = CpuSet{0};
+  itf.quiet_samples_ns = latency(5.0, 30, seed + 4);
+  itf.noisy_samples_ns = latency(5.0 * scale * 1.5, 30, seed + 5);
+  itf.quiet_ns = 5.0;
+  itf.noisy_ns = 7.5 * scale;
+  itf.ratio = 1.5 * scale;
+  r.interference = {itf};
+
+  WakeupResult w2{2, 50 * scale, 80 * scale, 95 * scale, latency(50 * scale, 1000, seed + 6), ""};
+  WakeupResult w3{3, std::nullopt, std::nullopt, std::nullopt, {}, "cannot pin thread to CPU '3': Invalid argument"};
+  r.wakeup = {w2, w3};
+  r.guest_json = R"({"probe":"later"})";
+  r.warnings = {"this host is itself a virtual machine"};
+  return r;
+}
+
+}  // namespace vpt::test
