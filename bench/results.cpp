@@ -98,6 +98,18 @@ class Reader {
     if (!find(obj, key)) return std::nullopt;
     return cpus(obj, key, path);
   }
+  // A list of numbers; a bad element is named by its index.
+  template <typename T>
+  std::vector<T> numbers(const json& obj, const std::string& key, const std::string& path) const {
+    const json& list = array(obj, key, path);
+    std::vector<T> out;
+    out.reserve(list.size());
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      if (!list[i].is_number()) fail(index(join(path, key), i), fmt::format("expected a number, found {}", list[i].type_name()));
+      out.push_back(get<T>(list[i], index(join(path, key), i)));
+    }
+    return out;
+  }
   const json& array(const json& obj, const std::string& key, const std::string& path) const {
     const json& v = at(obj, key, path);
     if (!v.is_array()) fail(join(path, key), fmt::format("expected an array, found {}", v.type_name()));
@@ -223,7 +235,7 @@ WakeupResult read_wakeup(const Reader& r, const json& j, const std::string& p) {
   w.p50_us = r.optional_field<double>(j, "p50_us", p);
   w.p99_us = r.optional_field<double>(j, "p99_us", p);
   w.max_us = r.optional_field<double>(j, "max_us", p);
-  w.samples_us = r.field<std::vector<double>>(j, "samples_us", p);
+  w.samples_us = r.numbers<double>(j, "samples_us", p);
   w.error = r.string_or_empty(j, "error", p);
   return w;
 }
@@ -396,7 +408,7 @@ Results results_from_json_text(std::string_view text, const std::string& name) {
 
   if (const json* c = r.find(doc, "core_to_core")) {
     CoreToCore c2c;
-    c2c.cpus = r.field<std::vector<unsigned>>(*c, "cpus", "core_to_core");
+    c2c.cpus = r.numbers<unsigned>(*c, "cpus", "core_to_core");
     const json& matrix = r.array(*c, "median_ns", "core_to_core");
     if (matrix.size() != c2c.cpus.size())
       r.fail("core_to_core.median_ns", fmt::format("{} rows for {} CPUs", matrix.size(), c2c.cpus.size()));
@@ -419,7 +431,7 @@ Results results_from_json_text(std::string_view text, const std::string& name) {
       p.from_cpu = r.field<unsigned>(pairs[i], "from", pp);
       p.to_cpu = r.field<unsigned>(pairs[i], "to", pp);
       p.round_trips_per_sample = r.field<unsigned>(pairs[i], "round_trips_per_sample", pp);
-      p.samples_ns = r.field<std::vector<double>>(pairs[i], "samples_ns", pp);
+      p.samples_ns = r.numbers<double>(pairs[i], "samples_ns", pp);
       p.error = r.string_or_empty(pairs[i], "error", pp);
       c2c.pairs.push_back(std::move(p));
     }
@@ -433,7 +445,7 @@ Results results_from_json_text(std::string_view text, const std::string& name) {
     pt.bytes = r.field<std::uint64_t>(memory[i], "bytes", p);
     pt.ns = r.optional_field<double>(memory[i], "ns", p);
     pt.level = r.string_or_empty(memory[i], "level", p);
-    pt.samples_ns = r.field<std::vector<double>>(memory[i], "samples_ns", p);
+    pt.samples_ns = r.numbers<double>(memory[i], "samples_ns", p);
     pt.error = r.string_or_empty(memory[i], "error", p);
     res.memory_latency.push_back(std::move(pt));
   }
@@ -450,8 +462,8 @@ Results results_from_json_text(std::string_view text, const std::string& name) {
     pt.quiet_ns = r.optional_field<double>(j, "quiet_ns", p);
     pt.noisy_ns = r.optional_field<double>(j, "noisy_ns", p);
     pt.ratio = r.optional_field<double>(j, "ratio", p);
-    pt.quiet_samples_ns = r.field<std::vector<double>>(j, "quiet_samples_ns", p);
-    pt.noisy_samples_ns = r.field<std::vector<double>>(j, "noisy_samples_ns", p);
+    pt.quiet_samples_ns = r.numbers<double>(j, "quiet_samples_ns", p);
+    pt.noisy_samples_ns = r.numbers<double>(j, "noisy_samples_ns", p);
     pt.error = r.string_or_empty(j, "error", p);
     res.interference.push_back(std::move(pt));
   }
