@@ -27,7 +27,6 @@ struct CostModel::Impl {
   std::size_t n = 0;
   Eigen::MatrixXd share;   // between different parties; diagonal = same CPU
   Eigen::MatrixXd split;   // within one guest: L3 split + NUMA split + kind mixing
-  Eigen::MatrixXd split_l3, split_numa, mixed_kinds;
   Eigen::MatrixXd capacity;  // guests x CPUs: kind / vcache preference
   Eigen::MatrixXd gpu;       // guests x CPUs: off the GPU's NUMA node
   std::vector<unsigned> os_of;  // position -> os index
@@ -42,42 +41,59 @@ struct CostModel::Impl {
     build_placement_costs(request);
   }
 
+  // Per-CPU group indices; the split terms are counted from these groups.
+  std::vector<int> l3_of, numa_of, kind_of;  // -1 = unknown
+  std::vector<std::vector<double>> numa_factor;  // by numa_nodes position
+
   void build_pair_matrices() {
     const Weights& w = weights;
-    share = Eigen::MatrixXd::Zero(n, n);
-    split_l3 = Eigen::MatrixXd::Zero(n, n);
-    split_numa = Eigen::MatrixXd::Zero(n, n);
-    mixed_kinds = Eigen::MatrixXd::Zero(n, n);
-    const bool l3_known = !caches_at_level(*topo, 3).empty();
-    auto numa_factor = [&](unsigned a, unsigned b) {
-      if (topo->numa_distances.empty()) return 1.0;
-      auto index = [&](unsigned node) {
-        for (std::size_t i = 0; i < topo->numa_nodes.size(); ++i)
-          if (topo->numa_nodes[i].os_index == node) return i;
-        return std::size_t{0};
-      };
-      double d = topo->numa_distances[index(a)][index(b)];
-      return std::max(d / 10.0 - 1.0, 0.0);  // 10 local, 20 remote -> 1, 32 -> 2.2
-    };
+    l3_of.resize(n);
+    numa_of.resize(n);
+    kind_of.resize(n);
+    const std::size_t nodes = topo->numa_nodes.size();
+    // split_numa per pair of nodes: distance 10 local, 20 remote -> 1x, 32 -> 2.2x.
+    numa_factor.assign(nodes, std::vector<double>(nodes, 1.0));
+    for (std::size_t a = 0; a < nodes; ++a)
+      for (std::size_t b = 0; b < nodes; ++b)
+        numa_factor[a][b] = a == b ? 0.0
+                            : topo->numa_distances.empty()
+                                ? 1.0
+                                : std::max(topo->numa_distances[a][b] / 10.0 - 1.0, 0.0);
     for (std::size_t i = 0; i < n; ++i) {
-      const LogicalCpu& a = topo->cpus[i];
-      share(i, i) = w.share_core;
-      for (std::size_t j = i + 1; j < n; ++j) {
-        const LogicalCpu& b = topo->cpus[j];
+      const LogicalCpu& cpu = topo->cpus[i];
+      l3_of[i] = cpu.l3 ? static_cast<int>(*cpu.l3) : -1;
+      numa_of[i] = -1;
+      for (std::size_t k = 0; k < nodes; ++k)
+        if (cpu.numa && topo->numa_nodes[k].os_index == *cpu.numa) numa_of[i] = static_cast<int>(k);
+      kind_of[i] = static_cast<int>(cpu.kind);
+    }
+    const bool l3_known = !caches_at_level(*topo, 3).empty();
+    share.resize(n, n);
+    split.resize(n, n);
+    for (std::size_t j = 0; j < n; ++j) {  // column-major: fill by column
+      const LogicalCpu& b = topo->cpus[j];
+      for (std::size_t i = 0; i < n; ++i) {
+        const LogicalCpu& a = topo->cpus[i];
         double s = 0.0;
-        if (a.core == b.core) s = w.share_core;
+        if (a.core == b.core) s = w.share_core;  // also the diagonal: the same CPU
         else if (a.l2 && a.l2 == b.l2) s = w.share_l2;
         else if (a.l3 && a.l3 == b.l3) s = w.share_l3;
-        share(i, j) = share(j, i) = s;
-        if (l3_known && a.l3 != b.l3) split_l3(i, j) = split_l3(j, i) = w.split_l3;
-        if (a.numa && b.numa && a.numa != b.numa)
-          split_numa(i, j) = split_numa(j, i) = w.split_numa * numa_factor(*a.numa, *b.numa);
-        else if (a.package != b.package)
-          split_numa(i, j) = split_numa(j, i) = w.split_numa;
-        if (a.kind != b.kind) mixed_kinds(i, j) = mixed_kinds(j, i) = w.mix_kinds;
+        share(i, j) = s;
+        split(i, j) = pair_split(i, j, l3_known);
       }
     }
-    split = split_l3 + split_numa + mixed_kinds;
+  }
+
+  double pair_split_l3(std::size_t i, std::size_t j, bool l3_known) const {
+    return l3_known && l3_of[i] != l3_of[j] ? weights.split_l3 : 0.0;
+  }
+  double pair_split_numa(std::size_t i, std::size_t j) const {
+    if (numa_of[i] >= 0 && numa_of[j] >= 0) return weights.split_numa * numa_factor[numa_of[i]][numa_of[j]];
+    return topo->cpus[i].package != topo->cpus[j].package ? weights.split_numa : 0.0;
+  }
+  double pair_mixed(std::size_t i, std::size_t j) const { return kind_of[i] != kind_of[j] ? weights.mix_kinds : 0.0; }
+  double pair_split(std::size_t i, std::size_t j, bool l3_known) const {
+    return pair_split_l3(i, j, l3_known) + pair_split_numa(i, j) + pair_mixed(i, j);
   }
 
   void build_placement_costs(const Request& request) {
@@ -150,6 +166,10 @@ double CostModel::placement_cost(std::size_t guest, std::size_t pos) const {
   return impl_->capacity(guest, pos) + impl_->gpu(guest, pos);
 }
 double CostModel::split_cost(std::size_t a, std::size_t b) const { return impl_->split(a, b); }
+std::vector<double> CostModel::sharing_row_sums() const {
+  Eigen::VectorXd sums = impl_->share.rowwise().sum();
+  return {sums.data(), sums.data() + sums.size()};
+}
 const Weights& CostModel::weights() const { return impl_->weights; }
 
 Score CostModel::evaluate(const Layout& layout) const {
@@ -172,9 +192,15 @@ Score CostModel::evaluate(const Layout& layout) const {
     host_guest += h.dot(share_g);
     for (std::size_t l = k + 1; l < guests; ++l) guest_guest += g[l].dot(share_g);
     helpers += m.weights.helper_share_factor * m.indicator(layout.guests[k].helper_cpus()).dot(m.share * all_guests);
-    split_l3 += 0.5 * g[k].dot(m.split_l3 * g[k]);
-    split_numa += 0.5 * g[k].dot(m.split_numa * g[k]);
-    mixed += 0.5 * g[k].dot(m.mixed_kinds * g[k]);
+    const bool l3_known = !caches_at_level(*m.topo, 3).empty();
+    const auto& vcpus = layout.guests[k].vcpus;
+    for (std::size_t a = 0; a < vcpus.size(); ++a)
+      for (std::size_t b = a + 1; b < vcpus.size(); ++b) {
+        std::size_t i = m.pos_of.at(vcpus[a]), j = m.pos_of.at(vcpus[b]);
+        split_l3 += m.pair_split_l3(i, j, l3_known);
+        split_numa += m.pair_split_numa(i, j);
+        mixed += m.pair_mixed(i, j);
+      }
     capacity += m.capacity.row(static_cast<Eigen::Index>(k)).dot(g[k]);
     gpu += m.gpu.row(static_cast<Eigen::Index>(k)).dot(g[k]);
     // SMT siblings both used by the guest but presented as separate cores.

@@ -68,6 +68,8 @@ class CostModel {
   double placement_cost(std::size_t guest, std::size_t pos) const;
   // Cost for one guest of having vCPUs at positions a and b: L3/NUMA split + kind mixing.
   double split_cost(std::size_t a, std::size_t b) const;
+  // For each CPU, the sum of sharing() with every CPU (itself included).
+  std::vector<double> sharing_row_sums() const;
   const Weights& weights() const;
 
  private:

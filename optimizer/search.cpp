@@ -251,11 +251,9 @@ class LocalSearch {
     pos_.resize(topo.cores.size());
     for (const Core& core : topo.cores)
       for (unsigned cpu : core.cpus) pos_[core.index].push_back(model.position(cpu));
-    sums_.host.assign(n_, 0.0);
+    sums_.host = model.sharing_row_sums();  // every CPU starts with the host
     sums_.guest.assign(guests, std::vector<double>(n_, 0.0));
     sums_.split.assign(guests, std::vector<double>(n_, 0.0));
-    for (std::size_t i = 0; i < n_; ++i)
-      for (std::size_t j = 0; j < n_; ++j) sums_.host[i] += model.sharing(i, j);
     threads_.assign(guests, 0);
     cores_of_.resize(guests);
     class_of_.assign(topo.cores.size(), -1);
