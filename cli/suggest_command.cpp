@@ -7,10 +7,12 @@
 #include <fmt/ostream.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/domain_options.hpp"
 #include "cli/host_options.hpp"
 #include "cli/request_options.hpp"
 #include "optimizer/optimizer.hpp"
 #include "optimizer/plan_writers.hpp"
+#include "virt/domain.hpp"
 #include "virt/domain_xml.hpp"
 
 namespace vpt::cli {
@@ -20,14 +22,52 @@ namespace {
 struct SuggestOptions {
   HostOptions host;
   RequestOptions request;
+  DomainOptions domain;
   bool json = false;
 };
 
-void run_suggest(const SuggestOptions& options) {
+// A URI with a host part (qemu+ssh://server/system) names another machine.
+bool is_remote(const std::string& uri) {
+  auto scheme = uri.find("://");
+  return scheme != std::string::npos && scheme + 3 < uri.size() && uri[scheme + 3] != '/';
+}
+
+// The domain's settings fill what the user did not say on the command line.
+Request request_for(const SuggestOptions& options, const CLI::App& command, const std::optional<Domain>& domain,
+                    const Topology& topo) {
+  Request request = make_request(options.request);
+  if (!domain) return request;
+  if (request.guests.size() != 1)
+    throw RequestError("cannot plan several guests (--guest) for one domain: drop --domain/--xml or --guest");
+  GuestRequest from_domain = request_defaults_from(*domain, &topo);
+  GuestRequest& guest = request.guests.front();
+  if (command.count("--name") == 0) guest.name = from_domain.name;
+  if (command.count("--vcpus") == 0) guest.vcpus = from_domain.vcpus;
+  if (command.count("--iothreads") == 0) guest.iothreads = from_domain.iothreads;
+  if (command.count("--gpu") == 0 && from_domain.gpu) {
+    bool known = false;
+    for (const PciDevice& dev : topo.pci) known |= dev.address == *from_domain.gpu;
+    if (known) guest.gpu = from_domain.gpu;
+  }
+  return request;
+}
+
+void run_suggest(const SuggestOptions& options, const CLI::App& command) {
+  std::optional<Domain> domain;
+  if (has_domain(options.domain)) {
+    if (options.domain.xml_file.empty() && options.host.topology_xml.empty() && options.host.lscpu_text.empty() &&
+        is_remote(connect_uri(options.domain)))
+      throw RequestError(fmt::format("cannot plan for a domain on '{}' from this host's topology: give that host's "
+                                     "with --topology FILE.xml or --lscpu FILE", connect_uri(options.domain)));
+    domain = load_domain(options.domain);
+  } else if (options.domain.apply || options.domain.live || !options.domain.out.empty()) {
+    throw RequestError("--apply, --live and --out need a domain: give --domain NAME (with --connect URI) or --xml FILE");
+  }
   Topology topo = load_host(options.host);
-  Plan plan = make_plan(topo, make_request(options.request));
+  Plan plan = make_plan(topo, request_for(options, command, domain, topo));
   if (options.json) {
     std::cout << plan_to_json(plan).dump(2) << '\n';
+    if (domain) run_domain_actions(std::cerr, options.domain, *domain, plan.guests.front());
     return;
   }
   fmt::print(std::cout, "Plan for {} ({})\n\n", topo.cpu_model.empty() ? "this host" : topo.cpu_model,
@@ -36,6 +76,10 @@ void run_suggest(const SuggestOptions& options) {
   for (const GuestPlan& guest : plan.guests)
     fmt::print(std::cout, "\nlibvirt XML for guest '{}' (paste into `virsh edit`, replacing these elements):\n{}",
                guest.name, plan_snippet_xml(guest));
+  if (domain) {
+    fmt::print(std::cout, "\n");
+    run_domain_actions(std::cout, options.domain, *domain, plan.guests.front());
+  }
 }
 
 }  // namespace
@@ -50,12 +94,15 @@ void setup_suggest(CLI::App& app) {
       "  vpt-tune suggest --lscpu data/lscpu/intel-core-i7-14700f.txt --vcpus 16\n"
       "  vpt-tune suggest --topology host.xml --guest web:8 --guest db:16\n"
       "  vpt-tune suggest --vcpus 8 --json                     the plan as JSON (schema vpt-tune/plan/1)\n"
+      "  vpt-tune suggest --xml win11.xml --out win11-new.xml  patch a `virsh dumpxml` file, show the diff\n"
+      "  vpt-tune suggest --domain win11 --apply [--live]      back up, define, verify (and pin the running guest)\n"
       "Options may also come from a TOML/INI file given with --config, under a [suggest] section,\n"
       "with the long option names as keys (e.g. weight-share-l3 = 6).");
   add_host_options(*suggest, options->host);
   add_request_options(*suggest, options->request);
+  add_domain_options(*suggest, options->domain);
   suggest->add_flag("--json", options->json, "Print the plan as a JSON document");
-  suggest->callback([options] { run_suggest(*options); });
+  suggest->callback([options, suggest] { run_suggest(*options, *suggest); });
 }
 
 }  // namespace vpt::cli

@@ -106,8 +106,9 @@ ResolvedRequest resolve(const Topology& topo, const Request& request) {
   unsigned total = 0;
   for (const GuestRequest& guest : resolved.request.guests) {
     if (*guest.vcpus == 0)
-      throw RequestError(fmt::format("cannot plan guest '{}': no CPU is left for it after the host's reserve of {} cores "
-                                     "(lower it with --reserve)", guest.name, resolved.reserve_cores));
+      throw RequestError(fmt::format("cannot plan guest '{}': this host has {} cores and the host keeps {} of them; "
+                                     "lower that with --reserve (0 lets the host share the guest's CPUs)",
+                                     guest.name, topo.cores.size(), resolved.reserve_cores));
     total += *guest.vcpus;
   }
   if (total > most)
@@ -186,10 +187,11 @@ void describe(const Topology& topo, const ResolvedRequest& resolved, const Layou
     std::string io;
     for (std::size_t i = 0; i < guest.iothreads.size(); ++i)
       io += fmt::format(", I/O thread {} on {}", i + 1, cpu_list_phrase(guest.iothreads[i]));
-    plan.explanation.push_back(fmt::format("  Emulator thread on {}{} ({}).", cpu_list_phrase(guest.emulator), io,
-                                           request.helpers == HelperPlacement::Dedicated && !layout.host.contains(guest.emulator)
-                                               ? "dedicated, off the host"
-                                               : "shared with the host, away from the vCPUs' caches"));
+    const char* where = !host_has_own ? "on the guest's own CPUs: the host keeps none"
+                        : request.helpers == HelperPlacement::Dedicated && !layout.host.contains(guest.emulator)
+                            ? "dedicated, off the host"
+                            : "shared with the host, away from the vCPUs' caches";
+    plan.explanation.push_back(fmt::format("  Emulator thread on {}{} ({}).", cpu_list_phrase(guest.emulator), io, where));
 
     // Warnings: what the guest shares with the host and the other guests.
     if (host_has_own) {
