@@ -238,6 +238,14 @@ ApplyResult apply_plan(Hypervisor& hv, const std::string& domain_arg, const Gues
   ApplyResult result;
   const std::string name = hv.find_domain(domain_arg);
   result.domain = name;
+  // A pin to a CPU the host lacks is bad input, refused before anything changes.
+  CpuSet planned = plan.vcpu_cpus() | plan.emulator;
+  for (const CpuSet& cpus : plan.iothreads) planned |= cpus;
+  const CpuSet host = hv.host_cpus();
+  if (!host.contains(planned))
+    throw DomainInputError(fmt::format("cannot apply the plan to domain '{}': it uses CPUs {}, which host '{}' does "
+                                       "not have (it has CPUs {})",
+                                       name, (planned - host).to_string(), hv.uri(), host.to_string()));
   const std::string old_xml = hv.definition_xml(name, /*secure=*/true);
   const Domain old_domain = parse_domain_xml(old_xml, name);
   PatchResult patch = patch_domain(old_xml, plan);

@@ -51,6 +51,8 @@ class LibvirtConnection final : public Hypervisor {
 
   std::string uri() const override { return uri_; }
 
+  CpuSet host_cpus() override { return CpuSet::range(0, static_cast<unsigned>(cpumap_size()) - 1); }
+
   std::string find_domain(const std::string& name_or_uuid) override {
     DomainHandle dom = lookup(name_or_uuid);
     const char* name = virDomainGetName(dom.get());
@@ -83,7 +85,7 @@ class LibvirtConnection final : public Hypervisor {
 
   LivePins live_pins(const std::string& domain) override {
     DomainHandle dom = lookup(domain);
-    const int maplen = VIR_CPU_MAPLEN(host_cpus());
+    const int maplen = VIR_CPU_MAPLEN(cpumap_size());
     LivePins pins;
 
     virDomainInfo info;
@@ -146,7 +148,7 @@ class LibvirtConnection final : public Hypervisor {
   }
 
   // Size of the CPU maps the host's libvirt uses (highest CPU + 1).
-  int host_cpus() {
+  int cpumap_size() {
     int n = virNodeGetCPUMap(conn_.get(), nullptr, nullptr, 0);
     if (n < 0) throw LibvirtError(fmt::format("cannot read the host CPUs of '{}': {}", uri_, last_error()));
     return n;

@@ -32,6 +32,9 @@ class Hypervisor {
  public:
   virtual ~Hypervisor() = default;
   virtual std::string uri() const = 0;
+  // The CPUs the host has (online or not), as libvirt numbers them: a
+  // definition may name an offline CPU, the kernel refuses it at start.
+  virtual CpuSet host_cpus() = 0;
   // NAME or UUID -> the domain's name. Throws DomainInputError
   // "cannot find domain 'X' on 'URI': <libvirt's message>".
   virtual std::string find_domain(const std::string& name_or_uuid) = 0;

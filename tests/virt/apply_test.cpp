@@ -121,6 +121,20 @@ TEST_F(ApplyPlan, UnwritableBackupDirectoryStopsBeforeAnyChange) {
   EXPECT_EQ(hv_.definitions["win11"], original_);
 }
 
+TEST_F(ApplyPlan, PinToACpuTheHostLacksChangesNothing) {
+  GuestPlan plan = plan_;
+  plan.vcpus[3] = 4000;
+  try {
+    apply_plan(hv_, "win11", plan, options_);
+    FAIL() << "expected DomainInputError";
+  } catch (const DomainInputError& e) {
+    EXPECT_STREQ(e.what(), "cannot apply the plan to domain 'win11': it uses CPUs 4000, which host 'fake:///' does "
+                           "not have (it has CPUs 0-27)");
+  }
+  EXPECT_EQ(hv_.defines, 0);
+  EXPECT_FALSE(fs::exists(options_.backup_dir));
+}
+
 TEST_F(ApplyPlan, UnknownDomainIsBadInput) {
   EXPECT_THROW(apply_plan(hv_, "win12", plan_, options_), DomainInputError);
   EXPECT_FALSE(fs::exists(options_.backup_dir));

@@ -24,7 +24,10 @@ class FakeHypervisor : public Hypervisor {
   std::optional<unsigned> refuse_vcpu;                     // live pin of this vCPU fails
   bool ignore_live_emulator_pin = false;                   // the call succeeds, nothing changes
 
+  CpuSet host = CpuSet::range(0, 27);
+
   std::string uri() const override { return "fake:///"; }
+  CpuSet host_cpus() override { return host; }
   std::string find_domain(const std::string& name) override {
     if (!definitions.count(name))
       throw DomainInputError(fmt::format("cannot find domain '{}' on 'fake:///': Domain not found", name));

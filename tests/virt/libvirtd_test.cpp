@@ -1,0 +1,201 @@
+// Against a real libvirtd with the QEMU driver (TCG), started by the ctest
+// fixture tests/virt/libvirtd-fixture.sh. Domains are named vpt-test-PID-N
+// and removed after each test.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "tests/virt/virt_test_util.hpp"
+#include "virt/apply.hpp"
+#include "virt/domain_xml.hpp"
+#include "virt/libvirt_connection.hpp"
+
+namespace vpt {
+namespace {
+
+namespace fs = std::filesystem;
+using test::make_plan;
+using test::read_file;
+
+constexpr const char* kUri = "qemu:///system";
+
+// No OS: SeaBIOS finds nothing to boot and waits, which is all pinning needs
+// (QEMU runs one thread per vCPU either way).
+std::string domain_xml(const std::string& name) {
+  return fmt::format(R"(<domain type='qemu'>
+  <name>{}</name>
+  <memory unit='KiB'>65536</memory>
+  <vcpu placement='static'>2</vcpu>
+  <iothreads>1</iothreads>
+  <!-- kept as it is by vpt-tune -->
+  <cputune>
+    <shares>512</shares>
+  </cputune>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+  </os>
+  <features>
+    <acpi/>
+    <apic/>
+  </features>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <controller type='usb' model='none'/>
+    <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1' passwd='s3cret'/>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+)",
+                     name);
+}
+
+int virsh(const std::string& args) {
+  return std::system(fmt::format("virsh -q -c {} {} >/dev/null 2>&1", kUri, args).c_str());
+}
+
+// Cpus_allowed_list of the QEMU thread named `comm` ("CPU 0/TCG").
+std::string thread_cpus(const std::string& domain, const std::string& comm) {
+  std::string pid = read_file("/run/libvirt/qemu/" + domain + ".pid");
+  pid.erase(pid.find_last_not_of(" \n") + 1);
+  for (const auto& task : fs::directory_iterator("/proc/" + pid + "/task")) {
+    std::string name = read_file((task.path() / "comm").string());
+    if (name != comm + "\n") continue;
+    std::ifstream status(task.path() / "status");
+    for (std::string line; std::getline(status, line);)
+      if (line.rfind("Cpus_allowed_list:", 0) == 0) return line.substr(line.find_first_not_of(" \t", 18));
+  }
+  return "thread not found";
+}
+
+class Libvirtd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static int counter = 0;
+    name_ = fmt::format("vpt-test-{}-{}", ::getpid(), ++counter);
+    dir_ = fs::temp_directory_path() / name_;
+    fs::remove_all(dir_);
+    options_.backup_dir = (dir_ / "backups").string();
+    hv_ = connect_libvirt(kUri, true);
+    hv_->define(domain_xml(name_));
+    original_ = hv_->definition_xml(name_, true);
+  }
+  void TearDown() override {
+    virsh("destroy " + name_);
+    virsh("undefine " + name_);
+    fs::remove_all(dir_);
+  }
+
+  // vCPU 0 -> CPU 1, vCPU 1 -> CPU 0: differs from libvirt's default on any host.
+  GuestPlan plan() const {
+    GuestPlan p = make_plan(2, 0, CpuSet{0}, {CpuSet{1}}, {1, 1, 2, 1});
+    p.vcpus = {1, 0};
+    p.cache_passthrough = false;  // TCG: host-passthrough's cache mode is KVM's
+    return p;
+  }
+
+  std::string name_;
+  fs::path dir_;
+  ApplyOptions options_;
+  std::unique_ptr<Hypervisor> hv_;
+  std::string original_;
+};
+
+TEST_F(Libvirtd, ApplyBacksUpDefinesAndReadsBackEveryPin) {
+  ApplyResult r = apply_plan(*hv_, name_, plan(), options_);
+  EXPECT_TRUE(r.defined);
+  EXPECT_EQ(read_file(r.backup), original_);
+  EXPECT_NE(original_.find("passwd='s3cret'"), std::string::npos);  // the backup keeps secrets
+  Domain back = parse_domain_xml(hv_->definition_xml(name_, true), name_);
+  EXPECT_EQ(back.vcpupins.at(0), CpuSet{1});
+  EXPECT_EQ(back.vcpupins.at(1), CpuSet{0});
+  EXPECT_EQ(back.emulatorpin, CpuSet{0});
+  EXPECT_EQ(back.iothreadpins.at(1), CpuSet{1});
+  EXPECT_EQ(back.cpu_mode, "host-passthrough");
+  ASSERT_TRUE(back.cpu_topology);
+  EXPECT_EQ(back.cpu_topology->cores, 2u);
+  EXPECT_NE(hv_->definition_xml(name_, true).find("<shares>512</shares>"), std::string::npos);
+}
+
+TEST_F(Libvirtd, SecondApplyOfLibvirtsOwnRewriteIsANoOp) {
+  apply_plan(*hv_, name_, plan(), options_);
+  const std::string after_first = hv_->definition_xml(name_, true);
+  ApplyResult second = apply_plan(*hv_, name_, plan(), options_);
+  EXPECT_FALSE(second.defined);
+  EXPECT_EQ(hv_->definition_xml(name_, true), after_first);
+  EXPECT_EQ(list_backups(options_.backup_dir, name_).size(), 1u);
+}
+
+TEST_F(Libvirtd, RefusedDefineLeavesTheDefinitionByteForByte) {
+  GuestPlan bad = plan();
+  bad.topology.cores = 3;  // 3 cores for 2 vCPUs: libvirt refuses the definition
+  try {
+    apply_plan(*hv_, name_, bad, options_);
+    FAIL() << "expected ApplyError";
+  } catch (const ApplyError& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("CPU topology doesn't match maximum vcpu count"), std::string::npos) << what;
+    EXPECT_NE(what.find("the previous definition was defined again from backup"), std::string::npos) << what;
+  }
+  EXPECT_EQ(hv_->definition_xml(name_, true), original_);
+}
+
+TEST_F(Libvirtd, PinToCpu4000IsRefusedBeforeAnythingChanges) {
+  GuestPlan bad = plan();
+  bad.vcpus[1] = 4000;
+  EXPECT_THROW(apply_plan(*hv_, name_, bad, options_), DomainInputError);
+  EXPECT_EQ(hv_->definition_xml(name_, true), original_);
+  EXPECT_TRUE(list_backups(options_.backup_dir, name_).empty());
+}
+
+TEST_F(Libvirtd, RestorePutsTheBackupBackByteForByte) {
+  ApplyResult r = apply_plan(*hv_, name_, plan(), options_);
+  RestoreResult restored = restore_backup(*hv_, name_, r.backup, options_.backup_dir);
+  EXPECT_EQ(hv_->definition_xml(name_, true), original_);
+  EXPECT_FALSE(restored.backup_of_replaced.empty());
+}
+
+TEST_F(Libvirtd, UnknownDomainIsOneLine) {
+  try {
+    hv_->find_domain("vpt-no-such-domain");
+    FAIL();
+  } catch (const DomainInputError& e) {
+    EXPECT_STREQ(e.what(), "cannot find domain 'vpt-no-such-domain' on 'qemu:///system': Domain not found: no "
+                           "domain with matching name 'vpt-no-such-domain'");
+  }
+}
+
+TEST_F(Libvirtd, LivePinsARunningGuestAndItsThreadsFollow) {
+  ASSERT_EQ(virsh("start " + name_), 0);
+  ASSERT_TRUE(hv_->is_running(name_));
+  options_.live = true;
+  ApplyResult r = apply_plan(*hv_, name_, plan(), options_);
+  EXPECT_TRUE(r.defined);
+  EXPECT_TRUE(r.live_pinned);
+  LivePins live = hv_->live_pins(name_);
+  ASSERT_EQ(live.vcpus.size(), 2u);
+  EXPECT_EQ(live.vcpus[0], CpuSet{1});
+  EXPECT_EQ(live.vcpus[1], CpuSet{0});
+  EXPECT_EQ(live.emulator, CpuSet{0});
+  EXPECT_EQ(live.iothreads.at(1), CpuSet{1});
+  // What the kernel says about QEMU's threads, independently of libvirt.
+  EXPECT_EQ(thread_cpus(name_, "CPU 0/TCG"), "1");
+  EXPECT_EQ(thread_cpus(name_, "CPU 1/TCG"), "0");
+  EXPECT_EQ(thread_cpus(name_, "IO iothread1"), "1");
+  EXPECT_TRUE(std::any_of(r.notes.begin(), r.notes.end(), [&](const std::string& n) {
+    return n.find("is running: guest CPU (mode, topology, cache, features) take(s) effect at its next boot") !=
+           std::string::npos;
+  }));
+  // Applying again changes nothing, live or defined.
+  ApplyResult again = apply_plan(*hv_, name_, plan(), options_);
+  EXPECT_FALSE(again.defined);
+  EXPECT_FALSE(again.live_pinned);
+}
+
+}  // namespace
+}  // namespace vpt
