@@ -264,6 +264,13 @@ ApplyResult apply_plan(Hypervisor& hv, const std::string& domain_arg, const Gues
       try {
         hv.define(old_xml);
       } catch (const std::exception& e) {
+        bool unchanged = false;
+        try {
+          unchanged = hv.definition_xml(name, true) == old_xml;
+        } catch (const std::exception&) {
+        }
+        if (unchanged)
+          return ApplyError(fmt::format("{}; the definition is unchanged (backup in '{}')", failure, result.backup));
         return ApplyError(fmt::format("{}; defining the backup again failed too: {}; the old definition is in '{}' "
                                       "(restore it with: vpt-tune restore --domain {} '{}')",
                                       failure, e.what(), result.backup, name, result.backup));

@@ -93,6 +93,19 @@ TEST_F(ApplyPlan, FailedDefinePutsTheOldDefinitionBackByteForByte) {
   EXPECT_EQ(test::read_file(list_backups(options_.backup_dir, "win11")[0].path), original_);
 }
 
+TEST_F(ApplyPlan, RefusedDefineWithRefusedRollbackSaysTheDefinitionIsUnchanged) {
+  hv_.read_only = true;
+  try {
+    apply_plan(hv_, "win11", plan_, options_);
+    FAIL() << "expected ApplyError";
+  } catch (const ApplyError& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("operation forbidden: read only access; the definition is unchanged (backup in '"),
+              std::string::npos) << what;
+  }
+  EXPECT_EQ(hv_.definitions["win11"], original_);
+}
+
 TEST_F(ApplyPlan, DefinitionThatReadsBackWithoutAPinIsRolledBack) {
   hv_.on_define = [](const std::string& xml) {
     std::string s = xml;

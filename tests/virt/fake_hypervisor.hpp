@@ -20,6 +20,7 @@ class FakeHypervisor : public Hypervisor {
   LivePins live;
   int defines = 0;
   std::optional<int> fail_define_number;                   // 1 = the first define call fails
+  bool read_only = false;                                  // every define fails
   std::function<std::string(const std::string&)> on_define;  // what "libvirt" stores instead
   std::optional<unsigned> refuse_vcpu;                     // live pin of this vCPU fails
   bool ignore_live_emulator_pin = false;                   // the call succeeds, nothing changes
@@ -36,6 +37,8 @@ class FakeHypervisor : public Hypervisor {
   std::string definition_xml(const std::string& name, bool) override { return definitions.at(find_domain(name)); }
   void define(const std::string& xml) override {
     ++defines;
+    if (read_only)
+      throw LibvirtError("cannot define domain on 'fake:///': operation forbidden: read only access");
     if (fail_define_number && *fail_define_number == defines)
       throw LibvirtError("cannot define domain on 'fake:///': injected failure");
     Domain d = parse_domain_xml(xml, "define");

@@ -1,6 +1,7 @@
 // Against a real libvirtd with the QEMU driver (TCG), started by the ctest
 // fixture tests/virt/libvirtd-fixture.sh. Domains are named vpt-test-PID-N
 // and removed after each test.
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -167,6 +168,21 @@ TEST_F(Libvirtd, UnknownDomainIsOneLine) {
   } catch (const DomainInputError& e) {
     EXPECT_STREQ(e.what(), "cannot find domain 'vpt-no-such-domain' on 'qemu:///system': Domain not found: no "
                            "domain with matching name 'vpt-no-such-domain'");
+  }
+}
+
+TEST_F(Libvirtd, CommandLineBadInputLeavesTheDefinitionUntouched) {
+  fs::create_directories(dir_);
+  std::ofstream(dir_ / "broken.xml") << "<domain>\n  <name>" << name_ << "</name>\n";
+  std::ofstream(dir_ / "other.xml") << "<domain type='qemu'><name>someone-else</name></domain>\n";
+  for (const char* file : {"broken.xml", "other.xml"}) {
+    std::string cmd = fmt::format("{} restore --connect {} --domain {} {} 2>{}", VPT_TUNE_BINARY, kUri, name_,
+                                  (dir_ / file).string(), (dir_ / "err").string());
+    int status = std::system(cmd.c_str());
+    EXPECT_EQ(WEXITSTATUS(status), 2) << file;
+    std::string err = read_file((dir_ / "err").string());
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+    EXPECT_EQ(hv_->definition_xml(name_, true), original_) << file;
   }
 }
 

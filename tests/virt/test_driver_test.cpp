@@ -116,6 +116,22 @@ TEST_F(TestDriver, ApplyBacksUpDefinesVerifiesAndIsIdempotent) {
   EXPECT_EQ(hv->definition_xml("test", true), before);
 }
 
+TEST_F(TestDriver, ReadOnlyConnectionCannotApplyAndChangesNothing) {
+  // What a user without write access gets: libvirt's "operation forbidden", before any backup or define.
+  auto hv = connect_libvirt(kDefaultUri, false);
+  const std::string before = hv->definition_xml("test", false);
+  try {
+    apply_plan(*hv, "test", make_plan(2, 4, CpuSet{0}, {CpuSet{1}}, {1, 1, 2, 1}), options_);
+    FAIL() << "expected LibvirtError";
+  } catch (const LibvirtError& e) {
+    std::string what = e.what();
+    EXPECT_EQ(what.rfind("cannot read the definition of domain 'test' on 'test:///default': operation forbidden", 0), 0u)
+        << what;
+  }
+  EXPECT_EQ(hv->definition_xml("test", false), before);
+  EXPECT_FALSE(fs::exists(options_.backup_dir));
+}
+
 TEST_F(TestDriver, PinsEmulatorAndIothreadsOfARunningGuest) {
   auto hv = connect_libvirt(node_uri_, true);
   ASSERT_TRUE(hv->is_running("guest1"));
