@@ -50,10 +50,12 @@ bool has_domain(const DomainOptions& options) { return !options.xml_file.empty()
 
 Domain load_domain(const DomainOptions& options) {
   if (!options.xml_file.empty()) return load_domain_xml_file(options.xml_file);
-  auto hypervisor = connect_libvirt(connect_uri(options), /*read_write=*/false);
+  // A definition that will be written back (--out, --apply) needs its secrets
+  // (VNC passwords...), which only a read-write connection can read.
+  const bool secure = options.apply || !options.out.empty();
+  auto hypervisor = connect_libvirt(connect_uri(options), /*read_write=*/secure);
   std::string name = hypervisor->find_domain(options.domain);
-  // Read-only connections cannot read secrets; --apply reads them itself.
-  return parse_domain_xml(hypervisor->definition_xml(name, /*secure=*/false), name);
+  return parse_domain_xml(hypervisor->definition_xml(name, secure), name);
 }
 
 namespace {

@@ -35,9 +35,10 @@ std::string connect_uri(const DomainOptions& options);
 // True when --xml or --domain names a domain.
 bool has_domain(const DomainOptions& options);
 
-// Reads the domain from --xml FILE, or its persistent definition from libvirt
-// over a read-only connection. Throws DomainInputError (bad XML, unknown
-// domain), LibvirtError (cannot connect).
+// Reads the domain from --xml FILE, or its persistent definition from libvirt:
+// over a read-only connection, or with --out/--apply a read-write one that
+// also reads its secrets. Throws DomainInputError (bad XML, unknown domain),
+// LibvirtError (cannot connect, permission denied).
 Domain load_domain(const DomainOptions& options);
 
 // What to do with a guest's plan for that domain: prints the unified diff of

@@ -107,9 +107,8 @@ pugi::xml_node build_topoext(pugi::xml_node parent) {
   return add(parent, "feature", {{"policy", "require"}, {"name", "topoext"}});
 }
 
-pugi::xml_node build_cpu(pugi::xml_node parent, const GuestPlan& plan) {
-  pugi::xml_node cpu =
-      add(parent, "cpu", {{"mode", "host-passthrough"}, {"check", "none"}, {"migratable", "off"}});
+pugi::xml_node build_cpu(pugi::xml_node parent, const GuestPlan& plan, const std::string& mode = "host-passthrough") {
+  pugi::xml_node cpu = add(parent, "cpu", {{"mode", mode}, {"check", "none"}, {"migratable", "off"}});
   build_topology(cpu, plan.topology);
   if (plan.cache_passthrough) build_cache(cpu);
   if (plan.require_topoext) build_topoext(cpu);
@@ -409,22 +408,26 @@ class Patcher {
 
   void patch_cpu() {
     pugi::xml_node cpu = root_.child("cpu");
+    std::string mode = !cpu ? "" : cpu.attribute("mode") ? cpu.attribute("mode").value() : "custom";
+    // host-passthrough needs KVM: a TCG domain (type='qemu') gets QEMU's
+    // "max" CPU, which takes topology, cache passthrough and topoext as well.
+    const std::string target =
+        std::string_view(root_.attribute("type").value()) == "qemu" || mode == "maximum" ? "maximum" : "host-passthrough";
     if (!cpu) {
-      editor_.insert_in_order(root_, build_cpu(scratch(), plan_), kDomainOrder);
+      editor_.insert_in_order(root_, build_cpu(scratch(), plan_, target), kDomainOrder);
       return;
     }
-    std::string mode = cpu.attribute("mode") ? cpu.attribute("mode").value() : "custom";
-    if (mode != "host-passthrough") {
+    if (mode != target) {
       std::string model = detail::trimmed_text(cpu.child("model"));
       notes_.push_back(fmt::format(
-          "<cpu mode='{}'>{} becomes host-passthrough: cache passthrough needs the host's own CPU "
+          "<cpu mode='{}'>{} becomes {}: cache passthrough needs the host's own CPU "
           "(the guest can no longer migrate to a host with a different CPU)",
-          mode, model.empty() ? "" : fmt::format(" with model '{}'", model)));
+          mode, model.empty() ? "" : fmt::format(" with model '{}'", model), target));
       for (const char* drop : {"model", "vendor"})
         while (pugi::xml_node n = cpu.child(drop)) Editor::remove(n);
       cpu.remove_attribute("match");
     }
-    ensure_attr(cpu, "mode", "host-passthrough", true);
+    ensure_attr(cpu, "mode", target, true);
     set_attr(cpu, "check", "none");
     set_attr(cpu, "migratable", "off");
 

@@ -38,7 +38,9 @@ struct PatchResult {
 //    host-model or custom CPU's <model>, <vendor> and match= go: cache
 //    passthrough needs the host's CPU), <topology>, <cache mode='passthrough'/>
 //    when the plan asks for it, topoext required when the plan asks for it.
-//    Other <feature>s and <numa> cells stay.
+//    Other <feature>s and <numa> cells stay. A TCG domain (type='qemu') or
+//    one already in mode='maximum' gets mode='maximum' instead: QEMU without
+//    KVM cannot start host-passthrough.
 //  - <numatune><memory mode='strict' nodeset=.../>: only when the plan
 //    places memory; <memnode>s stay. Without, an existing <numatune> stays.
 // Patching a patched definition with the same plan returns it unchanged.

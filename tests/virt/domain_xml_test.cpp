@@ -105,7 +105,7 @@ TEST_P(PatchEachSample, OutputReadsBackAsThePlan) {
     ASSERT_EQ(d.iothreadpins.size(), plan.iothreads.size());
     for (unsigned i = 0; i < plan.iothreads.size(); ++i)
       EXPECT_EQ(d.iothreadpins.at(d.iothread_ids.at(i)), plan.iothreads[i]);
-    EXPECT_EQ(d.cpu_mode, "host-passthrough");
+    EXPECT_EQ(d.cpu_mode, d.type == "qemu" ? "maximum" : "host-passthrough");
     ASSERT_TRUE(d.cpu_topology);
     EXPECT_EQ(d.cpu_topology->sockets, plan.topology.sockets);
     EXPECT_EQ(d.cpu_topology->dies, plan.topology.dies);
@@ -150,7 +150,8 @@ TEST(PatchDomain, InsertsCputuneIothreadsAndCpuWhereLibvirtPutsThem) {
   // Inserted elements are indented like their neighbours.
   EXPECT_NE(patched.find("\n  <cputune>\n    <vcpupin vcpu='0' cpuset='4'/>\n"), std::string::npos) << patched;
   EXPECT_NE(patched.find("\n    <iothreadpin iothread='1' cpuset='0'/>\n  </cputune>\n"), std::string::npos);
-  EXPECT_NE(patched.find("  <cpu mode='host-passthrough' check='none' migratable='off'>\n"
+  // minimal.xml is a TCG domain (type='qemu'): QEMU's max CPU, not host-passthrough.
+  EXPECT_NE(patched.find("  <cpu mode='maximum' check='none' migratable='off'>\n"
                          "    <topology sockets='1' dies='1' cores='2' threads='2'/>\n"
                          "    <cache mode='passthrough'/>\n  </cpu>\n"),
             std::string::npos);
@@ -280,6 +281,19 @@ TEST(PatchDomain, KeepsEntitiesAndCrLfLineEnds) {
   EXPECT_EQ(patched.find("\n", 0) , patched.find("\r\n") + 1);
   for (std::size_t pos = patched.find('\n'); pos != std::string::npos; pos = patched.find('\n', pos + 1))
     EXPECT_EQ(patched[pos - 1], '\r') << "bare LF at " << pos;
+}
+
+TEST(PatchDomain, TcgDomainsAndMaximumCpusGetTheMaximumMode) {
+  GuestPlan plan = four_vcpu_plan();
+  const std::string tcg = "<domain type='qemu'><name>a</name><vcpu>4</vcpu><cpu mode='host-model'/></domain>";
+  PatchResult r = patch_domain(tcg, plan);
+  EXPECT_STREQ(parse(r.xml).document_element().child("cpu").attribute("mode").value(), "maximum");
+  EXPECT_EQ(r.notes.back().rfind("<cpu mode='host-model'> becomes maximum", 0), 0u) << r.notes.back();
+  const std::string kvm = "<domain type='kvm'><name>a</name><vcpu>4</vcpu><cpu mode='maximum'/></domain>";
+  EXPECT_STREQ(parse(patch_domain_xml(kvm, plan)).document_element().child("cpu").attribute("mode").value(), "maximum");
+  const std::string kvm_none = "<domain type='kvm'><name>a</name><vcpu>4</vcpu></domain>";
+  EXPECT_STREQ(parse(patch_domain_xml(kvm_none, plan)).document_element().child("cpu").attribute("mode").value(),
+               "host-passthrough");
 }
 
 TEST(PatchDomain, UpdatesAnExistingTopoextFeatureInsteadOfAddingOne) {

@@ -96,7 +96,7 @@ class Libvirtd : public ::testing::Test {
   GuestPlan plan() const {
     GuestPlan p = make_plan(2, 0, CpuSet{0}, {CpuSet{1}}, {1, 1, 2, 1});
     p.vcpus = {1, 0};
-    p.cache_passthrough = false;  // TCG: host-passthrough's cache mode is KVM's
+    p.require_topoext = true;
     return p;
   }
 
@@ -117,10 +117,16 @@ TEST_F(Libvirtd, ApplyBacksUpDefinesAndReadsBackEveryPin) {
   EXPECT_EQ(back.vcpupins.at(1), CpuSet{0});
   EXPECT_EQ(back.emulatorpin, CpuSet{0});
   EXPECT_EQ(back.iothreadpins.at(1), CpuSet{1});
-  EXPECT_EQ(back.cpu_mode, "host-passthrough");
+  EXPECT_EQ(back.cpu_mode, "maximum");  // TCG: QEMU's max CPU stands in for host-passthrough
   ASSERT_TRUE(back.cpu_topology);
   EXPECT_EQ(back.cpu_topology->cores, 2u);
+  EXPECT_TRUE(back.cache_passthrough);
+  EXPECT_TRUE(back.require_topoext);
   EXPECT_NE(hv_->definition_xml(name_, true).find("<shares>512</shares>"), std::string::npos);
+  // The patched definition boots, with the pins in force from the start.
+  ASSERT_EQ(virsh("start " + name_), 0);
+  EXPECT_EQ(thread_cpus(name_, "CPU 0/TCG"), "1");
+  EXPECT_EQ(thread_cpus(name_, "CPU 1/TCG"), "0");
 }
 
 TEST_F(Libvirtd, SecondApplyOfLibvirtsOwnRewriteIsANoOp) {
