@@ -92,26 +92,39 @@ struct CompareOptions {
 struct ComparisonRow {
   std::string metric;          // "core-to-core 0<->1", "memory 64 KiB (L1)", ...
   std::string unit;            // "ns", "us", "x"
-  std::size_t n_before = 0, n_after = 0;
+  std::size_t runs_before = 0, runs_after = 0;  // files that had this metric
+  std::size_t n_before = 0, n_after = 0;        // samples, all runs pooled
+  // One run a side: medians of the samples. Several: medians of the per-run medians.
   std::optional<double> median_before, median_after;
-  std::optional<double> p99_before, p99_after;
+  std::optional<double> p99_before, p99_after;  // of the pooled samples
   std::optional<double> change;            // relative change of the median, after/before - 1
-  std::optional<double> p_value;           // Mann-Whitney, two-sided
+  // Mann-Whitney, two-sided: on the samples with one run a side (normal
+  // approximation), on the per-run medians with two or more (exact).
+  std::optional<double> p_value;
   std::optional<double> ci_low, ci_high;   // bootstrap CI of the median (or ratio) difference
   Verdict verdict = Verdict::NotAvailable;
   std::string reason;                      // why n/a, or what the verdict rests on
 };
 
 struct Comparison {
-  std::string before_name, after_name;
+  std::string before_name, after_name;     // file names, ", "-joined for several runs
+  std::size_t runs_before = 1, runs_after = 1;
   CompareOptions options;
   std::vector<ComparisonRow> rows;
   std::vector<std::string> warnings;       // fingerprint differences, mode differences
 };
 
-// Lower is better for every metric. Throws BenchInputError "cannot compare
-// '<before>' with '<after>': they come from different hosts (...); use --force"
-// unless options.force.
+// Lower is better for every metric. A verdict needs p < alpha (and, with one
+// run a side, a bootstrap interval excluding 0) and |change| >= min_change.
+// With one run a side the test sees only the noise within each run; with
+// several (5 a side can reach p < 0.01) the run is the unit, so the variation
+// between runs of one configuration counts as noise, as it should.
+// Throws BenchInputError "cannot compare '<before>' with '<after>': they come
+// from different hosts (...); use --force to compare anyway" unless options.force,
+// and for an empty side.
+Comparison compare_results(const std::vector<Results>& before, const std::vector<Results>& after,
+                           const std::vector<std::string>& before_names, const std::vector<std::string>& after_names,
+                           const CompareOptions& options);
 Comparison compare_results(const Results& before, const Results& after, const std::string& before_name,
                            const std::string& after_name, const CompareOptions& options);
 

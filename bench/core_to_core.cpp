@@ -26,6 +26,7 @@ constexpr std::uint64_t kStop = ~std::uint64_t{0};
 // noise, and short enough that a preempted vCPU spoils only a few samples.
 constexpr double kTargetSampleNs = 50'000;
 constexpr unsigned kCalibrationRoundTrips = 16;
+constexpr unsigned kCalibrationBatches = 5;
 
 struct Shared {
   std::atomic<int> pinned{0};
@@ -122,8 +123,11 @@ CoreToCoreSamples measure_core_to_core(unsigned from_cpu, unsigned to_cpu, const
       };
 
       // Size samples: a round trip across sockets is ~0.2-0.5 µs, but vCPUs
-      // sharing one host CPU take milliseconds.
+      // sharing one host CPU take milliseconds. The fastest of a few batches,
+      // so that one preemption does not shrink every sample.
       double calib_ns = timed(kCalibrationRoundTrips) / kCalibrationRoundTrips;
+      for (unsigned b = 1; b < kCalibrationBatches; ++b)
+        calib_ns = std::min(calib_ns, timed(kCalibrationRoundTrips) / kCalibrationRoundTrips);
       unsigned per_sample = config.round_trips_per_sample;
       if (calib_ns > 0)
         per_sample = static_cast<unsigned>(std::clamp(kTargetSampleNs / calib_ns, 1.0, double(per_sample)));

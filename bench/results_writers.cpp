@@ -118,11 +118,21 @@ void write_results_text(std::ostream& out, const Results& r) {
 }
 
 void write_comparison_text(std::ostream& out, const Comparison& c) {
-  fmt::print(out, "Before: {}\nAfter:  {}\n", c.before_name, c.after_name);
-  fmt::print(out,
-             "Verdict: better/worse needs Mann-Whitney p < {:.2g}, a {:.0f}% bootstrap interval of the median "
-             "difference excluding 0, and a change of at least {:.0f}%; otherwise within noise. Lower is better.\n\n",
-             c.options.alpha, c.options.confidence * 100, c.options.min_change * 100);
+  auto runs = [](std::size_t n) { return n == 1 ? std::string("1 run") : fmt::format("{} runs", n); };
+  fmt::print(out, "Before: {} ({})\nAfter:  {} ({})\n", c.before_name, runs(c.runs_before), c.after_name,
+             runs(c.runs_after));
+  if (c.runs_before >= 2 && c.runs_after >= 2)
+    fmt::print(out,
+               "Verdict: better/worse needs an exact Mann-Whitney test on the runs' medians with p < {:.2g} and a "
+               "change of at least {:.0f}%; otherwise within noise. Medians are medians of the runs' medians. "
+               "Lower is better.\n\n",
+               c.options.alpha, c.options.min_change * 100);
+  else
+    fmt::print(out,
+               "Verdict: better/worse needs Mann-Whitney p < {:.2g} on the samples, a {:.0f}% bootstrap interval of "
+               "the median difference excluding 0, and a change of at least {:.0f}%; otherwise within noise. "
+               "Lower is better.\n\n",
+               c.options.alpha, c.options.confidence * 100, c.options.min_change * 100);
   std::size_t width = 6;
   for (const auto& row : c.rows) width = std::max(width, row.metric.size());
   fmt::print(out, "{:<{}}  {:>4} {:>10} {:>10} {:>8} {:>10} {:>10}  {}\n", "metric", width, "unit", "before", "after",

@@ -44,7 +44,7 @@ Settings settings_for(bool quick) {
     s.chase.loads_per_sample = 1u << 17;
     s.interference.samples = 30;
     s.interference.rounds = 3;
-    s.interference.loads_per_sample = 1u << 17;
+    s.interference.loads_per_sample = 1u << 15;
     s.wakeup.count = 1000;
   } else {
     s.c2c.samples = 1000;

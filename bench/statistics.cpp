@@ -113,6 +113,45 @@ std::optional<MannWhitney> mann_whitney_u(std::span<const double> a, std::span<c
   return result;
 }
 
+std::optional<MannWhitney> mann_whitney_exact(std::span<const double> a, std::span<const double> b) {
+  const std::size_t n1 = a.size(), n2 = b.size();
+  if (n1 == 0 || n2 == 0 || n1 > kMannWhitneyExactMax || n2 > kMannWhitneyExactMax) return std::nullopt;
+  double u = 0;
+  for (double x : a)
+    for (double y : b) {
+      if (x == y) return std::nullopt;
+      if (x > y) u += 1;
+    }
+  // count[i][j][k]: orderings of i values of a and j of b with U = k, built by
+  // appending the largest value: from a (it beats all j b's) or from b.
+  const std::size_t umax = n1 * n2;
+  std::vector<std::vector<std::vector<double>>> count(
+      n1 + 1, std::vector<std::vector<double>>(n2 + 1, std::vector<double>(umax + 1, 0.0)));
+  for (std::size_t i = 0; i <= n1; ++i)
+    for (std::size_t j = 0; j <= n2; ++j) {
+      if (i == 0 || j == 0) {
+        count[i][j][0] = 1;
+        continue;
+      }
+      for (std::size_t k = 0; k <= i * j; ++k)
+        count[i][j][k] = (k >= j ? count[i - 1][j][k - j] : 0.0) + count[i][j - 1][k];
+    }
+  double total = 0, at_most = 0, at_least = 0;
+  for (std::size_t k = 0; k <= umax; ++k) {
+    double c = count[n1][n2][k];
+    total += c;
+    if (static_cast<double>(k) <= u) at_most += c;
+    if (static_cast<double>(k) >= u) at_least += c;
+  }
+  MannWhitney result;
+  result.u_a = u;
+  double mean_u = static_cast<double>(n1 * n2) / 2;
+  double sd = std::sqrt(static_cast<double>(n1 * n2) * static_cast<double>(n1 + n2 + 1) / 12);
+  result.z = sd > 0 ? (u - mean_u) / sd : 0;
+  result.p_two_sided = std::min(1.0, 2 * std::min(at_most, at_least) / total);
+  return result;
+}
+
 std::optional<Interval> bootstrap_median_difference(std::span<const double> a, std::span<const double> b,
                                                     double confidence, unsigned resamples, std::uint64_t seed) {
   if (a.size() < kMannWhitneyMinSamples || b.size() < kMannWhitneyMinSamples || resamples < 100) return std::nullopt;

@@ -2,6 +2,8 @@
 
 #include <iostream>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "bench/bench.hpp"
 
@@ -10,19 +12,28 @@ namespace vpt::cli {
 namespace {
 
 struct CompareCommandOptions {
-  std::string before;
-  std::string after;
+  std::vector<std::string> files;   // BEFORE AFTER
+  std::vector<std::string> before;  // --before, repeatable
+  std::vector<std::string> after;   // --after, repeatable
   bool force = false;
   double min_change_percent = 5.0;
 };
 
 void run_compare(const CompareCommandOptions& o) {
-  Results before = load_results_file(o.before);
-  Results after = load_results_file(o.after);
+  std::vector<std::string> before_names = o.before, after_names = o.after;
+  if (!o.files.empty()) {
+    before_names = {o.files[0]};
+    after_names = {o.files[1]};
+  }
+  if (before_names.empty() || after_names.empty())
+    throw BenchInputError("cannot compare results: give BEFORE.json AFTER.json, or --before and --after");
+  std::vector<Results> before, after;
+  for (const auto& name : before_names) before.push_back(load_results_file(name));
+  for (const auto& name : after_names) after.push_back(load_results_file(name));
   CompareOptions options;
   options.force = o.force;
   options.min_change = o.min_change_percent / 100;
-  write_comparison_text(std::cout, compare_results(before, after, o.before, o.after, options));
+  write_comparison_text(std::cout, compare_results(before, after, before_names, after_names, options));
 }
 
 }  // namespace
@@ -33,12 +44,25 @@ void setup_compare(CLI::App& app) {
       app.add_subcommand("compare", "Compare two `vpt-tune bench --save` files: median, p99, change and a verdict "
                                     "(better / worse / within noise) per metric");
   compare->footer(
-      "Example:\n"
+      "Examples:\n"
       "  vpt-tune compare before.json after.json\n"
-      "A change counts as better or worse only when a Mann-Whitney test (p < 0.01) and a 95% bootstrap\n"
-      "interval of the median difference both say it is real and it is at least --min-change.");
-  compare->add_option("before", options->before, "Results before the change")->required()->check(CLI::ExistingFile);
-  compare->add_option("after", options->after, "Results after the change")->required()->check(CLI::ExistingFile);
+      "  vpt-tune compare --before b1.json --before b2.json ... --after a1.json --after a2.json ...\n"
+      "A change counts as better or worse only when a Mann-Whitney test gives p < 0.01 and the median moved by\n"
+      "at least --min-change. With one file a side the test (plus a 95% bootstrap interval) sees only the noise\n"
+      "within each run; with several (5 a side can reach p < 0.01) it compares the runs' medians, so that the\n"
+      "variation between runs counts as noise.");
+  auto* files = compare->add_option("files", options->files, "BEFORE.json AFTER.json")
+                    ->expected(2)
+                    ->check(CLI::ExistingFile);
+  auto* before = compare->add_option("--before", options->before, "A results file of the configuration before (repeat for several runs)")
+                     ->option_text("FILE")
+                     ->check(CLI::ExistingFile);
+  auto* after = compare->add_option("--after", options->after, "A results file of the configuration after (repeat for several runs)")
+                    ->option_text("FILE")
+                    ->check(CLI::ExistingFile);
+  files->excludes(before)->excludes(after);
+  before->needs(after);
+  after->needs(before);
   compare->add_flag("--force", options->force, "Compare results from different hosts");
   compare->add_option("--min-change", options->min_change_percent,
                       "Smallest change of a median, in percent, that counts as better or worse")

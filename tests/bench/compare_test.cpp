@@ -90,6 +90,55 @@ TEST(CompareRows, MissingSamplesAreNotAvailableWithTheirCount) {
   EXPECT_TRUE(row(c, "core-to-core, all measured pairs").p99_before.has_value());
 }
 
+// Five runs a side whose environment moves every median by up to ±15% from
+// run to run (as this VM's memory curve does), around the given centre scale.
+std::vector<Results> runs(double scale, unsigned seed) {
+  std::vector<Results> out;
+  const double drift[] = {1.0, 1.15, 0.9, 1.1, 0.85};
+  for (unsigned i = 0; i < 5; ++i) out.push_back(test::sample_results(scale * drift[i], seed + 10 * i));
+  return out;
+}
+const std::vector<std::string> kNames{"r1", "r2", "r3", "r4", "r5"};
+
+TEST(CompareRuns, RunToRunDriftAloneIsWithinNoise) {
+  // Same configuration both sides, drift order shuffled: single files would call
+  // run 2 (x1.15) "worse" than run 3 (x0.9); the runs' medians do not differ.
+  std::vector<Results> before = runs(1.0, 1), after = runs(1.0, 2);
+  std::swap(after[0], after[1]);
+  Comparison single = compare_results(before[2], after[0], "run3", "run2", {});
+  EXPECT_EQ(row(single, "memory 1 MiB (L2)").verdict, Verdict::Worse);
+  Comparison c = compare_results(before, after, kNames, kNames, {});
+  for (const auto& r : c.rows) {
+    if (r.verdict == Verdict::NotAvailable) continue;  // the DRAM row has no samples
+    EXPECT_EQ(r.verdict, Verdict::WithinNoise) << r.metric << ": " << r.reason;
+  }
+}
+
+TEST(CompareRuns, AShiftLargerThanTheDriftIsFound) {
+  // After = 0.6 x before: every after run (0.51 .. 0.69) is below every before run (0.85 .. 1.15):
+  // exact p = 2/252.
+  Comparison c = compare_results(runs(1.0, 1), runs(0.6, 2), kNames, kNames, {});
+  const ComparisonRow& r = row(c, "memory 1 MiB (L2)");
+  EXPECT_EQ(r.verdict, Verdict::Better) << r.reason;
+  EXPECT_NEAR(*r.p_value, 2.0 / 252, 1e-9);
+  EXPECT_EQ(r.runs_before, 5u);
+  EXPECT_EQ(r.reason, "p=0.0079, 5 vs 5 runs");
+  // Median of run medians: before 5.0 x {0.85, 0.9, 1.0, 1.1, 1.15} -> 5.0 (within the ±2% jitter).
+  EXPECT_NEAR(*r.median_before, 5.0, 0.1);
+  EXPECT_EQ(row(c, "interference 768 KiB ratio").verdict, Verdict::Better);
+}
+
+TEST(CompareRuns, FourRunsASideCannotReachOnePercentAndSaySo) {
+  std::vector<Results> before = runs(1.0, 1), after = runs(0.6, 2);
+  before.pop_back();
+  after.pop_back();
+  std::vector<std::string> names{"a", "b", "c", "d"};
+  Comparison c = compare_results(before, after, names, names, {});
+  const ComparisonRow& r = row(c, "memory 1 MiB (L2)");
+  EXPECT_EQ(r.verdict, Verdict::WithinNoise);
+  EXPECT_EQ(r.reason, "p=0.029 >= 0.01; 4 vs 4 runs cannot go below p=0.029");
+}
+
 TEST(CompareHosts, RefusesFilesFromDifferentHosts) {
   Results before = test::sample_results(), after = test::sample_results();
   after.host.hostname = "other-host";
@@ -121,7 +170,9 @@ TEST(CompareHosts, FirmwareAndKernelChangesAreWarnedNotRefused) {
   after.host.bios_version = "1.4.0";
   after.host.kernel = "6.12.0";
   Comparison c = compare_results(before, after, "a.json", "b.json", {});
-  ASSERT_EQ(c.warnings.size(), 2u);
+  // Plus the reminder that one run a side tests within-run noise only.
+  ASSERT_EQ(c.warnings.size(), 3u);
+  EXPECT_TRUE(c.warnings[2].starts_with("one run a side")) << c.warnings[2];
   EXPECT_EQ(c.warnings[0], "kernel differs: '6.1.0-18-amd64' before, '6.12.0' after; it may explain changes");
   EXPECT_EQ(c.warnings[1], "BIOS version differs: '1.2.3' before, '1.4.0' after; it may explain changes");
 }

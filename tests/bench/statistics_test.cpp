@@ -112,6 +112,36 @@ TEST(MannWhitney, IsNotAvailableBelowEightSamplesASide) {
   EXPECT_FALSE(mann_whitney_u(V(20, 1.0), V(7, 2.0)).has_value());
 }
 
+TEST(MannWhitneyExact, FiveSeparatedRunsASideReachOnePercent) {
+  // All 5 of a below all 5 of b: U_a = 0, the one most extreme of C(10,5) = 252
+  // orderings on each side: p = 2/252 = 0.0079.
+  auto mw = mann_whitney_exact(V{1, 2, 3, 4, 5}, V{6, 7, 8, 9, 10});
+  ASSERT_TRUE(mw.has_value());
+  EXPECT_EQ(mw->u_a, 0.0);
+  EXPECT_NEAR(mw->p_two_sided, 2.0 / 252, 1e-12);
+}
+
+TEST(MannWhitneyExact, FourRunsASideCannotReachOnePercent) {
+  // Most extreme of C(8,4) = 70 orderings: p = 2/70 = 0.029.
+  EXPECT_NEAR(mann_whitney_exact(V{1, 2, 3, 4}, V{5, 6, 7, 8})->p_two_sided, 2.0 / 70, 1e-12);
+}
+
+TEST(MannWhitneyExact, CountsOrderingsForAMiddleValue) {
+  // a = {1, 4}, b = {2, 3}: U_a = 2 (4 beats 2 and 3). The 6 orderings of two a's
+  // among four places give U_a = 0,1,2,2,3,4: P(U <= 2) = 4/6, P(U >= 2) = 4/6,
+  // p = min(1, 2 * 4/6) = 1.
+  auto mw = mann_whitney_exact(V{1, 4}, V{2, 3});
+  EXPECT_EQ(mw->u_a, 2.0);
+  EXPECT_EQ(mw->p_two_sided, 1.0);
+  // a = {3, 4}, b = {1, 2}: U_a = 4, only 1 of 6 orderings: p = 2/6.
+  EXPECT_NEAR(mann_whitney_exact(V{3, 4}, V{1, 2})->p_two_sided, 2.0 / 6, 1e-12);
+}
+
+TEST(MannWhitneyExact, RefusesTiesAcrossSides) {
+  EXPECT_FALSE(mann_whitney_exact(V{1, 2}, V{2, 3}).has_value());
+  EXPECT_FALSE(mann_whitney_exact(V{}, V{2, 3}).has_value());
+}
+
 TEST(NormalTail, KnownValues) {
   EXPECT_NEAR(normal_upper_tail(0), 0.5, 1e-12);
   EXPECT_NEAR(normal_upper_tail(1.959964), 0.025, 1e-6);
