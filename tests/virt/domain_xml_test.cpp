@@ -296,6 +296,24 @@ TEST(PatchDomain, TcgDomainsAndMaximumCpusGetTheMaximumMode) {
                "host-passthrough");
 }
 
+TEST(PatchDomain, ExpandsASelfClosingCpuLikeTheGuideSays) {
+  // The guide's starting point: virt-manager's "Copy host CPU configuration".
+  const std::string original =
+      "<domain type=\"kvm\">\n  <name>w</name>\n  <vcpu placement=\"static\">4</vcpu>\n"
+      "  <cpu mode=\"host-passthrough\" check=\"none\" migratable=\"on\"/>\n</domain>\n";
+  GuestPlan plan = four_vcpu_plan();
+  plan.require_topoext = true;
+  const std::string patched = patch_domain_xml(original, plan);
+  EXPECT_NE(patched.find("  <cpu mode=\"host-passthrough\" check=\"none\" migratable=\"off\">\n"
+                         "    <topology sockets=\"1\" dies=\"1\" cores=\"2\" threads=\"2\"/>\n"
+                         "    <cache mode=\"passthrough\"/>\n"
+                         "    <feature policy=\"require\" name=\"topoext\"/>\n"
+                         "  </cpu>\n</domain>\n"),
+            std::string::npos)
+      << patched;
+  EXPECT_EQ(patch_domain_xml(patched, plan), patched);
+}
+
 TEST(PatchDomain, UpdatesAnExistingTopoextFeatureInsteadOfAddingOne) {
   const std::string original =
       "<domain><name>a</name><vcpu>4</vcpu><cpu mode='host-passthrough'>"
