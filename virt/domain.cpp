@@ -6,7 +6,6 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
-#include <set>
 #include <sstream>
 
 #include <fmt/format.h>

@@ -1,10 +1,8 @@
 #include "virt/domain_xml.hpp"
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <cstdint>
-#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
