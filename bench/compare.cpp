@@ -41,19 +41,22 @@ Samples pooled(const std::vector<Samples>& runs) {
 struct Metric {
   std::string name, unit;
   bool ratio = false;
+  double q = 0.5;  // the statistic compared: the median, or a tail quantile
+  bool one_value_per_run = false;  // counters: each run contributes exactly one number
   std::vector<Samples> before, after;                       // samples per run
   std::vector<std::pair<Samples, Samples>> ratio_before, ratio_after;  // (quiet, noisy) per run
 };
 
 class Metrics {
  public:
-  Metric& get(const std::string& name, const std::string& unit, bool ratio = false) {
+  Metric& get(const std::string& name, const std::string& unit, bool ratio = false, double q = 0.5) {
     auto [it, added] = index_.try_emplace(name, list_.size());
     if (added) {
       list_.push_back({});
       list_.back().name = name;
       list_.back().unit = unit;
       list_.back().ratio = ratio;
+      list_.back().q = q;
     }
     return list_[it->second];
   }
@@ -90,10 +93,28 @@ void collect(const Results& r, bool after, Metrics& metrics) {
     Metric& m = metrics.get(label + " ratio", "x", true);
     (after ? m.ratio_after : m.ratio_before).push_back({p.quiet_samples_ns, p.noisy_samples_ns});
   }
+  if (r.domain && !r.domain->threads.empty()) {
+    // Summed over the vCPU threads; a thread that ended during the run has no count.
+    double migrations = 0, switches = 0;
+    for (const ThreadCheck& t : r.domain->threads) {
+      if (t.kind != ThreadKind::Vcpu) continue;
+      migrations += static_cast<double>(t.migrations.value_or(0));
+      switches += static_cast<double>(t.nonvoluntary_switches.value_or(0));
+    }
+    for (auto [name, value] : {std::pair{"vCPU threads: migrations per run", migrations},
+                               std::pair{"vCPU threads: involuntary switches per run", switches}}) {
+      Metric& m = metrics.get(name, "count");
+      m.one_value_per_run = true;
+      (after ? m.after : m.before).push_back({value});
+    }
+  }
   if (!r.wakeup.empty()) {
     Samples all;
     for (const WakeupResult& w : r.wakeup) append(all, w.samples_us);
     add("wake-up lateness, all measured CPUs", "us", all);
+    // The tail is what a latency-sensitive guest feels; test it, not only the median.
+    Metric& tail = metrics.get("wake-up lateness p99, all measured CPUs", "us", false, 0.99);
+    (after ? tail.after : tail.before).push_back(all);
     if (r.wakeup.size() > 1)
       for (const WakeupResult& w : r.wakeup) add(fmt::format("wake-up lateness CPU {}", w.cpu), "us", w.samples_us);
   }
@@ -130,8 +151,8 @@ void decide(ComparisonRow& row, std::optional<double> p_value, std::optional<Int
   if (!p_value && !ci) {
     row.verdict = Verdict::NotAvailable;
     row.reason = run_level ? std::string("per-run values tie across the two sides: no exact test")
-                           : fmt::format("fewer than {} samples on a side (n={}/{}): no test",
-                                         kMannWhitneyMinSamples, row.n_before, row.n_after);
+                           : fmt::format("too few samples on a side for a test (n={}/{})", row.n_before,
+                                         row.n_after);
     return;
   }
   bool significant = (!p_value || *p_value < o.alpha) && (!ci || !ci->contains(0));
@@ -194,22 +215,47 @@ ComparisonRow make_row(const Metric& m, const CompareOptions& o) {
     return row;
   }
 
+  if (m.one_value_per_run) {
+    Samples b = pooled(m.before), a = pooled(m.after);
+    row.n_before = b.size();
+    row.n_after = a.size();
+    if (!run_level) {
+      row.median_before = b.front();
+      row.median_after = a.front();
+      if (*row.median_before > 0) row.change = *row.median_after / *row.median_before - 1;
+      row.verdict = Verdict::NotAvailable;
+      row.reason = "one value a side: no test";
+      return row;
+    }
+    row.median_before = median(b);
+    row.median_after = median(a);
+    std::optional<double> p;
+    if (auto mw = mann_whitney_exact(b, a)) p = mw->p_two_sided;
+    decide(row, p, std::nullopt, true, o);
+    return row;
+  }
+
   Samples all_b = pooled(m.before), all_a = pooled(m.after);
   row.n_before = all_b.size();
   row.n_after = all_a.size();
   row.p99_before = quantile(all_b, 0.99);
   row.p99_after = quantile(all_a, 0.99);
   if (run_level) {
-    Samples b, a;  // per-run medians
+    Samples b, a;  // per-run medians (or per-run tail quantiles)
     for (const auto& s : m.before)
-      if (auto x = median(s)) b.push_back(*x);
+      if (auto x = quantile(s, m.q)) b.push_back(*x);
     for (const auto& s : m.after)
-      if (auto x = median(s)) a.push_back(*x);
+      if (auto x = quantile(s, m.q)) a.push_back(*x);
     row.median_before = median(b);
     row.median_after = median(a);
     std::optional<double> p;
     if (auto mw = mann_whitney_exact(b, a)) p = mw->p_two_sided;
     decide(row, p, std::nullopt, true, o);
+  } else if (m.q != 0.5) {
+    // A rank test compares locations, not tails: the bootstrap interval decides alone.
+    row.median_before = quantile(all_b, m.q);
+    row.median_after = quantile(all_a, m.q);
+    decide(row, std::nullopt, bootstrap_quantile_difference(all_b, all_a, m.q, o.confidence), false, o);
   } else {
     row.median_before = median(all_b);
     row.median_after = median(all_a);

@@ -166,6 +166,27 @@ std::optional<Interval> bootstrap_median_difference(std::span<const double> a, s
   return percentile_interval(draws, confidence);
 }
 
+std::optional<Interval> bootstrap_quantile_difference(std::span<const double> a, std::span<const double> b, double q,
+                                                      double confidence, unsigned resamples, std::uint64_t seed) {
+  const std::size_t need = std::max(kMannWhitneyMinSamples, min_samples_for_quantile(q));
+  if (a.size() < need || b.size() < need || resamples < 100) return std::nullopt;
+  std::mt19937_64 rng(seed);
+  std::vector<double> scratch, draws;
+  draws.reserve(resamples);
+  auto resampled = [&](std::span<const double> s) {
+    std::uniform_int_distribution<std::size_t> pick(0, s.size() - 1);
+    scratch.resize(s.size());
+    for (double& x : scratch) x = s[pick(rng)];
+    std::sort(scratch.begin(), scratch.end());
+    return sorted_quantile(scratch, q);
+  };
+  for (unsigned i = 0; i < resamples; ++i) {
+    double qa = resampled(a);
+    draws.push_back(resampled(b) - qa);
+  }
+  return percentile_interval(draws, confidence);
+}
+
 std::optional<Interval> bootstrap_ratio_difference(std::span<const double> a_quiet, std::span<const double> a_noisy,
                                                    std::span<const double> b_quiet, std::span<const double> b_noisy,
                                                    double confidence, unsigned resamples, std::uint64_t seed) {

@@ -57,6 +57,11 @@ struct Interval {
 std::optional<Interval> bootstrap_median_difference(std::span<const double> a, std::span<const double> b,
                                                     double confidence = 0.95, unsigned resamples = 2000,
                                                     std::uint64_t seed = 1);
+// Same for quantile q: quantile(b, q) - quantile(a, q). Needs both n >= 8 and
+// n >= min_samples_for_quantile(q) (100 for p99).
+std::optional<Interval> bootstrap_quantile_difference(std::span<const double> a, std::span<const double> b, double q,
+                                                      double confidence = 0.95, unsigned resamples = 2000,
+                                                      std::uint64_t seed = 1);
 // Same for the ratio of medians noisy/quiet between two runs:
 // (median(b_noisy)/median(b_quiet)) - (median(a_noisy)/median(a_quiet)).
 std::optional<Interval> bootstrap_ratio_difference(std::span<const double> a_quiet, std::span<const double> a_noisy,

@@ -38,7 +38,8 @@ TEST(CompareShifted, TwentyPercentFasterIsBetter) {
   // Samples spread ±2% around their centre; after = 0.8 x before: the ranges do not even overlap.
   Comparison c = compare(0.8, 101);
   for (const char* metric : {"core-to-core, all measured pairs", "core-to-core CPU 2 <-> 3", "memory 4 KiB (L1)",
-                             "memory 1 MiB (L2)", "interference 768 KiB noisy", "wake-up lateness, all measured CPUs"}) {
+                             "memory 1 MiB (L2)", "interference 768 KiB noisy", "wake-up lateness, all measured CPUs",
+                             "wake-up lateness p99, all measured CPUs"}) {
     const ComparisonRow& r = row(c, metric);
     EXPECT_EQ(r.verdict, Verdict::Better) << metric << ": " << r.reason;
     ASSERT_TRUE(r.change.has_value()) << metric;
@@ -126,6 +127,22 @@ TEST(CompareRuns, AShiftLargerThanTheDriftIsFound) {
   // Median of run medians: before 5.0 x {0.85, 0.9, 1.0, 1.1, 1.15} -> 5.0 (within the ±2% jitter).
   EXPECT_NEAR(*r.median_before, 5.0, 0.1);
   EXPECT_EQ(row(c, "interference 768 KiB ratio").verdict, Verdict::Better);
+}
+
+TEST(CompareRuns, CountsVcpuMigrationsPerRun) {
+  // The fixture's vCPU 0 thread migrated 0 times. Before: 5..9 migrations a run;
+  // after: 0 in every run -> all after values below all before: exact p = 2/252.
+  std::vector<Results> before = runs(1.0, 1), after = runs(1.0, 2);
+  for (unsigned i = 0; i < 5; ++i) before[i].domain->threads[0].migrations = 5 + i;
+  Comparison c = compare_results(before, after, kNames, kNames, {});
+  const ComparisonRow& r = row(c, "vCPU threads: migrations per run");
+  EXPECT_EQ(*r.median_before, 7.0);
+  EXPECT_EQ(*r.median_after, 0.0);
+  EXPECT_EQ(r.verdict, Verdict::Better) << r.reason;
+  // One run a side: the values are shown, but one number a side is no test.
+  Comparison single = compare_results(before[0], after[0], "b", "a", {});
+  EXPECT_EQ(row(single, "vCPU threads: migrations per run").verdict, Verdict::NotAvailable);
+  EXPECT_EQ(row(single, "vCPU threads: migrations per run").reason, "one value a side: no test");
 }
 
 TEST(CompareRuns, FourRunsASideCannotReachOnePercentAndSaySo) {

@@ -182,6 +182,16 @@ TEST(Bootstrap, RatioDifferenceOfConstantSamples) {
   EXPECT_NEAR(ci->high, -0.1, 1e-12);
 }
 
+TEST(Bootstrap, QuantileDifferenceOfConstantSamples) {
+  // Every resample's p99 of all-10 is 10, of all-13 is 13.
+  auto ci = bootstrap_quantile_difference(V(100, 10.0), V(100, 13.0), 0.99);
+  ASSERT_TRUE(ci.has_value());
+  EXPECT_EQ(ci->low, 3.0);
+  EXPECT_EQ(ci->high, 3.0);
+  // p99 needs 100 samples a side.
+  EXPECT_FALSE(bootstrap_quantile_difference(V(99, 10.0), V(100, 13.0), 0.99).has_value());
+}
+
 TEST(Bootstrap, IsNotAvailableBelowEightSamplesASide) {
   EXPECT_FALSE(bootstrap_median_difference(V(7, 1.0), V(8, 1.0)).has_value());
 }
