@@ -1,6 +1,7 @@
 #include "bench/statistics.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -116,12 +117,43 @@ std::optional<MannWhitney> mann_whitney_u(std::span<const double> a, std::span<c
 std::optional<MannWhitney> mann_whitney_exact(std::span<const double> a, std::span<const double> b) {
   const std::size_t n1 = a.size(), n2 = b.size();
   if (n1 == 0 || n2 == 0 || n1 > kMannWhitneyExactMax || n2 > kMannWhitneyExactMax) return std::nullopt;
-  double u = 0;
+  auto u_of = [](auto&& xs, auto&& ys) {
+    double u = 0;
+    for (double x : xs)
+      for (double y : ys) u += x > y ? 1.0 : x == y ? 0.5 : 0.0;
+    return u;
+  };
+  const double u = u_of(a, b);
+  const double mean_u = static_cast<double>(n1 * n2) / 2;
+  const double sd = std::sqrt(static_cast<double>(n1 * n2) * static_cast<double>(n1 + n2 + 1) / 12);
+  bool ties = false;
   for (double x : a)
-    for (double y : b) {
-      if (x == y) return std::nullopt;
-      if (x > y) u += 1;
+    for (double y : b) ties = ties || x == y;
+  if (ties) {
+    // Ties break the counting recurrence: enumerate every way of splitting the
+    // pooled values into n1 and n2 instead (at most C(20, 10) = 184756 splits).
+    if (n1 + n2 > kMannWhitneyExactTiesMax) return std::nullopt;
+    std::vector<double> all(a.begin(), a.end());
+    all.insert(all.end(), b.begin(), b.end());
+    const std::size_t n = all.size();
+    double total = 0, at_most = 0, at_least = 0;
+    std::vector<double> xs, ys;
+    for (std::uint32_t mask = 0; mask < (1u << n); ++mask) {
+      if (static_cast<std::size_t>(std::popcount(mask)) != n1) continue;
+      xs.clear();
+      ys.clear();
+      for (std::size_t i = 0; i < n; ++i) ((mask >> i) & 1 ? xs : ys).push_back(all[i]);
+      double v = u_of(xs, ys);
+      total += 1;
+      if (v <= u + 1e-9) at_most += 1;
+      if (v >= u - 1e-9) at_least += 1;
     }
+    MannWhitney result;
+    result.u_a = u;
+    result.z = sd > 0 ? (u - mean_u) / sd : 0;
+    result.p_two_sided = std::min(1.0, 2 * std::min(at_most, at_least) / total);
+    return result;
+  }
   // count[i][j][k]: orderings of i values of a and j of b with U = k, built by
   // appending the largest value: from a (it beats all j b's) or from b.
   const std::size_t umax = n1 * n2;
@@ -145,8 +177,6 @@ std::optional<MannWhitney> mann_whitney_exact(std::span<const double> a, std::sp
   }
   MannWhitney result;
   result.u_a = u;
-  double mean_u = static_cast<double>(n1 * n2) / 2;
-  double sd = std::sqrt(static_cast<double>(n1 * n2) * static_cast<double>(n1 + n2 + 1) / 12);
   result.z = sd > 0 ? (u - mean_u) / sd : 0;
   result.p_two_sided = std::min(1.0, 2 * std::min(at_most, at_least) / total);
   return result;

@@ -38,13 +38,15 @@ struct MannWhitney {
 inline constexpr std::size_t kMannWhitneyMinSamples = 8;
 std::optional<MannWhitney> mann_whitney_u(std::span<const double> a, std::span<const double> b);
 
-// Exact Mann-Whitney test for small samples without ties, by counting all
-// C(n1 + n2, n1) orderings: for comparing a few runs per side (per-run medians),
+// Exact Mann-Whitney test for small samples, by counting all C(n1 + n2, n1)
+// orderings: for comparing a few runs per side (per-run medians or counters),
 // where the normal approximation is poor. Two-sided p = 2 min(P(U <= u), P(U >= u)).
-// nullopt when either side is empty, larger than kMannWhitneyExactMax, or
-// values tie across the two sides. With 5 runs a side the smallest p is
+// With ties across the sides (counters) every split of the pooled values is
+// enumerated, up to kMannWhitneyExactTiesMax values in all. nullopt when a side
+// is empty or too large. With 5 runs a side and no ties the smallest p is
 // 2/252 = 0.0079; with 4 it is 2/70 = 0.029.
 inline constexpr std::size_t kMannWhitneyExactMax = 30;
+inline constexpr std::size_t kMannWhitneyExactTiesMax = 20;
 std::optional<MannWhitney> mann_whitney_exact(std::span<const double> a, std::span<const double> b);
 
 // Percentile bootstrap confidence interval of median(b) - median(a):

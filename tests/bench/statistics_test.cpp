@@ -137,8 +137,20 @@ TEST(MannWhitneyExact, CountsOrderingsForAMiddleValue) {
   EXPECT_NEAR(mann_whitney_exact(V{3, 4}, V{1, 2})->p_two_sided, 2.0 / 6, 1e-12);
 }
 
-TEST(MannWhitneyExact, RefusesTiesAcrossSides) {
-  EXPECT_FALSE(mann_whitney_exact(V{1, 2}, V{2, 3}).has_value());
+TEST(MannWhitneyExact, EnumeratesSplitsWhenValuesTie) {
+  // a = {1, 2}, b = {2, 3}: U_a = 0.5 (the tied 2s count 1/2). The 6 splits of
+  // {1, 2, 2, 3} into two pairs give U_a = 0.5, 0.5 ({1,2}), 2 ({1,3}), 2 ({2,2}),
+  // 3.5, 3.5 ({2,3}): P(U <= 0.5) = 2/6, so p = 2 * 2/6.
+  auto mw = mann_whitney_exact(V{1, 2}, V{2, 3});
+  ASSERT_TRUE(mw.has_value());
+  EXPECT_EQ(mw->u_a, 0.5);
+  EXPECT_NEAR(mw->p_two_sided, 4.0 / 6, 1e-12);
+  // Five counters a side, all after below all before except one tie:
+  // before {3,4,5,6,7}, after {0,0,0,0,3}: U_a = 24.5 of 25.
+  EXPECT_LT(mann_whitney_exact(V{3, 4, 5, 6, 7}, V{0, 0, 0, 0, 3})->p_two_sided, 0.05);
+}
+
+TEST(MannWhitneyExact, IsNotAvailableForAnEmptySide) {
   EXPECT_FALSE(mann_whitney_exact(V{}, V{2, 3}).has_value());
 }
 
