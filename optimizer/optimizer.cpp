@@ -225,9 +225,10 @@ void describe(const Topology& topo, const ResolvedRequest& resolved, const Layou
     CpuSet idle = touched_cores_cpus - vcpu_set;
     if (!idle.empty())
       plan.warnings.push_back(fmt::format(
-          "guest '{}' has {} vCPUs, which does not fill whole cores: SMT sibling CPUs {} stay idle so that nothing "
-          "else shares their core; the guest sees {} single-thread cores. An even count uses whole cores",
-          request.name, guest.vcpus.size(), idle, guest.vcpus.size()));
+          "guest '{}' has {} vCPUs, which does not fill whole cores: SMT sibling {} {} idle so that nothing "
+          "else shares its core; the guest sees {} single-thread cores. A multiple of {} uses whole cores",
+          request.name, guest.vcpus.size(), cpu_list_phrase(idle), idle.size() == 1 ? "stays" : "stay",
+          guest.vcpus.size(), threads_per_core_max(topo)));
     if (request.helpers == HelperPlacement::Dedicated && layout.host.contains(guest.emulator) && host_has_own)
       plan.warnings.push_back(fmt::format(
           "guest '{}': no core is left for dedicated emulator/I-O threads after the host's reserve; they share the "

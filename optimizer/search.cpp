@@ -198,10 +198,17 @@ std::optional<CoreChoice> Search::exact(std::size_t max_candidates) const {
     const unsigned t = threads_of(topo_, cls.front());
     std::size_t free = cls.size() - used[j];
     auto& mine = current.guest_cores[k];
-    for (std::size_t take = 0; take <= free; ++take) {
+    // Most cores of this class that keep the guest minimal; trying the most first
+    // makes ties go to the lowest-numbered cores, as a person would pick them.
+    std::size_t most = 0;
+    while (most < free) {
+      unsigned next = threads + static_cast<unsigned>(most + 1) * t;
+      if (next - std::min(fewest, t) >= wanted) break;
+      ++most;
+    }
+    for (std::size_t take = most + 1; take-- > 0;) {
       unsigned now = threads + static_cast<unsigned>(take) * t;
       unsigned now_fewest = take ? std::min(fewest, t) : fewest;
-      if (take && now - now_fewest >= wanted) break;  // no longer minimal: more only makes it worse
       for (std::size_t i = 0; i < take; ++i) mine.push_back(cls[used[j] + i]);
       used[j] += take;
       self(self, k, j + 1, now, now_fewest);

@@ -249,6 +249,36 @@ TEST(GpuLocality, GuestFollowsItsGpusNumaNode) {
   EXPECT_EQ(plan.guests[0].memory_nodes, CpuSet{1});
 }
 
+// Two CCDs of 4 cores without SMT; the second has the larger (V-Cache) L3, as on a 7950X3D.
+Topology two_ccds_second_with_vcache() {
+  Topology topo;
+  for (unsigned os = 0; os < 8; ++os) {
+    LogicalCpu cpu;
+    cpu.os_index = os;
+    topo.cpus.push_back(cpu);
+    topo.cores.push_back({0, CpuSet{os}, 0, 0});
+  }
+  topo.packages = {{0, CpuSet::range(0, 7), ""}};
+  topo.caches = {{3, CacheType::Unified, 0, 32ull << 20, CpuSet::range(0, 3)},
+                 {3, CacheType::Unified, 0, 96ull << 20, CpuSet::range(4, 7)}};
+  topo.cpu_vendor = "AuthenticAMD";
+  finish_topology(topo);
+  return topo;
+}
+
+TEST(PreferVcache, GuestTakesTheLargerL3) {
+  Topology topo = two_ccds_second_with_vcache();
+  Request request = one_guest(4);
+  request.reserve_cores = 2;
+  request.guests[0].prefer = Preference::VCache;
+  Plan plan = make_plan(topo, request);
+  EXPECT_EQ(plan.guests[0].vcpu_cpus(), CpuSet::range(4, 7));
+  EXPECT_TRUE(plan.guests[0].require_topoext);
+  // Without the preference both CCDs are equal; the lower-numbered one wins the tie.
+  request.guests[0].prefer = Preference::Performance;
+  EXPECT_EQ(make_plan(topo, request).guests[0].vcpu_cpus(), CpuSet::range(0, 3));
+}
+
 TEST(TinyHost, ReserveZeroOnTwoCpusSharesWithAWarning) {
   Topology topo;
   for (unsigned os : {0u, 1u}) { LogicalCpu cpu; cpu.os_index = os; topo.cpus.push_back(cpu); }
