@@ -43,6 +43,7 @@ struct CostModel::Impl {
 
   // Per-CPU group indices; the split terms are counted from these groups.
   std::vector<int> l3_of, numa_of, kind_of;  // -1 = unknown
+  bool l3_known = false;
   std::vector<std::vector<double>> numa_factor;  // by numa_nodes position
 
   void build_pair_matrices() {
@@ -67,24 +68,29 @@ struct CostModel::Impl {
         if (cpu.numa && topo->numa_nodes[k].os_index == *cpu.numa) numa_of[i] = static_cast<int>(k);
       kind_of[i] = static_cast<int>(cpu.kind);
     }
-    const bool l3_known = !caches_at_level(*topo, 3).empty();
+    l3_known = !caches_at_level(*topo, 3).empty();
+    // Plain int arrays: the n x n loop below is the cost model's hottest code.
+    std::vector<int> core_of(n), l2_of(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const LogicalCpu& cpu = topo->cpus[i];
+      core_of[i] = static_cast<int>(cpu.core);
+      l2_of[i] = cpu.l2 ? static_cast<int>(*cpu.l2) : -1;
+    }
     share.resize(n, n);
     split.resize(n, n);
-    for (std::size_t j = 0; j < n; ++j) {  // column-major: fill by column
-      const LogicalCpu& b = topo->cpus[j];
-      for (std::size_t i = 0; i < n; ++i) {
-        const LogicalCpu& a = topo->cpus[i];
+    for (std::size_t j = 0; j < n; ++j) {
+      for (std::size_t i = 0; i <= j; ++i) {
         double s = 0.0;
-        if (a.core == b.core) s = w.share_core;  // also the diagonal: the same CPU
-        else if (a.l2 && a.l2 == b.l2) s = w.share_l2;
-        else if (a.l3 && a.l3 == b.l3) s = w.share_l3;
-        share(i, j) = s;
-        split(i, j) = pair_split(i, j, l3_known);
+        if (core_of[i] == core_of[j]) s = w.share_core;  // also the diagonal: the same CPU
+        else if (l2_of[i] >= 0 && l2_of[i] == l2_of[j]) s = w.share_l2;
+        else if (l3_of[i] >= 0 && l3_of[i] == l3_of[j]) s = w.share_l3;
+        share(i, j) = share(j, i) = s;
+        split(i, j) = split(j, i) = pair_split(i, j);
       }
     }
   }
 
-  double pair_split_l3(std::size_t i, std::size_t j, bool l3_known) const {
+  double pair_split_l3(std::size_t i, std::size_t j) const {
     return l3_known && l3_of[i] != l3_of[j] ? weights.split_l3 : 0.0;
   }
   double pair_split_numa(std::size_t i, std::size_t j) const {
@@ -92,8 +98,8 @@ struct CostModel::Impl {
     return topo->cpus[i].package != topo->cpus[j].package ? weights.split_numa : 0.0;
   }
   double pair_mixed(std::size_t i, std::size_t j) const { return kind_of[i] != kind_of[j] ? weights.mix_kinds : 0.0; }
-  double pair_split(std::size_t i, std::size_t j, bool l3_known) const {
-    return pair_split_l3(i, j, l3_known) + pair_split_numa(i, j) + pair_mixed(i, j);
+  double pair_split(std::size_t i, std::size_t j) const {
+    return pair_split_l3(i, j) + pair_split_numa(i, j) + pair_mixed(i, j);
   }
 
   void build_placement_costs(const Request& request) {
@@ -102,7 +108,8 @@ struct CostModel::Impl {
     gpu = Eigen::MatrixXd::Zero(guests, n);
     const double kinds = static_cast<double>(topo->kinds.size());
     std::uint64_t largest_l3 = 0;
-    for (const Cache* l3 : caches_at_level(*topo, 3)) largest_l3 = std::max(largest_l3, l3->size_bytes.value_or(0));
+    const std::vector<const Cache*> l3s = caches_at_level(*topo, 3);
+    for (const Cache* l3 : l3s) largest_l3 = std::max(largest_l3, l3->size_bytes.value_or(0));
     for (std::size_t g = 0; g < guests; ++g) {
       const GuestRequest& guest = request.guests[g];
       std::optional<unsigned> gpu_node;
@@ -129,7 +136,7 @@ struct CostModel::Impl {
           cost += weights.wrong_kind * std::abs(wanted - cpu.kind) / (kinds - 1.0);
         }
         if (guest.prefer == Preference::VCache && cpu.l3) {
-          const Cache* l3 = caches_at_level(*topo, 3)[*cpu.l3];
+          const Cache* l3 = l3s[*cpu.l3];
           if (l3->size_bytes.value_or(0) < largest_l3) cost += weights.small_l3;
         }
         capacity(g, i) = cost;
@@ -192,12 +199,11 @@ Score CostModel::evaluate(const Layout& layout) const {
     host_guest += h.dot(share_g);
     for (std::size_t l = k + 1; l < guests; ++l) guest_guest += g[l].dot(share_g);
     helpers += m.weights.helper_share_factor * m.indicator(layout.guests[k].helper_cpus()).dot(m.share * all_guests);
-    const bool l3_known = !caches_at_level(*m.topo, 3).empty();
     const auto& vcpus = layout.guests[k].vcpus;
     for (std::size_t a = 0; a < vcpus.size(); ++a)
       for (std::size_t b = a + 1; b < vcpus.size(); ++b) {
         std::size_t i = m.pos_of.at(vcpus[a]), j = m.pos_of.at(vcpus[b]);
-        split_l3 += m.pair_split_l3(i, j, l3_known);
+        split_l3 += m.pair_split_l3(i, j);
         split_numa += m.pair_split_numa(i, j);
         mixed += m.pair_mixed(i, j);
       }

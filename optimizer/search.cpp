@@ -28,12 +28,15 @@ Search::Search(const Topology& topo, const ResolvedRequest& resolved, const Cost
   // Interchangeable cores: same kind, threads, L3, NUMA node, package and, when
   // their L2 is shared by several cores, the same L2.
   std::map<std::tuple<unsigned, unsigned, int, int, unsigned, int>, std::vector<unsigned>> classes;
+  std::map<unsigned, std::set<unsigned>> cores_of_l2;  // L2 index -> cores sharing it
+  for (const LogicalCpu& cpu : topo.cpus)
+    if (cpu.l2) cores_of_l2[*cpu.l2].insert(cpu.core);
   for (const Core& core : topo.cores) {
     if (!resolved.usable.contains(core.cpus)) continue;
     usable_cores_.push_back(core.index);
     const LogicalCpu& cpu = *find_cpu(topo, core.cpus.first());
     int shared_l2 = -1;
-    if (cpu.l2 && !core.cpus.contains(cpus_sharing_cache(topo, cpu.os_index, 2))) shared_l2 = static_cast<int>(*cpu.l2);
+    if (cpu.l2 && cores_of_l2[*cpu.l2].size() > 1) shared_l2 = static_cast<int>(*cpu.l2);
     auto key = std::tuple{core.kind, core.cpus.size(), cpu.l3 ? static_cast<int>(*cpu.l3) : -1,
                           cpu.numa ? static_cast<int>(*cpu.numa) : -1, core.package, shared_l2};
     classes[key].push_back(core.index);
@@ -170,10 +173,17 @@ std::optional<CoreChoice> Search::exact(std::size_t max_candidates) const {
   bool counting = true, overflow = false;
   std::optional<CoreChoice> best;
   double best_cost = std::numeric_limits<double>::infinity();
+  std::vector<std::vector<unsigned>> free_after(guests.size());
+  std::vector<unsigned> class_threads;
+  for (const auto& cls : classes_) class_threads.push_back(threads_of(topo_, cls.front()));
+  // Enumeration also costs where few leaves result: bound the nodes visited too.
+  std::size_t nodes = 0;
+  const std::size_t max_nodes = 4 * max_candidates;
 
   // Enumerates, per guest and class, how many of the class's free cores the guest takes.
   auto recurse = [&](auto& self, std::size_t k, std::size_t j, unsigned threads, unsigned fewest) -> void {
     if (overflow) return;
+    if (counting && ++nodes > max_nodes) { overflow = true; return; }
     if (k == guests.size()) {
       std::size_t taken = 0;
       for (const auto& cores : current.guest_cores) taken += cores.size();
@@ -189,11 +199,15 @@ std::optional<CoreChoice> Search::exact(std::size_t max_candidates) const {
       if (threads >= wanted && threads - fewest < wanted) self(self, k + 1, 0, 0, std::numeric_limits<unsigned>::max());
       return;
     }
-    // Not enough threads left in the remaining classes: no leaf below.
-    unsigned reachable = threads;
-    for (std::size_t r = j; r < classes_.size() && reachable < wanted; ++r)
-      reachable += static_cast<unsigned>(classes_[r].size() - used[r]) * threads_of(topo_, classes_[r].front());
-    if (reachable < wanted) return;
+    // Free threads in classes j.. for this guest (earlier guests' picks are fixed
+    // while this guest is enumerated): not enough left means no leaf below.
+    if (j == 0) {
+      auto& suffix = free_after[k];
+      suffix.assign(classes_.size() + 1, 0);
+      for (std::size_t r = classes_.size(); r-- > 0;)
+        suffix[r] = suffix[r + 1] + static_cast<unsigned>(classes_[r].size() - used[r]) * class_threads[r];
+    }
+    if (threads + free_after[k][j] < wanted) return;
     const auto& cls = classes_[j];
     const unsigned t = threads_of(topo_, cls.front());
     std::size_t free = cls.size() - used[j];
