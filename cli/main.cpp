@@ -13,6 +13,7 @@
 #include "cli/compare_command.hpp"
 #include "cli/hook_command.hpp"
 #include "cli/probe_command.hpp"
+#include "cli/report_command.hpp"
 #include "cli/restore_command.hpp"
 #include "cli/suggest_command.hpp"
 #include "optimizer/optimizer.hpp"
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   vpt::cli::setup_suggest(app);
   vpt::cli::setup_restore(app);
   vpt::cli::setup_hook(app);
+  vpt::cli::setup_report(app);
 
   try {
     app.parse(argc, argv);

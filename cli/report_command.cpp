@@ -1,0 +1,215 @@
+#include "cli/report_command.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "bench/results.hpp"
+#include "cli/domain_options.hpp"
+#include "cli/host_options.hpp"
+#include "cli/request_options.hpp"
+#include "optimizer/optimizer.hpp"
+#include "optimizer/plan_writers.hpp"
+#include "report/report.hpp"
+#include "virt/domain.hpp"
+
+namespace vpt::cli {
+
+namespace {
+
+struct ReportOptions {
+  HostOptions host;
+  RequestOptions request;
+  std::string plan_file;     // --plan FILE.json (`suggest --json`)
+  DomainOptions domain;      // --connect/--domain, or --xml
+  std::string bench, before, after;
+  std::string format;        // "" = from --out's extension, else html
+  std::string out;           // "" = standard output
+  bool no_redact = false;
+  bool force = false;
+};
+
+ReportFormat format_for(const ReportOptions& o) {
+  if (o.format == "markdown") return ReportFormat::Markdown;
+  if (o.format == "bbcode") return ReportFormat::Bbcode;
+  if (o.format == "html") return ReportFormat::Html;
+  std::string ext = std::filesystem::path(o.out).extension().string();
+  if (ext == ".md" || ext == ".markdown") return ReportFormat::Markdown;
+  if (ext == ".bbcode" || ext == ".bb") return ReportFormat::Bbcode;
+  if (!o.out.empty() && ext != ".html" && ext != ".htm")
+    fmt::print(stderr, "vpt-tune: cannot infer the format from '{}': writing HTML (use --format)\n", o.out);
+  return ReportFormat::Html;
+}
+
+Plan load_plan(const std::string& path, const Topology& topo) {
+  std::ifstream in(path);
+  if (!in) throw RequestError(fmt::format("cannot read plan '{}': {}", path, std::strerror(errno)));
+  std::stringstream text;
+  text << in.rdbuf();
+  Plan plan;
+  try {
+    plan = plan_from_json(nlohmann::json::parse(text.str()));
+  } catch (const std::exception& e) {
+    throw RequestError(fmt::format("cannot read plan '{}': {}", path, e.what()));
+  }
+  CpuSet named = plan.host;
+  for (const GuestPlan& g : plan.guests) {
+    named |= g.vcpu_cpus() | g.emulator;
+    for (const CpuSet& io : g.iothreads) named |= io;
+  }
+  CpuSet missing = named - all_cpus(topo);
+  if (!missing.empty())
+    throw RequestError(fmt::format("cannot use plan '{}' for this host: it names CPUs {}, which the host model ({}) "
+                                   "does not have",
+                                   path, missing, topo.source_name));
+  return plan;
+}
+
+// The domain's settings fill what the user did not say (as `suggest` does).
+Request request_for(const ReportOptions& o, const CLI::App& command, const std::optional<Domain>& domain,
+                    const Topology& topo) {
+  Request request = make_request(o.request);
+  if (!domain) return request;
+  if (request.guests.size() != 1)
+    throw RequestError("cannot plan several guests (--guest) for one domain: drop --domain/--xml or --guest");
+  GuestRequest from_domain = request_defaults_from(*domain, &topo);
+  GuestRequest& guest = request.guests.front();
+  if (command.count("--name") == 0) guest.name = from_domain.name;
+  if (command.count("--vcpus") == 0) guest.vcpus = from_domain.vcpus;
+  if (command.count("--iothreads") == 0) guest.iothreads = from_domain.iothreads;
+  if (command.count("--gpu") == 0 && from_domain.gpu) {
+    bool known = false;
+    for (const PciDevice& dev : topo.pci) known |= dev.address == *from_domain.gpu;
+    if (known) guest.gpu = from_domain.gpu;
+  }
+  return request;
+}
+
+// Refuses to replace a file without --force (like lstopo); writes a temporary
+// file beside it and renames it, so a failed write leaves no half report.
+void write_output(const ReportOptions& o, const std::string& text, ReportFormat format) {
+  if (o.out.empty() || o.out == "-") {
+    std::cout << text;
+    std::cout.flush();
+    return;
+  }
+  std::error_code ec;
+  bool exists = std::filesystem::exists(o.out, ec);
+  if (exists && !o.force)
+    throw RequestError(fmt::format("cannot write report '{}': the file exists (use --force to replace it)", o.out));
+  std::string tmp = fmt::format("{}.tmp.{}", o.out, ::getpid());
+  {
+    std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
+    file << text;
+    file.close();
+    if (!file) {
+      std::remove(tmp.c_str());
+      throw std::runtime_error(fmt::format("cannot write report '{}': {}", o.out, std::strerror(errno)));
+    }
+  }
+  std::filesystem::rename(tmp, o.out, ec);
+  if (ec) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error(fmt::format("cannot write report '{}': {}", o.out, ec.message()));
+  }
+  fmt::print(stderr, "vpt-tune: {} {} report to {}\n", exists ? "replaced the file with the" : "wrote the",
+             format == ReportFormat::Html ? "HTML" : format == ReportFormat::Markdown ? "Markdown" : "BBCode", o.out);
+}
+
+void run_report(const ReportOptions& o, const CLI::App& command) {
+  Topology topo = load_host(o.host);
+  ReportSources sources;
+  if (has_domain(o.domain)) sources.domain = load_domain(o.domain);
+  if (!o.plan_file.empty()) {
+    sources.plan = load_plan(o.plan_file, topo);
+    sources.plan_file = o.plan_file;
+  } else {
+    sources.plan = make_plan(topo, request_for(o, command, sources.domain, topo));
+  }
+  if (!o.bench.empty()) {
+    sources.bench = load_results_file(o.bench);
+    sources.bench_file = o.bench;
+  }
+  if (!o.before.empty()) {
+    sources.before = load_results_file(o.before);
+    sources.before_file = o.before;
+    sources.after = load_results_file(o.after);
+    sources.after_file = o.after;
+  }
+  sources.topology = std::move(topo);
+  ReportSettings settings;
+  settings.redact = !o.no_redact;
+  settings.compare.force = o.force;
+  ReportFormat format = format_for(o);
+  Report report = build_report(sources, settings);
+  std::ostringstream text;
+  write_report(text, report, format);
+  write_output(o, text.str(), format);
+}
+
+}  // namespace
+
+void setup_report(CLI::App& app) {
+  auto options = std::make_shared<ReportOptions>();
+  CLI::App* report = app.add_subcommand(
+      "report", "Write a shareable report: the host, the plan drawn on it, the libvirt XML and bench results, as one "
+                "self-contained HTML page or a forum post (Markdown, BBCode)");
+  report->footer(
+      "Examples:\n"
+      "  vpt-tune report --out report.html                     this host, the plan `suggest` would make\n"
+      "  vpt-tune report --lscpu lscpu.txt --vcpus 16 --before before.json --after after.json --out report.html\n"
+      "  vpt-tune report --topology host.xml --plan plan.json --format markdown   a post for Reddit or Discourse\n"
+      "  vpt-tune report --xml win11.xml --bench after.json --format bbcode --out post.txt\n"
+      "Host names, domain UUIDs, MAC addresses, serial numbers and file paths are redacted unless --no-redact.\n"
+      "The format follows --out's extension (.html, .md, .bbcode) unless --format says otherwise.");
+  add_host_options(*report, options->host);
+  auto before_request = report->get_options();
+  add_request_options(*report, options->request);
+  auto* plan = report->add_option("--plan", options->plan_file, "Use a plan saved with `vpt-tune suggest --json` "
+                                                                "instead of planning again")
+                   ->option_text("FILE.json")
+                   ->check(CLI::ExistingFile);
+  // --plan replaces every request option.
+  for (CLI::Option* option : report->get_options())
+    if (option != plan && std::find(before_request.begin(), before_request.end(), option) == before_request.end() &&
+        option->get_name() != "--help")
+      plan->excludes(option);
+  add_connect_options(*report, options->domain);
+  report->add_option("--xml", options->domain.xml_file,
+                     "Read the domain from a file (`virsh dumpxml NAME > FILE`; '-' reads standard input)")
+      ->option_text("FILE")
+      ->excludes(report->get_option("--domain"));
+  auto* bench = report->add_option("--bench", options->bench, "Results of one `vpt-tune bench --save` run")
+                    ->option_text("FILE")
+                    ->check(CLI::ExistingFile);
+  auto* before = report->add_option("--before", options->before, "Results before the change (with --after)")
+                     ->option_text("FILE")
+                     ->check(CLI::ExistingFile);
+  auto* after = report->add_option("--after", options->after, "Results after the change (with --before)")
+                    ->option_text("FILE")
+                    ->check(CLI::ExistingFile);
+  before->needs(after);
+  after->needs(before);
+  bench->excludes(before)->excludes(after);
+  report->add_option("--format", options->format, "html (default), markdown or bbcode")
+      ->check(CLI::IsMember({"html", "markdown", "bbcode"}));
+  report->add_option("-o,--out", options->out, "Write to FILE instead of standard output")->option_text("FILE");
+  report->add_flag("--no-redact", options->no_redact,
+                   "Keep host names, UUIDs, MAC addresses, serial numbers and paths in the report");
+  report->add_flag("--force", options->force,
+                   "Replace an existing --out file; compare --before/--after from different hosts");
+  report->callback([options, report] { run_report(*options, *report); });
+}
+
+}  // namespace vpt::cli

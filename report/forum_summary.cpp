@@ -1,0 +1,177 @@
+// The forum writers: a post short enough to paste (Reddit, Discourse in
+// Markdown; phpBB, XenForo, vBulletin in BBCode).
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include "report/escape.hpp"
+#include "report/report.hpp"
+#include "report/svg.hpp"
+
+namespace vpt {
+
+namespace {
+
+using report_detail::format_number;
+
+struct Row {
+  std::vector<std::string> cells;
+};
+
+// What both formats say, as plain text cells (escaped by the format).
+struct Post {
+  std::string title;
+  std::vector<Row> setup;             // two columns
+  std::vector<Row> results;           // metric, before, after, change, verdict
+  std::string results_note;
+  std::vector<std::pair<std::string, std::string>> xml;  // guest name, XML
+  std::vector<std::string> warnings;
+  std::string footer;
+};
+
+std::string cpu_line(const Report& r) {
+  std::string cpu, size;
+  for (const Fact& f : r.host) {
+    if (f.name == "CPU") cpu = f.value;
+    if (f.name == "Size") size = f.value;
+  }
+  if (cpu.starts_with("unknown")) cpu = "model unknown";
+  return size.empty() ? cpu : fmt::format("{}; {}", cpu, size);
+}
+
+std::string verdict_word(const ComparisonRow& row) {
+  std::string v(to_string(row.verdict));
+  if (row.verdict == Verdict::Better || row.verdict == Verdict::Worse) v += row.p_value ? fmt::format(" (p={:.2g})", *row.p_value) : "";
+  return v;
+}
+
+Post make_post(const Report& r) {
+  Post p;
+  p.title = fmt::format("vpt-tune report: {}", r.title);
+  p.setup.push_back({{"CPU", cpu_line(r)}});
+  for (const GuestSummary& g : r.guests) {
+    p.setup.push_back({{fmt::format("Guest '{}'", g.name),
+                        fmt::format("{} vCPUs on CPUs {} ({}), presented as {}", g.vcpus, g.cpus, g.cores, g.presented)}});
+    p.setup.push_back({{"Emulator / I/O threads", fmt::format("{} / {}", g.emulator, g.iothreads)}});
+    std::string caches;
+    for (const CacheVerdict& v : g.caches)
+      caches += fmt::format("{}{}: {}", caches.empty() ? "" : "; ", v.level, to_string(v.sharing));
+    p.setup.push_back({{"Sharing", caches}});
+  }
+  p.setup.push_back({{"Host keeps", r.host_keeps}});
+  if (r.comparison) {
+    const Comparison& c = r.comparison->comparison;
+    for (std::size_t i : r.comparison->headline) {
+      const ComparisonRow& row = c.rows[i];
+      auto v = [&](const std::optional<double>& x) { return x ? format_number(*x) + " " + row.unit : "n/a"; };
+      p.results.push_back({{row.metric, v(row.median_before), v(row.median_after),
+                            row.change ? fmt::format("{:+.0f}%", *row.change * 100) : "n/a", verdict_word(row)}});
+    }
+    p.results_note = fmt::format("Medians, lower is better; a verdict needs p < {} and a {:.0f}% interval of the change "
+                                 "that excludes 0 (Mann-Whitney, bootstrap). Before: {}, after: {}.",
+                                 format_number(c.options.alpha), c.options.confidence * 100, c.before_name, c.after_name);
+  } else if (r.bench) {
+    const Results& res = r.bench->results;
+    if (res.core_to_core) {
+      std::optional<double> lo, hi;
+      for (const auto& row : res.core_to_core->median_ns)
+        for (const auto& v : row)
+          if (v) {
+            lo = lo ? std::min(*lo, *v) : *v;
+            hi = hi ? std::max(*hi, *v) : *v;
+          }
+      if (lo) p.results.push_back({{"core-to-core, median one-way", fmt::format("{} to {} ns", format_number(*lo), format_number(*hi))}});
+    }
+    for (const WakeupResult& w : res.wakeup)
+      if (w.p50_us) {
+        p.results.push_back({{fmt::format("wake-up lateness CPU {}", w.cpu),
+                              fmt::format("p50 {} µs, p99 {}", format_number(*w.p50_us),
+                                          w.p99_us ? format_number(*w.p99_us) + " µs" : "n/a")}});
+        break;
+      }
+    for (const InterferencePoint& i : res.interference)
+      if (i.ratio) p.results.push_back({{fmt::format("interference {}", i.sized_to), fmt::format("× {} next to a cache thrasher", format_number(*i.ratio))}});
+    p.results_note = fmt::format("One run ({}), no comparison.", r.bench->name);
+  }
+  for (const GuestSummary& g : r.guests) p.xml.push_back({g.name, g.xml});
+  p.warnings = r.warnings;
+  if (p.warnings.size() > 3) {
+    std::size_t n = p.warnings.size();
+    p.warnings.resize(3);
+    p.warnings.push_back(fmt::format("… and {} more in the HTML report", n - 3));
+  }
+  p.footer = fmt::format("Made with vpt-tune {}{}.", r.tool_version,
+                         r.redacted ? "; host names, UUIDs, MACs, serials and paths redacted" : "");
+  return p;
+}
+
+void markdown(std::ostream& out, const Post& p) {
+  using report_detail::markdown_escape;
+  fmt::print(out, "**{}**\n\n| Item | Value |\n|---|---|\n", markdown_escape(p.title));
+  for (const Row& row : p.setup)
+    fmt::print(out, "| {} | {} |\n", markdown_escape(row.cells[0]), markdown_escape(row.cells[1]));
+  if (!p.results.empty()) {
+    out << '\n';
+    if (p.results.front().cells.size() == 5) {
+      out << "| Metric | Before | After | Change | Verdict |\n|---|---|---|---|---|\n";
+      for (const Row& row : p.results)
+        fmt::print(out, "| {} | {} | {} | {} | **{}** |\n", markdown_escape(row.cells[0]), markdown_escape(row.cells[1]),
+                   markdown_escape(row.cells[2]), markdown_escape(row.cells[3]), markdown_escape(row.cells[4]));
+    } else {
+      out << "| Measured | Result |\n|---|---|\n";
+      for (const Row& row : p.results)
+        fmt::print(out, "| {} | {} |\n", markdown_escape(row.cells[0]), markdown_escape(row.cells[1]));
+    }
+    fmt::print(out, "\n*{}*\n", markdown_escape(p.results_note));
+  }
+  for (const auto& [name, xml] : p.xml) {
+    fmt::print(out, "\nlibvirt XML for '{}':\n\n", markdown_escape(name));
+    out << report_detail::markdown_code_block(xml, "xml");
+  }
+  if (!p.warnings.empty()) {
+    out << "\nWarnings:\n\n";
+    for (const std::string& w : p.warnings) fmt::print(out, "- {}\n", markdown_escape(w));
+  }
+  fmt::print(out, "\n*{}*\n", markdown_escape(p.footer));
+}
+
+void bbcode(std::ostream& out, const Post& p) {
+  using report_detail::bbcode_escape;
+  fmt::print(out, "[b]{}[/b]\n\n[table]\n", bbcode_escape(p.title));
+  for (const Row& row : p.setup)
+    fmt::print(out, "[tr][td][b]{}[/b][/td][td]{}[/td][/tr]\n", bbcode_escape(row.cells[0]), bbcode_escape(row.cells[1]));
+  out << "[/table]\n";
+  if (!p.results.empty()) {
+    out << "\n[table]\n";
+    if (p.results.front().cells.size() == 5)
+      out << "[tr][td][b]Metric[/b][/td][td][b]Before[/b][/td][td][b]After[/b][/td][td][b]Change[/b][/td][td][b]Verdict"
+             "[/b][/td][/tr]\n";
+    for (const Row& row : p.results) {
+      out << "[tr]";
+      for (const std::string& cell : row.cells) fmt::print(out, "[td]{}[/td]", bbcode_escape(cell));
+      out << "[/tr]\n";
+    }
+    fmt::print(out, "[/table]\n[i]{}[/i]\n", bbcode_escape(p.results_note));
+  }
+  for (const auto& [name, xml] : p.xml) {
+    fmt::print(out, "\nlibvirt XML for '{}':\n", bbcode_escape(name));
+    out << report_detail::bbcode_code_block(xml);
+  }
+  if (!p.warnings.empty()) {
+    out << "\nWarnings:\n[list]\n";
+    for (const std::string& w : p.warnings) fmt::print(out, "[*]{}\n", bbcode_escape(w));
+    out << "[/list]\n";
+  }
+  fmt::print(out, "\n[i]{}[/i]\n", bbcode_escape(p.footer));
+}
+
+}  // namespace
+
+void write_forum_summary(std::ostream& out, const Report& report, ReportFormat format) {
+  Post post = make_post(report);
+  if (format == ReportFormat::Bbcode)
+    bbcode(out, post);
+  else
+    markdown(out, post);
+}
+
+}  // namespace vpt

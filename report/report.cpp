@@ -1,0 +1,677 @@
+// build_report: every computation of the report, done once.
+#include "report/report.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "probe/topology_writers.hpp"
+#include "report/redact.hpp"
+#include "virt/domain_xml.hpp"
+
+namespace vpt {
+
+std::string_view to_string(ReportFormat format) {
+  switch (format) {
+    case ReportFormat::Html: return "html";
+    case ReportFormat::Markdown: return "markdown";
+    case ReportFormat::Bbcode: return "bbcode";
+  }
+  return "html";
+}
+
+std::string_view to_string(Sharing sharing) {
+  switch (sharing) {
+    case Sharing::Private: return "private";
+    case Sharing::Shared: return "shared";
+    case Sharing::Unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+void write_report(std::ostream& out, const Report& report, ReportFormat format) {
+  if (format == ReportFormat::Html)
+    write_html_report(out, report);
+  else
+    write_forum_summary(out, report, format);
+}
+
+namespace {
+
+std::string plural(unsigned n, std::string_view one, std::string_view many) {
+  return fmt::format("{} {}", n, n == 1 ? one : many);
+}
+std::string plural(unsigned n, std::string_view one) { return plural(n, one, std::string(one) + "s"); }
+
+// Applies redaction (or not) to every text taken from the inputs.
+class Redactor {
+ public:
+  Redactor(bool on, RedactionSecrets secrets) : on_(on), secrets_(std::move(secrets)) {}
+  std::string text(std::string_view s) const { return on_ ? redact_text(s, secrets_) : std::string(s); }
+  std::string path(std::string_view p) const { return on_ ? redact_text(redact_path(p), secrets_) : std::string(p); }
+  void all(std::vector<std::string>& v) const {
+    for (std::string& s : v) s = text(s);
+  }
+  void opt(std::optional<std::string>& s) const {
+    if (s) s = text(*s);
+  }
+
+ private:
+  bool on_;
+  RedactionSecrets secrets_;
+};
+
+RedactionSecrets secrets_of(const ReportSources& src) {
+  RedactionSecrets s;
+  auto host = [&](const std::string& h) {
+    if (!h.empty()) s.hostnames.push_back(h);
+  };
+  host(src.topology.host.hostname);
+  for (const auto* r : {&src.bench, &src.before, &src.after})
+    if (*r) host((*r)->host.hostname);
+  for (const std::string* p : {&src.topology.source_name, &src.plan_file, &src.bench_file, &src.before_file,
+                               &src.after_file})
+    if (!p->empty()) s.paths.push_back(*p);
+  return s;
+}
+
+Topology redacted(Topology t, const Redactor& r) {
+  t.source_name = r.path(t.source_name);
+  t.cpu_model = r.text(t.cpu_model);
+  for (Package& p : t.packages) p.cpu_model = r.text(p.cpu_model);
+  for (PciDevice& d : t.pci) {
+    d.name = r.text(d.name);
+    r.all(d.os_devices);
+  }
+  t.host.hostname = r.text(t.host.hostname);
+  r.all(t.warnings);
+  return t;
+}
+
+Plan redacted(Plan p, const Redactor& r) {
+  for (GuestPlan& g : p.guests) g.name = r.text(g.name);
+  for (ScoreTerm& t : p.score.terms) t.explanation = r.text(t.explanation);
+  p.search = r.text(p.search);
+  r.all(p.explanation);
+  r.all(p.warnings);
+  r.all(p.advice);
+  return p;
+}
+
+Results redacted(Results res, const Redactor& r) {
+  res.host.hostname = r.text(res.host.hostname);
+  res.host.cpu_model = r.text(res.host.cpu_model);
+  res.host.kernel = r.text(res.host.kernel);
+  r.opt(res.host.bios_version);
+  if (res.domain) {
+    res.domain->uri = r.text(res.domain->uri);
+    res.domain->name = r.text(res.domain->name);
+    for (ThreadCheck& t : res.domain->threads) t.comm = r.text(t.comm);
+  }
+  if (res.core_to_core)
+    for (CoreToCorePair& p : res.core_to_core->pairs) p.error = r.text(p.error);
+  for (LatencyPoint& p : res.memory_latency) p.error = r.text(p.error);
+  for (InterferencePoint& p : res.interference) {
+    p.error = r.text(p.error);
+    p.sized_to = r.text(p.sized_to);
+  }
+  for (WakeupResult& w : res.wakeup) w.error = r.text(w.error);
+  res.guest_json.reset();  // not drawn; may name anything
+  r.all(res.warnings);
+  return res;
+}
+
+// ---- Host summary -----------------------------------------------------------------
+
+std::string kind_plural(const Topology& topo, unsigned kind, unsigned n) {
+  std::string name = kind < topo.kinds.size() ? topo.kinds[kind].name : "core";
+  return plural(n, name);
+}
+
+// "8 P-cores, 12 E-cores" for the cores that hold any CPU of `cpus`.
+std::string cores_by_kind(const Topology& topo, const CpuSet& cpus) {
+  std::map<unsigned, unsigned> count;
+  for (const Core& core : topo.cores)
+    if (core.cpus.intersects(cpus)) ++count[core.kind];
+  std::vector<std::string> parts;
+  for (auto it = count.rbegin(); it != count.rend(); ++it) parts.push_back(kind_plural(topo, it->first, it->second));
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+std::string cache_summary(const Topology& topo, int level) {
+  // Instances grouped by (size, cores sharing one).
+  std::map<std::pair<std::uint64_t, unsigned>, unsigned> groups;
+  std::vector<std::pair<std::uint64_t, unsigned>> order;
+  for (const Cache* c : caches_at_level(topo, level)) {
+    unsigned cores = 0;
+    for (const Core& core : topo.cores) cores += c->cpus.contains(core.cpus);
+    std::pair<std::uint64_t, unsigned> key{c->size_bytes.value_or(0), cores};
+    if (!groups.count(key)) order.push_back(key);
+    ++groups[key];
+  }
+  std::vector<std::string> parts;
+  for (const auto& key : order) {
+    std::string shared = key.second <= 1 ? "one per core" : fmt::format("each shared by {} cores", key.second);
+    parts.push_back(key.first ? fmt::format("{} × {}, {}", groups[key], format_bytes(key.first), shared)
+                              : fmt::format("{} of unknown size, {}", groups[key], shared));
+  }
+  return fmt::format("{}", fmt::join(parts, "; "));
+}
+
+std::string source_kind(TopologySource s) {
+  switch (s) {
+    case TopologySource::LiveHost: return "this host, probed live";
+    case TopologySource::HwlocXml: return "hwloc XML";
+    case TopologySource::LscpuText: return "lscpu -e text";
+  }
+  return "";
+}
+
+std::string opt_text(const std::optional<std::string>& s) { return s ? *s : "unknown"; }
+
+std::vector<Fact> host_facts(const Topology& topo, const Results* run) {
+  std::vector<Fact> facts;
+  std::string model = topo.cpu_model;
+  if (model.empty() && run && !run->host.cpu_model.empty()) model = run->host.cpu_model + " (from the bench results)";
+  if (model.empty())
+    model = topo.source == TopologySource::LscpuText ? "unknown (`lscpu -e` does not name it)" : "unknown";
+  facts.push_back({"CPU", model});
+  std::string vendor = !topo.cpu_vendor.empty() ? topo.cpu_vendor : run ? run->host.cpu_vendor : "";
+  if (!vendor.empty()) facts.push_back({"Vendor", vendor});
+
+  unsigned smt_cores = 0;
+  for (const Core& c : topo.cores) smt_cores += c.cpus.size() > 1;
+  std::string smt = smt_cores == 0 ? "no SMT"
+                    : smt_cores == topo.cores.size()
+                        ? fmt::format("SMT: {} threads per core", threads_per_core_max(topo))
+                        : fmt::format("SMT on {} of the cores", smt_cores);
+  facts.push_back({"Size", fmt::format("{}, {}, {} ({})", plural(static_cast<unsigned>(topo.packages.size()), "package"),
+                                       plural(static_cast<unsigned>(topo.cores.size()), "core"),
+                                       plural(static_cast<unsigned>(topo.cpus.size()), "logical CPU"), smt)});
+  if (topo.kinds.size() > 1) {
+    std::vector<std::string> parts;
+    for (auto it = topo.kinds.rbegin(); it != topo.kinds.rend(); ++it) {
+      unsigned cores = 0;
+      for (const Core& c : topo.cores) cores += c.kind == it->rank;
+      parts.push_back(fmt::format("{} (CPUs {}{})", kind_plural(topo, it->rank, cores), it->cpus,
+                                  it->max_mhz ? fmt::format(", up to {} MHz", *it->max_mhz) : ""));
+    }
+    facts.push_back({"Core kinds", fmt::format("{}", fmt::join(parts, "; "))});
+  }
+  for (int level : {1, 2, 3, 4}) {
+    std::string s = cache_summary(topo, level);
+    if (!s.empty()) facts.push_back({level == 1 ? "L1 data" : fmt::format("L{}", level), s});
+  }
+  if (caches_at_level(topo, 3).empty()) facts.push_back({"L3", "unknown (the host model has none)"});
+  {
+    std::vector<std::string> parts;
+    for (const NumaNode& n : topo.numa_nodes)
+      parts.push_back(fmt::format("node {}: {}{}", n.os_index, n.cpus.empty() ? "no CPUs" : "CPUs " + n.cpus.to_string(),
+                                  n.memory_bytes ? ", " + format_bytes(n.memory_bytes) : ""));
+    if (parts.size() > 8) {
+      std::size_t n = parts.size();
+      parts.resize(6);
+      parts.push_back(fmt::format("… {} more", n - 6));
+    }
+    if (!parts.empty())
+      facts.push_back({fmt::format("NUMA ({})", topo.numa_nodes.size()), fmt::format("{}", fmt::join(parts, "; "))});
+  }
+  if (!topo.offline_cpus.empty()) facts.push_back({"Offline CPUs", topo.offline_cpus.to_string()});
+  {
+    std::vector<std::string> gpus;
+    for (const PciDevice& d : topo.pci)
+      if (d.device_class == PciDevice::Class::Gpu)
+        gpus.push_back(fmt::format("{}{}{}", d.address, d.name.empty() ? "" : " " + d.name,
+                                   d.numa ? fmt::format(" (NUMA {})", *d.numa) : ""));
+    if (!gpus.empty()) facts.push_back({"GPUs", fmt::format("{}", fmt::join(gpus, "; "))});
+  }
+  const HostState& h = topo.host;
+  if (!h.hostname.empty()) facts.push_back({"Host name", h.hostname});
+  std::string kernel = !h.kernel.empty() ? h.kernel : run ? run->host.kernel : "";
+  if (!kernel.empty()) facts.push_back({"Kernel", kernel});
+  if (run) {
+    const HostFingerprint& f = run->host;
+    if (f.microcode) facts.push_back({"Microcode", *f.microcode});
+    if (f.bios_version || f.bios_date)
+      facts.push_back({"BIOS", fmt::format("{} ({})", opt_text(f.bios_version), opt_text(f.bios_date))});
+    if (f.governor) facts.push_back({"Governor", *f.governor});
+    if (f.transparent_hugepage) facts.push_back({"Transparent hugepages", *f.transparent_hugepage});
+  }
+  if (h.known) {
+    facts.push_back({"isolcpus", h.isolcpus.empty() ? "none" : h.isolcpus.to_string()});
+    if (!h.nohz_full.empty()) facts.push_back({"nohz_full", h.nohz_full.to_string()});
+    if (h.smt_active) facts.push_back({"SMT active", *h.smt_active ? "yes" : "no"});
+    std::vector<std::string> pools;
+    for (const HugepagePool& p : h.hugepages)
+      if (!p.numa && p.total > 0)
+        pools.push_back(fmt::format("{} × {} ({} free)", p.total, format_bytes(p.page_bytes), p.free));
+    facts.push_back({"Hugepages", pools.empty() ? "none reserved" : fmt::format("{}", fmt::join(pools, ", "))});
+  } else if (run) {
+    facts.push_back({"isolcpus (at bench time)", run->host.isolcpus.empty() ? "none" : run->host.isolcpus.to_string()});
+  }
+  return facts;
+}
+
+// ---- Guests ----------------------------------------------------------------------
+
+std::string cpus_text(const CpuSet& s) {
+  if (s.empty()) return "none";
+  return fmt::format("CPU{} {}", s.size() > 1 ? "s" : "", s);
+}
+
+CpuSet helpers_of(const GuestPlan& g) {
+  CpuSet s = g.emulator;
+  for (const CpuSet& io : g.iothreads) s |= io;
+  return s;
+}
+
+std::string describe_others(const Plan& plan, unsigned g, const CpuSet& others, bool& shared) {
+  const GuestPlan& guest = plan.guests[g];
+  std::vector<std::string> parts;
+  CpuSet own_helpers = others & helpers_of(guest);
+  CpuSet covered = own_helpers;
+  for (unsigned o = 0; o < plan.guests.size(); ++o) {
+    if (o == g) continue;
+    CpuSet theirs = others & plan.guests[o].vcpu_cpus();
+    if (!theirs.empty())
+      parts.push_back(fmt::format("guest '{}' (CPUs {})", plan.guests[o].name, theirs));
+    covered |= theirs;
+    CpuSet their_helpers = (others & helpers_of(plan.guests[o])) - covered;
+    if (!their_helpers.empty())
+      parts.push_back(fmt::format("the helper threads of '{}' (CPUs {})", plan.guests[o].name, their_helpers));
+    covered |= their_helpers;
+  }
+  // The host's CPUs, including those that also run this guest's helpers.
+  CpuSet host = (others & plan.host) - (covered - own_helpers);
+  if (!host.empty()) {
+    std::string text = fmt::format("the host ({})", cpus_text(host));
+    if (!own_helpers.empty() && host.contains(own_helpers))
+      text += own_helpers == host ? ", which runs its emulator and I/O threads"
+                                  : fmt::format(", whose {} run its emulator and I/O threads", cpus_text(own_helpers));
+    parts.insert(parts.begin(), text);
+  }
+  if (!own_helpers.empty() && !host.contains(own_helpers))
+    parts.push_back(fmt::format("its own emulator and I/O threads ({})", cpus_text(own_helpers - host)));
+  shared = !parts.empty();
+  if (parts.empty()) return "";
+  if (parts.size() == 1) return parts[0];
+  std::string last = parts.back();
+  parts.pop_back();
+  return fmt::format("{} and {}", fmt::join(parts, ", "), last);
+}
+
+std::string cache_list(const std::vector<const Cache*>& caches) {
+  std::vector<std::string> parts;
+  for (const Cache* c : caches) parts.push_back(fmt::format("#{}", c->index));
+  if (parts.size() > 6) {
+    std::size_t n = parts.size();
+    parts.resize(4);
+    parts.push_back(fmt::format("… ({} in all)", n));
+  }
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+CacheVerdict cache_verdict(const Topology& topo, const Plan& plan, unsigned g, int level) {
+  const GuestPlan& guest = plan.guests[g];
+  CpuSet vcpus = guest.vcpu_cpus();
+  CacheVerdict v;
+  v.level = fmt::format("L{}", level);
+  std::vector<const Cache*> touched;
+  CpuSet span;
+  for (unsigned cpu : vcpus) {
+    const Cache* found = nullptr;
+    for (const Cache* c : caches_at_level(topo, level))
+      if (c->cpus.contains(cpu)) found = c;
+    if (!found) {
+      v.sharing = Sharing::Unknown;
+      v.text = fmt::format("unknown: the host model has no L{} for CPU {}", level, cpu);
+      return v;
+    }
+    if (std::find(touched.begin(), touched.end(), found) == touched.end()) touched.push_back(found);
+    span |= found->cpus;
+  }
+  std::sort(touched.begin(), touched.end(), [](const Cache* a, const Cache* b) { return a->index < b->index; });
+  bool shared = false;
+  std::string others = describe_others(plan, g, span - vcpus, shared);
+  std::optional<std::uint64_t> size = touched.empty() ? std::nullopt : touched.front()->size_bytes;
+  bool same_size = std::all_of(touched.begin(), touched.end(), [&](const Cache* c) { return c->size_bytes == size; });
+  bool per_core = std::all_of(touched.begin(), touched.end(), [&](const Cache* c) {
+    return std::any_of(topo.cores.begin(), topo.cores.end(), [&](const Core& core) { return core.cpus == c->cpus; });
+  });
+  std::string sizes = same_size && size ? format_bytes(size) + (touched.size() > 1 ? " each" : "") : "";
+  std::string what;
+  if (touched.size() == 1)
+    what = fmt::format("L{} #{}{}", level, touched.front()->index, size ? " (" + format_bytes(size) + ")" : "");
+  else if (per_core)
+    what = fmt::format("{} L{}s, one per core{}", touched.size(), level, sizes.empty() ? "" : " (" + sizes + ")");
+  else
+    what = fmt::format("L{} {}{}", level, cache_list(touched), sizes.empty() ? "" : " (" + sizes + ")");
+  if (!shared) {
+    v.sharing = Sharing::Private;
+    v.text = fmt::format("{}: used by this guest alone", what);
+  } else {
+    v.sharing = Sharing::Shared;
+    v.text = fmt::format("{} shared with {}", what, others);
+    if (caches_at_level(topo, level).size() == 1)
+      v.text += fmt::format(" — unavoidable: this CPU has a single L{}", level);
+  }
+  return v;
+}
+
+CacheVerdict core_verdict(const Topology& topo, const Plan& plan, unsigned g) {
+  const GuestPlan& guest = plan.guests[g];
+  CpuSet vcpus = guest.vcpu_cpus();
+  CpuSet span;
+  unsigned cores = 0;
+  for (const Core& c : topo.cores)
+    if (c.cpus.intersects(vcpus)) {
+      span |= c.cpus;
+      ++cores;
+    }
+  CacheVerdict v;
+  v.level = "core";
+  bool shared = false;
+  std::string others = describe_others(plan, g, span - vcpus, shared);
+  if (!shared) {
+    v.sharing = Sharing::Private;
+    v.text = fmt::format("{} whole, no other thread on them (L1 and SMT siblings private)",
+                         cores_by_kind(topo, vcpus));
+  } else {
+    v.sharing = Sharing::Shared;
+    v.text = fmt::format("cores shared with {}: their L1 and execution units too", others);
+  }
+  return v;
+}
+
+std::string topology_text(const GuestTopology& t) {
+  std::vector<std::string> parts = {plural(t.sockets, "socket")};
+  if (t.dies > 1) parts.push_back(plural(t.dies, "die"));
+  parts.push_back(plural(t.cores, "core"));
+  parts.push_back(plural(t.threads, "thread"));
+  return fmt::format("{}", fmt::join(parts, " × "));
+}
+
+GuestSummary guest_summary(const Topology& topo, const Plan& plan, unsigned g) {
+  const GuestPlan& guest = plan.guests[g];
+  GuestSummary s;
+  s.name = guest.name;
+  s.vcpus = static_cast<unsigned>(guest.vcpus.size());
+  s.cpus = guest.vcpu_cpus().to_string();
+  s.cores = cores_by_kind(topo, guest.vcpu_cpus());
+  std::set<unsigned> l3s;
+  for (unsigned cpu : guest.vcpus)
+    if (const LogicalCpu* c = find_cpu(topo, cpu); c && c->l3) l3s.insert(*c->l3);
+  if (l3s.size() > 1) s.cores += fmt::format(" on {} L3s", l3s.size());
+  s.presented = topology_text(guest.topology);
+  auto where = [&](const CpuSet& cpus) {
+    std::string text = cpus_text(cpus);
+    if (!cpus.empty() && plan.host.contains(cpus)) text += cpus.size() > 1 ? " (host CPUs)" : " (a host CPU)";
+    return text;
+  };
+  s.emulator = where(guest.emulator);
+  std::vector<std::string> io;
+  for (std::size_t i = 0; i < guest.iothreads.size(); ++i)
+    io.push_back(fmt::format("{}: {}", i + 1, where(guest.iothreads[i])));
+  s.iothreads = io.empty() ? "none" : fmt::format("{}", fmt::join(io, "; "));
+  s.memory = guest.memory_nodes.empty() ? "not placed (no <numatune>)"
+                                        : fmt::format("NUMA node{} {} (strict)",
+                                                      guest.memory_nodes.size() > 1 ? "s" : "", guest.memory_nodes);
+  s.caches.push_back(core_verdict(topo, plan, g));
+  for (int level : {2, 3})
+    if (!caches_at_level(topo, level).empty()) s.caches.push_back(cache_verdict(topo, plan, g, level));
+  s.xml = plan_snippet_xml(guest);
+  return s;
+}
+
+// ---- Domain ------------------------------------------------------------------------
+
+std::string pins_text(const std::map<unsigned, CpuSet>& pins) {
+  if (pins.empty()) return "not pinned: vCPUs may run on any host CPU";
+  std::vector<std::string> parts;
+  for (const auto& [vcpu, cpus] : pins) parts.push_back(fmt::format("{}→{}", vcpu, cpus));
+  if (parts.size() > 12) {
+    std::size_t n = parts.size();
+    parts.resize(10);
+    parts.push_back(fmt::format("… ({} pins)", n));
+  }
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+const GuestPlan* guest_for(const Plan& plan, const std::string& name) {
+  for (const GuestPlan& g : plan.guests)
+    if (g.name == name) return &g;
+  return plan.guests.size() == 1 ? &plan.guests.front() : nullptr;
+}
+
+void domain_facts(const Domain& d, const Plan& plan, const Redactor& r, Report& report) {
+  std::vector<Fact>& f = report.domain;
+  f.push_back({"Name", r.text(d.name)});
+  if (!d.uuid.empty()) f.push_back({"UUID", r.text(d.uuid)});
+  f.push_back({"vCPUs", d.current_vcpus == d.max_vcpus ? std::to_string(d.max_vcpus)
+                                                       : fmt::format("{} (current {})", d.max_vcpus, d.current_vcpus)});
+  f.push_back({"vCPU pins now", pins_text(d.vcpupins)});
+  f.push_back({"Emulator pin now", d.emulatorpin ? d.emulatorpin->to_string() : "none"});
+  f.push_back({"I/O threads now", d.iothreadpins.empty() ? std::to_string(d.iothreads)
+                                                        : fmt::format("{} ({})", d.iothreads, pins_text(d.iothreadpins))});
+  f.push_back({"<cpu> now", d.cpu_mode ? *d.cpu_mode + (d.cpu_model ? " (" + r.text(*d.cpu_model) + ")" : "")
+                                       : "none (QEMU's default CPU)"});
+  if (d.cpu_topology) f.push_back({"Guest topology now", topology_text(*d.cpu_topology)});
+  if (!d.hostdevs.empty()) f.push_back({"PCI passthrough", fmt::format("{}", fmt::join(d.hostdevs, ", "))});
+
+  const GuestPlan* g = guest_for(plan, d.name);
+  if (!g) return;
+  std::map<unsigned, CpuSet> planned;
+  for (unsigned v = 0; v < g->vcpus.size(); ++v) planned[v] = CpuSet{g->vcpus[v]};
+  if (d.vcpupins == planned && d.emulatorpin == g->emulator) {
+    f.push_back({"Compared with the plan", "the vCPU and emulator pins already match"});
+  } else {
+    f.push_back({"Compared with the plan", "the pins differ: paste the XML below, or use `vpt-tune suggest` with --domain"});
+    report.advice.push_back(fmt::format("Domain '{}' is not pinned as planned yet: apply the XML below (`virsh edit {}`).",
+                                        r.text(d.name), r.text(d.name)));
+  }
+  if (d.max_vcpus != g->vcpus.size())
+    report.warnings.push_back(fmt::format("Domain '{}' has {} vCPUs; the plan has {}.", r.text(d.name), d.max_vcpus,
+                                          g->vcpus.size()));
+  if (g->cache_passthrough && d.cpu_mode && *d.cpu_mode != "host-passthrough")
+    report.advice.push_back(fmt::format("The domain's <cpu mode='{}'> hides the host's caches from the guest: the plan "
+                                        "uses host-passthrough with <cache mode='passthrough'/>.",
+                                        r.text(*d.cpu_mode)));
+  if (g->require_topoext && !d.require_topoext)
+    report.advice.push_back("This is an AMD host: require topoext in <cpu> (in the XML below) so that the guest "
+                            "sees SMT siblings and the L3 layout.");
+}
+
+// ---- Bench -----------------------------------------------------------------------
+
+std::vector<CacheSize> cache_marks(const Topology& topo, const Results& run) {
+  if (!run.host.caches.empty()) return run.host.caches;
+  std::vector<CacheSize> marks;
+  for (int level : {1, 2, 3}) {
+    for (const Cache* c : caches_at_level(topo, level))
+      if (c->size_bytes) {
+        marks.push_back({level, *c->size_bytes});
+        break;
+      }
+  }
+  return marks;
+}
+
+std::string pins_in_force(const Results& run, const Plan& plan) {
+  if (!run.domain) return "no domain given: the host's CPUs as they were";
+  const DomainInForce& d = run.domain.value();
+  CpuSet used;
+  bool single = true;
+  for (const CpuSet& s : d.vcpu_pins) {
+    used |= s;
+    single = single && s.size() == 1;
+  }
+  std::string text = fmt::format("domain '{}': {} on CPUs {}", d.name, plural(static_cast<unsigned>(d.vcpu_pins.size()), "vCPU"),
+                                 used);
+  if (const GuestPlan* g = guest_for(plan, d.name)) {
+    bool same = single && d.vcpu_pins.size() == g->vcpus.size();
+    for (std::size_t i = 0; same && i < g->vcpus.size(); ++i) same = d.vcpu_pins[i].first() == g->vcpus[i];
+    text += same ? " (this plan)" : " (not this plan)";
+  }
+  return text;
+}
+
+BenchSection bench_section(const Topology& topo, const Plan& plan, const Results& raw, const std::string& name,
+                           const Redactor& r) {
+  BenchSection b;
+  b.name = name;
+  b.results = redacted(raw, r);
+  b.cache_marks = cache_marks(topo, raw);
+  const Results& res = b.results;
+  b.facts.push_back({"File", name});
+  b.facts.push_back({"Measured", fmt::format("{} ({} mode, {:.0f} s, vpt-tune {})", res.created.empty() ? "unknown" : res.created,
+                                             res.mode.empty() ? "?" : res.mode, res.duration_s, res.tool_version)});
+  if (!res.host.hostname.empty()) b.facts.push_back({"Host name", res.host.hostname});
+  b.facts.push_back({"CPU", res.host.cpu_model.empty() ? "unknown" : res.host.cpu_model});
+  b.facts.push_back({"CPUs measured", res.measured_cpus.empty() ? "none" : res.measured_cpus.to_string()});
+  b.facts.push_back({"Pins in force", pins_in_force(res, plan)});
+  const Method& m = res.method;
+  b.facts.push_back({"Method", fmt::format("core-to-core: median one-way ns, {} samples × {} round trips per pair "
+                                           "({} warm-up dropped); memory: ns per dependent load on CPU {}, {} samples; "
+                                           "wake-up: {} timer wake-ups every {} µs, {}",
+                                           m.c2c_samples, m.c2c_round_trips, m.c2c_warmup, m.chase_cpu, m.chase_samples,
+                                           m.wakeup_count, m.wakeup_interval_us, m.wakeup_policy)});
+  return b;
+}
+
+// Aggregate rows (not one pair or one CPU), one memory row per level: the
+// numbers a reader takes in at a glance. Matches compare_results()'s names.
+std::vector<std::size_t> headline_rows(const Comparison& c) {
+  std::vector<std::size_t> rows;
+  std::map<std::string, std::size_t> last_memory_row;  // level -> row (the largest size wins)
+  std::vector<std::string> memory_order;
+  for (std::size_t i = 0; i < c.rows.size(); ++i) {
+    const std::string& m = c.rows[i].metric;
+    if (m.starts_with("memory ")) {
+      auto open = m.rfind('(');
+      std::string level = open == std::string::npos ? m : m.substr(open);
+      if (!last_memory_row.count(level)) memory_order.push_back(level);
+      last_memory_row[level] = i;
+    }
+  }
+  std::set<std::size_t> memory_rows;
+  for (const auto& [level, i] : last_memory_row) memory_rows.insert(i);
+  for (std::size_t i = 0; i < c.rows.size(); ++i) {
+    const std::string& m = c.rows[i].metric;
+    bool aggregate = m.starts_with("core-to-core, all") || m.starts_with("wake-up lateness, all") ||
+                     (m.starts_with("interference ") && m.ends_with(" ratio")) || memory_rows.count(i);
+    if (aggregate) rows.push_back(i);
+  }
+  return rows;
+}
+
+void bench_warnings(const Topology& topo, const Results& run, const std::string& name, Report& report) {
+  const HostFingerprint& f = run.host;
+  if (!topo.cpu_model.empty() && !f.cpu_model.empty() && topo.cpu_model != f.cpu_model)
+    report.warnings.push_back(fmt::format("The bench results '{}' come from a '{}', the host model is a '{}'.", name,
+                                          f.cpu_model, topo.cpu_model));
+  else if (f.online_cpus != 0 && f.online_cpus != topo.cpus.size())
+    report.warnings.push_back(fmt::format("The bench results '{}' come from a host with {} online CPUs; the host model "
+                                          "has {}.",
+                                          name, f.online_cpus, topo.cpus.size()));
+  if (f.hypervisor)
+    report.warnings.push_back(fmt::format("'{}' was measured inside a virtual machine: its latencies include the outer "
+                                          "hypervisor.",
+                                          name));
+  if (f.governor && *f.governor != "performance")
+    report.advice.push_back(fmt::format("The frequency governor was '{}' during '{}': latencies vary less with "
+                                        "'performance' (cpupower frequency-set -g performance).",
+                                        *f.governor, name));
+}
+
+void add_unique(std::vector<std::string>& to, const std::vector<std::string>& from) {
+  for (const std::string& s : from)
+    if (std::find(to.begin(), to.end(), s) == to.end()) to.push_back(s);
+}
+
+}  // namespace
+
+Report build_report(const ReportSources& src, const ReportSettings& settings) {
+  Redactor r(settings.redact, secrets_of(src));
+  const Topology topo = redacted(src.topology, r);
+  const Plan plan = redacted(src.plan, r);
+
+  Report report;
+  report.tool_version = VPT_VERSION;
+  report.redacted = settings.redact;
+
+  const Results* run = src.bench ? &*src.bench : src.after ? &*src.after : nullptr;
+  std::optional<Results> run_redacted;
+  if (run) run_redacted = redacted(*run, r);
+
+  // Title: the CPU and what the guests get.
+  std::string cpu = !topo.cpu_model.empty() ? topo.cpu_model
+                    : run_redacted && !run_redacted->host.cpu_model.empty()
+                        ? run_redacted->host.cpu_model
+                        : fmt::format("{}-core, {}-thread host", topo.cores.size(), topo.cpus.size());
+  std::vector<std::string> guests;
+  for (const GuestPlan& g : plan.guests) guests.push_back(fmt::format("'{}' {} vCPUs", g.name, g.vcpus.size()));
+  report.title = fmt::format("{}: {}", cpu, fmt::join(guests, ", "));
+
+  // Inputs.
+  report.inputs.push_back({"Host model", topo.source == TopologySource::LiveHost
+                                             ? source_kind(topo.source)
+                                             : fmt::format("{}: {}", source_kind(topo.source), topo.source_name)});
+  report.inputs.push_back({"Plan", src.plan_file.empty()
+                                       ? fmt::format("computed by vpt-tune {} ({})", VPT_VERSION, plan.search)
+                                       : fmt::format("read from {} ({})", r.path(src.plan_file), plan.search)});
+  if (src.domain) report.inputs.push_back({"Domain", r.text(src.domain->name)});
+  if (src.bench) report.inputs.push_back({"Bench results", r.path(src.bench_file)});
+  if (src.before && src.after)
+    report.inputs.push_back({"Comparison", fmt::format("before: {}, after: {}", r.path(src.before_file),
+                                                       r.path(src.after_file))});
+  report.inputs.push_back({"Redaction", settings.redact ? "on: host names, UUIDs, MAC addresses, serial numbers and "
+                                                          "file paths are hidden"
+                                                        : "off (--no-redact): everything is shown as read"});
+
+  report.host = host_facts(topo, run_redacted ? &*run_redacted : nullptr);
+  report.layout = layout_topology(topo, plan);
+  for (unsigned g = 0; g < plan.guests.size(); ++g) report.guests.push_back(guest_summary(topo, plan, g));
+  report.host_keeps = plan.host.empty() ? "no CPUs of its own"
+                                        : fmt::format("CPUs {} ({})", plan.host, cores_by_kind(topo, plan.host));
+  report.explanation = plan.explanation;
+
+  // CPUs the plan names that the host model does not have.
+  CpuSet named = plan.host;
+  for (const GuestPlan& g : plan.guests) named |= g.vcpu_cpus() | helpers_of(g);
+  CpuSet missing = named - all_cpus(topo);
+  if (!missing.empty())
+    report.warnings.push_back(fmt::format("The plan names CPUs {} that the host model does not have: it was made for "
+                                          "another host.",
+                                          missing));
+  add_unique(report.warnings, plan.warnings);
+  add_unique(report.warnings, topo.warnings);
+  add_unique(report.advice, plan.advice);
+
+  if (src.domain) domain_facts(*src.domain, plan, r, report);
+
+  if (run) {
+    std::string name = r.path(src.bench ? src.bench_file : src.after_file);
+    report.bench = bench_section(topo, plan, *run, name, r);
+    bench_warnings(topo, report.bench->results, name, report);
+    add_unique(report.warnings, report.bench->results.warnings);
+  }
+  if (src.before && src.after) {
+    ComparisonSection section;
+    section.comparison =
+        compare_results(*src.before, *src.after, r.path(src.before_file), r.path(src.after_file), settings.compare);
+    Comparison& c = section.comparison;
+    r.all(c.warnings);
+    for (ComparisonRow& row : c.rows) {
+      row.metric = r.text(row.metric);
+      row.reason = r.text(row.reason);
+    }
+    section.headline = headline_rows(c);
+    add_unique(report.warnings, c.warnings);
+    report.comparison = std::move(section);
+  }
+  return report;
+}
+
+}  // namespace vpt

@@ -1,0 +1,167 @@
+// `vpt-tune report`, run as a user would: files written, formats, refusals
+// with one-line messages and exit code 2.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "bench/results.hpp"
+#include "tests/report/report_test_util.hpp"
+
+namespace vpt {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class ReportCommand : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(testing::TempDir()) / ("vpt-report-cli-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Outcome run(const std::string& args) {
+    fs::path out = dir_ / "stdout.txt", err = dir_ / "stderr.txt";
+    std::string command = std::string(VPT_TUNE_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string();
+    int status = std::system(command.c_str());
+    Outcome r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+  }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  static std::string i7() { return "--lscpu " + (test::corpus_dir() / "lscpu/intel-core-i7-14700f.txt").string(); }
+
+  // Synthetic before/after files for the i7's 16-vCPU plan.
+  std::pair<std::string, std::string> results(const std::string& hostname = "sample-host") {
+    Topology topo = test::load_corpus("lscpu/intel-core-i7-14700f.txt");
+    Plan plan = test::plan_for(topo, 16);
+    test::SampleConfig before, after;
+    before.pinned = false;
+    before.hostname = after.hostname = hostname;
+    save_results_file(test::sample_results(topo, plan, before), path("before.json"), true);
+    save_results_file(test::sample_results(topo, plan, after), path("after.json"), true);
+    return {path("before.json"), path("after.json")};
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(ReportCommand, WritesTheHtmlPageAndSaysSo) {
+  Outcome r = run("report " + i7() + " --vcpus 16 --out " + path("r.html"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "vpt-tune: wrote the HTML report to " + path("r.html") + "\n");
+  EXPECT_TRUE(slurp(path("r.html")).starts_with("<!DOCTYPE html>"));
+}
+
+TEST_F(ReportCommand, RefusesToReplaceAFileWithoutForce) {
+  std::ofstream(path("r.html")) << "mine";
+  Outcome r = run("report " + i7() + " --out " + path("r.html"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "vpt-tune: cannot write report '" + path("r.html") + "': the file exists (use --force to replace it)\n");
+  EXPECT_EQ(slurp(path("r.html")), "mine");
+  r = run("report " + i7() + " --out " + path("r.html") + " --force");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("replaced"), std::string::npos);
+  EXPECT_TRUE(slurp(path("r.html")).starts_with("<!DOCTYPE html>"));
+  EXPECT_FALSE(fs::exists(path("r.html") + ".tmp." + std::to_string(::getpid())));
+}
+
+TEST_F(ReportCommand, TakesTheFormatFromTheExtensionOrTheOption) {
+  EXPECT_EQ(run("report " + i7() + " --out " + path("post.md")).exit_code, 0);
+  EXPECT_TRUE(slurp(path("post.md")).starts_with("**vpt-tune report:"));
+  Outcome r = run("report " + i7() + " --format bbcode");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("[b]vpt-tune report:"));
+  r = run("report " + i7() + " --out " + path("post.txt"));
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(r.err.starts_with("vpt-tune: cannot infer the format from '" + path("post.txt") + "': writing HTML"));
+}
+
+TEST_F(ReportCommand, UsesAPlanSavedBySuggest) {
+  Outcome s = run("suggest " + i7() + " --vcpus 8 --json");
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  std::ofstream(path("plan.json")) << s.out;
+  Outcome r = run("report " + i7() + " --plan " + path("plan.json") + " --format markdown");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("8 vCPUs on CPUs 0-7"), std::string::npos) << r.out;
+}
+
+TEST_F(ReportCommand, RejectsAPlanForAnotherHost) {
+  Outcome s = run("suggest --topology " + (test::corpus_dir() / "hwloc/AMD-19h-Zen4-2xEpyc-9654.xml").string() +
+                  " --vcpus 64 --json");
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  std::ofstream(path("plan.json")) << s.out;
+  Outcome r = run("report " + i7() + " --plan " + path("plan.json"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(r.err.starts_with("vpt-tune: cannot use plan '" + path("plan.json") + "' for this host: it names CPUs "))
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
+}
+
+TEST_F(ReportCommand, RejectsAMalformedPlanFile) {
+  std::ofstream(path("plan.json")) << "{\"guests\": 3";
+  Outcome r = run("report " + i7() + " --plan " + path("plan.json"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(r.err.starts_with("vpt-tune: cannot read plan '" + path("plan.json") + "': ")) << r.err;
+}
+
+TEST_F(ReportCommand, PlanAndRequestOptionsExcludeEachOther) {
+  std::ofstream(path("plan.json")) << "{}";
+  Outcome r = run("report " + i7() + " --plan " + path("plan.json") + " --vcpus 4");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("excludes"), std::string::npos) << r.err;
+}
+
+TEST_F(ReportCommand, ComparesBeforeAndAfter) {
+  auto [before, after] = results();
+  Outcome r = run("report " + i7() + " --vcpus 16 --before " + before + " --after " + after + " --format markdown");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("| wake-up lateness, all measured CPUs |"), std::string::npos) << r.out;
+}
+
+TEST_F(ReportCommand, RedactsTheHostNameUnlessAskedNotTo) {
+  auto [before, after] = results("alice-desktop");
+  std::string args = "report " + i7() + " --vcpus 16 --bench " + after + " --out " + path("r.html");
+  ASSERT_EQ(run(args).exit_code, 0);
+  EXPECT_EQ(slurp(path("r.html")).find("alice-desktop"), std::string::npos);
+  ASSERT_EQ(run(args + " --force --no-redact").exit_code, 0);
+  EXPECT_NE(slurp(path("r.html")).find("alice-desktop"), std::string::npos);
+}
+
+TEST_F(ReportCommand, BadResultsFileIsBadInput) {
+  std::ofstream(path("bad.json")) << "{\"schema\": \"something/else\"}";
+  Outcome r = run("report " + i7() + " --bench " + path("bad.json"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(r.err.starts_with("vpt-tune: cannot read results '" + path("bad.json") + "'")) << r.err;
+}
+
+TEST_F(ReportCommand, BeforeNeedsAfter) {
+  auto [before, after] = results();
+  Outcome r = run("report " + i7() + " --before " + before);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--after"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace vpt

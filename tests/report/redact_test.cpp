@@ -1,0 +1,104 @@
+// Redaction: real-looking UUIDs, MACs, paths, serials and host names are
+// hidden; CPU lists, versions, PCI addresses and system paths are not.
+#include <gtest/gtest.h>
+
+#include "report/redact.hpp"
+
+namespace vpt {
+namespace {
+
+TEST(RedactText, HidesDomainUuids) {
+  EXPECT_EQ(redact_text("domain uuid 5f3c2a1e-9b7d-4c2e-8f1a-0b2c3d4e5f60 started"), "domain uuid [uuid] started");
+  EXPECT_EQ(redact_text("<uuid>C0FFEE00-1234-4ABC-9DEF-00112233AABB</uuid>"), "<uuid>[uuid]</uuid>");
+}
+
+TEST(RedactText, HidesMacAddressesWithColonsOrDashes) {
+  EXPECT_EQ(redact_text("<mac address='52:54:00:a1:b2:c3'/>"), "<mac address='[mac]'/>");
+  EXPECT_EQ(redact_text("NIC 52-54-00-A1-B2-C3 up"), "NIC [mac] up");
+}
+
+TEST(RedactText, KeepsCpuListsVersionsAndPciAddresses) {
+  for (const char* text : {"CPUs 0-3,8-11 and 16-27", "kernel 6.1.0-18-amd64", "GPU 0000:01:00.0 on NUMA 0",
+                           "measured 2025-01-02T03:04:05Z", "microcode 0xa101144", "ratio 1.5 (12:34)",
+                           "I/O thread 1 on CPU 17", "L3 #0 (32 MiB)"})
+    EXPECT_EQ(redact_text(text), text);
+}
+
+TEST(RedactText, HidesHomeAndOtherPersonalPaths) {
+  EXPECT_EQ(redact_text("cannot read '/home/alice/vms/notes.txt': gone"), "cannot read '[path]': gone");
+  EXPECT_EQ(redact_text("saved to ~/bench/after.json."), "saved to [path].");
+  EXPECT_EQ(redact_text("nvram=/var/lib/libvirt/qemu/nvram/alice_VARS.fd"), "nvram=[path]");
+}
+
+TEST(RedactText, HidesDiskImagesWhereverTheyAre) {
+  EXPECT_EQ(redact_text("<source file='/var/lib/libvirt/images/alice-win11.qcow2'/>"), "<source file='[disk image]'/>");
+  EXPECT_EQ(redact_text("disk taxes-2024.IMG attached"), "disk [disk image] attached");
+  EXPECT_EQ(redact_text("-drive file=/srv/vm/win.raw,format=raw"), "-drive file=[disk image],format=raw");
+}
+
+TEST(RedactText, KeepsSystemPathsThatAdviceNames) {
+  for (const char* text : {"set /proc/irq/*/smp_affinity_list to 16-27", "/sys/devices/system/cpu/smt/active",
+                           "/etc/libvirt/hooks/qemu", "IRQs of /dev/vfio/12", "qemu:///system"})
+    EXPECT_EQ(redact_text(text), text);
+}
+
+TEST(RedactText, HidesDiskByIdPathsSinceTheyCarrySerials) {
+  EXPECT_EQ(redact_text("/dev/disk/by-id/nvme-Samsung_SSD_980_PRO_S5GXNF0R123456 as vda"), "[path] as vda");
+}
+
+TEST(RedactText, HidesSerialNumbersInTheirUsualForms) {
+  EXPECT_EQ(redact_text("<serial>WD-WX12A3456789</serial>"), "<serial>[serial]</serial>");
+  EXPECT_EQ(redact_text("<disk serial='S5GXNF0R123456'>"), "<disk serial='[serial]'>");
+  EXPECT_EQ(redact_text("Serial Number: 7CE1234XYZ"), "Serial Number: [serial]");
+  EXPECT_EQ(redact_text("\"serial\": \"ABC-123\""), "\"serial\": \"[serial]\"");
+  EXPECT_EQ(redact_text("S/N: 1234ABCD"), "S/N: [serial]");
+}
+
+TEST(RedactText, KeepsWordsThatOnlyStartLikeSerial) {
+  EXPECT_EQ(redact_text("serialize the pins; serial console"), "serialize the pins; serial console");
+}
+
+TEST(RedactText, HidesTheHostNameAsAWholeWordAndWithItsDomain) {
+  RedactionSecrets secrets;
+  secrets.hostnames = {"alice-desktop.lan"};
+  EXPECT_EQ(redact_text("measured on alice-desktop.lan", secrets), "measured on [host]");
+  EXPECT_EQ(redact_text("host name 'ALICE-DESKTOP' vs 'bob'", secrets), "host name '[host]' vs 'bob'");
+  EXPECT_EQ(redact_text("alice-desktop.example.com", secrets), "[host]");
+  EXPECT_EQ(redact_text("alice-desktop2 is another machine", secrets), "alice-desktop2 is another machine");
+}
+
+TEST(RedactText, HidesTheHostOfRemoteLibvirtUris) {
+  EXPECT_EQ(redact_text("qemu+ssh://alice@10.0.0.7/system"), "qemu+ssh://[host]/system");
+  EXPECT_EQ(redact_text("qemu:///system"), "qemu:///system");
+}
+
+TEST(RedactText, ShowsFilesNamedOnTheCommandLineByTheirBaseName) {
+  RedactionSecrets secrets;
+  secrets.paths = {"/home/alice/bench/after.json", "before.json"};
+  EXPECT_EQ(redact_text("cannot compare 'before.json' with '/home/alice/bench/after.json'", secrets),
+            "cannot compare 'before.json' with 'after.json'");
+}
+
+TEST(RedactText, IsIdempotent) {
+  RedactionSecrets secrets;
+  secrets.hostnames = {"box"};
+  for (const char* text : {"box 52:54:00:a1:b2:c3 /home/alice/x.qcow2 serial=ABC 5f3c2a1e-9b7d-4c2e-8f1a-0b2c3d4e5f60",
+                           "qemu+ssh://root@box/system"}) {
+    std::string once = redact_text(text, secrets);
+    EXPECT_EQ(redact_text(once, secrets), once) << text;
+  }
+}
+
+TEST(RedactPath, KeepsOnlyTheBaseName) {
+  EXPECT_EQ(redact_path("/home/alice/bench/after.json"), "after.json");
+  EXPECT_EQ(redact_path("tests/corpus/lscpu/intel-core-i7-14700f.txt"), "intel-core-i7-14700f.txt");
+  EXPECT_EQ(redact_path("plan.json"), "plan.json");
+  EXPECT_EQ(redact_path("-"), "-");
+}
+
+TEST(RedactPath, HidesDiskImagesCompletely) {
+  EXPECT_EQ(redact_path("/var/lib/libvirt/images/alice-win11.qcow2"), "[disk image]");
+}
+
+}  // namespace
+}  // namespace vpt
