@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <thread>
+#include <vector>
 
 #include "bench/kernels.hpp"
 #include "bench/statistics.hpp"
@@ -73,17 +74,24 @@ TEST(CoreToCore, GivesTheRequestedSamplesAndIsSymmetricWithinNoise) {
   if (cpus.size() < 2) GTEST_SKIP() << "needs two usable CPUs";
   unsigned a = cpus.first(), b = cpus.last();
   CoreToCoreConfig config;
-  config.samples = 200;
+  config.samples = 100;
   config.budget = std::chrono::duration<double>(5.0);
-  CoreToCoreSamples ab = measure_core_to_core(a, b, config), ba = measure_core_to_core(b, a, config);
-  ASSERT_EQ(ab.one_way_ns.size(), 200u);
-  ASSERT_EQ(ba.one_way_ns.size(), 200u);
-  double m_ab = *median(ab.one_way_ns), m_ba = *median(ba.one_way_ns);
+  // Directions alternate in four rounds: on a virtual machine the hypervisor can
+  // move the two vCPUs between physical cores (45 vs 210 ns here), and a move
+  // then lands in both directions alike.
+  std::vector<double> ab, ba;
+  for (int round = 0; round < 4; ++round) {
+    CoreToCoreSamples x = measure_core_to_core(a, b, config), y = measure_core_to_core(b, a, config);
+    ASSERT_EQ(x.one_way_ns.size(), 100u);
+    ASSERT_EQ(y.one_way_ns.size(), 100u);
+    ab.insert(ab.end(), x.one_way_ns.begin(), x.one_way_ns.end());
+    ba.insert(ba.end(), y.one_way_ns.begin(), y.one_way_ns.end());
+  }
+  double m_ab = *median(ab), m_ba = *median(ba);
   EXPECT_GT(m_ab, 0);
-  // Same line, same two caches: the direction should not matter beyond noise.
-  // Generous (±50%) because on a virtual machine the two vCPUs can move
-  // between physical cores between the two runs.
-  EXPECT_LT(std::fabs(m_ab - m_ba) / std::min(m_ab, m_ba), 0.5) << m_ab << " vs " << m_ba;
+  // Same line, same two caches: the direction should not matter beyond noise
+  // (±25%: runs here differ by up to 7% a direction).
+  EXPECT_LT(std::fabs(m_ab - m_ba) / std::min(m_ab, m_ba), 0.25) << m_ab << " vs " << m_ba;
 }
 
 TEST(MemoryLatency, L1IsFasterThanL2IsFasterThanDram) {
