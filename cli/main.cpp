@@ -20,6 +20,19 @@
 #include "probe/probe.hpp"
 #include "virt/domain.hpp"
 
+namespace {
+
+// Bad input and impossible requests (2) are the user's to fix; anything else
+// failed at run time (1).
+int exit_code_for(const std::exception& e) {
+  const bool bad_input = dynamic_cast<const vpt::RequestError*>(&e) || dynamic_cast<const vpt::BenchInputError*>(&e) ||
+                         dynamic_cast<const vpt::TopologyInputError*>(&e) ||
+                         dynamic_cast<const vpt::DomainInputError*>(&e);
+  return bad_input ? 2 : 1;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"vpt-tune: pin libvirt/QEMU guests' threads to the host's CPUs so they share as little cache "
                "as possible with the host, and measure the result."};
@@ -38,21 +51,9 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
-  } catch (const vpt::RequestError& e) {
-    fmt::print(stderr, "vpt-tune: {}\n", e.what());
-    return 2;
-  } catch (const vpt::BenchInputError& e) {
-    fmt::print(stderr, "vpt-tune: {}\n", e.what());
-    return 2;
-  } catch (const vpt::TopologyInputError& e) {
-    fmt::print(stderr, "vpt-tune: {}\n", e.what());
-    return 2;
-  } catch (const vpt::DomainInputError& e) {
-    fmt::print(stderr, "vpt-tune: {}\n", e.what());
-    return 2;
   } catch (const std::exception& e) {
     fmt::print(stderr, "vpt-tune: {}\n", e.what());
-    return 1;
+    return exit_code_for(e);
   }
   return 0;
 }
