@@ -2,6 +2,7 @@
 // `bench` and `compare` commands call.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -34,6 +35,9 @@ class DomainSource {
   virtual std::string name() const = 0;
   // Throws std::runtime_error "cannot read pins of domain '<name>': <libvirt's message>".
   virtual DomainPins read_pins() = 0;
+  // The running domain's XML (where the in-guest probe's channel is); nullopt
+  // when the source has none. Throws std::runtime_error like read_pins.
+  virtual std::optional<std::string> live_xml() { return std::nullopt; }
 };
 
 // Opens a read-only libvirt connection and looks the domain up; it must be
@@ -75,6 +79,22 @@ HostFingerprint read_host_fingerprint(const Topology& host);
 // (sorted by level): "L1", "L2", "L3", then "L3-DRAM" below 4x L3 and "DRAM"
 // from there; "beyond L2 (L3 unknown)" when the model has no L3.
 std::string level_for_bytes(std::uint64_t bytes, const std::vector<CacheSize>& caches);
+
+// ---- In the guest (issue 7) ----------------------------------------------------
+
+struct GuestProbeOptions {
+  bool quick = false;
+  std::string command;                         // "" = "vpt-guest-probe" (+ " --quick")
+  std::chrono::milliseconds timeout{60000};
+};
+
+// Runs the in-guest probe (tests/live/guest/vpt-guest-probe.c) through the
+// domain's command channel, a <serial type='unix'> on target port 1 found in
+// its live XML, and stores its raw samples as results.guest_json (the "guest"
+// section). No channel, a channel or probe that fails: a warning says so (and
+// the section records the failure); never throws for those.
+void run_guest_probe(Results& results, DomainSource& domain, const GuestProbeOptions& options,
+                     const ProgressFn& progress);
 
 // ---- Comparing ----------------------------------------------------------------
 
@@ -132,5 +152,7 @@ Comparison compare_results(const Results& before, const Results& after, const st
 
 void write_results_text(std::ostream& out, const Results& results);
 void write_comparison_text(std::ostream& out, const Comparison& comparison);
+// The "guest" section, if any: in-guest ping-pong and pointer chase.
+void write_guest_text(std::ostream& out, const Results& results);
 
 }  // namespace vpt

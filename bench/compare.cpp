@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "bench/bench.hpp"
+#include "bench/guest_probe.hpp"
 #include "bench/statistics.hpp"
 #include "probe/topology_writers.hpp"
 
@@ -118,6 +119,8 @@ void collect(const Results& r, bool after, Metrics& metrics) {
     if (r.wakeup.size() > 1)
       for (const WakeupResult& w : r.wakeup) add(fmt::format("wake-up lateness CPU {}", w.cpu), "us", w.samples_us);
   }
+  // In-guest ping-pong and chase (the "guest" section): what the guest itself feels.
+  for (const GuestSeries& s : guest_series(r)) add(s.metric, s.unit, s.samples);
 }
 
 std::optional<double> ratio_of_medians(const std::pair<Samples, Samples>& quiet_noisy) {

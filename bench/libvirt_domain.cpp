@@ -92,6 +92,15 @@ class LibvirtDomain final : public DomainSource {
     return pins;
   }
 
+  std::optional<std::string> live_xml() override {
+    char* xml = virDomainGetXMLDesc(dom_, 0);
+    if (!xml)
+      throw std::runtime_error(fmt::format("cannot read the XML of domain '{}': {}", name_, last_error()));
+    std::string text(xml);
+    free(xml);  // NOLINT: libvirt allocates with malloc
+    return text;
+  }
+
  private:
   std::string uri_, name_;
   virConnectPtr conn_ = nullptr;

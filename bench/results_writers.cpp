@@ -111,6 +111,8 @@ void write_results_text(std::ostream& out, const Results& r) {
     }
   }
 
+  write_guest_text(out, r);
+
   if (!r.warnings.empty()) {
     fmt::print(out, "\nWarnings\n");
     for (const auto& w : r.warnings) fmt::print(out, "  ! {}\n", w);

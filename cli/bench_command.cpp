@@ -22,6 +22,9 @@ struct BenchCommandOptions {
   std::string domain;
   std::string save;
   bool force = false;
+  bool no_guest = false;
+  std::string guest_command;   // --guest-command CMD
+  double guest_timeout_s = 60;
 };
 
 CpuSet parse_cpus(const std::string& text, std::string_view option) {
@@ -53,6 +56,15 @@ void run_bench_command(const BenchCommandOptions& o) {
     fmt::print(stderr, "[{:5.1f} s] {}\n", t, step);
   };
   Results results = run_bench(options, host, domain.get(), progress);
+  // After the host kernels, which spin on the guest's CPUs and would disturb it.
+  if (domain && !o.no_guest) {
+    GuestProbeOptions guest;
+    guest.quick = o.quick;
+    guest.command = o.guest_command;
+    guest.timeout = std::chrono::milliseconds(static_cast<long long>(o.guest_timeout_s * 1000));
+    run_guest_probe(results, *domain, guest, progress);
+    results.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
   write_results_text(std::cout, results);
   if (!o.save.empty()) {
     save_results_file(results, o.save, o.force);
@@ -73,6 +85,9 @@ void setup_bench(CLI::App& app) {
       "  vpt-tune bench --cpus 0-3 --save host.json          thorough run on CPUs 0-3\n"
       "  vpt-tune bench --domain win11 --save after.json     the CPUs win11's vCPUs use; checks its threads' pins\n"
       "  vpt-tune compare before.json after.json             did the pinning help?\n"
+      "With --domain, a domain that has a command channel (a <serial type='unix'> on target port 1 serving a\n"
+      "shell, as the live test's guest in tests/live/ has) also runs vpt-guest-probe inside the guest: a\n"
+      "cache-line ping-pong between vCPUs 0 and 1 and a pointer chase, stored as the \"guest\" section.\n"
       "Progress goes to standard error, the summary to standard output. The JSON schema (vpt-tune/bench/1)\n"
       "keeps every raw sample.");
   bench->add_flag("--quick", options->quick, "Fewer samples and sizes (under 10 s on a 2-CPU host)");
@@ -95,6 +110,20 @@ void setup_bench(CLI::App& app) {
   bench->add_option("--save", options->save, "Write the results as JSON (schema vpt-tune/bench/1)")
       ->option_text("FILE.json");
   bench->add_flag("--force", options->force, "Replace an existing --save file");
+  auto* guest_command =
+      bench->add_option("--guest-command", options->guest_command,
+                        "Command line of the in-guest probe run through the domain's command channel "
+                        "(default: vpt-guest-probe, with --quick when quick)")
+          ->option_text("CMD");
+  auto* no_guest = bench->add_flag("--no-guest", options->no_guest,
+                                   "Do not run the in-guest probe even if the domain has a command channel");
+  auto* guest_timeout = bench->add_option("--guest-timeout", options->guest_timeout_s,
+                                          "Seconds to wait for the in-guest probe")
+                            ->option_text("SECONDS")
+                            ->check(CLI::PositiveNumber)
+                            ->capture_default_str();
+  guest_command->needs(domain)->excludes(no_guest);
+  guest_timeout->needs(domain);
   bench->callback([options] { run_bench_command(*options); });
 }
 

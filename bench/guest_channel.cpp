@@ -1,0 +1,138 @@
+// The host side of the guest's command channel: a serial port that QEMU
+// serves on a unix socket, with a shell loop on the guest side that runs each
+// line it reads (tests/live/guest/init; shared notes live-vm.md).
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <pugixml.hpp>
+
+#include "bench/guest_probe.hpp"
+
+namespace vpt {
+
+std::optional<std::string> guest_channel_path(std::string_view domain_xml) {
+  pugi::xml_document doc;
+  if (!doc.load_buffer(domain_xml.data(), domain_xml.size()))
+    throw std::runtime_error("cannot read the domain XML: it does not parse");
+  for (pugi::xml_node serial : doc.child("domain").child("devices").children("serial")) {
+    if (std::string_view(serial.attribute("type").value()) != "unix") continue;
+    if (std::string_view(serial.child("target").attribute("port").value()) != "1") continue;
+    pugi::xml_node source = serial.child("source");
+    // mode='connect' means QEMU is the client: nothing here to connect to.
+    if (std::string_view(source.attribute("mode").value()) != "bind") continue;
+    std::string path = source.attribute("path").value();
+    if (!path.empty()) return path;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+std::string nonce() {
+  static std::atomic<unsigned> counter{0};
+  auto t = std::chrono::steady_clock::now().time_since_epoch().count();
+  return fmt::format("{}-{}-{:x}", ::getpid(), counter++, static_cast<unsigned long long>(t) & 0xffffff);
+}
+
+std::string tail_of(const std::string& s) {
+  if (s.size() <= 120) return s;
+  return "..." + s.substr(s.size() - 120);
+}
+
+}  // namespace
+
+GuestReply run_guest_command(const std::string& socket_path, std::string_view command,
+                             std::chrono::milliseconds timeout) {
+  auto fail = [&](const std::string& reason) {
+    return std::runtime_error(
+        fmt::format("cannot run '{}' in the guest through '{}': {}", command, socket_path, reason));
+  };
+  if (command.find('\n') != std::string_view::npos || command.find('\r') != std::string_view::npos)
+    throw fail("the command has a line break (the channel takes one line)");
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socket_path.size() >= sizeof addr.sun_path) throw fail("the socket path is too long");
+  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (fd.get() < 0) throw fail(std::strerror(errno));
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) throw fail(std::strerror(errno));
+
+  const std::string id = nonce();
+  const std::string begin = "VPT-BEGIN-" + id;
+  const std::string end = "VPT-END-" + id + " rc=";
+  const std::string line = fmt::format("echo {}; {}; echo VPT-END-{} rc=$?\n", begin, command, id);
+  for (std::size_t sent = 0; sent < line.size();) {
+    ssize_t n = ::send(fd.get(), line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw fail(std::strerror(errno));
+    sent += static_cast<std::size_t>(n);
+  }
+
+  // Lines are matched whole, so an echo of the command line (a tty that echoes)
+  // never counts as a marker: it has "echo " before the begin marker and "$?"
+  // where the end marker has digits.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string pending, output;
+  bool begun = false;
+  std::string received_tail;
+  char buffer[8192];
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      throw fail(fmt::format("no end marker within {} ms{}", timeout.count(),
+                             received_tail.empty() ? std::string(" (nothing came back)")
+                                                   : fmt::format(" (last output: '{}')", tail_of(received_tail))));
+    pollfd p{fd.get(), POLLIN, 0};
+    int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) throw fail(std::strerror(errno));
+    if (r == 0) continue;
+    ssize_t n = ::recv(fd.get(), buffer, sizeof buffer, 0);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0) throw fail(std::strerror(errno));
+    if (n == 0) throw fail("the guest closed the channel");
+    pending.append(buffer, static_cast<std::size_t>(n));
+    received_tail = tail_of(received_tail + std::string(buffer, static_cast<std::size_t>(n)));
+    for (std::size_t nl; (nl = pending.find('\n')) != std::string::npos;) {
+      std::string l = pending.substr(0, nl);
+      pending.erase(0, nl + 1);
+      std::erase(l, '\r');
+      if (!begun) {
+        begun = l == begin;
+        continue;
+      }
+      if (l.starts_with(end)) {
+        std::string_view rc = std::string_view(l).substr(end.size());
+        if (!rc.empty() && rc.find_first_not_of("0123456789") == std::string_view::npos)
+          return {std::move(output), std::stoi(std::string(rc))};
+      }
+      output += l;
+      output += '\n';
+    }
+  }
+}
+
+}  // namespace vpt

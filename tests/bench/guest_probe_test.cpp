@@ -1,0 +1,330 @@
+// The in-guest probe's host side: the channel in the domain XML, the channel
+// client against a real shell loop like the guest's /init (no VM), the output
+// parser on hand-written probe lines, and compare on synthetic in-guest samples.
+#include <gtest/gtest.h>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "bench/bench.hpp"
+#include "bench/guest_probe.hpp"
+#include "tests/bench/results_fixture.hpp"
+
+namespace vpt {
+namespace {
+
+// ---- guest_channel_path -------------------------------------------------------
+
+std::string domain_with(const std::string& devices) {
+  return "<domain type='qemu'><name>vm</name><devices>" + devices + "</devices></domain>";
+}
+
+TEST(GuestChannelPath, IsTheBoundUnixSerialOnPortOne) {
+  std::string xml = domain_with(
+      "<serial type='file'><source path='/run/console.log'/><target type='isa-serial' port='0'/></serial>"
+      "<serial type='unix'><source mode='bind' path='/run/vm/cmd.sock'/><target type='isa-serial' port='1'/></serial>");
+  EXPECT_EQ(guest_channel_path(xml), "/run/vm/cmd.sock");
+}
+
+TEST(GuestChannelPath, NoneWithoutAUnixSerialOnPortOne) {
+  EXPECT_EQ(guest_channel_path(domain_with("")), std::nullopt);
+  // On port 0 (the console), or QEMU as the client (mode='connect'): not a channel we can use.
+  EXPECT_EQ(guest_channel_path(domain_with(
+                "<serial type='unix'><source mode='bind' path='/a.sock'/><target port='0'/></serial>")),
+            std::nullopt);
+  EXPECT_EQ(guest_channel_path(domain_with(
+                "<serial type='unix'><source mode='connect' path='/a.sock'/><target port='1'/></serial>")),
+            std::nullopt);
+}
+
+TEST(GuestChannelPath, XmlThatDoesNotParseThrows) {
+  EXPECT_THROW(guest_channel_path("<domain><devices>"), std::runtime_error);
+}
+
+// ---- run_guest_command against the guest's shell loop ------------------------
+
+// A unix socket served by the same loop the guest's /init runs on its serial
+// port, with `preamble` written first (stale output from before we connected).
+class FakeGuest {
+ public:
+  explicit FakeGuest(const std::string& preamble = "", bool answer = true) {
+    dir_ = std::filesystem::temp_directory_path() / ("vpt-guest-test-" + std::to_string(::getpid()) + "-" +
+                                                     std::to_string(counter_++));
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "cmd.sock").string();
+    listener_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listener_, 1) != 0)
+      throw std::runtime_error("cannot listen on " + path_);
+    child_ = ::fork();
+    if (child_ == 0) {
+      int conn = ::accept(listener_, nullptr, nullptr);
+      if (conn < 0) _exit(1);
+      if (!preamble.empty() && ::write(conn, preamble.data(), preamble.size()) < 0) _exit(1);
+      ::dup2(conn, 0);
+      ::dup2(conn, 1);
+      ::dup2(conn, 2);
+      if (answer) ::execl("/bin/sh", "sh", "-c", "while IFS= read -r l; do eval \"$l\"; done", nullptr);
+      else ::execl("/bin/sh", "sh", "-c", "cat >/dev/null", nullptr);  // reads, never answers
+      _exit(127);
+    }
+  }
+  ~FakeGuest() {
+    ::kill(child_, SIGKILL);
+    ::waitpid(child_, nullptr, 0);
+    ::close(listener_);
+    std::filesystem::remove_all(dir_);
+  }
+  FakeGuest(const FakeGuest&) = delete;
+  FakeGuest& operator=(const FakeGuest&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  static inline int counter_ = 0;
+  std::filesystem::path dir_;
+  std::string path_;
+  int listener_ = -1;
+  pid_t child_ = -1;
+};
+
+TEST(GuestCommand, ReturnsTheOutputBetweenTheMarkersAndTheExitCode) {
+  FakeGuest guest;
+  GuestReply r = run_guest_command(guest.path(), "echo one; echo two", std::chrono::seconds(5));
+  EXPECT_EQ(r.output, "one\ntwo\n");
+  EXPECT_EQ(r.exit_code, 0);
+}
+
+TEST(GuestCommand, ReportsTheCommandsExitCode) {
+  FakeGuest guest;
+  GuestReply r = run_guest_command(guest.path(), "echo failing; (exit 3)", std::chrono::seconds(5));
+  EXPECT_EQ(r.output, "failing\n");
+  EXPECT_EQ(r.exit_code, 3);
+}
+
+TEST(GuestCommand, SkipsStaleOutputAndCarriageReturns) {
+  // What an earlier, interrupted command left in the channel, and a tty's CR LF.
+  FakeGuest guest("c2c cpus=0,1 error=old\r\nVPT-END-1-0-0 rc=0\n");
+  GuestReply r = run_guest_command(guest.path(), "printf 'a\\r\\nb\\n'", std::chrono::seconds(5));
+  EXPECT_EQ(r.output, "a\nb\n");
+}
+
+TEST(GuestCommand, GivesUpAtTheTimeoutAndSaysWhat) {
+  FakeGuest guest("", /*answer=*/false);
+  auto start = std::chrono::steady_clock::now();
+  try {
+    run_guest_command(guest.path(), "true", std::chrono::milliseconds(300));
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot run 'true' in the guest through '" + guest.path() +
+                                         "': no end marker within 300 ms"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+}
+
+TEST(GuestCommand, MissingSocketAndMultiLineCommandsAreRefused) {
+  EXPECT_THROW(run_guest_command("/nonexistent/vpt/cmd.sock", "true", std::chrono::seconds(1)), std::runtime_error);
+  FakeGuest guest;
+  EXPECT_THROW(run_guest_command(guest.path(), "true\nreboot", std::chrono::seconds(1)), std::runtime_error);
+}
+
+// ---- parse_guest_probe_output -------------------------------------------------
+
+const char* const kOutput =
+    "probe version=1 online_cpus=2 timer_ns=31.5\n"
+    "c2c cpus=0,1 round_trips_per_sample=1 warmup=2 samples=3 median_ns=6000000.0 p99_ns=7000000.0 min_ns=5000000.0 "
+    "max_ns=7000000.0 elapsed_ms=20.0\n"
+    "c2c_samples cpus=0,1 ns=5000000.0,6000000.0,7000000.0\n"
+    "[   12.345678] random: crng init done\n"
+    "chase cpu=0 bytes=16384 loads_per_sample=1000 samples=2 median_ns=4.50\n"
+    "chase_samples cpu=0 bytes=16384 ns=4.000,5.000\n"
+    "end\n";
+
+TEST(GuestProbeOutput, ReadsEveryRecordAndIgnoresForeignLines) {
+  GuestProbeOutput o = parse_guest_probe_output(kOutput);
+  EXPECT_EQ(o.version, 1u);
+  EXPECT_EQ(o.online_cpus, 2u);
+  EXPECT_EQ(o.timer_ns, 31.5);
+  ASSERT_EQ(o.c2c.size(), 1u);
+  EXPECT_EQ(o.c2c[0].cpu_a, 0u);
+  EXPECT_EQ(o.c2c[0].cpu_b, 1u);
+  EXPECT_EQ(o.c2c[0].round_trips_per_sample, 1u);
+  EXPECT_EQ(o.c2c[0].samples_ns, (std::vector<double>{5e6, 6e6, 7e6}));
+  ASSERT_EQ(o.chase.size(), 1u);
+  EXPECT_EQ(o.chase[0].bytes, 16384u);
+  EXPECT_EQ(o.chase[0].loads_per_sample, 1000u);
+  EXPECT_EQ(o.chase[0].samples_ns, (std::vector<double>{4.0, 5.0}));
+  EXPECT_TRUE(o.complete);
+  EXPECT_TRUE(o.problems.empty()) << o.problems.front();
+}
+
+TEST(GuestProbeOutput, CarriageReturnsDoNotMatter) {
+  std::string crlf;
+  for (const char* p = kOutput; *p; ++p) {
+    if (*p == '\n') crlf += '\r';
+    crlf += *p;
+  }
+  EXPECT_EQ(parse_guest_probe_output(crlf), parse_guest_probe_output(kOutput));
+}
+
+TEST(GuestProbeOutput, AnErrorRecordKeepsTheRestOfTheLine) {
+  GuestProbeOutput o = parse_guest_probe_output(
+      "probe version=1 online_cpus=1 timer_ns=20\nc2c cpus=0,1 error=cannot pin to CPU 1: Invalid argument\nend\n");
+  ASSERT_EQ(o.c2c.size(), 1u);
+  EXPECT_EQ(o.c2c[0].error, "cannot pin to CPU 1: Invalid argument");
+  EXPECT_TRUE(o.c2c[0].samples_ns.empty());
+  EXPECT_TRUE(o.problems.empty());
+}
+
+TEST(GuestProbeOutput, BadSampleListsAndMissingPartsAreProblemsNotCrashes) {
+  GuestProbeOutput o = parse_guest_probe_output(
+      "probe version=1\n"
+      "c2c_samples cpus=0,1 ns=1.0,abc,3\n"
+      "chase_samples cpu=0 bytes=4096 ns=1,nan\n"
+      "c2c cpus=zero error=x\n");
+  EXPECT_TRUE(o.c2c.empty() || o.c2c[0].samples_ns.empty());
+  EXPECT_FALSE(o.complete);
+  // bad c2c list, bad chase list, bad cpus, two samples without summaries, no end line
+  EXPECT_EQ(o.problems.size(), 6u);
+  EXPECT_FALSE(parse_guest_probe_output("sh: vpt-guest-probe: not found\n").problems.empty());
+  EXPECT_FALSE(parse_guest_probe_output("").problems.empty());
+}
+
+// ---- the "guest" section and compare ----------------------------------------------
+
+GuestRun run_with(std::vector<double> c2c_ns, std::vector<double> chase_ns) {
+  GuestRun run;
+  run.channel = "/run/vm/cmd.sock";
+  run.command = "vpt-guest-probe --quick";
+  run.exit_code = 0;
+  run.output.version = 1;
+  run.output.online_cpus = 2;
+  run.output.complete = true;
+  run.output.c2c = {{0, 1, 1, std::move(c2c_ns), ""}};
+  run.output.chase = {{0, 16384, 1000, std::move(chase_ns), ""}};
+  return run;
+}
+
+TEST(GuestSection, KeepsSamplesAndRecomputesTheMedian) {
+  nlohmann::json g = nlohmann::json::parse(guest_section_json(run_with({3e6, 1e6, 2e6}, {4.0, 5.0})));
+  EXPECT_EQ(g["c2c"][0]["cpus"], nlohmann::json({0, 1}));
+  EXPECT_EQ(g["c2c"][0]["samples_ns"], nlohmann::json({3e6, 1e6, 2e6}));
+  EXPECT_EQ(g["c2c"][0]["median_ns"], 2e6);
+  EXPECT_TRUE(g["c2c"][0]["p99_ns"].is_null());  // p99 needs 100 samples
+  EXPECT_EQ(g["chase"][0]["median_ns"], 4.5);
+  EXPECT_EQ(g["channel"], "/run/vm/cmd.sock");
+}
+
+TEST(GuestSection, SurvivesTheResultsFileAndGivesRoundTripsInMicroseconds) {
+  Results r = test::sample_results();
+  r.guest_json = guest_section_json(run_with({5e6, 6e6}, {4.0, 5.0}));
+  Results back = results_from_json_text(results_to_json_text(r), "r.json");
+  std::vector<GuestSeries> s = guest_series(back);
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].metric, "guest_c2c vCPU 0 <-> 1, round trip");
+  EXPECT_EQ(s[0].unit, "us");
+  EXPECT_EQ(s[0].samples, (std::vector<double>{5000, 6000}));
+  EXPECT_EQ(s[1].metric, "guest_chase 16 KiB on vCPU 0");
+  EXPECT_EQ(s[1].samples, (std::vector<double>{4.0, 5.0}));
+  // A section this version cannot read (the fixture's placeholder) has no series.
+  EXPECT_TRUE(guest_series(test::sample_results()).empty());
+}
+
+// Round trips like the ones measured on the live guest: 5-8 ms with both vCPUs
+// on one host CPU, 4-7 us on two.
+std::vector<double> uniform(double low, double high, std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> d(low, high);
+  std::vector<double> v;
+  for (std::size_t i = 0; i < n; ++i) v.push_back(d(rng));
+  return v;
+}
+
+const ComparisonRow* row_named(const Comparison& c, const std::string& name) {
+  for (const auto& row : c.rows)
+    if (row.metric == name) return &row;
+  return nullptr;
+}
+
+TEST(CompareGuest, MillisecondsToMicrosecondsIsBetterWithOneRunASide) {
+  Results before = test::sample_results(), after = test::sample_results();
+  before.guest_json = guest_section_json(run_with(uniform(5e6, 8e6, 30, 1), uniform(4, 5, 7, 2)));
+  after.guest_json = guest_section_json(run_with(uniform(4e3, 7e3, 200, 3), uniform(4, 5, 7, 4)));
+  Comparison c = compare_results(before, after, "before.json", "after.json", {});
+  const ComparisonRow* row = row_named(c, "guest_c2c vCPU 0 <-> 1, round trip");
+  ASSERT_NE(row, nullptr);
+  EXPECT_EQ(row->verdict, Verdict::Better) << row->reason;
+  EXPECT_EQ(row->n_before, 30u);
+  EXPECT_EQ(row->n_after, 200u);
+  EXPECT_LT(*row->change, -0.99);
+  // Chase samples drawn from one distribution on both sides.
+  const ComparisonRow* chase = row_named(c, "guest_chase 16 KiB on vCPU 0");
+  ASSERT_NE(chase, nullptr);
+  EXPECT_NE(chase->verdict, Verdict::Better);
+  EXPECT_NE(chase->verdict, Verdict::Worse);
+}
+
+TEST(CompareGuest, TheSameLayoutTwiceIsWithinNoise) {
+  Results before = test::sample_results(), after = test::sample_results();
+  before.guest_json = guest_section_json(run_with(uniform(4e3, 7e3, 200, 5), {}));
+  after.guest_json = guest_section_json(run_with(uniform(4e3, 7e3, 200, 6), {}));
+  Comparison c = compare_results(before, after, "a.json", "b.json", {});
+  const ComparisonRow* row = row_named(c, "guest_c2c vCPU 0 <-> 1, round trip");
+  ASSERT_NE(row, nullptr);
+  EXPECT_EQ(row->verdict, Verdict::WithinNoise) << row->reason;
+}
+
+// ---- run_guest_probe with a domain source ------------------------------------
+
+class XmlDomain : public DomainSource {
+ public:
+  explicit XmlDomain(std::optional<std::string> xml) : xml_(std::move(xml)) {}
+  std::string uri() const override { return "test:///default"; }
+  std::string name() const override { return "vm"; }
+  DomainPins read_pins() override { return {}; }
+  std::optional<std::string> live_xml() override { return xml_; }
+
+ private:
+  std::optional<std::string> xml_;
+};
+
+TEST(RunGuestProbe, WithoutAChannelWarnsAndAddsNoSection) {
+  Results r;
+  XmlDomain domain(domain_with(""));
+  run_guest_probe(r, domain, {}, nullptr);
+  EXPECT_FALSE(r.guest_json);
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_NE(r.warnings[0].find("has no command channel"), std::string::npos);
+}
+
+TEST(RunGuestProbe, AGuestWithoutTheProbeIsRecordedAsAFailure) {
+  FakeGuest guest;  // a shell, but no vpt-guest-probe on its PATH
+  XmlDomain domain(domain_with("<serial type='unix'><source mode='bind' path='" + guest.path() +
+                               "'/><target port='1'/></serial>"));
+  Results r;
+  GuestProbeOptions o;
+  o.command = "vpt-guest-probe-not-installed --quick";
+  o.timeout = std::chrono::seconds(5);
+  run_guest_probe(r, domain, o, nullptr);
+  ASSERT_TRUE(r.guest_json);
+  nlohmann::json g = nlohmann::json::parse(*r.guest_json);
+  EXPECT_EQ(g["exit_code"], 127);
+  EXPECT_TRUE(g["c2c"].empty());
+  EXPECT_FALSE(r.warnings.empty());
+}
+
+}  // namespace
+}  // namespace vpt
