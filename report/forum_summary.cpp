@@ -40,7 +40,8 @@ std::string cpu_line(const Report& r) {
 
 std::string verdict_word(const ComparisonRow& row) {
   std::string v(to_string(row.verdict));
-  if (row.verdict == Verdict::Better || row.verdict == Verdict::Worse) v += row.p_value ? fmt::format(" (p={:.2g})", *row.p_value) : "";
+  if ((row.verdict == Verdict::Better || row.verdict == Verdict::Worse) && row.p_value)
+    v += " (" + report_detail::format_p(*row.p_value) + ")";
   return v;
 }
 
@@ -64,7 +65,7 @@ Post make_post(const Report& r) {
       const ComparisonRow& row = c.rows[i];
       auto v = [&](const std::optional<double>& x) { return x ? format_number(*x) + " " + row.unit : "n/a"; };
       p.results.push_back({{row.metric, v(row.median_before), v(row.median_after),
-                            row.change ? fmt::format("{:+.0f}%", *row.change * 100) : "n/a", verdict_word(row)}});
+                            row.change ? report_detail::format_change(*row.change) : "n/a", verdict_word(row)}});
     }
     p.results_note = fmt::format("Medians, lower is better; a verdict needs p < {} and a {:.0f}% interval of the change "
                                  "that excludes 0 (Mann-Whitney, bootstrap). Before: {}, after: {}.",

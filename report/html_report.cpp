@@ -39,10 +39,10 @@ h2{font-size:1.2rem;margin:28px 0 8px;padding-bottom:4px;border-bottom:1px solid
 h3{font-size:1.02rem;margin:18px 0 6px}
 p{margin:6px 0}
 .sub,.note,figcaption{color:var(--muted);font-size:.9rem}
-nav{font-size:.9rem;margin:8px auto}
-nav a{color:var(--g0);margin-right:12px;text-decoration:none;white-space:nowrap}
+nav{font-size:.9rem;margin:8px auto;display:flex;flex-wrap:wrap;gap:2px 14px}
+nav a{color:var(--g0);text-decoration:none;white-space:nowrap}
 table{border-collapse:collapse;width:100%;font-size:.92rem}
-th,td{text-align:left;vertical-align:top;padding:5px 8px;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
+th,td{text-align:left;vertical-align:top;padding:5px 8px;border-bottom:1px solid var(--line);overflow-wrap:break-word}
 th{background:var(--soft);font-weight:600}
 table.facts th{width:28%;background:none;color:var(--muted);font-weight:500}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
@@ -54,6 +54,7 @@ table.facts th{width:28%;background:none;color:var(--muted);font-weight:500}
 .chip.unknown,.chip.noise,.chip.na{color:var(--muted)}
 ul.warnings li{color:var(--warn)}
 figure{margin:12px 0}
+svg.chart{width:100%;height:auto}
 svg{max-width:100%;height:auto;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif}
 .legend{display:flex;flex-wrap:wrap;gap:6px 16px;margin:8px 0;font-size:.88rem;padding:0;list-style:none}
 .legend li{display:flex;align-items:center;gap:6px}
@@ -172,7 +173,7 @@ void summary_section(std::ostream& out, const Report& r) {
       const ComparisonRow& row = r.comparison->comparison.rows[i];
       fmt::print(out, "{}: <span class=\"chip {}\">{}{}</span><br>\n", e(row.metric), verdict_class(row.verdict),
                  e(std::string(to_string(row.verdict))),
-                 row.change ? e(fmt::format(" {:+.0f}%", *row.change * 100)) : "");
+                 row.change ? fmt::format(" {}", e(report_detail::format_change(*row.change))) : std::string());
     }
     out << "</p></div>\n";
   }
@@ -189,8 +190,8 @@ void picture_section(std::ostream& out, const Report& r) {
          "core, L2, L3, NUMA node and package as lstopo draws them. Hover a box for details.</p>\n"
          "<ul class=\"legend\">\n";
   for (const LegendEntry& l : r.layout.legend)
-    fmt::print(out, "<li><span class=\"swatch role-{}{}\"></span>{} ({})</li>\n", to_string(l.role),
-               l.guest ? fmt::format(" guest-{}", *l.guest % 6) : "", e(l.text), l.count);
+    fmt::print(out, "<li><span class=\"swatch role-{}{}\"></span><b>{}</b> {}</li>\n", to_string(l.role),
+               l.guest ? fmt::format(" guest-{}", *l.guest % 6) : "", l.count, e(l.text));
   out << "</ul>\n<figure><div class=\"scroll\">\n";
   report_detail::write_topology_svg(out, r.layout);
   out << "</div>\n";
@@ -326,7 +327,7 @@ void comparison_section(std::ostream& out, const Report& r) {
     fmt::print(out, "<tr><td>{}</td><td>{}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><span class=\"chip "
                     "{}\" title=\"{}\">{}</span></td></tr>\n",
                e(row.metric), row.n_before, row.n_after, e(value(row.median_before, row.unit)),
-               e(value(row.median_after, row.unit)), row.change ? e(fmt::format("{:+.1f}%", *row.change * 100)) : "n/a",
+               e(value(row.median_after, row.unit)), row.change ? e(report_detail::format_change(*row.change)) : "n/a",
                row.ci_low && row.ci_high
                    ? e(fmt::format("{} to {} {}", report_detail::format_number(*row.ci_low),
                                    report_detail::format_number(*row.ci_high), row.unit))

@@ -313,7 +313,7 @@ class Builder {
     const CpuUse& use = uses_[it->second];
     switch (use.role) {
       case CpuRole::Vcpu: node.sublabel = use.vcpu ? fmt::format("v{}", *use.vcpu) : "v"; break;
-      case CpuRole::Emulator: node.sublabel = use.iothread ? "emu+io" : "emu"; break;
+      case CpuRole::Emulator: node.sublabel = use.iothread ? "e+io" : "emu"; break;
       case CpuRole::IoThread: node.sublabel = fmt::format("io{}", use.iothread.value_or(1)); break;
       case CpuRole::Host: node.sublabel = ""; break;  // grey says it; 300 "host" labels would not
       case CpuRole::Unused: node.sublabel = ""; break;
@@ -367,19 +367,33 @@ class Sizer {
     return static_cast<double>(glyphs) * font * m_.char_width;
   }
 
+  // Boxes of one kind get the width their longest label needs, and all CPUs
+  // the width of the widest: twelve CCDs then have the same arrangements
+  // whether one is "L3 #10" or runs "e+io".
+  void measure(const Node& n) {
+    if (n.children.empty()) {
+      cpu_w_ = std::max({cpu_w_, m_.cpu_width, text_width(n.label, m_.font_size) + 6,
+                         text_width(n.sublabel, m_.font_size * 0.85) + 6});
+      return;
+    }
+    if (!n.label.empty()) {
+      double& w = label_w_[n.kind];
+      w = std::max(w, text_width(n.label, m_.font_size));
+    }
+    for (const Node& c : n.children) measure(c);
+  }
+
   void size(Node& n) {
     n.candidates.clear();
     if (n.children.empty()) {
-      double w = std::max({m_.cpu_width, text_width(n.label, m_.font_size) + 6,
-                           text_width(n.sublabel, m_.font_size * 0.85) + 6});
-      n.candidates.push_back({w, m_.cpu_height, {}, {}, {}});
+      n.candidates.push_back({cpu_w_, m_.cpu_height, {}, {}, {}});
       return;
     }
     for (Node& c : n.children) size(c);
     const double pad = n.kind == BoxKind::Core ? m_.core_padding : m_.group_padding;
     const double gap = n.kind == BoxKind::Core ? m_.core_padding : m_.gap;
     const double top = n.label.empty() ? pad : m_.header;
-    const double label_w = n.label.empty() ? 0 : text_width(n.label, m_.font_size) + 2 * pad + 2;
+    const double label_w = n.label.empty() ? 0 : label_w_[n.kind] + 2 * pad + 2;
 
     // Runs of children built alike are laid out as one grid; a longer label
     // ("L3 #10" after "L3 #9") widens the grid's cells, not one box.
@@ -518,6 +532,8 @@ class Sizer {
 
  private:
   static constexpr std::size_t kMaxCandidates = 16;
+  double cpu_w_ = 0;
+  std::map<BoxKind, double> label_w_;
   struct Run {
     std::size_t first = 0, count = 0;
     std::vector<Candidate> shapes;  // the largest of the run's boxes, per arrangement
@@ -560,14 +576,14 @@ void place(const Node& n, double x, double y, std::pair<double, double> size, un
 std::vector<LegendEntry> legend_for(const std::vector<CpuUse>& uses, const Plan& plan) {
   std::vector<LegendEntry> legend;
   for (unsigned g = 0; g < plan.guests.size(); ++g) {
-    LegendEntry e{CpuRole::Vcpu, g, fmt::format("vCPUs of guest '{}'", plan.guests[g].name), 0};
+    LegendEntry e{CpuRole::Vcpu, g, fmt::format("vCPUs of guest '{}' (v0, v1, …)", plan.guests[g].name), 0};
     for (const CpuUse& u : uses) e.count += u.role == CpuRole::Vcpu && u.guest == g;
     legend.push_back(e);
   }
-  const std::pair<CpuRole, const char*> others[] = {{CpuRole::Emulator, "emulator thread"},
-                                                    {CpuRole::IoThread, "I/O threads"},
-                                                    {CpuRole::Host, "host (kept for Linux, QEMU helpers, IRQs)"},
-                                                    {CpuRole::Unused, "unused"}};
+  const std::pair<CpuRole, const char*> others[] = {{CpuRole::Emulator, "emulator thread CPUs"},
+                                                    {CpuRole::IoThread, "I/O thread CPUs"},
+                                                    {CpuRole::Host, "host CPUs (Linux, QEMU's other threads, IRQs)"},
+                                                    {CpuRole::Unused, "unused CPUs"}};
   for (auto [role, text] : others) {
     LegendEntry e{role, std::nullopt, text, 0};
     bool all_on_host = true;
@@ -576,8 +592,12 @@ std::vector<LegendEntry> legend_for(const std::vector<CpuUse>& uses, const Plan&
         ++e.count;
         all_on_host = all_on_host && u.host;
       }
+    // An emulator CPU that also runs an I/O thread is drawn "e+io".
+    if (role == CpuRole::Emulator &&
+        std::any_of(uses.begin(), uses.end(), [](const CpuUse& u) { return u.role == CpuRole::Emulator && u.iothread; }))
+      e.text = "emulator (and I/O thread: e+io) CPUs";
     // Helpers on the host's CPUs are drawn as helpers, with a dark border.
-    if (role != CpuRole::Host && all_on_host) e.text += ", on host CPUs (dark border)";
+    if (role != CpuRole::Host && all_on_host) e.text += ", shared with the host (dark border)";
     if (e.count > 0) legend.push_back(e);
   }
   return legend;
@@ -623,6 +643,7 @@ TopologyLayout layout_topology(const Topology& topo, const Plan& plan, const Lay
   // One package: it is the outermost box.
   if (root.children.size() == 1) root = std::move(root.children.front());
   Sizer sizer(metrics);
+  sizer.measure(root);
   sizer.size(root);
   sizer.choose(root);
   bool draw_root = root.kind != BoxKind::Machine;

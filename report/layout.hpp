@@ -73,7 +73,7 @@ struct LayoutMetrics {
   double core_padding = 3, group_padding = 5, gap = 5, header = 16;
   double font_size = 11;
   double char_width = 0.62;   // average glyph width / font size, to keep labels inside boxes
-  double max_width = 1140;  // the HTML page's content width
+  double max_width = 1144;  // the HTML page's content width, less the picture's margin
 };
 
 TopologyLayout layout_topology(const Topology& topo, const Plan& plan, const LayoutMetrics& metrics = {});

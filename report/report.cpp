@@ -302,13 +302,15 @@ std::string describe_others(const Plan& plan, unsigned g, const CpuSet& others, 
   return fmt::format("{} and {}", fmt::join(parts, ", "), last);
 }
 
+// "#0-#11", "#0, #2, #5-#7": the instances, consecutive ones as a range.
 std::string cache_list(const std::vector<const Cache*>& caches) {
   std::vector<std::string> parts;
-  for (const Cache* c : caches) parts.push_back(fmt::format("#{}", c->index));
-  if (parts.size() > 6) {
-    std::size_t n = parts.size();
-    parts.resize(4);
-    parts.push_back(fmt::format("… ({} in all)", n));
+  for (std::size_t i = 0; i < caches.size();) {
+    std::size_t j = i;
+    while (j + 1 < caches.size() && caches[j + 1]->index == caches[j]->index + 1) ++j;
+    parts.push_back(j == i ? fmt::format("#{}", caches[i]->index)
+                           : fmt::format("#{}-#{}", caches[i]->index, caches[j]->index));
+    i = j + 1;
   }
   return fmt::format("{}", fmt::join(parts, ", "));
 }
@@ -347,7 +349,7 @@ CacheVerdict cache_verdict(const Topology& topo, const Plan& plan, unsigned g, i
   else if (per_core)
     what = fmt::format("{} L{}s, one per core{}", touched.size(), level, sizes.empty() ? "" : " (" + sizes + ")");
   else
-    what = fmt::format("L{} {}{}", level, cache_list(touched), sizes.empty() ? "" : " (" + sizes + ")");
+    what = fmt::format("{} L{}s ({}{})", touched.size(), level, cache_list(touched), sizes.empty() ? "" : ", " + sizes);
   if (!shared) {
     v.sharing = Sharing::Private;
     v.text = fmt::format("{}: used by this guest alone", what);

@@ -40,5 +40,11 @@ void write_comparison_svg(std::ostream& out, const Comparison& comparison, const
 
 // "31.2", "1.05", "215": three significant digits, never "1e+03".
 std::string format_number(double value);
+// Axis ticks of a 1-2-5 scale: "0.5", "2", "50", "1000".
+std::string format_tick(double value);
+// A relative change: "+12%", "−3%", "±0%" (what rounds to zero has no sign).
+std::string format_change(double change);
+// "p = 0.042", "p < 0.001".
+std::string format_p(double p);
 
 }  // namespace vpt::report_detail

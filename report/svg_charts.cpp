@@ -21,6 +21,16 @@ std::string format_number(double value) {
   return fmt::format("{:.3f}", value);
 }
 
+std::string format_tick(double value) { return fmt::format("{:g}", value); }
+
+std::string format_change(double change) {
+  long percent = std::lround(change * 100);
+  if (percent == 0) return "±0%";
+  return fmt::format("{}{}%", percent > 0 ? "+" : "−", std::labs(percent));
+}
+
+std::string format_p(double p) { return p < 0.001 ? "p < 0.001" : fmt::format("p = {:.2g}", p); }
+
 namespace {
 
 struct Rgb {
@@ -45,10 +55,12 @@ std::string hex(Rgb c) {
 bool dark(Rgb c) { return 0.299 * c.r + 0.587 * c.g + 0.114 * c.b < 140; }
 
 void open_svg(std::ostream& out, const char* cls, double w, double h, const std::string& title) {
+  // Drawn up to a quarter larger on a wide page; on a phone no narrower than
+  // 70% (the figure scrolls sideways instead of shrinking its text away).
   fmt::print(out,
-             "<svg class=\"chart {}\" viewBox=\"0 0 {:.0f} {:.0f}\" width=\"{:.0f}\" height=\"{:.0f}\" role=\"img\">"
-             "<title>{}</title>\n",
-             cls, w, h, w, h, html_escape(title));
+             "<svg class=\"chart {}\" viewBox=\"0 0 {:.0f} {:.0f}\" width=\"{:.0f}\" height=\"{:.0f}\" role=\"img\" "
+             "style=\"max-width:{:.0f}px;min-width:{:.0f}px\"><title>{}</title>\n",
+             cls, w, h, w, h, w * 1.25, w * 0.7, html_escape(title));
 }
 
 void text(std::ostream& out, double x, double y, const std::string& s, const char* cls = "",
@@ -161,7 +173,14 @@ void write_memory_curve_svg(std::ostream& out, const std::vector<LatencyPoint>& 
     ymax = std::max(ymax, *p->ns);
   }
   double x0 = std::log2(bmin) - 0.3, x1 = std::log2(std::max(bmax, bmin * 2)) + 0.3;
-  double y0 = std::pow(10, std::floor(std::log10(ymin))), y1 = std::pow(10, std::ceil(std::log10(ymax * 1.05)));
+  // From the 1-2-5 step below the fastest point to the decade above the slowest.
+  double y0 = std::pow(10, std::floor(std::log10(ymin * 0.85)));
+  for (double m : {5.0, 2.0})
+    if (y0 * m <= ymin * 0.85) {
+      y0 *= m;
+      break;
+    }
+  double y1 = std::pow(10, std::ceil(std::log10(ymax * 1.05)));
   if (y1 <= y0) y1 = y0 * 10;
   auto X = [&](double bytes) { return left + (std::log2(bytes) - x0) / (x1 - x0) * pw; };
   auto Y = [&](double ns) { return top + ph - (std::log10(ns) - std::log10(y0)) / (std::log10(y1) - std::log10(y0)) * ph; };
@@ -170,7 +189,7 @@ void write_memory_curve_svg(std::ostream& out, const std::vector<LatencyPoint>& 
   for (double t : log_ticks(y0, y1)) {
     fmt::print(out, "<line class=\"grid\" x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{:.1f}\" y2=\"{:.1f}\"/>", left, left + pw, Y(t),
                Y(t));
-    text(out, left - 6, Y(t) + 4, format_number(t), "tick", "end");
+    text(out, left - 6, Y(t) + 4, format_tick(t), "tick", "end");
   }
   // x ticks at powers of four bytes.
   for (int e = static_cast<int>(std::ceil(x0)); e <= static_cast<int>(std::floor(x1)); ++e) {
@@ -277,7 +296,7 @@ void write_wakeup_svg(std::ostream& out, const std::vector<WakeupResult>& wakeup
   for (double t : log_ticks(x0, x1)) {
     fmt::print(out, "<line class=\"grid\" x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{:.1f}\" y2=\"{:.1f}\"/>", X(t), X(t), top,
                plot_bottom);
-    text(out, X(t), plot_bottom + 14, format_number(t), "tick", "middle");
+    text(out, X(t), plot_bottom + 14, format_tick(t), "tick", "middle");
   }
   text(out, label_w + plot_w / 2, h - 4, "µs late (log scale): p50 bar, p99 lighter, max tick", "axis-title", "middle");
   const bool small = row_h < 18;
@@ -308,14 +327,24 @@ void write_wakeup_svg(std::ostream& out, const std::vector<WakeupResult>& wakeup
 // ---- Before / after ------------------------------------------------------------------
 
 void write_comparison_svg(std::ostream& out, const Comparison& comparison, const std::vector<std::size_t>& rows) {
-  const double label_w = 250, bar_w = 330, right = 150, row_h = 50, top = 8;
+  const double label_w = 290, bar_w = 340, right = 140, row_h = 50, top = 8;
   const double w = label_w + bar_w + right, h = top + row_h * std::max<std::size_t>(rows.size(), 1) + 26;
   open_svg(out, "comparison", w, h, "Before and after: medians, 95% interval of the change, verdicts");
   for (std::size_t k = 0; k < rows.size(); ++k) {
     const ComparisonRow& row = comparison.rows[rows[k]];
     double y = top + row_h * k;
-    text(out, 0, y + 16, row.metric, "row-label");
-    text(out, 0, y + 32, fmt::format("n = {} / {}", row.n_before, row.n_after), "tick");
+    // Bold 12px: about 7.3px a glyph; long names take two lines.
+    std::size_t fits = static_cast<std::size_t>((label_w - 12) / 7.3);
+    std::string first = row.metric, second;
+    if (first.size() > fits) {
+      auto cut = first.rfind(' ', fits);
+      if (cut == std::string::npos || cut == 0) cut = fits;
+      second = first.substr(cut + (first[cut] == ' ' ? 1 : 0));
+      first.resize(cut);
+    }
+    text(out, 0, y + 14, first, "row-label");
+    if (!second.empty()) text(out, 0, y + 28, second, "row-label");
+    text(out, 0, y + (second.empty() ? 30 : 42), fmt::format("n = {} / {}", row.n_before, row.n_after), "tick");
     if (!row.median_before || !row.median_after) {
       text(out, label_w, y + 20, "n/a: " + row.reason, "tick");
       continue;
@@ -323,7 +352,7 @@ void write_comparison_svg(std::ostream& out, const Comparison& comparison, const
     double b = *row.median_before, a = *row.median_after;
     double hi = std::max(a, b);
     if (row.ci_low && row.ci_high) hi = std::max(hi, b + *row.ci_high);
-    double scale = hi > 0 ? (bar_w - 70) / hi : 1;
+    double scale = hi > 0 ? (bar_w - 115) / hi : 1;  // room for "before 0.990 ns" after the longest bar
     fmt::print(out, "<rect class=\"bar before\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"14\"><title>before: "
                     "median {} {}</title></rect>",
                label_w, y + 4, b * scale, format_number(b), html_escape(row.unit));
@@ -348,9 +377,9 @@ void write_comparison_svg(std::ostream& out, const Comparison& comparison, const
       label_x = std::max(label_x, r + 4);
     }
     text(out, label_x, y + 33, "after " + format_number(a) + " " + row.unit, "tick");
-    std::string change = row.change ? fmt::format(" {:+.0f}%", *row.change * 100) : "";
+    std::string change = row.change ? fmt::format(" {}", format_change(*row.change)) : std::string();
     text(out, w - 4, y + 20, verdict + change, ("verdict " + cls).c_str(), "end");
-    if (row.p_value) text(out, w - 4, y + 35, fmt::format("p = {:.2g}", *row.p_value), "tick", "end");
+    if (row.p_value) text(out, w - 4, y + 35, format_p(*row.p_value), "tick", "end");
   }
   text(out, 0, h - 6, "Medians, lower is better. Whisker: 95% bootstrap interval of the change, drawn around the after "
                       "bar.",

@@ -179,7 +179,32 @@ TEST(LayoutOfEpyc9654, DrawsTwentyFourAlikeL3sOfSixteenCpus) {
   EXPECT_EQ(shapes.size(), 1u);
 }
 
-TEST(LayoutLegend, CountsEachRoleAndSaysWhenHelpersRunOnHostCpus) {
+// 1144 px hold three CCDs of 4 x 2 cores side by side (3 x 387 px), so the
+// picture is 8 rows of CCDs, not 12 — also when helpers widen a few CPU labels.
+TEST(LayoutOfEpyc9654, PutsThreeCcdsOnARow) {
+  Topology topo = test::load_corpus("hwloc/AMD-19h-Zen4-2xEpyc-9654.xml");
+  Request request;
+  for (auto [name, vcpus] : {std::pair{"web", 32u}, {"db", 64u}, {"ci", 16u}}) {
+    GuestRequest g;
+    g.name = name;
+    g.vcpus = vcpus;
+    g.helpers = HelperPlacement::Dedicated;
+    request.guests.push_back(g);
+  }
+  for (const Plan& plan : {test::plan_for(topo), make_plan(topo, request)}) {
+    TopologyLayout layout = layout_topology(topo, plan);
+    std::set<double> columns, rows;
+    for (const LayoutBox& b : layout.boxes)
+      if (b.kind == BoxKind::L3) {
+        columns.insert(b.x);
+        rows.insert(b.y);
+      }
+    EXPECT_EQ(columns.size(), 3u);
+    EXPECT_EQ(rows.size(), 8u);
+  }
+}
+
+TEST(LayoutLegend, CountsEachRoleAndSaysWhenHelpersShareHostCpus) {
   Topology topo = test::load_corpus("lscpu/intel-core-i7-14700f.txt");
   Plan plan = test::plan_for(topo, 16);
   TopologyLayout layout = layout_topology(topo, plan);
@@ -189,7 +214,7 @@ TEST(LayoutLegend, CountsEachRoleAndSaysWhenHelpersRunOnHostCpus) {
   for (const LegendEntry& e : layout.legend) {
     EXPECT_EQ(e.count, counts[std::string(to_string(e.role))]) << e.text;
     if (e.role == CpuRole::Emulator && plan.host.contains(plan.guests[0].emulator)) {
-      EXPECT_NE(e.text.find("on host CPUs"), std::string::npos);
+      EXPECT_NE(e.text.find("shared with the host"), std::string::npos);
     }
   }
 }

@@ -110,5 +110,22 @@ TEST(FormatNumber, KeepsThreeSignificantDigits) {
   EXPECT_EQ(format_number(0.0123), "0.012");
 }
 
+TEST(FormatChange, GivesNoSignToWhatRoundsToZero) {
+  EXPECT_EQ(format_change(-0.004), "±0%");
+  EXPECT_EQ(format_change(0.123), "+12%");
+  EXPECT_EQ(format_change(-0.3), "−30%");
+}
+
+TEST(FormatP, NeverPrintsZero) {
+  EXPECT_EQ(format_p(1e-300), "p < 0.001");
+  EXPECT_EQ(format_p(0.042), "p = 0.042");
+}
+
+TEST(FormatTick, PrintsTicksWithoutTrailingZeros) {
+  EXPECT_EQ(format_tick(0.5), "0.5");
+  EXPECT_EQ(format_tick(20), "20");
+  EXPECT_EQ(format_tick(1000), "1000");
+}
+
 }  // namespace
 }  // namespace vpt::report_detail
