@@ -78,14 +78,15 @@ struct CostModel::Impl {
     }
     share.resize(n, n);
     split.resize(n, n);
+    // Column by column: Eigen is column-major, so the writes stay sequential.
     for (std::size_t j = 0; j < n; ++j) {
-      for (std::size_t i = 0; i <= j; ++i) {
+      for (std::size_t i = 0; i < n; ++i) {
         double s = 0.0;
         if (core_of[i] == core_of[j]) s = w.share_core;  // also the diagonal: the same CPU
         else if (l2_of[i] >= 0 && l2_of[i] == l2_of[j]) s = w.share_l2;
         else if (l3_of[i] >= 0 && l3_of[i] == l3_of[j]) s = w.share_l3;
-        share(i, j) = share(j, i) = s;
-        split(i, j) = split(j, i) = pair_split(i, j);
+        share(i, j) = s;
+        split(i, j) = pair_split(i, j);
       }
     }
   }
