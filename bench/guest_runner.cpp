@@ -74,8 +74,9 @@ void write_guest_text(std::ostream& out, const Results& results) {
                                                   : std::string("n/a");
   };
   auto count = [](const json& j) { return j.contains("samples_ns") && j["samples_ns"].is_array() ? j["samples_ns"].size() : 0; };
-  fmt::print(out, "\nIn the guest: '{}' through {}, {} s\n", str(g, "command"), str(g, "channel"),
-             num(g, "duration_s", 1, 1));
+  fmt::print(out, "\nIn the guest ({} CPUs online): '{}' through {}, {} s\n",
+             g.contains("online_cpus") && g["online_cpus"].is_number() ? g["online_cpus"].dump() : "?",
+             str(g, "command"), str(g, "channel"), num(g, "duration_s", 1, 1));
   if (!str(g, "error").empty()) fmt::print(out, "  {}\n", str(g, "error"));
   if (g.contains("c2c") && g["c2c"].is_array())
     for (const json& c : g["c2c"]) {
@@ -86,14 +87,21 @@ void write_guest_text(std::ostream& out, const Results& results) {
         fmt::print(out, "  ping-pong {}: {}\n", pair, str(c, "error"));
         continue;
       }
-      fmt::print(out, "  ping-pong {}: median {} us a round trip, p99 {} us (n={}, {} round trips a sample)\n", pair,
-                 num(c, "median_ns", 1e-3, 2), num(c, "p99_ns", 1e-3, 2), count(c),
-                 c.value("round_trips_per_sample", 0u));
+      std::string p99 = c.contains("p99_ns") && c["p99_ns"].is_number()
+                            ? fmt::format("p99 {} us", num(c, "p99_ns", 1e-3, 2))
+                            : std::string("p99 n/a (needs 100 samples)");
+      unsigned k = c.contains("round_trips_per_sample") && c["round_trips_per_sample"].is_number_unsigned()
+                       ? c["round_trips_per_sample"].get<unsigned>()
+                       : 0;
+      fmt::print(out, "  ping-pong {}: median {} us a round trip, {} (n={}, {} round trip{} a sample)\n", pair,
+                 num(c, "median_ns", 1e-3, 2), p99, count(c), k, k == 1 ? "" : "s");
     }
   if (g.contains("chase") && g["chase"].is_array())
     for (const json& c : g["chase"]) {
-      std::string what = fmt::format("pointer chase {} on vCPU {}",
-                                     format_bytes(c.value("bytes", std::uint64_t{0})), c.value("cpu", 0u));
+      std::string what = fmt::format(
+          "pointer chase {} on vCPU {}",
+          c.contains("bytes") && c["bytes"].is_number_unsigned() ? format_bytes(c["bytes"].get<std::uint64_t>()) : "?",
+          c.contains("cpu") && c["cpu"].is_number_unsigned() ? c["cpu"].dump() : "?");
       if (!str(c, "error").empty()) fmt::print(out, "  {}: {}\n", what, str(c, "error"));
       else fmt::print(out, "  {}: median {} ns a load (n={})\n", what, num(c, "median_ns", 1, 2), count(c));
     }

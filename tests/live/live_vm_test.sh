@@ -142,6 +142,7 @@ if "$VPT" report --help >/dev/null 2>&1; then
   "$VPT" report --plan "$WORK/plan.json" --before "$WORK/before.json" --after "$WORK/after.json" \
     --out "$WORK/report.html" --force > "$WORK/report.log" 2>&1 || { cat "$WORK/report.log"; fail "report"; }
   grep -qi '<html' "$WORK/report.html" || fail "report.html is not HTML"
+  grep -q 'guest_c2c vCPU 0 &lt;-&gt; 1' "$WORK/report.html" || fail "report.html has no in-guest ping-pong row"
   say "report: $(wc -c < "$WORK/report.html") bytes"
 else
   say "SKIPPED: this vpt-tune has no 'report' subcommand yet"
