@@ -208,7 +208,7 @@ void sharing_section(std::ostream& out, const Report& r) {
   for (std::size_t i = 0; i < r.guests.size(); ++i) {
     const GuestSummary& g = r.guests[i];
     fmt::print(out, "<h3>Guest '{}'</h3>\n", e(g.name));
-    facts_table(out, {{"vCPUs", fmt::format("{} on CPUs {} ({})", g.vcpus, g.cpus, g.cores)},
+    facts_table(out, {{"vCPUs", fmt::format("{} on CPU{} {} ({})", g.vcpus, g.vcpus == 1 ? "" : "s", g.cpus, g.cores)},
                       {"Presented to the guest", g.presented},
                       {"Emulator thread", g.emulator},
                       {"I/O threads", g.iothreads},

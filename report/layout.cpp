@@ -504,15 +504,12 @@ class Sizer {
     // Pareto front: each wider arrangement must be shorter.
     std::sort(n.candidates.begin(), n.candidates.end(),
               [](const Candidate& a, const Candidate& b) { return a.w < b.w || (a.w == b.w && a.h < b.h); });
+    // A box is never narrower than its children: arrangements wider than the
+    // page can never be used, except the narrowest when none fits.
     std::vector<Candidate> front;
     for (Candidate& c : n.candidates)
-      if (front.empty() || c.h < front.back().h - 1e-9) front.push_back(std::move(c));
-    if (front.size() > kMaxCandidates) {
-      std::vector<Candidate> kept;
-      for (std::size_t i = 0; i < kMaxCandidates; ++i)
-        kept.push_back(std::move(front[i * (front.size() - 1) / (kMaxCandidates - 1)]));
-      front = std::move(kept);
-    }
+      if ((front.empty() || c.h < front.back().h - 1e-9) && (front.empty() || c.w <= m_.max_width + 1e-9))
+        front.push_back(std::move(c));
     n.candidates = std::move(front);
   }
 
@@ -531,7 +528,6 @@ class Sizer {
   }
 
  private:
-  static constexpr std::size_t kMaxCandidates = 16;
   double cpu_w_ = 0;
   std::map<BoxKind, double> label_w_;
   struct Run {

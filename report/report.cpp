@@ -125,9 +125,11 @@ Results redacted(Results res, const Redactor& r) {
 
 // ---- Host summary -----------------------------------------------------------------
 
+// "8 P-cores", "96 cores", "4 efficiency cores" (hwloc-named kinds).
 std::string kind_plural(const Topology& topo, unsigned kind, unsigned n) {
   std::string name = kind < topo.kinds.size() ? topo.kinds[kind].name : "core";
-  return plural(n, name);
+  if (name.ends_with("core")) return plural(n, name);
+  return plural(n, name + " core");
 }
 
 // "8 P-cores, 12 E-cores" for the cores that hold any CPU of `cpus`.

@@ -4,8 +4,8 @@
 #
 #   scripts/render-report-png.sh REPORT.html OUT.png [WIDTH [HEIGHT]]
 #
-# WIDTH x HEIGHT is the browser window (default 1280 x 2400); the PNG is
-# that window, cut at the page's end when the page is shorter.
+# WIDTH x HEIGHT is the browser window (default 1280 x 2400). Blank rows
+# below the page's end are cut off, so a tall window gives the whole page.
 set -euo pipefail
 
 if (($# < 2 || $# > 4)); then
@@ -34,4 +34,50 @@ chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
   exit 1
 }
 [[ -s $out_abs ]] || { cat "$profile/chromium.log" >&2; echo "render-report-png: no PNG written" >&2; exit 1; }
+
+# Cut the blank rows under the page (8-bit RGB/RGBA PNG, as Chromium writes).
+python3 - "$out_abs" <<'PY'
+import struct, sys, zlib
+path = sys.argv[1]
+data = open(path, "rb").read()
+pos, idat = 8, b""
+while pos < len(data):
+    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + n]
+    pos += 12 + n
+    if kind == b"IHDR":
+        w, h, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", body)
+    elif kind == b"IDAT":
+        idat += body
+if depth != 8 or interlace or color not in (2, 6):
+    sys.exit(0)
+bpp = 3 if color == 2 else 4
+raw, stride, rows, prev, p = zlib.decompress(idat), w * bpp, [], bytearray(w * bpp), 0
+for _ in range(h):
+    f, line = raw[p], bytearray(raw[p + 1:p + 1 + stride])
+    p += 1 + stride
+    for i in range(stride):
+        a = line[i - bpp] if i >= bpp else 0
+        b, c = prev[i], (prev[i - bpp] if i >= bpp else 0)
+        if f == 1: line[i] = (line[i] + a) & 255
+        elif f == 2: line[i] = (line[i] + b) & 255
+        elif f == 3: line[i] = (line[i] + ((a + b) >> 1)) & 255
+        elif f == 4:
+            pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    rows.append(bytes(line))
+    prev = line
+blank = rows[-1]
+end = len(rows)
+while end > 1 and rows[end - 1] == blank:
+    end -= 1
+end = min(len(rows), end + 24)
+if end == len(rows):
+    sys.exit(0)
+def chunk(kind, body):
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, end, 8, color, 0, 0, 0))
+png += chunk(b"IDAT", zlib.compress(b"".join(b"\x00" + r for r in rows[:end]), 9)) + chunk(b"IEND", b"")
+open(path, "wb").write(png)
+PY
 echo "render-report-png: wrote $out ($(stat -c %s "$out_abs") bytes)" >&2
