@@ -149,6 +149,34 @@ TEST_F(ReportCommand, RedactsTheHostNameUnlessAskedNotTo) {
   EXPECT_NE(slurp(path("r.html")).find("alice-desktop"), std::string::npos);
 }
 
+// A domain named like an attack, with the identifiers redaction hides.
+constexpr const char* kHostileDomain = R"(<domain type='kvm'>
+  <name>&lt;script&gt;alert(1)&lt;/script&gt;</name>
+  <uuid>0c6f3f4e-9a55-4c1f-8d0b-5f3e2a7d1b90</uuid>
+  <vcpu placement='static'>16</vcpu>
+  <cputune><vcpupin vcpu='0' cpuset='0'/></cputune>
+  <cpu mode='host-passthrough'/>
+  <devices>
+    <disk type='file' device='disk'><source file='/home/alice/vms/taxes.qcow2'/><serial>S5GXNF0R123456</serial></disk>
+    <interface type='network'><mac address='52:54:00:a1:b2:c3'/></interface>
+  </devices>
+</domain>
+)";
+
+TEST_F(ReportCommand, ReadsTheDomainFromXmlAndShowsItsNameAsText) {
+  std::ofstream(path("dom.xml")) << kHostileDomain;
+  Outcome r = run("report " + i7() + " --xml " + path("dom.xml") + " --out " + path("r.html"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string html = slurp(path("r.html"));
+  EXPECT_EQ(html.find("<script>alert"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  EXPECT_EQ(html.find("0c6f3f4e-9a55"), std::string::npos);
+  EXPECT_NE(html.find("<td>[uuid]</td>"), std::string::npos);
+  for (const char* secret : {"alice", "taxes", "S5GXNF0R", "52:54:00"}) EXPECT_EQ(html.find(secret), std::string::npos) << secret;
+  // The domain's vCPU count is the request's default, as in `suggest`.
+  EXPECT_NE(html.find("16 vCPUs"), std::string::npos);
+}
+
 TEST_F(ReportCommand, BadResultsFileIsBadInput) {
   std::ofstream(path("bad.json")) << "{\"schema\": \"something/else\"}";
   Outcome r = run("report " + i7() + " --bench " + path("bad.json"));
