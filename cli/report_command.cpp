@@ -76,26 +76,6 @@ Plan load_plan(const std::string& path, const Topology& topo) {
   return plan;
 }
 
-// The domain's settings fill what the user did not say (as `suggest` does).
-Request request_for(const ReportOptions& o, const CLI::App& command, const std::optional<Domain>& domain,
-                    const Topology& topo) {
-  Request request = make_request(o.request);
-  if (!domain) return request;
-  if (request.guests.size() != 1)
-    throw RequestError("cannot plan several guests (--guest) for one domain: drop --domain/--xml or --guest");
-  GuestRequest from_domain = request_defaults_from(*domain, &topo);
-  GuestRequest& guest = request.guests.front();
-  if (command.count("--name") == 0) guest.name = from_domain.name;
-  if (command.count("--vcpus") == 0) guest.vcpus = from_domain.vcpus;
-  if (command.count("--iothreads") == 0) guest.iothreads = from_domain.iothreads;
-  if (command.count("--gpu") == 0 && from_domain.gpu) {
-    bool known = false;
-    for (const PciDevice& dev : topo.pci) known |= dev.address == *from_domain.gpu;
-    if (known) guest.gpu = from_domain.gpu;
-  }
-  return request;
-}
-
 // Refuses to replace a file without --force (like lstopo); writes a temporary
 // file beside it and renames it, so a failed write leaves no half report.
 void write_output(const ReportOptions& o, const std::string& text, ReportFormat format) {
@@ -135,7 +115,8 @@ void run_report(const ReportOptions& o, const CLI::App& command) {
     sources.plan = load_plan(o.plan_file, topo);
     sources.plan_file = o.plan_file;
   } else {
-    sources.plan = make_plan(topo, request_for(o, command, sources.domain, topo));
+    sources.plan = make_plan(topo, sources.domain ? make_request(o.request, command, *sources.domain, topo)
+                                                  : make_request(o.request));
   }
   if (!o.bench.empty()) {
     sources.bench = load_results_file(o.bench);

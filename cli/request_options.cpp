@@ -95,4 +95,22 @@ Request make_request(const RequestOptions& o) {
   return request;
 }
 
+Request make_request(const RequestOptions& options, const CLI::App& command, const Domain& domain,
+                     const Topology& topo) {
+  Request request = make_request(options);
+  if (request.guests.size() != 1)
+    throw RequestError("cannot plan several guests (--guest) for one domain: drop --domain/--xml or --guest");
+  GuestRequest from_domain = request_defaults_from(domain, &topo);
+  GuestRequest& guest = request.guests.front();
+  if (command.count("--name") == 0) guest.name = from_domain.name;
+  if (command.count("--vcpus") == 0) guest.vcpus = from_domain.vcpus;
+  if (command.count("--iothreads") == 0) guest.iothreads = from_domain.iothreads;
+  if (command.count("--gpu") == 0 && from_domain.gpu) {
+    bool known = false;
+    for (const PciDevice& dev : topo.pci) known |= dev.address == *from_domain.gpu;
+    if (known) guest.gpu = from_domain.gpu;
+  }
+  return request;
+}
+
 }  // namespace vpt::cli

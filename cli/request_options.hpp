@@ -8,6 +8,8 @@
 #include <CLI/App.hpp>
 
 #include "optimizer/request.hpp"
+#include "probe/topology.hpp"
+#include "virt/domain.hpp"
 
 namespace vpt::cli {
 
@@ -27,5 +29,9 @@ struct RequestOptions {
 void add_request_options(CLI::App& command, RequestOptions& options);
 // Throws RequestError for values CLI11 cannot check alone (malformed --guest, CPU lists).
 Request make_request(const RequestOptions& options);
+// The same, with the domain's settings (name, vCPUs, iothreads, a GPU the host
+// lists) filling what the user did not say on `command`'s line. One guest only.
+Request make_request(const RequestOptions& options, const CLI::App& command, const Domain& domain,
+                     const Topology& topo);
 
 }  // namespace vpt::cli

@@ -32,26 +32,6 @@ bool is_remote(const std::string& uri) {
   return scheme != std::string::npos && scheme + 3 < uri.size() && uri[scheme + 3] != '/';
 }
 
-// The domain's settings fill what the user did not say on the command line.
-Request request_for(const SuggestOptions& options, const CLI::App& command, const std::optional<Domain>& domain,
-                    const Topology& topo) {
-  Request request = make_request(options.request);
-  if (!domain) return request;
-  if (request.guests.size() != 1)
-    throw RequestError("cannot plan several guests (--guest) for one domain: drop --domain/--xml or --guest");
-  GuestRequest from_domain = request_defaults_from(*domain, &topo);
-  GuestRequest& guest = request.guests.front();
-  if (command.count("--name") == 0) guest.name = from_domain.name;
-  if (command.count("--vcpus") == 0) guest.vcpus = from_domain.vcpus;
-  if (command.count("--iothreads") == 0) guest.iothreads = from_domain.iothreads;
-  if (command.count("--gpu") == 0 && from_domain.gpu) {
-    bool known = false;
-    for (const PciDevice& dev : topo.pci) known |= dev.address == *from_domain.gpu;
-    if (known) guest.gpu = from_domain.gpu;
-  }
-  return request;
-}
-
 void run_suggest(const SuggestOptions& options, const CLI::App& command) {
   std::optional<Domain> domain;
   if (has_domain(options.domain)) {
@@ -64,7 +44,7 @@ void run_suggest(const SuggestOptions& options, const CLI::App& command) {
     throw RequestError("--apply, --live and --out need a domain: give --domain NAME (with --connect URI) or --xml FILE");
   }
   Topology topo = load_host(options.host);
-  Plan plan = make_plan(topo, request_for(options, command, domain, topo));
+  Plan plan = make_plan(topo, domain ? make_request(options.request, command, *domain, topo) : make_request(options.request));
   if (options.json) {
     std::cout << plan_to_json(plan).dump(2) << '\n';
     if (domain) run_domain_actions(std::cerr, options.domain, *domain, plan.guests.front());
