@@ -10,35 +10,17 @@
 
 #include "bench/results.hpp"
 #include "tests/bench/results_fixture.hpp"
+#include "tests/vpt_tune_runner.hpp"
 
 namespace vpt {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out, err;
-};
+using Outcome = test::CommandResult;
+using test::read_file_text;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-Outcome run(const std::string& args) {
-  fs::path dir = fs::path(testing::TempDir());
-  fs::path out = dir / "vpt-cli-out.txt", err = dir / "vpt-cli-err.txt";
-  std::string command = std::string(VPT_TUNE_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string();
-  int status = std::system(command.c_str());
-  Outcome r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
+Outcome run(const std::string& args) { return test::run_vpt_tune(args, fs::path(testing::TempDir())); }
 
 TEST(BenchCommand, OfflineCpuIsBadInput) {
   Outcome r = run("bench --quick --cpus 0,4095");
@@ -60,7 +42,7 @@ TEST(BenchCommand, ExistingSaveFileIsRefusedBeforeMeasuring) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "vpt-tune: cannot save results '" + path.string() +
                        "': the file exists (use --force to replace it)\n");
-  EXPECT_EQ(slurp(path), "{}");
+  EXPECT_EQ(read_file_text(path), "{}");
   fs::remove(path);
 }
 

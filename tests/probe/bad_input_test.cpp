@@ -1,6 +1,10 @@
 // Bad topology input: each case throws TopologyInputError with one line naming
 // the file and the problem, and the vpt-tune binary turns it into exit code 2.
 #include <gtest/gtest.h>
+
+#ifdef VPT_TUNE_BINARY
+#include "tests/vpt_tune_runner.hpp"
+#endif
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -251,28 +255,8 @@ TEST_F(BadInput, AbsurdCpuNumberIsRejectedNotAllocated) {
 // ---- The vpt-tune binary ---------------------------------------------------------
 
 #ifdef VPT_TUNE_BINARY
-struct RunResult {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-RunResult run_vpt_tune(const std::string& args, const fs::path& dir) {
-  fs::path out = dir / "stdout", err = dir / "stderr";
-  std::string command = std::string("'") + VPT_TUNE_BINARY + "' " + args + " >'" + out.string() + "' 2>'" +
-                        err.string() + "' </dev/null";
-  int status = std::system(command.c_str());
-  RunResult result;
-  if (status != -1 && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-  auto slurp = [](const fs::path& p) {
-    std::ifstream in(p);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-  };
-  result.out = slurp(out);
-  result.err = slurp(err);
-  return result;
-}
+using RunResult = test::CommandResult;
+using test::run_vpt_tune;
 
 void expect_one_line_exit_2(const RunResult& run, const std::string& path) {
   EXPECT_EQ(run.exit_code, 2) << run.err;

@@ -12,23 +12,15 @@
 
 #include "bench/results.hpp"
 #include "tests/report/report_test_util.hpp"
+#include "tests/vpt_tune_runner.hpp"
 
 namespace vpt {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using Outcome = test::CommandResult;
+using test::read_file_text;
 
 class ReportCommand : public testing::Test {
  protected:
@@ -39,16 +31,7 @@ class ReportCommand : public testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  Outcome run(const std::string& args) {
-    fs::path out = dir_ / "stdout.txt", err = dir_ / "stderr.txt";
-    std::string command = std::string(VPT_TUNE_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string();
-    int status = std::system(command.c_str());
-    Outcome r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
-  }
+  Outcome run(const std::string& args) { return test::run_vpt_tune(args, dir_); }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   static std::string i7() { return "--lscpu " + (test::corpus_dir() / "lscpu/intel-core-i7-14700f.txt").string(); }
 
@@ -71,7 +54,7 @@ TEST_F(ReportCommand, WritesTheHtmlPageAndSaysSo) {
   Outcome r = run("report " + i7() + " --vcpus 16 --out " + path("r.html"));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "vpt-tune: wrote the HTML report to " + path("r.html") + "\n");
-  EXPECT_TRUE(slurp(path("r.html")).starts_with("<!DOCTYPE html>"));
+  EXPECT_TRUE(read_file_text(path("r.html")).starts_with("<!DOCTYPE html>"));
 }
 
 TEST_F(ReportCommand, RefusesToReplaceAFileWithoutForce) {
@@ -79,17 +62,17 @@ TEST_F(ReportCommand, RefusesToReplaceAFileWithoutForce) {
   Outcome r = run("report " + i7() + " --out " + path("r.html"));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "vpt-tune: cannot write report '" + path("r.html") + "': the file exists (use --force to replace it)\n");
-  EXPECT_EQ(slurp(path("r.html")), "mine");
+  EXPECT_EQ(read_file_text(path("r.html")), "mine");
   r = run("report " + i7() + " --out " + path("r.html") + " --force");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("replaced"), std::string::npos);
-  EXPECT_TRUE(slurp(path("r.html")).starts_with("<!DOCTYPE html>"));
+  EXPECT_TRUE(read_file_text(path("r.html")).starts_with("<!DOCTYPE html>"));
   EXPECT_FALSE(fs::exists(path("r.html") + ".tmp." + std::to_string(::getpid())));
 }
 
 TEST_F(ReportCommand, TakesTheFormatFromTheExtensionOrTheOption) {
   EXPECT_EQ(run("report " + i7() + " --out " + path("post.md")).exit_code, 0);
-  EXPECT_TRUE(slurp(path("post.md")).starts_with("**vpt-tune report:"));
+  EXPECT_TRUE(read_file_text(path("post.md")).starts_with("**vpt-tune report:"));
   Outcome r = run("report " + i7() + " --format bbcode");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(r.out.starts_with("[b]vpt-tune report:"));
@@ -144,9 +127,9 @@ TEST_F(ReportCommand, RedactsTheHostNameUnlessAskedNotTo) {
   auto [before, after] = results("alice-desktop");
   std::string args = "report " + i7() + " --vcpus 16 --bench " + after + " --out " + path("r.html");
   ASSERT_EQ(run(args).exit_code, 0);
-  EXPECT_EQ(slurp(path("r.html")).find("alice-desktop"), std::string::npos);
+  EXPECT_EQ(read_file_text(path("r.html")).find("alice-desktop"), std::string::npos);
   ASSERT_EQ(run(args + " --force --no-redact").exit_code, 0);
-  EXPECT_NE(slurp(path("r.html")).find("alice-desktop"), std::string::npos);
+  EXPECT_NE(read_file_text(path("r.html")).find("alice-desktop"), std::string::npos);
 }
 
 // A domain named like an attack, with the identifiers redaction hides.
@@ -167,7 +150,7 @@ TEST_F(ReportCommand, ReadsTheDomainFromXmlAndShowsItsNameAsText) {
   std::ofstream(path("dom.xml")) << kHostileDomain;
   Outcome r = run("report " + i7() + " --xml " + path("dom.xml") + " --out " + path("r.html"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::string html = slurp(path("r.html"));
+  std::string html = read_file_text(path("r.html"));
   EXPECT_EQ(html.find("<script>alert"), std::string::npos);
   EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
   EXPECT_EQ(html.find("0c6f3f4e-9a55"), std::string::npos);
