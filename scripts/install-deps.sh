@@ -23,12 +23,21 @@ TEST_PACKAGES=(
   python3-html5lib              # HTML5 validity of reports
 )
 
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 want=("${BUILD_PACKAGES[@]}")
+live_host=no
 case "${1:-}" in
   --build) ;;
-  --all|"") want+=("${LIVE_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
+  --all|"") want+=("${LIVE_PACKAGES[@]}" "${TEST_PACKAGES[@]}"); live_host=yes ;;
   *) echo "usage: $0 [--build|--all]" >&2; exit 2 ;;
 esac
+
+# For the live tests: the libvirt-qemu user and, where /dev/kvm exists, its
+# permissions as a standard Debian system sets them (scripts/setup-libvirt-host.sh).
+setup_live_host() {
+  if [ "$live_host" = yes ]; then $SUDO sh "$(dirname "$0")/setup-libvirt-host.sh"; fi
+}
 
 missing=()
 for pkg in "${want[@]}"; do
@@ -36,11 +45,11 @@ for pkg in "${want[@]}"; do
 done
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#want[@]} packages present"
+  setup_live_host
   exit 0
 fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+setup_live_host

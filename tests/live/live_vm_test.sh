@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # The end-to-end proof on a live VM (issue 7): boots a real 2-vCPU guest under
-# libvirt + QEMU (TCG), pins it badly, measures, applies vpt-tune's plan live,
-# checks every thread in /proc and the definition, measures again, compares,
-# renders the report; then the failure paths: a refused live pin, SIGKILL in
-# the middle of `--apply --live`, applying to a shut-off guest.
+# libvirt + QEMU (KVM when libvirt can use it, else TCG), pins it badly,
+# measures, applies vpt-tune's plan live, checks every thread in /proc and the
+# definition, measures again, compares, renders the report; then the failure
+# paths: a refused live pin, SIGKILL in the middle of `--apply --live`,
+# applying to a shut-off guest.
 #
 #   live_vm_test.sh VPT_TUNE WORKDIR
+#
+# Environment: VPT_LIVE_ACCEL=auto|kvm|tcg (default auto), VPT_LIVE_DOMAIN
+# (default vpt-live-vm), VPT_LIVE_GUEST_DIR (kernel cache, default
+# WORKDIR/guest), VPT_LIVE_DEADLINE_S (default 540: the run stops itself and
+# cleans up after that long).
 #
 # Needs root, a running libvirtd with the QEMU driver (ctest's `libvirtd`
 # fixture starts one: tests/virt/libvirtd-fixture.sh), qemu-system-x86,
 # busybox-static, gcc with the static libc, python3, and network for the first
-# kernel download (cached in WORKDIR/guest). Defines only the domain
-# $VPT_LIVE_DOMAIN (default vpt-live-vm), stops only what it started, and
-# removes the domain on exit. Keeps before.json, after.json, compare.txt,
+# kernel download. Defines only its domain, marked by its <description>, stops
+# only what it started, and removes the domain however it ends (even SIGKILL:
+# see the janitor below). Keeps before.json, after.json, compare.txt,
 # report.html and the logs in WORKDIR.
 set -euo pipefail
 
@@ -20,15 +26,21 @@ VPT=$(readlink -f "${1:?usage: $0 VPT_TUNE WORKDIR}")
 WORK=${2:?usage: $0 VPT_TUNE WORKDIR}
 HERE=$(cd "$(dirname "$0")" && pwd)
 NAME=${VPT_LIVE_DOMAIN:-vpt-live-vm}
+ACCEL=${VPT_LIVE_ACCEL:-auto}             # auto | kvm | tcg
+DEADLINE_S=${VPT_LIVE_DEADLINE_S:-540}    # below ctest's TIMEOUT, which kills with SIGKILL
 URI=qemu:///system
 export LIBVIRT_DEFAULT_URI=$URI
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
+GUEST=${VPT_LIVE_GUEST_DIR:-$WORK/guest}  # kernel cache, shared by the live tests of a build
 RUN=$WORK/run                # console log and command socket of the guest
 BACKUPS=$WORK/backups        # vpt-tune's backups of this run only
 export VPT_TUNE_BACKUP_DIR=$BACKUPS
 CHECK="python3 $HERE/live_check.py"
 T0=$(date +%s.%N)
+# Every domain this test defines carries this description; a domain of that
+# name without it is someone else's and is never touched.
+MARK="vpt-tune live test guest (tests/live/live_vm_test.sh); safe to remove"
 
 since() { awk -v a="$(date +%s.%N)" -v b="$1" 'BEGIN { printf "%.3f", a - b }'; }
 say() { printf '[%6.1f s] %s\n' "$(since "$T0")" "$*"; }
@@ -37,23 +49,70 @@ virsh() { command virsh -q -c "$URI" "$@"; }
 exists() { virsh dominfo "$NAME" >/dev/null 2>&1; }
 running() { [ "$(virsh domstate "$NAME" 2>/dev/null)" = running ]; }
 inactive_xml() { virsh dumpxml --inactive "$NAME"; }
+ours() { virsh desc "$NAME" 2>/dev/null | grep -qF "$MARK"; }
+# A long step runs in the background so that a TERM or INT is handled at once
+# (bash runs a trap only after the foreground command ends).
+step() { "$@" & local pid=$!; BG_PIDS+=("$pid"); wait "$pid"; }
 
 # ---- clean-up: only our domain, only our background processes ----
+# Three ways out, all ending with the domain destroyed and undefined:
+#  - normal exit or `exit N`: the EXIT trap;
+#  - SIGTERM/SIGINT: the trap exits, which runs the EXIT trap;
+#  - SIGKILL (ctest's timeout kills that way) cannot be trapped: a janitor
+#    process, detached from this one, watches it and cleans up after it. It also
+#    enforces DEADLINE_S, so a hung run ends with a clean host before ctest's
+#    timeout strikes.
 BG_PIDS=()
+JANITOR=""
+remove_domain() {  # destroy + undefine our domain, if it is ours
+  exists && ours || return 0
+  # Any active state (running, paused after an emulation failure, ...): destroy.
+  virsh destroy "$NAME" >/dev/null 2>&1 || true
+  virsh undefine "$NAME" >/dev/null 2>&1 || true
+  return 0
+}
 cleanup() {
   local rc=$?
+  trap - TERM INT
+  [ -z "$JANITOR" ] || kill "$JANITOR" 2>/dev/null || true
   for pid in "${BG_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  if [ -f "$WORK/.defined" ] && exists; then
-    running && virsh destroy "$NAME" >/dev/null 2>&1 || true
-    virsh undefine "$NAME" >/dev/null 2>&1 || true
+  if exists && ours; then
+    remove_domain
     say "destroyed and undefined domain '$NAME'"
   fi
-  rm -f "$WORK/.defined"
-  case $rc in 0) say "PASS (live VM test)" ;; 77) ;; *) say "exit $rc" ;; esac
+  rm -rf "$RUN"
+  case $rc in 0) say "PASS (live VM test, $ACCEL_NAME)" ;; 77) ;; *) say "exit $rc" ;; esac
   exit $rc
 }
+start_janitor() {
+  local me=$$
+  # setsid: out of ctest's reach; no inherited stdout, or ctest would wait for it.
+  setsid bash -c '
+    me=$1 deadline=$2 name=$3 mark=$4 uri=$5 run=$6
+    end=$(( $(date +%s) + deadline ))
+    while kill -0 "$me" 2>/dev/null; do
+      if [ "$(date +%s)" -ge "$end" ]; then
+        echo "janitor: deadline of ${deadline} s reached: stopping the test (pid $me)"
+        kill -TERM "$me" 2>/dev/null
+        for _ in $(seq 100); do kill -0 "$me" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$me" 2>/dev/null
+        break
+      fi
+      sleep 0.5
+    done
+    if virsh -q -c "$uri" desc "$name" 2>/dev/null | grep -qF "$mark"; then
+      virsh -q -c "$uri" destroy "$name" >/dev/null 2>&1
+      virsh -q -c "$uri" undefine "$name" >/dev/null 2>&1
+      rm -rf "$run"
+      echo "janitor: the test (pid $me) ended without cleaning up: destroyed and undefined $name"
+    fi' janitor "$me" "$DEADLINE_S" "$NAME" "$MARK" "$URI" "$RUN" \
+    >> "$WORK/janitor.log" 2>&1 < /dev/null &
+  JANITOR=$!
+}
+ACCEL_NAME=TCG
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 # ---- preconditions ----
 if [ "$(id -u)" -ne 0 ]; then
@@ -61,27 +120,67 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 77
 fi
 virsh version >/dev/null 2>&1 || fail "cannot reach libvirt at $URI (start it: tests/virt/libvirtd-fixture.sh start DIR)"
-for tool in python3 gcc; do command -v $tool >/dev/null || fail "$tool is not installed"; done
+for tool in python3 gcc setsid; do command -v $tool >/dev/null || fail "$tool is not installed"; done
 ONLINE=$(cat /sys/devices/system/cpu/online)
 HOST_CPUS=$(python3 -c "import sys; sys.path.insert(0, '$HERE'); import live_check as c; print(len(c.cpus('$ONLINE')))")
 [ "$HOST_CPUS" -ge 2 ] || fail "needs 2 online host CPUs (online: $ONLINE)"
 BAD_CPU=${ONLINE%%[-,]*}
+
+# KVM when libvirt can run a KVM guest (scripts/setup-libvirt-host.sh makes
+# /dev/kvm usable by QEMU's user) on hardware virtualization, else TCG.
+# VPT_LIVE_ACCEL=tcg forces TCG, so the path of machines without KVM stays
+# tested; with VPT_LIVE_SKIP_IF_TCG_ANYWAY=1 such a forced run is skipped where
+# auto picks TCG too (the default run already covers it).
+KVM_WHY=""
+kvm_usable() {
+  if ! virsh domcapabilities --virttype kvm 2>/dev/null | grep -q '<domain>kvm</domain>'; then
+    KVM_WHY="libvirt cannot run KVM guests here (no /dev/kvm, or QEMU's user cannot open it: scripts/setup-libvirt-host.sh)"
+    return 1
+  fi
+  # A /dev/kvm served by kvm_pvm (no VT-x/AMD-V: PVM, as on this project's CI
+  # machines) runs only PVM-enabled guest kernels at speed; it emulates an
+  # ordinary kernel, which needs minutes to boot and then stops on an
+  # emulation failure (docs/live-vm-proof.md). Firmware-only guests, as in
+  # the libvirtd tests, do run under it.
+  if [ -d /sys/module/kvm_pvm ] && [ ! -d /sys/module/kvm_intel ] && [ ! -d /sys/module/kvm_amd ]; then
+    KVM_WHY="/dev/kvm is PVM (kvm_pvm, no hardware virtualization), which cannot boot Debian's guest kernel (docs/live-vm-proof.md)"
+    return 1
+  fi
+}
+case $ACCEL in
+  auto) if kvm_usable; then ACCEL=kvm; else ACCEL=tcg; fi ;;
+  kvm) kvm_usable || fail "VPT_LIVE_ACCEL=kvm: $KVM_WHY" ;;
+  tcg)
+    if [ "${VPT_LIVE_SKIP_IF_TCG_ANYWAY:-0}" = 1 ] && ! kvm_usable; then
+      say "SKIPPED: TCG forced, but the default live test runs under TCG here anyway: $KVM_WHY"
+      exit 77
+    fi
+    KVM_WHY="TCG forced (VPT_LIVE_ACCEL=tcg)" ;;
+  *) fail "VPT_LIVE_ACCEL must be auto, kvm or tcg, not '$ACCEL'" ;;
+esac
+if [ "$ACCEL" = kvm ]; then
+  DOMAIN_TYPE=kvm ACCEL_NAME=KVM CPU_MODE=host-passthrough
+else
+  DOMAIN_TYPE=qemu ACCEL_NAME=TCG CPU_MODE=maximum
+fi
+say "accelerator: $ACCEL_NAME (<domain type='$DOMAIN_TYPE'>, vCPU threads 'CPU n/$ACCEL_NAME'; the plan gives <cpu mode='$CPU_MODE'>)${KVM_WHY:+; $KVM_WHY}"
+
 if exists; then
-  [ -f "$WORK/.defined" ] || fail "domain '$NAME' exists and was not defined by this test; set VPT_LIVE_DOMAIN"
-  virsh destroy "$NAME" >/dev/null 2>&1 || true
-  virsh undefine "$NAME" >/dev/null
+  ours || fail "domain '$NAME' exists and is not a vpt-tune live test guest; set VPT_LIVE_DOMAIN"
+  remove_domain
   say "removed '$NAME' left over from an interrupted run"
 fi
 rm -rf "$RUN" "$BACKUPS" "$WORK"/*.json "$WORK"/*.txt "$WORK"/*.xml "$WORK"/*.log "$WORK"/report.html
 mkdir -p "$RUN"
+start_janitor
 
 # ---- 1. the guest ----
-say "building the guest (kernel cached in $WORK/guest)"
-sh "$HERE/make-guest.sh" "$WORK/guest" > "$WORK/make-guest.log" 2>&1 || { cat "$WORK/make-guest.log"; fail "make-guest.sh"; }
+say "building the guest (kernel cached in $GUEST)"
+sh "$HERE/make-guest.sh" "$GUEST" > "$WORK/make-guest.log" 2>&1 || { cat "$WORK/make-guest.log"; fail "make-guest.sh"; }
 gcc -shared -fPIC -O2 -o "$WORK/kill-point.so" "$HERE/kill-point.c" -ldl
-sed -e "s|@NAME@|$NAME|g; s|@BAD_CPU@|$BAD_CPU|g; s|@KERNEL@|$WORK/guest/vmlinuz|; s|@INITRD@|$WORK/guest/initramfs.gz|" \
-    -e "s|@CONSOLE@|$RUN/console.log|; s|@CHANNEL@|$RUN/cmd.sock|" "$HERE/domain.xml.in" > "$WORK/bad.xml"
-touch "$WORK/.defined"
+sed -e "s|@NAME@|$NAME|g; s|@BAD_CPU@|$BAD_CPU|g; s|@KERNEL@|$GUEST/vmlinuz|; s|@INITRD@|$GUEST/initramfs.gz|" \
+    -e "s|@CONSOLE@|$RUN/console.log|; s|@CHANNEL@|$RUN/cmd.sock|; s|@TYPE@|$DOMAIN_TYPE|; s|@MARK@|$MARK|" \
+    "$HERE/domain.xml.in" > "$WORK/bad.xml"
 virsh define "$WORK/bad.xml" >/dev/null
 inactive_xml > "$WORK/old.xml"   # the bad layout as libvirt writes it: the "old" definition below
 
@@ -99,10 +198,12 @@ say "starting '$NAME' with vCPUs 0-1, the emulator and iothread 1 all on host CP
 start_guest
 QEMU_PID=$(cat /run/libvirt/qemu/"$NAME".pid)
 say "guest ready: $(grep VPT-GUEST-READY "$RUN/console.log"); QEMU pid $QEMU_PID"
+grep -qx "CPU 0/$ACCEL_NAME" /proc/"$QEMU_PID"/task/*/comm \
+  || fail "no QEMU thread 'CPU 0/$ACCEL_NAME': $(cat /proc/"$QEMU_PID"/task/*/comm | grep '^CPU' | tr '\n' ' ')"
 
 # ---- 2. before ----
 say "vpt-tune bench --quick --domain $NAME --save before.json"
-"$VPT" bench --quick --domain "$NAME" --save "$WORK/before.json" --force > "$WORK/bench-before.txt" 2> "$WORK/bench-before.log" \
+step "$VPT" bench --quick --domain "$NAME" --save "$WORK/before.json" --force > "$WORK/bench-before.txt" 2> "$WORK/bench-before.log" \
   || { cat "$WORK/bench-before.log"; fail "bench before"; }
 $CHECK guest "$WORK/before.json" 30 || { cat "$WORK/bench-before.txt"; fail "no usable in-guest ping-pong before"; }
 
@@ -114,7 +215,7 @@ SUGGEST=(suggest --domain "$NAME")
 "$VPT" "${SUGGEST[@]}" --json > "$WORK/plan.json" 2> "$WORK/plan.log" || { cat "$WORK/plan.log"; fail "suggest --json"; }
 say "plan: $($CHECK plan "$WORK/plan.json")"
 say "vpt-tune ${SUGGEST[*]} --apply --live"
-"$VPT" "${SUGGEST[@]}" --apply --live > "$WORK/apply.txt" 2>&1 || { cat "$WORK/apply.txt"; fail "apply --live"; }
+step "$VPT" "${SUGGEST[@]}" --apply --live > "$WORK/apply.txt" 2>&1 || { cat "$WORK/apply.txt"; fail "apply --live"; }
 grep -q "running guest pinned and verified" "$WORK/apply.txt" || { cat "$WORK/apply.txt"; fail "apply did not pin the running guest"; }
 if [ "$HOST_CPUS" -lt 4 ]; then
   grep -q "host keeps no CPU of its own" "$WORK/apply.txt" || { cat "$WORK/apply.txt"; fail "no warning that the host shares its CPUs"; }
@@ -126,10 +227,11 @@ $CHECK threads "$QEMU_PID" "$WORK/plan.json" || fail "a thread does not run wher
 inactive_xml > "$WORK/new.xml"
 say "the definition (virsh dumpxml --inactive) against the plan:"
 $CHECK xml "$WORK/new.xml" "$WORK/plan.json" || fail "the definition does not hold the plan's pins"
+grep -q "<cpu mode='$CPU_MODE'" "$WORK/new.xml" || fail "the definition has no <cpu mode='$CPU_MODE'> ($ACCEL_NAME guest)"
 
 # ---- 4. after, compare, report ----
 say "vpt-tune bench --quick --domain $NAME --save after.json"
-"$VPT" bench --quick --domain "$NAME" --save "$WORK/after.json" --force > "$WORK/bench-after.txt" 2> "$WORK/bench-after.log" \
+step "$VPT" bench --quick --domain "$NAME" --save "$WORK/after.json" --force > "$WORK/bench-after.txt" 2> "$WORK/bench-after.log" \
   || { cat "$WORK/bench-after.log"; fail "bench after"; }
 $CHECK guest "$WORK/after.json" 30 || { cat "$WORK/bench-after.txt"; fail "no usable in-guest ping-pong after"; }
 say "vpt-tune compare before.json after.json"

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Starts (or reuses) a system libvirtd with the QEMU driver for the "libvirtd"
-# tests, and stops only what it started. No systemd needed (see
-# shared notes live-vm.md): the libvirt-qemu user, the log directory, then
-# virtlogd and libvirtd as daemons.
+# tests, and stops only what it started. No systemd needed
+# (docs/libvirt-notes.md): scripts/setup-libvirt-host.sh (the libvirt-qemu
+# user, the log directory, /dev/kvm's permissions), then virtlogd and libvirtd
+# as daemons, then a check that a define is quick.
 #
 #   libvirtd-fixture.sh start STATE_DIR    exit 0 when qemu:///system answers
 #   libvirtd-fixture.sh stop STATE_DIR     stops the daemons `start` started, by PID
@@ -49,14 +50,48 @@ stop_daemon() {
   say "stopped $1 (pid $pid)"
 }
 
+# One define + undefine of a trivial domain takes ~20 ms. When libvirt
+# re-probes QEMU's capabilities on every call (its cache sees /dev/kvm change
+# because QEMU, run as libvirt-qemu, cannot open it) it takes 30-100 s, and
+# every test would run into its timeout: fail here, at once, naming the cause.
+check_define_speed() {
+  name=vpt-fixture-probe-$$
+  xml=$state/$name.xml
+  printf '%s\n' "<domain type='qemu'><name>$name</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>" \
+    "<os><type arch='x86_64' machine='pc'>hvm</type></os></domain>" > "$xml"
+  t0=$(date +%s%N)
+  ok=1
+  timeout -k 1 10 virsh -q -c qemu:///system define "$xml" >/dev/null 2>&1 || ok=0
+  t1=$(date +%s%N)
+  timeout -k 1 60 virsh -q -c qemu:///system undefine "$name" >/dev/null 2>&1 || true
+  rm -f "$xml"
+  ms=$(( (t1 - t0) / 1000000 ))
+  if [ $ok -eq 0 ] || [ $ms -gt 5000 ]; then
+    say "FAIL: one 'virsh define' of a trivial domain took $ms ms (expected well under a second)"
+    say "likely cause: libvirt re-probes QEMU's capabilities on every call because QEMU, run as" \
+        "libvirt-qemu, cannot open /dev/kvm ($(ls -l /dev/kvm 2>/dev/null || echo 'no /dev/kvm');" \
+        "libvirt-qemu's groups: $(id -nG libvirt-qemu 2>/dev/null || echo 'no such user'))"
+    say "fix: run scripts/setup-libvirt-host.sh as root (group kvm, mode 0660, libvirt-qemu in group kvm), then restart libvirtd"
+    exit 1
+  fi
+  say "one define + undefine of a trivial domain: $ms ms"
+}
+
+# What libvirt runs a guest under: KVM when domcapabilities for kvm answers.
+accel() {
+  if ! virsh -q -c qemu:///system domcapabilities --virttype kvm 2>/dev/null | grep -q '<domain>kvm</domain>'; then
+    echo "TCG (KVM is not usable here)"
+  elif [ -d /sys/module/kvm_pvm ] && [ ! -d /sys/module/kvm_intel ] && [ ! -d /sys/module/kvm_amd ]; then
+    echo "KVM, served by kvm_pvm (PVM: no hardware virtualization; firmware-only guests run, an ordinary guest kernel does not, so the live test uses TCG)"
+  else
+    echo "KVM (<domain type='kvm'> is usable)"
+  fi
+}
+
 case "$action" in
   start)
-    if ! getent passwd libvirt-qemu >/dev/null; then
-      getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu
-      useradd -r -g libvirt-qemu -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
-      say "created user libvirt-qemu"
-    fi
-    mkdir -p /var/log/libvirt/qemu
+    # The libvirt-qemu user, the log directory and /dev/kvm's permissions.
+    sh "$(dirname "$0")/../../scripts/setup-libvirt-host.sh"
     start_daemon virtlogd
     start_daemon libvirtd
     i=0
@@ -65,6 +100,8 @@ case "$action" in
       sleep 0.1
     done
     say "qemu:///system answers"
+    check_define_speed
+    say "guests run under $(accel)"
     ;;
   stop)
     stop_daemon libvirtd

@@ -1,9 +1,11 @@
-// Against a real libvirtd with the QEMU driver (TCG), started by the ctest
-// fixture tests/virt/libvirtd-fixture.sh. Domains are named vpt-test-PID-N
-// and removed after each test.
+// Against a real libvirtd with the QEMU driver, started by the ctest fixture
+// tests/virt/libvirtd-fixture.sh. Guests run under KVM when libvirt can use it
+// (`virsh domcapabilities --virttype kvm`), else TCG; VPT_TEST_ACCEL=tcg
+// forces TCG. Domains are named vpt-test-PID-N and removed after each test.
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -26,10 +28,34 @@ using test::read_file;
 
 constexpr const char* kUri = "qemu:///system";
 
+// What libvirt runs the test guests under, decided once per process.
+struct Accelerator {
+  std::string domain_type;  // <domain type='...'>
+  std::string cpu_mode;     // the <cpu mode> a vpt-tune plan gives such a domain
+  std::string name;         // vCPU threads are "CPU n/<name>"
+};
+
+const Accelerator& accelerator() {
+  static const Accelerator accel = [] {
+    const char* forced = std::getenv("VPT_TEST_ACCEL");
+    bool kvm = (!forced || std::string(forced) != "tcg") &&
+               std::system(fmt::format("virsh -q -c {} domcapabilities --virttype kvm 2>/dev/null | "
+                                       "grep -q '<domain>kvm</domain>'",
+                                       kUri)
+                               .c_str()) == 0;
+    Accelerator a = kvm ? Accelerator{"kvm", "host-passthrough", "KVM"} : Accelerator{"qemu", "maximum", "TCG"};
+    std::printf("libvirtd tests: guests run under %s (<domain type='%s'>)\n", a.name.c_str(), a.domain_type.c_str());
+    return a;
+  }();
+  return accel;
+}
+
+std::string vcpu_thread(unsigned vcpu) { return fmt::format("CPU {}/{}", vcpu, accelerator().name); }
+
 // No OS: SeaBIOS finds nothing to boot and waits, which is all pinning needs
 // (QEMU runs one thread per vCPU either way).
 std::string domain_xml(const std::string& name) {
-  return fmt::format(R"(<domain type='qemu'>
+  return fmt::format(R"(<domain type='{}'>
   <name>{}</name>
   <memory unit='KiB'>65536</memory>
   <vcpu placement='static'>2</vcpu>
@@ -53,14 +79,14 @@ std::string domain_xml(const std::string& name) {
   </devices>
 </domain>
 )",
-                     name);
+                     accelerator().domain_type, name);
 }
 
 int virsh(const std::string& args) {
   return std::system(fmt::format("virsh -q -c {} {} >/dev/null 2>&1", kUri, args).c_str());
 }
 
-// Cpus_allowed_list of the QEMU thread named `comm` ("CPU 0/TCG").
+// Cpus_allowed_list of the QEMU thread named `comm` ("CPU 0/KVM").
 std::string thread_cpus(const std::string& domain, const std::string& comm) {
   std::string pid = read_file("/run/libvirt/qemu/" + domain + ".pid");
   pid.erase(pid.find_last_not_of(" \n") + 1);
@@ -117,7 +143,8 @@ TEST_F(Libvirtd, ApplyBacksUpDefinesAndReadsBackEveryPin) {
   EXPECT_EQ(back.vcpupins.at(1), CpuSet{0});
   EXPECT_EQ(back.emulatorpin, CpuSet{0});
   EXPECT_EQ(back.iothreadpins.at(1), CpuSet{1});
-  EXPECT_EQ(back.cpu_mode, "maximum");  // TCG: QEMU's max CPU stands in for host-passthrough
+  // TCG: QEMU's max CPU stands in for host-passthrough, which needs KVM.
+  EXPECT_EQ(back.cpu_mode, accelerator().cpu_mode);
   ASSERT_TRUE(back.cpu_topology);
   EXPECT_EQ(back.cpu_topology->cores, 2u);
   EXPECT_TRUE(back.cache_passthrough);
@@ -125,8 +152,8 @@ TEST_F(Libvirtd, ApplyBacksUpDefinesAndReadsBackEveryPin) {
   EXPECT_NE(hv_->definition_xml(name_, true).find("<shares>512</shares>"), std::string::npos);
   // The patched definition boots, with the pins in force from the start.
   ASSERT_EQ(virsh("start " + name_), 0);
-  EXPECT_EQ(thread_cpus(name_, "CPU 0/TCG"), "1");
-  EXPECT_EQ(thread_cpus(name_, "CPU 1/TCG"), "0");
+  EXPECT_EQ(thread_cpus(name_, vcpu_thread(0)), "1");
+  EXPECT_EQ(thread_cpus(name_, vcpu_thread(1)), "0");
 }
 
 TEST_F(Libvirtd, SecondApplyOfLibvirtsOwnRewriteIsANoOp) {
@@ -206,8 +233,8 @@ TEST_F(Libvirtd, LivePinsARunningGuestAndItsThreadsFollow) {
   EXPECT_EQ(live.emulator, CpuSet{0});
   EXPECT_EQ(live.iothreads.at(1), CpuSet{1});
   // What the kernel says about QEMU's threads, independently of libvirt.
-  EXPECT_EQ(thread_cpus(name_, "CPU 0/TCG"), "1");
-  EXPECT_EQ(thread_cpus(name_, "CPU 1/TCG"), "0");
+  EXPECT_EQ(thread_cpus(name_, vcpu_thread(0)), "1");
+  EXPECT_EQ(thread_cpus(name_, vcpu_thread(1)), "0");
   EXPECT_EQ(thread_cpus(name_, "IO iothread1"), "1");
   EXPECT_TRUE(std::any_of(r.notes.begin(), r.notes.end(), [&](const std::string& n) {
     return n.find("is running: guest CPU (mode, topology, cache, features) take(s) effect at its next boot") !=
