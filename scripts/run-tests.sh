@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
 # Set-up and the whole test suite in one command, on a fresh Debian 12 machine:
-# installs the dependencies (including libvirtd and QEMU for the live tests),
-# builds everything (Release, warnings on) and runs ctest.
+# installs the dependencies (including libvirtd and QEMU for the live tests)
+# and prepares the host for them, builds everything (Release, warnings on) and
+# runs ctest. Prints how long each stage took.
 #   scripts/run-tests.sh                 all tests
 #   scripts/run-tests.sh -L optimizer    extra arguments go to ctest
 set -euo pipefail
 cd "$(dirname "$0")/.."
+stage_start=$SECONDS
+stages=()
+stage_done() { stages+=("$1 $((SECONDS - stage_start)) s"); stage_start=$SECONDS; }
+report_stages() { local IFS=','; echo "run-tests: stages: ${stages[*]}"; }
+trap report_stages EXIT
+
 bash scripts/install-deps.sh --all
+stage_done install
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DVPT_BUILD_TESTS=ON -DVPT_BUILD_BENCHMARKS=ON >/dev/null
 cmake --build build -j"$(nproc)"
+stage_done build
 cd build
 ctest --output-on-failure --no-tests=error --timeout 900 "$@"
+stage_done ctest
