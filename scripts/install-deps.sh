@@ -22,11 +22,17 @@ LIVE_PACKAGES=(
 TEST_PACKAGES=(
   python3-html5lib              # HTML5 validity of reports
 )
+# What building and checking the Debian package needs (ctest -L package):
+# cpack's dpkg-shlibdeps and file, lintian, man/groff/lexgrog for the man pages,
+# bash-completion and zsh to run the completions.
+PACKAGE_PACKAGES=(
+  dpkg-dev file lintian man-db groff-base bash-completion zsh
+)
 
 want=("${BUILD_PACKAGES[@]}")
 case "${1:-}" in
   --build) ;;
-  --all|"") want+=("${LIVE_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
+  --all|"") want+=("${LIVE_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${PACKAGE_PACKAGES[@]}") ;;
   *) echo "usage: $0 [--build|--all]" >&2; exit 2 ;;
 esac
 
