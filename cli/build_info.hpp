@@ -6,7 +6,7 @@
 
 namespace vpt {
 
-// `git describe` of the source tree ("12f5a94c1b2e", "v0.1.0-3-g12f5a94c1b2e-dirty"),
+// `git describe --long` of the source tree ("12f5a94c1b2e", "v0.1.0-3-g12f5a94c1b2e-dirty"),
 // or "unknown" when it was built outside a git checkout and not from `git archive`.
 const char* build_revision();
 

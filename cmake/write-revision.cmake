@@ -4,14 +4,14 @@
 #   cmake -DSOURCE_DIR=<repo> -DOUTPUT=<file.cpp> -P cmake/write-revision.cmake
 #
 # Where the revision comes from, first that works:
-#   1. `git describe --tags --always --dirty` in SOURCE_DIR (a git checkout);
+#   1. `git describe --tags --always --long --dirty` in SOURCE_DIR (a git checkout);
 #   2. cmake/archive-revision.txt, which `git archive` fills in (export-subst in
 #      .gitattributes), for a source tarball made from the repository;
 #   3. "unknown" (a tree copied without git metadata).
 find_package(Git QUIET)
 set(revision "")
 if(GIT_FOUND AND EXISTS "${SOURCE_DIR}/.git")
-  execute_process(COMMAND "${GIT_EXECUTABLE}" -C "${SOURCE_DIR}" describe --tags --always --dirty --abbrev=12
+  execute_process(COMMAND "${GIT_EXECUTABLE}" -C "${SOURCE_DIR}" describe --tags --always --long --dirty --abbrev=12
                   OUTPUT_VARIABLE revision OUTPUT_STRIP_TRAILING_WHITESPACE
                   ERROR_QUIET RESULT_VARIABLE git_result)
   if(NOT git_result EQUAL 0)
