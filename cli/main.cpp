@@ -10,7 +10,9 @@
 
 #include "bench/results.hpp"
 #include "cli/bench_command.hpp"
+#include "cli/build_info.hpp"
 #include "cli/compare_command.hpp"
+#include "cli/generate_docs_command.hpp"
 #include "cli/hook_command.hpp"
 #include "cli/probe_command.hpp"
 #include "cli/report_command.hpp"
@@ -36,9 +38,10 @@ int exit_code_for(const std::exception& e) {
 int main(int argc, char** argv) {
   CLI::App app{"vpt-tune: pin libvirt/QEMU guests' threads to the host's CPUs so they share as little cache "
                "as possible with the host, and measure the result."};
-  app.set_version_flag("--version", std::string("vpt-tune ") + VPT_VERSION);
+  app.set_version_flag("--version", vpt::version_text());
   app.require_subcommand(1);
-  app.set_config("--config", "", "Read options from a TOML/INI file (keys: long option names, under [subcommand])");
+  app.set_config("--config", "", "Read options from a TOML/INI file (keys: long option names, under [subcommand])")
+      ->option_text("FILE");
   vpt::cli::setup_probe(app);
   vpt::cli::setup_bench(app);
   vpt::cli::setup_compare(app);
@@ -46,6 +49,18 @@ int main(int argc, char** argv) {
   vpt::cli::setup_restore(app);
   vpt::cli::setup_hook(app);
   vpt::cli::setup_report(app);
+  // After the subcommands, which would inherit it. The man pages' EXIT STATUS
+  // and ENVIRONMENT sections come from here.
+  app.footer(
+      "Exit status:\n"
+      "  0        success\n"
+      "  1        failure at run time (libvirt, hwloc, I/O)\n"
+      "  2        bad input or an impossible request (one line on standard error names the input and the problem)\n"
+      "  100-127  malformed command-line options\n"
+      "Environment:\n"
+      "  LIBVIRT_DEFAULT_URI   libvirt URI when --connect is not given (else qemu:///system)\n"
+      "  VPT_TUNE_BACKUP_DIR   where --apply keeps backups and restore finds them (else /var/lib/vpt-tune/backups)");
+  vpt::cli::setup_generate_docs(app);  // hidden; reads the whole tree when it runs
 
   try {
     app.parse(argc, argv);

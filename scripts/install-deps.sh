@@ -22,6 +22,12 @@ LIVE_PACKAGES=(
 TEST_PACKAGES=(
   python3-html5lib              # HTML5 validity of reports
 )
+# What building and checking the Debian package needs (ctest -L package):
+# cpack's dpkg-shlibdeps and file, lintian, man/groff/lexgrog for the man pages,
+# bash-completion and zsh to run the completions.
+PACKAGE_PACKAGES=(
+  dpkg-dev file lintian man-db groff-base bash-completion zsh
+)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -29,7 +35,7 @@ want=("${BUILD_PACKAGES[@]}")
 live_host=no
 case "${1:-}" in
   --build) ;;
-  --all|"") want+=("${LIVE_PACKAGES[@]}" "${TEST_PACKAGES[@]}"); live_host=yes ;;
+  --all|"") want+=("${LIVE_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${PACKAGE_PACKAGES[@]}"); live_host=yes ;;
   *) echo "usage: $0 [--build|--all]" >&2; exit 2 ;;
 esac
 
