@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.hpp"
+
 namespace vpt {
 
 using nlohmann::json;
@@ -493,18 +495,8 @@ void save_results_file(const Results& results, const std::string& path, bool ove
   std::error_code ec;
   if (!overwrite && std::filesystem::exists(path, ec))
     throw BenchInputError(fmt::format("cannot save results '{}': the file exists (use --force to replace it)", path));
-  std::string text = results_to_json_text(results);
-  // Write beside the target and rename, so a failed run never leaves half a file.
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(fmt::format("cannot save results '{}': {}", path, std::strerror(errno)));
-    out << text;
-    out.flush();
-    if (!out) throw std::runtime_error(fmt::format("cannot save results '{}': write failed", path));
-  }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw std::runtime_error(fmt::format("cannot save results '{}': {}", path, ec.message()));
+  write_file_atomically(path, results_to_json_text(results), "results", 0644,
+                        overwrite ? ExistingFile::Replace : ExistingFile::Keep);
 }
 
 }  // namespace vpt

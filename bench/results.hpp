@@ -186,8 +186,9 @@ std::string results_to_json_text(const Results& results);
 // JSON, another schema, or a missing/ill-typed field.
 Results results_from_json_text(std::string_view text, const std::string& name);
 
-// Throws BenchInputError when the file cannot be read/written; write refuses
-// to replace an existing file unless `overwrite`.
+// load throws BenchInputError when the file cannot be read. save refuses to
+// replace an existing file unless `overwrite` (BenchInputError) and writes
+// with write_file_atomically (FileWriteError when the disk or directory fails).
 Results load_results_file(const std::string& path);
 void save_results_file(const Results& results, const std::string& path, bool overwrite);
 

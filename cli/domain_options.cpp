@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include "common/atomic_file.hpp"
 #include "virt/apply.hpp"
 #include "virt/domain_xml.hpp"
 #include "virt/libvirt_connection.hpp"
@@ -58,42 +59,12 @@ Domain load_domain(const DomainOptions& options) {
   return parse_domain_xml(hypervisor->definition_xml(name, secure), name);
 }
 
-namespace {
-
-// tmp + fsync + rename: an interrupted write never leaves half a definition.
-void write_file_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  bool ok = fd >= 0;
-  for (std::size_t done = 0; ok && done < text.size();) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    ok = n >= 0;
-    if (ok) done += static_cast<std::size_t>(n);
-  }
-  int err = errno;
-  if (fd >= 0) {
-    ok = ok && ::fsync(fd) == 0;
-    if (!ok) err = errno;
-    ::close(fd);
-  }
-  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ok = false;
-    err = errno;
-  }
-  if (!ok) {
-    ::unlink(tmp.c_str());
-    throw std::runtime_error(fmt::format("cannot write file '{}': {}", path, std::strerror(err)));
-  }
-}
-
-}  // namespace
-
 void run_domain_actions(std::ostream& out, const DomainOptions& options, const Domain& domain,
                         const GuestPlan& plan) {
   PatchResult patch = patch_domain(domain.xml, plan);
   if (!options.out.empty()) {
-    write_file_atomically(options.out, patch.xml);
+    // 0600: a definition read for writing back carries its secrets (VNC passwords).
+    write_file_atomically(options.out, patch.xml, "patched definition", 0600);
     fmt::print(out, "wrote the patched definition of domain '{}' to {}\n", domain.name, options.out);
   }
   if (!options.apply) {

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include "common/atomic_file.hpp"
 #include "probe/cpuset.hpp"
 #include "virt/hook_script.hpp"
 
@@ -45,7 +46,8 @@ void run_hook(const HookOptions& options) {
   const fs::path path =
       options.path.empty() ? fs::path("/etc/libvirt/hooks/qemu.d") / ("vpt-tune-" + options.domain) : fs::path(options.path);
   std::error_code ec;
-  if (fs::exists(path, ec)) {
+  const bool exists = fs::exists(path, ec);
+  if (exists) {
     std::ifstream in(path, std::ios::binary);
     std::ostringstream old;
     old << in.rdbuf();
@@ -60,17 +62,9 @@ void run_hook(const HookOptions& options) {
   }
   fs::create_directories(path.parent_path(), ec);
   if (ec) throw std::runtime_error(fmt::format("cannot create directory '{}': {}", path.parent_path().string(), ec.message()));
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << script;
-    out.flush();
-    if (!out) throw std::runtime_error(fmt::format("cannot write hook '{}': {}", tmp.string(), std::strerror(errno)));
-  }
-  fs::permissions(tmp, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                           fs::perms::others_read | fs::perms::others_exec, ec);
-  fs::rename(tmp, path, ec);
-  if (ec) throw std::runtime_error(fmt::format("cannot install hook '{}': {}", path.string(), ec.message()));
+  // libvirtd runs it: executable, readable by all (as hooks are), and a file
+  // that appeared since the check above is not replaced without --force.
+  write_file_atomically(path.string(), script, "hook", 0755, exists ? ExistingFile::Replace : ExistingFile::Keep);
   fmt::print(std::cout,
              "installed {}: while '{}' runs, the host keeps CPUs {}\n"
              "note: libvirtd looks for hooks when it starts: restart it once after installing the first hook\n",

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/results.hpp"
+#include "common/atomic_file.hpp"
 #include "cli/domain_options.hpp"
 #include "cli/host_options.hpp"
 #include "cli/request_options.hpp"
@@ -76,8 +77,8 @@ Plan load_plan(const std::string& path, const Topology& topo) {
   return plan;
 }
 
-// Refuses to replace a file without --force (like lstopo); writes a temporary
-// file beside it and renames it, so a failed write leaves no half report.
+// Refuses to replace a file without --force (like lstopo); a failed write
+// leaves no half report (write_file_atomically).
 void write_output(const ReportOptions& o, const std::string& text, ReportFormat format) {
   if (o.out.empty() || o.out == "-") {
     std::cout << text;
@@ -88,21 +89,7 @@ void write_output(const ReportOptions& o, const std::string& text, ReportFormat 
   bool exists = std::filesystem::exists(o.out, ec);
   if (exists && !o.force)
     throw RequestError(fmt::format("cannot write report '{}': the file exists (use --force to replace it)", o.out));
-  std::string tmp = fmt::format("{}.tmp.{}", o.out, ::getpid());
-  {
-    std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
-    file << text;
-    file.close();
-    if (!file) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error(fmt::format("cannot write report '{}': {}", o.out, std::strerror(errno)));
-    }
-  }
-  std::filesystem::rename(tmp, o.out, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error(fmt::format("cannot write report '{}': {}", o.out, ec.message()));
-  }
+  write_file_atomically(o.out, text, "report", 0644, o.force ? ExistingFile::Replace : ExistingFile::Keep);
   fmt::print(stderr, "vpt-tune: {} {} report to {}\n", exists ? "replaced the file with the" : "wrote the",
              format == ReportFormat::Html ? "HTML" : format == ReportFormat::Markdown ? "Markdown" : "BBCode", o.out);
 }

@@ -30,6 +30,8 @@ struct Cache {
                                           // numbered in order of their first CPU
   std::optional<std::uint64_t> size_bytes;
   CpuSet cpus;
+
+  bool operator==(const Cache&) const = default;
 };
 
 // A kind of core (hwloc cpukinds): Intel P/E, ARM big/LITTLE, AMD Zen5/Zen5c.
@@ -41,6 +43,8 @@ struct CoreKind {
   std::optional<unsigned> max_mhz;        // highest max frequency among merged kinds
   std::optional<unsigned> linux_capacity; // Linux's cpu_capacity, 1024 = the biggest core
   std::string core_type;                  // hwloc's CoreType / CPUPart info, "" when unknown
+
+  bool operator==(const CoreKind&) const = default;
 };
 
 struct Core {
@@ -48,6 +52,8 @@ struct Core {
   CpuSet cpus;                            // its hardware threads (SMT siblings)
   unsigned package = 0;                   // Package::os_index
   unsigned kind = 0;                      // CoreKind::rank
+
+  bool operator==(const Core&) const = default;
 };
 
 struct LogicalCpu {
@@ -57,18 +63,24 @@ struct LogicalCpu {
   std::optional<unsigned> numa;           // NumaNode::os_index
   std::optional<unsigned> l1d, l1i, l2, l3;  // Cache::index at that level; nullopt = none or unknown
   unsigned kind = 0;                      // CoreKind::rank
+
+  bool operator==(const LogicalCpu&) const = default;
 };
 
 struct Package {
   unsigned os_index = 0;
   CpuSet cpus;
   std::string cpu_model;                  // "AMD EPYC 9654 96-Core Processor", "" when unknown
+
+  bool operator==(const Package&) const = default;
 };
 
 struct NumaNode {
   unsigned os_index = 0;                  // the number numatune nodeset="..." uses
   CpuSet cpus;
   std::optional<std::uint64_t> memory_bytes;
+
+  bool operator==(const NumaNode&) const = default;
 };
 
 // A PCI device a user may pass through or that does I/O for a guest.
@@ -82,6 +94,8 @@ struct PciDevice {
   CpuSet local_cpus;                      // CPUs close to the device (empty when unknown)
   std::optional<unsigned> numa;           // nearest NUMA node
   std::optional<unsigned> iommu_group;    // live host only
+
+  bool operator==(const PciDevice&) const = default;
 };
 std::string_view to_string(PciDevice::Class device_class);
 
@@ -89,6 +103,8 @@ struct HugepagePool {
   std::uint64_t page_bytes = 0;
   std::optional<unsigned> numa;           // nullopt = the system-wide pool
   std::uint64_t total = 0, free = 0;
+
+  bool operator==(const HugepagePool&) const = default;
 };
 
 // What the running kernel was told; known only for the live host.
@@ -100,6 +116,8 @@ struct HostState {
   std::vector<HugepagePool> hugepages;
   std::string kernel;                     // uname release
   std::string hostname;
+
+  bool operator==(const HostState&) const = default;
 };
 
 struct Topology {
@@ -124,6 +142,8 @@ struct Topology {
   // Problems with what the source said, in words for the user ("no cache
   // information: sharing unknown"). The model never invents what is missing.
   std::vector<std::string> warnings;
+
+  bool operator==(const Topology&) const = default;
 };
 
 // ---- Lookups --------------------------------------------------------------

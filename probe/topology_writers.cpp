@@ -1,11 +1,16 @@
 #include "probe/topology_writers.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <limits>
 #include <map>
+#include <type_traits>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <nlohmann/json.hpp>
+
+#include "probe/probe.hpp"
 
 namespace vpt {
 
@@ -129,6 +134,8 @@ json topology_to_json(const Topology& topo) {
                    {"hugepages", std::move(pools)}};
   } else {
     doc["host"] = {{"known", false}};
+    // An hwloc export names the machine it came from (HostName).
+    if (!topo.host.hostname.empty()) doc["host"]["hostname"] = topo.host.hostname;
   }
   doc["warnings"] = topo.warnings;
   return doc;
@@ -262,6 +269,223 @@ void write_topology_text(std::ostream& out, const Topology& topo) {
     fmt::print(out, "\nWarnings\n");
     for (const std::string& w : topo.warnings) fmt::print(out, "  ! {}\n", w);
   }
+}
+
+// ---- Reader ------------------------------------------------------------------
+
+namespace {
+
+// Reads one document, naming the JSON path of the first bad field.
+class TopologyJsonReader {
+ public:
+  explicit TopologyJsonReader(const std::string& name) : name_(name) {}
+
+  [[noreturn]] void fail(const std::string& path, std::string_view problem) const {
+    throw TopologyInputError(fmt::format("cannot read topology '{}': {}{}", name_, path.empty() ? "" : path + ": ", problem));
+  }
+  const json& at(const json& obj, const std::string& key, const std::string& path) const {
+    if (!obj.is_object()) fail(path, "expected an object");
+    auto it = obj.find(key);
+    if (it == obj.end()) fail(join(path, key), "missing");
+    return *it;
+  }
+  const json& array(const json& obj, const std::string& key, const std::string& path) const {
+    const json& a = at(obj, key, path);
+    if (!a.is_array()) fail(join(path, key), fmt::format("expected an array, found {}", a.type_name()));
+    return a;
+  }
+  template <typename T>
+  T get(const json& value, const std::string& path) const {
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (!value.is_string()) fail(path, fmt::format("expected a string, found {}", value.type_name()));
+      return value.get<std::string>();
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (!value.is_boolean()) fail(path, fmt::format("expected true or false, found {}", value.type_name()));
+      return value.get<bool>();
+    } else if constexpr (std::is_floating_point_v<T>) {
+      if (!value.is_number()) fail(path, fmt::format("expected a number, found {}", value.type_name()));
+      return value.get<T>();
+    } else {
+      // Whole numbers in range only: no silent wrap of -1 or 1e30 into an index.
+      constexpr std::uint64_t max = std::numeric_limits<T>::max();
+      bool in_range = value.is_number_unsigned()  ? value.get<std::uint64_t>() <= max
+                      : value.is_number_integer() ? value.get<std::int64_t>() >= 0 &&
+                                                        static_cast<std::uint64_t>(value.get<std::int64_t>()) <= max
+                                                  : false;
+      if (!in_range)
+        fail(path, value.is_number() ? fmt::format("{} is not a whole number from 0 to {}", value.dump(), max)
+                                     : fmt::format("expected a number, found {}", value.type_name()));
+      return static_cast<T>(value.get<std::uint64_t>());
+    }
+  }
+  template <typename T>
+  T field(const json& obj, const std::string& key, const std::string& path) const {
+    return get<T>(at(obj, key, path), join(path, key));
+  }
+  // null or absent: nullopt.
+  template <typename T>
+  std::optional<T> optional(const json& obj, const std::string& key, const std::string& path) const {
+    if (!obj.is_object()) fail(path, "expected an object");
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return std::nullopt;
+    return get<T>(*it, join(path, key));
+  }
+  std::string text_or_empty(const json& obj, const std::string& key, const std::string& path) const {
+    return optional<std::string>(obj, key, path).value_or("");
+  }
+  CpuSet cpus(const json& obj, const std::string& key, const std::string& path) const {
+    std::string text = field<std::string>(obj, key, path);
+    try {
+      return CpuSet::parse(text);
+    } catch (const std::invalid_argument& e) {
+      fail(join(path, key), e.what());
+    }
+  }
+  template <typename Enum, std::size_t N>
+  Enum choice(const json& obj, const std::string& key, const std::string& path, const Enum (&values)[N],
+              std::string_view (*name)(Enum)) const {
+    std::string text = field<std::string>(obj, key, path);
+    for (Enum v : values)
+      if (name(v) == text) return v;
+    fail(join(path, key), fmt::format("unknown value '{}'", text));
+  }
+
+  static std::string join(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+  static std::string index(const std::string& path, std::size_t i) { return fmt::format("{}[{}]", path, i); }
+
+ private:
+  const std::string& name_;
+};
+
+std::string_view source_name(TopologySource s) { return to_string(s); }
+std::string_view class_name(PciDevice::Class c) { return to_string(c); }
+
+}  // namespace
+
+Topology topology_from_json(const json& doc, const std::string& name) {
+  const TopologyJsonReader r(name);
+  if (!doc.is_object()) r.fail("", "not a JSON object");
+  if (!doc.contains("schema") || doc["schema"] != kTopologySchema)
+    r.fail("", fmt::format("not a vpt-tune topology (expected \"schema\": \"{}\")", kTopologySchema));
+
+  Topology t;
+  const json& source = r.at(doc, "source", "");
+  t.source = r.choice(source, "kind", "source",
+                      {TopologySource::LiveHost, TopologySource::HwlocXml, TopologySource::LscpuText}, source_name);
+  t.source_name = r.field<std::string>(source, "name", "source");
+  t.cpu_model = r.text_or_empty(doc, "cpu_model", "");
+  t.cpu_vendor = r.text_or_empty(doc, "cpu_vendor", "");
+
+  // Primary facts only: indices derived from them (a CPU's core, caches and
+  // kind, cache ids) are recomputed and checked by finish_topology().
+  const json& cpus = r.array(doc, "cpus", "");
+  for (std::size_t i = 0; i < cpus.size(); ++i) {
+    LogicalCpu cpu;
+    cpu.os_index = r.field<unsigned>(cpus[i], "cpu", r.index("cpus", i));
+    if (cpu.os_index >= (1u << 20)) r.fail(r.index("cpus", i) + ".cpu", fmt::format("CPU {} is out of range", cpu.os_index));
+    t.cpus.push_back(cpu);
+  }
+  t.offline_cpus = r.cpus(doc, "offline_cpus", "");
+  const json& cores = r.array(doc, "cores", "");
+  for (std::size_t i = 0; i < cores.size(); ++i) {
+    std::string p = r.index("cores", i);
+    t.cores.push_back({0, r.cpus(cores[i], "cpus", p), r.field<unsigned>(cores[i], "package", p), 0});
+  }
+  const json& packages = r.array(doc, "packages", "");
+  for (std::size_t i = 0; i < packages.size(); ++i) {
+    std::string p = r.index("packages", i);
+    t.packages.push_back({r.field<unsigned>(packages[i], "package", p), r.cpus(packages[i], "cpus", p),
+                          r.text_or_empty(packages[i], "cpu_model", p)});
+  }
+  const json& caches = r.array(doc, "caches", "");
+  for (std::size_t i = 0; i < caches.size(); ++i) {
+    std::string p = r.index("caches", i);
+    Cache c;
+    c.level = static_cast<int>(r.field<unsigned>(caches[i], "level", p));
+    if (c.level < 1 || c.level > 4) r.fail(p + ".level", fmt::format("L{} is not a cache level", c.level));
+    c.type = r.choice(caches[i], "type", p, {CacheType::Unified, CacheType::Data, CacheType::Instruction},
+                      cache_type_name);
+    c.size_bytes = r.optional<std::uint64_t>(caches[i], "size_bytes", p);
+    c.cpus = r.cpus(caches[i], "cpus", p);
+    t.caches.push_back(std::move(c));
+  }
+  const json& kinds = r.array(doc, "kinds", "");
+  for (std::size_t i = 0; i < kinds.size(); ++i) {
+    std::string p = r.index("kinds", i);
+    t.kinds.push_back({0, r.field<std::string>(kinds[i], "name", p), r.cpus(kinds[i], "cpus", p),
+                       r.optional<unsigned>(kinds[i], "max_mhz", p), r.optional<unsigned>(kinds[i], "linux_capacity", p),
+                       r.text_or_empty(kinds[i], "core_type", p)});
+  }
+  const json& numa = r.at(doc, "numa", "");
+  const json& nodes = r.array(numa, "nodes", "numa");
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    std::string p = r.index("numa.nodes", i);
+    t.numa_nodes.push_back({r.field<unsigned>(nodes[i], "node", p), r.cpus(nodes[i], "cpus", p),
+                            r.optional<std::uint64_t>(nodes[i], "memory_bytes", p)});
+  }
+  if (const json& d = r.at(numa, "distances", "numa"); !d.is_null()) {
+    if (!d.is_array() || d.size() != t.numa_nodes.size())
+      r.fail("numa.distances", fmt::format("expected {} rows, one per node", t.numa_nodes.size()));
+    for (std::size_t i = 0; i < d.size(); ++i) {
+      std::string p = r.index("numa.distances", i);
+      if (!d[i].is_array() || d[i].size() != t.numa_nodes.size())
+        r.fail(p, fmt::format("expected {} distances, one per node", t.numa_nodes.size()));
+      std::vector<double> row;
+      for (std::size_t k = 0; k < d[i].size(); ++k) row.push_back(r.get<double>(d[i][k], r.index(p, k)));
+      t.numa_distances.push_back(std::move(row));
+    }
+  }
+  const json& pci = r.array(doc, "pci", "");
+  for (std::size_t i = 0; i < pci.size(); ++i) {
+    std::string p = r.index("pci", i);
+    const json& j = pci[i];
+    PciDevice dev;
+    dev.address = r.field<std::string>(j, "address", p);
+    dev.device_class = r.choice(j, "class", p,
+                                {PciDevice::Class::Gpu, PciDevice::Class::Nvme, PciDevice::Class::Network,
+                                 PciDevice::Class::Storage, PciDevice::Class::Accelerator, PciDevice::Class::Other},
+                                class_name);
+    for (auto [key, id] : {std::pair{"vendor_id", &dev.vendor_id}, std::pair{"device_id", &dev.device_id}}) {
+      std::string hex = r.field<std::string>(j, key, p);
+      unsigned long value = 0;
+      auto [end, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), value, 16);
+      if (hex.empty() || ec != std::errc() || end != hex.data() + hex.size() || value > 0xffff)
+        r.fail(r.join(p, key), fmt::format("'{}' is not a 4-digit hex id", hex));
+      *id = static_cast<std::uint16_t>(value);
+    }
+    dev.name = r.field<std::string>(j, "name", p);
+    const json& os = r.array(j, "os_devices", p);
+    for (std::size_t k = 0; k < os.size(); ++k) dev.os_devices.push_back(r.get<std::string>(os[k], r.index(p + ".os_devices", k)));
+    dev.numa = r.optional<unsigned>(j, "numa", p);
+    dev.local_cpus = r.cpus(j, "local_cpus", p);
+    dev.iommu_group = r.optional<unsigned>(j, "iommu_group", p);
+    t.pci.push_back(std::move(dev));
+  }
+  const json& host = r.at(doc, "host", "");
+  t.host.known = r.field<bool>(host, "known", "host");
+  t.host.hostname = r.text_or_empty(host, "hostname", "host");
+  if (t.host.known) {
+    t.host.kernel = r.field<std::string>(host, "kernel", "host");
+    t.host.isolcpus = r.cpus(host, "isolcpus", "host");
+    t.host.nohz_full = r.cpus(host, "nohz_full", "host");
+    t.host.smt_active = r.optional<bool>(host, "smt_active", "host");
+    const json& pools = r.array(host, "hugepages", "host");
+    for (std::size_t i = 0; i < pools.size(); ++i) {
+      std::string p = r.index("host.hugepages", i);
+      t.host.hugepages.push_back({r.field<std::uint64_t>(pools[i], "page_bytes", p),
+                                  r.optional<unsigned>(pools[i], "numa", p),
+                                  r.field<std::uint64_t>(pools[i], "total", p), r.field<std::uint64_t>(pools[i], "free", p)});
+    }
+  }
+  const json& warnings = r.array(doc, "warnings", "");
+  for (std::size_t i = 0; i < warnings.size(); ++i) t.warnings.push_back(r.get<std::string>(warnings[i], r.index("warnings", i)));
+
+  try {
+    finish_topology(t);
+  } catch (const std::runtime_error& e) {
+    r.fail("", e.what());
+  }
+  return t;
 }
 
 }  // namespace vpt

@@ -3,6 +3,15 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <sstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+#include <pugixml.hpp>
+
+#include "bench/results.hpp"
+#include "optimizer/plan_writers.hpp"
+#include "probe/topology_writers.hpp"
 
 namespace vpt {
 
@@ -67,39 +76,51 @@ std::string secret_paths(std::string text, const RedactionSecrets& secrets) {
   return text;
 }
 
+// "[host]" for the first host name, "[host 2]" for a second one, ...: a report
+// comparing two hosts still says they differ without saying which they are.
 std::string hostnames(std::string_view text, const RedactionSecrets& secrets) {
-  std::vector<std::string> names;
+  struct Name {
+    std::string name, shown;
+  };
+  std::vector<Name> names;
+  std::vector<std::string> hosts;  // distinct, lower case, in order
   for (const std::string& h : secrets.hostnames) {
     if (h.empty()) continue;
-    names.push_back(h);
+    std::string key;
+    for (char c : h) key += lower(c);
+    auto it = std::find(hosts.begin(), hosts.end(), key);
+    if (it == hosts.end()) it = hosts.insert(hosts.end(), key);
+    std::size_t n = static_cast<std::size_t>(it - hosts.begin()) + 1;
+    std::string shown = n == 1 ? "[host]" : "[host " + std::to_string(n) + "]";
+    names.push_back({h, shown});
     auto dot = h.find('.');
-    if (dot != std::string::npos && dot >= 2) names.push_back(h.substr(0, dot));  // the short name
+    if (dot != std::string::npos && dot >= 2) names.push_back({h.substr(0, dot), shown});  // the short name
   }
-  std::sort(names.begin(), names.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  std::stable_sort(names.begin(), names.end(), [](const auto& a, const auto& b) { return a.name.size() > b.name.size(); });
   std::string out;
   for (std::size_t i = 0; i < text.size();) {
     // Whole words, where '-' and '_' also separate: "alice-desktop-lscpu.txt"
     // names the host too.
     bool at_word_start = i == 0 || (!is_alnum(text[i - 1]) && text[i - 1] != '.');
-    std::size_t matched = 0;
+    const Name* matched = nullptr;
     if (at_word_start)
-      for (const std::string& name : names)
-        if (iequals_at(text, i, name) && (i + name.size() == text.size() || !is_alnum(text[i + name.size()]))) {
-          matched = name.size();
+      for (const Name& n : names)
+        if (iequals_at(text, i, n.name) && (i + n.name.size() == text.size() || !is_alnum(text[i + n.name.size()]))) {
+          matched = &n;
           break;
         }
     if (!matched) {
       out += text[i++];
       continue;
     }
-    std::size_t end = i + matched;
+    std::size_t end = i + matched->name.size();
     // "box" also hides "box.example.com": take the domain labels that follow.
     while (end + 1 < text.size() && text[end] == '.' && is_word(text[end + 1])) {
       std::size_t next = end + 1;
       while (next < text.size() && is_word(text[next])) ++next;
       end = next;
     }
-    out += "[host]";
+    out += matched->shown;
     i = end;
   }
   return out;
@@ -294,6 +315,140 @@ std::string redact_path(std::string_view path) {
   if (is_disk_image(base)) return "[disk image]";
   if (base.empty()) return "[path]";
   return std::string(base);
+}
+
+namespace {
+
+// "0-3,8", "16", "^2", "0x1f": nothing in them can be a secret.
+bool is_cpu_list_or_number(std::string_view value) {
+  if (value.size() > 2 && value[0] == '0' && (value[1] == 'x' || value[1] == 'X'))
+    return value.find_first_not_of("0123456789abcdefABCDEF", 2) == std::string_view::npos;
+  return !value.empty() && value.find_first_not_of("0123456789,-^ ") == std::string_view::npos;
+}
+
+bool field_is(std::string_view field, std::initializer_list<std::string_view> names) {
+  return std::any_of(names.begin(), names.end(), [&](std::string_view n) {
+    return field.size() == n.size() && iequals_at(field, 0, n);
+  });
+}
+
+}  // namespace
+
+std::string redact_field(std::string_view field, std::string_view value, const RedactionSecrets& secrets) {
+  if (value.empty() || is_cpu_list_or_number(value)) return std::string(value);
+  if (field_is(field, {"serial", "serial_number", "serialnumber"})) return "[serial]";
+  if (field_is(field, {"uuid"})) return "[uuid]";
+  if (field_is(field, {"passwd", "password"})) return "[password]";
+  std::string out = redact_text(value, secrets);
+  // A host name the secrets do not know (a domain's <hostname>) is hidden too.
+  if (field_is(field, {"hostname", "host_name"}) && out == value) return "[host]";
+  return out;
+}
+
+namespace {
+
+bool in_vocabulary(const Vocabulary& vocabulary, std::string_view field, std::string_view value) {
+  auto it = vocabulary.find(field);
+  return it != vocabulary.end() && it->second(value);
+}
+
+std::function<bool(std::string_view)> one_of(std::vector<std::string> words) {
+  return [words = std::move(words)](std::string_view v) { return std::find(words.begin(), words.end(), v) != words.end(); };
+}
+
+// "10de": a PCI vendor or device id as the topology document writes it.
+bool is_hex_id(std::string_view v) {
+  return v.size() == 4 && v.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+void redact_json_value(nlohmann::json& value, std::string_view field, const RedactionSecrets& secrets,
+                       const Vocabulary& vocabulary) {
+  if (value.is_string()) {
+    if (!in_vocabulary(vocabulary, field, value.get_ref<const std::string&>()))
+      value = redact_field(field, value.get_ref<const std::string&>(), secrets);
+  } else if (value.is_object()) {
+    for (auto& [key, child] : value.items()) redact_json_value(child, key, secrets, vocabulary);
+  } else if (value.is_array()) {
+    // Elements belong to the array's field: "warnings": ["..."].
+    for (auto& child : value) redact_json_value(child, field, secrets, vocabulary);
+  }
+}
+
+void redact_xml_node(pugi::xml_node node, const RedactionSecrets& secrets, const Vocabulary& vocabulary) {
+  for (pugi::xml_attribute a : node.attributes())
+    if (!in_vocabulary(vocabulary, a.name(), a.value())) a.set_value(redact_field(a.name(), a.value(), secrets).c_str());
+  for (pugi::xml_node child : node.children()) {
+    switch (child.type()) {
+      case pugi::node_pcdata:
+      case pugi::node_cdata:
+      case pugi::node_comment:
+        child.set_value(redact_field(node.name(), child.value(), secrets).c_str());
+        break;
+      case pugi::node_element:
+        redact_xml_node(child, secrets, vocabulary);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+const Vocabulary& topology_vocabulary() {
+  static const Vocabulary words = {
+      {"schema", one_of({kTopologySchema})},
+      {"kind", one_of({std::string(to_string(TopologySource::LiveHost)), std::string(to_string(TopologySource::HwlocXml)),
+                       std::string(to_string(TopologySource::LscpuText))})},
+      {"type", one_of({"data", "instruction", "unified"})},
+      {"class", one_of({std::string(to_string(PciDevice::Class::Gpu)), std::string(to_string(PciDevice::Class::Nvme)),
+                        std::string(to_string(PciDevice::Class::Network)), std::string(to_string(PciDevice::Class::Storage)),
+                        std::string(to_string(PciDevice::Class::Accelerator)),
+                        std::string(to_string(PciDevice::Class::Other))})},
+      {"vendor_id", is_hex_id},
+      {"device_id", is_hex_id}};
+  return words;
+}
+
+const Vocabulary& plan_vocabulary() {
+  static const Vocabulary words = {{"schema", one_of({kPlanSchema})}};
+  return words;
+}
+
+const Vocabulary& results_vocabulary() {
+  static const Vocabulary words = {
+      {"schema", one_of({std::string(kBenchSchema)})},
+      {"kind", one_of({std::string(to_string(ThreadKind::Vcpu)), std::string(to_string(ThreadKind::Emulator)),
+                       std::string(to_string(ThreadKind::IoThread)), std::string(to_string(ThreadKind::Other))})}};
+  return words;
+}
+
+// The libvirt words virt/domain.cpp reads: <cpu mode>, <cache mode>,
+// <numatune><memory mode>, <feature policy name='topoext'>, <hostdev type='pci'>.
+const Vocabulary& domain_xml_vocabulary() {
+  static const Vocabulary words = {
+      {"mode", one_of({"host-passthrough", "host-model", "maximum", "custom", "passthrough", "emulate", "disable",
+                       "strict", "interleave", "preferred", "restrictive"})},
+      {"policy", one_of({"require", "force", "optional", "disable", "forbid"})},
+      {"name", one_of({"topoext"})},
+      {"type", one_of({"kvm", "qemu", "test", "pci"})}};
+  return words;
+}
+
+void redact_json(nlohmann::json& doc, const RedactionSecrets& secrets, const Vocabulary& vocabulary) {
+  redact_json_value(doc, "", secrets, vocabulary);
+}
+
+std::string redact_xml(std::string_view xml, const RedactionSecrets& secrets, const Vocabulary& vocabulary) {
+  pugi::xml_document doc;
+  const unsigned flags = pugi::parse_default | pugi::parse_comments | pugi::parse_declaration | pugi::parse_doctype |
+                         pugi::parse_pi | pugi::parse_ws_pcdata;
+  pugi::xml_parse_result parsed = doc.load_buffer(xml.data(), xml.size(), flags);
+  if (!parsed) throw std::runtime_error(std::string("not well-formed XML: ") + parsed.description());
+  redact_xml_node(doc, secrets, vocabulary);
+  std::ostringstream out;
+  doc.save(out, "", pugi::format_raw | pugi::format_no_declaration);
+  return out.str();
 }
 
 }  // namespace vpt

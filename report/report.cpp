@@ -6,7 +6,9 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
+#include "optimizer/plan_writers.hpp"
 #include "probe/topology_writers.hpp"
 #include "report/redact.hpp"
 #include "virt/domain_xml.hpp"
@@ -45,17 +47,41 @@ std::string plural(unsigned n, std::string_view one, std::string_view many) {
 }
 std::string plural(unsigned n, std::string_view one) { return plural(n, one, std::string(one) + "s"); }
 
-// Applies redaction (or not) to every text taken from the inputs.
+// ---- Redaction -------------------------------------------------------------------
+
+// Redacts the inputs, once, before anything is computed from them: each
+// document is redacted whole and read back (JSON for the topology, plan and
+// results, the XML for the domain), so no field, present or future, is
+// passed over. Everything the report shows is computed from the copies.
 class Redactor {
  public:
   Redactor(bool on, RedactionSecrets secrets) : on_(on), secrets_(std::move(secrets)) {}
-  std::string text(std::string_view s) const { return on_ ? redact_text(s, secrets_) : std::string(s); }
-  std::string path(std::string_view p) const { return on_ ? redact_text(redact_path(p), secrets_) : std::string(p); }
-  void all(std::vector<std::string>& v) const {
-    for (std::string& s : v) s = text(s);
+
+  Topology topology(const Topology& t) const {
+    if (!on_) return t;
+    nlohmann::json doc = topology_to_json(t);
+    redact_json(doc, secrets_, topology_vocabulary());
+    return topology_from_json(doc, "the redacted topology");
   }
-  void opt(std::optional<std::string>& s) const {
-    if (s) s = text(*s);
+  Plan plan(const Plan& p) const {
+    if (!on_) return p;
+    nlohmann::json doc = plan_to_json(p);
+    redact_json(doc, secrets_, plan_vocabulary());
+    return plan_from_json(doc);
+  }
+  Results results(const Results& res) const {
+    if (!on_) return res;
+    nlohmann::json doc = nlohmann::json::parse(results_to_json_text(res));
+    redact_json(doc, secrets_, results_vocabulary());
+    return results_from_json_text(doc.dump(), "the redacted results");
+  }
+  Domain domain(const Domain& d) const {
+    if (!on_) return d;
+    return parse_domain_xml(redact_xml(d.xml, secrets_, domain_xml_vocabulary()), "the redacted domain");
+  }
+  // A file named on the command line: its base name, redacted.
+  std::string path(const std::string& p) const {
+    return !on_ || p.empty() ? p : redact_text(redact_path(p), secrets_);
   }
 
  private:
@@ -77,50 +103,19 @@ RedactionSecrets secrets_of(const ReportSources& src) {
   return s;
 }
 
-Topology redacted(Topology t, const Redactor& r) {
-  t.source_name = r.path(t.source_name);
-  t.cpu_model = r.text(t.cpu_model);
-  for (Package& p : t.packages) p.cpu_model = r.text(p.cpu_model);
-  for (PciDevice& d : t.pci) {
-    d.name = r.text(d.name);
-    r.all(d.os_devices);
-  }
-  t.host.hostname = r.text(t.host.hostname);
-  r.all(t.warnings);
-  return t;
-}
-
-Plan redacted(Plan p, const Redactor& r) {
-  for (GuestPlan& g : p.guests) g.name = r.text(g.name);
-  for (ScoreTerm& t : p.score.terms) t.explanation = r.text(t.explanation);
-  p.search = r.text(p.search);
-  r.all(p.explanation);
-  r.all(p.warnings);
-  r.all(p.advice);
-  return p;
-}
-
-Results redacted(Results res, const Redactor& r) {
-  res.host.hostname = r.text(res.host.hostname);
-  res.host.cpu_model = r.text(res.host.cpu_model);
-  res.host.kernel = r.text(res.host.kernel);
-  r.opt(res.host.bios_version);
-  if (res.domain) {
-    res.domain->uri = r.text(res.domain->uri);
-    res.domain->name = r.text(res.domain->name);
-    for (ThreadCheck& t : res.domain->threads) t.comm = r.text(t.comm);
-  }
-  if (res.core_to_core)
-    for (CoreToCorePair& p : res.core_to_core->pairs) p.error = r.text(p.error);
-  for (LatencyPoint& p : res.memory_latency) p.error = r.text(p.error);
-  for (InterferencePoint& p : res.interference) {
-    p.error = r.text(p.error);
-    p.sized_to = r.text(p.sized_to);
-  }
-  for (WakeupResult& w : res.wakeup) w.error = r.text(w.error);
-  res.guest_json.reset();  // not drawn; may name anything
-  r.all(res.warnings);
-  return res;
+ReportSources redacted(const ReportSources& src, const Redactor& r) {
+  ReportSources out;
+  out.topology = r.topology(src.topology);
+  out.plan = r.plan(src.plan);
+  out.plan_file = r.path(src.plan_file);
+  if (src.domain) out.domain = r.domain(*src.domain);
+  if (src.bench) out.bench = r.results(*src.bench);
+  out.bench_file = r.path(src.bench_file);
+  if (src.before) out.before = r.results(*src.before);
+  out.before_file = r.path(src.before_file);
+  if (src.after) out.after = r.results(*src.after);
+  out.after_file = r.path(src.after_file);
+  return out;
 }
 
 // ---- Host summary -----------------------------------------------------------------
@@ -449,17 +444,17 @@ const GuestPlan* guest_for(const Plan& plan, const std::string& name) {
   return plan.guests.size() == 1 ? &plan.guests.front() : nullptr;
 }
 
-void domain_facts(const Domain& d, const Plan& plan, const Redactor& r, Report& report) {
+void domain_facts(const Domain& d, const Plan& plan, Report& report) {
   std::vector<Fact>& f = report.domain;
-  f.push_back({"Name", r.text(d.name)});
-  if (!d.uuid.empty()) f.push_back({"UUID", r.text(d.uuid)});
+  f.push_back({"Name", d.name});
+  if (!d.uuid.empty()) f.push_back({"UUID", d.uuid});
   f.push_back({"vCPUs", d.current_vcpus == d.max_vcpus ? std::to_string(d.max_vcpus)
                                                        : fmt::format("{} (current {})", d.max_vcpus, d.current_vcpus)});
   f.push_back({"vCPU pins now", pins_text(d.vcpupins)});
   f.push_back({"Emulator pin now", d.emulatorpin ? d.emulatorpin->to_string() : "none"});
   f.push_back({"I/O threads now", d.iothreadpins.empty() ? std::to_string(d.iothreads)
                                                         : fmt::format("{} ({})", d.iothreads, pins_text(d.iothreadpins))});
-  f.push_back({"<cpu> now", d.cpu_mode ? *d.cpu_mode + (d.cpu_model ? " (" + r.text(*d.cpu_model) + ")" : "")
+  f.push_back({"<cpu> now", d.cpu_mode ? *d.cpu_mode + (d.cpu_model ? " (" + *d.cpu_model + ")" : "")
                                        : "none (QEMU's default CPU)"});
   if (d.cpu_topology) f.push_back({"Guest topology now", topology_text(*d.cpu_topology)});
   if (!d.hostdevs.empty()) f.push_back({"PCI passthrough", fmt::format("{}", fmt::join(d.hostdevs, ", "))});
@@ -473,15 +468,15 @@ void domain_facts(const Domain& d, const Plan& plan, const Redactor& r, Report& 
   } else {
     f.push_back({"Compared with the plan", "the pins differ: paste the XML below, or use `vpt-tune suggest` with --domain"});
     report.advice.push_back(fmt::format("Domain '{}' is not pinned as planned yet: apply the XML below (`virsh edit {}`).",
-                                        r.text(d.name), r.text(d.name)));
+                                        d.name, d.name));
   }
   if (d.max_vcpus != g->vcpus.size())
-    report.warnings.push_back(fmt::format("Domain '{}' has {} vCPUs; the plan has {}.", r.text(d.name), d.max_vcpus,
+    report.warnings.push_back(fmt::format("Domain '{}' has {} vCPUs; the plan has {}.", d.name, d.max_vcpus,
                                           g->vcpus.size()));
   if (g->cache_passthrough && d.cpu_mode && *d.cpu_mode != "host-passthrough")
     report.advice.push_back(fmt::format("The domain's <cpu mode='{}'> hides the host's caches from the guest: the plan "
                                         "uses host-passthrough with <cache mode='passthrough'/>.",
-                                        r.text(*d.cpu_mode)));
+                                        *d.cpu_mode));
   if (g->require_topoext && !d.require_topoext)
     report.advice.push_back("This is an AMD host: require topoext in <cpu> (in the XML below) so that the guest "
                             "sees SMT siblings and the L3 layout.");
@@ -521,12 +516,11 @@ std::string pins_in_force(const Results& run, const Plan& plan) {
   return text;
 }
 
-BenchSection bench_section(const Topology& topo, const Plan& plan, const Results& raw, const std::string& name,
-                           const Redactor& r) {
+BenchSection bench_section(const Topology& topo, const Plan& plan, const Results& run, const std::string& name) {
   BenchSection b;
   b.name = name;
-  b.results = redacted(raw, r);
-  b.cache_marks = cache_marks(topo, raw);
+  b.results = run;
+  b.cache_marks = cache_marks(topo, run);
   const Results& res = b.results;
   b.facts.push_back({"File", name});
   b.facts.push_back({"Measured", fmt::format("{} ({} mode, {:.0f} s, vpt-tune {})", res.created.empty() ? "unknown" : res.created,
@@ -596,23 +590,22 @@ void add_unique(std::vector<std::string>& to, const std::vector<std::string>& fr
 
 }  // namespace
 
-Report build_report(const ReportSources& src, const ReportSettings& settings) {
-  Redactor r(settings.redact, secrets_of(src));
-  const Topology topo = redacted(src.topology, r);
-  const Plan plan = redacted(src.plan, r);
+Report build_report(const ReportSources& raw, const ReportSettings& settings) {
+  // Nothing below sees an unredacted input.
+  const ReportSources src = redacted(raw, Redactor(settings.redact, secrets_of(raw)));
+  const Topology& topo = src.topology;
+  const Plan& plan = src.plan;
 
   Report report;
   report.tool_version = VPT_VERSION;
   report.redacted = settings.redact;
 
   const Results* run = src.bench ? &*src.bench : src.after ? &*src.after : nullptr;
-  std::optional<Results> run_redacted;
-  if (run) run_redacted = redacted(*run, r);
 
   // Title: the CPU and what the guests get.
   std::string cpu = !topo.cpu_model.empty() ? topo.cpu_model
-                    : run_redacted && !run_redacted->host.cpu_model.empty()
-                        ? run_redacted->host.cpu_model
+                    : run && !run->host.cpu_model.empty()
+                        ? run->host.cpu_model
                         : fmt::format("{}-core, {}-thread host", topo.cores.size(), topo.cpus.size());
   std::vector<std::string> guests;
   for (const GuestPlan& g : plan.guests) guests.push_back(fmt::format("'{}' {} vCPUs", g.name, g.vcpus.size()));
@@ -624,17 +617,16 @@ Report build_report(const ReportSources& src, const ReportSettings& settings) {
                                              : fmt::format("{}: {}", source_kind(topo.source), topo.source_name)});
   report.inputs.push_back({"Plan", src.plan_file.empty()
                                        ? fmt::format("computed by vpt-tune {} ({})", VPT_VERSION, plan.search)
-                                       : fmt::format("read from {} ({})", r.path(src.plan_file), plan.search)});
-  if (src.domain) report.inputs.push_back({"Domain", r.text(src.domain->name)});
-  if (src.bench) report.inputs.push_back({"Bench results", r.path(src.bench_file)});
+                                       : fmt::format("read from {} ({})", src.plan_file, plan.search)});
+  if (src.domain) report.inputs.push_back({"Domain", src.domain->name});
+  if (src.bench) report.inputs.push_back({"Bench results", src.bench_file});
   if (src.before && src.after)
-    report.inputs.push_back({"Comparison", fmt::format("before: {}, after: {}", r.path(src.before_file),
-                                                       r.path(src.after_file))});
+    report.inputs.push_back({"Comparison", fmt::format("before: {}, after: {}", src.before_file, src.after_file)});
   report.inputs.push_back({"Redaction", settings.redact ? "on: host names, UUIDs, MAC addresses, serial numbers and "
                                                           "file paths are hidden"
                                                         : "off (--no-redact): everything is shown as read"});
 
-  report.host = host_facts(topo, run_redacted ? &*run_redacted : nullptr);
+  report.host = host_facts(topo, run);
   report.layout = layout_topology(topo, plan);
   for (unsigned g = 0; g < plan.guests.size(); ++g) report.guests.push_back(guest_summary(topo, plan, g));
   report.host_keeps = plan.host.empty() ? "no CPUs of its own"
@@ -653,24 +645,19 @@ Report build_report(const ReportSources& src, const ReportSettings& settings) {
   add_unique(report.warnings, topo.warnings);
   add_unique(report.advice, plan.advice);
 
-  if (src.domain) domain_facts(*src.domain, plan, r, report);
+  if (src.domain) domain_facts(*src.domain, plan, report);
 
   if (run) {
-    std::string name = r.path(src.bench ? src.bench_file : src.after_file);
-    report.bench = bench_section(topo, plan, *run, name, r);
+    const std::string& name = src.bench ? src.bench_file : src.after_file;
+    report.bench = bench_section(topo, plan, *run, name);
     bench_warnings(topo, report.bench->results, name, report);
     add_unique(report.warnings, report.bench->results.warnings);
   }
   if (src.before && src.after) {
     ComparisonSection section;
-    section.comparison =
-        compare_results(*src.before, *src.after, r.path(src.before_file), r.path(src.after_file), settings.compare);
+    // Redacted host names stay apart ("[host]", "[host 2]"): different hosts are still refused.
+    section.comparison = compare_results(*src.before, *src.after, src.before_file, src.after_file, settings.compare);
     Comparison& c = section.comparison;
-    r.all(c.warnings);
-    for (ComparisonRow& row : c.rows) {
-      row.metric = r.text(row.metric);
-      row.reason = r.text(row.reason);
-    }
     section.headline = headline_rows(c);
     add_unique(report.warnings, c.warnings);
     report.comparison = std::move(section);

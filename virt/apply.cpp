@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "common/atomic_file.hpp"
 #include "virt/domain_xml.hpp"
 
 namespace vpt {
@@ -30,32 +31,6 @@ std::string read_whole_file(const std::string& path) {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
-}
-
-[[noreturn]] void backup_failure(const std::string& path, int err) {
-  throw std::runtime_error(fmt::format("cannot write backup '{}': {}", path, std::strerror(err)));
-}
-
-void write_all_and_sync(const std::string& path, const std::string& data) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) backup_failure(path, errno);
-  std::size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(path.c_str());
-      backup_failure(path, err);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int err = errno;
-    ::unlink(path.c_str());
-    backup_failure(path, err);
-  }
 }
 
 // "20250301T140211.042Z" for now, UTC: sorts by name in time order.
@@ -149,28 +124,21 @@ std::string write_backup(const std::string& dir, const std::string& domain, cons
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("cannot create backup directory '{}': {}", dir, ec.message()));
-  auto now = std::chrono::system_clock::now();
-  std::string path;
-  // Two backups within one millisecond get the next free millisecond.
-  for (;; now += std::chrono::milliseconds(1)) {
-    path = (fs::path(dir) / fmt::format("{}.{}.xml", domain, timestamp(now))).string();
-    if (!fs::exists(path, ec)) break;
+  // Named by the time; two backups within one millisecond get the next free
+  // millisecond. The name is claimed by the rename itself (ExistingFile::Keep),
+  // so two vpt-tune runs never overwrite each other's backup.
+  for (auto now = std::chrono::system_clock::now();; now += std::chrono::milliseconds(1)) {
+    std::string path = (fs::path(dir) / fmt::format("{}.{}.xml", domain, timestamp(now))).string();
+    try {
+      write_file_atomically(path, xml, "backup", 0600, ExistingFile::Keep);
+    } catch (const FileWriteError& e) {
+      if (e.error_number() == EEXIST) continue;
+      throw;
+    }
+    if (read_whole_file(path) != xml)
+      throw std::runtime_error(fmt::format("cannot write backup '{}': it reads back different", path));
+    return path;
   }
-  const std::string tmp = (fs::path(dir) / fmt::format(".{}.{}.tmp", domain, ::getpid())).string();
-  ::unlink(tmp.c_str());
-  write_all_and_sync(tmp, xml);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    backup_failure(path, err);
-  }
-  if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    ::fsync(dfd);  // makes the rename itself durable
-    ::close(dfd);
-  }
-  if (read_whole_file(path) != xml)
-    throw std::runtime_error(fmt::format("cannot write backup '{}': it reads back different", path));
-  return path;
 }
 
 std::vector<Backup> list_backups(const std::string& dir, const std::string& domain) {

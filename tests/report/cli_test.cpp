@@ -67,7 +67,8 @@ TEST_F(ReportCommand, RefusesToReplaceAFileWithoutForce) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("replaced"), std::string::npos);
   EXPECT_TRUE(read_file_text(path("r.html")).starts_with("<!DOCTYPE html>"));
-  EXPECT_FALSE(fs::exists(path("r.html") + ".tmp." + std::to_string(::getpid())));
+  for (const auto& entry : fs::directory_iterator(dir_))
+    EXPECT_FALSE(entry.path().filename().string().starts_with(".r.html.")) << "temporary file left: " << entry.path();
 }
 
 TEST_F(ReportCommand, TakesTheFormatFromTheExtensionOrTheOption) {

@@ -1,0 +1,280 @@
+// Redaction cannot forget a field: a marker host name is planted in every
+// string of every input document (topology, plan, before/after/bench results
+// as JSON, the domain as XML, the file names), wherever the document's own
+// reader still accepts it, and no report format shows it. The planting walks
+// the documents, not a list of fields, so a field added later is planted too.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <functional>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <pugixml.hpp>
+
+#include "bench/results.hpp"
+#include "optimizer/plan_writers.hpp"
+#include "probe/topology_writers.hpp"
+#include "report/redact.hpp"
+#include "report/report.hpp"
+#include "tests/report/report_test_util.hpp"
+#include "tests/vpt_tune_runner.hpp"
+#include "virt/domain.hpp"
+
+namespace vpt {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kMarker = "zorblax";  // the host's name: what must not leak
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool shows_marker(const std::string& text) { return lower(text).find(kMarker) != std::string::npos; }
+
+// ---- Planting -------------------------------------------------------------------
+
+// Appends " zorblax" to every string of `doc` (and tries a "zorblax" in every
+// null and every empty array) that `reads` still accepts; returns how many.
+int plant_json(json& doc, const std::function<void(const json&)>& reads) {
+  int planted = 0;
+  std::vector<json::json_pointer> leaves;
+  std::function<void(const json&, const json::json_pointer&)> collect = [&](const json& v, const json::json_pointer& at) {
+    if (v.is_object())
+      for (auto& [key, child] : v.items()) collect(child, at / key);
+    else if (v.is_array() && !v.empty())
+      for (std::size_t i = 0; i < v.size(); ++i) collect(v[i], at / i);
+    else if (v.is_string() || v.is_null() || v.is_array())
+      leaves.push_back(at);
+  };
+  collect(doc, json::json_pointer());
+  for (const auto& at : leaves) {
+    json old = doc[at];
+    if (old.is_string()) doc[at] = old.get<std::string>() + " " + kMarker;
+    else if (old.is_null()) doc[at] = kMarker;
+    else doc[at] = json::array({kMarker});
+    try {
+      reads(doc);
+      ++planted;
+    } catch (const std::exception&) {
+      doc[at] = old;  // a word the reader checks, a CPU list, a number
+    }
+  }
+  return planted;
+}
+
+// The same for every attribute value and text of an XML document.
+int plant_xml(std::string& xml, const std::function<void(const std::string&)>& reads) {
+  pugi::xml_document doc;
+  const unsigned flags = pugi::parse_default | pugi::parse_comments | pugi::parse_ws_pcdata;
+  EXPECT_TRUE(doc.load_string(xml.c_str(), flags));
+  std::vector<std::function<void(bool)>> sites;  // plant (true) or undo (false)
+  std::function<void(pugi::xml_node)> collect = [&](pugi::xml_node node) {
+    for (pugi::xml_attribute a : node.attributes())
+      sites.push_back([a, old = std::string(a.value())](bool plant) mutable {
+        a.set_value((plant ? old + " " + kMarker : old).c_str());
+      });
+    for (pugi::xml_node child : node.children()) {
+      if (child.type() == pugi::node_element) collect(child);
+      else if (child.type() == pugi::node_pcdata || child.type() == pugi::node_comment)
+        sites.push_back([child, old = std::string(child.value())](bool plant) mutable {
+          child.set_value((plant ? old + " " + kMarker : old).c_str());
+        });
+    }
+  };
+  collect(doc.document_element());
+  auto text = [&] {
+    std::ostringstream out;
+    doc.save(out, "", pugi::format_raw | pugi::format_no_declaration);
+    return out.str();
+  };
+  int planted = 0;
+  for (auto& site : sites) {
+    site(true);
+    try {
+      reads(text());
+      ++planted;
+    } catch (const std::exception&) {
+      site(false);
+    }
+  }
+  xml = text();
+  return planted;
+}
+
+// ---- The documents ------------------------------------------------------------------
+
+struct Planted {
+  ReportSources sources;
+  std::map<std::string, int> counts;  // document -> strings planted
+};
+
+// Every optional part of a results document present, so that it gets a marker too.
+json full_results_json(const Results& res) {
+  json doc = json::parse(results_to_json_text(res));
+  doc["domain"]["threads"] = json::array({{{"kind", "vcpu"}, {"index", 0}, {"tid", 4243}, {"comm", "CPU 0/KVM"},
+                                           {"pinned", "0"}, {"actual", "0"}, {"matches", true}, {"migrations", 0},
+                                           {"nonvoluntary_switches", 0}}});
+  for (const char* section : {"memory_latency", "interference", "wakeup_by_cpu"})
+    for (json& row : doc[section]) row["error"] = "";
+  for (json& pair : doc["core_to_core"]["pairs"]) pair["error"] = "";
+  doc["wakeup"]["error"] = "";
+  doc["guest"] = {{"channel", "/run/libvirt/qemu/guest.sock"}, {"command", "vpt-guest-probe --quick"}, {"exit_code", 0}};
+  return doc;
+}
+
+Planted planted_sources() {
+  Planted p;
+  // A host with PCI devices (names, OS devices), two packages and NUMA nodes.
+  Topology topo = test::load_corpus("hwloc/32em64t-2n8c2t-pci-wholeio.xml");
+  json topo_doc = topology_to_json(topo);
+  p.counts["topology"] = plant_json(topo_doc, [](const json& d) { topology_from_json(d, "t"); });
+  topo_doc["host"]["hostname"] = kMarker;  // the secret itself, as an hwloc export names its host
+  p.sources.topology = topology_from_json(topo_doc, "t");
+
+  Plan plan = test::plan_for(topo, 8);
+  json plan_doc = plan_to_json(plan);
+  p.counts["plan"] = plant_json(plan_doc, [](const json& d) { plan_from_json(d); });
+  p.sources.plan = plan_from_json(plan_doc);
+  p.sources.plan_file = std::string("/home/") + kMarker + "/plans/" + kMarker + "-plan.json";
+
+  std::string xml = test::read_file_text(std::string(VPT_DATA_DIR) + "/domains/win11-gaming.xml");
+  p.counts["domain XML"] = plant_xml(xml, [](const std::string& x) { parse_domain_xml(x, "d"); });
+  p.sources.domain = parse_domain_xml(xml, "d");
+
+  test::SampleConfig before_config, after_config;
+  before_config.pinned = false;
+  before_config.hostname = after_config.hostname = kMarker;
+  auto planted_results = [&](const test::SampleConfig& config, const std::string& name) {
+    json doc = full_results_json(test::sample_results(topo, plan, config));
+    p.counts[name] = plant_json(doc, [](const json& d) { results_from_json_text(d.dump(), "r"); });
+    doc["host"]["hostname"] = kMarker;
+    return results_from_json_text(doc.dump(), "r");
+  };
+  p.sources.before = planted_results(before_config, "before results");
+  p.sources.after = planted_results(after_config, "after results");
+  p.sources.bench = planted_results(after_config, "bench results");
+  p.sources.before_file = std::string("/home/") + kMarker + "/before.json";
+  p.sources.after_file = std::string("/srv/") + kMarker + "/after-" + kMarker + ".json";
+  p.sources.bench_file = std::string("~/") + kMarker + ".json";
+  return p;
+}
+
+std::string every_format(const Report& report) {
+  std::string all;
+  for (ReportFormat format : {ReportFormat::Html, ReportFormat::Markdown, ReportFormat::Bbcode}) {
+    std::ostringstream out;
+    write_report(out, report, format);
+    all += out.str();
+  }
+  return all;
+}
+
+TEST(RedactionOfEveryField, PlantsTheMarkerInEveryDocument) {
+  Planted p = planted_sources();
+  // Lower bounds counted by hand from the documents: the topology has 4 PCI
+  // devices with a name and OS devices, 2 packages with a model, kinds and
+  // warnings; the domain XML dozens of attributes and texts.
+  EXPECT_GE(p.counts["topology"], 15);
+  EXPECT_GE(p.counts["plan"], 10);
+  EXPECT_GE(p.counts["domain XML"], 60);
+  for (const char* r : {"before results", "after results", "bench results"}) EXPECT_GE(p.counts[r], 40) << r;
+  for (const auto& [doc, n] : p.counts) std::cout << doc << ": " << n << " strings planted\n";
+}
+
+TEST(RedactionOfEveryField, NoReportFormatShowsTheMarker) {
+  Planted p = planted_sources();
+  Report report = build_report(p.sources, {});
+  std::string text = every_format(report);
+  auto at = lower(text).find(kMarker);
+  EXPECT_EQ(at, std::string::npos) << "leaked: ..." << text.substr(at == std::string::npos ? 0 : at - std::min<std::size_t>(at, 120), 240);
+  // The values the writers draw from hold none either.
+  ASSERT_TRUE(report.bench);
+  EXPECT_FALSE(shows_marker(results_to_json_text(report.bench->results)));
+  ASSERT_TRUE(report.comparison);
+  std::ostringstream comparison;
+  write_comparison_text(comparison, report.comparison->comparison);
+  EXPECT_FALSE(shows_marker(comparison.str()));
+}
+
+// The control: the marker does reach the pages when redaction is off.
+TEST(RedactionOfEveryField, WithoutRedactionTheMarkerIsShown) {
+  ReportSettings off;
+  off.redact = false;
+  EXPECT_TRUE(shows_marker(every_format(build_report(planted_sources().sources, off))));
+}
+
+// A host named like any word of the documents ("storage", "vcpu",
+// "host-passthrough", "topoext") leaves every document readable and the
+// domain's settings as they were: the vocabularies in report/redact.hpp are complete.
+std::set<std::string> hostname_like_strings(const json& doc) {
+  std::set<std::string> out;
+  static const std::regex hostname("[A-Za-z0-9][A-Za-z0-9.-]*");
+  std::function<void(const json&)> walk = [&](const json& v) {
+    if (v.is_string() && std::regex_match(v.get<std::string>(), hostname)) out.insert(v.get<std::string>());
+    if (v.is_structured())
+      for (const json& child : v) walk(child);
+  };
+  walk(doc);
+  return out;
+}
+
+TEST(RedactionVocabulary, AHostNamedLikeAnyWordKeepsTheJsonDocumentsReadable) {
+  Topology topo = test::load_corpus("hwloc/32em64t-2n8c2t-pci-wholeio.xml");
+  Plan plan = test::plan_for(topo, 8);
+  json topo_doc = topology_to_json(topo), plan_doc = plan_to_json(plan),
+       results_doc = full_results_json(test::sample_results(topo, plan, {}));
+  std::set<std::string> words = hostname_like_strings(topo_doc);
+  for (const json* d : {&plan_doc, &results_doc}) words.merge(hostname_like_strings(*d));
+  ASSERT_GE(words.size(), 20u);
+  for (const std::string& word : words) {
+    RedactionSecrets secrets;
+    secrets.hostnames = {word};
+    json t = topo_doc, p = plan_doc, r = results_doc;
+    redact_json(t, secrets, topology_vocabulary());
+    redact_json(p, secrets, plan_vocabulary());
+    redact_json(r, secrets, results_vocabulary());
+    EXPECT_NO_THROW(topology_from_json(t, "t")) << word;
+    EXPECT_NO_THROW(plan_from_json(p)) << word;
+    EXPECT_NO_THROW(results_from_json_text(r.dump(), "r")) << word;
+  }
+}
+
+TEST(RedactionVocabulary, AHostNamedLikeAnyWordKeepsTheDomainsSettings) {
+  for (const char* file : {"win11-gaming.xml", "linux-server.xml", "custom-cpu.xml", "minimal.xml"}) {
+    std::string xml = test::read_file_text(std::string(VPT_DATA_DIR) + "/domains/" + file);
+    Domain original = parse_domain_xml(xml, file);
+    std::set<std::string> words;
+    static const std::regex word("[A-Za-z0-9][A-Za-z0-9.-]*");
+    for (auto it = std::sregex_iterator(xml.begin(), xml.end(), word); it != std::sregex_iterator(); ++it)
+      words.insert(it->str());
+    for (const std::string& w : words) {
+      RedactionSecrets secrets;
+      secrets.hostnames = {w};
+      Domain d;
+      ASSERT_NO_THROW(d = parse_domain_xml(redact_xml(xml, secrets, domain_xml_vocabulary()), file)) << file << ": " << w;
+      EXPECT_EQ(d.max_vcpus, original.max_vcpus) << w;
+      EXPECT_EQ(d.current_vcpus, original.current_vcpus) << w;
+      EXPECT_EQ(d.iothreads, original.iothreads) << w;
+      EXPECT_EQ(d.vcpupins, original.vcpupins) << w;
+      EXPECT_EQ(d.emulatorpin, original.emulatorpin) << w;
+      EXPECT_EQ(d.iothreadpins, original.iothreadpins) << w;
+      EXPECT_EQ(d.cpu_mode, original.cpu_mode) << file << ": " << w;
+      EXPECT_EQ(d.cache_passthrough, original.cache_passthrough) << w;
+      EXPECT_EQ(d.require_topoext, original.require_topoext) << w;
+      EXPECT_EQ(d.numatune_mode, original.numatune_mode) << w;
+      EXPECT_EQ(d.numatune_nodeset, original.numatune_nodeset) << w;
+      EXPECT_EQ(d.hostdevs, original.hostdevs) << file << ": " << w;
+      EXPECT_EQ(d.type, original.type) << w;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace vpt
