@@ -32,13 +32,16 @@ std::string read_whole_file(const std::string& path) {
   return out.str();
 }
 
-[[noreturn]] void backup_failure(const std::string& path, int err) {
-  throw std::runtime_error(fmt::format("cannot write backup '{}': {}", path, std::strerror(err)));
+[[noreturn]] void write_failure(std::string_view what, const std::string& path, int err) {
+  throw std::runtime_error(fmt::format("cannot write {} '{}': {}", what, path, std::strerror(err)));
 }
 
-void write_all_and_sync(const std::string& path, const std::string& data) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) backup_failure(path, errno);
+[[noreturn]] void backup_failure(const std::string& path, int err) { write_failure("backup", path, err); }
+
+// A new file (O_EXCL) with `data`, synced; removed again on failure.
+void write_all_and_sync(const std::string& path, const std::string& data, mode_t mode, std::string_view what) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) write_failure(what, path, errno);
   std::size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::write(fd, data.data() + done, data.size() - done);
@@ -47,14 +50,21 @@ void write_all_and_sync(const std::string& path, const std::string& data) {
       int err = errno;
       ::close(fd);
       ::unlink(path.c_str());
-      backup_failure(path, err);
+      write_failure(what, path, err);
     }
     done += static_cast<std::size_t>(n);
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     int err = errno;
     ::unlink(path.c_str());
-    backup_failure(path, err);
+    write_failure(what, path, err);
+  }
+}
+
+void sync_directory(const std::string& dir) {
+  if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);  // makes a rename itself durable
+    ::close(dfd);
   }
 }
 
@@ -145,7 +155,8 @@ std::string default_backup_dir() {
   return env && *env ? env : "/var/lib/vpt-tune/backups";
 }
 
-std::string write_backup(const std::string& dir, const std::string& domain, const std::string& xml) {
+std::string write_backup(const std::string& dir, const std::string& domain, const std::string& xml,
+                         std::string_view extension) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("cannot create backup directory '{}': {}", dir, ec.message()));
@@ -153,33 +164,43 @@ std::string write_backup(const std::string& dir, const std::string& domain, cons
   std::string path;
   // Two backups within one millisecond get the next free millisecond.
   for (;; now += std::chrono::milliseconds(1)) {
-    path = (fs::path(dir) / fmt::format("{}.{}.xml", domain, timestamp(now))).string();
+    path = (fs::path(dir) / fmt::format("{}.{}{}", domain, timestamp(now), extension)).string();
     if (!fs::exists(path, ec)) break;
   }
   const std::string tmp = (fs::path(dir) / fmt::format(".{}.{}.tmp", domain, ::getpid())).string();
   ::unlink(tmp.c_str());
-  write_all_and_sync(tmp, xml);
+  write_all_and_sync(tmp, xml, 0600, "backup");
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
     backup_failure(path, err);
   }
-  if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    ::fsync(dfd);  // makes the rename itself durable
-    ::close(dfd);
-  }
+  sync_directory(dir);
   if (read_whole_file(path) != xml)
     throw std::runtime_error(fmt::format("cannot write backup '{}': it reads back different", path));
   return path;
 }
 
-std::vector<Backup> list_backups(const std::string& dir, const std::string& domain) {
+void replace_file_atomically(const std::string& path, const std::string& text, mode_t mode, std::string_view what) {
+  // PATH.tmp.PID beside it, as Proxmox's own writer names it (pmxcfs accepts that name in /etc/pve).
+  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  ::unlink(tmp.c_str());
+  write_all_and_sync(tmp, text, mode, what);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    write_failure(what, path, err);
+  }
+  sync_directory(fs::path(path).parent_path().empty() ? "." : fs::path(path).parent_path().string());
+}
+
+std::vector<Backup> list_backups(const std::string& dir, const std::string& domain, std::string_view extension) {
   std::vector<Backup> backups;
   std::error_code ec;
   for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
     std::string name = entry.path().filename().string();
-    if (!entry.is_regular_file() || !name.ends_with(".xml") || name.size() < 26) continue;
-    std::string_view stem = std::string_view(name).substr(0, name.size() - 4);
+    if (!entry.is_regular_file() || !name.ends_with(extension) || name.size() < extension.size() + 22) continue;
+    std::string_view stem = std::string_view(name).substr(0, name.size() - extension.size());
     std::string_view stamp = stem.substr(stem.size() - 20);
     if (!is_timestamp(stamp) || stem[stem.size() - 21] != '.') continue;
     std::string owner(stem.substr(0, stem.size() - 21));
