@@ -112,7 +112,8 @@ void add_pve_options(CLI::App& command, PveOptions& o) {
       ->option_text("FILE")
       ->group("Proxmox VE");
   command.add_option("--snippets-storage", o.snippets_storage,
-                     "Storage whose snippets directory --apply installs the hookscript in")
+                     "Storage whose snippets directory --apply installs the hookscript in ('local' is "
+                     "/var/lib/vz/snippets)")
       ->option_text("NAME")
       ->capture_default_str()
       ->group("Proxmox VE");
@@ -174,6 +175,11 @@ void run_pve_suggest(const PveOptions& pve, const DomainOptions& actions, const 
   } else {
     Plan shown = plan;
     shown.advice = pve_advice(config, plan, topo, pve.confine_host);
+    // The optimizer words its topoext warning for libvirt XML; say it the Proxmox way.
+    for (std::string& w : shown.warnings)
+      if (w.find("name='topoext'") != std::string::npos)
+        w = "the CPU vendor is unknown from `lscpu -e` alone: on an AMD CPU use cpu: host, which passes topoext "
+            "through (or paste `lscpu` too)";
     fmt::print(out, "Plan for {} ({})\n\n", topo.cpu_model.empty() ? "this host" : topo.cpu_model, topo.source_name);
     write_plan_text(out, shown);
     out << '\n';

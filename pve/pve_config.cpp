@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -109,14 +111,15 @@ std::optional<std::string> pci_address(std::string_view id) {
   return lower(fmt::format("{:0>4}:{:0>2}:{:0>2}.{}", domain, bus, device, function));
 }
 
-bool is_disk_key(const std::string& key, std::string_view bus) {
-  return key.size() > bus.size() && key.starts_with(bus) &&
-         std::all_of(key.begin() + static_cast<std::ptrdiff_t>(bus.size()), key.end(),
-                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
-}
-
-unsigned key_index(const std::string& key, std::string_view bus) {
-  return static_cast<unsigned>(std::stoul(key.substr(bus.size())));
+// "virtio12" for bus "virtio" -> 12; nullopt for another key. Indices beyond
+// any qemu-server limit (hostpci15, virtio15, scsi30) are out of range.
+std::optional<unsigned> key_index(const std::string& key, std::string_view bus) {
+  if (key.size() <= bus.size() || !key.starts_with(bus)) return std::nullopt;
+  std::string_view digits = std::string_view(key).substr(bus.size());
+  unsigned index = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+  if (end != digits.data() + digits.size()) return std::nullopt;  // not digits: another key
+  return ec == std::errc() && index < 1000 ? index : 1000;
 }
 
 }  // namespace
@@ -151,7 +154,7 @@ PveConfig parse_pve_config(std::string_view text, const std::string& source) {
       case ConfigLine::Kind::Option:
         if (section.empty()) {
           current[std::string(line.key)] = {std::string(line.value), line_no};
-        } else if (section == "PENDING" || lower(section) == "pending") {
+        } else if (lower(section) == "pending") {
           if (line.key == "delete") {
             std::string list(line.value);
             std::replace(list.begin(), list.end(), ';', ',');
@@ -229,7 +232,7 @@ PveConfig parse_pve_config(std::string_view text, const std::string& source) {
   for (std::string_view bus : {"scsi", "virtio"}) {
     std::vector<std::pair<unsigned, std::string>> disks;
     for (const auto& [key, option] : current)
-      if (is_disk_key(key, bus)) disks.emplace_back(key_index(key, bus), key);
+      if (auto index = key_index(key, bus)) disks.emplace_back(*index, key);
     std::sort(disks.begin(), disks.end());
     for (const auto& [index, key] : disks) {
       PropertyString drive = parse_property_string(current.at(key).value, "file");
@@ -251,7 +254,7 @@ PveConfig parse_pve_config(std::string_view text, const std::string& source) {
   // hostpci0..hostpciN in index order; "host=" (the default key) lists devices with ';'.
   std::vector<std::pair<unsigned, std::string>> pci_keys;
   for (const auto& [key, option] : current)
-    if (is_disk_key(key, "hostpci")) pci_keys.emplace_back(key_index(key, "hostpci"), key);
+    if (auto index = key_index(key, "hostpci")) pci_keys.emplace_back(*index, key);
   std::sort(pci_keys.begin(), pci_keys.end());
   for (const auto& [index, key] : pci_keys) {
     PropertyString pci = parse_property_string(current.at(key).value, "host");
@@ -267,10 +270,9 @@ PveConfig parse_pve_config(std::string_view text, const std::string& source) {
     }
   }
   for (const auto& [key, option] : current)
-    if (is_disk_key(key, "numa")) {
-      unsigned n = key_index(key, "numa");
-      if (n >= 8) read.bad(key, option, "is beyond numa7 (qemu-server reads numa0-numa7)");
-      config.numa_nodes[n] = option.value;
+    if (auto n = key_index(key, "numa")) {
+      if (*n >= 8) read.bad(key, option, "is beyond numa7 (qemu-server reads numa0-numa7)");
+      config.numa_nodes[*n] = option.value;
     }
   return config;
 }

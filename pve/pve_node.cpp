@@ -87,16 +87,15 @@ PveNode this_pve_node() {
 }
 
 std::string snippets_dir(const PveNode& node, const std::string& storage) {
+  // pve-storage forces 'local' to be a dir storage at /var/lib/vz (Plugin.pm parse_config).
+  if (storage == "local") return node.root + "/var/lib/vz/snippets";
   const std::string cfg_path = node.storage_cfg_path();
   auto cfg = read_text(cfg_path);
-  if (!cfg) {
-    if (storage == "local") return node.root + "/var/lib/vz/snippets";
-    throw PveConfigError(fmt::format("cannot find storage '{}': there is no {}", storage, cfg_path));
-  }
+  if (!cfg) throw PveConfigError(fmt::format("cannot find storage '{}': there is no {}", storage, cfg_path));
   // "TYPE: NAME" starts a storage, indented "key value" lines describe it.
   std::istringstream lines(*cfg);
   bool in_storage = false, found = false;
-  std::string path;
+  std::string path, subdir = "snippets";
   for (std::string line; std::getline(lines, line);) {
     if (line.empty() || line[0] == '#') continue;
     if (line[0] != ' ' && line[0] != '\t') {
@@ -113,14 +112,18 @@ std::string snippets_dir(const PveNode& node, const std::string& storage) {
     std::string key, value;
     words >> key >> value;
     if (key == "path") path = value;
+    if (key == "content-dirs") {  // "snippets=dir,iso=dir2": Plugin.pm get_subdir
+      std::istringstream dirs(value);
+      for (std::string item; std::getline(dirs, item, ',');)
+        if (item.starts_with("snippets=")) subdir = item.substr(9);
+    }
   }
-  if (!found && storage == "local") return node.root + "/var/lib/vz/snippets";
   if (!found) throw PveConfigError(fmt::format("cannot find storage '{}' in {}", storage, cfg_path));
   if (path.empty())
     throw PveConfigError(fmt::format("cannot keep snippets on storage '{}': it has no directory (give a 'dir', NFS or "
                                      "CIFS storage with --snippets-storage)",
                                      storage));
-  return node.root + path + "/snippets";
+  return node.root + path + "/" + subdir;
 }
 
 std::string snippet_path(const PveNode& node, const std::string& volume) {

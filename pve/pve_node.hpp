@@ -27,10 +27,11 @@ struct PveNode {
 // The node this runs on: root from $VPT_PVE_ROOT, else "".
 PveNode this_pve_node();
 
-// The directory of a storage's snippets ("local" -> /var/lib/vz/snippets):
-// its "path" in storage.cfg + "/snippets"; "local" without storage.cfg is
-// /var/lib/vz. Throws PveConfigError for an unknown storage or one without a
-// path (LVM, ZFS pools, RBD cannot hold snippets).
+// The directory of a storage's snippets: "local" is always
+// /var/lib/vz/snippets (pve-storage forces it); another storage's "path" in
+// storage.cfg + "/snippets" (or its content-dirs snippets= directory).
+// Throws PveConfigError for an unknown storage or one without a path (LVM,
+// ZFS pools, RBD cannot hold snippets).
 std::string snippets_dir(const PveNode& node, const std::string& storage);
 
 // The file behind a hookscript volume "STORAGE:snippets/FILE". Throws PveConfigError.

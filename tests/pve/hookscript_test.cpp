@@ -123,6 +123,16 @@ TEST_F(HookscriptOnFakeNode, PreStartRefusesANodeWithoutThePlannedCpus) {
   EXPECT_NE(r.err.find("lacks CPU(s) 16 17 18 19"), std::string::npos) << r.err;
 }
 
+TEST_F(HookscriptOnFakeNode, PreStartDoesNotWaitForAPidFile) {
+  // Before the start there is no QEMU yet: pre-start checks the node and returns at once,
+  // whatever post-start's wait is set to.
+  std::string script = install(sample_plan(101, true));
+  ScriptRun r = run(script, "101 pre-start", "VPT_PVE_WAIT_S=30");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LT(r.seconds, 5.0);
+  EXPECT_EQ(r.err.find("no running QEMU"), std::string::npos) << r.err;
+}
+
 TEST_F(HookscriptOnFakeNode, PostStartWithoutAPidFileTimesOutAndExitsZero) {
   std::string script = install(sample_plan());
   ScriptRun r = run(script, "101 post-start");

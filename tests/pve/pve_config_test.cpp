@@ -159,6 +159,9 @@ TEST(PveBadConfigText, NamesTheProblem) {
   EXPECT_NE(message("#only a description\n\n").find("no 'key: value'"), std::string::npos);
   EXPECT_NE(message("[snap]\ncores: 2\n").find("no 'key: value'"), std::string::npos);
   EXPECT_NE(message("  cores: 2\n").find("expected 'key: value'"), std::string::npos);
+  // Indices too large for any counter are still just keys, never a crash.
+  EXPECT_EQ(message("cores: 2\nvirtio99999999999999999999: a:1,iothread=1\nhostpci77777777777777: 01:00\n"),
+            "accepted");
 }
 
 }  // namespace

@@ -141,6 +141,18 @@ TEST(PvePatchOfHandPinnedVm, ReplacesItsSmpInPlaceAndKeepsTheRestOfArgs) {
                                   {"sockets", "1"}});  // vcpus: 6 is gone
 }
 
+TEST(PvePatchOfUnknownKeys, KeepsThemByteForByte) {
+  const std::string before = read_data("105.conf");
+  PvePatch patch = patch_pve_config(parse_pve_config(before, "105.conf"),
+                                    hand_plan(cpus_from(0, 2), {16}, {}, {1, 1, 1, 2}), i7_14700f());
+  expect_only_owned_keys_changed(before, patch.text,
+                                 {{"affinity", "0-1,16"},
+                                  {"args", "-smp 2,sockets=1,dies=1,cores=1,threads=2,maxcpus=2"},
+                                  {"cores", "2"}});
+  EXPECT_NE(patch.text.find("\nfrobnicate: yes\n"), std::string::npos);
+  EXPECT_NE(patch.text.find("\nx-some-new-option: value with spaces\n"), std::string::npos);
+}
+
 TEST(PveArgs, SplitLikeShellwords) {
   std::vector<ArgsWord> words = split_pve_args(R"(  -device 'intel-hda,id=a b' "x \"y\"" c\ d -e)");
   ASSERT_EQ(words.size(), 5u);

@@ -199,7 +199,9 @@ TEST_F(QemuStartedLikeProxmox, HookscriptPinsEveryThreadAndBenchChecksThem) {
   EXPECT_EQ(io[0].id, "iothread-virtio0");
   const int io_tid = io[0].thread_id;
   for (const ProcThread& t : threads) {
-    if (t.tid == io_tid) EXPECT_FALSE(t.comm.starts_with("IO ")) << t.comm;
+    if (t.tid == io_tid) {
+      EXPECT_FALSE(t.comm.starts_with("IO ")) << t.comm;
+    }
   }
 
   auto expect_planned_pins = [&] {
