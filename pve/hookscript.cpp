@@ -225,6 +225,9 @@ pin_vm() {
     return 1
   fi
   IO_MAP=$(iothread_tids)
+  if [ -n "$IOTHREAD_IDS" ] && [ -z "$IO_MAP" ] && command -v "$SOCAT" >/dev/null 2>&1; then
+    say "QMP ($RUN_DIR/$VMID.qmp) did not name the I/O threads: they run with the emulator on CPUs $EMULATOR_CPUS"
+  fi
   failed=0; wrong=0; vcpus=0; io=0; other=0; seen=' '
   # New threads inherit their creator's CPUs; a second pass catches any
   # started while the first ran.
