@@ -1,6 +1,7 @@
 #include "cli/pve_options.hpp"
 
-#include <fstream>
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <iterator>
 #include <sstream>
@@ -271,10 +272,8 @@ std::unique_ptr<DomainSource> open_pve_vm(unsigned vmid) {
   if (config.hookscript) {
     try {
       std::string path = snippet_path(node, *config.hookscript);
-      std::ifstream in(path, std::ios::binary);
-      std::ostringstream text;
-      text << in.rdbuf();
-      if (in) hook = read_pve_hookscript(text.str(), path);
+      if (auto text = read_node_file(path)) hook = read_pve_hookscript(*text, path);
+      else fmt::print(std::cerr, "note: cannot read hookscript '{}': {}\n", path, std::strerror(errno));
     } catch (const PveConfigError& e) {
       fmt::print(std::cerr, "note: {}\n", e.what());
     }

@@ -6,12 +6,12 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "pve/config_lines.hpp"
+#include "pve/pve_node.hpp"
 #include "virt/domain.hpp"
 
 namespace vpt {
@@ -278,13 +278,9 @@ PveConfig parse_pve_config(std::string_view text, const std::string& source) {
 }
 
 PveConfig load_pve_config_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw PveConfigError(fmt::format("cannot read Proxmox config '{}': {}", path, std::strerror(errno)));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw PveConfigError(fmt::format("cannot read Proxmox config '{}': read error", path));
-  return parse_pve_config(text.str(), path);
+  auto text = read_node_file(path);
+  if (!text) throw PveConfigError(fmt::format("cannot read Proxmox config '{}': {}", path, std::strerror(errno)));
+  return parse_pve_config(*text, path);
 }
 
 GuestRequest request_defaults_from(const PveConfig& config, const Topology* host) {

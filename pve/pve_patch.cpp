@@ -189,61 +189,62 @@ std::string pve_smp_value(const GuestTopology& t) {
                      t.threads, t.vcpus());
 }
 
-PvePatch patch_pve_config(const PveConfig& config, const GuestPlan& plan, const Topology& host,
-                          const PvePatchOptions& options) {
-  const std::string vm = vm_name(config);
-  const auto& opt = config.options;
-  auto has = [&](const std::string& key) { return opt.count(key) != 0; };
-  PvePatch patch;
-  Edits edits;
-  auto set = [&](const std::string& key, const std::string& value) {
-    if (!has(key) || opt.at(key) != value) edits[key] = value;
-  };
-  auto remove = [&](const std::string& key) {
-    if (has(key)) edits[key] = std::nullopt;
-  };
+namespace {
 
-  // ---- vCPU count and guest topology ----
+// The edits of one patch under way: each key is changed only when its value differs.
+class KeyEdits {
+ public:
+  explicit KeyEdits(const PveConfig& config) : config_(config) {}
+  bool has(const std::string& key) const { return config_.options.count(key) != 0; }
+  const std::string& value(const std::string& key) const { return config_.options.at(key); }
+  void set(const std::string& key, const std::string& value) {
+    if (!has(key) || this->value(key) != value) edits_[key] = value;
+  }
+  void remove(const std::string& key) {
+    if (has(key)) edits_[key] = std::nullopt;
+  }
+  const Edits& edits() const { return edits_; }
+
+ private:
+  const PveConfig& config_;
+  Edits edits_;
+};
+
+// sockets:, cores:, vcpus:, smp: and the -smp in args:.
+void edit_topology(const PveConfig& config, const GuestPlan& plan, KeyEdits& keys, PvePatch& patch) {
+  const std::string vm = vm_name(config);
   const unsigned vcpus = static_cast<unsigned>(plan.vcpus.size());
   const GuestTopology& t = plan.topology;
   if (t.vcpus() != vcpus || vcpus == 0)
     throw RequestError(fmt::format("cannot write the plan into {}: its topology ({} x {} x {} x {}) does not cover its "
                                    "{} vCPUs", vm, t.sockets, t.dies, t.cores, t.threads, vcpus));
   const unsigned cores_per_socket = vcpus / t.sockets;
-  remove("smp");  // the old name of sockets:, which qemu-server drops when it writes the config
-  if (has("sockets") || t.sockets != 1) set("sockets", std::to_string(t.sockets));
-  if (has("cores") || cores_per_socket != 1) set("cores", std::to_string(cores_per_socket));
-  if (has("vcpus")) {
-    remove("vcpus");
+  keys.remove("smp");  // the old name of sockets:, which qemu-server drops when it writes the config
+  if (keys.has("sockets") || t.sockets != 1) keys.set("sockets", std::to_string(t.sockets));
+  if (keys.has("cores") || cores_per_socket != 1) keys.set("cores", std::to_string(cores_per_socket));
+  if (keys.has("vcpus")) {
+    keys.remove("vcpus");
     patch.notes.push_back(fmt::format("vcpus: {} removed: the plan places all {} vCPUs, so all are present at boot",
-                                      opt.at("vcpus"), vcpus));
+                                      keys.value("vcpus"), vcpus));
   }
   if (config.cpu_hotplug) {
     patch.warnings.push_back(fmt::format(
         "{} has CPU hotplug on (hotplug: {}): qemu-server then adds vCPUs as devices with thread-id=0, so no -smp "
         "in args can give the guest {} threads per core; it sees {} socket(s) x {} cores. Remove 'cpu' from "
         "hotplug and run vpt-tune again for the plan's topology",
-        vm, opt.at("hotplug"), t.threads, t.sockets, cores_per_socket));
-  } else {
-    std::string args = args_with_smp(config.args, pve_smp_value(t));
-    if (args != config.args) set("args", args);
+        vm, keys.value("hotplug"), t.threads, t.sockets, cores_per_socket));
+    return;
   }
+  std::string args = args_with_smp(config.args, pve_smp_value(t));
+  if (args != config.args) keys.set("args", args);
+}
 
-  // ---- affinity: every CPU the VM may use ----
-  CpuSet all = plan.vcpu_cpus() | plan.emulator;
-  for (const CpuSet& io : plan.iothreads) all |= io;
-  if (config.affinity != all) set("affinity", all.to_string());
-
-  // ---- hugepages ----
-  std::optional<std::string> hugepages = config.hugepages;
-  if (options.hugepages) {
-    if (*options.hugepages != "2" && *options.hugepages != "1024" && *options.hugepages != "any")
-      throw RequestError(fmt::format("cannot set hugepages '{}': Proxmox takes 2, 1024 or any", *options.hugepages));
-    hugepages = options.hugepages;
-    set("hugepages", *hugepages);
-  }
-
-  // ---- numa: guest nodes following the host nodes the vCPUs run on ----
+// numa: and numa<n>: for a plan that places memory (or hugepages, which need
+// them); otherwise only numa<n> lines that no longer fit the vCPUs go.
+void edit_numa(const PveConfig& config, const GuestPlan& plan, const Topology& host,
+               const std::optional<std::string>& hugepages, KeyEdits& keys, PvePatch& patch) {
+  const std::string vm = vm_name(config);
+  const unsigned vcpus = static_cast<unsigned>(plan.vcpus.size());
   std::map<unsigned, CpuSet> guest_cpus_by_host_node;
   bool nodes_known = true;
   for (unsigned v = 0; v < vcpus; ++v) {
@@ -252,18 +253,18 @@ PvePatch patch_pve_config(const PveConfig& config, const GuestPlan& plan, const 
     else guest_cpus_by_host_node[*cpu->numa].insert(v);
   }
   const bool place_memory = !plan.memory_nodes.empty() || hugepages.has_value();
-  std::set<unsigned> numa_keep;  // numa<n> lines that stay
+  std::set<unsigned> keep;  // numa<n> lines that stay
   if (place_memory && config.memory_hotplug) {
     patch.warnings.push_back(fmt::format(
         "{} has memory hotplug on: qemu-server sizes its NUMA nodes itself, so vpt-tune writes no numa<n> lines and "
         "the memory is not bound to host node(s) {}",
         vm, plan.memory_nodes.empty() ? std::string("of the vCPUs") : plan.memory_nodes.to_string()));
-    for (const auto& [n, value] : config.numa_nodes) numa_keep.insert(n);
+    for (const auto& [n, value] : config.numa_nodes) keep.insert(n);
   } else if (place_memory && !nodes_known) {
     patch.warnings.push_back(fmt::format("the host model does not say which NUMA node each CPU is on: {} gets no "
                                          "numa<n> lines binding its memory",
                                          vm));
-    if (hugepages) set("numa", "1");  // qemu-server: hugepages need numa: 1
+    if (hugepages) keys.set("numa", "1");  // qemu-server: hugepages need numa: 1
   } else if (place_memory) {
     if (guest_cpus_by_host_node.size() > kMaxGuestNumaNodes)
       throw RequestError(fmt::format("cannot write the plan into {}: its vCPUs span {} NUMA nodes, qemu-server takes "
@@ -273,13 +274,12 @@ PvePatch patch_pve_config(const PveConfig& config, const GuestPlan& plan, const 
     for (const auto& [node, cpus] : guest_cpus_by_host_node) per_node.push_back(cpus.size());
     const unsigned granule = hugepages == "1024" ? 1024 : hugepages ? 2 : 1;
     std::vector<unsigned> memory = split_memory(config.memory_mib, per_node, granule, vm);
-    if (!config.numa || opt.at("numa") != "1") set("numa", "1");
+    if (!config.numa || keys.value("numa") != "1") keys.set("numa", "1");
     unsigned k = 0;
     for (const auto& [node, cpus] : guest_cpus_by_host_node) {
-      set(fmt::format("numa{}", k),
-          fmt::format("cpus={},hostnodes={},memory={},policy=bind", semicolon_list(cpus), node, memory[k]));
-      numa_keep.insert(k);
-      ++k;
+      keys.set(fmt::format("numa{}", k),
+               fmt::format("cpus={},hostnodes={},memory={},policy=bind", semicolon_list(cpus), node, memory[k]));
+      keep.insert(k++);
     }
     if (guest_cpus_by_host_node.size() > 1)
       patch.notes.push_back(fmt::format("the guest sees {} NUMA nodes, one per host node its vCPUs run on, each with "
@@ -296,7 +296,7 @@ PvePatch patch_pve_config(const PveConfig& config, const GuestPlan& plan, const 
       else listed |= *cpus;
     }
     if (readable && listed == CpuSet::range(0, vcpus - 1)) {
-      for (const auto& [n, value] : config.numa_nodes) numa_keep.insert(n);
+      for (const auto& [n, value] : config.numa_nodes) keep.insert(n);
     } else if (!config.numa_nodes.empty()) {
       patch.notes.push_back(fmt::format(
           "numa<n> lines removed: they list guest vCPUs {}, the plan has 0-{}{}", listed.to_string(), vcpus - 1,
@@ -304,38 +304,61 @@ PvePatch patch_pve_config(const PveConfig& config, const GuestPlan& plan, const 
     }
   }
   for (const auto& [n, value] : config.numa_nodes)
-    if (!numa_keep.count(n)) remove(fmt::format("numa{}", n));
+    if (!keep.count(n)) keys.remove(fmt::format("numa{}", n));
+}
 
-  // ---- hookscript: Proxmox runs one per VM ----
+}  // namespace
+
+PvePatch patch_pve_config(const PveConfig& config, const GuestPlan& plan, const Topology& host,
+                          const PvePatchOptions& options) {
+  PvePatch patch;
+  KeyEdits keys(config);
+  edit_topology(config, plan, keys, patch);
+
+  // affinity: every CPU the VM may use.
+  CpuSet all = plan.vcpu_cpus() | plan.emulator;
+  for (const CpuSet& io : plan.iothreads) all |= io;
+  if (config.affinity != all) keys.set("affinity", all.to_string());
+
+  std::optional<std::string> hugepages = config.hugepages;
+  if (options.hugepages) {
+    if (*options.hugepages != "2" && *options.hugepages != "1024" && *options.hugepages != "any")
+      throw RequestError(fmt::format("cannot set hugepages '{}': Proxmox takes 2, 1024 or any", *options.hugepages));
+    hugepages = options.hugepages;
+    keys.set("hugepages", *hugepages);
+  }
+  edit_numa(config, plan, host, hugepages, keys, patch);
+
+  // hookscript: Proxmox runs one per VM; a foreign one stays.
   if (!options.hookscript.empty()) {
-    const bool ours = !config.hookscript || config.hookscript->find(":snippets/vpt-tune-") != std::string::npos;
-    if (ours) set("hookscript", options.hookscript);
+    if (!config.hookscript || config.hookscript->find(":snippets/vpt-tune-") != std::string::npos)
+      keys.set("hookscript", options.hookscript);
     else
       patch.warnings.push_back(fmt::format(
-          "{} already has hookscript '{}': Proxmox runs one hookscript per VM, so vpt-tune's is not set. Call ours "
-          "from yours with the same arguments (\"$1\" \"$2\"), or set hookscript: {} and call yours from ours",
-          vm, *config.hookscript, options.hookscript));
+          "{} already has hookscript '{}': Proxmox runs one hookscript per VM, so vpt-tune's ({}) is not set; call it "
+          "from yours with the same arguments (\"$1\" \"$2\")",
+          vm_name(config), *config.hookscript, options.hookscript));
   }
 
-  // ---- [PENDING] changes to an owned key would undo the patch at the next start ----
+  // [PENDING] changes to an owned key would undo the patch at the next start.
   std::vector<std::string> clashing;
   for (const std::string& key : config.pending_keys)
-    if (edits.count(key) && std::find(clashing.begin(), clashing.end(), key) == clashing.end()) clashing.push_back(key);
+    if (keys.edits().count(key) && std::find(clashing.begin(), clashing.end(), key) == clashing.end())
+      clashing.push_back(key);
   if (!clashing.empty())
     throw PveConfigError(fmt::format("cannot patch Proxmox config '{}': its [PENDING] section changes {} at the next "
                                      "start, which the plan sets too: apply the pending changes (restart the VM) or "
                                      "revert them first",
                                      config.source, fmt::join(clashing, ", ")));
 
-  patch.text = apply_edits(config.text, edits);
-  if (!edits.empty())
+  patch.text = apply_edits(config.text, keys.edits());
+  if (!keys.edits().empty()) {
+    std::vector<std::string> changed;
+    for (const auto& [key, value] : keys.edits()) changed.push_back(key);
     patch.notes.push_back(fmt::format("the new {} take(s) effect at the VM's next start (a stop and start: a reboot "
                                       "inside the guest keeps the running QEMU)",
-                                      [&] {
-                                        std::vector<std::string> keys;
-                                        for (const auto& [key, value] : edits) keys.push_back(key);
-                                        return fmt::format("{}", fmt::join(keys, ", "));
-                                      }()));
+                                      fmt::join(changed, ", ")));
+  }
   return patch;
 }
 
