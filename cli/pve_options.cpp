@@ -175,7 +175,7 @@ void run_pve_suggest(const PveOptions& pve, const DomainOptions& actions, const 
     std::cout << plan_to_json(plan).dump(2) << '\n';
   } else {
     Plan shown = plan;
-    shown.advice = pve_advice(config, plan, topo, pve.confine_host);
+    shown.advice = pve_advice(config, plan, topo, {pve.confine_host, !pve.hugepages.empty()});
     // The optimizer words its topoext warning for libvirt XML; say it the Proxmox way.
     for (std::string& w : shown.warnings)
       if (w.find("name='topoext'") != std::string::npos)

@@ -332,9 +332,10 @@ std::string pve_hookscript(const PveHookPlan& plan) {
       "#   vCPU n -> word n of VCPU_CPUS ({vcpus_list})\n"
       "{io_lines}"
       "#   every other thread (main loop, workers) -> CPUs {emulator}\n"
-      "# and checks each in /proc. pre-start refuses to start the VM on a node without these\n"
-      "# CPUs{confine}. Self-contained: needs sh, taskset (util-linux) and socat (qemu-server\n"
-      "# depends on it), so every node the VM may run on needs only this file.\n"
+      "# and checks each in /proc. pre-start refuses to start the VM on a node without these CPUs.\n"
+      "{confine}"
+      "# Self-contained: needs sh, taskset (util-linux) and socat (a qemu-server dependency),\n"
+      "# so every node the VM may run on needs only this file.\n"
       "# Environment overrides: VPT_PVE_RUN_DIR VPT_PVE_WAIT_S VPT_STATE_DIR VPT_ONLINE_CPUS\n"
       "# VPT_SYSTEMD_RUN VPT_SYSTEMCTL VPT_SOCAT (see vpt-tune's docs/proxmox-notes.md).\n"
       "VMID={vmid}\n"
@@ -350,10 +351,10 @@ std::string pve_hookscript(const PveHookPlan& plan) {
       fmt::arg("name", plan.vm_name.empty() ? std::string() : " ('" + comment_safe(plan.vm_name) + "')"),
       fmt::arg("vcpus_list", vcpu_set.to_string()), fmt::arg("io_lines", io_lines),
       fmt::arg("emulator", plan.emulator.to_string()),
-      fmt::arg("confine", plan.confine_host
-                              ? fmt::format(", and confines the host's own processes to CPUs {} while the VM runs",
-                                            plan.host)
-                              : std::string()),
+      fmt::arg("confine", plan.confine_host ? fmt::format("# While the VM runs, the host's own processes stay on CPUs "
+                                                          "{} (systemd AllowedCPUs=).\n",
+                                                          plan.host)
+                                            : std::string()),
       fmt::arg("vcpus", vcpus), fmt::arg("count", plan.vcpus.size()), fmt::arg("ids", ids),
       fmt::arg("io", words_of(plan.iothreads, [](const CpuSet& s) { return s.to_string(); })), fmt::arg("host", plan.host.to_string()),
       fmt::arg("confine_flag", plan.confine_host ? 1 : 0), fmt::arg("body", kBody));

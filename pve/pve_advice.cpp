@@ -6,7 +6,7 @@
 namespace vpt {
 
 std::vector<std::string> pve_advice(const PveConfig& config, const Plan& plan, const Topology& host,
-                                    bool confine_host) {
+                                    const PveAdviceContext& context) {
   std::vector<std::string> advice;
   if (config.cpu_type != "host") {
     advice.push_back(fmt::format(
@@ -17,7 +17,7 @@ std::vector<std::string> pve_advice(const PveConfig& config, const Plan& plan, c
   }
   if (!plan.isolate.empty()) {  // the host keeps CPUs of its own
     advice.push_back(
-        confine_host
+        context.confine_host
             ? fmt::format("While the VM runs, its hookscript keeps the host's own processes (system.slice, user.slice, "
                           "init.scope) on CPUs {}; kernel threads need isolcpus={} nohz_full={} rcu_nocbs={} at boot.",
                           plan.host, plan.isolate, plan.isolate, plan.isolate)
@@ -28,7 +28,7 @@ std::vector<std::string> pve_advice(const PveConfig& config, const Plan& plan, c
                                  "(or IRQBALANCE_BANNED_CPULIST={}).",
                                  plan.host, plan.isolate));
   }
-  if (!config.hugepages)
+  if (!config.hugepages && !context.hugepages_set)
     advice.push_back("Back the memory with hugepages: --hugepages 1024 (or 2) writes hugepages: and the numa lines "
                      "it needs. Proxmox reserves the pages when the VM starts; 1 GiB pages are surest reserved at boot "
                      "(hugepagesz=1G hugepages=N).");

@@ -128,8 +128,12 @@ PvePatch patch_pve_config(const PveConfig& config, const GuestPlan& plan, const 
 // plan's libvirt advice: CPU type, host isolation (the hookscript's
 // --confine-host or kernel parameters), interrupts, hugepages, disks without
 // an I/O thread, GPUs given as cluster mappings.
+struct PveAdviceContext {
+  bool confine_host = false;  // the hookscript confines the host (--confine-host)
+  bool hugepages_set = false; // the patch sets hugepages: (--hugepages)
+};
 std::vector<std::string> pve_advice(const PveConfig& config, const Plan& plan, const Topology& host,
-                                    bool confine_host);
+                                    const PveAdviceContext& context);
 
 // The "-smp ..." value vpt-tune writes into args: for a guest topology.
 std::string pve_smp_value(const GuestTopology& topology);

@@ -235,3 +235,31 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, PvePatchTwice,
 
 }  // namespace
 }  // namespace vpt
+
+namespace vpt {
+namespace {
+
+bool mentions(const std::vector<std::string>& lines, const std::string& text) {
+  return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(text) != std::string::npos; });
+}
+
+TEST(PveAdvice, SaysWhatTheConfigLacksInProxmoxTerms) {
+  PveConfig config = parse_pve_config("cores: 4\ncpu: kvm64\nscsi0: a:1,size=8G\nscsihw: virtio-scsi-pci\n", "9.conf");
+  Plan plan;
+  plan.guests = {test::hand_plan(cpus_from(0, 4), {16}, {}, {1, 1, 2, 2})};
+  plan.host = CpuSet::range(16, 27);
+  plan.isolate = CpuSet::range(0, 15);
+  std::vector<std::string> advice = pve_advice(config, plan, i7_14700f(), {});
+  EXPECT_TRUE(mentions(advice, "Set cpu: host. With cpu: kvm64"));
+  EXPECT_TRUE(mentions(advice, "add --confine-host"));
+  EXPECT_TRUE(mentions(advice, "isolcpus=0-15"));
+  EXPECT_TRUE(mentions(advice, "--hugepages 1024"));
+  EXPECT_TRUE(mentions(advice, "Give scsi0 iothread=1"));
+  EXPECT_FALSE(mentions(advice, "<memoryBacking>"));  // nothing libvirt
+  advice = pve_advice(config, plan, i7_14700f(), {true, true});
+  EXPECT_TRUE(mentions(advice, "its hookscript keeps the host's own processes"));
+  EXPECT_FALSE(mentions(advice, "--hugepages"));
+}
+
+}  // namespace
+}  // namespace vpt
