@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -27,6 +28,15 @@ struct DomainPins {
   std::vector<IoThreadPin> iothreads;
 };
 
+// A QEMU process a source knows itself (a Proxmox VM's PID file), and which
+// of its threads are which I/O thread where thread names cannot tell:
+// qemu-server's iothread ids ("iothread-virtioscsi0") are longer than the 15
+// characters a thread name holds, so QEMU cannot name those threads.
+struct QemuProcess {
+  int pid = 0;
+  std::map<int, unsigned> iothread_tids;  // thread id -> DomainPins::iothreads id
+};
+
 // Where the pins come from; libvirt in production, a fake in tests.
 class DomainSource {
  public:
@@ -38,7 +48,14 @@ class DomainSource {
   // The running domain's XML (where the in-guest probe's channel is); nullopt
   // when the source has none. Throws std::runtime_error like read_pins.
   virtual std::optional<std::string> live_xml() { return std::nullopt; }
+  // The QEMU process, when the source knows it; nullopt: found by name (find_qemu_pid).
+  virtual std::optional<QemuProcess> qemu_process() { return std::nullopt; }
 };
+
+// A running QEMU process given by PID with the pins it should have (a Proxmox
+// VM: pins from its hookscript's plan). No libvirt involved.
+std::unique_ptr<DomainSource> open_qemu_process(std::string uri, std::string name, QemuProcess process,
+                                                DomainPins expected);
 
 // Opens a read-only libvirt connection and looks the domain up; it must be
 // running. Throws std::runtime_error carrying libvirt's last error message:

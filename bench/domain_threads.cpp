@@ -139,6 +139,14 @@ std::vector<QemuThread> list_qemu_threads(int pid, const std::string& domain_nam
   return threads;
 }
 
+void mark_iothreads(std::vector<QemuThread>& threads, const std::map<int, unsigned>& iothread_tids) {
+  for (QemuThread& t : threads)
+    if (auto it = iothread_tids.find(t.tid); it != iothread_tids.end()) {
+      t.kind = ThreadKind::IoThread;
+      t.index = it->second;
+    }
+}
+
 ThreadCounters read_thread_counters(int pid, int tid, const ProcPaths& paths) {
   ThreadCounters c;
   fs::path dir = fs::path(paths.proc) / std::to_string(pid) / "task" / std::to_string(tid);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,10 @@ struct QemuThread {
 // Threads of `pid`, sorted by tid. When QEMU runs without debug-threads (no
 // "CPU n/" names), vCPU thread ids come from libvirt's status XML.
 std::vector<QemuThread> list_qemu_threads(int pid, const std::string& domain_name, const ProcPaths& paths);
+
+// Marks the threads `iothread_tids` names as I/O threads with those ids
+// (threads QEMU could not name, see QemuProcess).
+void mark_iothreads(std::vector<QemuThread>& threads, const std::map<int, unsigned>& iothread_tids);
 
 struct ThreadCounters {
   std::optional<CpuSet> cpus_allowed;              // status: Cpus_allowed_list

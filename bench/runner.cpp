@@ -130,9 +130,11 @@ Results run_bench(const BenchOptions& options, const Topology& host, DomainSourc
     d.vcpu_pins = pins.vcpus;
     d.emulator_pin = pins.emulator;
     d.iothread_pins = pins.iothreads;
-    d.qemu_pid = find_qemu_pid(d.name, paths);
+    const std::optional<QemuProcess> process = domain->qemu_process();
+    d.qemu_pid = process ? std::optional(process->pid) : find_qemu_pid(d.name, paths);
     if (d.qemu_pid) {
       threads = list_qemu_threads(*d.qemu_pid, d.name, paths);
+      if (process) mark_iothreads(threads, process->iothread_tids);
       for (const QemuThread& t : threads) counters_before.push_back(read_thread_counters(*d.qemu_pid, t.tid, paths));
     } else {
       res.warnings.push_back(fmt::format(

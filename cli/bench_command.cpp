@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "bench/bench.hpp"
+#include "cli/pve_options.hpp"
 #include "probe/probe.hpp"
 
 namespace vpt::cli {
@@ -20,6 +21,7 @@ struct BenchCommandOptions {
   std::string neighbour_cpus;  // --neighbour-cpus LIST
   std::string connect = "qemu:///system";
   std::string domain;
+  unsigned vmid = 0;           // --vmid: a Proxmox VE VM running here
   std::string save;
   bool force = false;
   bool no_guest = false;
@@ -49,6 +51,7 @@ void run_bench_command(const BenchCommandOptions& o) {
   Topology host = probe_live_host();
   std::unique_ptr<DomainSource> domain;
   if (!o.domain.empty()) domain = open_libvirt_domain(o.connect, o.domain);
+  if (o.vmid != 0) domain = open_pve_vm(o.vmid);
 
   const auto start = std::chrono::steady_clock::now();
   auto progress = [&](std::string_view step) {
@@ -57,7 +60,7 @@ void run_bench_command(const BenchCommandOptions& o) {
   };
   Results results = run_bench(options, host, domain.get(), progress);
   // After the host kernels, which spin on the guest's CPUs and would disturb it.
-  if (domain && !o.no_guest) {
+  if (domain && !o.no_guest && o.vmid == 0) {
     GuestProbeOptions guest;
     guest.quick = o.quick;
     guest.command = o.guest_command;
@@ -84,6 +87,7 @@ void setup_bench(CLI::App& app) {
       "  vpt-tune bench --quick --save before.json          all CPUs this process may use, under 10 s on 2 CPUs\n"
       "  vpt-tune bench --cpus 0-3 --save host.json          thorough run on CPUs 0-3\n"
       "  vpt-tune bench --domain win11 --save after.json     the CPUs win11's vCPUs use; checks its threads' pins\n"
+      "  vpt-tune bench --vmid 101 --save after.json         a Proxmox VE VM; checks its threads' pins\n"
       "  vpt-tune compare before.json after.json             did the pinning help?\n"
       "With --domain, a domain that has a command channel (a <serial type='unix'> on target port 1 serving a\n"
       "shell, as the live test's guest in tests/live/ has) also runs vpt-guest-probe inside the guest: a\n"
@@ -107,6 +111,12 @@ void setup_bench(CLI::App& app) {
       bench->add_option("--domain", options->domain, "A running libvirt domain: check its threads' pins, measure its CPUs")
           ->option_text("NAME");
   connect->needs(domain);
+  bench->add_option("--vmid", options->vmid,
+                    "A Proxmox VE VM running on this node: check its threads against its hookscript's plan, measure "
+                    "its CPUs")
+      ->option_text("ID")
+      ->check(CLI::Range(1u, 999999999u))
+      ->excludes(domain);
   bench->add_option("--save", options->save, "Write the results as JSON (schema vpt-tune/bench/1)")
       ->option_text("FILE.json");
   bench->add_flag("--force", options->force, "Replace an existing --save file");

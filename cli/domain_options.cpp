@@ -32,10 +32,12 @@ void add_domain_options(CLI::App& command, DomainOptions& options) {
                                  "Read the domain from a file (`virsh dumpxml NAME > FILE`; '-' reads standard input)")
                   ->option_text("FILE");
   xml->excludes(domain);
-  command.add_option("--out", options.out, "Write the domain definition with the plan merged in to FILE")
+  command.add_option("--out", options.out,
+                     "Write the domain definition (or Proxmox config) with the plan merged in to FILE")
       ->option_text("FILE");
   auto* apply = command.add_flag("--apply", options.apply,
-                                 "Define the patched domain: backup first, verify after, roll back on failure");
+                                 "Define the patched domain (or write the Proxmox config): backup first, verify "
+                                 "after, roll back on failure");
   apply->needs(domain);
   command.add_flag("--live", options.live, "With --apply: also pin the running guest now")->needs(apply);
   command.add_option("--backup-dir", options.backup_dir,

@@ -20,6 +20,7 @@
 #include "cli/suggest_command.hpp"
 #include "optimizer/optimizer.hpp"
 #include "probe/probe.hpp"
+#include "pve/pve_config.hpp"
 #include "virt/domain.hpp"
 
 namespace {
@@ -29,7 +30,8 @@ namespace {
 int exit_code_for(const std::exception& e) {
   const bool bad_input = dynamic_cast<const vpt::RequestError*>(&e) || dynamic_cast<const vpt::BenchInputError*>(&e) ||
                          dynamic_cast<const vpt::TopologyInputError*>(&e) ||
-                         dynamic_cast<const vpt::DomainInputError*>(&e);
+                         dynamic_cast<const vpt::DomainInputError*>(&e) ||
+                         dynamic_cast<const vpt::PveConfigError*>(&e);
   return bad_input ? 2 : 1;
 }
 

@@ -97,10 +97,15 @@ Request make_request(const RequestOptions& o) {
 
 Request make_request(const RequestOptions& options, const CLI::App& command, const Domain& domain,
                      const Topology& topo) {
+  return make_request(options, command, request_defaults_from(domain, &topo), topo);
+}
+
+Request make_request(const RequestOptions& options, const CLI::App& command, const GuestRequest& from_domain,
+                     const Topology& topo) {
   Request request = make_request(options);
   if (request.guests.size() != 1)
-    throw RequestError("cannot plan several guests (--guest) for one domain: drop --domain/--xml or --guest");
-  GuestRequest from_domain = request_defaults_from(domain, &topo);
+    throw RequestError(
+        "cannot plan several guests (--guest) for one VM: drop --guest, or --domain/--xml/--vmid/--pve-config");
   GuestRequest& guest = request.guests.front();
   if (command.count("--name") == 0) guest.name = from_domain.name;
   if (command.count("--vcpus") == 0) guest.vcpus = from_domain.vcpus;

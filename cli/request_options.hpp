@@ -33,5 +33,9 @@ Request make_request(const RequestOptions& options);
 // lists) filling what the user did not say on `command`'s line. One guest only.
 Request make_request(const RequestOptions& options, const CLI::App& command, const Domain& domain,
                      const Topology& topo);
+// The same from a guest's settings read elsewhere (a Proxmox config's
+// request_defaults_from): `from_domain`'s GPU is used only if the host lists it.
+Request make_request(const RequestOptions& options, const CLI::App& command, const GuestRequest& from_domain,
+                     const Topology& topo);
 
 }  // namespace vpt::cli

@@ -7,6 +7,7 @@
 #include <fmt/ostream.h>
 
 #include "cli/domain_options.hpp"
+#include "cli/pve_options.hpp"
 #include "virt/apply.hpp"
 #include "virt/libvirt_connection.hpp"
 
@@ -16,11 +17,16 @@ namespace {
 
 struct RestoreOptions {
   DomainOptions domain;
+  unsigned vmid = 0;   // --vmid: a Proxmox VM's config backups
   std::string backup_dir;
   std::string backup;  // a backup file, "latest", or "" to list
 };
 
 void run_restore(const RestoreOptions& options) {
+  if (options.vmid != 0) {
+    run_pve_restore(options.vmid, options.backup, options.backup_dir);
+    return;
+  }
   const std::string dir = options.backup_dir.empty() ? default_backup_dir() : options.backup_dir;
   std::string backup = options.backup;
   if (backup.empty() || backup == "latest") {
@@ -57,15 +63,21 @@ void run_restore(const RestoreOptions& options) {
 void setup_restore(CLI::App& app) {
   auto options = std::make_shared<RestoreOptions>();
   CLI::App* restore = app.add_subcommand(
-      "restore", "List the domain definitions `suggest --apply` backed up, or define one of them again");
+      "restore", "List the domain definitions (or Proxmox configs) `suggest --apply` backed up, or put one back");
   restore->footer(
       "Examples:\n"
       "  vpt-tune restore                                    list every backup\n"
       "  vpt-tune restore --domain win11                     list the backups of win11, oldest first\n"
       "  vpt-tune restore --domain win11 latest              define win11's newest backup again\n"
       "  vpt-tune restore /var/lib/vpt-tune/backups/win11.20250301T140211.042Z.xml\n"
+      "  vpt-tune restore --vmid 101 [latest]                Proxmox VE: list or restore VM 101's config backups\n"
       "Restoring backs up the definition it replaces first, so a restore can be undone the same way.");
   add_connect_options(*restore, options->domain);
+  restore->add_option("--vmid", options->vmid, "A Proxmox VE VM: its config backups instead of a libvirt domain's")
+      ->option_text("ID")
+      ->check(CLI::Range(1u, 999999999u))
+      ->excludes(restore->get_option("--domain"))
+      ->excludes(restore->get_option("--connect"));
   restore->add_option("--backup-dir", options->backup_dir,
                       "Where the backups are (default: $VPT_TUNE_BACKUP_DIR, else /var/lib/vpt-tune/backups)")
       ->option_text("DIR");

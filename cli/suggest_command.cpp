@@ -9,6 +9,7 @@
 
 #include "cli/domain_options.hpp"
 #include "cli/host_options.hpp"
+#include "cli/pve_options.hpp"
 #include "cli/request_options.hpp"
 #include "optimizer/optimizer.hpp"
 #include "optimizer/plan_writers.hpp"
@@ -23,6 +24,7 @@ struct SuggestOptions {
   HostOptions host;
   RequestOptions request;
   DomainOptions domain;
+  PveOptions pve;
   bool json = false;
 };
 
@@ -33,6 +35,11 @@ bool is_remote(const std::string& uri) {
 }
 
 void run_suggest(const SuggestOptions& options, const CLI::App& command) {
+  if (has_pve_vm(options.pve) || !options.pve.hookscript_out.empty() || options.pve.confine_host ||
+      !options.pve.hugepages.empty()) {
+    run_pve_suggest(options.pve, options.domain, options.host, options.request, command, options.json);
+    return;
+  }
   std::optional<Domain> domain;
   if (has_domain(options.domain)) {
     if (options.domain.xml_file.empty() && options.host.topology_xml.empty() && options.host.lscpu_text.empty() &&
@@ -41,7 +48,8 @@ void run_suggest(const SuggestOptions& options, const CLI::App& command) {
                                      "with --topology FILE.xml or --lscpu FILE", connect_uri(options.domain)));
     domain = load_domain(options.domain);
   } else if (options.domain.apply || options.domain.live || !options.domain.out.empty()) {
-    throw RequestError("--apply, --live and --out need a domain: give --domain NAME (with --connect URI) or --xml FILE");
+    throw RequestError("--apply, --live and --out need a VM: give --domain NAME (with --connect URI) or --xml FILE, "
+                       "or a Proxmox VM's --vmid ID or --pve-config FILE");
   }
   Topology topo = load_host(options.host);
   Plan plan = make_plan(topo, domain ? make_request(options.request, command, *domain, topo) : make_request(options.request));
@@ -67,7 +75,8 @@ void run_suggest(const SuggestOptions& options, const CLI::App& command) {
 void setup_suggest(CLI::App& app) {
   auto options = std::make_shared<SuggestOptions>();
   CLI::App* suggest = app.add_subcommand(
-      "suggest", "Plan where a guest's vCPUs, emulator and I/O threads run, explain why, print the libvirt XML");
+      "suggest", "Plan where a guest's vCPUs, emulator and I/O threads run, explain why, print the libvirt XML "
+                 "(or patch a Proxmox VE VM's config and write its hookscript)");
   suggest->footer(
       "Examples:\n"
       "  vpt-tune suggest                                      this host, the largest clean guest\n"
@@ -76,11 +85,17 @@ void setup_suggest(CLI::App& app) {
       "  vpt-tune suggest --vcpus 8 --json                     the plan as JSON (schema vpt-tune/plan/1)\n"
       "  vpt-tune suggest --xml win11.xml --out win11-new.xml  patch a `virsh dumpxml` file, show the diff\n"
       "  vpt-tune suggest --domain win11 --apply [--live]      back up, define, verify (and pin the running guest)\n"
+      "  vpt-tune suggest --pve-config 101.conf --out new.conf --hookscript-out vpt-tune-101.sh\n"
+      "                                                        a Proxmox VE VM: patched config and its hookscript\n"
+      "  vpt-tune suggest --vmid 101 --apply [--live]          on the Proxmox node: back up, write, install, verify\n"
       "Options may also come from a TOML/INI file given with --config, under a [suggest] section,\n"
       "with the long option names as keys (e.g. weight-share-l3 = 6).");
   add_host_options(*suggest, options->host);
   add_request_options(*suggest, options->request);
   add_domain_options(*suggest, options->domain);
+  add_pve_options(*suggest, options->pve);
+  // --apply acts on --domain or on --vmid: run_suggest checks which.
+  suggest->get_option("--apply")->remove_needs(suggest->get_option("--domain"));
   suggest->add_flag("--json", options->json, "Print the plan as a JSON document");
   suggest->callback([options, suggest] { run_suggest(*options, *suggest); });
 }

@@ -21,6 +21,7 @@ LIVE_PACKAGES=(
 )
 TEST_PACKAGES=(
   python3-html5lib              # HTML5 validity of reports
+  shellcheck socat              # the Proxmox hookscript: lint, and its QMP query (as on a Proxmox node)
 )
 # What building and checking the Debian package needs (ctest -L package):
 # cpack's dpkg-shlibdeps and file, lintian, man/groff/lexgrog for the man pages,

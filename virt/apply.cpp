@@ -120,7 +120,8 @@ std::string default_backup_dir() {
   return env && *env ? env : "/var/lib/vpt-tune/backups";
 }
 
-std::string write_backup(const std::string& dir, const std::string& domain, const std::string& xml) {
+std::string write_backup(const std::string& dir, const std::string& domain, const std::string& xml,
+                         std::string_view extension) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("cannot create backup directory '{}': {}", dir, ec.message()));
@@ -128,7 +129,7 @@ std::string write_backup(const std::string& dir, const std::string& domain, cons
   // millisecond. The name is claimed by the rename itself (ExistingFile::Keep),
   // so two vpt-tune runs never overwrite each other's backup.
   for (auto now = std::chrono::system_clock::now();; now += std::chrono::milliseconds(1)) {
-    std::string path = (fs::path(dir) / fmt::format("{}.{}.xml", domain, timestamp(now))).string();
+    std::string path = (fs::path(dir) / fmt::format("{}.{}{}", domain, timestamp(now), extension)).string();
     try {
       write_file_atomically(path, xml, "backup", 0600, ExistingFile::Keep);
     } catch (const FileWriteError& e) {
@@ -141,13 +142,14 @@ std::string write_backup(const std::string& dir, const std::string& domain, cons
   }
 }
 
-std::vector<Backup> list_backups(const std::string& dir, const std::string& domain) {
+
+std::vector<Backup> list_backups(const std::string& dir, const std::string& domain, std::string_view extension) {
   std::vector<Backup> backups;
   std::error_code ec;
   for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
     std::string name = entry.path().filename().string();
-    if (!entry.is_regular_file() || !name.ends_with(".xml") || name.size() < 26) continue;
-    std::string_view stem = std::string_view(name).substr(0, name.size() - 4);
+    if (!entry.is_regular_file() || !name.ends_with(extension) || name.size() < extension.size() + 22) continue;
+    std::string_view stem = std::string_view(name).substr(0, name.size() - extension.size());
     std::string_view stamp = stem.substr(stem.size() - 20);
     if (!is_timestamp(stamp) || stem[stem.size() - 21] != '.') continue;
     std::string owner(stem.substr(0, stem.size() - 21));

@@ -2,9 +2,12 @@
 // verify, roll back on any failure; and restoring backups.
 #pragma once
 
+#include <sys/types.h>
+
 #include <ostream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "optimizer/plan.hpp"
@@ -63,11 +66,14 @@ struct Backup {
 
 // Writes `xml` to DIR/DOMAIN.YYYYmmddTHHMMSS.mmmZ.xml (mode 0600: it holds
 // secrets) atomically and checks it reads back. Returns the path. Throws
-// std::runtime_error "cannot write backup 'PATH': <reason>".
-std::string write_backup(const std::string& dir, const std::string& domain, const std::string& xml);
+// std::runtime_error "cannot write backup 'PATH': <reason>". Proxmox configs
+// are backed up the same way as "pve-VMID" with extension ".conf".
+std::string write_backup(const std::string& dir, const std::string& domain, const std::string& xml,
+                         std::string_view extension = ".xml");
 
 // Backups of one domain ("" = every domain), oldest first. A missing directory has none.
-std::vector<Backup> list_backups(const std::string& dir, const std::string& domain);
+std::vector<Backup> list_backups(const std::string& dir, const std::string& domain,
+                                 std::string_view extension = ".xml");
 
 struct RestoreResult {
   std::string domain;

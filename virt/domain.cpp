@@ -171,19 +171,22 @@ GuestRequest request_defaults_from(const Domain& domain, const Topology* host) {
   request.name = domain.name;
   request.vcpus = domain.max_vcpus;
   request.iothreads = std::max(1u, domain.iothreads);
-  if (!domain.hostdevs.empty()) {
-    request.gpu = domain.hostdevs.front();
-    if (host) {
-      auto is_gpu = [&](const std::string& address) {
-        return std::any_of(host->pci.begin(), host->pci.end(), [&](const PciDevice& dev) {
-          return dev.address == address && dev.device_class == PciDevice::Class::Gpu;
-        });
-      };
-      auto gpu = std::find_if(domain.hostdevs.begin(), domain.hostdevs.end(), is_gpu);
-      if (gpu != domain.hostdevs.end()) request.gpu = *gpu;
-    }
-  }
+  request.gpu = choose_gpu(domain.hostdevs, host);
   return request;
+}
+
+std::optional<std::string> choose_gpu(const std::vector<std::string>& pci_addresses, const Topology* host) {
+  if (pci_addresses.empty()) return std::nullopt;
+  if (host) {
+    auto is_gpu = [&](const std::string& address) {
+      return std::any_of(host->pci.begin(), host->pci.end(), [&](const PciDevice& dev) {
+        return dev.address == address && dev.device_class == PciDevice::Class::Gpu;
+      });
+    };
+    auto gpu = std::find_if(pci_addresses.begin(), pci_addresses.end(), is_gpu);
+    if (gpu != pci_addresses.end()) return *gpu;
+  }
+  return pci_addresses.front();
 }
 
 }  // namespace vpt

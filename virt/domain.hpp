@@ -55,9 +55,13 @@ Domain load_domain_xml_file(const std::string& path);
 
 // What the domain implies for the optimizer: its name, vCPU count (the maximum:
 // the guest topology has to cover it), its iothread count (at least 1), and its
-// GPU: the first PCI hostdev the host model lists as a GPU, else the first
-// hostdev. Flags given by the user override these.
+// GPU (choose_gpu of its PCI hostdevs). Flags given by the user override these.
 GuestRequest request_defaults_from(const Domain& domain, const Topology* host = nullptr);
+
+// The passed-through GPU among a guest's PCI devices ("0000:01:00.0", in
+// definition order): the first the host model lists as a GPU, else the first
+// device; nullopt without devices. Used for libvirt domains and Proxmox configs.
+std::optional<std::string> choose_gpu(const std::vector<std::string>& pci_addresses, const Topology* host);
 
 // Parses libvirt's cpuset syntax: "0-3,8", and "0-7,^2" exclusions.
 // Throws std::invalid_argument.

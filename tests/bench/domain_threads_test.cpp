@@ -93,6 +93,17 @@ TEST(QemuThreadNames, KvmAndTcgVcpus) {
   EXPECT_EQ(classify_qemu_thread("qemu-kvm", 1, 1).first, ThreadKind::Emulator);
 }
 
+TEST_F(FakeProc, MarksThreadsASourceNamesAsIothreads) {
+  // A Proxmox VM's iothreads cannot be told by name; QMP gave thread 504 as iothread 2.
+  auto threads = list_qemu_threads(500, "web", paths_);
+  mark_iothreads(threads, {{504, 2}});
+  EXPECT_EQ(threads[4].kind, ThreadKind::IoThread);
+  EXPECT_EQ(threads[4].index, 2u);
+  EXPECT_EQ(threads[3].kind, ThreadKind::IoThread);  // named "IO iothread1": unchanged
+  EXPECT_EQ(threads[3].index, 1u);
+  EXPECT_EQ(threads[0].kind, ThreadKind::Emulator);
+}
+
 TEST_F(FakeProc, UsesStatusXmlWhenThreadsAreUnnamed) {
   // QEMU without debug-threads=on: every thread is called like the binary.
   for (int tid : {501, 502}) write("proc/500/task/" + std::to_string(tid) + "/comm", "qemu-system-x86\n");

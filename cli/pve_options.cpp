@@ -1,0 +1,298 @@
+#include "cli/pve_options.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <nlohmann/json.hpp>
+
+#include "bench/domain_threads.hpp"
+#include "common/atomic_file.hpp"
+#include "optimizer/optimizer.hpp"
+#include "optimizer/plan_writers.hpp"
+#include "pve/hookscript.hpp"
+#include "pve/pve_apply.hpp"
+#include "pve/pve_config.hpp"
+#include "pve/pve_node.hpp"
+#include "virt/apply.hpp"
+#include "virt/domain_xml.hpp"
+
+namespace vpt::cli {
+
+namespace {
+
+PveConfig load_config(const PveOptions& options, const PveNode& node) {
+  if (options.config_file == "-") {
+    std::string text{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+    return parse_pve_config(text, "-");
+  }
+  return load_pve_config_file(options.config_file.empty() ? node.config_path(options.vmid) : options.config_file);
+}
+
+std::string vm_label(unsigned vmid, const PveConfig& config) {
+  return config.name.empty() ? fmt::format("VM {}", vmid) : fmt::format("VM {} ('{}')", vmid, config.name);
+}
+
+// The pins the hook plan gives each thread, as bench checks them: iothread
+// ids are 1.. in the plan's order.
+DomainPins expected_pins(const PveHookPlan& plan) {
+  DomainPins pins;
+  for (unsigned cpu : plan.vcpus) pins.vcpus.push_back(CpuSet{cpu});
+  pins.emulator = plan.emulator;
+  for (std::size_t i = 0; i < plan.iothreads.size(); ++i)
+    pins.iothreads.push_back({static_cast<unsigned>(i + 1), plan.iothreads[i]});
+  return pins;
+}
+
+// Which thread is which of the plan's I/O threads, from QMP (QEMU cannot name
+// qemu-server's iothreads). Empty, with a note on `log`, when QMP does not answer.
+std::map<int, unsigned> iothread_tids(const PveNode& node, unsigned vmid, const PveHookPlan& plan,
+                                      std::ostream& log) {
+  std::map<int, unsigned> tids;
+  if (plan.iothread_ids.empty()) return tids;
+  try {
+    for (const QmpIothread& t : query_iothreads(node.qmp_path(vmid)))
+      for (std::size_t i = 0; i < plan.iothread_ids.size(); ++i)
+        if (plan.iothread_ids[i] == t.id) tids[t.thread_id] = static_cast<unsigned>(i + 1);
+  } catch (const std::exception& e) {
+    fmt::print(log, "note: {}: I/O threads are checked as other threads\n", e.what());
+  }
+  return tids;
+}
+
+// --live: the installed hookscript's post-start on the running VM, then every
+// thread checked from /proc against the plan.
+void pin_running_vm(std::ostream& out, const PveNode& node, unsigned vmid, const std::string& script,
+                    const PveHookPlan& plan) {
+  std::optional<int> pid = running_qemu_pid(node, vmid);
+  if (!pid) {
+    fmt::print(out, "note: VM {} is not running here: --live has nothing to pin; the hookscript pins it when it "
+                    "starts\n", vmid);
+    return;
+  }
+  std::cout.flush();
+  run_pve_hookscript(script, vmid, "post-start", {{"VPT_PVE_RUN_DIR", node.run_dir()}, {"VPT_PVE_WAIT_S", "10"}});
+  ProcPaths paths;
+  std::vector<QemuThread> threads = list_qemu_threads(*pid, "", paths);
+  mark_iothreads(threads, iothread_tids(node, vmid, plan, out));
+  std::vector<ThreadCounters> now;
+  for (const QemuThread& t : threads) now.push_back(read_thread_counters(*pid, t.tid, paths));
+  std::vector<std::string> wrong;
+  std::size_t checked = 0;
+  for (const ThreadCheck& c : check_threads(expected_pins(plan), threads, now, now)) {
+    if (!c.pinned || !c.actual) continue;  // ended meanwhile, or a vCPU beyond the plan
+    ++checked;
+    if (!*c.matches)
+      wrong.push_back(fmt::format("thread {} ('{}') runs on CPUs {}, not {}", c.tid, c.comm, *c.actual, *c.pinned));
+  }
+  if (!wrong.empty())
+    throw PveApplyError(fmt::format("cannot pin running VM {}: {}; the config and hookscript are installed and pin it "
+                                    "at its next start",
+                                    vmid, fmt::join(wrong, "; ")));
+  fmt::print(out, "VM {}: running QEMU {} pinned; /proc confirms all {} threads\n", vmid, *pid, checked);
+}
+
+}  // namespace
+
+void add_pve_options(CLI::App& command, PveOptions& o) {
+  auto* vmid = command.add_option("--vmid", o.vmid,
+                                  "Proxmox VE: plan the VM with this ID from /etc/pve/qemu-server/ID.conf (on its node)")
+                   ->option_text("ID")
+                   ->check(CLI::Range(1u, 999999999u))
+                   ->group("Proxmox VE");
+  auto* file = command.add_option("--pve-config", o.config_file,
+                                  "Proxmox VE: plan the VM of this config file (a copy of ID.conf; '-' reads standard "
+                                  "input); with --vmid, that VM's hookscript")
+                   ->option_text("FILE")
+                   ->group("Proxmox VE");
+  command.add_option("--hookscript-out", o.hookscript_out,
+                     "Write the VM's hookscript (pins its threads when it starts) to FILE")
+      ->option_text("FILE")
+      ->group("Proxmox VE");
+  command.add_option("--snippets-storage", o.snippets_storage,
+                     "Storage whose snippets directory --apply installs the hookscript in ('local' is "
+                     "/var/lib/vz/snippets)")
+      ->option_text("NAME")
+      ->capture_default_str()
+      ->group("Proxmox VE");
+  command.add_flag("--confine-host", o.confine_host,
+                   "The hookscript also keeps the host's own processes on the host's CPUs while the VM runs "
+                   "(systemd AllowedCPUs=)")
+      ->group("Proxmox VE");
+  command.add_option("--hugepages", o.hugepages, "Set hugepages: (and the numa lines it needs) to 2, 1024 or any")
+      ->check(CLI::IsMember({"2", "1024", "any"}))
+      ->group("Proxmox VE");
+  for (const char* libvirt : {"--domain", "--xml", "--connect"})
+    if (auto* option = command.get_option_no_throw(libvirt)) {
+      vmid->excludes(option);
+      file->excludes(option);
+    }
+}
+
+bool has_pve_vm(const PveOptions& options) { return options.vmid != 0 || !options.config_file.empty(); }
+
+void run_pve_suggest(const PveOptions& pve, const DomainOptions& actions, const HostOptions& host_options,
+                     const RequestOptions& request_options, const CLI::App& command, bool json) {
+  if (!has_pve_vm(pve) && (!pve.hookscript_out.empty() || pve.confine_host || !pve.hugepages.empty()))
+    throw RequestError("--hookscript-out, --confine-host and --hugepages need a Proxmox VM: give --vmid N or "
+                       "--pve-config FILE");
+  if (actions.apply && (pve.vmid == 0 || !pve.config_file.empty()))
+    throw RequestError("--apply writes the VM's own config on its node: give --vmid N (without --pve-config)");
+  const PveNode node = this_pve_node();
+  const PveConfig config = load_config(pve, node);
+  const std::optional<unsigned> vmid = pve.vmid ? std::optional(pve.vmid) : config.vmid;
+  if (!pve.hookscript_out.empty() && !vmid)
+    throw RequestError(fmt::format("cannot write a hookscript for '{}': its VMID is unknown; give --vmid N (or name "
+                                   "the file ID.conf)",
+                                   config.source));
+
+  Topology topo = load_host(host_options);
+  const GuestRequest defaults = request_defaults_from(config, &topo);
+  Plan plan;
+  try {
+    plan = make_plan(topo, make_request(request_options, command, defaults, topo));
+  } catch (const RequestError& e) {
+    if (command.count("--vcpus") != 0) throw;
+    throw RequestError(fmt::format("{} asks for {} vCPUs (sockets: {} x cores: {}): {}",
+                                   vmid ? vm_label(*vmid, config) : "'" + config.source + "'", config.vcpus(),
+                                   config.sockets, config.cores, e.what()));
+  }
+  const GuestPlan& guest = plan.guests.front();
+
+  PvePatchOptions patch_options;
+  if (vmid) patch_options.hookscript = fmt::format("{}:snippets/vpt-tune-{}.sh", pve.snippets_storage, *vmid);
+  if (!pve.hugepages.empty()) patch_options.hugepages = pve.hugepages;
+  const PvePatch patch = patch_pve_config(config, guest, topo, patch_options);
+  std::optional<PveHookPlan> hook;
+  if (vmid) hook = make_pve_hook_plan(*vmid, config, guest, plan.host, pve.confine_host);
+  const std::string script = hook ? pve_hookscript(*hook) : "";
+
+  std::ostream& out = json ? std::cerr : std::cout;
+  if (json) {
+    std::cout << plan_to_json(plan).dump(2) << '\n';
+  } else {
+    Plan shown = plan;
+    shown.advice = pve_advice(config, plan, topo, {pve.confine_host, !pve.hugepages.empty()});
+    // The optimizer words its topoext warning for libvirt XML; say it the Proxmox way.
+    for (std::string& w : shown.warnings)
+      if (w.find("name='topoext'") != std::string::npos)
+        w = "the CPU vendor is unknown from `lscpu -e` alone: on an AMD CPU use cpu: host, which passes topoext "
+            "through (or paste `lscpu` too)";
+    fmt::print(out, "Plan for {} ({})\n\n", topo.cpu_model.empty() ? "this host" : topo.cpu_model, topo.source_name);
+    write_plan_text(out, shown);
+    out << '\n';
+  }
+  const std::string label = vmid ? vm_label(*vmid, config) : "'" + config.source + "'";
+  if (hook) {
+    std::vector<std::string> io;
+    for (std::size_t i = 0; i < hook->iothread_ids.size(); ++i)
+      io.push_back(fmt::format("{} on CPUs {}", hook->iothread_ids[i], hook->iothreads[i]));
+    fmt::print(out, "Hookscript for {}: vCPU i on CPU {} (in order){}, every other QEMU thread on CPUs {}{}\n", label,
+               fmt::join(guest.vcpus, ","), io.empty() ? "" : fmt::format(", I/O thread {}", fmt::join(io, ", ")),
+               hook->emulator, pve.confine_host ? fmt::format("; the host keeps CPUs {} while it runs", plan.host) : "");
+  }
+
+  for (const std::string& w : patch.warnings) fmt::print(out, "warning: {}\n", w);
+  if (!pve.hookscript_out.empty()) {
+    write_file_atomically(pve.hookscript_out, script, "hookscript", 0755);
+    fmt::print(out, "wrote the hookscript of {} to {}\n", label, pve.hookscript_out);
+  }
+  if (!actions.out.empty()) {
+    write_file_atomically(actions.out, patch.text, "Proxmox config", 0644);
+    fmt::print(out, "wrote the config of {} with the plan to {}\n", label, actions.out);
+  }
+  if (!actions.apply) {
+    std::string diff = unified_diff(config.text, patch.text, fmt::format("{} (current)", config.source),
+                                    fmt::format("{} (with the plan)", config.source));
+    if (diff.empty()) fmt::print(out, "the config of {} already has this plan\n", label);
+    out << diff;
+    for (const std::string& note : patch.notes) out << "note: " << note << '\n';
+    if (vmid && pve.hookscript_out.empty())
+      fmt::print(out, "note: the config names hookscript {}: install it there (--apply does, or --hookscript-out FILE "
+                      "writes it) on every node the VM may run on\n",
+                 patch_options.hookscript);
+    return;
+  }
+
+  PveApplyRequest request;
+  request.vmid = *vmid;
+  request.planned_from = config.text;
+  request.new_config = patch.text;
+  request.hookscript = script;
+  request.hookscript_volume = patch_options.hookscript;
+  request.backup_dir = actions.backup_dir;
+  PveApplyResult result = apply_pve_config(node, request);
+  result.notes = patch.notes;
+  result.notes.push_back(fmt::format("copy {} to the same place on every node VM {} may migrate to",
+                                     result.hookscript_path, *vmid));
+  write_pve_apply_result(out, result);
+  if (actions.live) pin_running_vm(out, node, *vmid, result.hookscript_path, *hook);
+  else if (running_qemu_pid(node, *vmid))
+    fmt::print(out, "note: VM {} is running: add --live to pin it now; the new topology and affinity take effect "
+                    "at its next start\n", *vmid);
+}
+
+void run_pve_restore(unsigned vmid, const std::string& backup_arg, const std::string& backup_dir) {
+  const std::string dir = backup_dir.empty() ? default_backup_dir() : backup_dir;
+  const std::vector<Backup> backups = list_backups(dir, pve_backup_name(vmid), ".conf");
+  std::string backup = backup_arg;
+  if (backup.empty()) {
+    if (backups.empty()) fmt::print(std::cout, "no backups of VM {} in {}\n", vmid, dir);
+    for (const Backup& b : backups) fmt::print(std::cout, "{}  VM {}  {}\n", b.time, vmid, b.path);
+    return;
+  }
+  if (backup == "latest") {
+    if (backups.empty()) throw PveConfigError(fmt::format("cannot restore VM {}: no backups in '{}'", vmid, dir));
+    backup = backups.back().path;
+  }
+  const PveNode node = this_pve_node();
+  PveRestoreResult r = restore_pve_config(node, vmid, backup, dir);
+  std::cout << r.diff;
+  fmt::print(std::cout, "VM {}: config restored from {}\n", vmid, backup);
+  if (!r.backup_of_replaced.empty())
+    fmt::print(std::cout, "the config it replaced is backed up in {}\n", r.backup_of_replaced);
+  if (running_qemu_pid(node, vmid))
+    fmt::print(std::cout, "note: VM {} is running: the restored config takes effect at its next start\n", vmid);
+}
+
+std::unique_ptr<DomainSource> open_pve_vm(unsigned vmid) {
+  const PveNode node = this_pve_node();
+  const PveConfig config = load_pve_config_file(node.config_path(vmid));
+  std::optional<int> pid = running_qemu_pid(node, vmid);
+  if (!pid)
+    throw BenchInputError(fmt::format("cannot measure VM {}: it is not running on this node (no live QEMU behind "
+                                      "'{}')",
+                                      vmid, node.pid_path(vmid)));
+  QemuProcess process{*pid, {}};
+  DomainPins pins;
+  std::optional<PveHookPlan> hook;
+  if (config.hookscript) {
+    try {
+      std::string path = snippet_path(node, *config.hookscript);
+      if (auto text = read_node_file(path)) hook = read_pve_hookscript(*text, path);
+      else fmt::print(std::cerr, "note: cannot read hookscript '{}': {}\n", path, std::strerror(errno));
+    } catch (const PveConfigError& e) {
+      fmt::print(std::cerr, "note: {}\n", e.what());
+    }
+  }
+  if (hook) {
+    pins = expected_pins(*hook);
+    process.iothread_tids = iothread_tids(node, vmid, *hook, std::cerr);
+  } else if (config.affinity) {
+    fmt::print(std::cerr, "note: VM {} has no vpt-tune hookscript: every thread is checked against its affinity: {}\n",
+               vmid, *config.affinity);
+    pins.vcpus.assign(config.vcpus(), *config.affinity);
+    pins.emulator = *config.affinity;
+  } else {
+    fmt::print(std::cerr, "note: VM {} has neither a vpt-tune hookscript nor affinity: its threads are listed, not "
+                          "checked\n", vmid);
+  }
+  return open_qemu_process(fmt::format("proxmox:{}", vmid), config.name.empty() ? fmt::format("vm{}", vmid) : config.name,
+                           process, pins);
+}
+
+}  // namespace vpt::cli

@@ -1,0 +1,160 @@
+#include "pve/pve_apply.hpp"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "common/atomic_file.hpp"
+#include "pve/pve_config.hpp"
+#include "virt/apply.hpp"
+#include "virt/domain_xml.hpp"
+
+namespace vpt {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kHookscriptMarker = "# Proxmox VE hookscript written by vpt-tune";
+
+std::string read_config(const std::string& path, unsigned vmid) {
+  auto text = read_node_file(path);
+  if (!text)
+    throw PveConfigError(fmt::format("cannot read the config of VM {} '{}': {}", vmid, path, std::strerror(errno)));
+  return *text;
+}
+
+// Writes and reads back; throws std::runtime_error when it reads back different.
+void write_checked(const std::string& path, const std::string& text, mode_t mode, std::string_view what) {
+  write_file_atomically(path, text, what, mode);
+  if (read_node_file(path) != text)
+    throw std::runtime_error(fmt::format("cannot write {} '{}': it reads back different", what, path));
+}
+
+}  // namespace
+
+std::string pve_backup_name(unsigned vmid) { return fmt::format("pve-{}", vmid); }
+
+PveApplyResult apply_pve_config(const PveNode& node, const PveApplyRequest& request) {
+  const unsigned vmid = request.vmid;
+  PveApplyResult result;
+  result.vmid = vmid;
+  result.config_path = node.config_path(vmid);
+  PveConfigLock lock(node, vmid);
+
+  const std::string current = read_config(result.config_path, vmid);
+  if (current != request.planned_from)
+    throw PveConfigError(fmt::format("cannot apply the plan to VM {}: its config '{}' changed since it was read; run "
+                                     "vpt-tune again",
+                                     vmid, result.config_path));
+  const PveConfig config = parse_pve_config(current, result.config_path);
+  if (config.lock)
+    throw PveConfigError(fmt::format("cannot apply the plan to VM {}: it is locked ({}); wait until that task ends "
+                                     "(or `qm unlock {}` if it died)",
+                                     vmid, *config.lock, vmid));
+  const bool config_changes = request.new_config != current;
+
+  // The hookscript first: a config naming a missing hookscript cannot start.
+  std::optional<std::string> old_script;
+  if (!request.hookscript.empty()) {
+    result.hookscript_path = snippet_path(node, request.hookscript_volume);
+    old_script = read_node_file(result.hookscript_path);
+    if (old_script && old_script->find(kHookscriptMarker) == std::string::npos)
+      throw PveConfigError(fmt::format("cannot install the hookscript of VM {}: '{}' exists and vpt-tune did not write "
+                                       "it; move it away or choose another storage with --snippets-storage",
+                                       vmid, result.hookscript_path));
+    if (old_script != request.hookscript) {
+      std::error_code ec;
+      fs::create_directories(fs::path(result.hookscript_path).parent_path(), ec);
+      if (ec)
+        throw std::runtime_error(fmt::format("cannot create snippets directory '{}': {}",
+                                             fs::path(result.hookscript_path).parent_path().string(), ec.message()));
+      write_checked(result.hookscript_path, request.hookscript, 0755, "hookscript");
+      result.hookscript_written = true;
+    }
+  }
+  auto put_script_back = [&]() -> std::string {
+    if (!result.hookscript_written) return "";
+    try {
+      if (old_script) write_file_atomically(result.hookscript_path, *old_script, "hookscript", 0755);
+      else fs::remove(result.hookscript_path);
+      return old_script ? "; the previous hookscript is back" : "; the new hookscript is removed again";
+    } catch (const std::exception& e) {
+      return fmt::format("; putting the previous hookscript back failed too: {}", e.what());
+    }
+  };
+
+  if (config_changes) {
+    result.diff = unified_diff(current, request.new_config, fmt::format("{}.conf (current)", vmid),
+                               fmt::format("{}.conf (with the plan)", vmid));
+    try {
+      result.backup = write_backup(request.backup_dir.empty() ? default_backup_dir() : request.backup_dir,
+                                   pve_backup_name(vmid), current, ".conf");
+    } catch (const std::exception& e) {
+      throw PveApplyError(fmt::format("cannot back up the config of VM {}: {}; the config is unchanged{}", vmid,
+                                      e.what(), put_script_back()));
+    }
+    try {
+      write_checked(result.config_path, request.new_config, 0640, "Proxmox config");
+    } catch (const std::exception& failure) {
+      std::string restored;
+      try {
+        if (read_node_file(result.config_path) != current) write_checked(result.config_path, current, 0640, "Proxmox config");
+        restored = "the previous config is back";
+      } catch (const std::exception& e) {
+        restored = fmt::format("putting the previous config back failed too: {}; restore it with: vpt-tune restore "
+                               "--vmid {} '{}'",
+                               e.what(), vmid, result.backup);
+      }
+      throw PveApplyError(fmt::format("cannot apply the plan to VM {}: {}; {}{}", vmid, failure.what(), restored,
+                                      put_script_back()));
+    }
+    result.config_written = true;
+  }
+  return result;
+}
+
+void write_pve_apply_result(std::ostream& out, const PveApplyResult& r) {
+  if (!r.config_written && !r.hookscript_written) {
+    out << fmt::format("VM {}: already applied, nothing changed\n", r.vmid);
+  } else {
+    if (r.config_written) out << r.diff << fmt::format("VM {}: wrote {} and read it back\n", r.vmid, r.config_path);
+    if (r.hookscript_written) out << fmt::format("VM {}: installed hookscript {}\n", r.vmid, r.hookscript_path);
+    if (!r.backup.empty())
+      out << fmt::format("backup of the previous config: {}\n  undo with: vpt-tune restore --vmid {} {}\n", r.backup,
+                         r.vmid, r.backup);
+  }
+  for (const std::string& note : r.notes) out << "note: " << note << '\n';
+}
+
+PveRestoreResult restore_pve_config(const PveNode& node, unsigned vmid, const std::string& backup_path,
+                                    const std::string& backup_dir) {
+  const std::string owner = pve_backup_name(vmid) + ".";
+  if (!fs::path(backup_path).filename().string().starts_with(owner))
+    throw PveConfigError(fmt::format("cannot restore '{}' to VM {}: it is not a backup of that VM ({}*.conf)",
+                                     backup_path, vmid, owner));
+  auto text = read_node_file(backup_path);
+  if (!text) throw PveConfigError(fmt::format("cannot read backup '{}': {}", backup_path, std::strerror(errno)));
+  parse_pve_config(*text, backup_path);  // a backup that is not a config is refused before anything changes
+
+  PveRestoreResult result;
+  result.vmid = vmid;
+  const std::string path = node.config_path(vmid);
+  PveConfigLock lock(node, vmid);
+  auto current = read_node_file(path);
+  if (current) {
+    result.backup_of_replaced = write_backup(backup_dir.empty() ? default_backup_dir() : backup_dir,
+                                             pve_backup_name(vmid), *current, ".conf");
+    result.diff = unified_diff(*current, *text, fmt::format("{}.conf (current)", vmid), backup_path);
+  }
+  try {
+    write_checked(path, *text, 0640, "Proxmox config");
+  } catch (const std::exception& e) {
+    throw PveApplyError(fmt::format("cannot restore VM {} from '{}': {}{}", vmid, backup_path, e.what(),
+                                    current ? fmt::format("; the replaced config is in '{}'", result.backup_of_replaced)
+                                            : std::string()));
+  }
+  return result;
+}
+
+}  // namespace vpt
