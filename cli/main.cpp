@@ -10,6 +10,7 @@
 
 #include "bench/results.hpp"
 #include "cli/bench_command.hpp"
+#include "cli/check_command.hpp"
 #include "cli/compare_command.hpp"
 #include "cli/hook_command.hpp"
 #include "cli/probe_command.hpp"
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
   vpt::cli::setup_restore(app);
   vpt::cli::setup_hook(app);
   vpt::cli::setup_report(app);
+  vpt::cli::setup_check(app);
 
   try {
     app.parse(argc, argv);

@@ -72,7 +72,7 @@ RedactionSecrets secrets_of(const ReportSources& src) {
   for (const auto* r : {&src.bench, &src.before, &src.after})
     if (*r) host((*r)->host.hostname);
   for (const std::string* p : {&src.topology.source_name, &src.plan_file, &src.bench_file, &src.before_file,
-                               &src.after_file})
+                               &src.after_file, &src.check_file})
     if (!p->empty()) s.paths.push_back(*p);
   return s;
 }
@@ -121,6 +121,30 @@ Results redacted(Results res, const Redactor& r) {
   res.guest_json.reset();  // not drawn; may name anything
   r.all(res.warnings);
   return res;
+}
+
+ReviewSection review_section(const CheckReport& check, const Redactor& r) {
+  ReviewSection review;
+  review.domain = r.text(check.domain);
+  review.summary = r.text(check.summary);
+  unsigned errors = 0, warnings = 0, notes = 0;
+  for (Finding f : check.findings) {
+    (f.severity == Severity::Error ? errors : f.severity == Severity::Warning ? warnings : notes)++;
+    f.title = r.text(f.title);
+    f.why = r.text(f.why);
+    f.evidence = r.text(f.evidence);
+    r.opt(f.fix);
+    f.manual_reason = r.text(f.manual_reason);
+    review.findings.push_back(std::move(f));
+  }
+  std::stable_sort(review.findings.begin(), review.findings.end(),
+                   [](const Finding& a, const Finding& b) { return a.severity < b.severity; });
+  review.counts = check.findings.empty() ? "no findings"
+                                         : fmt::format("{}, {}, {}", plural(errors, "error"), plural(warnings, "warning"),
+                                                       plural(notes, "note"));
+  review.skipped = check.skipped;
+  r.all(review.skipped);
+  return review;
 }
 
 // ---- Host summary -----------------------------------------------------------------
@@ -627,6 +651,10 @@ Report build_report(const ReportSources& src, const ReportSettings& settings) {
                                        : fmt::format("read from {} ({})", r.path(src.plan_file), plan.search)});
   if (src.domain) report.inputs.push_back({"Domain", r.text(src.domain->name)});
   if (src.bench) report.inputs.push_back({"Bench results", r.path(src.bench_file)});
+  if (src.check)
+    report.inputs.push_back({"Review", src.check_file.empty()
+                                           ? fmt::format("vpt-tune check of domain '{}'", r.text(src.check->domain))
+                                           : fmt::format("read from {}", r.path(src.check_file))});
   if (src.before && src.after)
     report.inputs.push_back({"Comparison", fmt::format("before: {}, after: {}", r.path(src.before_file),
                                                        r.path(src.after_file))});
@@ -654,6 +682,7 @@ Report build_report(const ReportSources& src, const ReportSettings& settings) {
   add_unique(report.advice, plan.advice);
 
   if (src.domain) domain_facts(*src.domain, plan, r, report);
+  if (src.check) report.review = review_section(*src.check, r);
 
   if (run) {
     std::string name = r.path(src.bench ? src.bench_file : src.after_file);
