@@ -711,6 +711,52 @@ void escape_quotes(pugi::xml_node node, bool single_quote) {
     if (child.type() == pugi::node_element || child.type() == pugi::node_declaration) escape_quotes(child, single_quote);
 }
 
+// pugixml writes every attribute in one quote style, while `virsh dumpxml`
+// keeps what applications wrote in <metadata> ("..." in single-quoted
+// files). Lines the patch did not change are put back exactly as they were:
+// lines of the patched text that match a line of the original up to the
+// quote characters (longest common subsequence) are copied from the original.
+std::string keep_original_lines(std::string_view original, const std::string& patched) {
+  auto lines = [](std::string_view text) {
+    std::vector<std::string_view> out;
+    while (!text.empty()) {
+      auto nl = text.find('\n');
+      out.push_back(text.substr(0, nl == std::string_view::npos ? text.size() : nl + 1));
+      text.remove_prefix(out.back().size());
+    }
+    return out;
+  };
+  auto same = [](std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      char x = a[i] == '"' ? '\'' : a[i], y = b[i] == '"' ? '\'' : b[i];
+      if (x != y) return false;
+    }
+    return true;
+  };
+  const auto a = lines(original), b = lines(patched);
+  const std::size_t n = a.size(), m = b.size();
+  std::vector<std::uint32_t> lcs((n + 1) * (m + 1), 0);
+  auto at = [&](std::size_t i, std::size_t j) -> std::uint32_t& { return lcs[i * (m + 1) + j]; };
+  for (std::size_t i = n; i-- > 0;)
+    for (std::size_t j = m; j-- > 0;)
+      at(i, j) = same(a[i], b[j]) ? at(i + 1, j + 1) + 1 : std::max(at(i + 1, j), at(i, j + 1));
+  std::string out;
+  out.reserve(patched.size());
+  for (std::size_t i = 0, j = 0; j < m;) {
+    if (i < n && same(a[i], b[j])) {
+      out += a[i];
+      ++i, ++j;
+    } else if (i < n && at(i + 1, j) >= at(i, j + 1)) {
+      ++i;
+    } else {
+      out += b[j];
+      ++j;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string plan_snippet_xml(const GuestPlan& plan) {
@@ -749,7 +795,7 @@ PatchResult patch_domain(std::string_view original, const GuestPlan& plan) {
   escape_quotes(doc, style.single_quote);
   std::ostringstream out;
   doc.save(out, "", save_flags(style), pugi::encoding_utf8);
-  result.xml = out.str();
+  result.xml = keep_original_lines(original, out.str());
   return result;
 }
 
@@ -791,7 +837,7 @@ PatchResult patch_domain(std::string_view original, const DomainTuning& tuning) 
   escape_quotes(doc, style.single_quote);
   std::ostringstream out;
   doc.save(out, "", save_flags(style), pugi::encoding_utf8);
-  result.xml = out.str();
+  result.xml = keep_original_lines(original, out.str());
   return result;
 }
 
