@@ -77,6 +77,9 @@ Hit plan_fix(const Context& c, std::string evidence);
 // A fix --fix applies through DomainTuning, with its snippet.
 Hit tuning_fix(std::string evidence, std::string snippet, DomainTuning tuning);
 
+// A domain change --fix leaves to the user, with its snippet and why.
+Hit manual_fix(std::string evidence, std::string snippet, std::string reason);
+
 // Host commands (never run by vpt-tune).
 Hit host_fix(std::string evidence, std::string commands);
 

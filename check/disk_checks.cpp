@@ -85,14 +85,9 @@ std::optional<Hit> disk_cache(const Context& c) {
                                   driver_line(k, k.type == "block" ? " cache='none' io='native'" : " cache='none'")));
   }
   if (found.empty()) return std::nullopt;
-  Hit hit;
-  hit.evidence = fmt::format("{}", fmt::join(found, "; "));
-  hit.fix = fmt::format("{}", fmt::join(snippet, "\n"));
-  hit.fix_kind = FixKind::DomainXml;
-  hit.manual_reason =
-      "cache='none' opens the image with O_DIRECT, which not every filesystem accepts (tmpfs long refused it): "
-      "check the image's filesystem, then change it by hand";
-  return hit;
+  return manual_fix(fmt::format("{}", fmt::join(found, "; ")), fmt::format("{}", fmt::join(snippet, "\n")),
+                    "cache='none' opens the image with O_DIRECT, which not every filesystem accepts (tmpfs long "
+                    "refused it): check the image's filesystem, then change it by hand");
 }
 
 std::optional<Hit> disk_io_mode(const Context& c) {
@@ -146,14 +141,11 @@ std::optional<Hit> disk_queues(const Context& c) {
                                     ctl.index, ctl.model, d.max_vcpus));
     }
   if (found.empty()) return std::nullopt;
-  Hit hit;
-  hit.evidence = fmt::format("machine type {} (older than QEMU 5.2's): {} {} one queue for {} vCPUs", d.machine,
-                             fmt::join(found, ", "), found.size() == 1 ? "has" : "have", d.max_vcpus);
-  hit.fix = fmt::format("{}", fmt::join(snippet, "\n"));
-  hit.fix_kind = FixKind::DomainXml;
-  hit.manual_reason = "queues are a device setting vpt-tune leaves to you (a newer machine type gives one queue per "
-                      "vCPU too, but changes the hardware the guest sees)";
-  return hit;
+  return manual_fix(fmt::format("machine type {} (older than QEMU 5.2's): {} {} one queue for {} vCPUs", d.machine,
+                                fmt::join(found, ", "), found.size() == 1 ? "has" : "have", d.max_vcpus),
+                    fmt::format("{}", fmt::join(snippet, "\n")),
+                    "queues are a device setting vpt-tune leaves to you (a newer machine type gives one queue per "
+                    "vCPU too, but changes the hardware the guest sees)");
 }
 
 std::optional<Hit> disk_emulated_bus(const Context& c) {
@@ -162,13 +154,10 @@ std::optional<Hit> disk_emulated_bus(const Context& c) {
   for (const DomainDisk& k : c.domain.disks)
     if (data_disk(k) && (k.bus == "sata" || k.bus == "ide")) found.push_back(fmt::format("disk {} on the {} bus", k.target, k.bus));
   if (found.empty()) return std::nullopt;
-  Hit hit;
-  hit.evidence = fmt::format("{}", fmt::join(found, "; "));
-  hit.fix = "<controller type='scsi' model='virtio-scsi'/>\n<disk ...>\n  <target dev='sdX' bus='scsi'/>\n</disk>";
-  hit.fix_kind = FixKind::DomainXml;
-  hit.manual_reason = "the guest needs its virtio driver before the disk moves (Windows: install virtio-win first): "
-                      "change the bus by hand";
-  return hit;
+  return manual_fix(fmt::format("{}", fmt::join(found, "; ")),
+                    "<controller type='scsi' model='virtio-scsi'/>\n<disk ...>\n  <target dev='sdX' bus='scsi'/>\n</disk>",
+                    "the guest needs its virtio driver before the disk moves (Windows: install virtio-win first): "
+                    "change the bus by hand");
 }
 
 std::optional<Hit> nvme_passthrough(const Context& c) {

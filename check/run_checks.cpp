@@ -84,6 +84,15 @@ Hit tuning_fix(std::string evidence, std::string snippet, DomainTuning tuning) {
   return hit;
 }
 
+Hit manual_fix(std::string evidence, std::string snippet, std::string reason) {
+  Hit hit;
+  hit.evidence = std::move(evidence);
+  hit.fix = std::move(snippet);
+  hit.fix_kind = FixKind::DomainXml;
+  hit.manual_reason = std::move(reason);
+  return hit;
+}
+
 Hit host_fix(std::string evidence, std::string commands) {
   Hit hit;
   hit.evidence = std::move(evidence);
