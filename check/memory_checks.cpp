@@ -57,25 +57,33 @@ std::optional<Hit> hugepages_missing(const Context& c) {
                                      "it{}",
                                      bytes_text(d.memory_bytes), small, large, where,
                                      node ? " (its strict <numatune>)" : "");
+  // With the live host's pools: the largest page size that divides the memory and has enough free
+  // pages is applied, named explicitly (the host's default size may be another).
   std::uint64_t reserved = 0;
-  bool enough = false;
+  std::optional<std::uint64_t> usable;
   if (c.live) {
-    const HugepagePool* p = pool(*c.live, kSmallPage, node);
-    reserved = p ? p->total : 0;
-    const std::uint64_t free = p ? p->free : 0;
-    evidence += fmt::format("; the host has {} free 2 MiB pages{} ({} reserved)", free, where, reserved);
-    enough = free >= small;
+    for (std::uint64_t page : {kLargePage, kSmallPage}) {
+      const HugepagePool* p = pool(*c.live, page, node);
+      if (page == kSmallPage) reserved = p ? p->total : 0;
+      if (!p && page == kLargePage) continue;
+      evidence += fmt::format("; the host has {} free {} pages{} ({} reserved)", p ? p->free : 0, bytes_text(page),
+                              where, p ? p->total : 0);
+      if (!usable && p && d.memory_bytes % page == 0 && p->free >= d.memory_bytes / page) usable = page;
+    }
   }
   Hit hit;
   hit.evidence = evidence;
   hit.fix_kind = FixKind::DomainXml;
-  const std::string snippet = "<memoryBacking>\n  <hugepages/>\n</memoryBacking>";
-  if (enough) {
-    hit.fix = snippet;
+  if (usable) {
+    hit.fix = fmt::format("<memoryBacking>\n  <hugepages>\n    <page size='{}' unit='KiB'/>\n  </hugepages>\n"
+                          "</memoryBacking>",
+                          *usable / 1024);
     hit.auto_fix = AutoFix::Tuning;
     hit.tuning.hugepages = true;
+    hit.tuning.hugepage_bytes = usable;
   } else {
-    hit.fix = fmt::format("{}\n# on the host, first:\n{}", snippet, reserve_commands(reserved + small, large, node));
+    hit.fix = fmt::format("<memoryBacking>\n  <hugepages/>\n</memoryBacking>\n# on the host, first:\n{}",
+                          reserve_commands(reserved + small, large, node));
     hit.manual_reason = "reserve the pages on the host first (the commands in the fix): a guest whose hugepages are "
                         "missing does not start; then run check --fix again";
   }

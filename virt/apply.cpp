@@ -165,6 +165,8 @@ void tuning_differences(const Domain& expected, const Domain& actual, std::vecto
     out.push_back(fmt::format("memballoon model '{}', not '{}'", actual.memballoon_model.value_or("none written"),
                               *expected.memballoon_model));
   if (expected.hugepages && !actual.hugepages) out.push_back("no <memoryBacking><hugepages/>");
+  if (expected.hugepage_bytes && expected.hugepage_bytes != actual.hugepage_bytes)
+    out.push_back(fmt::format("hugepages of {} bytes, not {}", actual.hugepage_bytes.value_or(0), *expected.hugepage_bytes));
   for (const DomainDisk& want : expected.disks) {
     if (!want.cache) continue;
     auto it = std::find_if(actual.disks.begin(), actual.disks.end(),

@@ -572,7 +572,10 @@ class TuningPatcher {
   void patch_memory_backing() {
     if (!tuning_.hugepages) return;
     pugi::xml_node backing = child_or_insert(root_, "memoryBacking", kDomainOrder);
-    child_or_insert(backing, "hugepages", kMemoryBackingOrder);
+    pugi::xml_node hugepages = child_or_insert(backing, "hugepages", kMemoryBackingOrder);
+    if (tuning_.hugepage_bytes && !hugepages.child("page"))
+      editor_.insert(hugepages, pugi::xml_node(),
+                     add(scratch(), "page", {{"size", std::to_string(*tuning_.hugepage_bytes / 1024)}, {"unit", "KiB"}}));
   }
 
   // Switches on each of `names` under `parent` (<hyperv> or <kvm>).
@@ -825,6 +828,7 @@ void DomainTuning::merge(const DomainTuning& other) {
   cache_passthrough |= other.cache_passthrough;
   memballoon_none |= other.memballoon_none;
   hugepages |= other.hugepages;
+  if (other.hugepage_bytes) hugepage_bytes = other.hugepage_bytes;
 }
 
 PatchResult patch_domain(std::string_view original, const DomainTuning& tuning) {

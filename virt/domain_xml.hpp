@@ -2,6 +2,7 @@
 // whole definition patched in place, and a unified diff between the two texts.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -68,7 +69,8 @@ struct DomainTuning {
   std::optional<GuestTopology> topology;     // <cpu><topology>
   bool cache_passthrough = false;            // <cpu><cache mode='passthrough'/>
   bool memballoon_none = false;              // <memballoon model='none'/>
-  bool hugepages = false;                    // <memoryBacking><hugepages/> (the host's default page size)
+  bool hugepages = false;                    // <memoryBacking><hugepages/>
+  std::optional<std::uint64_t> hugepage_bytes;  // with <page size=...>; nullopt = the host's default size
   std::vector<std::string> disk_cache_none;  // <target dev>s whose <driver cache> becomes 'none'
   std::vector<std::string> disk_io_native;   // <target dev>s whose <driver io> becomes 'native'
 

@@ -203,7 +203,22 @@ TEST(FixHugepages, AppliedWhenTheLiveHostHasThePagesFree) {
   const Finding* f = test::find(r.report, "hugepages-missing");
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->auto_fix, AutoFix::Tuning);
-  EXPECT_TRUE(parse_domain_xml(fixed(r).xml, "fixed").hugepages);
+  Domain d = parse_domain_xml(fixed(r).xml, "fixed");
+  EXPECT_TRUE(d.hugepages);
+  EXPECT_EQ(d.hugepage_bytes, 2u << 20);  // named: the host's default size may be another
+}
+
+TEST(FixHugepages, PrefersFreeGigabytePagesThatDivideTheMemory) {
+  // 16 GiB = 16 pages of 1 GiB; the 2 MiB pool is short.
+  Topology host = test::live_i7([](HostState& h) {
+    h.hugepages = {{2u << 20, std::nullopt, 0, 0}, {1u << 30, std::nullopt, 16, 16}};
+  });
+  Review r = review(sample("win11-gaming.xml"), &host);
+  EXPECT_EQ(parse_domain_xml(fixed(r).xml, "fixed").hugepage_bytes, 1u << 30);
+  // 8 GiB + 512 MiB is no multiple of 1 GiB: not with those pages.
+  std::string odd = sample("win11-gaming.xml");
+  odd.replace(odd.find("<memory unit=\"KiB\">16777216</memory>"), 36, "<memory unit=\"KiB\">8912896</memory>");
+  EXPECT_EQ(test::find(review(odd, &host).report, "hugepages-missing")->auto_fix, AutoFix::No);
 }
 
 TEST(FixHugepages, LeftToTheUserWithTheCommandsWhenPagesAreMissing) {
