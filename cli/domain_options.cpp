@@ -49,16 +49,23 @@ std::string connect_uri(const DomainOptions& options) {
   return options.connect.empty() ? default_connect_uri() : options.connect;
 }
 
+bool is_remote_uri(const std::string& uri) {
+  auto scheme = uri.find("://");
+  return scheme != std::string::npos && scheme + 3 < uri.size() && uri[scheme + 3] != '/';
+}
+
 bool has_domain(const DomainOptions& options) { return !options.xml_file.empty() || !options.domain.empty(); }
 
-Domain load_domain(const DomainOptions& options) {
+Domain load_domain(const DomainOptions& options, std::optional<bool>* running) {
   if (!options.xml_file.empty()) return load_domain_xml_file(options.xml_file);
   // A definition that will be written back (--out, --apply) needs its secrets
   // (VNC passwords...), which only a read-write connection can read.
   const bool secure = options.apply || !options.out.empty();
   auto hypervisor = connect_libvirt(connect_uri(options), /*read_write=*/secure);
   std::string name = hypervisor->find_domain(options.domain);
-  return parse_domain_xml(hypervisor->definition_xml(name, secure), name);
+  Domain domain = parse_domain_xml(hypervisor->definition_xml(name, secure), name);
+  if (running) *running = hypervisor->is_running(name);
+  return domain;
 }
 
 void run_domain_actions(std::ostream& out, const DomainOptions& options, const Domain& domain,

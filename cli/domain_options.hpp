@@ -3,6 +3,7 @@
 // `suggest` shares with other commands, and the functions behind them.
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -32,14 +33,18 @@ void add_connect_options(CLI::App& command, DomainOptions& options);
 // The URI --connect means, as virsh reads it.
 std::string connect_uri(const DomainOptions& options);
 
+// A URI with a host part (qemu+ssh://server/system) names another machine.
+bool is_remote_uri(const std::string& uri);
+
 // True when --xml or --domain names a domain.
 bool has_domain(const DomainOptions& options);
 
 // Reads the domain from --xml FILE, or its persistent definition from libvirt:
 // over a read-only connection, or with --out/--apply a read-write one that
-// also reads its secrets. Throws DomainInputError (bad XML, unknown domain),
+// also reads its secrets. With `running`, also says whether the domain runs
+// now (--domain only). Throws DomainInputError (bad XML, unknown domain),
 // LibvirtError (cannot connect, permission denied).
-Domain load_domain(const DomainOptions& options);
+Domain load_domain(const DomainOptions& options, std::optional<bool>* running = nullptr);
 
 // What to do with a guest's plan for that domain: prints the unified diff of
 // its definition and the patch's notes, writes --out FILE, and with --apply

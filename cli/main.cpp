@@ -11,6 +11,7 @@
 #include "bench/results.hpp"
 #include "cli/bench_command.hpp"
 #include "cli/build_info.hpp"
+#include "cli/check_command.hpp"
 #include "cli/compare_command.hpp"
 #include "cli/generate_docs_command.hpp"
 #include "cli/hook_command.hpp"
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   vpt::cli::setup_restore(app);
   vpt::cli::setup_hook(app);
   vpt::cli::setup_report(app);
+  vpt::cli::setup_check(app);
   // After the subcommands, which would inherit it. The man pages' EXIT STATUS
   // and ENVIRONMENT sections come from here.
   app.footer(

@@ -16,6 +16,8 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/results.hpp"
+#include "check/findings.hpp"
+#include "check/findings_writers.hpp"
 #include "common/atomic_file.hpp"
 #include "cli/domain_options.hpp"
 #include "cli/host_options.hpp"
@@ -35,6 +37,7 @@ struct ReportOptions {
   std::string plan_file;     // --plan FILE.json (`suggest --json`)
   DomainOptions domain;      // --connect/--domain, or --xml
   std::string bench, before, after;
+  std::string findings;      // --findings FILE (`check --json`)
   std::string format;        // "" = from --out's extension, else html
   std::string out;           // "" = standard output
   bool no_redact = false;
@@ -97,7 +100,8 @@ void write_output(const ReportOptions& o, const std::string& text, ReportFormat 
 void run_report(const ReportOptions& o, const CLI::App& command) {
   Topology topo = load_host(o.host);
   ReportSources sources;
-  if (has_domain(o.domain)) sources.domain = load_domain(o.domain);
+  std::optional<bool> running;
+  if (has_domain(o.domain)) sources.domain = load_domain(o.domain, o.domain.xml_file.empty() ? &running : nullptr);
   if (!o.plan_file.empty()) {
     sources.plan = load_plan(o.plan_file, topo);
     sources.plan_file = o.plan_file;
@@ -114,6 +118,16 @@ void run_report(const ReportOptions& o, const CLI::App& command) {
     sources.before_file = o.before;
     sources.after = load_results_file(o.after);
     sources.after_file = o.after;
+  }
+  if (!o.findings.empty()) {
+    sources.check = load_findings_file(o.findings);
+    sources.check_file = o.findings;
+  } else if (sources.domain) {
+    // The review of the domain, as `vpt-tune check` makes it (the plan's guest is the pinning fix).
+    const GuestPlan* guest = nullptr;
+    for (const GuestPlan& g : sources.plan.guests)
+      if (g.name == sources.domain->name || sources.plan.guests.size() == 1) guest = &g;
+    sources.check = run_checks(CheckInput{&*sources.domain, &topo, guest, "", running});
   }
   sources.topology = std::move(topo);
   ReportSettings settings;
@@ -139,6 +153,7 @@ void setup_report(CLI::App& app) {
       "  vpt-tune report --lscpu lscpu.txt --vcpus 16 --before before.json --after after.json --out report.html\n"
       "  vpt-tune report --topology host.xml --plan plan.json --format markdown   a post for Reddit or Discourse\n"
       "  vpt-tune report --xml win11.xml --bench after.json --format bbcode --out post.txt\n"
+      "  vpt-tune check --domain win11 --json > f.json; vpt-tune report --findings f.json --out report.html\n"
       "Host names, domain UUIDs, MAC addresses, serial numbers and file paths are redacted unless --no-redact.\n"
       "The format follows --out's extension (.html, .md, .bbcode) unless --format says otherwise.");
   add_host_options(*report, options->host);
@@ -167,6 +182,10 @@ void setup_report(CLI::App& app) {
   auto* after = report->add_option("--after", options->after, "Results after the change (with --before)")
                     ->option_text("FILE")
                     ->check(CLI::ExistingFile);
+  report->add_option("--findings", options->findings,
+                     "Findings of `vpt-tune check --json` to list (default with --domain/--xml: review that domain)")
+      ->option_text("FILE.json")
+      ->check(CLI::ExistingFile);
   before->needs(after);
   after->needs(before);
   bench->excludes(before)->excludes(after);

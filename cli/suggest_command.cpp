@@ -28,12 +28,6 @@ struct SuggestOptions {
   bool json = false;
 };
 
-// A URI with a host part (qemu+ssh://server/system) names another machine.
-bool is_remote(const std::string& uri) {
-  auto scheme = uri.find("://");
-  return scheme != std::string::npos && scheme + 3 < uri.size() && uri[scheme + 3] != '/';
-}
-
 void run_suggest(const SuggestOptions& options, const CLI::App& command) {
   if (has_pve_vm(options.pve) || !options.pve.hookscript_out.empty() || options.pve.confine_host ||
       !options.pve.hugepages.empty()) {
@@ -43,7 +37,7 @@ void run_suggest(const SuggestOptions& options, const CLI::App& command) {
   std::optional<Domain> domain;
   if (has_domain(options.domain)) {
     if (options.domain.xml_file.empty() && options.host.topology_xml.empty() && options.host.lscpu_text.empty() &&
-        is_remote(connect_uri(options.domain)))
+        is_remote_uri(connect_uri(options.domain)))
       throw RequestError(fmt::format("cannot plan for a domain on '{}' from this host's topology: give that host's "
                                      "with --topology FILE.xml or --lscpu FILE", connect_uri(options.domain)));
     domain = load_domain(options.domain);

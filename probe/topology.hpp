@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -107,15 +108,52 @@ struct HugepagePool {
   bool operator==(const HugepagePool&) const = default;
 };
 
+// How a CPU's frequency is chosen (cpufreq).
+struct CpuFrequencyPolicy {
+  std::string driver;                     // scaling_driver: "intel_pstate", "amd-pstate-epp", "acpi-cpufreq"
+  std::string governor;                   // scaling_governor: "performance", "powersave", "schedutil"
+  std::string epp;                        // energy_performance_preference; "" when the driver has none
+
+  bool operator==(const CpuFrequencyPolicy&) const = default;
+};
+
+// One interrupt line (/proc/irq/N, /sys/kernel/irq/N).
+struct IrqLine {
+  unsigned irq = 0;
+  std::string actions;                    // its handlers: "nvme0q1", "vfio-msix[0](0000:01:00.0)"; "" = unused
+  CpuSet affinity;                        // smp_affinity_list: the CPUs it may be delivered to
+  std::optional<bool> managed;            // affinity managed by the kernel (debugfs); nullopt = unknown
+  std::string device;                     // PCI address whose MSI or INTx line it is; "" = none known
+
+  bool operator==(const IrqLine&) const = default;
+};
+
+// A running irqbalance daemon.
+struct IrqbalanceDaemon {
+  int pid = 0;
+  // IRQBALANCE_BANNED_CPULIST (or _CPUS) in its environment; nullopt = not
+  // set, when irqbalance bans the isolcpus= and nohz_full= CPUs (irqbalance(1)).
+  std::optional<CpuSet> banned;
+
+  bool operator==(const IrqbalanceDaemon&) const = default;
+};
+
 // What the running kernel was told; known only for the live host.
 struct HostState {
   bool known = false;                     // false for XML / lscpu sources
   CpuSet isolcpus;                        // isolcpus= (domain/managed_irq flags dropped)
+  bool isolcpus_managed_irq = false;      // isolcpus=managed_irq,...
   CpuSet nohz_full;
   std::optional<bool> smt_active;         // /sys/devices/system/cpu/smt/active
   std::vector<HugepagePool> hugepages;
   std::string kernel;                     // uname release
   std::string hostname;
+  std::map<unsigned, CpuFrequencyPolicy> cpufreq;  // CPU -> policy; empty without cpufreq
+  std::string thp_enabled, thp_defrag;    // transparent hugepages: "always", "madvise", "never"; "" = unknown
+  std::optional<std::uint64_t> kvm_halt_poll_ns;  // /sys/module/kvm/parameters; nullopt = kvm not loaded
+  std::optional<IrqbalanceDaemon> irqbalance;     // nullopt = not running
+  std::vector<IrqLine> irqs;              // sorted by number
+  std::vector<std::string> libvirt_qemu_hooks;    // "qemu" and the files of qemu.d/ in /etc/libvirt/hooks
 
   bool operator==(const HostState&) const = default;
 };

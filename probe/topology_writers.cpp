@@ -50,6 +50,35 @@ std::string cache_label(const Cache& cache) {
 
 }  // namespace
 
+namespace {
+
+// What the live host's tuning looks like (vpt-tune check reads it): optional
+// in topology/1, absent from files written before it was added.
+void host_tuning_to_json(const HostState& h, json& host) {
+  host["isolcpus_managed_irq"] = h.isolcpus_managed_irq;
+  json cpufreq = json::array();
+  for (const auto& [cpu, policy] : h.cpufreq)
+    cpufreq.push_back({{"cpu", cpu}, {"driver", policy.driver}, {"governor", policy.governor}, {"epp", policy.epp}});
+  host["cpufreq"] = std::move(cpufreq);
+  host["transparent_hugepage"] = {{"enabled", h.thp_enabled}, {"defrag", h.thp_defrag}};
+  host["kvm_halt_poll_ns"] = optional_json(h.kvm_halt_poll_ns);
+  host["irqbalance"] = h.irqbalance ? json{{"pid", h.irqbalance->pid},
+                                           {"banned", h.irqbalance->banned ? json(h.irqbalance->banned->to_string())
+                                                                           : json(nullptr)}}
+                                    : json(nullptr);
+  json irqs = json::array();
+  for (const IrqLine& irq : h.irqs)
+    irqs.push_back({{"irq", irq.irq},
+                    {"actions", irq.actions},
+                    {"affinity", irq.affinity.to_string()},
+                    {"managed", optional_json(irq.managed)},
+                    {"device", irq.device}});
+  host["irqs"] = std::move(irqs);
+  host["libvirt_qemu_hooks"] = h.libvirt_qemu_hooks;
+}
+
+}  // namespace
+
 json topology_to_json(const Topology& topo) {
   json doc;
   doc["schema"] = kTopologySchema;
@@ -132,6 +161,7 @@ json topology_to_json(const Topology& topo) {
                    {"nohz_full", topo.host.nohz_full.to_string()},
                    {"smt_active", optional_json(topo.host.smt_active)},
                    {"hugepages", std::move(pools)}};
+    host_tuning_to_json(topo.host, doc["host"]);
   } else {
     doc["host"] = {{"known", false}};
     // An hwloc export names the machine it came from (HostName).
@@ -362,6 +392,51 @@ std::string_view class_name(PciDevice::Class c) { return to_string(c); }
 
 }  // namespace
 
+namespace {
+
+// host_tuning_to_json's fields, each optional (older topology/1 files lack them).
+void read_host_tuning(const TopologyJsonReader& r, const json& host, HostState& h) {
+  h.isolcpus_managed_irq = r.optional<bool>(host, "isolcpus_managed_irq", "host").value_or(false);
+  if (host.contains("cpufreq")) {
+    const json& policies = r.array(host, "cpufreq", "host");
+    for (std::size_t i = 0; i < policies.size(); ++i) {
+      std::string p = r.index("host.cpufreq", i);
+      h.cpufreq[r.field<unsigned>(policies[i], "cpu", p)] = {r.field<std::string>(policies[i], "driver", p),
+                                                             r.field<std::string>(policies[i], "governor", p),
+                                                             r.field<std::string>(policies[i], "epp", p)};
+    }
+  }
+  if (host.contains("transparent_hugepage")) {
+    const json& thp = r.at(host, "transparent_hugepage", "host");
+    h.thp_enabled = r.field<std::string>(thp, "enabled", "host.transparent_hugepage");
+    h.thp_defrag = r.field<std::string>(thp, "defrag", "host.transparent_hugepage");
+  }
+  h.kvm_halt_poll_ns = r.optional<std::uint64_t>(host, "kvm_halt_poll_ns", "host");
+  if (host.contains("irqbalance") && !host.at("irqbalance").is_null()) {
+    const json& daemon = r.at(host, "irqbalance", "host");
+    IrqbalanceDaemon d;
+    d.pid = static_cast<int>(r.field<unsigned>(daemon, "pid", "host.irqbalance"));
+    if (daemon.contains("banned") && !daemon.at("banned").is_null()) d.banned = r.cpus(daemon, "banned", "host.irqbalance");
+    h.irqbalance = d;
+  }
+  if (host.contains("irqs")) {
+    const json& irqs = r.array(host, "irqs", "host");
+    for (std::size_t i = 0; i < irqs.size(); ++i) {
+      std::string p = r.index("host.irqs", i);
+      h.irqs.push_back({r.field<unsigned>(irqs[i], "irq", p), r.field<std::string>(irqs[i], "actions", p),
+                        r.cpus(irqs[i], "affinity", p), r.optional<bool>(irqs[i], "managed", p),
+                        r.field<std::string>(irqs[i], "device", p)});
+    }
+  }
+  if (host.contains("libvirt_qemu_hooks")) {
+    const json& hooks = r.array(host, "libvirt_qemu_hooks", "host");
+    for (std::size_t i = 0; i < hooks.size(); ++i)
+      h.libvirt_qemu_hooks.push_back(r.get<std::string>(hooks[i], r.index("host.libvirt_qemu_hooks", i)));
+  }
+}
+
+}  // namespace
+
 Topology topology_from_json(const json& doc, const std::string& name) {
   const TopologyJsonReader r(name);
   if (!doc.is_object()) r.fail("", "not a JSON object");
@@ -476,6 +551,7 @@ Topology topology_from_json(const json& doc, const std::string& name) {
                                   r.optional<unsigned>(pools[i], "numa", p),
                                   r.field<std::uint64_t>(pools[i], "total", p), r.field<std::uint64_t>(pools[i], "free", p)});
     }
+    read_host_tuning(r, host, t.host);
   }
   const json& warnings = r.array(doc, "warnings", "");
   for (std::size_t i = 0; i < warnings.size(); ++i) t.warnings.push_back(r.get<std::string>(warnings[i], r.index("warnings", i)));

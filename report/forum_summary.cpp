@@ -25,6 +25,8 @@ struct Post {
   std::string results_note;
   std::vector<std::pair<std::string, std::string>> xml;  // guest name, XML
   std::vector<std::string> warnings;
+  std::string review_title;              // "Review of domain 'win11' (vpt-tune check): 1 error, ..."
+  std::vector<std::string> review;       // "[error] id: title (evidence)"
   std::string footer;
 };
 
@@ -94,6 +96,23 @@ Post make_post(const Report& r) {
     p.results_note = fmt::format("One run ({}), no comparison.", r.bench->name);
   }
   for (const GuestSummary& g : r.guests) p.xml.push_back({g.name, g.xml});
+  if (r.review) {
+    p.review_title = fmt::format("Review of domain '{}' (vpt-tune check): {}", r.review->domain, r.review->counts);
+    std::size_t notes = 0;
+    for (const Finding& f : r.review->findings) {
+      if (f.severity == Severity::Info) {
+        ++notes;
+        continue;
+      }
+      p.review.push_back(fmt::format("[{}] {}: {} ({})", to_string(f.severity), f.id, f.title, f.evidence));
+    }
+    if (p.review.size() > 10) {
+      std::size_t n = p.review.size();
+      p.review.resize(10);
+      p.review.push_back(fmt::format("… and {} more in the HTML report", n - 10));
+    }
+    if (notes) p.review.push_back(fmt::format("{} note{} in the HTML report", notes, notes == 1 ? "" : "s"));
+  }
   p.warnings = r.warnings;
   if (p.warnings.size() > 3) {
     std::size_t n = p.warnings.size();
@@ -124,6 +143,10 @@ void markdown(std::ostream& out, const Post& p) {
     }
     fmt::print(out, "\n*{}*\n", markdown_escape(p.results_note));
   }
+  if (!p.review_title.empty()) {
+    fmt::print(out, "\n**{}**\n\n", markdown_escape(p.review_title));
+    for (const std::string& line : p.review) fmt::print(out, "- {}\n", markdown_escape(line));
+  }
   for (const auto& [name, xml] : p.xml) {
     fmt::print(out, "\nlibvirt XML for '{}':\n\n", markdown_escape(name));
     out << report_detail::markdown_code_block(xml, "xml");
@@ -152,6 +175,11 @@ void bbcode(std::ostream& out, const Post& p) {
       out << "[/tr]\n";
     }
     fmt::print(out, "[/table]\n[i]{}[/i]\n", bbcode_escape(p.results_note));
+  }
+  if (!p.review_title.empty()) {
+    fmt::print(out, "\n[b]{}[/b]\n[list]\n", bbcode_escape(p.review_title));
+    for (const std::string& line : p.review) fmt::print(out, "[*]{}\n", bbcode_escape(line));
+    out << "[/list]\n";
   }
   for (const auto& [name, xml] : p.xml) {
     fmt::print(out, "\nlibvirt XML for '{}':\n", bbcode_escape(name));

@@ -53,6 +53,10 @@ table.facts th{width:28%;background:none;color:var(--muted);font-weight:500}
 .chip.private,.chip.better{color:var(--good)}.chip.shared,.chip.worse{color:var(--bad)}
 .chip.unknown,.chip.noise,.chip.na{color:var(--muted)}
 ul.warnings li{color:var(--warn)}
+.chip.error{color:var(--bad)}.chip.warning{color:var(--warn)}.chip.info{color:var(--muted)}
+.finding{border-left:3px solid var(--line);padding:2px 0 2px 12px;margin:12px 0}
+.finding.error{border-color:var(--bad)}.finding.warning{border-color:var(--warn)}
+.finding h4{margin:0 0 4px;font-size:.98rem}.finding p{margin:3px 0}
 figure{margin:12px 0}
 svg.chart{width:100%;height:auto}
 svg{max-width:100%;height:auto;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif}
@@ -181,6 +185,9 @@ void summary_section(std::ostream& out, const Report& r) {
   if (!r.warnings.empty())
     fmt::print(out, "<p class=\"note\">{} warning{}: see <a href=\"#advice\">warnings and advice</a>.</p>\n",
                r.warnings.size(), r.warnings.size() > 1 ? "s" : "");
+  if (r.review)
+    fmt::print(out, "<p class=\"note\">Review of the domain: {} (see <a href=\"#review\">review</a>).</p>\n",
+               e(r.review->counts));
   out << "</section>\n";
 }
 
@@ -336,6 +343,48 @@ void comparison_section(std::ostream& out, const Report& r) {
   out << "</table></div></details>\n</section>\n";
 }
 
+std::string fix_note(const Finding& f) {
+  if (f.fix_kind == FixKind::HostCommands) return "on the host (vpt-tune never runs these)";
+  if (f.auto_fix == AutoFix::Plan || f.auto_fix == AutoFix::Tuning) return "vpt-tune check --fix applies it";
+  if (!f.manual_reason.empty()) return "by hand: " + f.manual_reason;
+  return "by hand";
+}
+
+void review_section(std::ostream& out, const Report& r) {
+  if (!r.review) return;
+  const ReviewSection& v = *r.review;
+  fmt::print(out, "<section id=\"review\"><h2>Review of domain '{}' (vpt-tune check)</h2>\n<p>{}: {}.</p>\n", e(v.domain),
+             e(v.summary), e(v.counts));
+  std::optional<Severity> group;
+  std::size_t n = 0;
+  for (const Finding& f : v.findings) {
+    if (group != f.severity) {
+      group = f.severity;
+      fmt::print(out, "<h3>{}</h3>\n", f.severity == Severity::Error     ? "Errors"
+                                       : f.severity == Severity::Warning ? "Warnings"
+                                                                         : "Notes");
+    }
+    const std::string sev(to_string(f.severity));
+    fmt::print(out, "<div class=\"finding {0}\"><h4><span class=\"chip {0}\">{0}</span> <code>{1}</code> {2}</h4>\n"
+                    "<p><strong>Found:</strong> {3}</p>\n<p class=\"note\">{4}</p>\n",
+               sev, e(f.id), e(f.title), e(f.evidence), e(f.why));
+    if (f.fix) {
+      const std::string id = fmt::format("fix-{}", n++);
+      fmt::print(out, "<details><summary>Fix ({})</summary><div class=\"codebox\"><button class=\"copy\" "
+                      "type=\"button\" data-target=\"{}\" hidden>Copy</button><pre id=\"{}\">{}</pre></div></details>\n",
+                 e(fix_note(f)), id, id, e(*f.fix));
+    } else if (!f.manual_reason.empty()) {
+      fmt::print(out, "<p class=\"note\">Fix: {}</p>\n", e(f.manual_reason));
+    }
+    out << "</div>\n";
+  }
+  if (!v.skipped.empty()) {
+    out << "<h3>Not checked</h3>\n";
+    list(out, v.skipped);
+  }
+  out << "</section>\n";
+}
+
 void advice_section(std::ostream& out, const Report& r) {
   out << "<section id=\"advice\"><h2>Warnings and advice</h2>\n";
   if (r.warnings.empty() && r.advice.empty()) out << "<p>Nothing to add.</p>\n";
@@ -366,6 +415,7 @@ void write_html_report(std::ostream& out, const Report& r) {
   out << "<nav><a href=\"#summary\">Summary</a><a href=\"#host\">Host</a><a href=\"#picture\">Picture</a>"
          "<a href=\"#sharing\">Sharing</a><a href=\"#xml\">XML</a>";
   if (!r.domain.empty()) out << "<a href=\"#domain\">Domain</a>";
+  if (r.review) out << "<a href=\"#review\">Review</a>";
   if (r.bench) out << "<a href=\"#bench\">Measurements</a>";
   if (r.comparison) out << "<a href=\"#compare\">Before/after</a>";
   out << "<a href=\"#advice\">Advice</a></nav>\n<main>\n";
@@ -377,6 +427,7 @@ void write_html_report(std::ostream& out, const Report& r) {
   sharing_section(out, r);
   xml_section(out, r);
   domain_section(out, r);
+  review_section(out, r);
   comparison_section(out, r);
   bench_section(out, r);
   advice_section(out, r);

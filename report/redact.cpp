@@ -10,8 +10,11 @@
 #include <pugixml.hpp>
 
 #include "bench/results.hpp"
+#include "check/findings.hpp"
+#include "check/findings_writers.hpp"
 #include "optimizer/plan_writers.hpp"
 #include "probe/topology_writers.hpp"
+#include "virt/domain.hpp"
 
 namespace vpt {
 
@@ -424,14 +427,33 @@ const Vocabulary& results_vocabulary() {
 }
 
 // The libvirt words virt/domain.cpp reads: <cpu mode>, <cache mode>,
-// <numatune><memory mode>, <feature policy name='topoext'>, <hostdev type='pci'>.
+// <numatune><memory mode>, <feature policy name='topoext'>, <hostdev type='pci'>,
+// memory units.
 const Vocabulary& domain_xml_vocabulary() {
   static const Vocabulary words = {
       {"mode", one_of({"host-passthrough", "host-model", "maximum", "custom", "passthrough", "emulate", "disable",
                        "strict", "interleave", "preferred", "restrictive"})},
       {"policy", one_of({"require", "force", "optional", "disable", "forbid"})},
       {"name", one_of({"topoext"})},
-      {"type", one_of({"kvm", "qemu", "test", "pci"})}};
+      {"type", one_of({"kvm", "qemu", "test", "pci"})},
+      {"unit", [](std::string_view v) { return is_memory_unit(v); }}};
+  return words;
+}
+
+// The words findings_from_json reads: the schema, severities, fix kinds, and
+// the ids of the check table (a host named "hpet" keeps "hpet-off" readable).
+const Vocabulary& check_vocabulary() {
+  static const Vocabulary words = [] {
+    std::vector<std::string> ids;
+    for (const CheckInfo& c : check_table()) ids.push_back(c.id);
+    return Vocabulary{
+        {"schema", one_of({kCheckSchema})},
+        {"severity", one_of({std::string(to_string(Severity::Error)), std::string(to_string(Severity::Warning)),
+                             std::string(to_string(Severity::Info))})},
+        {"fix_kind", one_of({std::string(to_string(FixKind::None)), std::string(to_string(FixKind::DomainXml)),
+                             std::string(to_string(FixKind::HostCommands))})},
+        {"id", one_of(std::move(ids))}};
+  }();
   return words;
 }
 

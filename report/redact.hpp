@@ -56,6 +56,7 @@ const Vocabulary& topology_vocabulary();
 const Vocabulary& plan_vocabulary();
 const Vocabulary& results_vocabulary();
 const Vocabulary& domain_xml_vocabulary();
+const Vocabulary& check_vocabulary();  // the findings of `vpt-tune check --json`
 
 // One value of a document, knowing the name of its field. CPU lists and
 // numbers ("0-3,8", "16", "0x1f") stay; a field named for a secret (hostname, serial,

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "check/findings_writers.hpp"
 #include "optimizer/plan_writers.hpp"
 #include "probe/topology_writers.hpp"
 #include "report/redact.hpp"
@@ -79,6 +80,12 @@ class Redactor {
     if (!on_) return d;
     return parse_domain_xml(redact_xml(d.xml, secrets_, domain_xml_vocabulary()), "the redacted domain");
   }
+  CheckReport check(const CheckReport& c) const {
+    if (!on_) return c;
+    nlohmann::json doc = findings_to_json(c);
+    redact_json(doc, secrets_, check_vocabulary());
+    return findings_from_json(doc, "the redacted review");
+  }
   // A file named on the command line: its base name, redacted.
   std::string path(const std::string& p) const {
     return !on_ || p.empty() ? p : redact_text(redact_path(p), secrets_);
@@ -98,7 +105,7 @@ RedactionSecrets secrets_of(const ReportSources& src) {
   for (const auto* r : {&src.bench, &src.before, &src.after})
     if (*r) host((*r)->host.hostname);
   for (const std::string* p : {&src.topology.source_name, &src.plan_file, &src.bench_file, &src.before_file,
-                               &src.after_file})
+                               &src.after_file, &src.check_file})
     if (!p->empty()) s.paths.push_back(*p);
   return s;
 }
@@ -115,7 +122,27 @@ ReportSources redacted(const ReportSources& src, const Redactor& r) {
   out.before_file = r.path(src.before_file);
   if (src.after) out.after = r.results(*src.after);
   out.after_file = r.path(src.after_file);
+  if (src.check) out.check = r.check(*src.check);
+  out.check_file = r.path(src.check_file);
   return out;
+}
+
+ReviewSection review_section(const CheckReport& check) {
+  ReviewSection review;
+  review.domain = check.domain;
+  review.summary = check.summary;
+  unsigned errors = 0, warnings = 0, notes = 0;
+  for (const Finding& f : check.findings) {
+    (f.severity == Severity::Error ? errors : f.severity == Severity::Warning ? warnings : notes)++;
+    review.findings.push_back(f);
+  }
+  std::stable_sort(review.findings.begin(), review.findings.end(),
+                   [](const Finding& a, const Finding& b) { return a.severity < b.severity; });
+  review.counts = check.findings.empty() ? "no findings"
+                                         : fmt::format("{}, {}, {}", plural(errors, "error"), plural(warnings, "warning"),
+                                                       plural(notes, "note"));
+  review.skipped = check.skipped;
+  return review;
 }
 
 // ---- Host summary -----------------------------------------------------------------
@@ -620,6 +647,10 @@ Report build_report(const ReportSources& raw, const ReportSettings& settings) {
                                        : fmt::format("read from {} ({})", src.plan_file, plan.search)});
   if (src.domain) report.inputs.push_back({"Domain", src.domain->name});
   if (src.bench) report.inputs.push_back({"Bench results", src.bench_file});
+  if (src.check)
+    report.inputs.push_back({"Review", src.check_file.empty()
+                                           ? fmt::format("vpt-tune check of domain '{}'", src.check->domain)
+                                           : fmt::format("read from {}", src.check_file)});
   if (src.before && src.after)
     report.inputs.push_back({"Comparison", fmt::format("before: {}, after: {}", src.before_file, src.after_file)});
   report.inputs.push_back({"Redaction", settings.redact ? "on: host names, UUIDs, MAC addresses, serial numbers and "
@@ -646,6 +677,7 @@ Report build_report(const ReportSources& raw, const ReportSettings& settings) {
   add_unique(report.advice, plan.advice);
 
   if (src.domain) domain_facts(*src.domain, plan, report);
+  if (src.check) report.review = review_section(*src.check);
 
   if (run) {
     const std::string& name = src.bench ? src.bench_file : src.after_file;

@@ -16,6 +16,7 @@
 
 #include "bench/bench.hpp"
 #include "bench/results.hpp"
+#include "check/findings.hpp"
 #include "optimizer/plan.hpp"
 #include "probe/topology.hpp"
 #include "report/layout.hpp"
@@ -36,6 +37,8 @@ struct ReportSources {
   std::string bench_file;
   std::optional<Results> before, after;  // --before/--after: a comparison
   std::string before_file, after_file;
+  std::optional<CheckReport> check;  // `vpt-tune check` findings: read from check_file, or made for the domain
+  std::string check_file;            // "" = made for this report
 };
 
 struct ReportSettings {
@@ -75,6 +78,15 @@ struct BenchSection {               // one run, drawn as charts
   std::vector<Fact> facts;          // when, mode, measured CPUs, pins in force
 };
 
+// The findings of `vpt-tune check`, redacted, as the writers list them.
+struct ReviewSection {
+  std::string domain;               // the domain reviewed
+  std::string summary;              // "16 vCPUs, 16 GiB, Windows guest, ..."
+  std::string counts;               // "1 error, 2 warnings, 3 notes"
+  std::vector<Finding> findings;    // errors, then warnings, then notes
+  std::vector<std::string> skipped;
+};
+
 struct ComparisonSection {
   Comparison comparison;            // redacted copy of compare_results()
   std::vector<std::size_t> headline;  // rows for the forum post and the chart: aggregates, not per pair
@@ -95,6 +107,7 @@ struct Report {
   std::vector<std::string> advice;
   std::optional<BenchSection> bench;
   std::optional<ComparisonSection> comparison;
+  std::optional<ReviewSection> review;
 };
 
 // Throws BenchInputError when --before and --after come from different hosts
@@ -106,7 +119,8 @@ Report build_report(const ReportSources& sources, const ReportSettings& settings
 void write_html_report(std::ostream& out, const Report& report);
 
 // A forum post: one small table (CPU, what the guest got), the headline
-// before/after numbers with verdicts, the XML in a code block.
+// before/after numbers with verdicts, the review's errors and warnings, the
+// XML in a code block.
 // `format` is Markdown or Bbcode.
 void write_forum_summary(std::ostream& out, const Report& report, ReportFormat format);
 

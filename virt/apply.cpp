@@ -113,6 +113,76 @@ std::vector<std::string> live_differences(const LivePins& wanted, const LivePins
   return out;
 }
 
+
+// What `check --fix` sets, one way: what `expected` has must be in `actual`
+// (libvirt may write more, such as <hyperv mode='custom'>).
+void tuning_differences(const Domain& expected, const Domain& actual, std::vector<std::string>& out) {
+  auto features = [&](const std::map<std::string, bool>& want, const std::map<std::string, bool>& got,
+                      const char* where) {
+    for (const auto& [name, on] : want) {
+      auto it = got.find(name);
+      if (on && (it == got.end() || !it->second)) out.push_back(fmt::format("<{}> has no {} state='on'", where, name));
+    }
+  };
+  if (expected.hyperv_mode && expected.hyperv_mode != actual.hyperv_mode)
+    out.push_back(fmt::format("<hyperv mode='{}'>, not '{}'", actual.hyperv_mode.value_or("none"), *expected.hyperv_mode));
+  features(expected.hyperv, actual.hyperv, "hyperv");
+  features(expected.kvm_features, actual.kvm_features, "kvm");
+  for (const auto& [name, present] : expected.timers) {
+    auto it = actual.timers.find(name);
+    if (present && (it == actual.timers.end() || it->second != present))
+      out.push_back(fmt::format("timer {} is not present='{}'", name, *present ? "yes" : "no"));
+  }
+  if (expected.cpu_migratable && expected.cpu_migratable != actual.cpu_migratable)
+    out.push_back(fmt::format("<cpu migratable='{}'>, not '{}'", actual.cpu_migratable.value_or("unset"),
+                              *expected.cpu_migratable));
+  if (expected.memballoon_model && expected.memballoon_model != actual.memballoon_model)
+    out.push_back(fmt::format("memballoon model '{}', not '{}'", actual.memballoon_model.value_or("none written"),
+                              *expected.memballoon_model));
+  if (expected.hugepages && !actual.hugepages) out.push_back("no <memoryBacking><hugepages/>");
+  if (expected.hugepage_bytes && expected.hugepage_bytes != actual.hugepage_bytes)
+    out.push_back(fmt::format("hugepages of {} bytes, not {}", actual.hugepage_bytes.value_or(0), *expected.hugepage_bytes));
+  for (const DomainDisk& want : expected.disks) {
+    if (!want.cache) continue;
+    auto it = std::find_if(actual.disks.begin(), actual.disks.end(),
+                           [&](const DomainDisk& d) { return d.target == want.target; });
+    if (it == actual.disks.end() || it->cache != want.cache)
+      out.push_back(fmt::format("disk {} has cache '{}', not '{}'", want.target,
+                                it == actual.disks.end() ? "?" : it->cache.value_or("default"), *want.cache));
+  }
+}
+
+// CPUs a definition pins anything to.
+CpuSet pinned_cpus(const Domain& d) {
+  CpuSet cpus = d.emulatorpin.value_or(CpuSet{});
+  for (const auto& [vcpu, set] : d.vcpupins) cpus |= set;
+  for (const auto& [id, set] : d.iothreadpins) cpus |= set;
+  return cpus;
+}
+
+// What changes between the definitions only when the guest next boots.
+std::vector<std::string> restart_only_changes(const Domain& old_domain, const Domain& wanted) {
+  std::vector<std::string> out;
+  if (wanted.max_vcpus != old_domain.max_vcpus)
+    out.push_back(fmt::format("vCPU count {} -> {}", old_domain.max_vcpus, wanted.max_vcpus));
+  if (topology_text(wanted.cpu_topology) != topology_text(old_domain.cpu_topology) ||
+      wanted.cpu_mode != old_domain.cpu_mode || wanted.cache_passthrough != old_domain.cache_passthrough ||
+      wanted.require_topoext != old_domain.require_topoext || wanted.cpu_migratable != old_domain.cpu_migratable)
+    out.push_back("guest CPU (mode, topology, cache, features)");
+  if (wanted.iothreads != old_domain.iothreads)
+    out.push_back(fmt::format("iothread count {} -> {}", old_domain.iothreads, wanted.iothreads));
+  if (wanted.numatune_nodeset != old_domain.numatune_nodeset) out.push_back("memory placement");
+  if (wanted.hyperv != old_domain.hyperv || wanted.kvm_features != old_domain.kvm_features)
+    out.push_back("Hyper-V and KVM features");
+  if (wanted.timers != old_domain.timers) out.push_back("timers");
+  if (wanted.hugepages != old_domain.hugepages) out.push_back("memory backing");
+  bool disks_differ = wanted.disks.size() != old_domain.disks.size();
+  for (std::size_t i = 0; !disks_differ && i < wanted.disks.size(); ++i)
+    disks_differ = wanted.disks[i].cache != old_domain.disks[i].cache;
+  if (wanted.memballoon_model != old_domain.memballoon_model || disks_differ) out.push_back("devices");
+  return out;
+}
+
 }  // namespace
 
 std::string default_backup_dir() {
@@ -200,33 +270,34 @@ std::vector<std::string> owned_differences(const Domain& expected, const Domain&
                               actual.numatune_mode.value_or("none"),
                               expected.numatune_nodeset ? expected.numatune_nodeset->to_string() : "any",
                               expected.numatune_mode.value_or("none")));
+  tuning_differences(expected, actual, out);
   return out;
 }
 
-ApplyResult apply_plan(Hypervisor& hv, const std::string& domain_arg, const GuestPlan& plan,
-                       const ApplyOptions& options) {
+ApplyResult apply_patch(Hypervisor& hv, const std::string& domain_arg, const DefinitionPatch& patch_fn,
+                        const ApplyOptions& options) {
   ApplyResult result;
   const std::string name = hv.find_domain(domain_arg);
   result.domain = name;
-  // A pin to a CPU the host lacks is bad input, refused before anything changes.
-  CpuSet planned = plan.vcpu_cpus() | plan.emulator;
-  for (const CpuSet& cpus : plan.iothreads) planned |= cpus;
-  const CpuSet host = hv.host_cpus();
-  if (!host.contains(planned))
-    throw DomainInputError(fmt::format("cannot apply the plan to domain '{}': it uses CPUs {}, which host '{}' does "
-                                       "not have (it has CPUs {})",
-                                       name, (planned - host).to_string(), hv.uri(), host.to_string()));
   const std::string old_xml = hv.definition_xml(name, /*secure=*/true);
   const Domain old_domain = parse_domain_xml(old_xml, name);
-  PatchResult patch = patch_domain(old_xml, plan);
+  PatchResult patch = patch_fn(old_xml);
   const Domain wanted = parse_domain_xml(patch.xml, name);
+  // A pin to a CPU the host lacks is bad input, refused before anything changes
+  // (pins the definition already had are libvirt's to judge).
+  const CpuSet host = hv.host_cpus();
+  const CpuSet missing = pinned_cpus(wanted) - host - pinned_cpus(old_domain);
+  if (!missing.empty())
+    throw DomainInputError(fmt::format("cannot apply {} to domain '{}': it uses CPUs {}, which host '{}' does "
+                                       "not have (it has CPUs {})",
+                                       options.what, name, missing.to_string(), hv.uri(), host.to_string()));
   const bool running = hv.is_running(name);
   const std::string backup_dir = options.backup_dir.empty() ? default_backup_dir() : options.backup_dir;
 
   const bool needs_define = !owned_differences(wanted, old_domain).empty();
   if (needs_define) {
     result.notes = patch.notes;
-    result.diff = unified_diff(old_xml, patch.xml, name + " (current definition)", name + " (with the plan)");
+    result.diff = unified_diff(old_xml, patch.xml, name + " (current definition)", name + " (with " + options.what + ")");
     result.backup = write_backup(backup_dir, name, old_xml);
 
     // From here on, any failure defines the backup again.
@@ -251,7 +322,7 @@ ApplyResult apply_plan(Hypervisor& hv, const std::string& domain_arg, const Gues
     try {
       hv.define(patch.xml);
     } catch (const std::exception& e) {
-      throw roll_back(fmt::format("cannot apply the plan to domain '{}': {}", name, e.what()));
+      throw roll_back(fmt::format("cannot apply {} to domain '{}': {}", options.what, name, e.what()));
     }
     std::vector<std::string> wrong;
     try {
@@ -264,24 +335,16 @@ ApplyResult apply_plan(Hypervisor& hv, const std::string& domain_arg, const Gues
     result.defined = true;
 
     if (running) {
-      std::vector<std::string> restart_only;
-      if (wanted.max_vcpus != old_domain.max_vcpus)
-        restart_only.push_back(fmt::format("vCPU count {} -> {}", old_domain.max_vcpus, wanted.max_vcpus));
-      if (topology_text(wanted.cpu_topology) != topology_text(old_domain.cpu_topology) ||
-          wanted.cpu_mode != old_domain.cpu_mode || wanted.cache_passthrough != old_domain.cache_passthrough ||
-          wanted.require_topoext != old_domain.require_topoext)
-        restart_only.push_back("guest CPU (mode, topology, cache, features)");
-      if (wanted.iothreads != old_domain.iothreads)
-        restart_only.push_back(fmt::format("iothread count {} -> {}", old_domain.iothreads, wanted.iothreads));
-      if (wanted.numatune_nodeset != old_domain.numatune_nodeset)
-        restart_only.push_back("memory placement");
+      std::vector<std::string> restart_only = restart_only_changes(old_domain, wanted);
       if (!restart_only.empty())
         result.notes.push_back(fmt::format("domain '{}' is running: {} take(s) effect at its next boot", name,
                                            fmt::join(restart_only, ", ")));
     }
   }
 
-  if (running && !options.live && needs_define)
+  const bool pins_change = wanted.vcpupins != old_domain.vcpupins || wanted.emulatorpin != old_domain.emulatorpin ||
+                           wanted.iothreadpins != old_domain.iothreadpins;
+  if (running && !options.live && needs_define && pins_change)
     result.notes.push_back(fmt::format(
         "domain '{}' is running: its pins change at its next start (add --live to pin the running guest now)", name));
   if (options.live && !running)
@@ -332,6 +395,10 @@ ApplyResult apply_plan(Hypervisor& hv, const std::string& domain_arg, const Gues
     }
   }
   return result;
+}
+
+ApplyResult apply_plan(Hypervisor& hv, const std::string& domain, const GuestPlan& plan, const ApplyOptions& options) {
+  return apply_patch(hv, domain, [&](const std::string& xml) { return patch_domain(xml, plan); }, options);
 }
 
 void write_apply_result(std::ostream& out, const ApplyResult& r) {

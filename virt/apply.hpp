@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include <functional>
+
 #include <ostream>
 #include <stdexcept>
 #include <string>
@@ -12,6 +14,7 @@
 
 #include "optimizer/plan.hpp"
 #include "virt/domain.hpp"
+#include "virt/domain_xml.hpp"
 #include "virt/libvirt_connection.hpp"
 
 namespace vpt {
@@ -29,6 +32,7 @@ std::string default_backup_dir();
 struct ApplyOptions {
   bool live = false;          // also pin the running guest now
   std::string backup_dir;     // "" = default_backup_dir()
+  std::string what = "the plan";  // what is applied, as messages name it ("the fixes")
 };
 
 struct ApplyResult {
@@ -39,6 +43,18 @@ struct ApplyResult {
   std::string diff;           // unified diff old -> new definition
   std::vector<std::string> notes;  // what takes effect when, what the patch decided
 };
+
+// A change to a definition, computed from the definition itself: apply_patch
+// reads it (with its secrets) and calls this once. Throws DomainInputError
+// when the change cannot be merged.
+using DefinitionPatch = std::function<PatchResult(const std::string& current_xml)>;
+
+// Patches the domain's definition and defines it, as apply_plan below
+// describes; what it verifies after defining is owned_differences(). A pin to
+// a CPU the host lacks that the patch brings in is refused before anything
+// changes (DomainInputError).
+ApplyResult apply_patch(Hypervisor& hypervisor, const std::string& domain, const DefinitionPatch& patch,
+                        const ApplyOptions& options = {});
 
 // Patches the domain's definition with the plan and defines it:
 //  1. reads the definition with its secrets (INACTIVE | SECURE);
@@ -88,8 +104,11 @@ struct RestoreResult {
 RestoreResult restore_backup(Hypervisor& hypervisor, const std::string& domain, const std::string& backup_path,
                              const std::string& backup_dir);
 
-// Differences between two definitions in what a plan owns (pins, counts,
-// guest topology, cache, topoext, memory placement), in words; empty = same.
+// Differences between two definitions in what vpt-tune changes, in words;
+// empty = same. What a plan owns (pins, counts, guest topology, cache,
+// topoext, memory placement) must be equal; of what `check --fix` sets
+// (Hyper-V and KVM features switched on, timers, CPU migratable, memballoon,
+// hugepages, disk cache modes), what `expected` has must be in `actual`.
 std::vector<std::string> owned_differences(const Domain& expected, const Domain& actual);
 
 }  // namespace vpt

@@ -48,6 +48,110 @@ unsigned parse_hex(std::string_view text) {
   return value;
 }
 
+// libvirt's memory units (docs/formatdomain, "Memory Allocation") and their size in bytes.
+constexpr std::pair<std::string_view, std::uint64_t> kMemoryUnits[] = {
+    {"b", 1},          {"bytes", 1},           {"KB", 1000},          {"k", 1024},
+    {"KiB", 1024},     {"MB", 1000000},        {"M", 1ull << 20},     {"MiB", 1ull << 20},
+    {"GB", 1000000000}, {"G", 1ull << 30},     {"GiB", 1ull << 30},   {"TB", 1000000000000},
+    {"T", 1ull << 40}, {"TiB", 1ull << 40}};
+
+// <memory unit=...>N</memory> in bytes.
+std::uint64_t parse_memory(const std::string& source, const std::string& what, std::string_view number,
+                           pugi::xml_attribute unit_attr) {
+  const std::uint64_t value = parse_count(source, what, number);
+  std::string_view unit = unit_attr ? unit_attr.value() : "KiB";
+  for (const auto& [name, factor] : kMemoryUnits)
+    if (unit == name) return value * factor;
+  fail(source, fmt::format("{} has an unknown unit '{}'", what, unit));
+}
+
+// The part of an element name after its namespace prefix: "libosinfo:os" -> "os".
+std::string_view local_name(pugi::xml_node node) {
+  std::string_view name = node.name();
+  auto colon = name.find(':');
+  return colon == std::string_view::npos ? name : name.substr(colon + 1);
+}
+
+bool state_on(pugi::xml_node node) { return std::string_view(node.attribute("state").value()) == "on"; }
+
+std::optional<unsigned> optional_count(const std::string& source, pugi::xml_node node, const char* attr) {
+  pugi::xml_attribute a = node.attribute(attr);
+  if (!a) return std::nullopt;
+  return parse_count(source, fmt::format("<{} {}>", node.name(), attr), a.value());
+}
+
+std::optional<std::string> optional_text(pugi::xml_node node, const char* attr) {
+  pugi::xml_attribute a = node.attribute(attr);
+  if (!a) return std::nullopt;
+  return std::string(a.value());
+}
+
+// What `check` reviews besides the pins: memory, guest OS, Hyper-V and KVM
+// features, timers, memory backing and the disks and controllers.
+void read_review_facts(pugi::xml_node root, Domain& d, const std::string& src) {
+  if (pugi::xml_node memory = root.child("memory"))
+    d.memory_bytes = parse_memory(src, "<memory>", memory.child_value(), memory.attribute("unit"));
+  if (pugi::xml_node vcpu = root.child("vcpu"); vcpu.attribute("cpuset"))
+    d.vcpu_cpuset = parse_cpuset_attr(src, vcpu, "cpuset");
+  for (pugi::xml_node app : root.child("metadata").children())
+    if (local_name(app) == "libosinfo")
+      for (pugi::xml_node os : app.children())
+        if (local_name(os) == "os") d.os_id = os.attribute("id").value();
+  d.machine = root.child("os").child("type").attribute("machine").value();
+  if (pugi::xml_node cpu = root.child("cpu")) d.cpu_migratable = optional_text(cpu, "migratable");
+
+  pugi::xml_node features = root.child("features");
+  if (pugi::xml_node hyperv = features.child("hyperv")) {
+    d.hyperv_mode = hyperv.attribute("mode") ? hyperv.attribute("mode").value() : "custom";
+    for (pugi::xml_node f : hyperv.children()) {
+      if (f.type() != pugi::node_element) continue;
+      d.hyperv[f.name()] = state_on(f);
+      if (std::string_view(f.name()) == "vendor_id" && state_on(f)) d.hyperv_vendor_id = f.attribute("value").value();
+    }
+  }
+  for (pugi::xml_node f : features.child("kvm").children())
+    if (f.type() == pugi::node_element) d.kvm_features[f.name()] = state_on(f);
+  for (pugi::xml_node timer : root.child("clock").children("timer")) {
+    std::optional<bool> present;
+    if (pugi::xml_attribute a = timer.attribute("present")) present = std::string_view(a.value()) == "yes";
+    d.timers[timer.attribute("name").value()] = present;
+  }
+  pugi::xml_node hugepages = root.child("memoryBacking").child("hugepages");
+  d.hugepages = static_cast<bool>(hugepages);
+  // <page size='2048' unit='KiB'/>: the same units as <memory>, KiB by default.
+  if (pugi::xml_node page = hugepages.child("page"); page && page.attribute("size"))
+    d.hugepage_bytes = parse_memory(src, "<hugepages><page size>", page.attribute("size").value(), page.attribute("unit"));
+
+  pugi::xml_node devices = root.child("devices");
+  if (pugi::xml_node balloon = devices.child("memballoon")) d.memballoon_model = balloon.attribute("model").value();
+  for (pugi::xml_node disk : devices.children("disk")) {
+    DomainDisk k;
+    k.type = disk.attribute("type").value();
+    k.device = disk.attribute("device") ? disk.attribute("device").value() : "disk";
+    k.bus = disk.child("target").attribute("bus").value();
+    k.target = disk.child("target").attribute("dev").value();
+    pugi::xml_node driver = disk.child("driver");
+    k.driver_type = driver.attribute("type").value();
+    k.cache = optional_text(driver, "cache");
+    k.io = optional_text(driver, "io");
+    k.iothread = optional_count(src, driver, "iothread");
+    k.queues = optional_count(src, driver, "queues");
+    if (pugi::xml_node address = disk.child("address");
+        std::string_view(address.attribute("type").value()) == "drive")
+      k.controller = optional_count(src, address, "controller");
+    d.disks.push_back(std::move(k));
+  }
+  for (pugi::xml_node controller : devices.children("controller")) {
+    DomainController c;
+    c.type = controller.attribute("type").value();
+    c.model = controller.attribute("model").value();
+    c.index = optional_count(src, controller, "index").value_or(0);
+    c.iothread = optional_count(src, controller.child("driver"), "iothread");
+    c.queues = optional_count(src, controller.child("driver"), "queues");
+    d.controllers.push_back(std::move(c));
+  }
+}
+
 }  // namespace
 
 CpuSet parse_libvirt_cpuset(std::string_view text) {
@@ -148,6 +252,7 @@ Domain parse_domain_xml(std::string_view xml, const std::string& source_name) {
                                      parse_hex(a.attribute("bus").value()), parse_hex(a.attribute("slot").value()),
                                      parse_hex(a.attribute("function").value())));
   }
+  read_review_facts(root, d, src);
   return d;
 }
 
@@ -187,6 +292,12 @@ std::optional<std::string> choose_gpu(const std::vector<std::string>& pci_addres
     if (gpu != pci_addresses.end()) return *gpu;
   }
   return pci_addresses.front();
+}
+
+bool is_memory_unit(std::string_view unit) {
+  for (const auto& [name, factor] : kMemoryUnits)
+    if (unit == name) return true;
+  return false;
 }
 
 }  // namespace vpt

@@ -2,6 +2,7 @@
 // `virsh dumpxml`), plus the original text so it can be patched without loss.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -23,6 +24,26 @@ class DomainInputError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A <disk> of <devices>, as `check` reviews it.
+struct DomainDisk {
+  std::string type;                          // <disk type>: "file", "block", "nvme", "network", "volume"
+  std::string device;                        // <disk device>: "disk", "cdrom", "lun", "floppy"
+  std::string bus;                           // <target bus>: "virtio", "scsi", "sata", "ide", "usb"
+  std::string target;                        // <target dev>: "vda", "sda"
+  std::string driver_type;                   // <driver type>: "qcow2", "raw"; "" when not written
+  std::optional<std::string> cache, io;      // <driver cache=... io=...>
+  std::optional<unsigned> iothread, queues;  // <driver iothread=... queues=...>
+  std::optional<unsigned> controller;        // <address type='drive' controller=N>
+};
+
+// A <controller> of <devices>.
+struct DomainController {
+  std::string type;                          // "scsi", "usb", "sata", "pci", "virtio-serial"
+  std::string model;                         // "virtio-scsi", "qemu-xhci"; "" when not written
+  unsigned index = 0;
+  std::optional<unsigned> iothread, queues;  // <driver iothread=... queues=...>
+};
+
 struct Domain {
   std::string name;
   std::string uuid;                          // "" when the XML has none
@@ -42,8 +63,28 @@ struct Domain {
   std::optional<std::string> numatune_mode;  // <numatune><memory mode=...> ("strict" when omitted)
   std::optional<CpuSet> numatune_nodeset;    // <numatune><memory nodeset=...>
   std::vector<std::string> hostdevs;         // PCI <hostdev>s as "0000:01:00.0", in order
+
+  // What `check` reviews besides the pins.
+  std::uint64_t memory_bytes = 0;            // <memory>, its unit applied; 0 when absent
+  std::optional<CpuSet> vcpu_cpuset;         // <vcpu cpuset=...>: where unpinned vCPUs may run
+  std::string os_id;                         // libosinfo <os id=...> in <metadata>, "" when absent
+  std::string machine;                       // <os><type machine=...>: "pc-q35-8.2"
+  std::optional<std::string> cpu_migratable; // <cpu migratable=...> as written
+  std::optional<std::string> hyperv_mode;    // nullopt = no <hyperv>; "custom" when mode is omitted
+  std::map<std::string, bool> hyperv;        // <hyperv> children: name -> state='on'
+  std::optional<std::string> hyperv_vendor_id;  // <vendor_id value=...> when state='on'
+  std::map<std::string, bool> kvm_features;  // <kvm> children: "hidden", "hint-dedicated" -> state='on'
+  std::map<std::string, std::optional<bool>> timers;  // <clock><timer name> -> present= (nullopt: not written)
+  bool hugepages = false;                    // <memoryBacking><hugepages>
+  std::optional<std::uint64_t> hugepage_bytes;  // its first <page size>; nullopt = the host's default size
+  std::optional<std::string> memballoon_model;  // nullopt = no <memballoon> (libvirt adds a virtio one)
+  std::vector<DomainDisk> disks;
+  std::vector<DomainController> controllers;
   std::string xml;                           // the text it was read from
 };
+
+// One of libvirt's memory units ("KiB", "MiB", "G", ...), as <memory unit=...> takes.
+bool is_memory_unit(std::string_view unit);
 
 // Reads a domain definition. `source_name` names it in errors (a file path or
 // the domain's name on a connection). cpuset attributes use libvirt's syntax,

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdint>
 #include <sstream>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <pugixml.hpp>
@@ -257,6 +258,58 @@ void set_text(pugi::xml_node node, const std::string& text) {
   add_text(node, text);
 }
 
+// The CPU mode vpt-tune gives a domain. host-passthrough needs KVM: a TCG
+// domain (type='qemu') gets QEMU's "max" CPU, which takes topology, cache
+// passthrough and topoext as well.
+std::string passthrough_mode(pugi::xml_node root) {
+  pugi::xml_node cpu = root.child("cpu");
+  const bool maximum = std::string_view(root.attribute("type").value()) == "qemu" ||
+                       (cpu && std::string_view(cpu.attribute("mode").value()) == "maximum");
+  return maximum ? "maximum" : "host-passthrough";
+}
+
+// An existing <cpu> becomes mode `target` with check='none' migratable='off';
+// a host-model or custom CPU's <model>, <vendor> and match= go (`why` says
+// the user why).
+void make_passthrough(pugi::xml_node cpu, const std::string& target, std::string_view why,
+                      std::vector<std::string>& notes) {
+  std::string mode = cpu.attribute("mode") ? cpu.attribute("mode").value() : "custom";
+  if (mode != target) {
+    std::string model = detail::trimmed_text(cpu.child("model"));
+    notes.push_back(fmt::format("<cpu mode='{}'>{} becomes {}: {} (the guest can no longer migrate to a host with "
+                                "a different CPU)",
+                                mode, model.empty() ? "" : fmt::format(" with model '{}'", model), target, why));
+    for (const char* drop : {"model", "vendor"})
+      while (pugi::xml_node n = cpu.child(drop)) Editor::remove(n);
+    cpu.remove_attribute("match");
+  }
+  ensure_attr(cpu, "mode", target, true);
+  set_attr(cpu, "check", "none");
+  set_attr(cpu, "migratable", "off");
+}
+
+// <topology> where the old one stood, else in libvirt's order. Returns it.
+pugi::xml_node put_topology(const Editor& editor, pugi::xml_node cpu, const GuestTopology& t, pugi::xml_node scratch) {
+  pugi::xml_node anchor;
+  if (pugi::xml_node old = cpu.child("topology")) {
+    anchor = Editor::anchor_before(old);
+    Editor::remove(old);
+  } else {
+    anchor = Editor::anchor_in_order(cpu, "topology", kCpuOrder);
+  }
+  return editor.insert(cpu, anchor, build_topology(scratch, t));
+}
+
+// <cache mode='passthrough'/>: an existing <cache> is switched, else one goes after `after`.
+void put_cache_passthrough(const Editor& editor, pugi::xml_node cpu, pugi::xml_node after, pugi::xml_node scratch) {
+  if (pugi::xml_node cache = cpu.child("cache")) {
+    cache.remove_attribute("level");  // only emulate mode has a level
+    set_attr(cache, "mode", "passthrough");
+  } else {
+    editor.insert(cpu, after ? after : Editor::anchor_in_order(cpu, "cache", kCpuOrder), build_cache(scratch));
+  }
+}
+
 class Patcher {
  public:
   Patcher(pugi::xml_node root, const Style& style, const GuestPlan& plan, std::vector<std::string>& notes)
@@ -406,47 +459,14 @@ class Patcher {
 
   void patch_cpu() {
     pugi::xml_node cpu = root_.child("cpu");
-    std::string mode = !cpu ? "" : cpu.attribute("mode") ? cpu.attribute("mode").value() : "custom";
-    // host-passthrough needs KVM: a TCG domain (type='qemu') gets QEMU's
-    // "max" CPU, which takes topology, cache passthrough and topoext as well.
-    const std::string target =
-        std::string_view(root_.attribute("type").value()) == "qemu" || mode == "maximum" ? "maximum" : "host-passthrough";
+    const std::string target = passthrough_mode(root_);
     if (!cpu) {
       editor_.insert_in_order(root_, build_cpu(scratch(), plan_, target), kDomainOrder);
       return;
     }
-    if (mode != target) {
-      std::string model = detail::trimmed_text(cpu.child("model"));
-      notes_.push_back(fmt::format(
-          "<cpu mode='{}'>{} becomes {}: cache passthrough needs the host's own CPU "
-          "(the guest can no longer migrate to a host with a different CPU)",
-          mode, model.empty() ? "" : fmt::format(" with model '{}'", model), target));
-      for (const char* drop : {"model", "vendor"})
-        while (pugi::xml_node n = cpu.child(drop)) Editor::remove(n);
-      cpu.remove_attribute("match");
-    }
-    ensure_attr(cpu, "mode", target, true);
-    set_attr(cpu, "check", "none");
-    set_attr(cpu, "migratable", "off");
-
-    // <topology>: the plan's, where the old one stood.
-    pugi::xml_node anchor;
-    if (pugi::xml_node old = cpu.child("topology")) {
-      anchor = Editor::anchor_before(old);
-      Editor::remove(old);
-    } else {
-      anchor = Editor::anchor_in_order(cpu, "topology", kCpuOrder);
-    }
-    pugi::xml_node topology = editor_.insert(cpu, anchor, build_topology(scratch(), plan_.topology));
-
-    if (plan_.cache_passthrough) {
-      if (pugi::xml_node cache = cpu.child("cache")) {
-        cache.remove_attribute("level");  // only emulate mode has a level
-        set_attr(cache, "mode", "passthrough");
-      } else {
-        editor_.insert(cpu, topology, build_cache(scratch()));
-      }
-    }
+    make_passthrough(cpu, target, "cache passthrough needs the host's own CPU", notes_);
+    pugi::xml_node topology = put_topology(editor_, cpu, plan_.topology, scratch());
+    if (plan_.cache_passthrough) put_cache_passthrough(editor_, cpu, topology, scratch());
     if (plan_.require_topoext) {
       pugi::xml_node topoext = cpu.find_child_by_attribute("feature", "name", "topoext");
       if (topoext) {
@@ -490,6 +510,188 @@ class Patcher {
   pugi::xml_node scratch_root_;
 };
 
+// ---- Settings besides a plan (check --fix) ----------------------------------
+
+// libvirt's output order of these elements' children (docs/formatdomain and
+// the order of its enums: virDomainFeature, virDomainHyperv, virDomainKVM).
+const std::vector<std::string_view> kFeaturesOrder = {
+    "acpi", "apic", "pae", "hap", "viridian", "privnet", "hyperv", "kvm", "pvspinlock", "capabilities", "pmu",
+    "vmport", "gic", "smm", "ioapic", "hpt", "vmcoreinfo", "htm", "nested-hv", "msrs", "ccf-assist", "xen", "cfpc",
+    "sbbc", "ibs", "tcg", "async-teardown"};
+const std::vector<std::string_view> kHypervOrder = {
+    "relaxed", "vapic", "spinlocks", "vpindex", "runtime", "synic", "stimer", "reset", "vendor_id", "frequencies",
+    "reenlightenment", "tlbflush", "ipi", "evmcs", "avic", "emsr_bitmap", "xmm_input"};
+const std::vector<std::string_view> kKvmOrder = {"hidden", "hint-dedicated", "poll-control", "pv-ipi", "dirty-ring"};
+const std::vector<std::string_view> kMemoryBackingOrder = {"hugepages", "nosharepages", "locked", "source",
+                                                           "access", "allocation", "discard"};
+const std::vector<std::string_view> kDevicesOrder = {
+    "emulator", "disk", "controller", "lease", "filesystem", "interface", "smartcard", "serial", "parallel",
+    "console", "channel", "input", "tpm", "graphics", "sound", "audio", "video", "hostdev", "redirdev",
+    "redirfilter", "hub", "watchdog", "memballoon", "rng", "panic", "shmem", "memory", "iommu", "vsock", "crypto",
+    "pstore"};
+
+// Retries before a spinning vCPU notifies the hypervisor: 8191 (0x1fff), the
+// value virt-manager and Proxmox (qemu-server, CPUConfig.pm) give Windows.
+constexpr const char* kSpinlockRetries = "8191";
+
+// The names in `wanted`, sorted by their place in `order` (unknown names last).
+std::vector<std::string> in_order(std::vector<std::string> wanted, const std::vector<std::string_view>& order) {
+  auto rank = [&](const std::string& name) { return std::find(order.begin(), order.end(), name) - order.begin(); };
+  std::stable_sort(wanted.begin(), wanted.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+  return wanted;
+}
+
+class TuningPatcher {
+ public:
+  TuningPatcher(pugi::xml_node root, const Style& style, const DomainTuning& tuning, std::vector<std::string>& notes)
+      : root_(root), editor_(style), tuning_(tuning), notes_(notes) {
+    scratch_root_ = scratch_.append_child("domain");
+  }
+
+  void run() {
+    patch_memory_backing();
+    patch_features();
+    patch_cpu();
+    patch_clock();
+    patch_devices();
+  }
+
+ private:
+  pugi::xml_node scratch() {
+    while (scratch_root_.first_child()) scratch_root_.remove_child(scratch_root_.first_child());
+    return scratch_root_;
+  }
+
+  // `parent`'s child `name`, created in libvirt's order when missing.
+  pugi::xml_node child_or_insert(pugi::xml_node parent, const char* name, const std::vector<std::string_view>& order,
+                                 std::initializer_list<std::pair<const char*, std::string>> attrs = {}) {
+    if (pugi::xml_node existing = parent.child(name)) return existing;
+    return editor_.insert_in_order(parent, add(scratch(), name, attrs), order);
+  }
+
+  void patch_memory_backing() {
+    if (!tuning_.hugepages) return;
+    pugi::xml_node backing = child_or_insert(root_, "memoryBacking", kDomainOrder);
+    pugi::xml_node hugepages = child_or_insert(backing, "hugepages", kMemoryBackingOrder);
+    if (tuning_.hugepage_bytes && !hugepages.child("page"))
+      editor_.insert(hugepages, pugi::xml_node(),
+                     add(scratch(), "page", {{"size", std::to_string(*tuning_.hugepage_bytes / 1024)}, {"unit", "KiB"}}));
+  }
+
+  // Switches on each of `names` under `parent` (<hyperv> or <kvm>).
+  void switch_on(pugi::xml_node parent, const std::vector<std::string>& names,
+                 const std::vector<std::string_view>& order) {
+    for (const std::string& name : in_order(names, order)) {
+      if (pugi::xml_node existing = parent.child(name.c_str())) {
+        ensure_attr(existing, "state", "on", true);
+        if (name == "spinlocks" && !existing.attribute("retries")) set_attr(existing, "retries", kSpinlockRetries);
+        continue;
+      }
+      pugi::xml_node built = add(scratch(), name.c_str(), {{"state", "on"}});
+      if (name == "spinlocks") set_attr(built, "retries", kSpinlockRetries);
+      editor_.insert_in_order(parent, built, order);
+    }
+  }
+
+  void patch_features() {
+    if (tuning_.hyperv_on.empty() && tuning_.kvm_on.empty()) return;
+    pugi::xml_node features = child_or_insert(root_, "features", kDomainOrder);
+    if (!tuning_.hyperv_on.empty()) {
+      pugi::xml_node hyperv = child_or_insert(features, "hyperv", kFeaturesOrder, {{"mode", "custom"}});
+      // mode='passthrough' already gives every enlightenment KVM has.
+      if (std::string_view(hyperv.attribute("mode").value()) != "passthrough")
+        switch_on(hyperv, tuning_.hyperv_on, kHypervOrder);
+    }
+    if (!tuning_.kvm_on.empty()) switch_on(child_or_insert(features, "kvm", kFeaturesOrder), tuning_.kvm_on, kKvmOrder);
+  }
+
+  void patch_cpu() {
+    const bool mode = tuning_.cpu_host_passthrough;
+    if (!mode && !tuning_.cpu_migratable_off && !tuning_.topology && !tuning_.cache_passthrough) return;
+    pugi::xml_node cpu = root_.child("cpu");
+    if (!cpu) {
+      pugi::xml_node built = add(scratch(), "cpu");
+      if (mode) {
+        set_attr(built, "mode", passthrough_mode(root_));
+        set_attr(built, "check", "none");
+        set_attr(built, "migratable", "off");
+      }
+      cpu = editor_.insert_in_order(root_, built, kDomainOrder);
+    } else if (mode) {
+      make_passthrough(cpu, passthrough_mode(root_), "the guest gets the host's CPU features and caches", notes_);
+    }
+    const std::string_view now = cpu.attribute("mode").value();
+    if (tuning_.cpu_migratable_off && (now == "host-passthrough" || now == "maximum")) set_attr(cpu, "migratable", "off");
+    pugi::xml_node topology = tuning_.topology ? put_topology(editor_, cpu, *tuning_.topology, scratch()) : cpu.child("topology");
+    if (tuning_.cache_passthrough) put_cache_passthrough(editor_, cpu, topology, scratch());
+  }
+
+  void patch_clock() {
+    if (tuning_.timers.empty()) return;
+    pugi::xml_node clock = root_.child("clock");
+    if (!clock) {
+      // offset='utc' is what libvirt assumes without <clock>: the guest's time does not change.
+      clock = editor_.insert_in_order(root_, add(scratch(), "clock", {{"offset", "utc"}}), kDomainOrder);
+      notes_.push_back("added <clock offset='utc'> (libvirt's default) to hold the timers");
+    }
+    for (const auto& [name, present] : tuning_.timers) {
+      const std::string value = present ? "yes" : "no";
+      if (pugi::xml_node timer = clock.find_child_by_attribute("timer", "name", name.c_str())) {
+        set_attr(timer, "present", value);
+        continue;
+      }
+      pugi::xml_node after;
+      for (pugi::xml_node t : clock.children("timer")) after = t;
+      if (!after) after = Editor::last_non_whitespace(clock);
+      editor_.insert(clock, after, add(scratch(), "timer", {{"name", name}, {"present", value}}));
+    }
+  }
+
+  void patch_devices() {
+    if (!tuning_.memballoon_none && tuning_.disk_cache_none.empty() && tuning_.disk_io_native.empty()) return;
+    pugi::xml_node devices = child_or_insert(root_, "devices", kDomainOrder);
+    if (tuning_.memballoon_none) {
+      if (pugi::xml_node balloon = devices.child("memballoon")) {
+        if (std::string_view(balloon.attribute("model").value()) != "none") {
+          // Its address, stats period and driver options belong to the virtio device that goes.
+          while (balloon.first_child()) balloon.remove_child(balloon.first_child());
+          std::vector<std::string> drop;
+          for (pugi::xml_attribute a : balloon.attributes())
+            if (std::string_view(a.name()) != "model") drop.push_back(a.name());
+          for (const std::string& name : drop) balloon.remove_attribute(name.c_str());
+          set_attr(balloon, "model", "none");
+        }
+      } else {
+        editor_.insert_in_order(devices, add(scratch(), "memballoon", {{"model", "none"}}), kDevicesOrder);
+        notes_.push_back("added <memballoon model='none'/>: without it libvirt gives the guest a virtio balloon");
+      }
+    }
+    for (const auto& [targets, attr, value] : {std::tuple{&tuning_.disk_cache_none, "cache", "none"},
+                                               std::tuple{&tuning_.disk_io_native, "io", "native"}})
+      for (const std::string& target : *targets) set_disk_driver(devices, target, attr, value);
+  }
+
+  // <driver attr=value> of the disk whose <target dev> is `target`.
+  void set_disk_driver(pugi::xml_node devices, const std::string& target, const char* attr, const char* value) {
+    pugi::xml_node disk;
+    for (pugi::xml_node d : devices.children("disk"))
+      if (target == d.child("target").attribute("dev").value()) disk = d;
+    if (!disk)
+      throw DomainInputError(fmt::format("cannot patch domain '{}': it has no disk '{}'",
+                                         detail::trimmed_text(root_.child("name")), target));
+    pugi::xml_node driver = disk.child("driver");
+    if (!driver) driver = editor_.insert(disk, pugi::xml_node(), add(scratch(), "driver", {{"name", "qemu"}}));
+    set_attr(driver, attr, value);
+  }
+
+  pugi::xml_node root_;
+  Editor editor_;
+  const DomainTuning& tuning_;
+  std::vector<std::string>& notes_;
+  pugi::xml_document scratch_;
+  pugi::xml_node scratch_root_;
+};
+
 unsigned save_flags(const Style& style) {
   unsigned flags = pugi::format_raw | pugi::format_no_declaration | pugi::format_no_escapes;
   if (style.single_quote) flags |= pugi::format_attribute_single_quote;
@@ -510,6 +712,52 @@ void escape_quotes(pugi::xml_node node, bool single_quote) {
   }
   for (pugi::xml_node child : node.children())
     if (child.type() == pugi::node_element || child.type() == pugi::node_declaration) escape_quotes(child, single_quote);
+}
+
+// pugixml writes every attribute in one quote style, while `virsh dumpxml`
+// keeps what applications wrote in <metadata> ("..." in single-quoted
+// files). Lines the patch did not change are put back exactly as they were:
+// lines of the patched text that match a line of the original up to the
+// quote characters (longest common subsequence) are copied from the original.
+std::string keep_original_lines(std::string_view original, const std::string& patched) {
+  auto lines = [](std::string_view text) {
+    std::vector<std::string_view> out;
+    while (!text.empty()) {
+      auto nl = text.find('\n');
+      out.push_back(text.substr(0, nl == std::string_view::npos ? text.size() : nl + 1));
+      text.remove_prefix(out.back().size());
+    }
+    return out;
+  };
+  auto same = [](std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      char x = a[i] == '"' ? '\'' : a[i], y = b[i] == '"' ? '\'' : b[i];
+      if (x != y) return false;
+    }
+    return true;
+  };
+  const auto a = lines(original), b = lines(patched);
+  const std::size_t n = a.size(), m = b.size();
+  std::vector<std::uint32_t> lcs((n + 1) * (m + 1), 0);
+  auto at = [&](std::size_t i, std::size_t j) -> std::uint32_t& { return lcs[i * (m + 1) + j]; };
+  for (std::size_t i = n; i-- > 0;)
+    for (std::size_t j = m; j-- > 0;)
+      at(i, j) = same(a[i], b[j]) ? at(i + 1, j + 1) + 1 : std::max(at(i + 1, j), at(i, j + 1));
+  std::string out;
+  out.reserve(patched.size());
+  for (std::size_t i = 0, j = 0; j < m;) {
+    if (i < n && same(a[i], b[j])) {
+      out += a[i];
+      ++i, ++j;
+    } else if (i < n && at(i + 1, j) >= at(i, j + 1)) {
+      ++i;
+    } else {
+      out += b[j];
+      ++j;
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -550,12 +798,51 @@ PatchResult patch_domain(std::string_view original, const GuestPlan& plan) {
   escape_quotes(doc, style.single_quote);
   std::ostringstream out;
   doc.save(out, "", save_flags(style), pugi::encoding_utf8);
-  result.xml = out.str();
+  result.xml = keep_original_lines(original, out.str());
   return result;
 }
 
 std::string patch_domain_xml(std::string_view original, const GuestPlan& plan) {
   return patch_domain(original, plan).xml;
+}
+
+bool DomainTuning::empty() const {
+  return hyperv_on.empty() && kvm_on.empty() && timers.empty() && !cpu_host_passthrough && !cpu_migratable_off &&
+         !topology && !cache_passthrough && !memballoon_none && !hugepages && disk_cache_none.empty() &&
+         disk_io_native.empty();
+}
+
+void DomainTuning::merge(const DomainTuning& other) {
+  auto add_all = [](std::vector<std::string>& to, const std::vector<std::string>& from) {
+    for (const std::string& s : from)
+      if (std::find(to.begin(), to.end(), s) == to.end()) to.push_back(s);
+  };
+  add_all(hyperv_on, other.hyperv_on);
+  add_all(kvm_on, other.kvm_on);
+  add_all(disk_cache_none, other.disk_cache_none);
+  add_all(disk_io_native, other.disk_io_native);
+  for (const auto& [name, present] : other.timers) timers[name] = present;
+  cpu_host_passthrough |= other.cpu_host_passthrough;
+  cpu_migratable_off |= other.cpu_migratable_off;
+  if (other.topology) topology = other.topology;
+  cache_passthrough |= other.cache_passthrough;
+  memballoon_none |= other.memballoon_none;
+  hugepages |= other.hugepages;
+  if (other.hugepage_bytes) hugepage_bytes = other.hugepage_bytes;
+}
+
+PatchResult patch_domain(std::string_view original, const DomainTuning& tuning) {
+  pugi::xml_document doc;
+  detail::load_domain_document(doc, original, "input", /*raw=*/true);
+  pugi::xml_node root = doc.document_element();
+  Style style = detect_style(original, root);
+  PatchResult result;
+  TuningPatcher(root, style, tuning, result.notes).run();
+  escape_quotes(doc, style.single_quote);
+  std::ostringstream out;
+  doc.save(out, "", save_flags(style), pugi::encoding_utf8);
+  result.xml = keep_original_lines(original, out.str());
+  return result;
 }
 
 // ---- Unified diff -------------------------------------------------------------

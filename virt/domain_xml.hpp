@@ -2,6 +2,9 @@
 // whole definition patched in place, and a unified diff between the two texts.
 #pragma once
 
+#include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +51,38 @@ struct PatchResult {
 // merged (a device uses an iothread id the plan drops).
 PatchResult patch_domain(std::string_view original, const GuestPlan& plan);
 std::string patch_domain_xml(std::string_view original, const GuestPlan& plan);
+
+// Settings `vpt-tune check --fix` changes besides a plan. patch_domain()
+// merges them in place like a plan: only these values change, everything
+// else stays byte for byte; an empty DomainTuning changes nothing.
+struct DomainTuning {
+  // <features><hyperv> children switched on (created, or state='on'), in
+  // libvirt's order; "spinlocks" gets retries='8191'. vendor_id is never
+  // touched (it is for drivers and anti-cheat, not performance).
+  std::vector<std::string> hyperv_on;
+  std::vector<std::string> kvm_on;           // <features><kvm> children: "hint-dedicated"
+  std::map<std::string, bool> timers;        // <clock><timer name present='yes|no'/>
+  // <cpu mode='host-passthrough' check='none' migratable='off'> (a TCG
+  // domain gets mode='maximum', as for a plan); the old model goes.
+  bool cpu_host_passthrough = false;
+  bool cpu_migratable_off = false;           // migratable='off' on a host-passthrough CPU
+  std::optional<GuestTopology> topology;     // <cpu><topology>
+  bool cache_passthrough = false;            // <cpu><cache mode='passthrough'/>
+  bool memballoon_none = false;              // <memballoon model='none'/>
+  bool hugepages = false;                    // <memoryBacking><hugepages/>
+  std::optional<std::uint64_t> hugepage_bytes;  // with <page size=...>; nullopt = the host's default size
+  std::vector<std::string> disk_cache_none;  // <target dev>s whose <driver cache> becomes 'none'
+  std::vector<std::string> disk_io_native;   // <target dev>s whose <driver io> becomes 'native'
+
+  bool empty() const;
+  // Adds what `other` changes (lists without duplicates).
+  void merge(const DomainTuning& other);
+};
+
+// Merges the settings into a domain definition (see DomainTuning). Throws
+// DomainInputError for XML that cannot be read, or a disk the tuning names
+// that the definition lacks.
+PatchResult patch_domain(std::string_view original, const DomainTuning& tuning);
 
 // A unified diff (3 lines of context) of two texts, "" when they are equal.
 std::string unified_diff(std::string_view old_text, std::string_view new_text,

@@ -239,12 +239,21 @@ say "vpt-tune compare before.json after.json"
 grep -E '^(metric|guest_)' "$WORK/compare.txt"
 grep -E '^guest_c2c vCPU 0 <-> 1, round trip .* better \(' "$WORK/compare.txt" >/dev/null \
   || fail "compare does not call the in-guest ping-pong better"
+# The review of the booted guest, live host checks included; a Linux guest gets no Hyper-V finding.
+say "vpt-tune check --domain $NAME --json"
+"$VPT" check --domain "$NAME" "${SUGGEST[@]:3}" --json > "$WORK/check.json" 2> "$WORK/check.log" || { cat "$WORK/check.log"; fail "check"; }
+REVIEW=$(python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); ids = [f["id"] for f in j["findings"]]
+assert j["schema"] == "vpt-tune/check/1" and j["host"]["live_state"], "no live host checks"
+assert not [i for i in ids if i.startswith("hyperv")], ids
+print(j["counts"], " ".join(ids))' "$WORK/check.json") || fail "check --json: $(cat "$WORK/check.json")"
+say "check: $REVIEW"
 if "$VPT" report --help >/dev/null 2>&1; then
-  say "vpt-tune report --plan plan.json --before before.json --after after.json --out report.html"
-  "$VPT" report --plan "$WORK/plan.json" --before "$WORK/before.json" --after "$WORK/after.json" \
+  say "vpt-tune report --plan plan.json --before before.json --after after.json --findings check.json --out report.html"
+  "$VPT" report --plan "$WORK/plan.json" --before "$WORK/before.json" --after "$WORK/after.json" --findings "$WORK/check.json" \
     --out "$WORK/report.html" --force > "$WORK/report.log" 2>&1 || { cat "$WORK/report.log"; fail "report"; }
   grep -qi '<html' "$WORK/report.html" || fail "report.html is not HTML"
   grep -q 'guest_c2c vCPU 0 &lt;-&gt; 1' "$WORK/report.html" || fail "report.html has no in-guest ping-pong row"
+  grep -q '<section id="review">' "$WORK/report.html" || fail "report.html has no review section"
   say "report: $(wc -c < "$WORK/report.html") bytes"
 else
   say "SKIPPED: this vpt-tune has no 'report' subcommand yet"

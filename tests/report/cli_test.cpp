@@ -175,5 +175,31 @@ TEST_F(ReportCommand, BeforeNeedsAfter) {
   EXPECT_NE(r.err.find("--after"), std::string::npos) << r.err;
 }
 
+TEST_F(ReportCommand, ReviewsTheDomainItIsGiven) {
+  Outcome r = run("report " + i7() + " --xml " + std::string(VPT_DATA_DIR) + "/domains/win10-untuned.xml --format markdown");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Review of domain 'win10' (vpt-tune check): 1 error"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("windows-sockets"), std::string::npos);
+}
+
+TEST_F(ReportCommand, RendersFindingsSavedByCheck) {
+  Outcome check = run("check --xml " + std::string(VPT_DATA_DIR) + "/domains/win10-untuned.xml " + i7() + " --json");
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  std::ofstream(path("findings.json")) << check.out;
+  Outcome r = run("report " + i7() + " --vcpus 8 --findings " + path("findings.json") + " --out " + path("r.html"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string html = read_file_text(path("r.html"));
+  EXPECT_NE(html.find("<section id=\"review\">"), std::string::npos);
+  EXPECT_NE(html.find("hyperv-stimer"), std::string::npos);
+}
+
+TEST_F(ReportCommand, FindingsOfAnotherSchemaAreBadInput) {
+  std::ofstream(path("plan.json")) << "{\"schema\": \"vpt-tune/plan/1\"}";
+  Outcome r = run("report " + i7() + " --findings " + path("plan.json"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "vpt-tune: cannot read findings '" + path("plan.json") +
+                       "': schema: 'vpt-tune/plan/1' is not vpt-tune/check/1 (the output of `vpt-tune check --json`)\n");
+}
+
 }  // namespace
 }  // namespace vpt

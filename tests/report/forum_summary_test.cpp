@@ -94,5 +94,20 @@ TEST(ForumSummary, WithOneRunGivesItsNumbersWithoutVerdicts) {
   EXPECT_NE(md.find("One run (after.json), no comparison."), std::string::npos);
 }
 
+TEST(ForumSummary, ListsTheReviewsErrorsAndWarnings) {
+  ReportSources src = i7_before_after();
+  src.check = test::sample_review();
+  std::string md = post(src, ReportFormat::Markdown);
+  EXPECT_NE(md.find("Review of domain 'win\\<11\\>' (vpt-tune check): 1 error, 1 warning, 1 note"), std::string::npos)
+      << md;
+  EXPECT_NE(md.find("windows-sockets: Windows sees more sockets than it uses"), std::string::npos);
+  EXPECT_NE(md.find("disk-no-iothread"), std::string::npos);
+  EXPECT_EQ(md.find("hyperv-vendor-id"), std::string::npos) << "notes are only counted";
+  EXPECT_NE(md.find("1 note in the HTML report"), std::string::npos);
+  std::string bb = post(src, ReportFormat::Bbcode);
+  EXPECT_NE(bb.find("[*]"), std::string::npos);
+  EXPECT_NE(bb.find("windows-sockets"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace vpt

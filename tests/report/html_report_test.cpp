@@ -99,8 +99,34 @@ TEST_P(ReportOnCorpus, RendersWithBeforeAndAfterResults) {
   save(html, "-compare");
 }
 
+TEST_P(ReportOnCorpus, RendersWithAReview) {
+  src_.check = test::sample_review();
+  std::string html = html_of(build_report(src_, {}));
+  EXPECT_EQ(count(html, "<div class=\"finding "), 3u);
+  save(html, "-review");
+}
+
 INSTANTIATE_TEST_SUITE_P(Corpus, ReportOnCorpus, testing::ValuesIn(test::corpus_files()),
                          [](const auto& info) { return test::test_name(info.param); });
+
+TEST(HtmlReview, ListsFindingsBySeverityEscapedAndRedacted) {
+  ReportSources src;
+  src.topology = test::load_corpus("lscpu/intel-core-i7-14700f.txt");
+  src.plan = test::plan_for(src.topology, 16);
+  src.check = test::sample_review();
+  std::string html = html_of(build_report(src, {}));
+  EXPECT_NE(html.find("<a href=\"#review\">Review</a>"), std::string::npos);
+  auto errors = html.find("<h3>Errors</h3>"), warnings = html.find("<h3>Warnings</h3>"), notes = html.find("<h3>Notes</h3>");
+  ASSERT_NE(errors, std::string::npos);
+  EXPECT_LT(errors, warnings);
+  EXPECT_LT(warnings, notes);
+  EXPECT_EQ(html.find("<script>alert"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;alert"), std::string::npos);
+  EXPECT_NE(html.find("&lt;topology sockets=&#39;1&#39;"), std::string::npos) << "the fix, escaped";
+  EXPECT_EQ(html.find("alice"), std::string::npos) << "the image path is redacted";
+  EXPECT_NE(html.find("1 error, 1 warning, 1 note"), std::string::npos);
+  EXPECT_NE(html.find("vpt-tune check --fix applies it"), std::string::npos);
+}
 
 // ---- One page looked at closely ------------------------------------------------------
 

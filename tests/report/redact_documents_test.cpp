@@ -16,6 +16,7 @@
 #include <pugixml.hpp>
 
 #include "bench/results.hpp"
+#include "check/findings_writers.hpp"
 #include "optimizer/plan_writers.hpp"
 #include "probe/topology_writers.hpp"
 #include "report/redact.hpp"
@@ -129,11 +130,31 @@ json full_results_json(const Results& res) {
   return doc;
 }
 
+// Every field of the live host's state filled in, as `vpt-tune probe` on a
+// host would: each gets a marker too.
+Topology with_live_host_state(Topology topo) {
+  HostState& h = topo.host;
+  h.known = true;
+  h.kernel = "6.1.0-13-amd64";
+  h.isolcpus = CpuSet{2, 3};
+  h.nohz_full = CpuSet{2, 3};
+  h.smt_active = true;
+  h.hugepages = {{2u << 20, 0u, 512, 512}};
+  h.cpufreq[0] = {"intel_pstate", "powersave", "balance_performance"};
+  h.thp_enabled = "madvise";
+  h.thp_defrag = "madvise";
+  h.kvm_halt_poll_ns = 200000;
+  h.irqbalance = IrqbalanceDaemon{812, CpuSet{2, 3}};
+  h.irqs = {{128, "vfio-msix[0](0000:84:00.0)", CpuSet{0, 1}, true, "0000:84:00.0"}};
+  h.libvirt_qemu_hooks = {"qemu", "vpt-tune-win11"};
+  return topo;
+}
+
 Planted planted_sources() {
   Planted p;
   // A host with PCI devices (names, OS devices), two packages and NUMA nodes.
   Topology topo = test::load_corpus("hwloc/32em64t-2n8c2t-pci-wholeio.xml");
-  json topo_doc = topology_to_json(topo);
+  json topo_doc = topology_to_json(with_live_host_state(topo));
   p.counts["topology"] = plant_json(topo_doc, [](const json& d) { topology_from_json(d, "t"); });
   topo_doc["host"]["hostname"] = kMarker;  // the secret itself, as an hwloc export names its host
   p.sources.topology = topology_from_json(topo_doc, "t");
@@ -163,6 +184,11 @@ Planted planted_sources() {
   p.sources.before_file = std::string("/home/") + kMarker + "/before.json";
   p.sources.after_file = std::string("/srv/") + kMarker + "/after-" + kMarker + ".json";
   p.sources.bench_file = std::string("~/") + kMarker + ".json";
+
+  json check_doc = findings_to_json(test::sample_review());
+  p.counts["review"] = plant_json(check_doc, [](const json& d) { findings_from_json(d, "c"); });
+  p.sources.check = findings_from_json(check_doc, "c");
+  p.sources.check_file = std::string("/home/") + kMarker + "/check.json";
   return p;
 }
 
@@ -184,6 +210,10 @@ TEST(RedactionOfEveryField, PlantsTheMarkerInEveryDocument) {
   EXPECT_GE(p.counts["topology"], 15);
   EXPECT_GE(p.counts["plan"], 10);
   EXPECT_GE(p.counts["domain XML"], 60);
+  // The live host's kernel, governor, THP, IRQ names and hooks (with_live_host_state).
+  EXPECT_GE(p.counts["topology"], 15 + 8);
+  // Domain, summary, and per finding title, why, evidence, fix, manual reason; the skipped list.
+  EXPECT_GE(p.counts["review"], 12);
   for (const char* r : {"before results", "after results", "bench results"}) EXPECT_GE(p.counts[r], 40) << r;
   for (const auto& [doc, n] : p.counts) std::cout << doc << ": " << n << " strings planted\n";
 }
@@ -228,26 +258,36 @@ std::set<std::string> hostname_like_strings(const json& doc) {
 TEST(RedactionVocabulary, AHostNamedLikeAnyWordKeepsTheJsonDocumentsReadable) {
   Topology topo = test::load_corpus("hwloc/32em64t-2n8c2t-pci-wholeio.xml");
   Plan plan = test::plan_for(topo, 8);
-  json topo_doc = topology_to_json(topo), plan_doc = plan_to_json(plan),
-       results_doc = full_results_json(test::sample_results(topo, plan, {}));
+  json topo_doc = topology_to_json(with_live_host_state(topo)), plan_doc = plan_to_json(plan),
+       results_doc = full_results_json(test::sample_results(topo, plan, {})),
+       check_doc = findings_to_json(test::sample_review());
   std::set<std::string> words = hostname_like_strings(topo_doc);
-  for (const json* d : {&plan_doc, &results_doc}) words.merge(hostname_like_strings(*d));
+  for (const json* d : {&plan_doc, &results_doc, &check_doc}) words.merge(hostname_like_strings(*d));
   ASSERT_GE(words.size(), 20u);
+  const CheckReport review = findings_from_json(check_doc, "c");
   for (const std::string& word : words) {
     RedactionSecrets secrets;
     secrets.hostnames = {word};
-    json t = topo_doc, p = plan_doc, r = results_doc;
+    json t = topo_doc, p = plan_doc, r = results_doc, c = check_doc;
     redact_json(t, secrets, topology_vocabulary());
     redact_json(p, secrets, plan_vocabulary());
     redact_json(r, secrets, results_vocabulary());
+    redact_json(c, secrets, check_vocabulary());
     EXPECT_NO_THROW(topology_from_json(t, "t")) << word;
     EXPECT_NO_THROW(plan_from_json(p)) << word;
     EXPECT_NO_THROW(results_from_json_text(r.dump(), "r")) << word;
+    CheckReport back;
+    ASSERT_NO_THROW(back = findings_from_json(c, "c")) << word;
+    ASSERT_EQ(back.findings.size(), review.findings.size()) << word;
+    for (std::size_t i = 0; i < back.findings.size(); ++i) {
+      EXPECT_EQ(back.findings[i].id, review.findings[i].id) << word;
+      EXPECT_EQ(back.findings[i].severity, review.findings[i].severity) << word;
+    }
   }
 }
 
 TEST(RedactionVocabulary, AHostNamedLikeAnyWordKeepsTheDomainsSettings) {
-  for (const char* file : {"win11-gaming.xml", "linux-server.xml", "custom-cpu.xml", "minimal.xml"}) {
+  for (const char* file : {"win11-gaming.xml", "win10-untuned.xml", "linux-server.xml", "custom-cpu.xml", "minimal.xml"}) {
     std::string xml = test::read_file_text(std::string(VPT_DATA_DIR) + "/domains/" + file);
     Domain original = parse_domain_xml(xml, file);
     std::set<std::string> words;

@@ -45,6 +45,38 @@ inline Plan plan_for(const Topology& topo, std::optional<unsigned> vcpus = std::
   return make_plan(topo, request);
 }
 
+// A review as `vpt-tune check` writes one, made by hand: an error with
+// hostile text, a warning with a path to redact, a note without a fix.
+inline CheckReport sample_review() {
+  CheckReport r;
+  r.domain = "win<11>";
+  r.summary = "16 vCPUs, 16 GiB, Windows guest, KVM";
+  Finding error;
+  error.id = "windows-sockets";
+  error.severity = Severity::Error;
+  error.title = "Windows sees more sockets than it uses";
+  error.why = "Client editions use two sockets. Source: <script>alert('x')</script> & co.";
+  error.evidence = "the guest sees 8 sockets";
+  error.fix = "<cpu>\n  <topology sockets='1' dies='1' cores='8' threads='1'/>\n</cpu>";
+  error.fix_kind = FixKind::DomainXml;
+  error.auto_fix = AutoFix::Tuning;
+  Finding warning;
+  warning.id = "disk-no-iothread";
+  warning.severity = Severity::Warning;
+  warning.title = "Virtio disks or controllers without an I/O thread";
+  warning.why = "Main loop. Source: libvirt.";
+  warning.evidence = "disk vda (/home/alice/vms/win11.qcow2) has no I/O thread";
+  Finding note;
+  note.id = "hyperv-vendor-id";
+  note.severity = Severity::Info;
+  note.title = "A Hyper-V vendor_id is set: vpt-tune leaves it alone";
+  note.why = "Drivers. Source: Proxmox.";
+  note.evidence = "<vendor_id value='randomid'/>: left as it is";
+  r.findings = {error, warning, note};
+  r.skipped = {"host checks: offline review"};
+  return r;
+}
+
 inline std::string test_name(const std::filesystem::path& path) {
   std::string name = path.filename().string();
   for (char& c : name)

@@ -76,6 +76,52 @@ TEST(ParseDomain, IothreadsWithoutIdsAreNumberedFromOne) {
   EXPECT_EQ(d.iothread_ids, (std::vector<unsigned>{2, 1, 3}));
 }
 
+TEST(ParseDomain, ReadsWhatCheckReviews) {
+  Domain d = parse_domain_xml(sample("win11-gaming.xml"), "win11-gaming.xml");
+  EXPECT_EQ(d.memory_bytes, 16777216ull * 1024);  // <memory unit="KiB">16777216</memory>
+  EXPECT_EQ(d.os_id, "http://microsoft.com/win/11");
+  EXPECT_EQ(d.machine, "pc-q35-8.2");
+  EXPECT_EQ(d.cpu_migratable, "off");
+  EXPECT_EQ(d.hyperv_mode, "custom");
+  EXPECT_TRUE(d.hyperv.at("relaxed"));
+  EXPECT_TRUE(d.hyperv.at("spinlocks"));
+  EXPECT_FALSE(d.hyperv.count("stimer"));
+  EXPECT_EQ(d.hyperv_vendor_id, "randomid");
+  EXPECT_TRUE(d.kvm_features.at("hidden"));
+  EXPECT_EQ(d.timers.at("hpet"), false);
+  EXPECT_EQ(d.timers.at("hypervclock"), true);
+  EXPECT_EQ(d.timers.at("rtc"), std::nullopt);  // no present= written
+  EXPECT_FALSE(d.hugepages);
+  EXPECT_EQ(d.memballoon_model, "none");
+  ASSERT_EQ(d.disks.size(), 2u);
+  EXPECT_EQ(d.disks[0].target, "sda");
+  EXPECT_EQ(d.disks[0].bus, "scsi");
+  EXPECT_EQ(d.disks[0].cache, "writeback");
+  EXPECT_EQ(d.disks[0].io, "threads");
+  EXPECT_EQ(d.disks[0].controller, 0u);
+  EXPECT_EQ(d.disks[1].type, "block");
+  EXPECT_EQ(d.disks[1].bus, "sata");
+  ASSERT_EQ(d.controllers.size(), 3u);
+  EXPECT_EQ(d.controllers[0].model, "virtio-scsi");
+  EXPECT_EQ(d.controllers[0].iothread, 1u);
+  EXPECT_EQ(d.controllers[0].queues, 8u);
+}
+
+TEST(ParseDomain, MemoryUnitsAndHugepageSizes) {
+  auto with = [](const std::string& body) {
+    return parse_domain_xml("<domain><name>m</name>" + body + "</domain>", "m.xml");
+  };
+  EXPECT_EQ(with("<memory unit='GiB'>4</memory>").memory_bytes, 4ull << 30);
+  EXPECT_EQ(with("<memory unit='MB'>3</memory>").memory_bytes, 3000000u);
+  EXPECT_EQ(with("<memory>1024</memory>").memory_bytes, 1024u * 1024);  // KiB by default
+  Domain d = with("<memory unit='G'>8</memory><memoryBacking><hugepages><page size='1' unit='G'/></hugepages>"
+                  "</memoryBacking>");
+  EXPECT_TRUE(d.hugepages);
+  EXPECT_EQ(d.hugepage_bytes, 1ull << 30);
+  EXPECT_FALSE(with("<memoryBacking><hugepages/></memoryBacking>").hugepage_bytes);
+  EXPECT_THROW(with("<memory unit='parsecs'>4</memory>"), DomainInputError);
+}
+
 void expect_input_error(const std::string& xml, const std::string& message) {
   try {
     parse_domain_xml(xml, "vm.xml");

@@ -391,5 +391,110 @@ TEST(UnifiedDiff, NumbersInsertionsIntoAnEmptyFileAndMarksAMissingNewline) {
   EXPECT_EQ(unified_diff("", "a\nb", "a", "b"), "--- a\n+++ b\n@@ -0,0 +1,2 @@\n+a\n+b\n\\ No newline at end of file\n");
 }
 
+// ---- DomainTuning: what check --fix sets besides a plan ------------------------
+
+std::vector<std::string> child_names(pugi::xml_node node) {
+  std::vector<std::string> names;
+  for (pugi::xml_node c : node.children())
+    if (c.type() == pugi::node_element) names.push_back(c.name());
+  return names;
+}
+
+TEST(PatchTuning, BuildsWhatIsMissingInLibvirtsOrder) {
+  DomainTuning t;
+  t.hyperv_on = {"stimer", "relaxed", "spinlocks"};  // out of order on purpose
+  t.kvm_on = {"hint-dedicated"};
+  t.timers = {{"hypervclock", true}, {"hpet", false}};
+  t.memballoon_none = true;
+  t.hugepages = true;
+  t.topology = GuestTopology{1, 1, 2, 1};
+  PatchResult r = patch_domain(sample("minimal.xml"), t);
+  pugi::xml_document doc = parse(r.xml);
+  pugi::xml_node root = doc.document_element();
+  // libvirt's order of <domain>'s children (docs/formatdomain): memoryBacking before vcpu,
+  // features and cpu after os, clock after cpu.
+  EXPECT_EQ(child_names(root), (std::vector<std::string>{"name", "memory", "memoryBacking", "vcpu", "os", "features",
+                                                         "cpu", "clock", "devices"}));
+  EXPECT_EQ(child_names(root.child("features").child("hyperv")),
+            (std::vector<std::string>{"relaxed", "spinlocks", "stimer"}));
+  EXPECT_STREQ(root.child("features").child("hyperv").child("spinlocks").attribute("retries").value(), "8191");
+  EXPECT_STREQ(root.child("features").child("kvm").child("hint-dedicated").attribute("state").value(), "on");
+  EXPECT_STREQ(root.child("clock").attribute("offset").value(), "utc");  // libvirt's default: the time stays
+  EXPECT_STREQ(root.child("clock").find_child_by_attribute("timer", "name", "hpet").attribute("present").value(), "no");
+  EXPECT_STREQ(root.child("devices").child("memballoon").attribute("model").value(), "none");
+  EXPECT_TRUE(root.child("memoryBacking").child("hugepages"));
+  EXPECT_STREQ(root.child("cpu").child("topology").attribute("cores").value(), "2");
+  // The same tuning again changes nothing.
+  EXPECT_EQ(patch_domain(r.xml, t).xml, r.xml);
+}
+
+TEST(PatchTuning, SwitchesOnWhatIsOffAndNeverTouchesVendorId) {
+  const std::string original = sample("win11-gaming.xml");
+  std::string off = original;
+  off.replace(off.find("<relaxed state=\"on\"/>"), 21, "<relaxed state=\"off\"/>");
+  DomainTuning t;
+  t.hyperv_on = {"relaxed", "vpindex", "synic", "stimer"};
+  PatchResult r = patch_domain(off, t);
+  Domain d = parse_domain_xml(r.xml, "x");
+  for (const char* name : {"relaxed", "vpindex", "synic", "stimer"}) EXPECT_TRUE(d.hyperv.at(name)) << name;
+  EXPECT_EQ(d.hyperv_vendor_id, "randomid");
+  pugi::xml_document doc = parse(r.xml);
+  // vpindex and synic go before vendor_id, as libvirt writes them.
+  EXPECT_EQ(child_names(doc.document_element().child("features").child("hyperv")),
+            (std::vector<std::string>{"relaxed", "vapic", "spinlocks", "vpindex", "synic", "stimer", "vendor_id"}));
+}
+
+TEST(PatchTuning, BalloonBecomesNoneWithoutItsAddress) {
+  DomainTuning t;
+  t.memballoon_none = true;
+  PatchResult r = patch_domain(sample("linux-server.xml"), t);
+  EXPECT_NE(r.xml.find("<memballoon model='none'/>"), std::string::npos) << r.xml;
+  EXPECT_EQ(r.xml.find("bus='0x03' slot='0x00'"), std::string::npos);  // the balloon's address is gone
+}
+
+TEST(PatchTuning, HostPassthroughDropsTheModelAndSaysSo) {
+  DomainTuning t;
+  t.cpu_host_passthrough = true;
+  PatchResult r = patch_domain(sample("custom-cpu.xml"), t);
+  Domain d = parse_domain_xml(r.xml, "x");
+  EXPECT_EQ(d.cpu_mode, "host-passthrough");
+  EXPECT_EQ(d.cpu_migratable, "off");
+  EXPECT_FALSE(d.cpu_model);
+  ASSERT_TRUE(d.cpu_topology);  // kept
+  EXPECT_EQ(d.cpu_topology->cores, 4u);
+  ASSERT_FALSE(r.notes.empty());
+  EXPECT_NE(r.notes[0].find("<cpu mode='custom'> with model 'Skylake-Client-IBRS' becomes host-passthrough"),
+            std::string::npos);
+}
+
+TEST(PatchTuning, DiskCacheAndIoModeChangeOnlyTheirDisk) {
+  DomainTuning t;
+  t.disk_cache_none = {"vda"};
+  t.disk_io_native = {"vda"};
+  PatchResult r = patch_domain(sample("linux-server.xml"), t);
+  Domain d = parse_domain_xml(r.xml, "x");
+  EXPECT_EQ(d.disks[0].cache, "none");
+  EXPECT_EQ(d.disks[0].io, "native");
+  EXPECT_EQ(d.disks[0].iothread, 1u);  // the rest of <driver> stays
+  t.disk_cache_none = {"vdz"};
+  EXPECT_THROW(patch_domain(sample("linux-server.xml"), t), DomainInputError);
+}
+
+TEST(PatchKeepsLines, DoubleQuotedMetadataStaysAsWritten) {
+  // virsh dumpxml keeps an application's <metadata> in double quotes in a single-quoted file.
+  const std::string original =
+      "<domain type='kvm'>\n  <name>w</name>\n  <metadata>\n    <app:x xmlns:app=\"http://example.org/app\">\n"
+      "      <app:y id=\"1\"/>\n    </app:x>\n  </metadata>\n  <vcpu placement='static'>2</vcpu>\n</domain>\n";
+  DomainTuning t;
+  t.hugepages = true;
+  PatchResult r = patch_domain(original, t);
+  EXPECT_NE(r.xml.find("    <app:x xmlns:app=\"http://example.org/app\">\n      <app:y id=\"1\"/>\n"), std::string::npos)
+      << r.xml;
+  EXPECT_NE(r.xml.find("<memoryBacking>"), std::string::npos);
+  // The plan's patch too.
+  PatchResult p = patch_domain(original, make_plan(2, 0, CpuSet{2}, {}, {1, 1, 2, 1}));
+  EXPECT_NE(p.xml.find("<app:y id=\"1\"/>"), std::string::npos) << p.xml;
+}
+
 }  // namespace
 }  // namespace vpt

@@ -15,6 +15,8 @@
 #include <gtest/gtest.h>
 
 #include "tests/virt/virt_test_util.hpp"
+#include "check/findings.hpp"
+#include "check/fixes.hpp"
 #include "virt/apply.hpp"
 #include "virt/domain_xml.hpp"
 #include "virt/libvirt_connection.hpp"
@@ -244,6 +246,83 @@ TEST_F(Libvirtd, LivePinsARunningGuestAndItsThreadsFollow) {
   ApplyResult again = apply_plan(*hv_, name_, plan(), options_);
   EXPECT_FALSE(again.defined);
   EXPECT_FALSE(again.live_pinned);
+}
+
+// ---- vpt-tune check --fix --apply -------------------------------------------------
+
+// The fixture's domain as a Windows 11 guest whose timers need fixing: an
+// HPET, no Hyper-V clock, no enlightenments.
+std::string windows_domain(const std::string& name, const std::string& uuid) {
+  std::string xml = domain_xml(name);
+  xml.replace(xml.find("  <memory"), 0, "  <uuid>" + uuid + "</uuid>\n");
+  xml.replace(xml.find("  <memory"), 0,
+              "  <metadata>\n    <libosinfo:libosinfo xmlns:libosinfo=\"http://libosinfo.org/xmlns/libvirt/domain/1.0\">\n"
+              "      <libosinfo:os id=\"http://microsoft.com/win/11\"/>\n    </libosinfo:libosinfo>\n  </metadata>\n");
+  xml.replace(xml.find("  <devices>"), 0, "  <clock offset='localtime'>\n    <timer name='hpet' present='yes'/>\n  </clock>\n");
+  return xml;
+}
+
+TEST_F(Libvirtd, CheckFixApplyDefinesTheFixesAndTheyReadBack) {
+  hv_->define(windows_domain(name_, parse_domain_xml(original_, name_).uuid));
+  const std::string before = hv_->definition_xml(name_, true);
+  // This 2-CPU host keeps no core of its own for a 2-vCPU guest: --reserve 0 lets the plan share.
+  std::string cmd = fmt::format("{} check --connect {} --domain {} --reserve 0 --fix --apply --backup-dir {} >{} 2>&1",
+                                VPT_TUNE_BINARY, kUri, name_, options_.backup_dir, (dir_ / "out").string());
+  fs::create_directories(dir_);
+  int status = std::system(cmd.c_str());
+  std::string out = read_file((dir_ / "out").string());
+  ASSERT_EQ(WEXITSTATUS(status), 0) << out;
+  EXPECT_NE(out.find("new definition defined and verified"), std::string::npos) << out;
+  ASSERT_EQ(list_backups(options_.backup_dir, name_).size(), 1u);
+  EXPECT_EQ(read_file(list_backups(options_.backup_dir, name_).front().path), before);
+
+  // Read back from libvirt, independently of what vpt-tune printed.
+  Domain back = parse_domain_xml(hv_->definition_xml(name_, true), name_);
+  ASSERT_TRUE(back.cpu_topology);  // cpu-topology-missing: the plan's topology
+  EXPECT_EQ(back.cpu_topology->sockets * back.cpu_topology->cores * back.cpu_topology->threads, 2u);
+  EXPECT_EQ(back.vcpupins.size(), 2u);
+  if (accelerator().domain_type == "kvm") {
+    // Windows under KVM: Hyper-V enlightenments and timers.
+    EXPECT_TRUE(back.hyperv.at("stimer"));
+    EXPECT_TRUE(back.hyperv.at("synic"));
+    EXPECT_TRUE(back.hyperv.at("vpindex"));
+    EXPECT_EQ(back.timers.at("hypervclock"), true);
+    EXPECT_EQ(back.timers.at("hpet"), false);
+  } else {
+    EXPECT_TRUE(back.hyperv.empty()) << "TCG: Hyper-V checks are KVM-only";
+  }
+  EXPECT_NE(hv_->definition_xml(name_, true).find("<shares>512</shares>"), std::string::npos);
+
+  // Running it again finds the fixes in place; restore puts the old definition back.
+  status = std::system(cmd.c_str());
+  out = read_file((dir_ / "out").string());
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  EXPECT_NE(out.find("already applied, nothing changed"), std::string::npos) << out;
+  restore_backup(*hv_, name_, list_backups(options_.backup_dir, name_).front().path, options_.backup_dir);
+  EXPECT_EQ(hv_->definition_xml(name_, true), before);
+}
+
+TEST_F(Libvirtd, AFixLibvirtRefusesRollsBackAndIsNamed) {
+  // A guest topology of 3 cores for 2 vCPUs: libvirt refuses the definition.
+  CheckReport report;
+  Finding f;
+  f.id = "cpu-topology-missing";
+  f.fix = "<cpu>\n  <topology sockets='1' dies='1' cores='3' threads='1'/>\n</cpu>";
+  f.auto_fix = AutoFix::Tuning;
+  f.tuning.topology = GuestTopology{1, 1, 3, 1};
+  report.findings.push_back(f);
+  DomainFixes fixes = collect_fixes(report, nullptr);
+  options_.what = "the fixes";
+  try {
+    apply_patch(*hv_, name_, [&](const std::string& xml) { return apply_fixes(xml, fixes); }, options_);
+    FAIL() << "expected ApplyError";
+  } catch (const ApplyError& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("CPU topology doesn't match maximum vcpu count"), std::string::npos) << what;
+    EXPECT_NE(what.find("the previous definition was defined again from backup"), std::string::npos) << what;
+    EXPECT_EQ(fixes_named_in(what, report, fixes), std::vector<std::string>{"cpu-topology-missing"});
+  }
+  EXPECT_EQ(hv_->definition_xml(name_, true), original_);
 }
 
 }  // namespace

@@ -1,0 +1,96 @@
+// Internal to vpt_check: the shape of one check and what every check can read.
+//
+// A check is one row: id, severity, title, why (with its source) and a small
+// function that looks at the Context and returns a Hit (evidence and fix) when
+// the problem is there. Each area keeps its rows in one function
+// (pinning_checks() in pinning_checks.cpp, ...): adding a check is adding a row.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "check/findings.hpp"
+
+namespace vpt::check_detail {
+
+// What a check needs beyond the domain.
+enum class Needs {
+  Domain,     // the definition alone
+  HostModel,  // the host's topology (--topology, --lscpu or the live host)
+  LiveHost,   // the live host's state (/proc, /sys): `check --domain` on the host itself
+};
+
+struct Context {
+  const Domain& domain;
+  const Topology* host;              // nullptr = no host model
+  const HostState* live;             // nullptr = no live host state
+  const GuestPlan* plan;             // nullptr = no plan
+  std::string no_plan_reason;
+  std::optional<bool> running;
+
+  bool windows = false;              // libosinfo says so, or <hyperv>, or a Windows-looking name
+  bool kvm = false;                  // <domain type='kvm'>: hardware virtualization
+  bool passthrough = false;          // a PCI device is passed through
+  std::map<unsigned, unsigned> single_pins;  // vCPU -> its one host CPU (pins to one CPU only)
+  CpuSet vcpu_cpus;                  // every CPU a <vcpupin> names
+  GuestTopology presented;           // <topology>, else libvirt's default: N sockets x 1 core x 1 thread
+};
+
+// What a check found.
+struct Hit {
+  std::string evidence;
+  std::optional<std::string> fix;
+  FixKind fix_kind = FixKind::None;
+  AutoFix auto_fix = AutoFix::No;
+  std::string manual_reason;
+  DomainTuning tuning;
+  std::vector<std::string> iothread_devices;
+  std::optional<Severity> severity;  // milder than the row's, when the case calls for it (says why in evidence)
+};
+
+struct Check {
+  std::string_view id;
+  Severity severity;
+  std::string_view title;
+  std::string_view why;
+  Needs needs;
+  std::function<std::optional<Hit>(const Context&)> run;
+};
+
+std::vector<Check> pinning_checks();
+std::vector<Check> cpu_checks();
+std::vector<Check> windows_checks();
+std::vector<Check> disk_checks();
+std::vector<Check> memory_checks();
+std::vector<Check> host_checks();
+
+// ---- Helpers the rows share ----------------------------------------------------
+
+// The pinning fix: suggest's plan as an XML snippet, applied by --fix; without
+// a plan, no fix and the reason.
+Hit plan_fix(const Context& c, std::string evidence);
+
+// A fix --fix applies through DomainTuning, with its snippet.
+Hit tuning_fix(std::string evidence, std::string snippet, DomainTuning tuning);
+
+// A domain change --fix leaves to the user, with its snippet and why.
+Hit manual_fix(std::string evidence, std::string snippet, std::string reason);
+
+// Host commands (never run by vpt-tune).
+Hit host_fix(std::string evidence, std::string commands);
+
+// "vCPU 3", "vCPUs 0-3,8"; "CPU 5", "CPUs 0-7".
+std::string vcpus_text(const CpuSet& vcpus);
+std::string cpus_text(const CpuSet& cpus);
+// "16 GiB", "1.5 GiB", "512 MiB"
+std::string bytes_text(std::uint64_t bytes);
+// The CPUs of `cpus` one per word: "0 1 2 3", for shell loops.
+std::string cpu_words(const CpuSet& cpus);
+// The host's online CPUs minus `guest`; empty without a host model.
+CpuSet host_side_cpus(const Context& c, const CpuSet& guest);
+
+}  // namespace vpt::check_detail

@@ -1,0 +1,234 @@
+#include "check/findings_writers.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <nlohmann/json.hpp>
+
+namespace vpt {
+
+namespace {
+
+std::string indented(const std::string& text, const std::string& pad) {
+  std::string out;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) out += pad + line + "\n";
+  return out;
+}
+
+std::string fix_label(const Finding& f) {
+  switch (f.fix_kind) {
+    case FixKind::HostCommands: return "fix (on the host; vpt-tune never runs these)";
+    case FixKind::DomainXml:
+      switch (f.auto_fix) {
+        case AutoFix::Plan: return "fix (vpt-tune's plan; --fix applies it)";
+        case AutoFix::Tuning: return "fix (--fix applies it)";
+        case AutoFix::IothreadAttach: return "fix (by hand for now: --fix does not attach I/O threads yet)";
+        case AutoFix::No: return fmt::format("fix (by hand: {})", f.manual_reason);
+      }
+      break;
+    case FixKind::None: break;
+  }
+  return "fix";
+}
+
+const char* heading(Severity s) {
+  switch (s) {
+    case Severity::Error: return "Errors";
+    case Severity::Warning: return "Warnings";
+    case Severity::Info: return "Notes";
+  }
+  return "";
+}
+
+std::map<Severity, std::size_t> counts(const CheckReport& r) {
+  std::map<Severity, std::size_t> n;
+  for (const Finding& f : r.findings) ++n[f.severity];
+  return n;
+}
+
+}  // namespace
+
+std::string findings_count_text(const CheckReport& report) {
+  if (report.findings.empty()) return "no findings";
+  auto n = counts(report);
+  auto part = [](std::size_t k, const char* one, const char* many) { return fmt::format("{} {}", k, k == 1 ? one : many); };
+  return fmt::format("{}, {}, {}", part(n[Severity::Error], "error", "errors"),
+                     part(n[Severity::Warning], "warning", "warnings"), part(n[Severity::Info], "note", "notes"));
+}
+
+void write_findings_text(std::ostream& out, const CheckReport& r) {
+  fmt::print(out, "Review of domain '{}' ({})\n", r.domain, r.summary);
+  fmt::print(out, "Host model: {}; live host checks: {}\n\n", r.host.empty() ? "none" : r.host,
+             r.host_state_read ? "run" : "not run");
+  fmt::print(out, "{}.\n", findings_count_text(r));
+  std::map<std::string, std::string> shown;  // fix text -> the id that showed it first
+  std::optional<Severity> group;
+  for (const Finding& f : r.findings) {
+    if (group != f.severity) {
+      group = f.severity;
+      fmt::print(out, "\n== {} ==\n", heading(f.severity));
+    }
+    fmt::print(out, "\n[{}] {}: {}\n", to_string(f.severity), f.id, f.title);
+    fmt::print(out, "  found: {}\n", f.evidence);
+    fmt::print(out, "  why:   {}\n", f.why);
+    if (f.fix) {
+      auto seen = shown.find(*f.fix);
+      if (seen != shown.end()) {
+        fmt::print(out, "  {}: the same as for {} above\n", fix_label(f), seen->second);
+      } else {
+        shown.emplace(*f.fix, f.id);
+        fmt::print(out, "  {}:\n{}", fix_label(f), indented(*f.fix, "    "));
+      }
+    } else if (!f.manual_reason.empty()) {
+      fmt::print(out, "  fix: {}\n", f.manual_reason);
+    }
+  }
+  if (!r.skipped.empty()) {
+    out << "\nNot checked:\n";
+    for (const std::string& s : r.skipped) fmt::print(out, "  - {}\n", s);
+  }
+  std::size_t domain = 0, host = 0;
+  for (const Finding& f : r.findings) {
+    if (f.auto_fix == AutoFix::Plan || f.auto_fix == AutoFix::Tuning) ++domain;
+    if (f.fix_kind == FixKind::HostCommands) ++host;
+  }
+  std::vector<std::string> parts;
+  if (domain)
+    parts.push_back(fmt::format("{} {} that --fix applies (--out FILE writes the fixed XML, --apply defines it with "
+                                "a backup)",
+                                domain, domain == 1 ? "is a domain change" : "are domain changes"));
+  if (host)
+    parts.push_back(fmt::format("{} {} for the host, which vpt-tune only prints", host,
+                                host == 1 ? "is a command" : "are commands"));
+  if (!parts.empty()) fmt::print(out, "\nOf these findings, {}.\n", fmt::join(parts, "; "));
+}
+
+nlohmann::json findings_to_json(const CheckReport& r) {
+  nlohmann::json findings = nlohmann::json::array();
+  for (const Finding& f : r.findings)
+    findings.push_back({{"id", f.id},
+                        {"severity", to_string(f.severity)},
+                        {"title", f.title},
+                        {"why", f.why},
+                        {"evidence", f.evidence},
+                        {"fix", f.fix ? nlohmann::json(*f.fix) : nlohmann::json(nullptr)},
+                        {"fix_kind", to_string(f.fix_kind)},
+                        {"applied_by_fix", f.auto_fix == AutoFix::Plan || f.auto_fix == AutoFix::Tuning},
+                        {"manual_reason", f.manual_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.manual_reason)}});
+  auto n = counts(r);
+  return {{"schema", kCheckSchema},
+          {"tool_version", VPT_VERSION},
+          {"domain", {{"name", r.domain}, {"summary", r.summary}}},
+          {"host", {{"source", r.host.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.host)},
+                    {"live_state", r.host_state_read}}},
+          {"counts", {{"error", n[Severity::Error]}, {"warning", n[Severity::Warning]}, {"info", n[Severity::Info]}}},
+          {"findings", findings},
+          {"skipped", r.skipped}};
+}
+
+namespace {
+
+// Reads fields and names the bad one: "findings[2].severity: expected a string, found number".
+class Reader {
+ public:
+  explicit Reader(std::string source) : source_(std::move(source)) {}
+
+  [[noreturn]] void fail(const std::string& path, const std::string& problem) const {
+    throw FindingsInputError(fmt::format("cannot read findings '{}': {}: {}", source_, path, problem));
+  }
+
+  const nlohmann::json& field(const nlohmann::json& object, const std::string& path, const char* key) const {
+    if (!object.is_object()) fail(path, fmt::format("expected an object, found {}", object.type_name()));
+    auto it = object.find(key);
+    if (it == object.end()) fail(path.empty() ? key : path + "." + key, "missing");
+    return *it;
+  }
+
+  std::string text(const nlohmann::json& object, const std::string& path, const char* key) const {
+    const nlohmann::json& v = field(object, path, key);
+    if (!v.is_string()) fail(path.empty() ? key : path + "." + key, fmt::format("expected a string, found {}", v.type_name()));
+    return v.get<std::string>();
+  }
+
+  std::optional<std::string> optional_text(const nlohmann::json& object, const std::string& path, const char* key) const {
+    const nlohmann::json& v = field(object, path, key);
+    if (v.is_null()) return std::nullopt;
+    return text(object, path, key);
+  }
+
+ private:
+  std::string source_;
+};
+
+}  // namespace
+
+CheckReport findings_from_json(const nlohmann::json& j, const std::string& source) {
+  Reader read(source);
+  const std::string schema = read.text(j, "", "schema");
+  if (schema != kCheckSchema)
+    read.fail("schema", fmt::format("'{}' is not {} (the output of `vpt-tune check --json`)", schema, kCheckSchema));
+  CheckReport r;
+  const nlohmann::json& domain = read.field(j, "", "domain");
+  r.domain = read.text(domain, "domain", "name");
+  r.summary = read.text(domain, "domain", "summary");
+  const nlohmann::json& host = read.field(j, "", "host");
+  r.host = read.optional_text(host, "host", "source").value_or("");
+  const nlohmann::json& live = read.field(host, "host", "live_state");
+  if (!live.is_boolean()) read.fail("host.live_state", fmt::format("expected true or false, found {}", live.type_name()));
+  r.host_state_read = live.get<bool>();
+  const nlohmann::json& findings = read.field(j, "", "findings");
+  if (!findings.is_array()) read.fail("findings", fmt::format("expected an array, found {}", findings.type_name()));
+  for (std::size_t i = 0; i < findings.size(); ++i) {
+    const std::string path = fmt::format("findings[{}]", i);
+    const nlohmann::json& f = findings[i];
+    Finding out;
+    out.id = read.text(f, path, "id");
+    const std::string severity = read.text(f, path, "severity");
+    if (severity == "error") out.severity = Severity::Error;
+    else if (severity == "warning") out.severity = Severity::Warning;
+    else if (severity == "info") out.severity = Severity::Info;
+    else read.fail(path + ".severity", fmt::format("'{}' is not error, warning or info", severity));
+    out.title = read.text(f, path, "title");
+    out.why = read.text(f, path, "why");
+    out.evidence = read.text(f, path, "evidence");
+    out.fix = read.optional_text(f, path, "fix");
+    const std::string kind = read.text(f, path, "fix_kind");
+    if (kind == "domain-xml") out.fix_kind = FixKind::DomainXml;
+    else if (kind == "host-commands") out.fix_kind = FixKind::HostCommands;
+    else if (kind == "none") out.fix_kind = FixKind::None;
+    else read.fail(path + ".fix_kind", fmt::format("'{}' is not none, domain-xml or host-commands", kind));
+    out.manual_reason = read.optional_text(f, path, "manual_reason").value_or("");
+    // The file says whether `check --fix` applies the finding, not how: a
+    // finding read back is for showing (report --findings), never for fixing.
+    if (auto applied = f.find("applied_by_fix"); applied != f.end()) {
+      if (!applied->is_boolean())
+        read.fail(path + ".applied_by_fix", fmt::format("expected true or false, found {}", applied->type_name()));
+      if (applied->get<bool>()) out.auto_fix = AutoFix::Tuning;
+    }
+    r.findings.push_back(std::move(out));
+  }
+  if (auto it = j.find("skipped"); it != j.end() && it->is_array())
+    for (const nlohmann::json& s : *it)
+      if (s.is_string()) r.skipped.push_back(s.get<std::string>());
+  return r;
+}
+
+CheckReport load_findings_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw FindingsInputError(fmt::format("cannot read findings '{}': {}", path, std::strerror(errno)));
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw FindingsInputError(fmt::format("cannot read findings '{}': not JSON: {}", path, e.what()));
+  }
+  return findings_from_json(j, path);
+}
+
+}  // namespace vpt
