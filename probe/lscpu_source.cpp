@@ -246,16 +246,19 @@ class LscpuParser {
           std::upper_bound(floor_of_kind.begin(), floor_of_kind.end(), mhz) - floor_of_kind.begin() - 1);
       kinds[k].cpus |= cores.at(core);
     }
-    // Two kinds where only the faster one has SMT: Intel's P-cores and E-cores.
-    if (kinds.size() == 2) {
+    // Two or three kinds where only the fastest has SMT: Intel's P-cores and
+    // E-cores, and the low-power E-cores of Meteor/Arrow Lake mobile parts.
+    if (kinds.size() == 2 || kinds.size() == 3) {
       auto smt_in = [&](const CoreKind& kind) {
         bool any = false;
         for (auto& [core, cpus] : cores) any |= kind.cpus.contains(cpus) && cpus.size() > 1;
         return any;
       };
-      if (smt_in(kinds[1]) && !smt_in(kinds[0])) {
-        kinds[0].name = "E-core";
-        kinds[1].name = "P-core";
+      const bool only_fastest = smt_in(kinds.back()) && std::none_of(kinds.begin(), kinds.end() - 1, smt_in);
+      if (only_fastest) {
+        kinds.back().name = "P-core";
+        kinds[kinds.size() - 2].name = "E-core";
+        if (kinds.size() == 3) kinds[0].name = "LP E-core";
       }
     }
     return kinds;

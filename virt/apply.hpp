@@ -83,7 +83,8 @@ RestoreResult restore_backup(Hypervisor& hypervisor, const std::string& domain, 
                              const std::string& backup_dir);
 
 // Differences between two definitions in what a plan owns (pins, counts,
-// guest topology, cache, topoext, memory placement), in words; empty = same.
+// guest topology, cache, topoext, memory placement, guest NUMA cells and
+// their memnodes, which iothread serves each disk), in words; empty = same.
 std::vector<std::string> owned_differences(const Domain& expected, const Domain& actual);
 
 }  // namespace vpt

@@ -48,7 +48,43 @@ unsigned parse_hex(std::string_view text) {
   return value;
 }
 
+std::uint64_t parse_memory(const std::string& source, pugi::xml_node node, const char* value_attr = nullptr) {
+  auto bytes = detail::memory_bytes(node, value_attr);
+  if (!bytes)
+    fail(source, fmt::format("<{}{}> '{}' with unit '{}' is not a memory size", node.name(),
+                             value_attr ? std::string(" ") + value_attr : "",
+                             value_attr ? node.attribute(value_attr).value() : node.child_value(),
+                             node.attribute("unit").as_string("KiB")));
+  return *bytes;
+}
+
 }  // namespace
+
+unsigned iothreads_for(const Domain& domain, unsigned wanted, std::vector<std::string>& notes) {
+  const auto servable = static_cast<unsigned>(domain.iothread_devices.size());
+  if (wanted <= servable) return wanted;
+  const std::string others =
+      domain.unservable_disks.empty() && domain.hostdevs.empty()
+          ? std::string()
+          : fmt::format(" ({}{}{})", fmt::join(domain.unservable_disks, ", "),
+                        !domain.unservable_disks.empty() && !domain.hostdevs.empty() ? "; " : "",
+                        domain.hostdevs.empty() ? std::string()
+                                                : fmt::format("passed through: PCI {}", fmt::join(domain.hostdevs, ", ")));
+  if (servable == 0)
+    notes.push_back(fmt::format("No I/O thread: domain '{}' has no virtio disk or virtio-scsi controller for one to "
+                                "serve{}; its disk I/O stays in QEMU's main loop or with the passed-through device.",
+                                domain.name, others));
+  else
+    notes.push_back(fmt::format("{} I/O thread{}, not {}: domain '{}' has {} device{} an I/O thread can serve ({}); "
+                                "another would do nothing.",
+                                servable, servable == 1 ? "" : "s", wanted, domain.name, servable,
+                                servable == 1 ? "" : "s", [&] {
+                                  std::vector<std::string> labels;
+                                  for (const IothreadDevice& d : domain.iothread_devices) labels.push_back(d.label);
+                                  return fmt::format("{}", fmt::join(labels, ", "));
+                                }()));
+  return servable;
+}
 
 CpuSet parse_libvirt_cpuset(std::string_view text) {
   // Items apply in order, as in libvirt: "^N" removes N from the CPUs so far.
@@ -139,6 +175,31 @@ Domain parse_domain_xml(std::string_view xml, const std::string& source_name) {
     d.numatune_mode = memory.attribute("mode") ? memory.attribute("mode").value() : "strict";
     if (memory.attribute("nodeset")) d.numatune_nodeset = parse_cpuset_attr(src, memory, "nodeset");
   }
+  if (pugi::xml_node memory = root.child("memory")) d.memory_bytes = parse_memory(src, memory);
+  for (pugi::xml_node cell : root.child("cpu").child("numa").children("cell")) {
+    DomainCell c;
+    c.id = cell.attribute("id") ? parse_count(src, "<cell id>", cell.attribute("id").value())
+                                : static_cast<unsigned>(d.numa_cells.size());
+    if (cell.attribute("cpus")) c.vcpus = parse_cpuset_attr(src, cell, "cpus");
+    if (cell.attribute("memory")) c.memory_bytes = parse_memory(src, cell, "memory");
+    d.numa_cells.push_back(std::move(c));
+  }
+  for (pugi::xml_node memnode : root.child("numatune").children("memnode")) {
+    unsigned id = parse_count(src, "<memnode cellid>", memnode.attribute("cellid").value());
+    auto cell = std::find_if(d.numa_cells.begin(), d.numa_cells.end(), [&](const DomainCell& c) { return c.id == id; });
+    if (cell == d.numa_cells.end()) fail(src, fmt::format("<memnode cellid='{}'> names no <numa><cell>", id));
+    cell->memnode_mode = memnode.attribute("mode").as_string("strict");
+    if (memnode.attribute("nodeset")) cell->memnode_nodeset = parse_cpuset_attr(src, memnode, "nodeset");
+  }
+
+  detail::StorageDevices storage = detail::storage_devices(root.child("devices"));
+  for (pugi::xml_node device : storage.servable) {
+    IothreadDevice io{detail::device_label(device), std::nullopt};
+    if (pugi::xml_attribute id = device.child("driver").attribute("iothread"))
+      io.iothread = parse_count(src, fmt::format("<{}><driver iothread>", device.name()), id.value());
+    d.iothread_devices.push_back(std::move(io));
+  }
+  d.unservable_disks = std::move(storage.unservable);
 
   for (pugi::xml_node hostdev : root.child("devices").children("hostdev")) {
     if (std::string_view(hostdev.attribute("type").value()) != "pci") continue;
@@ -170,7 +231,8 @@ GuestRequest request_defaults_from(const Domain& domain, const Topology* host) {
   GuestRequest request;
   request.name = domain.name;
   request.vcpus = domain.max_vcpus;
-  request.iothreads = std::max(1u, domain.iothreads);
+  request.iothreads = iothreads_for(domain, std::max(1u, domain.iothreads), request.notes);
+  request.memory_bytes = domain.memory_bytes;
   if (!domain.hostdevs.empty()) {
     request.gpu = domain.hostdevs.front();
     if (host) {

@@ -2,6 +2,7 @@
 // `virsh dumpxml`), plus the original text so it can be patched without loss.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -23,6 +24,23 @@ class DomainInputError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A device an I/O thread can serve: a virtio disk or a virtio-scsi controller
+// (whose SCSI disks it then serves).
+struct IothreadDevice {
+  std::string label;                         // "disk vda", "virtio-scsi controller 0"
+  std::optional<unsigned> iothread;          // <driver iothread='N'>, nullopt = QEMU's main loop
+};
+
+// A guest NUMA cell as defined (<cpu><numa><cell>) and its memory binding
+// (<numatune><memnode>), when it has one.
+struct DomainCell {
+  unsigned id = 0;
+  CpuSet vcpus;                              // cpus='...'
+  std::optional<std::uint64_t> memory_bytes;
+  std::optional<CpuSet> memnode_nodeset;     // <memnode cellid=id nodeset=...>
+  std::optional<std::string> memnode_mode;
+};
+
 struct Domain {
   std::string name;
   std::string uuid;                          // "" when the XML has none
@@ -41,6 +59,10 @@ struct Domain {
   bool require_topoext = false;              // <cpu><feature policy='require' name='topoext'/>
   std::optional<std::string> numatune_mode;  // <numatune><memory mode=...> ("strict" when omitted)
   std::optional<CpuSet> numatune_nodeset;    // <numatune><memory nodeset=...>
+  std::optional<std::uint64_t> memory_bytes; // <memory>, in bytes
+  std::vector<DomainCell> numa_cells;        // <cpu><numa> cells, in order
+  std::vector<IothreadDevice> iothread_devices;  // virtio disks, virtio-scsi controllers, in order
+  std::vector<std::string> unservable_disks; // disks no I/O thread can serve: "disk sdb (sata)"
   std::vector<std::string> hostdevs;         // PCI <hostdev>s as "0000:01:00.0", in order
   std::string xml;                           // the text it was read from
 };
@@ -54,10 +76,17 @@ Domain parse_domain_xml(std::string_view xml, const std::string& source_name);
 Domain load_domain_xml_file(const std::string& path);
 
 // What the domain implies for the optimizer: its name, vCPU count (the maximum:
-// the guest topology has to cover it), its iothread count (at least 1), and its
-// GPU: the first PCI hostdev the host model lists as a GPU, else the first
-// hostdev. Flags given by the user override these.
+// the guest topology has to cover it), its iothread count (at least 1 where it
+// has a virtio disk or virtio-scsi controller, 0 where it has none; see
+// iothreads_for), its memory (for guest NUMA cells), and its GPU: the first PCI
+// hostdev the host model lists as a GPU, else the first hostdev. Flags given by
+// the user override these.
 GuestRequest request_defaults_from(const Domain& domain, const Topology* host = nullptr);
+
+// How many I/O threads a plan for this domain should have: `wanted`, but no
+// more than the domain has devices an I/O thread can serve (an I/O thread
+// that no <driver iothread='N'/> names does nothing). Says why fewer in `notes`.
+unsigned iothreads_for(const Domain& domain, unsigned wanted, std::vector<std::string>& notes);
 
 // Parses libvirt's cpuset syntax: "0-3,8", and "0-7,^2" exclusions.
 // Throws std::invalid_argument.

@@ -15,12 +15,17 @@ inline Topology corpus(const std::string& relative) {
   return load_hwloc_xml_file(path);
 }
 
+// A guest with the request's defaults (1 I/O thread, shared helpers, performance).
+inline GuestRequest guest_of(const std::string& name, std::optional<unsigned> vcpus) {
+  GuestRequest guest;
+  guest.name = name;
+  guest.vcpus = vcpus;
+  return guest;
+}
+
 inline Request one_guest(unsigned vcpus) {
   Request request;
-  GuestRequest guest;
-  guest.name = "vm";
-  guest.vcpus = vcpus;
-  request.guests.push_back(guest);
+  request.guests.push_back(guest_of("vm", vcpus));
   return request;
 }
 

@@ -106,8 +106,7 @@ TEST(PlanForEpyc9654, EightGuestsEachGetTheirOwnCcds) {
   Topology topo = corpus("hwloc/AMD-19h-Zen4-2xEpyc-9654.xml");
   Request request;
   for (int i = 0; i < 8; ++i)
-    request.guests.push_back(GuestRequest{fmt::format("vm{}", i), 16, 1, HelperPlacement::Shared,
-                                          Preference::Performance, std::nullopt});
+    request.guests.push_back(test::guest_of(fmt::format("vm{}", i), 16));
   Plan plan = make_plan(topo, request);
   ASSERT_EQ(plan.guests.size(), 8u);
   CpuSet used_l3s;
@@ -274,9 +273,9 @@ TEST(PreferVcache, GuestTakesTheLargerL3) {
   Plan plan = make_plan(topo, request);
   EXPECT_EQ(plan.guests[0].vcpu_cpus(), CpuSet::range(4, 7));
   EXPECT_TRUE(plan.guests[0].require_topoext);
-  // Without the preference both CCDs are equal; the lower-numbered one wins the tie.
+  // Without the preference both CCDs are equal but for CPU 0, the boot CPU: the host keeps it.
   request.guests[0].prefer = Preference::Performance;
-  EXPECT_EQ(make_plan(topo, request).guests[0].vcpu_cpus(), CpuSet::range(0, 3));
+  EXPECT_EQ(make_plan(topo, request).guests[0].vcpu_cpus(), CpuSet::range(4, 7));
 }
 
 TEST(TinyHost, ReserveZeroOnTwoCpusSharesWithAWarning) {

@@ -65,8 +65,7 @@ TEST_P(SearchMatchesBruteForce, PlanCostEqualsTheOptimum) {
   Topology topo = corpus(c.fixture);
   Request request;
   for (std::size_t g = 0; g < c.vcpus.size(); ++g)
-    request.guests.push_back(GuestRequest{fmt::format("g{}", g), c.vcpus[g], 1, HelperPlacement::Shared,
-                                          Preference::Performance, std::nullopt});
+    request.guests.push_back(test::guest_of(fmt::format("g{}", g), c.vcpus[g]));
   Plan plan = make_plan(topo, request);
 
   // The same resolution make_plan does: default reserve, all CPUs usable.
