@@ -64,14 +64,19 @@ void add_request_options(CLI::App& command, RequestOptions& o) {
   command.add_option("--name", o.name, "Guest name used in the plan (default: the domain's name, else 'guest')");
   command.add_option("--vcpus", o.vcpus,
                      "vCPUs for the guest: a number, or 'auto' (the default) for the largest guest that shares no L3 "
-                     "with the host");
+                     "with the host")
+      ->option_text("N|auto");
   command.add_option("--memory", o.memory,
                      "The guest's memory (16G, 16384M, 17179869184), to size the NUMA cells of a guest that spans "
                      "host nodes (default: the domain's <memory>)")
       ->option_text("SIZE");
   command.add_option("--reserve", o.reserve,
                      "Whole cores the host keeps (default: at least 2, and never less than one whole L2 group)");
-  command.add_option("--iothreads", o.iothreads, "I/O threads per guest")->capture_default_str()->check(CLI::Range(0, 64));
+  command.add_option("--iothreads", o.iothreads,
+                     "I/O threads per guest (with --domain/--xml: the domain's count, at least 1 and at most one per "
+                     "virtio disk or virtio-scsi controller, to which they are attached)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
   command.add_option("--emulator", o.helpers, "Where QEMU's emulator and I/O threads run: on the host's CPUs (shared) "
                                               "or on a core of their own (dedicated)")
       ->capture_default_str()

@@ -356,7 +356,6 @@ void describe(const Topology& topo, const ResolvedRequest& resolved, const Layou
     const CpuSet vcpu_set = gp.vcpu_cpus();
     const GuestTopology& t = guest.topology;
     if (!resolved.auto_notes[k].empty()) plan.explanation.push_back(resolved.auto_notes[k] + ".");
-    for (const std::string& note : request.notes) plan.explanation.push_back(note);
     plan.explanation.push_back(fmt::format(
         "Guest '{}': {} on CPUs {} ({}), presented as {} x {} x {} x {}.", request.name,
         plural(guest.vcpus.size(), "vCPU", "vCPUs"), vcpu_set, describe_cores(topo, vcpu_set),
@@ -413,6 +412,7 @@ void describe(const Topology& topo, const ResolvedRequest& resolved, const Layou
     }
     plan.explanation.push_back(fmt::format("  Emulator thread on {}{}: {}.",
                                            helper_where(topo, guest.emulator, multi_cell), io, where));
+    for (const std::string& note : request.notes) plan.explanation.push_back("  " + note);
     if (!guest.iothreads.empty())
       plan.explanation.push_back(fmt::format(
           "  An I/O thread serves only the virtio disks and virtio-scsi controllers that name it "

@@ -160,10 +160,22 @@ void Search::place_helpers(Layout& layout) const {
     for (std::size_t v : served) far += model_.numa_factor(at, v);
     return w.helper_share_factor * core_share[core] + w.helper_off_node * far + w.stack_helpers * load[core];
   };
-  auto best_of = [&](const std::vector<unsigned>& candidates, const std::vector<std::size_t>& served) {
+  // The node's own cores come first where it has room: a host core there that
+  // shares no core and no L2 with the guest (the expert's rule; the cost then
+  // picks among them). Elsewhere only when the node has none.
+  auto best_of = [&](const std::vector<unsigned>& candidates, const std::vector<std::size_t>& served,
+                     std::optional<unsigned> node, const std::set<unsigned>& guest_l2s) {
+    std::vector<unsigned> local;
+    for (unsigned core : candidates) {
+      const LogicalCpu& cpu = *find_cpu(topo_, topo_.cores[core].cpus.first());
+      bool near_guest = false;
+      for (unsigned os : topo_.cores[core].cpus)
+        if (auto l2 = find_cpu(topo_, os)->l2; l2 && guest_l2s.count(*l2)) near_guest = true;
+      if (node && cpu.numa == node && !near_guest) local.push_back(core);
+    }
     unsigned best = candidates.front();
     double best_cost = std::numeric_limits<double>::infinity();
-    for (unsigned core : candidates) {
+    for (unsigned core : local.empty() ? candidates : local) {
       double c = cost_on(core, served);
       if (c < best_cost - kEpsilon) best_cost = c, best = core;
     }
@@ -179,24 +191,32 @@ void Search::place_helpers(Layout& layout) const {
   for (std::size_t k : order) {
     Layout::Guest& guest = layout.guests[k];
     const GuestRequest& request = resolved_.request.guests[k];
-    std::vector<std::vector<std::size_t>> cells;
+    struct Cell {
+      std::optional<unsigned> node;
+      std::vector<std::size_t> served;  // matrix positions of its vCPUs
+    };
+    std::vector<Cell> cells;
     for (const NodeSpan& span : node_spans(topo_, guest.vcpus)) {
-      cells.emplace_back();
-      for (unsigned i : span.vcpu_indices) cells.back().push_back(model_.position(guest.vcpus[i]));
+      cells.push_back({span.node, {}});
+      for (unsigned i : span.vcpu_indices) cells.back().served.push_back(model_.position(guest.vcpus[i]));
     }
+    std::set<unsigned> guest_l2s;
+    for (unsigned os : guest.vcpus)
+      if (auto l2 = find_cpu(topo_, os)->l2) guest_l2s.insert(*l2);
     std::vector<unsigned> own;  // cores dedicated to this guest
-    auto place = [&](const std::vector<std::size_t>& served) {
+    auto place = [&](const Cell& cell) {
       std::vector<unsigned> shared;
       for (unsigned core : host_cores)
         if (dedicated_to[core] < 0) shared.push_back(core);
       unsigned core;
       if (request.helpers == HelperPlacement::Dedicated && shared.size() > std::max(1u, resolved_.reserve_cores)) {
-        core = best_of(shared, served);
+        core = best_of(shared, cell.served, cell.node, guest_l2s);
         dedicated_to[core] = static_cast<int>(k);
         layout.host -= topo_.cores[core].cpus;
         own.push_back(core);
       } else {
-        core = best_of(request.helpers == HelperPlacement::Dedicated && !own.empty() ? own : shared, served);
+        core = best_of(request.helpers == HelperPlacement::Dedicated && !own.empty() ? own : shared, cell.served,
+                       cell.node, guest_l2s);
       }
       ++load[core];
       return topo_.cores[core].cpus;
@@ -544,7 +564,71 @@ class LocalSearch {
 }  // namespace
 
 CoreChoice Search::heuristic() const {
-  return LocalSearch(topo_, model_, resolved_, usable_cores_, classes_).run();
+  CoreChoice choice = LocalSearch(topo_, model_, resolved_, usable_cores_, classes_).run();
+  for (std::size_t k = 0; k < choice.guest_cores.size(); ++k) balance_nodes(choice, k);
+  return choice;
+}
+
+// The local search moves one core at a time and scores pairs, so a guest too
+// large for one node ends up filling the first (192 + 64 vCPUs on a 2x96-core
+// host): its presented sockets then cannot match the host's. Try the same
+// nodes with equal cores each, whole L3s first, and keep it if it costs less.
+void Search::balance_nodes(CoreChoice& choice, std::size_t k) const {
+  const std::vector<unsigned>& mine = choice.guest_cores[k];
+  auto node_of = [&](unsigned core) { return find_cpu(topo_, topo_.cores[core].cpus.first())->numa; };
+  std::map<unsigned, std::vector<unsigned>> by_node;
+  for (unsigned core : mine) {
+    auto node = node_of(core);
+    if (!node) return;
+    by_node[*node].push_back(core);
+  }
+  const unsigned t = threads_of(topo_, mine.front());
+  const unsigned wanted = *resolved_.request.guests[k].vcpus;
+  if (by_node.size() < 2 || wanted % (t * by_node.size()) != 0) return;
+  if (std::any_of(mine.begin(), mine.end(), [&](unsigned c) { return threads_of(topo_, c) != t; })) return;
+  const std::size_t target = wanted / t / by_node.size();
+
+  std::set<unsigned> taken;  // cores of every guest
+  for (const auto& cores : choice.guest_cores) taken.insert(cores.begin(), cores.end());
+  std::map<int, unsigned> mine_in_l3;  // the guest's cores per L3
+  for (unsigned core : mine) ++mine_in_l3[l3_of(topo_, core)];
+  std::map<int, unsigned> free_in_l3;
+  for (unsigned core : usable_cores_)
+    if (!taken.count(core)) ++free_in_l3[l3_of(topo_, core)];
+
+  std::vector<unsigned> balanced;
+  for (auto& [node, cores] : by_node) {
+    if (cores.size() >= target) {
+      // Keep whole L3s, those the guest fills most first; CPU 0's L3 goes first.
+      std::set<int> l3_of_cpu0;
+      for (unsigned core : cores)
+        if (topo_.cores[core].cpus.contains(0u)) l3_of_cpu0.insert(l3_of(topo_, core));
+      auto keep_order = [&](unsigned c) {
+        const int l3 = l3_of(topo_, c);
+        return std::tuple{-static_cast<int>(mine_in_l3[l3]), l3_of_cpu0.count(l3) > 0, l3, c};
+      };
+      std::sort(cores.begin(), cores.end(), [&](unsigned a, unsigned b) { return keep_order(a) < keep_order(b); });
+      balanced.insert(balanced.end(), cores.begin(), cores.begin() + static_cast<std::ptrdiff_t>(target));
+      continue;
+    }
+    balanced.insert(balanced.end(), cores.begin(), cores.end());
+    // Fill the L3s the guest already uses, then the emptiest free L3s.
+    std::vector<unsigned> spare;
+    for (unsigned core : usable_cores_)
+      if (!taken.count(core) && node_of(core) == node && threads_of(topo_, core) == t) spare.push_back(core);
+    std::sort(spare.begin(), spare.end(), [&](unsigned a, unsigned b) {
+      int la = l3_of(topo_, a), lb = l3_of(topo_, b);
+      return std::tuple{-static_cast<int>(mine_in_l3[la]), -static_cast<int>(free_in_l3[la]), la, a} <
+             std::tuple{-static_cast<int>(mine_in_l3[lb]), -static_cast<int>(free_in_l3[lb]), lb, b};
+    });
+    const std::size_t missing = target - cores.size();
+    if (spare.size() < missing) return;
+    balanced.insert(balanced.end(), spare.begin(), spare.begin() + static_cast<std::ptrdiff_t>(missing));
+  }
+  CoreChoice alternative = choice;
+  std::sort(balanced.begin(), balanced.end());
+  alternative.guest_cores[k] = balanced;
+  if (feasible(alternative) && cost(alternative) < cost(choice) - kEpsilon) choice = std::move(alternative);
 }
 
 }  // namespace vpt

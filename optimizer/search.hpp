@@ -53,6 +53,7 @@ class Search {
 
  private:
   void place_helpers(Layout& layout) const;
+  void balance_nodes(CoreChoice& choice, std::size_t guest) const;
 
   const Topology& topo_;
   const ResolvedRequest& resolved_;

@@ -94,9 +94,19 @@ class LscpuParser {
       if (!parse_id(words[0])) break;  // the table ended (a prompt or other text follows)
       read_row(words, line_no);
     }
-    if (!in_table)
-      fail("no `lscpu -e` table found: expected a header line starting with 'CPU' "
-           "(CPU NODE SOCKET CORE L1d:L1i:L2:L3 ONLINE ...)");
+    if (!in_table) {
+      // The other files a user has at hand: an hwloc export or a domain definition.
+      std::string_view start = text_.substr(std::min(text_.find_first_not_of(" \t\r\n"), text_.size()));
+      const bool xml = start.starts_with("<");
+      const bool hwloc = text_.find("<topology") != std::string_view::npos;
+      const bool domain = text_.find("<domain") != std::string_view::npos;
+      fail(fmt::format("no `lscpu -e` table found: expected a header line starting with 'CPU' "
+                       "(CPU NODE SOCKET CORE L1d:L1i:L2:L3 ONLINE ...){}",
+                       hwloc    ? "; this is an hwloc XML export: read it with --topology FILE.xml"
+                       : domain ? "; this is a libvirt domain definition: give it with --xml FILE"
+                       : xml    ? "; this is XML: an hwloc export goes to --topology FILE.xml"
+                                : ""));
+    }
     if (rows_ == 0) fail("the `lscpu -e` table has a header but no CPU rows");
     return build();
   }

@@ -9,8 +9,10 @@
 
 namespace vpt::test {
 
+// A fixture below tests/corpus, or "machines/..." below tests/optimizer.
 inline Topology corpus(const std::string& relative) {
-  std::string path = std::string(VPT_CORPUS_DIR) + "/" + relative;
+  std::string path = (relative.starts_with("machines/") ? std::string(VPT_OPTIMIZER_TEST_DIR) : std::string(VPT_CORPUS_DIR)) +
+                     "/" + relative;
   if (relative.ends_with(".txt")) return load_lscpu_file(path);
   return load_hwloc_xml_file(path);
 }
@@ -21,6 +23,12 @@ inline GuestRequest guest_of(const std::string& name, std::optional<unsigned> vc
   guest.name = name;
   guest.vcpus = vcpus;
   return guest;
+}
+
+inline Request one_guest_auto() {
+  Request request;
+  request.guests.push_back(guest_of("vm", std::nullopt));
+  return request;
 }
 
 inline Request one_guest(unsigned vcpus) {

@@ -101,7 +101,13 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"hwloc/32em64t-2n8c2t-pci-wholeio.xml", {12}}, Case{"hwloc/32em64t-2n8c+1mic.xml", {10}},
         Case{"hwloc/nvidia-dgx-gb10.xml", {6}}, Case{"hwloc/nvidia-dgx-gb10.xml", {2, 3}},
         Case{"hwloc-xml-parser/mediatek-dimensity-9300+.xml", {3}}, Case{"hwloc/power8gpudistances.xml", {6}},
-        Case{"hwloc/nvidiaDGX2.xml", {2}}));
+        Case{"hwloc/nvidiaDGX2.xml", {2}},
+        // The expert cases' machines and terms: CCXs of 3 cores, two core kinds
+        // in two L3s, three kinds, a guest that must span two nodes.
+        Case{"machines/amd-ryzen9-3900x.txt", {8}}, Case{"machines/amd-ryzen9-3900x.txt", {6, 6}},
+        Case{"machines/amd-ryzen9-3900x.txt", {18}}, Case{"machines/amd-ryzen-ai-9-hx370.txt", {12}},
+        Case{"machines/intel-core-ultra5-225u.txt", {8}}, Case{"hwloc/24em64t-2n6c2t-pci.xml", {16}},
+        Case{"hwloc/32em64t-2n8c2t-pci-wholeio.xml", {8}}));
 
 }  // namespace
 }  // namespace vpt
