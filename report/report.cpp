@@ -415,6 +415,12 @@ GuestSummary guest_summary(const Topology& topo, const Plan& plan, unsigned g) {
   s.memory = guest.memory_nodes.empty() ? "not placed (no <numatune>)"
                                         : fmt::format("NUMA node{} {} (strict)",
                                                       guest.memory_nodes.size() > 1 ? "s" : "", guest.memory_nodes);
+  if (!guest.numa_cells.empty()) {
+    std::vector<std::string> cells;
+    for (const NumaCell& c : guest.numa_cells)
+      cells.push_back(fmt::format("cell {}: vCPUs {} on node {}", c.cell, c.vcpus, c.host_node));
+    s.memory += fmt::format("; guest NUMA cells {}", fmt::join(cells, ", "));
+  }
   s.caches.push_back(core_verdict(topo, plan, g));
   for (int level : {2, 3})
     if (!caches_at_level(topo, level).empty()) s.caches.push_back(cache_verdict(topo, plan, g, level));

@@ -292,5 +292,30 @@ TEST(TinyHost, ReserveZeroOnTwoCpusSharesWithAWarning) {
   EXPECT_TRUE(any_warning_contains(plan, "keeps no CPU of its own"));
 }
 
+TEST(PlanJson, RoundTripsNumaCells) {
+  Topology topo = corpus("lscpu/intel-xeon-e5-2660v2-2socket.txt");
+  Request request = one_guest(32);
+  Plan plan = make_plan(topo, request);
+  ASSERT_EQ(plan.guests[0].numa_cells.size(), 2u);
+  EXPECT_FALSE(plan.guests[0].numa_cells[0].memory_bytes);  // the memory was not given
+  nlohmann::json doc = plan_to_json(plan);
+  EXPECT_FALSE(doc["guests"][0]["numa_cells"][0].contains("memory_bytes"));
+  Plan again = plan_from_json(doc);
+  ASSERT_EQ(again.guests[0].numa_cells.size(), 2u);
+  EXPECT_EQ(again.guests[0].numa_cells[1].vcpus, plan.guests[0].numa_cells[1].vcpus);
+  EXPECT_EQ(again.guests[0].numa_cells[1].host_node, 1u);
+  // A plan written before cells existed still reads, with none.
+  doc["guests"][0].erase("numa_cells");
+  EXPECT_TRUE(plan_from_json(doc).guests[0].numa_cells.empty());
+}
+
+TEST(NumaCells, MemorySplitsByVcpusInWholeMiBAndAddsUp) {
+  std::vector<NumaCell> cells = {{0, CpuSet::range(0, 5), 0, std::nullopt}, {1, CpuSet::range(6, 7), 1, std::nullopt}};
+  size_numa_cells(cells, (10ull << 30) + 12345);
+  // 6 of 8 vCPUs: floor(10240 MiB * 6 / 8) = 7680 MiB; the last cell takes the rest.
+  EXPECT_EQ(cells[0].memory_bytes, 7680ull << 20);
+  EXPECT_EQ(cells[1].memory_bytes, (10ull << 30) + 12345 - (7680ull << 20));
+}
+
 }  // namespace
 }  // namespace vpt
