@@ -3,7 +3,7 @@
 // overridden from the config file ([weights] keys of the same names).
 //
 // Units are arbitrary "interference points" per pair of CPUs; only ratios
-// matter. Published core-to-core figures (shared/notes/architecture.md) order
+// matter. Published core-to-core figures (docs/optimizer-notes.md) order
 // the harm of sharing as: same core (L1/L2, SMT) >> same L2 cluster > same L3
 // > same NUMA node, and the cost of splitting one guest's own threads as
 // cross-L3 (~75-100 ns) < cross-socket (~200 ns).
@@ -30,9 +30,9 @@ struct Weights {
   // Per pair (helper thread, vCPU of its guest) whose nearest helper CPU is
   // on another NUMA node, times (distance/10 - 1) as for split_numa: the
   // emulator and I/O threads touch the guest's memory and its devices, which
-  // live on the vCPUs' node (Red Hat's virtualization tuning guide; QEMU's
-  // iothread advice). Above helper_share_factor * share_l3 (2 per pair), so a
-  // helper stays on the guest's node even where it shares the node's L3.
+  // live on the vCPUs' node (docs/optimizer-notes.md). Above
+  // helper_share_factor * share_l3 (2 per pair), so a helper on the guest's
+  // node that shares its L3 still costs less than one next door.
   double helper_off_node = 6.0;
   // Per pair of helper threads (of one guest or several) pinned to a common
   // core: they take turns on it while other host cores sit idle. Small: a

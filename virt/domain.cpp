@@ -62,28 +62,31 @@ std::uint64_t parse_memory(const std::string& source, pugi::xml_node node, const
 
 unsigned iothreads_for(const Domain& domain, unsigned wanted, std::vector<std::string>& notes) {
   const auto servable = static_cast<unsigned>(domain.iothread_devices.size());
-  if (wanted <= servable) return wanted;
-  const std::string others =
-      domain.unservable_disks.empty() && domain.hostdevs.empty()
-          ? std::string()
-          : fmt::format(" ({}{}{})", fmt::join(domain.unservable_disks, ", "),
-                        !domain.unservable_disks.empty() && !domain.hostdevs.empty() ? "; " : "",
-                        domain.hostdevs.empty() ? std::string()
-                                                : fmt::format("passed through: PCI {}", fmt::join(domain.hostdevs, ", ")));
-  if (servable == 0)
-    notes.push_back(fmt::format("No I/O thread: domain '{}' has no virtio disk or virtio-scsi controller for one to "
-                                "serve{}; its disk I/O stays in QEMU's main loop or with the passed-through device.",
-                                domain.name, others));
+  const unsigned count = std::min(wanted, std::max(servable, domain.iothreads));
+  if (count == wanted && count <= servable) return count;
+  std::vector<std::string> labels;
+  for (const IothreadDevice& d : domain.iothread_devices) labels.push_back(d.label);
+  std::vector<std::string> others = domain.unservable_disks;
+  if (!domain.hostdevs.empty()) others.push_back(fmt::format("passed through: PCI {}", fmt::join(domain.hostdevs, ", ")));
+  const std::string devices =
+      servable == 0 ? fmt::format("no virtio disk or virtio-scsi controller for one to serve{}",
+                                  others.empty() ? "" : fmt::format(" ({})", fmt::join(others, "; ")))
+                    : fmt::format("{} device{} an I/O thread can serve ({})", servable, servable == 1 ? "" : "s",
+                                  fmt::join(labels, ", "));
+  if (count == 0)
+    notes.push_back(fmt::format("No I/O thread: domain '{}' has {}; its disk I/O stays in QEMU's main loop or with "
+                                "the passed-through device.",
+                                domain.name, devices));
+  else if (count > servable)
+    notes.push_back(fmt::format("{} I/O thread{} as domain '{}' defines, but it has {}: {} serve{} nothing (none is "
+                                "added).",
+                                count, count == 1 ? "" : "s", domain.name, devices,
+                                count - servable == 1 ? "one" : fmt::format("{} of them", count - servable),
+                                count - servable == 1 ? "s" : ""));
   else
-    notes.push_back(fmt::format("{} I/O thread{}, not {}: domain '{}' has {} device{} an I/O thread can serve ({}); "
-                                "another would do nothing.",
-                                servable, servable == 1 ? "" : "s", wanted, domain.name, servable,
-                                servable == 1 ? "" : "s", [&] {
-                                  std::vector<std::string> labels;
-                                  for (const IothreadDevice& d : domain.iothread_devices) labels.push_back(d.label);
-                                  return fmt::format("{}", fmt::join(labels, ", "));
-                                }()));
-  return servable;
+    notes.push_back(fmt::format("{} I/O thread{}, not {}: domain '{}' has {}; another would do nothing.", count,
+                                count == 1 ? "" : "s", wanted, domain.name, devices));
+  return count;
 }
 
 CpuSet parse_libvirt_cpuset(std::string_view text) {

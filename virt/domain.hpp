@@ -83,9 +83,11 @@ Domain load_domain_xml_file(const std::string& path);
 // the user override these.
 GuestRequest request_defaults_from(const Domain& domain, const Topology* host = nullptr);
 
-// How many I/O threads a plan for this domain should have: `wanted`, but no
-// more than the domain has devices an I/O thread can serve (an I/O thread
-// that no <driver iothread='N'/> names does nothing). Says why fewer in `notes`.
+// How many I/O threads a plan for this domain should have: `wanted`, but none
+// added beyond the devices an I/O thread can serve (virtio disks, virtio-scsi
+// controllers: an I/O thread no <driver iothread='N'/> names does nothing).
+// The iothreads the domain already defines are kept (and pinned) even where
+// they serve nothing, and the note says so. Says why in `notes`.
 unsigned iothreads_for(const Domain& domain, unsigned wanted, std::vector<std::string>& notes);
 
 // Parses libvirt's cpuset syntax: "0-3,8", and "0-7,^2" exclusions.

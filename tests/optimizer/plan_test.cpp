@@ -292,6 +292,32 @@ TEST(TinyHost, ReserveZeroOnTwoCpusSharesWithAWarning) {
   EXPECT_TRUE(any_warning_contains(plan, "keeps no CPU of its own"));
 }
 
+// Issue 11, point 6: helpers spread over free cores unless the user asks for
+// sharing, which --weight-stack-helpers 0 does.
+TEST(HelperPlacement, SharingOneCoreIsWhatStackHelpersZeroAsksFor) {
+  Topology topo = corpus("lscpu/intel-core-i7-14700f.txt");
+  Request request;
+  request.guests = {test::guest_of("a", 8), test::guest_of("b", 8)};
+  Plan spread = make_plan(topo, request);
+  CpuSet used;
+  for (const GuestPlan& g : spread.guests) {
+    EXPECT_FALSE(used.intersects(g.emulator));
+    used |= g.emulator;
+    for (const CpuSet& io : g.iothreads) {
+      EXPECT_FALSE(used.intersects(io));  // E-cores are one thread each: distinct CPUs are distinct cores
+      used |= io;
+    }
+  }
+  request.weights.stack_helpers = 0;
+  Plan packed = make_plan(topo, request);
+  CpuSet all;
+  for (const GuestPlan& g : packed.guests) {
+    all |= g.emulator;
+    for (const CpuSet& io : g.iothreads) all |= io;
+  }
+  EXPECT_EQ(all.size(), 1u) << all.to_string();
+}
+
 TEST(PlanJson, RoundTripsNumaCells) {
   Topology topo = corpus("lscpu/intel-xeon-e5-2660v2-2socket.txt");
   Request request = one_guest(32);

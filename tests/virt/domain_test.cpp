@@ -134,6 +134,12 @@ TEST(RequestDefaults, NoMoreIothreadsThanDevicesToServe) {
   notes.clear();
   EXPECT_EQ(iothreads_for(d, 1, notes), 1u);
   EXPECT_TRUE(notes.empty());
+  // An iothread the domain defines stays, even with nothing to serve; none is added.
+  Domain bare = parse_domain_xml("<domain><name>bare</name><iothreads>1</iothreads></domain>", "x");
+  EXPECT_EQ(iothreads_for(bare, 2, notes), 1u);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0], "1 I/O thread as domain 'bare' defines, but it has no virtio disk or virtio-scsi controller for "
+                      "one to serve: one serves nothing (none is added).");
 }
 
 TEST(ParseDomain, ReadsMemoryCellsAndMemnodes) {
