@@ -1,5 +1,6 @@
 // Disks and I/O: I/O threads, cache and I/O modes, queues, emulated buses,
 // NVMe passed through.
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -10,7 +11,12 @@ namespace vpt::check_detail {
 
 namespace {
 
-bool is_virtio_scsi(const DomainController& c) { return c.type == "scsi" && c.model.starts_with("virtio-scsi"); }
+// A virtio disk or virtio-scsi controller, by its label in virt's own list
+// (Domain::iothread_devices: "disk vda", "virtio-scsi controller 0").
+bool is_servable(const Domain& d, const std::string& label) {
+  return std::any_of(d.iothread_devices.begin(), d.iothread_devices.end(),
+                     [&](const IothreadDevice& dev) { return dev.label == label; });
+}
 
 // Disks the guest writes to: not CD-ROMs or floppies.
 bool data_disk(const DomainDisk& k) { return k.device == "disk" || k.device == "lun"; }
@@ -26,30 +32,38 @@ std::string driver_line(const DomainDisk& k, const std::string& extra) {
                      extra);
 }
 
+// Devices an I/O thread can serve but none does: virt's classification
+// (Domain::iothread_devices: virtio disks, virtio-scsi controllers), the same
+// one attach_iothreads() acts on.
 std::optional<Hit> disk_no_iothread(const Context& c) {
   const Domain& d = c.domain;
+  std::vector<std::string> devices;
+  for (const IothreadDevice& dev : d.iothread_devices)
+    if (!dev.iothread) devices.push_back(dev.label);
+  if (devices.empty()) return std::nullopt;
+  auto unserved = [&](const std::string& label) {
+    return std::find(devices.begin(), devices.end(), label) != devices.end();
+  };
+
   const unsigned id = d.iothread_ids.empty() ? 1 : d.iothread_ids.front();
-  std::vector<std::string> devices, found, snippet;
+  std::vector<std::string> found, snippet;
   if (d.iothreads == 0) snippet.push_back("<iothreads>1</iothreads>");
   for (const DomainDisk& k : d.disks) {
-    if (k.bus != "virtio" || !data_disk(k) || k.iothread) continue;
-    devices.push_back(k.target);
+    if (!unserved("disk " + k.target)) continue;
     found.push_back(fmt::format("disk {} (virtio-blk)", k.target));
     snippet.push_back(fmt::format("<disk ...>  <!-- {} -->\n  {}\n</disk>", k.target,
                                   driver_line(k, fmt::format(" iothread='{}'", id))));
   }
   for (const DomainController& ctl : d.controllers) {
-    if (!is_virtio_scsi(ctl) || ctl.iothread) continue;
+    if (!unserved(fmt::format("virtio-scsi controller {}", ctl.index))) continue;
     std::vector<std::string> disks;
     for (const DomainDisk& k : d.disks)
       if (k.bus == "scsi" && k.controller.value_or(0) == ctl.index) disks.push_back(k.target);
-    if (disks.empty()) continue;  // nothing on it to serve
-    devices.push_back(fmt::format("scsi controller {}", ctl.index));
-    found.push_back(fmt::format("virtio-scsi controller {} (disks {})", ctl.index, fmt::join(disks, ", ")));
+    found.push_back(disks.empty() ? fmt::format("virtio-scsi controller {}", ctl.index)
+                                  : fmt::format("virtio-scsi controller {} (disks {})", ctl.index, fmt::join(disks, ", ")));
     snippet.push_back(fmt::format("<controller type='scsi' index='{}' model='{}'>\n  <driver iothread='{}'/>\n</controller>",
                                   ctl.index, ctl.model, id));
   }
-  if (devices.empty()) return std::nullopt;
   Hit hit;
   hit.evidence = fmt::format("{} {} no I/O thread{}", fmt::join(found, " and "), found.size() == 1 ? "has" : "have",
                              d.iothreads == 0 ? "; the domain has no <iothreads>" : "");
@@ -129,13 +143,13 @@ std::optional<Hit> disk_queues(const Context& c) {
   if (!version || *version >= std::pair{5u, 2u} || d.max_vcpus < 2) return std::nullopt;
   std::vector<std::string> found, snippet;
   for (const DomainDisk& k : d.disks)
-    if (k.bus == "virtio" && data_disk(k) && !k.queues) {
+    if (is_servable(d, "disk " + k.target) && data_disk(k) && !k.queues) {
       found.push_back(fmt::format("disk {}", k.target));
       snippet.push_back(fmt::format("<disk ...>  <!-- {} -->\n  {}\n</disk>", k.target,
                                     driver_line(k, fmt::format(" queues='{}'", d.max_vcpus))));
     }
   for (const DomainController& ctl : d.controllers)
-    if (is_virtio_scsi(ctl) && !ctl.queues) {
+    if (is_servable(d, fmt::format("virtio-scsi controller {}", ctl.index)) && !ctl.queues) {
       found.push_back(fmt::format("virtio-scsi controller {}", ctl.index));
       snippet.push_back(fmt::format("<controller type='scsi' index='{}' model='{}'>\n  <driver queues='{}'/>\n</controller>",
                                     ctl.index, ctl.model, d.max_vcpus));

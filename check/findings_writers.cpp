@@ -28,7 +28,7 @@ std::string fix_label(const Finding& f) {
       switch (f.auto_fix) {
         case AutoFix::Plan: return "fix (vpt-tune's plan; --fix applies it)";
         case AutoFix::Tuning: return "fix (--fix applies it)";
-        case AutoFix::IothreadAttach: return "fix (by hand for now: --fix does not attach I/O threads yet)";
+        case AutoFix::IothreadAttach: return "fix (--fix attaches the I/O threads)";
         case AutoFix::No: return fmt::format("fix (by hand: {})", f.manual_reason);
       }
       break;
@@ -95,7 +95,7 @@ void write_findings_text(std::ostream& out, const CheckReport& r) {
   }
   std::size_t domain = 0, host = 0;
   for (const Finding& f : r.findings) {
-    if (f.auto_fix == AutoFix::Plan || f.auto_fix == AutoFix::Tuning) ++domain;
+    if (f.auto_fix != AutoFix::No) ++domain;
     if (f.fix_kind == FixKind::HostCommands) ++host;
   }
   std::vector<std::string> parts;
@@ -119,7 +119,7 @@ nlohmann::json findings_to_json(const CheckReport& r) {
                         {"evidence", f.evidence},
                         {"fix", f.fix ? nlohmann::json(*f.fix) : nlohmann::json(nullptr)},
                         {"fix_kind", to_string(f.fix_kind)},
-                        {"applied_by_fix", f.auto_fix == AutoFix::Plan || f.auto_fix == AutoFix::Tuning},
+                        {"applied_by_fix", f.auto_fix != AutoFix::No},
                         {"manual_reason", f.manual_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.manual_reason)}});
   auto n = counts(r);
   return {{"schema", kCheckSchema},

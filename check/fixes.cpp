@@ -38,17 +38,6 @@ DomainFixes collect_fixes(const CheckReport& report, const GuestPlan* plan) {
   return fixes;
 }
 
-PatchResult attach_iothreads(std::string_view xml, const std::vector<std::string>& devices) {
-  // Issue 11 adds the attachment of I/O threads to virt/; the lead connects
-  // it here. Until then: nothing changes, and the user is told.
-  PatchResult result;
-  result.xml = std::string(xml);
-  result.notes.push_back(fmt::format("disk-no-iothread: not applied automatically yet: attach an I/O thread to {} by "
-                                     "hand (the fix above shows the <driver iothread=...> lines)",
-                                     fmt::join(devices, ", ")));
-  return result;
-}
-
 PatchResult apply_fixes(std::string_view xml, const DomainFixes& fixes) {
   PatchResult result;
   result.xml = std::string(xml);
@@ -58,7 +47,11 @@ PatchResult apply_fixes(std::string_view xml, const DomainFixes& fixes) {
   };
   if (fixes.plan) step(patch_domain(result.xml, *fixes.plan));
   if (!fixes.tuning.empty()) step(patch_domain(result.xml, fixes.tuning));
-  if (!fixes.iothread_devices.empty()) step(attach_iothreads(result.xml, fixes.iothread_devices));
+  if (!fixes.iothread_devices.empty()) {
+    // The plan may have set the count already; attaching keeps what devices name.
+    const Domain now = parse_domain_xml(result.xml, "the definition with the fixes");
+    step(attach_iothreads(result.xml, std::max(1u, now.iothreads)));
+  }
   return result;
 }
 

@@ -18,7 +18,7 @@ namespace vpt {
 struct DomainFixes {
   std::optional<GuestPlan> plan;            // suggest's plan, when a finding's fix is the plan
   DomainTuning tuning;                      // every AutoFix::Tuning finding's settings, merged
-  std::vector<std::string> iothread_devices;  // devices that need an I/O thread
+  std::vector<std::string> iothread_devices;  // devices that need an I/O thread ("disk vda")
   std::vector<std::string> applied;         // ids of the findings these changes fix
   std::vector<std::string> left;            // "id: why --fix leaves it" for domain changes it does not make
 
@@ -30,15 +30,11 @@ struct DomainFixes {
 DomainFixes collect_fixes(const CheckReport& report, const GuestPlan* plan);
 
 // Applies the fixes to a definition: the plan, then the other settings, then
-// the I/O threads. Throws DomainInputError when the XML cannot be read or a
-// change cannot be merged.
+// the I/O threads: virt/domain_xml.hpp's attach_iothreads() with the
+// domain's own iothreads (one when it has none), which gives every virtio
+// disk and virtio-scsi controller one. Throws DomainInputError when the XML
+// cannot be read or a change cannot be merged.
 PatchResult apply_fixes(std::string_view xml, const DomainFixes& fixes);
-
-// THE place where --fix attaches I/O threads to virtio disks and virtio-scsi
-// controllers (<driver iothread='N'/>). That attachment belongs to virt/ (one
-// function, being added there for issue 11); until it is connected here, the
-// definition is returned unchanged with a note the user sees.
-PatchResult attach_iothreads(std::string_view xml, const std::vector<std::string>& devices);
 
 // Which applied fixes an error message from libvirt names: the findings
 // whose fix snippet has an element or attribute the message mentions.

@@ -49,13 +49,14 @@ std::string reserve_commands(std::uint64_t total_small, std::uint64_t count_larg
 
 std::optional<Hit> hugepages_missing(const Context& c) {
   const Domain& d = c.domain;
-  if (d.hugepages || d.memory_bytes < 4 * kGiB) return std::nullopt;
-  const std::uint64_t small = pages_for(d.memory_bytes, kSmallPage), large = pages_for(d.memory_bytes, kLargePage);
+  const std::uint64_t memory = d.memory_bytes.value_or(0);
+  if (d.hugepages || memory < 4 * kGiB) return std::nullopt;
+  const std::uint64_t small = pages_for(memory, kSmallPage), large = pages_for(memory, kLargePage);
   const auto node = memory_node(c);
   const std::string where = node ? fmt::format(" on NUMA node {}", *node) : "";
   std::string evidence = fmt::format("{} of guest memory on 4 KiB pages: {} × 2 MiB or {} × 1 GiB hugepages{} hold "
                                      "it{}",
-                                     bytes_text(d.memory_bytes), small, large, where,
+                                     bytes_text(memory), small, large, where,
                                      node ? " (its strict <numatune>)" : "");
   // With the live host's pools: the largest page size that divides the memory and has enough free
   // pages is applied, named explicitly (the host's default size may be another).
@@ -68,7 +69,7 @@ std::optional<Hit> hugepages_missing(const Context& c) {
       if (!p && page == kLargePage) continue;
       evidence += fmt::format("; the host has {} free {} pages{} ({} reserved)", p ? p->free : 0, bytes_text(page),
                               where, p ? p->total : 0);
-      if (!usable && p && d.memory_bytes % page == 0 && p->free >= d.memory_bytes / page) usable = page;
+      if (!usable && p && memory % page == 0 && p->free >= memory / page) usable = page;
     }
   }
   Hit hit;
@@ -93,11 +94,11 @@ std::optional<Hit> hugepages_missing(const Context& c) {
 std::optional<Hit> hugepages_short(const Context& c) {
   const Domain& d = c.domain;
   // A running guest holds its pages already: the free count says nothing then.
-  if (!d.hugepages || c.running == true || d.memory_bytes == 0) return std::nullopt;
+  if (!d.hugepages || c.running == true || !d.memory_bytes) return std::nullopt;
   const std::uint64_t page = d.hugepage_bytes.value_or(kSmallPage);
   const auto node = memory_node(c);
   const HugepagePool* p = pool(*c.live, page, node);
-  const std::uint64_t need = pages_for(d.memory_bytes, page), free = p ? p->free : 0;
+  const std::uint64_t need = pages_for(*d.memory_bytes, page), free = p ? p->free : 0;
   if (free >= need) return std::nullopt;
   const std::string where = node ? fmt::format(" on node {}", *node) : "";
   return host_fix(fmt::format("the guest needs {} × {} pages{}; the host has {} free ({} reserved)", need,

@@ -162,7 +162,7 @@ CheckReport run_checks(const CheckInput& input) {
   CheckReport report;
   report.domain = d.name;
   std::vector<std::string> facts{fmt::format("{} vCPU{}", d.max_vcpus, d.max_vcpus == 1 ? "" : "s")};
-  if (d.memory_bytes) facts.push_back(bytes_text(d.memory_bytes));
+  if (d.memory_bytes) facts.push_back(bytes_text(*d.memory_bytes));
   facts.push_back(c.windows ? "Windows guest" : "not Windows");
   facts.push_back(c.kvm ? "KVM" : d.type == "qemu" ? "TCG (no KVM)" : fmt::format("type '{}'", d.type));
   if (c.passthrough)

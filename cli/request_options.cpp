@@ -1,5 +1,8 @@
 #include "cli/request_options.hpp"
 
+#include <cctype>
+#include <cstdint>
+
 #include <fmt/format.h>
 
 #include "optimizer/optimizer.hpp"
@@ -32,15 +35,48 @@ unsigned parse_count(const std::string& text, const std::string& what) {
   throw RequestError(fmt::format("cannot read {} '{}': expected a whole number", what, text));
 }
 
+// "16G", "16GiB", "512M", "1T", "4096" (bytes): binary units, as libvirt's.
+std::uint64_t parse_size(const std::string& text, const char* option) {
+  std::size_t used = 0;
+  unsigned long long value = 0;
+  try {
+    value = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  std::string unit = text.substr(used);
+  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (unit.ends_with("IB")) unit.resize(unit.size() - 2);
+  else if (unit.size() > 1 && unit.back() == 'B') unit.pop_back();
+  const std::string units = "KMGT";
+  std::uint64_t factor = 1;
+  if (unit.size() == 1 && units.find(unit[0]) != std::string::npos)
+    for (std::size_t i = 0; i <= units.find(unit[0]); ++i) factor *= 1024;
+  else if (!unit.empty()) used = 0;
+  if (used == 0 || value == 0 || value > (std::uint64_t{1} << 50) / factor)
+    throw RequestError(fmt::format("cannot read {} '{}': expected a size like 16G, 16384M or 512MiB", option, text));
+  return value * factor;
+}
+
 }  // namespace
 
 void add_request_options(CLI::App& command, RequestOptions& o) {
   command.add_option("--name", o.name, "Guest name used in the plan (default: the domain's name, else 'guest')");
-  command.add_option("--vcpus", o.vcpus, "vCPUs for the guest: a number, or 'auto' for the largest clean set")
-      ->capture_default_str();
+  command.add_option("--vcpus", o.vcpus,
+                     "vCPUs for the guest: a number, or 'auto' (the default) for the largest guest that shares no L3 "
+                     "with the host")
+      ->option_text("N|auto");
+  command.add_option("--memory", o.memory,
+                     "The guest's memory (16G, 16384M, 17179869184), to size the NUMA cells of a guest that spans "
+                     "host nodes (default: the domain's <memory>)")
+      ->option_text("SIZE");
   command.add_option("--reserve", o.reserve,
                      "Whole cores the host keeps (default: at least 2, and never less than one whole L2 group)");
-  command.add_option("--iothreads", o.iothreads, "I/O threads per guest")->capture_default_str()->check(CLI::Range(0, 64));
+  command.add_option("--iothreads", o.iothreads,
+                     "I/O threads per guest (with --domain/--xml: the domain's count, at least 1 and at most one per "
+                     "virtio disk or virtio-scsi controller, to which they are attached)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
   command.add_option("--emulator", o.helpers, "Where QEMU's emulator and I/O threads run: on the host's CPUs (shared) "
                                               "or on a core of their own (dedicated)")
       ->capture_default_str()
@@ -67,7 +103,12 @@ Request make_request(const RequestOptions& o) {
   Request request;
   GuestRequest base;
   base.name = o.name;
-  if (o.vcpus != "auto") base.vcpus = parse_count(o.vcpus, "--vcpus");
+  if (!o.vcpus.empty() && o.vcpus != "auto") base.vcpus = parse_count(o.vcpus, "--vcpus");
+  if (!o.memory.empty()) base.memory_bytes = parse_size(o.memory, "--memory");
+  if (!o.guests.empty() && !o.vcpus.empty())
+    throw RequestError(fmt::format("cannot use --vcpus {} with --guest: give each guest its count as --guest "
+                                   "NAME:VCPUS (e.g. --guest {})",
+                                   o.vcpus, o.guests.front()));
   base.iothreads = o.iothreads;
   base.helpers = o.helpers == "dedicated" ? HelperPlacement::Dedicated : HelperPlacement::Shared;
   base.prefer = o.prefer == "efficiency" ? Preference::Efficiency
@@ -97,7 +138,13 @@ Request make_request(const RequestOptions& o) {
 
 Request make_request(const RequestOptions& options, const CLI::App& command, const Domain& domain,
                      const Topology& topo) {
-  return make_request(options, command, request_defaults_from(domain, &topo), topo);
+  Request request = make_request(options, command, request_defaults_from(domain, &topo), topo);
+  if (command.count("--iothreads") != 0) {
+    // The user's count, but none that no device of the domain could use.
+    GuestRequest& guest = request.guests.front();
+    guest.iothreads = iothreads_for(domain, guest.iothreads, guest.notes);
+  }
+  return request;
 }
 
 Request make_request(const RequestOptions& options, const CLI::App& command, const GuestRequest& from_domain,
@@ -109,7 +156,11 @@ Request make_request(const RequestOptions& options, const CLI::App& command, con
   GuestRequest& guest = request.guests.front();
   if (command.count("--name") == 0) guest.name = from_domain.name;
   if (command.count("--vcpus") == 0) guest.vcpus = from_domain.vcpus;
-  if (command.count("--iothreads") == 0) guest.iothreads = from_domain.iothreads;
+  if (command.count("--iothreads") == 0) {
+    guest.iothreads = from_domain.iothreads;
+    guest.notes = from_domain.notes;
+  }
+  if (command.count("--memory") == 0) guest.memory_bytes = from_domain.memory_bytes;
   if (command.count("--gpu") == 0 && from_domain.gpu) {
     bool known = false;
     for (const PciDevice& dev : topo.pci) known |= dev.address == *from_domain.gpu;

@@ -15,7 +15,8 @@ namespace vpt::cli {
 
 struct RequestOptions {
   std::string name = "guest";
-  std::string vcpus = "auto";             // N or auto
+  std::string vcpus;                      // N or auto; "" = auto
+  std::string memory;                     // "16G": sizes the guest's NUMA cells; "" = unknown
   std::string reserve;                    // "" = the default rule
   unsigned iothreads = 1;
   std::string helpers = "shared";         // shared | dedicated

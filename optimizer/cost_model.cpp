@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
+#include <set>
 
 #include <Eigen/Dense>
 #include <fmt/format.h>
@@ -29,6 +31,7 @@ struct CostModel::Impl {
   Eigen::MatrixXd split;   // within one guest: L3 split + NUMA split + kind mixing
   Eigen::MatrixXd capacity;  // guests x CPUs: kind / vcache preference
   Eigen::MatrixXd gpu;       // guests x CPUs: off the GPU's NUMA node
+  std::vector<double> boot;  // per CPU: boot_cpu when it is on the core of CPU 0
   std::vector<unsigned> os_of;  // position -> os index
   std::map<unsigned, std::size_t> pos_of;
 
@@ -39,6 +42,10 @@ struct CostModel::Impl {
     }
     build_pair_matrices();
     build_placement_costs(request);
+    boot.assign(n, 0.0);
+    if (const LogicalCpu* cpu0 = find_cpu(t, 0))
+      for (std::size_t i = 0; i < n; ++i)
+        if (t.cpus[i].core == cpu0->core) boot[i] = weights.boot_cpu;
   }
 
   // Per-CPU group indices; the split terms are counted from these groups.
@@ -94,10 +101,13 @@ struct CostModel::Impl {
   double pair_split_l3(std::size_t i, std::size_t j) const {
     return l3_known && l3_of[i] != l3_of[j] ? weights.split_l3 : 0.0;
   }
-  double pair_split_numa(std::size_t i, std::size_t j) const {
-    if (numa_of[i] >= 0 && numa_of[j] >= 0) return weights.split_numa * numa_factor[numa_of[i]][numa_of[j]];
-    return topo->cpus[i].package != topo->cpus[j].package ? weights.split_numa : 0.0;
+  // Distance factor of two CPUs' nodes; different packages count as one hop
+  // where the host does not say which node a CPU is on.
+  double node_factor(std::size_t i, std::size_t j) const {
+    if (numa_of[i] >= 0 && numa_of[j] >= 0) return numa_factor[numa_of[i]][numa_of[j]];
+    return topo->cpus[i].package != topo->cpus[j].package ? 1.0 : 0.0;
   }
+  double pair_split_numa(std::size_t i, std::size_t j) const { return weights.split_numa * node_factor(i, j); }
   double pair_mixed(std::size_t i, std::size_t j) const { return kind_of[i] != kind_of[j] ? weights.mix_kinds : 0.0; }
   double pair_split(std::size_t i, std::size_t j) const {
     return pair_split_l3(i, j) + pair_split_numa(i, j) + pair_mixed(i, j);
@@ -171,8 +181,9 @@ std::size_t CostModel::position(unsigned os_index) const { return impl_->pos_of.
 std::size_t CostModel::cpu_count() const { return impl_->n; }
 double CostModel::sharing(std::size_t a, std::size_t b) const { return impl_->share(a, b); }
 double CostModel::placement_cost(std::size_t guest, std::size_t pos) const {
-  return impl_->capacity(guest, pos) + impl_->gpu(guest, pos);
+  return impl_->capacity(guest, pos) + impl_->gpu(guest, pos) + impl_->boot[pos];
 }
+double CostModel::numa_factor(std::size_t a, std::size_t b) const { return impl_->node_factor(a, b); }
 double CostModel::split_cost(std::size_t a, std::size_t b) const { return impl_->split(a, b); }
 std::vector<double> CostModel::sharing_row_sums() const {
   Eigen::VectorXd sums = impl_->share.rowwise().sum();
@@ -180,43 +191,97 @@ std::vector<double> CostModel::sharing_row_sums() const {
 }
 const Weights& CostModel::weights() const { return impl_->weights; }
 
+std::vector<NodeSpan> node_spans(const Topology& topo, const std::vector<unsigned>& vcpus) {
+  std::vector<NodeSpan> spans;
+  for (unsigned i = 0; i < vcpus.size(); ++i) {
+    std::optional<unsigned> node = find_cpu(topo, vcpus[i])->numa;
+    auto span = std::find_if(spans.begin(), spans.end(), [&](const NodeSpan& s) { return s.node == node; });
+    if (span == spans.end()) span = spans.insert(spans.end(), NodeSpan{node, {}});
+    span->vcpu_indices.push_back(i);
+  }
+  return spans;
+}
+
 Score CostModel::evaluate(const Layout& layout) const {
   const Impl& m = *impl_;
+  const Weights& w = m.weights;
   const std::size_t guests = layout.guests.size();
   std::vector<Eigen::VectorXd> g(guests);
+  std::vector<std::vector<std::size_t>> pos(guests);  // matrix position of each vCPU
   Eigen::VectorXd all_guests = Eigen::VectorXd::Zero(m.n);
   for (std::size_t k = 0; k < guests; ++k) {
     g[k] = m.indicator(layout.guests[k].vcpus);
     all_guests += g[k];
+    for (unsigned os : layout.guests[k].vcpus) pos[k].push_back(m.pos_of.at(os));
   }
   const Eigen::VectorXd h = m.indicator(layout.host);
+  const Eigen::VectorXd share_all = m.share * all_guests;  // per CPU: sharing with every vCPU
 
-  double host_guest = 0, guest_guest = 0, helpers = 0, split_l3 = 0, split_numa = 0, mixed = 0, hidden = 0,
-         capacity = 0, gpu = 0;
+  double host_guest = 0, guest_guest = 0, helpers = 0, off_node = 0, stacking = 0, split_l3 = 0, split_numa = 0,
+         mixed = 0, hidden = 0, mismatch = 0, capacity = 0, gpu = 0, boot = 0;
+  std::vector<std::set<unsigned>> helper_cores;  // cores of every helper thread of every guest
   for (std::size_t k = 0; k < guests; ++k) {
+    const Layout::Guest& guest = layout.guests[k];
     const Eigen::VectorXd share_g = m.share * g[k];
     // Where the host keeps no CPU of its own it runs on the guest's: the
     // overlap counts through share's diagonal (same CPU = same core).
     host_guest += h.dot(share_g);
     for (std::size_t l = k + 1; l < guests; ++l) guest_guest += g[l].dot(share_g);
-    helpers += m.weights.helper_share_factor * m.indicator(layout.guests[k].helper_cpus()).dot(m.share * all_guests);
-    const auto& vcpus = layout.guests[k].vcpus;
-    for (std::size_t a = 0; a < vcpus.size(); ++a)
-      for (std::size_t b = a + 1; b < vcpus.size(); ++b) {
-        std::size_t i = m.pos_of.at(vcpus[a]), j = m.pos_of.at(vcpus[b]);
+
+    // Helper threads: each runs on one CPU of its pin at a time, so its
+    // sharing is the mean over those CPUs; its distance to each vCPU is the
+    // nearest of them.
+    std::vector<const CpuSet*> threads = {&guest.emulator};
+    for (const CpuSet& io : guest.iothreads) threads.push_back(&io);
+    for (const CpuSet* thread : threads) {
+      if (thread->empty()) continue;
+      double sum = 0;
+      std::set<unsigned> cores;
+      std::vector<std::size_t> at;
+      for (unsigned os : *thread) {
+        at.push_back(m.pos_of.at(os));
+        sum += share_all(static_cast<Eigen::Index>(at.back()));
+        cores.insert(m.topo->cpus[at.back()].core);
+      }
+      helpers += w.helper_share_factor * sum / static_cast<double>(at.size());
+      for (std::size_t v : pos[k]) {
+        double nearest = std::numeric_limits<double>::infinity();
+        for (std::size_t x : at) nearest = std::min(nearest, m.node_factor(x, v));
+        off_node += w.helper_off_node * nearest;
+      }
+      helper_cores.push_back(std::move(cores));
+    }
+
+    const auto& p = pos[k];
+    const GuestTopology& t = guest.topology;
+    const std::size_t die_size = t.cores * t.threads, socket_size = die_size * t.dies;
+    for (std::size_t a = 0; a < p.size(); ++a)
+      for (std::size_t b = a + 1; b < p.size(); ++b) {
+        const std::size_t i = p[a], j = p[b];
         split_l3 += m.pair_split_l3(i, j);
         split_numa += m.pair_split_numa(i, j);
         mixed += m.pair_mixed(i, j);
+        if (die_size == 0) continue;
+        // What the guest is told against where the two vCPUs are.
+        if (a / die_size == b / die_size && m.l3_known && m.l3_of[i] != m.l3_of[j]) mismatch += w.topology_mismatch;
+        else if (a / socket_size == b / socket_size && m.topo->cpus[i].package != m.topo->cpus[j].package)
+          mismatch += w.topology_mismatch;
       }
     capacity += m.capacity.row(static_cast<Eigen::Index>(k)).dot(g[k]);
     gpu += m.gpu.row(static_cast<Eigen::Index>(k)).dot(g[k]);
+    for (std::size_t i : p) boot += m.boot[i];
     // SMT siblings both used by the guest but presented as separate cores.
-    if (layout.guests[k].topology.threads == 1) {
+    if (t.threads == 1) {
       std::map<unsigned, unsigned> per_core;
-      for (unsigned os : layout.guests[k].vcpus) ++per_core[find_cpu(*m.topo, os)->core];
-      for (auto& [core, count] : per_core) hidden += m.weights.hidden_smt * count * (count - 1) / 2.0;
+      for (std::size_t i : p) ++per_core[m.topo->cpus[i].core];
+      for (auto& [core, count] : per_core) hidden += w.hidden_smt * count * (count - 1) / 2.0;
     }
   }
+  for (std::size_t a = 0; a < helper_cores.size(); ++a)
+    for (std::size_t b = a + 1; b < helper_cores.size(); ++b)
+      if (std::any_of(helper_cores[a].begin(), helper_cores[a].end(),
+                      [&](unsigned core) { return helper_cores[b].count(core) > 0; }))
+        stacking += w.stack_helpers;
 
   Score score;
   auto add = [&](const char* name, double value, const char* what) {
@@ -226,12 +291,17 @@ Score CostModel::evaluate(const Layout& layout) const {
   add(term::kHostGuestSharing, host_guest, "host CPUs sharing a core, L2 or L3 with a guest's vCPUs");
   add(term::kGuestGuestSharing, guest_guest, "vCPUs of different guests sharing a core, L2 or L3");
   add(term::kHelperSharing, helpers, "emulator and I/O threads sharing a core, L2 or L3 with vCPUs");
+  add(term::kHelperOffNode, off_node, "emulator and I/O threads on another NUMA node than their guest's vCPUs");
+  add(term::kHelperStacking, stacking, "pairs of emulator/I-O threads pinned to the same host core");
   add(term::kSplitL3, split_l3, "pairs of one guest's vCPUs on different L3 caches");
   add(term::kSplitNuma, split_numa, "pairs of one guest's vCPUs on different NUMA nodes or packages");
   add(term::kMixedKinds, mixed, "pairs of one guest's vCPUs on different core kinds");
   add(term::kHiddenSmt, hidden, "SMT siblings given to a guest as separate cores");
+  add(term::kTopologyMismatch, mismatch,
+      "vCPU pairs the guest is told share a die (L3) or socket that do not on the host");
   add(term::kCapacity, capacity, "vCPUs on a core kind or L3 other than the preferred one");
   add(term::kGpuLocality, gpu, "vCPUs off the NUMA node of the guest's GPU");
+  add(term::kBootCpu, boot, "vCPUs on the core of CPU 0, the boot CPU the host keeps for timekeeping");
   return score;
 }
 

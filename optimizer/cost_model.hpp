@@ -35,17 +35,30 @@ struct Layout {
   std::vector<Guest> guests;
 };
 
+// A guest's vCPUs grouped by the host NUMA node they run on, in vCPU order
+// (the search orders vCPUs by package, then node, so each node is one run).
+// One span with node nullopt when the host does not say where its CPUs are.
+struct NodeSpan {
+  std::optional<unsigned> node;          // NumaNode::os_index
+  std::vector<unsigned> vcpu_indices;    // positions in Layout::Guest::vcpus
+};
+std::vector<NodeSpan> node_spans(const Topology& topo, const std::vector<unsigned>& vcpus);
+
 // Names of the score terms, in the order Score::terms lists them.
 namespace term {
 inline constexpr const char* kHostGuestSharing = "host_guest_sharing";
 inline constexpr const char* kGuestGuestSharing = "guest_guest_sharing";
 inline constexpr const char* kHelperSharing = "helper_guest_sharing";
+inline constexpr const char* kHelperOffNode = "helper_off_node";
+inline constexpr const char* kHelperStacking = "helper_stacking";
 inline constexpr const char* kSplitL3 = "guest_split_l3";
 inline constexpr const char* kSplitNuma = "guest_split_numa";
 inline constexpr const char* kMixedKinds = "guest_mixed_kinds";
 inline constexpr const char* kHiddenSmt = "guest_hidden_smt";
+inline constexpr const char* kTopologyMismatch = "guest_topology_mismatch";
 inline constexpr const char* kCapacity = "guest_capacity";
 inline constexpr const char* kGpuLocality = "guest_gpu_locality";
+inline constexpr const char* kBootCpu = "guest_boot_cpu";
 }  // namespace term
 
 class CostModel {
@@ -64,8 +77,12 @@ class CostModel {
   std::size_t cpu_count() const;
   // Pairwise sharing cost between two CPUs (same core / L2 / L3), 0 if none.
   double sharing(std::size_t a, std::size_t b) const;
-  // Cost of putting one vCPU of `guest` on CPU position `pos`: capacity + GPU locality.
+  // Cost of putting one vCPU of `guest` on CPU position `pos`: capacity + GPU
+  // locality + the boot CPU's core.
   double placement_cost(std::size_t guest, std::size_t pos) const;
+  // Distance factor between the NUMA nodes of two CPU positions: 0 on one
+  // node (or unknown), distance/10 - 1 otherwise (1 at the usual 20).
+  double numa_factor(std::size_t a, std::size_t b) const;
   // Cost for one guest of having vCPUs at positions a and b: L3/NUMA split + kind mixing.
   double split_cost(std::size_t a, std::size_t b) const;
   // For each CPU, the sum of sharing() with every CPU (itself included).

@@ -18,6 +18,10 @@ namespace {
 
 constexpr double kEpsilon = 1e-6;
 
+std::string plural(std::size_t n, std::string_view one, std::string_view many) {
+  return fmt::format("{} {}", n, n == 1 ? one : many);
+}
+
 // The brief's rule: the host keeps at least two cores, and never less than
 // one whole L2 group (an E-core cluster), so it does not share an L2 with the guest.
 unsigned default_reserve(const Topology& topo) {
@@ -45,24 +49,144 @@ unsigned max_vcpus(const Topology& topo, const CpuSet& usable, unsigned reserve)
   return total;
 }
 
-// --vcpus auto: the preferred kind's cores on one NUMA node, minus what the
-// host must keep of them when it has nothing else.
-unsigned auto_vcpus(const Topology& topo, const CpuSet& usable, unsigned reserve, Preference prefer) {
-  const unsigned wanted_kind = prefer == Preference::Efficiency ? 0 : static_cast<unsigned>(topo.kinds.size() - 1);
+unsigned wanted_kind(const Topology& topo, Preference prefer) {
+  return prefer == Preference::Efficiency ? 0 : static_cast<unsigned>(topo.kinds.size() - 1);
+}
+
+std::optional<unsigned> node_of_cpus(const Topology& topo, const CpuSet& cpus) {
+  std::optional<unsigned> node;
+  for (unsigned cpu : cpus) {
+    auto n = find_cpu(topo, cpu)->numa;
+    if (!n || (node && *node != *n)) return std::nullopt;
+    node = n;
+  }
+  return node;
+}
+
+const PciDevice* find_pci(const Topology& topo, std::string address) {
+  std::transform(address.begin(), address.end(), address.begin(), ::tolower);
+  if (std::count(address.begin(), address.end(), ':') == 1) address = "0000:" + address;
+  for (const PciDevice& dev : topo.pci)
+    if (dev.address == address) return &dev;
+  return nullptr;
+}
+
+std::optional<unsigned> gpu_node(const Topology& topo, const GuestRequest& guest) {
+  if (!guest.gpu) return std::nullopt;
+  const PciDevice* gpu = find_pci(topo, *guest.gpu);
+  return gpu ? gpu->numa : std::nullopt;
+}
+
+// "CCXs" on AMD, where every L3 is one core complex; "L3 groups" elsewhere.
+std::string l3_groups_word(const Topology& topo, std::size_t count = 2) {
+  if (is_amd(topo)) return count == 1 ? "CCX (L3 group)" : "CCXs (L3 groups)";
+  return count == 1 ? "L3 group" : "L3 groups";
+}
+
+// An L3 whose cores are all usable, of one kind and size, on one node and package:
+// a block a guest can have to itself.
+struct CleanGroup {
+  const Cache* l3;
+  unsigned cores, threads, kind;
+  std::optional<unsigned> node;
+  unsigned package;
+};
+
+std::vector<CleanGroup> clean_l3_groups(const Topology& topo, const CpuSet& usable) {
+  std::vector<CleanGroup> groups;
+  for (const Cache* l3 : caches_at_level(topo, 3)) {
+    CpuSet covered;
+    std::set<unsigned> kinds, sizes, packages;
+    unsigned cores = 0;
+    for (const Core& core : topo.cores) {
+      if (!core.cpus.intersects(l3->cpus)) continue;
+      covered |= core.cpus;
+      kinds.insert(core.kind);
+      sizes.insert(core.cpus.size());
+      packages.insert(core.package);
+      ++cores;
+    }
+    if (covered != l3->cpus || !usable.contains(covered) || kinds.size() != 1 || sizes.size() != 1 ||
+        packages.size() != 1)
+      continue;
+    std::optional<unsigned> node = node_of_cpus(topo, covered);
+    if (!node && !topo.numa_nodes.empty()) continue;  // spans NUMA nodes
+    groups.push_back({l3, cores, covered.size(), *kinds.begin(), node, *packages.begin()});
+  }
+  return groups;
+}
+
+// --vcpus auto: the largest guest made of whole L3 groups of the preferred
+// kind on one NUMA node that leaves the host its reserve, so that the guest
+// shares no L3 with the host and its dies are the host's L3s (3900X: 18 vCPUs,
+// three of the four CCXs). Where no such group exists (one L3 for the whole
+// CPU, or L3s mixing kinds): the preferred kind's cores on one node minus what
+// the host must keep of them. The GPU's node comes first when --gpu names one.
+unsigned auto_vcpus(const Topology& topo, const CpuSet& usable, unsigned reserve, const GuestRequest& guest,
+                    std::string& why) {
+  const unsigned kind = wanted_kind(topo, guest.prefer);
+  const std::optional<unsigned> gpu = gpu_node(topo, guest);
+  const unsigned total_cores = static_cast<unsigned>(topo.cores.size());
+
+  // Clean groups by (node, package, threads per group): how many of them fit.
+  std::map<std::tuple<int, unsigned, unsigned>, std::vector<const CleanGroup*>> blocks;
+  std::vector<CleanGroup> groups = clean_l3_groups(topo, usable);
+  for (const CleanGroup& g : groups)
+    if (g.kind == kind) blocks[{g.node ? static_cast<int>(*g.node) : -1, g.package, g.threads}].push_back(&g);
+  unsigned best = 0;
+  bool best_on_gpu = false;
+  std::string best_why;
+  for (const auto& [key, members] : blocks) {
+    const auto& [node, package, threads] = key;
+    const unsigned per_group_cores = members.front()->cores;
+    if (total_cores < reserve + per_group_cores) continue;
+    const unsigned fit = std::min<unsigned>(static_cast<unsigned>(members.size()),
+                                            (total_cores - reserve) / per_group_cores);
+    const unsigned vcpus = fit * threads;
+    const bool on_gpu = gpu && node == static_cast<int>(*gpu);
+    if (fit == 0 || (best_on_gpu && !on_gpu) || (best_on_gpu == on_gpu && vcpus <= best)) continue;
+    best = vcpus;
+    best_on_gpu = on_gpu;
+    best_why = fmt::format("--vcpus auto: {} vCPUs, {} whole {} of {} vCPUs{}{}: the largest guest that shares no L3 "
+                           "with the host",
+                           vcpus, fit, l3_groups_word(topo, fit),
+                           threads, node >= 0 && topo.numa_nodes.size() > 1 ? fmt::format(" on NUMA node {}", node) : "",
+                           on_gpu ? " (the GPU's)" : "");
+  }
+  if (best > 0) {
+    why = best_why;
+    return best;
+  }
+
+  // No clean L3 group: the preferred kind's cores of one node.
   std::map<int, std::vector<unsigned>> by_node;  // NUMA node -> thread counts of preferred usable cores
   for (const Core& core : topo.cores) {
-    if (!usable.contains(core.cpus) || core.kind != wanted_kind) continue;
+    if (!usable.contains(core.cpus) || core.kind != kind) continue;
     auto numa = find_cpu(topo, core.cpus.first())->numa;
     by_node[numa ? static_cast<int>(*numa) : -1].push_back(core.cpus.size());
   }
-  unsigned best = 0;
+  int chosen = -2;
   for (auto& [node, threads] : by_node) {
     unsigned others = static_cast<unsigned>(topo.cores.size() - threads.size());
     unsigned take = reserve > others ? reserve - others : 0;
     std::sort(threads.begin(), threads.end());
     unsigned total = 0;
     for (std::size_t i = take; i < threads.size(); ++i) total += threads[i];
-    best = std::max(best, total);
+    const bool on_gpu = gpu && node == static_cast<int>(*gpu);
+    if ((best_on_gpu && !on_gpu) || (best_on_gpu == on_gpu && total <= best)) continue;
+    best = total;
+    best_on_gpu = on_gpu;
+    chosen = node;
+  }
+  if (best > 0) {
+    const bool one_l3 = caches_at_level(topo, 3).size() == 1;
+    why = fmt::format("--vcpus auto: {} vCPUs on {}{}; {}", best,
+                      topo.kinds.size() > 1 ? "the " + cores_of_kind(topo, kind) : "the cores",
+                      chosen >= 0 && topo.numa_nodes.size() > 1 ? fmt::format(" of NUMA node {}", chosen) : "",
+                      one_l3 ? "this CPU has a single L3, so the guest shares it with the host whatever it takes"
+                      : caches_at_level(topo, 3).empty()
+                          ? "the host model has no L3 information"
+                          : fmt::format("no whole L3 group of them leaves the host its {} cores", reserve));
   }
   return best;
 }
@@ -87,21 +211,29 @@ ResolvedRequest resolve(const Topology& topo, const Request& request) {
   resolved.request = request;
   resolved.usable = (request.allowed.empty() ? online : request.allowed) - request.excluded;
   resolved.reserve_cores = request.reserve_cores.value_or(default_reserve(topo));
+  resolved.auto_notes.assign(request.guests.size(), "");
 
   const unsigned most = max_vcpus(topo, resolved.usable, resolved.reserve_cores);
   unsigned autos = 0;
-  for (GuestRequest& guest : resolved.request.guests)
-    if (!guest.vcpus) {
-      ++autos;
-      guest.vcpus = auto_vcpus(topo, resolved.usable, resolved.reserve_cores, guest.prefer);
-    }
+  for (std::size_t k = 0; k < resolved.request.guests.size(); ++k) {
+    GuestRequest& guest = resolved.request.guests[k];
+    if (guest.vcpus) continue;
+    ++autos;
+    guest.vcpus = auto_vcpus(topo, resolved.usable, resolved.reserve_cores, guest, resolved.auto_notes[k]);
+  }
   if (autos > 1) throw RequestError("cannot plan: --vcpus auto works for one guest at a time; give the others a count");
   if (autos == 1 && resolved.request.guests.size() > 1) {
     unsigned others = 0;
     for (const GuestRequest& guest : request.guests) others += guest.vcpus.value_or(0);
-    for (GuestRequest& guest : resolved.request.guests)
-      if (!request.guests[&guest - resolved.request.guests.data()].vcpus)
-        guest.vcpus = std::min(*guest.vcpus, most > others ? most - others : 0);
+    for (std::size_t k = 0; k < resolved.request.guests.size(); ++k)
+      if (!request.guests[k].vcpus) {
+        GuestRequest& guest = resolved.request.guests[k];
+        const unsigned room = most > others ? most - others : 0;
+        if (*guest.vcpus > room) {
+          guest.vcpus = room;
+          resolved.auto_notes[k] = fmt::format("--vcpus auto: {} vCPUs, what the other guests leave", room);
+        }
+      }
   }
   unsigned total = 0;
   for (const GuestRequest& guest : resolved.request.guests) {
@@ -120,15 +252,12 @@ ResolvedRequest resolve(const Topology& topo, const Request& request) {
   return resolved;
 }
 
-std::string describe_cores(const Topology& topo, const std::vector<unsigned>& cpus) {
+std::string describe_cores(const Topology& topo, const CpuSet& cpus) {
   std::map<unsigned, unsigned> kinds;  // kind -> cores
-  std::set<unsigned> cores;
-  for (unsigned cpu : cpus) cores.insert(find_cpu(topo, cpu)->core);
-  for (unsigned core : cores) ++kinds[topo.cores[core].kind];
+  for (const Core& core : topo.cores)
+    if (core.cpus.intersects(cpus)) ++kinds[core.kind];
   std::vector<std::string> parts;
-  for (auto& [kind, count] : kinds)
-    parts.push_back(fmt::format("{} {}{}", count, topo.kinds.size() > 1 ? topo.kinds[kind].name : "core",
-                                count == 1 ? "" : "s"));
+  for (auto it = kinds.rbegin(); it != kinds.rend(); ++it) parts.push_back(count_of_cores(topo, it->first, it->second));
   return fmt::format("{}", fmt::join(parts, " + "));
 }
 
@@ -162,108 +291,335 @@ std::vector<std::pair<int, std::string>> shared_between(const Topology& topo, co
   return found;
 }
 
-void describe(const Topology& topo, const ResolvedRequest& resolved, const Layout& layout, Plan& plan) {
-  const bool host_has_own = layout.host != all_cpus(topo) || layout.guests.empty();
-  for (std::size_t k = 0; k < layout.guests.size(); ++k) {
-    const Layout::Guest& guest = layout.guests[k];
-    const GuestRequest& request = resolved.request.guests[k];
-    CpuSet vcpu_set;
-    for (unsigned cpu : guest.vcpus) vcpu_set.insert(cpu);
-    const GuestTopology& t = guest.topology;
+// Intel hybrid parts: lscpu -e lacks the vendor, but P/E cores are Intel's.
+bool looks_intel(const Topology& topo) {
+  if (topo.cpu_vendor == "GenuineIntel") return true;
+  return std::any_of(topo.kinds.begin(), topo.kinds.end(),
+                     [](const CoreKind& k) { return k.name == "P-core" || k.name.ends_with("E-core"); });
+}
+
+// Counts next to `count` that fill whole blocks: "6 or 12 vCPUs fill whole
+// CCXs (L3 groups)", or "" when `count` already does (or nothing smaller or
+// larger fits). Blocks are the clean L3 groups of the guest's kind where there
+// are several L3s, else the cores of that kind.
+std::string clean_count_hint(const Topology& topo, const ResolvedRequest& resolved, unsigned kind, unsigned count) {
+  const unsigned most = max_vcpus(topo, resolved.usable, resolved.reserve_cores);
+  unsigned unit = 0, groups = 0;
+  if (caches_at_level(topo, 3).size() > 1) {
+    std::map<unsigned, unsigned> by_size;  // threads per group -> groups
+    for (const CleanGroup& g : clean_l3_groups(topo, resolved.usable))
+      if (g.kind == kind) ++by_size[g.threads];
+    if (!by_size.empty()) {
+      auto common = std::max_element(by_size.begin(), by_size.end(),
+                                     [](auto& a, auto& b) { return a.second < b.second; });
+      unit = common->first;
+      groups = common->second;
+    }
+  }
+  const bool by_l3 = unit > 0 && count % unit != 0;
+  if (!by_l3) {
+    unit = 0;
+    for (const Core& core : topo.cores)
+      if (core.kind == kind) unit = std::max(unit, core.cpus.size());
+    if (unit <= 1 || count % unit == 0) return "";
+    groups = 0;
+  }
+  std::vector<unsigned> near;
+  if (count > unit) near.push_back(count / unit * unit);
+  const unsigned above = (count / unit + 1) * unit;
+  if (above <= most && (groups == 0 || above / unit <= groups)) near.push_back(above);
+  if (near.empty()) return "";
+  if (!by_l3) return fmt::format("{} vCPUs fill whole cores", fmt::join(near, " or "));
+  if (near.size() == 1 && near.front() == unit)
+    return fmt::format("{} vCPUs fill one whole {}", unit, l3_groups_word(topo, 1));
+  return fmt::format("{} vCPUs fill whole {}", fmt::join(near, " or "), l3_groups_word(topo));
+}
+
+// Where a helper thread runs, in words: which of its CPUs are on which node.
+std::string helper_where(const Topology& topo, const CpuSet& cpus, bool several_nodes) {
+  if (!several_nodes) return cpu_list_phrase(cpus);
+  std::map<unsigned, CpuSet> by_node;
+  for (unsigned cpu : cpus) by_node[find_cpu(topo, cpu)->numa.value_or(0)].insert(cpu);
+  std::vector<std::string> parts;
+  for (auto& [node, set] : by_node) parts.push_back(fmt::format("{} (node {})", cpu_list_phrase(set), node));
+  return fmt::format("{}", fmt::join(parts, " and "));
+}
+
+// What the parts of describe() share about one guest.
+struct GuestView {
+  const Topology& topo;
+  const ResolvedRequest& resolved;
+  const Layout& layout;
+  std::size_t k;
+  const Layout::Guest& guest;
+  const GuestRequest& request;
+  CpuSet vcpu_set;
+  bool host_has_own, several_nodes, one_l3;
+};
+
+// "Guest 'x': 16 vCPUs on CPUs ...", its caches and its NUMA cells.
+void explain_placement(const GuestView& v, Plan& plan) {
+  const Topology& topo = v.topo;
+  const ResolvedRequest& resolved = v.resolved;
+  const Layout& layout = v.layout;
+  const Layout::Guest& guest = v.guest;
+  const GuestRequest& request = v.request;
+  const CpuSet& vcpu_set = v.vcpu_set;
+  const bool host_has_own = v.host_has_own, one_l3 = v.one_l3;
+  const GuestPlan& gp = plan.guests[v.k];
+  const GuestTopology& t = guest.topology;
+  if (!resolved.auto_notes[v.k].empty()) plan.explanation.push_back(resolved.auto_notes[v.k] + ".");
+  plan.explanation.push_back(fmt::format(
+      "Guest '{}': {} on CPUs {} ({}), presented as {} x {} x {} x {}.", request.name,
+      plural(guest.vcpus.size(), "vCPU", "vCPUs"), vcpu_set, describe_cores(topo, vcpu_set),
+      plural(t.sockets, "socket", "sockets"), plural(t.dies, "die", "dies"), plural(t.cores, "core", "cores"),
+      plural(t.threads, "thread", "threads")));
+  if (t.threads > 1)
+    plan.explanation.push_back(
+        "  vCPUs 2k and 2k+1 are SMT siblings on the host, so the guest's scheduler sees the real core pairs.");
+  std::vector<std::string> l3s;
+  for (const Cache* l3 : caches_at_level(topo, 3))
+    if (l3->cpus.intersects(vcpu_set))
+      l3s.push_back(fmt::format("L3 #{}{}", l3->index,
+                                l3->size_bytes ? " (" + format_bytes(l3->size_bytes) + ")" : std::string()));
+  const bool shares_single_l3 = one_l3 && host_has_own && layout.host.intersects(caches_at_level(topo, 3)[0]->cpus);
+  if (!l3s.empty())
+    plan.explanation.push_back(fmt::format("  Its caches: {}{}.", fmt::join(l3s, ", "),
+                                           t.dies > 1               ? ", one presented die each"
+                                           : shares_single_l3 ? ", shared with the host: this CPU has a single L3"
+                                                              : ""));
+  if (!gp.numa_cells.empty()) {
+    std::vector<std::string> cells;
+    for (const NumaCell& c : gp.numa_cells)
+      cells.push_back(fmt::format("cell {} = vCPUs {} on host node {}{}", c.cell, c.vcpus, c.host_node,
+                                  c.memory_bytes ? " with " + format_bytes(c.memory_bytes) : ""));
     plan.explanation.push_back(fmt::format(
-        "Guest '{}': {} vCPUs on CPUs {} ({}), presented as {} socket{} x {} die{} x {} core{} x {} thread{}.",
-        request.name, guest.vcpus.size(), vcpu_set, describe_cores(topo, guest.vcpus), t.sockets,
-        t.sockets == 1 ? "" : "s", t.dies, t.dies == 1 ? "" : "s", t.cores, t.cores == 1 ? "" : "s", t.threads,
-        t.threads == 1 ? "" : "s"));
-    if (t.threads > 1)
-      plan.explanation.push_back(fmt::format(
-          "  vCPUs 2k and 2k+1 are SMT siblings on the host, so the guest's scheduler sees the real core pairs."));
-    std::vector<std::string> l3s;
-    for (const Cache* l3 : caches_at_level(topo, 3))
-      if (l3->cpus.intersects(vcpu_set))
-        l3s.push_back(fmt::format("L3 #{}{}", l3->index,
-                                  l3->size_bytes ? " (" + format_bytes(l3->size_bytes) + ")" : std::string()));
-    if (!l3s.empty()) plan.explanation.push_back(fmt::format("  Its caches: {}.", fmt::join(l3s, ", ")));
-    std::string io;
-    for (std::size_t i = 0; i < guest.iothreads.size(); ++i)
-      io += fmt::format(", I/O thread {} on {}", i + 1, cpu_list_phrase(guest.iothreads[i]));
-    const char* where = !host_has_own ? "on the guest's own CPUs: the host keeps none"
-                        : request.helpers == HelperPlacement::Dedicated && !layout.host.contains(guest.emulator)
-                            ? "dedicated, off the host"
-                            : "shared with the host, away from the vCPUs' caches";
-    plan.explanation.push_back(fmt::format("  Emulator thread on {}{} ({}).", cpu_list_phrase(guest.emulator), io, where));
-
-    // Warnings: what the guest shares with the host and the other guests.
-    if (host_has_own) {
-      for (auto& [level, what] : shared_between(topo, vcpu_set, layout.host)) {
-        if (level == 3 && caches_at_level(topo, 3).size() == 1)
-          plan.explanation.push_back(fmt::format("  It shares {} with the host: this CPU has a single L3.", what));
-        else
-          plan.warnings.push_back(fmt::format("guest '{}' shares {} with the host{}", request.name, what,
-                                              level == 3 ? ": the request leaves no L3 to the guest alone" : ""));
-      }
-    }
-    for (std::size_t l = k + 1; l < layout.guests.size(); ++l) {
-      CpuSet other;
-      for (unsigned cpu : layout.guests[l].vcpus) other.insert(cpu);
-      for (auto& [level, what] : shared_between(topo, vcpu_set, other))
-        plan.warnings.push_back(
-            fmt::format("guests '{}' and '{}' share {}", request.name, resolved.request.guests[l].name, what));
-    }
-    CpuSet nodes = numa_nodes_of(topo, vcpu_set);
-    if (nodes.size() > 1)
-      plan.warnings.push_back(fmt::format("guest '{}' spans NUMA nodes {}: its memory is remote for some vCPUs",
-                                          request.name, nodes));
-    std::set<unsigned> kinds;
-    for (unsigned cpu : guest.vcpus) kinds.insert(find_cpu(topo, cpu)->kind);
-    if (kinds.size() > 1)
-      plan.warnings.push_back(fmt::format("guest '{}' mixes core kinds ({}): the guest treats all vCPUs as equal",
-                                          request.name, describe_cores(topo, guest.vcpus)));
-    // Odd counts on SMT cores leave a sibling idle.
-    CpuSet touched_cores_cpus;
-    for (unsigned cpu : guest.vcpus) touched_cores_cpus |= smt_siblings(topo, cpu);
-    CpuSet idle = touched_cores_cpus - vcpu_set;
-    if (!idle.empty())
-      plan.warnings.push_back(fmt::format(
-          "guest '{}' has {} vCPUs, which does not fill whole cores: SMT sibling {} {} idle so that nothing "
-          "else shares its core; the guest sees {} single-thread cores. A multiple of {} uses whole cores",
-          request.name, guest.vcpus.size(), cpu_list_phrase(idle), idle.size() == 1 ? "stays" : "stay",
-          guest.vcpus.size(), threads_per_core_max(topo)));
-    if (request.helpers == HelperPlacement::Dedicated && layout.host.contains(guest.emulator) && host_has_own)
-      plan.warnings.push_back(fmt::format(
-          "guest '{}': no core is left for dedicated emulator/I-O threads after the host's reserve; they share the "
-          "host's CPUs {}", request.name, guest.emulator));
-    if (request.gpu) {
-      const PciDevice* gpu = nullptr;
-      std::string wanted = *request.gpu;
-      for (const PciDevice& dev : topo.pci)
-        if (dev.address == wanted || dev.address == "0000:" + wanted) gpu = &dev;
-      if (gpu && !gpu->numa)
-        plan.warnings.push_back(fmt::format("the NUMA node of GPU {} is unknown: its locality was not used", wanted));
-      else if (gpu && !nodes.contains(*gpu->numa))
-        plan.warnings.push_back(fmt::format("guest '{}' runs off NUMA node {} of its GPU {}", request.name, *gpu->numa, wanted));
-    }
+        "  It spans {} NUMA nodes, so the guest gets one NUMA cell per node ({}); each cell's memory comes from its "
+        "own node (<memnode mode='strict'>){}.",
+        gp.numa_cells.size(), fmt::join(cells, ", "),
+        gp.numa_cells.front().memory_bytes ? "" : "; give --memory (or --domain/--xml) to size the cells"));
   }
+}
+
+// Where the emulator and I/O threads run and what they share; a warning where
+// one runs off the node it serves.
+void explain_helpers(const GuestView& v, bool& said_iothreads, Plan& plan) {
+  const Topology& topo = v.topo;
+  const Layout& layout = v.layout;
+  const Layout::Guest& guest = v.guest;
+  const GuestRequest& request = v.request;
+  const CpuSet& vcpu_set = v.vcpu_set;
+  const bool host_has_own = v.host_has_own, several_nodes = v.several_nodes, one_l3 = v.one_l3;
+  const GuestPlan& gp = plan.guests[v.k];
+  // Helpers: where, and what they share.
+  const bool multi_cell = gp.numa_cells.size() > 1;
+  const CpuSet helper_cpus = guest.helper_cpus();
+  std::string io;
+  for (std::size_t i = 0; i < guest.iothreads.size(); ++i)
+    io += fmt::format(", I/O thread {} on {}", i + 1, helper_where(topo, guest.iothreads[i], multi_cell));
+  std::string where;
   if (!host_has_own) {
-    plan.warnings.push_back(fmt::format(
-        "the host keeps no CPU of its own (--reserve {}): the host, QEMU's emulator and I/O threads share CPUs {} "
-        "with the guest's vCPUs",
-        resolved.reserve_cores, all_cpus(topo)));
+    where = "on the guest's own CPUs: the host keeps none";
   } else {
-    plan.explanation.push_back(fmt::format("The host keeps CPUs {} ({}).", layout.host,
-                                           describe_cores(topo, layout.host.to_vector())));
+    const bool dedicated = request.helpers == HelperPlacement::Dedicated && !layout.host.intersects(helper_cpus);
+    std::vector<std::string> shares;
+    for (auto& [level, what] : shared_between(topo, helper_cpus, vcpu_set))
+      shares.push_back(level == 3 && one_l3 ? "the CPU's single L3" : what);
+    where = fmt::format("{}, {}", dedicated ? "dedicated, off the host" : "shared with the host",
+                        shares.empty() ? std::string("away from the vCPUs' caches")
+                                       : fmt::format("sharing {} with the vCPUs", fmt::join(shares, ", ")));
+    if (several_nodes) {
+      CpuSet own_nodes = numa_nodes_of(topo, vcpu_set);
+      if (own_nodes.contains(numa_nodes_of(topo, helper_cpus)))
+        where += fmt::format(", on the guest's NUMA node{}", own_nodes.size() > 1 ? "s" : "");
+    }
   }
-  for (const std::string& w : topo.warnings) plan.warnings.push_back(w);
-  if (topo.cpu_vendor.empty() && topo.source == TopologySource::LscpuText)
-    plan.warnings.push_back("the CPU vendor is unknown from `lscpu -e` alone: on an AMD CPU add "
-                            "<feature policy='require' name='topoext'/> to <cpu> (or paste `lscpu` too)");
+  plan.explanation.push_back(fmt::format("  Emulator thread on {}{}: {}.",
+                                         helper_where(topo, guest.emulator, multi_cell), io, where));
+  for (const std::string& note : request.notes) plan.explanation.push_back("  " + note);
+  if (!guest.iothreads.empty() && !said_iothreads) {
+    said_iothreads = true;
+    plan.explanation.push_back(
+        "  An I/O thread serves only the virtio disks and virtio-scsi controllers that name it "
+        "(<driver iothread='N'/>): --domain/--xml attach the plan's to the domain's, spread over them.");
+  }
 
-  // Advice a user acts on outside the domain XML.
+  // Helpers off the node they serve (the emulator serves every cell, I/O
+  // thread i cell i mod cells, as placed): only where that node has no room.
+  if (host_has_own && several_nodes) {
+    std::vector<NodeSpan> spans = node_spans(topo, guest.vcpus);
+    CpuSet off, far_nodes;
+    auto check = [&](const CpuSet& thread, const NodeSpan& span) {
+      if (span.node && !numa_nodes_of(topo, thread).contains(*span.node)) {
+        off |= thread;
+        far_nodes.insert(*span.node);
+      }
+    };
+    for (const NodeSpan& span : spans) check(guest.emulator, span);
+    for (std::size_t i = 0; i < guest.iothreads.size(); ++i) check(guest.iothreads[i], spans[i % spans.size()]);
+    if (!off.empty()) {
+      CpuSet room;
+      for (const NumaNode& node : topo.numa_nodes)
+        if (far_nodes.contains(node.os_index)) room |= node.cpus & layout.host;
+      plan.warnings.push_back(fmt::format(
+          "guest '{}': emulator/I-O threads on {} (NUMA node {}), away from the vCPUs and memory they serve on node "
+          "{}: {}",
+          request.name, cpu_list_phrase(off), numa_nodes_of(topo, off), far_nodes,
+          room.empty() ? fmt::format("the guest takes every core of node {}; fewer vCPUs leave the helpers room "
+                                     "there", far_nodes)
+                       : "the host cores left there share a core or L2 with the vCPUs"));
+    }
+  }
+}
+
+// What the guest shares with the host and the later guests, NUMA spans, odd
+// counts and the clean counts near them, dedicated helpers with no core, the GPU.
+void warn_sharing(const GuestView& v, Plan& plan) {
+  const Topology& topo = v.topo;
+  const ResolvedRequest& resolved = v.resolved;
+  const Layout& layout = v.layout;
+  const Layout::Guest& guest = v.guest;
+  const GuestRequest& request = v.request;
+  const CpuSet& vcpu_set = v.vcpu_set;
+  const bool host_has_own = v.host_has_own, one_l3 = v.one_l3;
+  const std::size_t k = v.k;
+  // Warnings: what the guest shares with the host and the other guests.
+  const std::string hint = clean_count_hint(topo, resolved, find_cpu(topo, guest.vcpus.front())->kind,
+                                            static_cast<unsigned>(guest.vcpus.size()));
+  bool hinted = false;
   if (host_has_own) {
+    for (auto& [level, what] : shared_between(topo, vcpu_set, layout.host)) {
+      if (level == 3 && one_l3) continue;  // said with its caches
+      std::string line = fmt::format("guest '{}' shares {} with the host", request.name, what);
+      if (level == 3) line += ": the request leaves no L3 to the guest alone";
+      if (!hint.empty() && !hinted) {
+        line += "; " + hint;
+        hinted = true;
+      }
+      plan.warnings.push_back(line);
+    }
+  }
+  for (std::size_t l = k + 1; l < layout.guests.size(); ++l) {
+    CpuSet other = plan.guests[l].vcpu_cpus();
+    for (auto& [level, what] : shared_between(topo, vcpu_set, other))
+      plan.warnings.push_back(
+          fmt::format("guests '{}' and '{}' share {}", request.name, resolved.request.guests[l].name, what));
+  }
+  CpuSet nodes = numa_nodes_of(topo, vcpu_set);
+  if (nodes.size() > 1)
+    plan.warnings.push_back(fmt::format(
+        "guest '{}' spans NUMA nodes {}: traffic between its cells crosses nodes; the guest sees the cells and "
+        "keeps each one's memory local",
+        request.name, nodes));
+
+  // Odd counts on SMT cores leave a sibling idle.
+  CpuSet touched_cores_cpus;
+  for (unsigned cpu : guest.vcpus) touched_cores_cpus |= smt_siblings(topo, cpu);
+  CpuSet idle = touched_cores_cpus - vcpu_set;
+  if (!idle.empty()) {
+    plan.warnings.push_back(fmt::format(
+        "guest '{}' has {} vCPUs, which does not fill whole cores: SMT sibling {} {} idle so that nothing "
+        "else shares its core; the guest sees {} single-thread cores{}",
+        request.name, guest.vcpus.size(), cpu_list_phrase(idle), idle.size() == 1 ? "stays" : "stay",
+        guest.vcpus.size(), hint.empty() || hinted ? "" : "; " + hint));
+    hinted = true;
+  }
+  if (!hint.empty() && !hinted)
+    plan.warnings.push_back(fmt::format("guest '{}': {} vCPUs split an L3 group; {}", request.name,
+                                        guest.vcpus.size(), hint));
+  if (request.helpers == HelperPlacement::Dedicated && layout.host.intersects(guest.emulator) && host_has_own)
+    plan.warnings.push_back(fmt::format(
+        "guest '{}': no core is left for dedicated emulator/I-O threads after the host's reserve; they share the "
+        "host's {}",
+        request.name, cpu_list_phrase(guest.emulator)));
+  if (request.gpu) {
+    const PciDevice* gpu = find_pci(topo, *request.gpu);
+    if (gpu && !gpu->numa)
+      plan.warnings.push_back(
+          fmt::format("the NUMA node of GPU {} is unknown: its locality was not used", *request.gpu));
+    else if (gpu && !nodes.contains(*gpu->numa))
+      plan.warnings.push_back(
+          fmt::format("guest '{}' runs off NUMA node {} of its GPU {}", request.name, *gpu->numa, *request.gpu));
+  }
+}
+
+// A guest on several kinds, or not on the one --prefer asks for: the
+// trade-off and the alternatives.
+void warn_kinds(const GuestView& v, Plan& plan) {
+  const Topology& topo = v.topo;
+  const ResolvedRequest& resolved = v.resolved;
+  const Layout& layout = v.layout;
+  const Layout::Guest& guest = v.guest;
+  const GuestRequest& request = v.request;
+  const CpuSet& vcpu_set = v.vcpu_set;
+  // Core kinds: mixed, or not the preferred one.
+  std::map<unsigned, unsigned> kind_vcpus;
+  for (unsigned cpu : guest.vcpus) ++kind_vcpus[find_cpu(topo, cpu)->kind];
+  const unsigned preferred = request.prefer == Preference::VCache ? wanted_kind(topo, Preference::Performance)
+                                                                  : wanted_kind(topo, request.prefer);
+  if (topo.kinds.size() > 1) {
+    // The most vCPUs the preferred kind holds alone, the host keeping its reserve.
+    std::vector<unsigned> threads;
+    unsigned others = 0;
+    for (const Core& core : topo.cores) {
+      if (core.kind == preferred && resolved.usable.contains(core.cpus)) threads.push_back(core.cpus.size());
+      else ++others;
+    }
+    std::sort(threads.begin(), threads.end());
+    const std::size_t host_takes = resolved.reserve_cores > others ? resolved.reserve_cores - others : 0;
+    unsigned fit = 0, fit_cores = 0;
+    for (std::size_t i = host_takes; i < threads.size(); ++i) fit += threads[i], ++fit_cores;
+    const std::string alternatives =
+        fit > 0 && fit != guest.vcpus.size()
+            ? fmt::format("--vcpus {} keeps the guest on {}", fit, count_of_cores(topo, preferred, fit_cores))
+            : std::string();
+    // --prefer names the most or the least efficient kind: offer it where the guest got that one.
+    const unsigned got = kind_vcpus.begin()->first;
+    const std::string other_prefer =
+        got == wanted_kind(topo, Preference::Efficiency) ? "efficiency"
+        : got == wanted_kind(topo, Preference::Performance) ? "performance" : "";
+    if (kind_vcpus.size() > 1) {
+      plan.warnings.push_back(fmt::format(
+          "guest '{}' mixes core kinds ({}): the guest treats all vCPUs as equal, so the slower ones hold the others "
+          "back{}",
+          request.name, describe_cores(topo, vcpu_set), alternatives.empty() ? "" : "; " + alternatives));
+    } else if (kind_vcpus.begin()->first != preferred) {
+      CpuSet host_preferred;
+      for (const Core& core : topo.cores)
+        if (core.kind == preferred && layout.host.contains(core.cpus)) host_preferred |= core.cpus;
+      plan.warnings.push_back(fmt::format(
+          "guest '{}' runs on {}, not the {} --prefer {} asks for: {} do not fit on them without mixing kinds "
+          "(which costs more here){}{}{}{}{}",
+          request.name, describe_cores(topo, vcpu_set), cores_of_kind(topo, preferred),
+          request.prefer == Preference::Efficiency ? "efficiency" : "performance",
+          plural(guest.vcpus.size(), "vCPU", "vCPUs"),
+          host_preferred.empty() ? ""
+                                 : fmt::format("; the host keeps the {}", describe_cores(topo, host_preferred)),
+          alternatives.empty() && other_prefer.empty() ? "" : ". Alternatives: ", alternatives,
+          alternatives.empty() || other_prefer.empty() ? "" : ", or ",
+          other_prefer.empty() ? "" : "--prefer " + other_prefer + " to ask for this kind"));
+    }
+  }
+}
+
+// Advice a user acts on outside the domain XML.
+void add_advice(const Topology& topo, const Layout& layout, bool host_has_own, Plan& plan) {
+  if (host_has_own) {
+    // The kernel keeps its boot CPU for timekeeping: it clears CPU 0 from
+    // nohz_full= ("Clearing 0 from nohz_full range") and keeps it a housekeeping CPU.
+    const CpuSet kernel_isolate = plan.isolate - CpuSet{0};
+    const bool dropped_cpu0 = plan.isolate.contains(0u);
+    std::string boot_args =
+        kernel_isolate.empty()
+            ? std::string()
+            : fmt::format(", or boot with isolcpus={0} nohz_full={0} rcu_nocbs={0}{1}", kernel_isolate,
+                          dropped_cpu0 ? " (CPU 0 left out: the kernel keeps its boot CPU for timekeeping and "
+                                         "clears it from nohz_full=)"
+                                       : "");
     plan.advice.push_back(fmt::format(
         "Keep the host off the guest's CPUs while it runs: `vpt-tune hook` confines the host to CPUs {} "
-        "(systemd AllowedCPUs= or cgroup cpuset), or boot with isolcpus={} nohz_full={} rcu_nocbs={}.",
-        layout.host, plan.isolate, plan.isolate, plan.isolate));
+        "(systemd AllowedCPUs= or cgroup cpuset){}.",
+        layout.host, boot_args));
     plan.advice.push_back(fmt::format("Steer interrupts to the host's CPUs: set /proc/irq/*/smp_affinity_list to {} "
                                       "(or IRQBALANCE_BANNED_CPULIST={}).", layout.host, plan.isolate));
   }
@@ -279,6 +635,56 @@ void describe(const Topology& topo, const ResolvedRequest& resolved, const Layou
     plan.advice.push_back("Back the guest's memory with hugepages: reserve them on the host (vm.nr_hugepages) and add "
                           "<memoryBacking><hugepages/></memoryBacking>.");
   }
+}
+
+void describe(const Topology& topo, const ResolvedRequest& resolved, const Layout& layout, Plan& plan) {
+  const bool host_has_own = layout.host != all_cpus(topo) || layout.guests.empty();
+  bool said_iothreads = false;
+  for (std::size_t k = 0; k < layout.guests.size(); ++k) {
+    const GuestView v{topo, resolved, layout, k, layout.guests[k], resolved.request.guests[k],
+                      plan.guests[k].vcpu_cpus(), host_has_own, topo.numa_nodes.size() > 1,
+                      caches_at_level(topo, 3).size() == 1};
+    explain_placement(v, plan);
+    explain_helpers(v, said_iothreads, plan);
+    warn_sharing(v, plan);
+    warn_kinds(v, plan);
+  }
+  if (!host_has_own) {
+    plan.warnings.push_back(fmt::format(
+        "the host keeps no CPU of its own (--reserve {}): the host, QEMU's emulator and I/O threads share CPUs {} "
+        "with the guest's vCPUs",
+        resolved.reserve_cores, all_cpus(topo)));
+  } else {
+    plan.explanation.push_back(
+        fmt::format("The host keeps CPUs {} ({}).", layout.host, describe_cores(topo, layout.host)));
+  }
+  if (!topo.offline_cpus.empty())
+    plan.explanation.push_back(fmt::format("{} offline: not planned on (bring them online and plan again to use them).",
+                                           cpu_list_phrase(topo.offline_cpus) +
+                                               (topo.offline_cpus.size() == 1 ? " is" : " are")));
+  for (const std::string& w : topo.warnings) plan.warnings.push_back(w);
+  if (topo.cpu_vendor.empty() && topo.source == TopologySource::LscpuText && !looks_intel(topo))
+    plan.warnings.push_back("the CPU vendor is unknown from `lscpu -e` alone: on an AMD CPU add "
+                            "<feature policy='require' name='topoext'/> to <cpu> (or paste `lscpu` too)");
+
+  add_advice(topo, layout, host_has_own, plan);
+}
+
+// One cell per host node the guest runs on, its memory split by vCPUs.
+std::vector<NumaCell> numa_cells(const Topology& topo, const std::vector<unsigned>& vcpus,
+                                 std::optional<std::uint64_t> memory_bytes) {
+  std::vector<NodeSpan> spans = node_spans(topo, vcpus);
+  std::vector<NumaCell> cells;
+  if (spans.size() < 2 || !spans.front().node) return cells;
+  for (std::size_t c = 0; c < spans.size(); ++c) {
+    NumaCell cell;
+    cell.cell = static_cast<unsigned>(c);
+    for (unsigned i : spans[c].vcpu_indices) cell.vcpus.insert(i);
+    cell.host_node = *spans[c].node;
+    cells.push_back(std::move(cell));
+  }
+  if (memory_bytes) size_numa_cells(cells, *memory_bytes);
+  return cells;
 }
 
 }  // namespace
@@ -318,6 +724,7 @@ Plan make_plan(const Topology& topo, const Request& request, const SearchLimits&
     guest.iothreads = lg.iothreads;
     guest.topology = lg.topology;
     if (topo.numa_nodes.size() > 1) guest.memory_nodes = numa_nodes_of(topo, guest.vcpu_cpus());
+    guest.numa_cells = numa_cells(topo, guest.vcpus, resolved.request.guests[k].memory_bytes);
     guest.cache_passthrough = true;
     guest.require_topoext = is_amd(topo);
     plan.guests.push_back(std::move(guest));

@@ -2,6 +2,8 @@
 // report) needs without recomputing anything.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,30 @@ struct GuestTopology {
   unsigned vcpus() const { return sockets * dies * cores * threads; }
 };
 
+// One guest NUMA cell (<cpu><numa><cell>), backed by one host node
+// (<numatune><memnode cellid= nodeset= mode='strict'>). A guest that spans
+// several host nodes gets one cell per node, so its kernel places memory and
+// threads the way the host has them.
+struct NumaCell {
+  unsigned cell = 0;                   // <cell id>
+  CpuSet vcpus;                        // guest vCPU numbers in the cell (<cell cpus>)
+  unsigned host_node = 0;              // the host NUMA node it runs on and takes memory from
+  std::optional<std::uint64_t> memory_bytes;  // <cell memory>; nullopt when the guest's memory is unknown
+};
+
+// Splits a guest's memory over its cells by their vCPU counts, in whole MiB;
+// the last cell takes the rest, so the cells add up to the guest's memory.
+inline void size_numa_cells(std::vector<NumaCell>& cells, std::uint64_t memory_bytes) {
+  constexpr std::uint64_t kMiB = 1 << 20;
+  std::uint64_t vcpus = 0, given = 0;
+  for (const NumaCell& cell : cells) vcpus += cell.vcpus.size();
+  for (std::size_t c = 0; c < cells.size(); ++c) {
+    const std::uint64_t share = vcpus ? memory_bytes / kMiB * cells[c].vcpus.size() / vcpus * kMiB : 0;
+    cells[c].memory_bytes = c + 1 == cells.size() ? memory_bytes - given : share;
+    given += share;
+  }
+}
+
 struct GuestPlan {
   std::string name;
   // vcpus[i] = host CPU of vCPU i. With threads=2, vCPUs 2k and 2k+1 are SMT
@@ -24,6 +50,7 @@ struct GuestPlan {
   std::vector<CpuSet> iothreads;       // <iothreadpin iothread=i+1 cpuset=...>
   GuestTopology topology;
   CpuSet memory_nodes;                 // <numatune><memory nodeset=...>; empty = no numatune
+  std::vector<NumaCell> numa_cells;    // empty = one host node, no guest NUMA topology
   bool cache_passthrough = true;       // <cache mode='passthrough'/>
   bool require_topoext = false;        // AMD hosts: <feature policy='require' name='topoext'/>
 

@@ -32,6 +32,12 @@ json plan_to_json(const Plan& plan) {
   for (const GuestPlan& g : plan.guests) {
     json iothreads = json::array();
     for (const CpuSet& io : g.iothreads) iothreads.push_back(cpus_json(io));
+    json cells = json::array();
+    for (const NumaCell& c : g.numa_cells) {
+      json cell = {{"cell", c.cell}, {"vcpus", cpus_json(c.vcpus)}, {"host_node", c.host_node}};
+      if (c.memory_bytes) cell["memory_bytes"] = *c.memory_bytes;
+      cells.push_back(std::move(cell));
+    }
     guests.push_back({{"name", g.name},
                       {"vcpus", g.vcpus},
                       {"emulator", cpus_json(g.emulator)},
@@ -40,6 +46,7 @@ json plan_to_json(const Plan& plan) {
                        {{"sockets", g.topology.sockets}, {"dies", g.topology.dies}, {"cores", g.topology.cores},
                         {"threads", g.topology.threads}}},
                       {"memory_nodes", cpus_json(g.memory_nodes)},
+                      {"numa_cells", cells},
                       {"cache_passthrough", g.cache_passthrough},
                       {"require_topoext", g.require_topoext}});
   }
@@ -80,6 +87,15 @@ Plan plan_from_json(const json& doc) {
       guest.topology = {field(t, "sockets").get<unsigned>(), field(t, "dies").get<unsigned>(),
                         field(t, "cores").get<unsigned>(), field(t, "threads").get<unsigned>()};
       if (g.contains("memory_nodes")) guest.memory_nodes = cpus_from(g.at("memory_nodes"), "memory_nodes");
+      if (g.contains("numa_cells"))
+        for (const json& c : g.at("numa_cells")) {
+          NumaCell cell;
+          cell.cell = field(c, "cell").get<unsigned>();
+          cell.vcpus = cpus_from(field(c, "vcpus"), "numa_cells[].vcpus");
+          cell.host_node = field(c, "host_node").get<unsigned>();
+          if (c.contains("memory_bytes")) cell.memory_bytes = c.at("memory_bytes").get<std::uint64_t>();
+          guest.numa_cells.push_back(std::move(cell));
+        }
       guest.cache_passthrough = g.value("cache_passthrough", true);
       guest.require_topoext = g.value("require_topoext", false);
       plan.guests.push_back(std::move(guest));
@@ -108,7 +124,7 @@ void write_plan_text(std::ostream& out, const Plan& plan) {
   fmt::print(out, "\nScore {:.1f} (lower is better; {}{})\n", plan.score.total, plan.search,
              plan.optimal ? "" : "; not proved optimal");
   for (const ScoreTerm& t : plan.score.terms)
-    fmt::print(out, "  {:>9.1f}  {:<22} {}\n", t.value, t.name, t.explanation);
+    fmt::print(out, "  {:>9.1f}  {:<24} {}\n", t.value, t.name, t.explanation);
   if (!plan.warnings.empty()) {
     fmt::print(out, "\nWarnings\n");
     for (const std::string& w : plan.warnings) fmt::print(out, "  ! {}\n", w);

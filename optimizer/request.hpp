@@ -1,6 +1,7 @@
 // Request: what the user asks the optimizer for.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,8 @@ struct GuestRequest {
   HelperPlacement helpers = HelperPlacement::Shared;
   Preference prefer = Preference::Performance;
   std::optional<std::string> gpu;      // PCI address: keep the guest on its NUMA node
+  std::optional<std::uint64_t> memory_bytes;  // the guest's memory, to size NUMA cells (nullopt = unknown)
+  std::vector<std::string> notes;      // said with the plan: why the request differs from what was asked
 };
 
 struct Request {

@@ -4,6 +4,7 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <functional>
 #include <set>
 #include <tuple>
@@ -26,8 +27,8 @@ int l3_of(const Topology& topo, unsigned core) {
 Search::Search(const Topology& topo, const ResolvedRequest& resolved, const CostModel& model)
     : topo_(topo), resolved_(resolved), model_(model) {
   // Interchangeable cores: same kind, threads, L3, NUMA node, package and, when
-  // their L2 is shared by several cores, the same L2.
-  std::map<std::tuple<unsigned, unsigned, int, int, unsigned, int>, std::vector<unsigned>> classes;
+  // their L2 is shared by several cores, the same L2; the core of CPU 0 is its own.
+  std::map<std::tuple<unsigned, unsigned, int, int, unsigned, int, bool>, std::vector<unsigned>> classes;
   std::map<unsigned, std::set<unsigned>> cores_of_l2;  // L2 index -> cores sharing it
   for (const LogicalCpu& cpu : topo.cpus)
     if (cpu.l2) cores_of_l2[*cpu.l2].insert(cpu.core);
@@ -38,13 +39,12 @@ Search::Search(const Topology& topo, const ResolvedRequest& resolved, const Cost
     int shared_l2 = -1;
     if (cpu.l2 && cores_of_l2[*cpu.l2].size() > 1) shared_l2 = static_cast<int>(*cpu.l2);
     auto key = std::tuple{core.kind, core.cpus.size(), cpu.l3 ? static_cast<int>(*cpu.l3) : -1,
-                          cpu.numa ? static_cast<int>(*cpu.numa) : -1, core.package, shared_l2};
+                          cpu.numa ? static_cast<int>(*cpu.numa) : -1, core.package, shared_l2,
+                          core.cpus.contains(0u)};  // the boot CPU's core costs boot_cpu
     classes[key].push_back(core.index);
   }
   for (auto& [key, cores] : classes) classes_.push_back(std::move(cores));
   std::sort(classes_.begin(), classes_.end());  // deterministic: by first core
-  for (const GuestRequest& guest : resolved.request.guests)
-    dedicated_guests_ += guest.helpers == HelperPlacement::Dedicated;
 }
 
 bool Search::feasible(const CoreChoice& choice) const {
@@ -72,10 +72,13 @@ Layout Search::materialize(const CoreChoice& choice) const {
   for (std::size_t k = 0; k < choice.guest_cores.size(); ++k) {
     const unsigned wanted = *resolved_.request.guests[k].vcpus;
     std::vector<unsigned> cores = choice.guest_cores[k];
-    // Socket, then die (L3), then core: the blocks QEMU numbers vCPUs in.
-    std::sort(cores.begin(), cores.end(), [&](unsigned a, unsigned b) {
-      return std::tuple{topo_.cores[a].package, l3_of(topo_, a), a} < std::tuple{topo_.cores[b].package, l3_of(topo_, b), b};
-    });
+    // Socket, then NUMA node (a guest cell), then die (L3), then core: the
+    // blocks QEMU numbers vCPUs in.
+    auto order = [&](unsigned core) {
+      auto numa = find_cpu(topo_, topo_.cores[core].cpus.first())->numa;
+      return std::tuple{topo_.cores[core].package, numa ? static_cast<int>(*numa) : -1, l3_of(topo_, core), core};
+    };
+    std::sort(cores.begin(), cores.end(), [&](unsigned a, unsigned b) { return order(a) < order(b); });
     Layout::Guest guest;
     const unsigned t = threads_of(topo_, cores.front());
     bool uniform = std::all_of(cores.begin(), cores.end(), [&](unsigned c) { return threads_of(topo_, c) == t; });
@@ -114,54 +117,115 @@ Layout Search::materialize(const CoreChoice& choice) const {
   }
 
   layout.host = all_cpus(topo_) - guest_cpus - idle;
+  if (layout.host.empty()) {
+    // The host still runs: on the guests' CPUs, and so do the helpers.
+    layout.host = all_cpus(topo_);
+    for (std::size_t k = 0; k < layout.guests.size(); ++k) {
+      layout.guests[k].emulator = layout.host;
+      layout.guests[k].iothreads.assign(resolved_.request.guests[k].iothreads, layout.host);
+    }
+    return layout;
+  }
+  place_helpers(layout);
+  return layout;
+}
+
+// Each helper thread (the emulator once per guest NUMA cell, each I/O thread
+// for one cell, round robin) goes to the host core where it costs least under
+// the model: its sharing with every guest's vCPUs, its distance to the vCPUs
+// it serves, and the helpers already on that core. Dedicated helpers take
+// their core away from the host while the host keeps its reserve.
+void Search::place_helpers(Layout& layout) const {
+  const Weights& w = model_.weights();
   std::vector<unsigned> host_cores;
   for (const Core& core : topo_.cores)
     if (layout.host.contains(core.cpus)) host_cores.push_back(core.index);
-  const bool host_has_own_cpus = !layout.host.empty();
-  if (!host_has_own_cpus) layout.host = all_cpus(topo_);  // the host still runs: on the guests' CPUs
+  // Per host CPU: its sharing with every guest's vCPUs.
+  std::vector<std::size_t> vcpu_pos;
+  for (const Layout::Guest& guest : layout.guests)
+    for (unsigned os : guest.vcpus) vcpu_pos.push_back(model_.position(os));
+  std::vector<double> core_share(topo_.cores.size(), 0.0);  // mean over the core's CPUs
+  for (unsigned core : host_cores) {
+    double sum = 0;
+    for (unsigned cpu : topo_.cores[core].cpus)
+      for (std::size_t v : vcpu_pos) sum += model_.sharing(model_.position(cpu), v);
+    core_share[core] = sum / topo_.cores[core].cpus.size();
+  }
+  std::vector<unsigned> load(topo_.cores.size(), 0);       // helper threads per core
+  std::vector<int> dedicated_to(topo_.cores.size(), -1);   // guest that took the core, -1 = none
 
-  // Helpers go to the host cores that share least with the guest, on its NUMA node.
-  std::size_t dedicated_taken = 0;
-  for (std::size_t k = 0; k < layout.guests.size(); ++k) {
+  auto cost_on = [&](unsigned core, const std::vector<std::size_t>& served) {
+    const std::size_t at = model_.position(topo_.cores[core].cpus.first());
+    double far = 0;
+    for (std::size_t v : served) far += model_.numa_factor(at, v);
+    return w.helper_share_factor * core_share[core] + w.helper_off_node * far + w.stack_helpers * load[core];
+  };
+  // The node's own cores come first where it has room: a host core there that
+  // shares no core and no L2 with the guest (the expert's rule; the cost then
+  // picks among them). Elsewhere only when the node has none.
+  auto best_of = [&](const std::vector<unsigned>& candidates, const std::vector<std::size_t>& served,
+                     std::optional<unsigned> node, const std::set<unsigned>& guest_l2s) {
+    std::vector<unsigned> local;
+    for (unsigned core : candidates) {
+      const LogicalCpu& cpu = *find_cpu(topo_, topo_.cores[core].cpus.first());
+      bool near_guest = false;
+      for (unsigned os : topo_.cores[core].cpus)
+        if (auto l2 = find_cpu(topo_, os)->l2; l2 && guest_l2s.count(*l2)) near_guest = true;
+      if (node && cpu.numa == node && !near_guest) local.push_back(core);
+    }
+    unsigned best = candidates.front();
+    double best_cost = std::numeric_limits<double>::infinity();
+    for (unsigned core : local.empty() ? candidates : local) {
+      double c = cost_on(core, served);
+      if (c < best_cost - kEpsilon) best_cost = c, best = core;
+    }
+    return best;
+  };
+
+  // Dedicated guests first: the cores they take are then no one else's.
+  std::vector<std::size_t> order(layout.guests.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_partition(order.begin(), order.end(), [&](std::size_t k) {
+    return resolved_.request.guests[k].helpers == HelperPlacement::Dedicated;
+  });
+  for (std::size_t k : order) {
     Layout::Guest& guest = layout.guests[k];
     const GuestRequest& request = resolved_.request.guests[k];
-    if (host_cores.empty()) {
-      guest.emulator = layout.host;
-      guest.iothreads.assign(request.iothreads, layout.host);
-      continue;
+    struct Cell {
+      std::optional<unsigned> node;
+      std::vector<std::size_t> served;  // matrix positions of its vCPUs
+    };
+    std::vector<Cell> cells;
+    for (const NodeSpan& span : node_spans(topo_, guest.vcpus)) {
+      cells.push_back({span.node, {}});
+      for (unsigned i : span.vcpu_indices) cells.back().served.push_back(model_.position(guest.vcpus[i]));
     }
-    std::map<unsigned, unsigned> numa_votes;
-    for (unsigned cpu : guest.vcpus)
-      if (auto n = find_cpu(topo_, cpu)->numa) ++numa_votes[*n];
-    std::optional<unsigned> home;
-    if (!numa_votes.empty())
-      home = std::max_element(numa_votes.begin(), numa_votes.end(),
-                              [](auto& a, auto& b) { return a.second < b.second; })->first;
-    std::vector<std::pair<std::tuple<double, int, unsigned>, unsigned>> ranked;
-    for (unsigned core : host_cores) {
-      double shared = 0;
-      for (unsigned c : topo_.cores[core].cpus)
-        for (unsigned v : guest.vcpus) shared += model_.sharing(model_.position(c), model_.position(v));
-      auto numa = find_cpu(topo_, topo_.cores[core].cpus.first())->numa;
-      ranked.push_back({{shared, home && numa != home ? 1 : 0, core}, core});
-    }
-    std::sort(ranked.begin(), ranked.end());
-    const bool can_dedicate = request.helpers == HelperPlacement::Dedicated &&
-                              host_cores.size() > resolved_.reserve_cores + dedicated_taken && host_cores.size() > 1;
-    if (can_dedicate) {
-      unsigned core = ranked.front().second;
-      guest.emulator = topo_.cores[core].cpus;
-      guest.iothreads.assign(request.iothreads, guest.emulator);
-      layout.host -= guest.emulator;
-      host_cores.erase(std::find(host_cores.begin(), host_cores.end(), core));
-      ++dedicated_taken;
-      continue;
-    }
-    guest.emulator = topo_.cores[ranked.front().second].cpus;
-    for (unsigned i = 0; i < request.iothreads; ++i)
-      guest.iothreads.push_back(topo_.cores[ranked[(i + 1) % ranked.size()].second].cpus);
+    std::set<unsigned> guest_l2s;
+    for (unsigned os : guest.vcpus)
+      if (auto l2 = find_cpu(topo_, os)->l2) guest_l2s.insert(*l2);
+    std::vector<unsigned> own;  // cores dedicated to this guest
+    auto place = [&](const Cell& cell) {
+      std::vector<unsigned> shared;
+      for (unsigned core : host_cores)
+        if (dedicated_to[core] < 0) shared.push_back(core);
+      unsigned core;
+      if (request.helpers == HelperPlacement::Dedicated && shared.size() > std::max(1u, resolved_.reserve_cores)) {
+        core = best_of(shared, cell.served, cell.node, guest_l2s);
+        dedicated_to[core] = static_cast<int>(k);
+        layout.host -= topo_.cores[core].cpus;
+        own.push_back(core);
+      } else {
+        core = best_of(request.helpers == HelperPlacement::Dedicated && !own.empty() ? own : shared, cell.served,
+                       cell.node, guest_l2s);
+      }
+      ++load[core];
+      return topo_.cores[core].cpus;
+    };
+    guest.emulator = CpuSet{};
+    for (const auto& cell : cells) guest.emulator |= place(cell);
+    guest.iothreads.clear();
+    for (unsigned i = 0; i < request.iothreads; ++i) guest.iothreads.push_back(place(cells[i % cells.size()]));
   }
-  return layout;
 }
 
 std::optional<CoreChoice> Search::exact(std::size_t max_candidates) const {
@@ -376,9 +440,36 @@ class LocalSearch {
 
   unsigned reserve_needed() const { return resolved_.reserve_cores; }
 
+  // Greedy by marginal cost, from every possible first core (one per class):
+  // a single greedy run fills the L3 of its first pick, which may be the one
+  // a slightly dearer core (CPU 0's) sits in while another L3 is free.
   void construct(std::size_t k) {
+    if (threads_[k] >= wanted(k)) return;
+    double best = std::numeric_limits<double>::infinity();
+    std::optional<unsigned> best_seed;
+    for (unsigned seed : free_representatives()) {
+      if (host_core_count() <= reserve_needed()) break;
+      double total = delta_add(k, seed);
+      move(seed, kHost, static_cast<int>(k));
+      std::vector<unsigned> picked = {seed};
+      total += fill(k, picked);
+      if (threads_[k] >= wanted(k) && total < best - kEpsilon) {
+        best = total;
+        best_seed = seed;
+      }
+      for (auto it = picked.rbegin(); it != picked.rend(); ++it) move(*it, static_cast<int>(k), kHost);
+    }
+    if (!best_seed) return;  // infeasible; the caller checked sizes
+    move(*best_seed, kHost, static_cast<int>(k));
+    std::vector<unsigned> picked;
+    fill(k, picked);
+  }
+
+  // Adds the cheapest core until guest k has its threads; returns the cost added.
+  double fill(std::size_t k, std::vector<unsigned>& picked) {
+    double added = 0;
     while (threads_[k] < wanted(k)) {
-      if (host_core_count() <= reserve_needed()) return;  // infeasible; the caller checked sizes
+      if (host_core_count() <= reserve_needed()) break;
       double best = std::numeric_limits<double>::infinity();
       unsigned pick = 0;
       bool found = false;
@@ -386,9 +477,12 @@ class LocalSearch {
         double d = delta_add(k, core);
         if (d < best - kEpsilon) { best = d; pick = core; found = true; }
       }
-      if (!found) return;
+      if (!found) break;
       move(pick, kHost, static_cast<int>(k));
+      picked.push_back(pick);
+      added += best;
     }
+    return added;
   }
 
   void improve() {
@@ -470,7 +564,71 @@ class LocalSearch {
 }  // namespace
 
 CoreChoice Search::heuristic() const {
-  return LocalSearch(topo_, model_, resolved_, usable_cores_, classes_).run();
+  CoreChoice choice = LocalSearch(topo_, model_, resolved_, usable_cores_, classes_).run();
+  for (std::size_t k = 0; k < choice.guest_cores.size(); ++k) balance_nodes(choice, k);
+  return choice;
+}
+
+// The local search moves one core at a time and scores pairs, so a guest too
+// large for one node ends up filling the first (192 + 64 vCPUs on a 2x96-core
+// host): its presented sockets then cannot match the host's. Try the same
+// nodes with equal cores each, whole L3s first, and keep it if it costs less.
+void Search::balance_nodes(CoreChoice& choice, std::size_t k) const {
+  const std::vector<unsigned>& mine = choice.guest_cores[k];
+  auto node_of = [&](unsigned core) { return find_cpu(topo_, topo_.cores[core].cpus.first())->numa; };
+  std::map<unsigned, std::vector<unsigned>> by_node;
+  for (unsigned core : mine) {
+    auto node = node_of(core);
+    if (!node) return;
+    by_node[*node].push_back(core);
+  }
+  const unsigned t = threads_of(topo_, mine.front());
+  const unsigned wanted = *resolved_.request.guests[k].vcpus;
+  if (by_node.size() < 2 || wanted % (t * by_node.size()) != 0) return;
+  if (std::any_of(mine.begin(), mine.end(), [&](unsigned c) { return threads_of(topo_, c) != t; })) return;
+  const std::size_t target = wanted / t / by_node.size();
+
+  std::set<unsigned> taken;  // cores of every guest
+  for (const auto& cores : choice.guest_cores) taken.insert(cores.begin(), cores.end());
+  std::map<int, unsigned> mine_in_l3;  // the guest's cores per L3
+  for (unsigned core : mine) ++mine_in_l3[l3_of(topo_, core)];
+  std::map<int, unsigned> free_in_l3;
+  for (unsigned core : usable_cores_)
+    if (!taken.count(core)) ++free_in_l3[l3_of(topo_, core)];
+
+  std::vector<unsigned> balanced;
+  for (auto& [node, cores] : by_node) {
+    if (cores.size() >= target) {
+      // Keep whole L3s, those the guest fills most first; CPU 0's L3 goes first.
+      std::set<int> l3_of_cpu0;
+      for (unsigned core : cores)
+        if (topo_.cores[core].cpus.contains(0u)) l3_of_cpu0.insert(l3_of(topo_, core));
+      auto keep_order = [&](unsigned c) {
+        const int l3 = l3_of(topo_, c);
+        return std::tuple{-static_cast<int>(mine_in_l3[l3]), l3_of_cpu0.count(l3) > 0, l3, c};
+      };
+      std::sort(cores.begin(), cores.end(), [&](unsigned a, unsigned b) { return keep_order(a) < keep_order(b); });
+      balanced.insert(balanced.end(), cores.begin(), cores.begin() + static_cast<std::ptrdiff_t>(target));
+      continue;
+    }
+    balanced.insert(balanced.end(), cores.begin(), cores.end());
+    // Fill the L3s the guest already uses, then the emptiest free L3s.
+    std::vector<unsigned> spare;
+    for (unsigned core : usable_cores_)
+      if (!taken.count(core) && node_of(core) == node && threads_of(topo_, core) == t) spare.push_back(core);
+    std::sort(spare.begin(), spare.end(), [&](unsigned a, unsigned b) {
+      int la = l3_of(topo_, a), lb = l3_of(topo_, b);
+      return std::tuple{-static_cast<int>(mine_in_l3[la]), -static_cast<int>(free_in_l3[la]), la, a} <
+             std::tuple{-static_cast<int>(mine_in_l3[lb]), -static_cast<int>(free_in_l3[lb]), lb, b};
+    });
+    const std::size_t missing = target - cores.size();
+    if (spare.size() < missing) return;
+    balanced.insert(balanced.end(), spare.begin(), spare.begin() + static_cast<std::ptrdiff_t>(missing));
+  }
+  CoreChoice alternative = choice;
+  std::sort(balanced.begin(), balanced.end());
+  alternative.guest_cores[k] = balanced;
+  if (feasible(alternative) && cost(alternative) < cost(choice) - kEpsilon) choice = std::move(alternative);
 }
 
 }  // namespace vpt

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "optimizer/cost_model.hpp"
@@ -28,6 +29,7 @@ struct ResolvedRequest {
   Request request;                      // guests[i].vcpus all set
   unsigned reserve_cores = 0;           // whole cores the host keeps, at least
   CpuSet usable;                        // CPUs guests may use (allowed - excluded)
+  std::vector<std::string> auto_notes;  // per guest: how --vcpus auto chose its count ("" = given)
 };
 
 class Search {
@@ -50,12 +52,14 @@ class Search {
   double lower_bound() const;
 
  private:
+  void place_helpers(Layout& layout) const;
+  void balance_nodes(CoreChoice& choice, std::size_t guest) const;
+
   const Topology& topo_;
   const ResolvedRequest& resolved_;
   const CostModel& model_;
   std::vector<unsigned> usable_cores_;
   std::vector<std::vector<unsigned>> classes_;  // interchangeable usable cores, ascending index
-  unsigned dedicated_guests_ = 0;
 };
 
 }  // namespace vpt

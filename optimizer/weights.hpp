@@ -3,7 +3,7 @@
 // overridden from the config file ([weights] keys of the same names).
 //
 // Units are arbitrary "interference points" per pair of CPUs; only ratios
-// matter. Published core-to-core figures (shared/notes/architecture.md) order
+// matter. Published core-to-core figures (docs/optimizer-notes.md) order
 // the harm of sharing as: same core (L1/L2, SMT) >> same L2 cluster > same L3
 // > same NUMA node, and the cost of splitting one guest's own threads as
 // cross-L3 (~75-100 ns) < cross-socket (~200 ns).
@@ -23,9 +23,22 @@ struct Weights {
   // keeping a workload inside one L3.
   double share_l3 = 4.0;
 
-  // --- Emulator / I/O threads next to the guest's vCPUs ---
+  // --- Emulator / I/O threads ("helpers") ---
   // They belong to the guest, so they hurt less than a foreign party: scale.
+  // Counted per helper thread (a thread runs on one CPU of its pin at a time).
   double helper_share_factor = 0.5;
+  // Per pair (helper thread, vCPU of its guest) whose nearest helper CPU is
+  // on another NUMA node, times (distance/10 - 1) as for split_numa: the
+  // emulator and I/O threads touch the guest's memory and its devices, which
+  // live on the vCPUs' node (docs/optimizer-notes.md). Above
+  // helper_share_factor * share_l3 (2 per pair), so a helper on the guest's
+  // node that shares its L3 still costs less than one next door.
+  double helper_off_node = 6.0;
+  // Per pair of helper threads (of one guest or several) pinned to a common
+  // core: they take turns on it while other host cores sit idle. Small: a
+  // helper still stacks rather than go to another node or share a core or L2
+  // with vCPUs. 0 lets helpers share a core (they then pack onto the best one).
+  double stack_helpers = 4.0;
 
   // --- Splitting one guest (its own threads talk to each other) ---
   // Per pair of the guest's vCPUs on different L3s: cross-CCD latency is
@@ -41,6 +54,12 @@ struct Weights {
   // presented as such to the guest (odd counts): the guest cannot schedule
   // around the shared core.
   double hidden_smt = 1.0;
+  // Per pair of a guest's vCPUs that the presented <topology> puts in one
+  // die (one L3) while they sit on different host L3s, or in one socket while
+  // they sit on different host packages: the guest's scheduler then believes
+  // they share a cache and treats their traffic as cheap. Equal to split_l3:
+  // the same cross-L3 traffic, this time unseen by the guest.
+  double topology_mismatch = 2.0;
 
   // --- Capacity: what each vCPU gets ---
   // Per vCPU whose core kind is not the preferred one (--prefer), scaled by
@@ -50,6 +69,10 @@ struct Weights {
   double small_l3 = 20.0;
   // Per vCPU outside the NUMA node of the guest's GPU (--gpu).
   double off_gpu_node = 25.0;
+  // Per vCPU on the core of CPU 0, the boot CPU: the kernel keeps it for
+  // timekeeping and drops it from nohz_full= and isolcpus=, and guides leave
+  // core 0 to the host. Smaller than every other weight: it only breaks ties.
+  double boot_cpu = 0.5;
 };
 
 // Every weight by name, for the config file, the command line and JSON.
@@ -62,13 +85,17 @@ inline constexpr WeightField kWeightFields[] = {
     {"share_l2", &Weights::share_l2},
     {"share_l3", &Weights::share_l3},
     {"helper_share_factor", &Weights::helper_share_factor},
+    {"helper_off_node", &Weights::helper_off_node},
+    {"stack_helpers", &Weights::stack_helpers},
     {"split_l3", &Weights::split_l3},
     {"split_numa", &Weights::split_numa},
     {"mix_kinds", &Weights::mix_kinds},
     {"hidden_smt", &Weights::hidden_smt},
+    {"topology_mismatch", &Weights::topology_mismatch},
     {"wrong_kind", &Weights::wrong_kind},
     {"small_l3", &Weights::small_l3},
     {"off_gpu_node", &Weights::off_gpu_node},
+    {"boot_cpu", &Weights::boot_cpu},
 };
 
 }  // namespace vpt

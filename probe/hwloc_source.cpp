@@ -237,11 +237,20 @@ void precheck_xml(std::string_view xml, const std::string& name) {
   if (xml.find_first_not_of(" \t\r\n") == std::string_view::npos) fail("the file is empty");
   pugi::xml_document doc;
   pugi::xml_parse_result parsed = doc.load_buffer(xml.data(), xml.size());
-  if (!parsed)
-    fail(fmt::format("not well-formed XML ({} at byte {})", parsed.description(), parsed.offset));
+  if (!parsed) {
+    // The other text a user has at hand: a pasted `lscpu -e` listing.
+    const bool lscpu = xml.find("L1d:L1i") != std::string_view::npos ||
+                       (xml.find("CPU") != std::string_view::npos && xml.find("CORE") != std::string_view::npos &&
+                        xml.find("SOCKET") != std::string_view::npos);
+    fail(fmt::format("not well-formed XML ({} at byte {}){}", parsed.description(), parsed.offset,
+                     lscpu ? "; it looks like `lscpu -e` output: read it with --lscpu FILE" : ""));
+  }
   pugi::xml_node root = doc.document_element();
   if (std::string_view(root.name()) != "topology")
-    fail(fmt::format("not an hwloc topology export (root element is <{}>, expected <topology>)", root.name()));
+    fail(fmt::format("not an hwloc topology export (root element is <{}>, expected <topology>){}", root.name(),
+                     std::string_view(root.name()) == "domain"
+                         ? "; a libvirt domain goes to --xml FILE, the host's topology to --topology or --lscpu"
+                         : ""));
   std::string version = root.attribute("version").as_string("1.0");
   if (version.starts_with("3"))
     fail(fmt::format("hwloc XML version {} (written by hwloc 3.x) cannot be read by hwloc {}; "

@@ -94,9 +94,19 @@ class LscpuParser {
       if (!parse_id(words[0])) break;  // the table ended (a prompt or other text follows)
       read_row(words, line_no);
     }
-    if (!in_table)
-      fail("no `lscpu -e` table found: expected a header line starting with 'CPU' "
-           "(CPU NODE SOCKET CORE L1d:L1i:L2:L3 ONLINE ...)");
+    if (!in_table) {
+      // The other files a user has at hand: an hwloc export or a domain definition.
+      std::string_view start = text_.substr(std::min(text_.find_first_not_of(" \t\r\n"), text_.size()));
+      const bool xml = start.starts_with("<");
+      const bool hwloc = text_.find("<topology") != std::string_view::npos;
+      const bool domain = text_.find("<domain") != std::string_view::npos;
+      fail(fmt::format("no `lscpu -e` table found: expected a header line starting with 'CPU' "
+                       "(CPU NODE SOCKET CORE L1d:L1i:L2:L3 ONLINE ...){}",
+                       hwloc    ? "; this is an hwloc XML export: read it with --topology FILE.xml"
+                       : domain ? "; this is a libvirt domain definition: give it with --xml FILE"
+                       : xml    ? "; this is XML: an hwloc export goes to --topology FILE.xml"
+                                : ""));
+    }
     if (rows_ == 0) fail("the `lscpu -e` table has a header but no CPU rows");
     return build();
   }
@@ -246,16 +256,19 @@ class LscpuParser {
           std::upper_bound(floor_of_kind.begin(), floor_of_kind.end(), mhz) - floor_of_kind.begin() - 1);
       kinds[k].cpus |= cores.at(core);
     }
-    // Two kinds where only the faster one has SMT: Intel's P-cores and E-cores.
-    if (kinds.size() == 2) {
+    // Two or three kinds where only the fastest has SMT: Intel's P-cores and
+    // E-cores, and the low-power E-cores of Meteor/Arrow Lake mobile parts.
+    if (kinds.size() == 2 || kinds.size() == 3) {
       auto smt_in = [&](const CoreKind& kind) {
         bool any = false;
         for (auto& [core, cpus] : cores) any |= kind.cpus.contains(cpus) && cpus.size() > 1;
         return any;
       };
-      if (smt_in(kinds[1]) && !smt_in(kinds[0])) {
-        kinds[0].name = "E-core";
-        kinds[1].name = "P-core";
+      const bool only_fastest = smt_in(kinds.back()) && std::none_of(kinds.begin(), kinds.end() - 1, smt_in);
+      if (only_fastest) {
+        kinds.back().name = "P-core";
+        kinds[kinds.size() - 2].name = "E-core";
+        if (kinds.size() == 3) kinds[0].name = "LP E-core";
       }
     }
     return kinds;

@@ -87,6 +87,16 @@ bool is_amd(const Topology& topo) {
          topo.cpu_model.starts_with("AMD");
 }
 
+std::string cores_of_kind(const Topology& topo, unsigned kind, unsigned count) {
+  std::string name = kind < topo.kinds.size() ? topo.kinds[kind].name : "core";
+  if (!name.ends_with("core")) name += " core";
+  return count == 1 ? name : name + "s";
+}
+
+std::string count_of_cores(const Topology& topo, unsigned kind, unsigned count) {
+  return fmt::format("{} {}", count, cores_of_kind(topo, kind, count));
+}
+
 namespace {
 
 // Orders by first CPU (ties: the smaller set first), the order people read lscpu in.

@@ -200,6 +200,11 @@ int deepest_cache_level(const Topology& topo);
 unsigned threads_per_core_max(const Topology& topo);
 bool has_smt(const Topology& topo);
 bool is_amd(const Topology& topo);
+// "1 P-core", "8 P-cores", "4 performance cores", "2 Cortex-X925 cores",
+// "12 cores" (a kind named "core"): `count` cores of kind rank `kind`, for text.
+std::string count_of_cores(const Topology& topo, unsigned kind, unsigned count);
+// The same without the count: "P-cores", "performance cores", "cores".
+std::string cores_of_kind(const Topology& topo, unsigned kind, unsigned count = 2);
 
 // Fills the derived fields (LogicalCpu cache/core/kind indices, Core::kind) from
 // cores, caches and kinds, renumbers caches and cores in order of their first

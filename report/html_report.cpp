@@ -345,7 +345,7 @@ void comparison_section(std::ostream& out, const Report& r) {
 
 std::string fix_note(const Finding& f) {
   if (f.fix_kind == FixKind::HostCommands) return "on the host (vpt-tune never runs these)";
-  if (f.auto_fix == AutoFix::Plan || f.auto_fix == AutoFix::Tuning) return "vpt-tune check --fix applies it";
+  if (f.auto_fix != AutoFix::No) return "vpt-tune check --fix applies it";
   if (!f.manual_reason.empty()) return "by hand: " + f.manual_reason;
   return "by hand";
 }

@@ -147,20 +147,13 @@ ReviewSection review_section(const CheckReport& check) {
 
 // ---- Host summary -----------------------------------------------------------------
 
-// "8 P-cores", "96 cores", "4 efficiency cores" (hwloc-named kinds).
-std::string kind_plural(const Topology& topo, unsigned kind, unsigned n) {
-  std::string name = kind < topo.kinds.size() ? topo.kinds[kind].name : "core";
-  if (name.ends_with("core")) return plural(n, name);
-  return plural(n, name + " core");
-}
-
 // "8 P-cores, 12 E-cores" for the cores that hold any CPU of `cpus`.
 std::string cores_by_kind(const Topology& topo, const CpuSet& cpus) {
   std::map<unsigned, unsigned> count;
   for (const Core& core : topo.cores)
     if (core.cpus.intersects(cpus)) ++count[core.kind];
   std::vector<std::string> parts;
-  for (auto it = count.rbegin(); it != count.rend(); ++it) parts.push_back(kind_plural(topo, it->first, it->second));
+  for (auto it = count.rbegin(); it != count.rend(); ++it) parts.push_back(count_of_cores(topo, it->first, it->second));
   return fmt::format("{}", fmt::join(parts, ", "));
 }
 
@@ -219,7 +212,7 @@ std::vector<Fact> host_facts(const Topology& topo, const Results* run) {
     for (auto it = topo.kinds.rbegin(); it != topo.kinds.rend(); ++it) {
       unsigned cores = 0;
       for (const Core& c : topo.cores) cores += c.kind == it->rank;
-      parts.push_back(fmt::format("{} (CPUs {}{})", kind_plural(topo, it->rank, cores), it->cpus,
+      parts.push_back(fmt::format("{} (CPUs {}{})", count_of_cores(topo, it->rank, cores), it->cpus,
                                   it->max_mhz ? fmt::format(", up to {} MHz", *it->max_mhz) : ""));
     }
     facts.push_back({"Core kinds", fmt::format("{}", fmt::join(parts, "; "))});
@@ -444,6 +437,12 @@ GuestSummary guest_summary(const Topology& topo, const Plan& plan, unsigned g) {
   s.memory = guest.memory_nodes.empty() ? "not placed (no <numatune>)"
                                         : fmt::format("NUMA node{} {} (strict)",
                                                       guest.memory_nodes.size() > 1 ? "s" : "", guest.memory_nodes);
+  if (!guest.numa_cells.empty()) {
+    std::vector<std::string> cells;
+    for (const NumaCell& c : guest.numa_cells)
+      cells.push_back(fmt::format("cell {}: vCPUs {} on node {}", c.cell, c.vcpus, c.host_node));
+    s.memory += fmt::format("; guest NUMA cells {}", fmt::join(cells, ", "));
+  }
   s.caches.push_back(core_verdict(topo, plan, g));
   for (int level : {2, 3})
     if (!caches_at_level(topo, level).empty()) s.caches.push_back(cache_verdict(topo, plan, g, level));

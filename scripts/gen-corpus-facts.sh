@@ -10,6 +10,7 @@
 #   core <cpus>    l2 <cpus>    l3 <cpus>          one line per instance
 #   kind <cpus> [info=value ...]   hwloc cpukinds, least efficient first (XML only)
 #   offline <cpus>                 CPUs the listing shows offline (lscpu only)
+#   maxmhz <MHz> <cpus>            online CPUs by their MAXMHZ column (lscpu only)
 # <cpus> are OS indices (the numbers libvirt's cpuset= uses), comma-separated, ascending.
 #
 # Run from anywhere: scripts/gen-corpus-facts.sh   (needs the `hwloc` package)
@@ -74,7 +75,7 @@ lscpu_facts() {
       header = 1; ncol = NF
       for (i = 1; i <= NF; i++) {
         if ($i == "NODE") cn = i; else if ($i == "SOCKET") cs = i; else if ($i == "CORE") cc = i
-        else if ($i == "ONLINE") co = i; else if ($i ~ /:/) {
+        else if ($i == "ONLINE") co = i; else if ($i == "MAXMHZ") cm = i; else if ($i ~ /:/) {
           ck = i; nlev = split($i, lev, ":")
           for (j = 1; j <= nlev; j++) { if (lev[j] == "L2") l2i = j; if (lev[j] == "L3") l3i = j }
         }
@@ -89,6 +90,7 @@ lscpu_facts() {
       split($ck, id, ":")
       if (l2i && id[l2i] != "" && id[l2i] != "-") add(l2, id[l2i], $1)
       if (l3i && id[l3i] != "" && id[l3i] != "-") add(l3, id[l3i], $1)
+      if (cm && $cm != "-") add(mhz, $cm, $1)
     }
     END {
       print "count package " count(pkg); print "count numa " count(numa); print "count core " count(core)
@@ -99,11 +101,21 @@ lscpu_facts() {
       for (k in l2) print "l2 " l2[k]
       for (k in l3) print "l3 " l3[k]
       if ("x" in off) print "offline " off["x"]
+      for (k in mhz) print "maxmhz " k " " mhz[k]
     }' "$f" |
     # Stable order for review: counts first, then each kind of line sorted by its first CPU.
     awk '{ split($NF, c, ","); printf "%d\t%s\t%08d\t%s\n", ($1 == "count") ? 0 : 1, ($1 == "count") ? "" : $1, ($1 == "count") ? NR : c[1], $0 }' |
     sort -t$'\t' -k1,1n -k2,2 -k3,3n | cut -f4
 }
+
+# The optimizer's expert cases also use listings built from published layouts
+# (tests/optimizer/machines, see its README); their facts sit next to them.
+machines=$root/tests/optimizer/machines
+mkdir -p "$machines/facts"
+for f in "$machines"/*.txt; do
+  name=$(basename "$f" .txt)
+  lscpu_facts "$f" "machines/$name.txt" > "$machines/facts/$name.facts"
+done
 
 n=0
 while IFS= read -r f; do

@@ -62,6 +62,24 @@ std::string topology_text(const std::optional<GuestTopology>& t) {
   return fmt::format("sockets={} dies={} cores={} threads={}", t->sockets, t->dies, t->cores, t->threads);
 }
 
+// Guest NUMA cells with their memory binding, in words ("no NUMA cells").
+std::string cells_text(const Domain& d) {
+  std::vector<std::string> parts;
+  for (const DomainCell& c : d.numa_cells)
+    parts.push_back(fmt::format("cell {} vCPUs {} {} MiB on node {}", c.id, c.vcpus, c.memory_bytes.value_or(0) >> 20,
+                                c.memnode_nodeset ? c.memnode_nodeset->to_string() : "any"));
+  return parts.empty() ? std::string("no NUMA cells") : fmt::format("{}", fmt::join(parts, "; "));
+}
+
+// Which iothread serves each virtio disk and virtio-scsi controller, in words.
+std::string served_text(const Domain& d) {
+  std::vector<std::string> parts;
+  for (const IothreadDevice& dev : d.iothread_devices)
+    parts.push_back(fmt::format("{} on {}", dev.label,
+                                dev.iothread ? fmt::format("iothread {}", *dev.iothread) : std::string("the main loop")));
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
 std::string pin_text(const std::optional<CpuSet>& cpus) { return cpus ? "CPUs " + cpus->to_string() : "no pin"; }
 
 // What the running guest should get: only vCPUs and iothreads it has now.
@@ -172,6 +190,8 @@ std::vector<std::string> restart_only_changes(const Domain& old_domain, const Do
   if (wanted.iothreads != old_domain.iothreads)
     out.push_back(fmt::format("iothread count {} -> {}", old_domain.iothreads, wanted.iothreads));
   if (wanted.numatune_nodeset != old_domain.numatune_nodeset) out.push_back("memory placement");
+  if (cells_text(wanted) != cells_text(old_domain)) out.push_back("guest NUMA cells");
+  if (served_text(wanted) != served_text(old_domain)) out.push_back("which I/O thread serves each disk");
   if (wanted.hyperv != old_domain.hyperv || wanted.kvm_features != old_domain.kvm_features)
     out.push_back("Hyper-V and KVM features");
   if (wanted.timers != old_domain.timers) out.push_back("timers");
@@ -264,6 +284,10 @@ std::vector<std::string> owned_differences(const Domain& expected, const Domain&
     out.push_back(fmt::format("cache passthrough {}", actual.cache_passthrough ? "on" : "off"));
   if (expected.require_topoext != actual.require_topoext)
     out.push_back(fmt::format("topoext {}", actual.require_topoext ? "required" : "not required"));
+  if (cells_text(expected) != cells_text(actual))
+    out.push_back(fmt::format("{}, not {}", cells_text(actual), cells_text(expected)));
+  if (served_text(expected) != served_text(actual))
+    out.push_back(fmt::format("{}, not {}", served_text(actual), served_text(expected)));
   if (expected.numatune_nodeset != actual.numatune_nodeset || expected.numatune_mode != actual.numatune_mode)
     out.push_back(fmt::format("memory on nodes {} ({}), not {} ({})",
                               actual.numatune_nodeset ? actual.numatune_nodeset->to_string() : "any",

@@ -106,7 +106,8 @@ RestoreResult restore_backup(Hypervisor& hypervisor, const std::string& domain, 
 
 // Differences between two definitions in what vpt-tune changes, in words;
 // empty = same. What a plan owns (pins, counts, guest topology, cache,
-// topoext, memory placement) must be equal; of what `check --fix` sets
+// topoext, memory placement, guest NUMA cells and their memnodes, which
+// iothread serves each disk) must be equal; of what `check --fix` sets
 // (Hyper-V and KVM features switched on, timers, CPU migratable, memballoon,
 // hugepages, disk cache modes), what `expected` has must be in `actual`.
 std::vector<std::string> owned_differences(const Domain& expected, const Domain& actual);

@@ -48,21 +48,14 @@ unsigned parse_hex(std::string_view text) {
   return value;
 }
 
-// libvirt's memory units (docs/formatdomain, "Memory Allocation") and their size in bytes.
-constexpr std::pair<std::string_view, std::uint64_t> kMemoryUnits[] = {
-    {"b", 1},          {"bytes", 1},           {"KB", 1000},          {"k", 1024},
-    {"KiB", 1024},     {"MB", 1000000},        {"M", 1ull << 20},     {"MiB", 1ull << 20},
-    {"GB", 1000000000}, {"G", 1ull << 30},     {"GiB", 1ull << 30},   {"TB", 1000000000000},
-    {"T", 1ull << 40}, {"TiB", 1ull << 40}};
-
-// <memory unit=...>N</memory> in bytes.
-std::uint64_t parse_memory(const std::string& source, const std::string& what, std::string_view number,
-                           pugi::xml_attribute unit_attr) {
-  const std::uint64_t value = parse_count(source, what, number);
-  std::string_view unit = unit_attr ? unit_attr.value() : "KiB";
-  for (const auto& [name, factor] : kMemoryUnits)
-    if (unit == name) return value * factor;
-  fail(source, fmt::format("{} has an unknown unit '{}'", what, unit));
+std::uint64_t parse_memory(const std::string& source, pugi::xml_node node, const char* value_attr = nullptr) {
+  auto bytes = detail::memory_bytes(node, value_attr);
+  if (!bytes)
+    fail(source, fmt::format("<{}{}> '{}' with unit '{}' is not a memory size", node.name(),
+                             value_attr ? std::string(" ") + value_attr : "",
+                             value_attr ? node.attribute(value_attr).value() : node.child_value(),
+                             node.attribute("unit").as_string("KiB")));
+  return *bytes;
 }
 
 // The part of an element name after its namespace prefix: "libosinfo:os" -> "os".
@@ -89,8 +82,6 @@ std::optional<std::string> optional_text(pugi::xml_node node, const char* attr) 
 // What `check` reviews besides the pins: memory, guest OS, Hyper-V and KVM
 // features, timers, memory backing and the disks and controllers.
 void read_review_facts(pugi::xml_node root, Domain& d, const std::string& src) {
-  if (pugi::xml_node memory = root.child("memory"))
-    d.memory_bytes = parse_memory(src, "<memory>", memory.child_value(), memory.attribute("unit"));
   if (pugi::xml_node vcpu = root.child("vcpu"); vcpu.attribute("cpuset"))
     d.vcpu_cpuset = parse_cpuset_attr(src, vcpu, "cpuset");
   for (pugi::xml_node app : root.child("metadata").children())
@@ -120,7 +111,7 @@ void read_review_facts(pugi::xml_node root, Domain& d, const std::string& src) {
   d.hugepages = static_cast<bool>(hugepages);
   // <page size='2048' unit='KiB'/>: the same units as <memory>, KiB by default.
   if (pugi::xml_node page = hugepages.child("page"); page && page.attribute("size"))
-    d.hugepage_bytes = parse_memory(src, "<hugepages><page size>", page.attribute("size").value(), page.attribute("unit"));
+    d.hugepage_bytes = parse_memory(src, page, "size");
 
   pugi::xml_node devices = root.child("devices");
   if (pugi::xml_node balloon = devices.child("memballoon")) d.memballoon_model = balloon.attribute("model").value();
@@ -153,6 +144,35 @@ void read_review_facts(pugi::xml_node root, Domain& d, const std::string& src) {
 }
 
 }  // namespace
+
+unsigned iothreads_for(const Domain& domain, unsigned wanted, std::vector<std::string>& notes) {
+  const auto servable = static_cast<unsigned>(domain.iothread_devices.size());
+  const unsigned count = std::min(wanted, std::max(servable, domain.iothreads));
+  if (count == wanted && count <= servable) return count;
+  std::vector<std::string> labels;
+  for (const IothreadDevice& d : domain.iothread_devices) labels.push_back(d.label);
+  std::vector<std::string> others = domain.unservable_disks;
+  if (!domain.hostdevs.empty()) others.push_back(fmt::format("passed through: PCI {}", fmt::join(domain.hostdevs, ", ")));
+  const std::string devices =
+      servable == 0 ? fmt::format("no virtio disk or virtio-scsi controller for one to serve{}",
+                                  others.empty() ? "" : fmt::format(" ({})", fmt::join(others, "; ")))
+                    : fmt::format("{} device{} an I/O thread can serve ({})", servable, servable == 1 ? "" : "s",
+                                  fmt::join(labels, ", "));
+  if (count == 0)
+    notes.push_back(fmt::format("No I/O thread: domain '{}' has {}; its disk I/O stays in QEMU's main loop or with "
+                                "the passed-through device.",
+                                domain.name, devices));
+  else if (count > servable)
+    notes.push_back(fmt::format("{} I/O thread{} as domain '{}' defines, but it has {}: {} serve{} nothing (none is "
+                                "added).",
+                                count, count == 1 ? "" : "s", domain.name, devices,
+                                count - servable == 1 ? "one" : fmt::format("{} of them", count - servable),
+                                count - servable == 1 ? "s" : ""));
+  else
+    notes.push_back(fmt::format("{} I/O thread{}, not {}: domain '{}' has {}; another would do nothing.", count,
+                                count == 1 ? "" : "s", wanted, domain.name, devices));
+  return count;
+}
 
 CpuSet parse_libvirt_cpuset(std::string_view text) {
   // Items apply in order, as in libvirt: "^N" removes N from the CPUs so far.
@@ -243,6 +263,31 @@ Domain parse_domain_xml(std::string_view xml, const std::string& source_name) {
     d.numatune_mode = memory.attribute("mode") ? memory.attribute("mode").value() : "strict";
     if (memory.attribute("nodeset")) d.numatune_nodeset = parse_cpuset_attr(src, memory, "nodeset");
   }
+  if (pugi::xml_node memory = root.child("memory")) d.memory_bytes = parse_memory(src, memory);
+  for (pugi::xml_node cell : root.child("cpu").child("numa").children("cell")) {
+    DomainCell c;
+    c.id = cell.attribute("id") ? parse_count(src, "<cell id>", cell.attribute("id").value())
+                                : static_cast<unsigned>(d.numa_cells.size());
+    if (cell.attribute("cpus")) c.vcpus = parse_cpuset_attr(src, cell, "cpus");
+    if (cell.attribute("memory")) c.memory_bytes = parse_memory(src, cell, "memory");
+    d.numa_cells.push_back(std::move(c));
+  }
+  for (pugi::xml_node memnode : root.child("numatune").children("memnode")) {
+    unsigned id = parse_count(src, "<memnode cellid>", memnode.attribute("cellid").value());
+    auto cell = std::find_if(d.numa_cells.begin(), d.numa_cells.end(), [&](const DomainCell& c) { return c.id == id; });
+    if (cell == d.numa_cells.end()) fail(src, fmt::format("<memnode cellid='{}'> names no <numa><cell>", id));
+    cell->memnode_mode = memnode.attribute("mode").as_string("strict");
+    if (memnode.attribute("nodeset")) cell->memnode_nodeset = parse_cpuset_attr(src, memnode, "nodeset");
+  }
+
+  detail::StorageDevices storage = detail::storage_devices(root.child("devices"));
+  for (pugi::xml_node device : storage.servable) {
+    IothreadDevice io{detail::device_label(device), std::nullopt};
+    if (pugi::xml_attribute id = device.child("driver").attribute("iothread"))
+      io.iothread = parse_count(src, fmt::format("<{}><driver iothread>", device.name()), id.value());
+    d.iothread_devices.push_back(std::move(io));
+  }
+  d.unservable_disks = std::move(storage.unservable);
 
   for (pugi::xml_node hostdev : root.child("devices").children("hostdev")) {
     if (std::string_view(hostdev.attribute("type").value()) != "pci") continue;
@@ -275,7 +320,8 @@ GuestRequest request_defaults_from(const Domain& domain, const Topology* host) {
   GuestRequest request;
   request.name = domain.name;
   request.vcpus = domain.max_vcpus;
-  request.iothreads = std::max(1u, domain.iothreads);
+  request.iothreads = iothreads_for(domain, std::max(1u, domain.iothreads), request.notes);
+  request.memory_bytes = domain.memory_bytes;
   request.gpu = choose_gpu(domain.hostdevs, host);
   return request;
 }
@@ -294,10 +340,6 @@ std::optional<std::string> choose_gpu(const std::vector<std::string>& pci_addres
   return pci_addresses.front();
 }
 
-bool is_memory_unit(std::string_view unit) {
-  for (const auto& [name, factor] : kMemoryUnits)
-    if (unit == name) return true;
-  return false;
-}
+bool is_memory_unit(std::string_view unit) { return detail::memory_unit_bytes(unit).has_value(); }
 
 }  // namespace vpt

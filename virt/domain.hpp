@@ -44,6 +44,23 @@ struct DomainController {
   std::optional<unsigned> iothread, queues;  // <driver iothread=... queues=...>
 };
 
+// A device an I/O thread can serve: a virtio disk or a virtio-scsi controller
+// (whose SCSI disks it then serves).
+struct IothreadDevice {
+  std::string label;                         // "disk vda", "virtio-scsi controller 0"
+  std::optional<unsigned> iothread;          // <driver iothread='N'>, nullopt = QEMU's main loop
+};
+
+// A guest NUMA cell as defined (<cpu><numa><cell>) and its memory binding
+// (<numatune><memnode>), when it has one.
+struct DomainCell {
+  unsigned id = 0;
+  CpuSet vcpus;                              // cpus='...'
+  std::optional<std::uint64_t> memory_bytes;
+  std::optional<CpuSet> memnode_nodeset;     // <memnode cellid=id nodeset=...>
+  std::optional<std::string> memnode_mode;
+};
+
 struct Domain {
   std::string name;
   std::string uuid;                          // "" when the XML has none
@@ -62,10 +79,13 @@ struct Domain {
   bool require_topoext = false;              // <cpu><feature policy='require' name='topoext'/>
   std::optional<std::string> numatune_mode;  // <numatune><memory mode=...> ("strict" when omitted)
   std::optional<CpuSet> numatune_nodeset;    // <numatune><memory nodeset=...>
+  std::optional<std::uint64_t> memory_bytes; // <memory>, in bytes
+  std::vector<DomainCell> numa_cells;        // <cpu><numa> cells, in order
+  std::vector<IothreadDevice> iothread_devices;  // virtio disks, virtio-scsi controllers, in order
+  std::vector<std::string> unservable_disks; // disks no I/O thread can serve: "disk sdb (sata)"
   std::vector<std::string> hostdevs;         // PCI <hostdev>s as "0000:01:00.0", in order
 
   // What `check` reviews besides the pins.
-  std::uint64_t memory_bytes = 0;            // <memory>, its unit applied; 0 when absent
   std::optional<CpuSet> vcpu_cpuset;         // <vcpu cpuset=...>: where unpinned vCPUs may run
   std::string os_id;                         // libosinfo <os id=...> in <metadata>, "" when absent
   std::string machine;                       // <os><type machine=...>: "pc-q35-8.2"
@@ -95,14 +115,22 @@ Domain parse_domain_xml(std::string_view xml, const std::string& source_name);
 Domain load_domain_xml_file(const std::string& path);
 
 // What the domain implies for the optimizer: its name, vCPU count (the maximum:
-// the guest topology has to cover it), its iothread count (at least 1), and its
-// GPU (choose_gpu of its PCI hostdevs). Flags given by the user override these.
+// the guest topology has to cover it), its iothread count (at least 1 where it
+// has a virtio disk or virtio-scsi controller, 0 where it has none; see
+// iothreads_for), its memory (for guest NUMA cells), and its GPU (choose_gpu
+// of its PCI hostdevs). Flags given by the user override these.
 GuestRequest request_defaults_from(const Domain& domain, const Topology* host = nullptr);
 
 // The passed-through GPU among a guest's PCI devices ("0000:01:00.0", in
 // definition order): the first the host model lists as a GPU, else the first
 // device; nullopt without devices. Used for libvirt domains and Proxmox configs.
 std::optional<std::string> choose_gpu(const std::vector<std::string>& pci_addresses, const Topology* host);
+// How many I/O threads a plan for this domain should have: `wanted`, but none
+// added beyond the devices an I/O thread can serve (virtio disks, virtio-scsi
+// controllers: an I/O thread no <driver iothread='N'/> names does nothing).
+// The iothreads the domain already defines are kept (and pinned) even where
+// they serve nothing, and the note says so. Says why in `notes`.
+unsigned iothreads_for(const Domain& domain, unsigned wanted, std::vector<std::string>& notes);
 
 // Parses libvirt's cpuset syntax: "0-3,8", and "0-7,^2" exclusions.
 // Throws std::invalid_argument.

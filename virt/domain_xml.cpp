@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <map>
 #include <sstream>
 #include <tuple>
 
@@ -106,18 +107,43 @@ pugi::xml_node build_topoext(pugi::xml_node parent) {
   return add(parent, "feature", {{"policy", "require"}, {"name", "topoext"}});
 }
 
-pugi::xml_node build_cpu(pugi::xml_node parent, const GuestPlan& plan, const std::string& mode = "host-passthrough") {
-  pugi::xml_node cpu = add(parent, "cpu", {{"mode", mode}, {"check", "none"}, {"migratable", "off"}});
-  build_topology(cpu, plan.topology);
-  if (plan.cache_passthrough) build_cache(cpu);
-  if (plan.require_topoext) build_topoext(cpu);
-  return cpu;
+pugi::xml_node build_memnode(pugi::xml_node parent, const NumaCell& cell) {
+  return add(parent, "memnode", {{"cellid", std::to_string(cell.cell)}, {"mode", "strict"},
+                                 {"nodeset", std::to_string(cell.host_node)}});
 }
 
 pugi::xml_node build_numatune(pugi::xml_node parent, const GuestPlan& plan) {
   pugi::xml_node numatune = add(parent, "numatune");
   add(numatune, "memory", {{"mode", "strict"}, {"nodeset", plan.memory_nodes.to_string()}});
+  for (const NumaCell& cell : plan.numa_cells) build_memnode(numatune, cell);
   return numatune;
+}
+
+// <cell id='0' cpus='0-7' memory='8388608' unit='KiB'/>; without a known
+// memory the attribute is left out (the snippet then says to add it).
+pugi::xml_node build_cell(pugi::xml_node parent, const NumaCell& cell) {
+  pugi::xml_node node = add(parent, "cell", {{"id", std::to_string(cell.cell)}, {"cpus", cell.vcpus.to_string()}});
+  if (cell.memory_bytes) {
+    node.append_attribute("memory").set_value(std::to_string(*cell.memory_bytes / 1024).c_str());
+    node.append_attribute("unit").set_value("KiB");
+  }
+  return node;
+}
+
+pugi::xml_node build_numa(pugi::xml_node parent, const GuestPlan& plan) {
+  pugi::xml_node numa = add(parent, "numa");
+  for (const NumaCell& cell : plan.numa_cells) build_cell(numa, cell);
+  return numa;
+}
+
+pugi::xml_node build_cpu(pugi::xml_node parent, const GuestPlan& plan, const std::string& mode = "host-passthrough",
+                         bool with_numa = true) {
+  pugi::xml_node cpu = add(parent, "cpu", {{"mode", mode}, {"check", "none"}, {"migratable", "off"}});
+  build_topology(cpu, plan.topology);
+  if (plan.cache_passthrough) build_cache(cpu);
+  if (plan.require_topoext) build_topoext(cpu);
+  if (with_numa && !plan.numa_cells.empty()) build_numa(cpu, plan);
+  return cpu;
 }
 
 // ---- Editing the tree without disturbing what is around -----------------------
@@ -143,11 +169,11 @@ class Editor {
     if (!style_.pretty) return;
     std::vector<pugi::xml_node> children;
     for (pugi::xml_node child : node.children())
-      if (child.type() == pugi::node_element) children.push_back(child);
+      if (child.type() == pugi::node_element || child.type() == pugi::node_comment) children.push_back(child);
     if (children.empty()) return;
     for (pugi::xml_node child : children) {
       node.insert_child_before(pugi::node_pcdata, child).set_value((style_.nl + indent(depth + 1)).c_str());
-      reindent(child, depth + 1);
+      if (child.type() == pugi::node_element) reindent(child, depth + 1);
     }
     node.append_child(pugi::node_pcdata).set_value((style_.nl + indent(depth)).c_str());
   }
@@ -310,23 +336,115 @@ void put_cache_passthrough(const Editor& editor, pugi::xml_node cpu, pugi::xml_n
   }
 }
 
-class Patcher {
+// The edits that own I/O threads: their count and ids, and which devices
+// they serve. Shared by the plan's patch and attach_iothreads().
+class DomainEditor {
  public:
-  Patcher(pugi::xml_node root, const Style& style, const GuestPlan& plan, std::vector<std::string>& notes)
-      : root_(root), editor_(style), plan_(plan), notes_(notes) {
+  DomainEditor(pugi::xml_node root, const Style& style, std::vector<std::string>& notes)
+      : root_(root), editor_(style), notes_(notes) {
     scratch_root_ = scratch_.append_child("domain");
   }
 
-  void run() {
-    patch_vcpu();
-    std::vector<unsigned> ids = patch_iothreads();
-    patch_cputune(ids);
-    patch_numatune();
-    patch_cpu();
-    note_vcpus_beyond_plan();
+  // Gives the domain `count` iothreads; returns the id of each.
+  std::vector<unsigned> patch_iothreads(std::size_t count) {
+    std::vector<unsigned> ids;
+    pugi::xml_node idlist = root_.child("iothreadids");
+    if (idlist) {
+      std::vector<pugi::xml_node> entries;
+      for (pugi::xml_node entry : idlist.children("iothread")) entries.push_back(entry);
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        if (i < count) ids.push_back(to_unsigned(entries[i].attribute("id").value()));
+        else Editor::remove(entries[i]);
+      }
+      pugi::xml_node anchor = entries.empty() || count == 0 ? Editor::last_non_whitespace(idlist)
+                                                            : entries[std::min(count, entries.size()) - 1];
+      for (unsigned next = 1; ids.size() < count; ++next) {
+        if (std::find(ids.begin(), ids.end(), next) != ids.end()) continue;
+        ids.push_back(next);
+        pugi::xml_node built = add(scratch(), "iothread", {{"id", std::to_string(next)}});
+        anchor = editor_.insert(idlist, anchor, built);
+      }
+    } else {
+      for (unsigned i = 1; i <= count; ++i) ids.push_back(i);
+    }
+
+    pugi::xml_node node = root_.child("iothreads");
+    if (count == 0) {
+      if (node) Editor::remove(node);
+      if (idlist) Editor::remove(idlist);
+    } else if (node) {
+      if (detail::trimmed_text(node) != std::to_string(count)) set_text(node, std::to_string(count));
+    } else {
+      editor_.insert_in_order(root_, build_iothreads(scratch(), count), kDomainOrder);
+    }
+    return ids;
   }
 
- private:
+  // Every virtio disk and virtio-scsi controller gets one of the iothreads
+  // `ids`: a device that already names one of them keeps it, the others go to
+  // the least used (the first on a tie), so they spread over the devices.
+  // Devices that name an iothread not in `ids` move too; with no ids, no device
+  // names one. Throws DomainInputError for a per-queue mapping
+  // (<driver><iothreads>) naming a dropped iothread: that layout is the user's.
+  void attach_iothreads(const std::vector<unsigned>& ids) {
+    pugi::xml_node devices = root_.child("devices");
+    for (pugi::xpath_node hit : devices.select_nodes(".//driver//iothread[@id]")) {
+      unsigned id = to_unsigned(hit.node().attribute("id").value());
+      if (std::find(ids.begin(), ids.end(), id) != ids.end()) continue;
+      pugi::xml_node device = hit.node().parent().parent().parent();
+      throw DomainInputError(fmt::format(
+          "cannot patch domain '{}': its <{}> maps queues to iothread {}, but the plan has {} iothread(s){}", name(),
+          device.name(), id, ids.size(), ids.empty() ? "" : fmt::format(" (ids {})", fmt::join(ids, ","))));
+    }
+    std::map<unsigned, unsigned> load;
+    for (unsigned id : ids) load[id] = 0;
+    detail::StorageDevices storage = detail::storage_devices(devices);
+    std::vector<pugi::xml_node> unserved;
+    for (pugi::xml_node device : storage.servable) {
+      pugi::xml_attribute named = device.child("driver").attribute("iothread");
+      if (named && load.count(to_unsigned(named.value()))) {
+        ++load[to_unsigned(named.value())];
+        continue;
+      }
+      if (named && ids.empty()) {
+        notes_.push_back(fmt::format("{} no longer names iothread {}: the plan has no I/O thread",
+                                     detail::device_label(device), named.value()));
+        device.child("driver").remove_attribute(named);
+        continue;
+      }
+      if (!ids.empty()) unserved.push_back(device);
+    }
+    for (pugi::xml_node device : unserved) {
+      unsigned id = ids.front();
+      for (unsigned candidate : ids)
+        if (load[candidate] < load[id]) id = candidate;
+      ++load[id];
+      pugi::xml_node driver = device.child("driver");
+      pugi::xml_attribute named = driver.attribute("iothread");
+      notes_.push_back(named ? fmt::format("{} moves from iothread {}, which the plan drops, to I/O thread {}",
+                                           detail::device_label(device), named.value(), id)
+                             : fmt::format("{} is served by I/O thread {} (<driver iothread='{}'/>)",
+                                           detail::device_label(device), id, id));
+      if (!driver) {
+        pugi::xml_node built = std::string_view(device.name()) == "disk"
+                                   ? add(scratch(), "driver", {{"name", "qemu"}, {"iothread", std::to_string(id)}})
+                                   : add(scratch(), "driver", {{"iothread", std::to_string(id)}});
+        editor_.insert(device, pugi::xml_node(), built);
+      } else {
+        set_attr(driver, "iothread", std::to_string(id));
+      }
+    }
+    // Other devices (a SATA disk...) cannot use one: drop names of dropped ids.
+    for (pugi::xpath_node hit : devices.select_nodes(".//driver[@iothread]")) {
+      pugi::xml_node driver = hit.node();
+      unsigned id = to_unsigned(driver.attribute("iothread").value());
+      if (load.count(id)) continue;
+      notes_.push_back(fmt::format("<{}> no longer names iothread {}, which the plan drops", driver.parent().name(), id));
+      driver.remove_attribute("iothread");
+    }
+  }
+
+ protected:
   pugi::xml_node scratch() {
     while (scratch_root_.first_child()) scratch_root_.remove_child(scratch_root_.first_child());
     return scratch_root_;
@@ -334,6 +452,29 @@ class Patcher {
 
   std::string name() const { return detail::trimmed_text(root_.child("name")); }
 
+  pugi::xml_node root_;
+  Editor editor_;
+  std::vector<std::string>& notes_;
+  pugi::xml_document scratch_;
+  pugi::xml_node scratch_root_;
+};
+
+class Patcher : public DomainEditor {
+ public:
+  Patcher(pugi::xml_node root, const Style& style, const GuestPlan& plan, std::vector<std::string>& notes)
+      : DomainEditor(root, style, notes), plan_(plan) {}
+
+  void run() {
+    patch_vcpu();
+    std::vector<unsigned> ids = patch_iothreads(plan_.iothreads.size());
+    attach_iothreads(ids);
+    patch_cputune(ids);
+    patch_numatune();
+    patch_cpu();
+    note_vcpus_beyond_plan();
+  }
+
+ private:
   void patch_vcpu() {
     const auto count = plan_.vcpus.size();
     pugi::xml_node vcpu = root_.child("vcpu");
@@ -361,58 +502,6 @@ class Patcher {
         notes_.push_back(fmt::format("<vcpus> dropped: it lists {} vCPUs, the plan has {}", listed, count));
         Editor::remove(vcpus);
       }
-    }
-  }
-
-  // Returns the id of each of the plan's iothreads.
-  std::vector<unsigned> patch_iothreads() {
-    const auto count = plan_.iothreads.size();
-    std::vector<unsigned> ids;
-    pugi::xml_node idlist = root_.child("iothreadids");
-    if (idlist) {
-      std::vector<pugi::xml_node> entries;
-      for (pugi::xml_node entry : idlist.children("iothread")) entries.push_back(entry);
-      for (std::size_t i = 0; i < entries.size(); ++i) {
-        if (i < count) ids.push_back(to_unsigned(entries[i].attribute("id").value()));
-        else Editor::remove(entries[i]);
-      }
-      pugi::xml_node anchor = entries.empty() || count == 0 ? Editor::last_non_whitespace(idlist)
-                                                            : entries[std::min(count, entries.size()) - 1];
-      for (unsigned next = 1; ids.size() < count; ++next) {
-        if (std::find(ids.begin(), ids.end(), next) != ids.end()) continue;
-        ids.push_back(next);
-        pugi::xml_node built = add(scratch(), "iothread", {{"id", std::to_string(next)}});
-        anchor = editor_.insert(idlist, anchor, built);
-      }
-    } else {
-      for (unsigned i = 1; i <= count; ++i) ids.push_back(i);
-    }
-    check_device_iothreads(ids);
-
-    pugi::xml_node node = root_.child("iothreads");
-    if (count == 0) {
-      if (node) Editor::remove(node);
-      if (idlist) Editor::remove(idlist);
-    } else if (node) {
-      if (detail::trimmed_text(node) != std::to_string(count)) set_text(node, std::to_string(count));
-    } else {
-      editor_.insert_in_order(root_, build_iothreads(scratch(), count), kDomainOrder);
-    }
-    return ids;
-  }
-
-  // Devices that name an iothread must still find it.
-  void check_device_iothreads(const std::vector<unsigned>& ids) {
-    for (pugi::xpath_node hit : root_.child("devices").select_nodes(".//driver[@iothread] | .//driver//iothread[@id]")) {
-      pugi::xml_node n = hit.node();
-      bool is_driver = std::string_view(n.name()) == "driver";
-      unsigned id = to_unsigned((is_driver ? n.attribute("iothread") : n.attribute("id")).value());
-      if (std::find(ids.begin(), ids.end(), id) != ids.end()) continue;
-      pugi::xml_node device = is_driver ? n.parent() : n.parent().parent().parent();
-      throw DomainInputError(fmt::format(
-          "cannot patch domain '{}': its <{}> uses iothread {}, but the plan has {} iothread(s){}", name(),
-          device.name(), id, ids.size(),
-          ids.empty() ? "" : fmt::format(" (ids {})", fmt::join(ids, ","))));
     }
   }
 
@@ -450,23 +539,105 @@ class Patcher {
     if (!memory) {
       pugi::xml_node built = add(scratch(), "memory", {{"mode", "strict"}, {"nodeset", plan_.memory_nodes.to_string()}});
       editor_.insert(numatune, pugi::xml_node(), built);
+    } else {
+      ensure_attr(memory, "mode", "strict", true);
+      ensure_attr(memory, "nodeset", plan_.memory_nodes.to_string());
+      memory.remove_attribute("placement");  // placement='auto' asks numad instead of the nodeset
+    }
+    if (plan_.numa_cells.empty()) {
+      // Cells the plan does not own stay, but their memory follows the vCPUs.
+      for (pugi::xml_node memnode : numatune.children("memnode"))
+        if (std::string_view(memnode.attribute("nodeset").value()) != plan_.memory_nodes.to_string()) {
+          notes_.push_back(fmt::format("<memnode cellid='{}'> takes its memory from node {} (was {}): the guest's "
+                                       "vCPUs are there now",
+                                       memnode.attribute("cellid").value(), plan_.memory_nodes,
+                                       memnode.attribute("nodeset").value()));
+          ensure_attr(memnode, "nodeset", plan_.memory_nodes.to_string());
+        }
       return;
     }
-    ensure_attr(memory, "mode", "strict", true);
-    ensure_attr(memory, "nodeset", plan_.memory_nodes.to_string());
-    memory.remove_attribute("placement");  // placement='auto' asks numad instead of the nodeset
+    // One <memnode> per cell, strict, on its host node: replaced in place.
+    std::map<unsigned, pugi::xml_node> old;
+    for (pugi::xml_node memnode : numatune.children("memnode"))
+      old[to_unsigned(memnode.attribute("cellid").value())] = memnode;
+    pugi::xml_node anchor = numatune.child("memory");
+    for (const NumaCell& cell : plan_.numa_cells) {
+      auto it = old.find(cell.cell);
+      if (it == old.end()) {
+        anchor = editor_.insert(numatune, anchor, build_memnode(scratch(), cell));
+        continue;
+      }
+      ensure_attr(it->second, "mode", "strict");
+      ensure_attr(it->second, "nodeset", std::to_string(cell.host_node));
+      anchor = it->second;
+      old.erase(it);
+    }
+    for (auto& [id, memnode] : old) Editor::remove(memnode);
+  }
+
+  std::uint64_t memory_of(pugi::xml_node memory) const {
+    auto bytes = detail::memory_bytes(memory);
+    if (!bytes)
+      throw DomainInputError(fmt::format("cannot patch domain '{}': <memory> '{}' is not a memory size", name(),
+                                         memory.child_value()));
+    return *bytes;
+  }
+
+  // <cpu><numa>: one cell per host node the guest spans, its memory from the
+  // plan or else the domain's <memory> split by vCPUs.
+  void patch_numa_cells(pugi::xml_node cpu) {
+    if (plan_.numa_cells.empty()) return;
+    std::vector<NumaCell> cells = plan_.numa_cells;
+    if (std::any_of(cells.begin(), cells.end(), [](const NumaCell& c) { return !c.memory_bytes; })) {
+      pugi::xml_node memory = root_.child("memory");
+      if (!memory)
+        throw DomainInputError(fmt::format("cannot patch domain '{}': it has no <memory> to split over its {} NUMA "
+                                           "cells", name(), cells.size()));
+      size_numa_cells(cells, memory_of(memory));
+    }
+    pugi::xml_node numa = cpu.child("numa");
+    if (!numa) {
+      pugi::xml_node built = add(scratch(), "numa");
+      for (const NumaCell& cell : cells) build_cell(built, cell);
+      editor_.insert(cpu, Editor::anchor_in_order(cpu, "numa", kCpuOrder), built);
+      return;
+    }
+    std::map<unsigned, pugi::xml_node> old;
+    for (pugi::xml_node c : numa.children("cell")) old[to_unsigned(c.attribute("id").value())] = c;
+    pugi::xml_node anchor;
+    for (const NumaCell& cell : cells) {
+      auto it = old.find(cell.cell);
+      if (it == old.end()) {
+        anchor = editor_.insert(numa, anchor, build_cell(scratch(), cell));
+        continue;
+      }
+      // Same cell id: cpus and memory are the plan's; memAccess, discard and distances stay.
+      ensure_attr(it->second, "cpus", cell.vcpus.to_string());
+      ensure_attr(it->second, "memory", std::to_string(*cell.memory_bytes / 1024));
+      ensure_attr(it->second, "unit", "KiB");
+      anchor = it->second;
+      old.erase(it);
+    }
+    for (auto& [id, c] : old) Editor::remove(c);
+    std::uint64_t sum = 0;
+    for (const NumaCell& cell : cells) sum += *cell.memory_bytes;
+    if (pugi::xml_node memory = root_.child("memory"); memory && memory_of(memory) != sum)
+      notes_.push_back(fmt::format("the NUMA cells add up to {} MiB and <memory> says {} MiB: libvirt makes the "
+                                   "guest's memory the cells' sum",
+                                   sum >> 20, memory_of(memory) >> 20));
   }
 
   void patch_cpu() {
     pugi::xml_node cpu = root_.child("cpu");
     const std::string target = passthrough_mode(root_);
     if (!cpu) {
-      editor_.insert_in_order(root_, build_cpu(scratch(), plan_, target), kDomainOrder);
+      patch_numa_cells(editor_.insert_in_order(root_, build_cpu(scratch(), plan_, target, false), kDomainOrder));
       return;
     }
     make_passthrough(cpu, target, "cache passthrough needs the host's own CPU", notes_);
     pugi::xml_node topology = put_topology(editor_, cpu, plan_.topology, scratch());
     if (plan_.cache_passthrough) put_cache_passthrough(editor_, cpu, topology, scratch());
+    patch_numa_cells(cpu);
     if (plan_.require_topoext) {
       pugi::xml_node topoext = cpu.find_child_by_attribute("feature", "name", "topoext");
       if (topoext) {
@@ -502,12 +673,7 @@ class Patcher {
       check(cell, "cpus", fmt::format("<numa><cell cpus='{}'>", cell.attribute("cpus").value()));
   }
 
-  pugi::xml_node root_;
-  Editor editor_;
   const GuestPlan& plan_;
-  std::vector<std::string>& notes_;
-  pugi::xml_document scratch_;
-  pugi::xml_node scratch_root_;
 };
 
 // ---- Settings besides a plan (check --fix) ----------------------------------
@@ -771,13 +937,23 @@ std::string plan_snippet_xml(const GuestPlan& plan) {
   for (unsigned i = 1; i <= plan.iothreads.size(); ++i) ids.push_back(i);
   build_pins(add(root, "cputune"), plan, ids);
   if (!plan.memory_nodes.empty()) build_numatune(root, plan);
-  build_cpu(root, plan);
+  pugi::xml_node cpu = build_cpu(root, plan);
+  if (!plan.numa_cells.empty() && !plan.numa_cells.front().memory_bytes)
+    cpu.child("numa").prepend_child(pugi::node_comment).set_value(
+        " add memory='...' unit='KiB' to each cell: the guest's memory split over the cells ");
+  if (!plan.iothreads.empty())
+    root.append_child(pugi::node_comment).set_value(
+        (plan.iothreads.size() == 1
+             ? std::string(" and in each virtio <disk> and virtio-scsi <controller>: <driver ... iothread='1'/> ")
+             : fmt::format(" and in each virtio <disk> and virtio-scsi <controller>: <driver ... iothread='N'/>, "
+                           "N from 1 to {} spread over them ", plan.iothreads.size()))
+            .c_str());
 
   Style style;
   Editor editor(style);
   std::ostringstream out;
   for (pugi::xml_node child : root.children()) {
-    editor.reindent(child, 0);
+    if (child.type() == pugi::node_element) editor.reindent(child, 0);
     child.print(out, "", save_flags(style));
     out << '\n';
   }
@@ -838,6 +1014,32 @@ PatchResult patch_domain(std::string_view original, const DomainTuning& tuning) 
   Style style = detect_style(original, root);
   PatchResult result;
   TuningPatcher(root, style, tuning, result.notes).run();
+  escape_quotes(doc, style.single_quote);
+  std::ostringstream out;
+  doc.save(out, "", save_flags(style), pugi::encoding_utf8);
+  result.xml = keep_original_lines(original, out.str());
+  return result;
+}
+
+PatchResult attach_iothreads(std::string_view original, std::size_t count) {
+  pugi::xml_document doc;
+  detail::load_domain_document(doc, original, "input", /*raw=*/true);
+  pugi::xml_node root = doc.document_element();
+  Style style = detect_style(original, root);
+  PatchResult result;
+  DomainEditor editor(root, style, result.notes);
+  std::vector<unsigned> ids = editor.patch_iothreads(count);
+  editor.attach_iothreads(ids);
+  // A pin of an iothread the domain no longer has would make libvirt refuse it.
+  std::vector<pugi::xml_node> stale;
+  for (pugi::xml_node pin : root.child("cputune").children("iothreadpin"))
+    if (std::find(ids.begin(), ids.end(), to_unsigned(pin.attribute("iothread").value())) == ids.end())
+      stale.push_back(pin);
+  for (pugi::xml_node pin : stale) {
+    result.notes.push_back(fmt::format("<iothreadpin iothread='{}'> dropped: the domain has no such iothread now",
+                                       pin.attribute("iothread").value()));
+    Editor::remove(pin);
+  }
   escape_quotes(doc, style.single_quote);
   std::ostringstream out;
   doc.save(out, "", save_flags(style), pugi::encoding_utf8);

@@ -15,7 +15,9 @@ namespace vpt {
 
 // The elements the plan owns, as a user pastes them into `virsh edit`:
 // <vcpu>, <iothreads>, <cputune> pins, <numatune> (when the plan places
-// memory) and <cpu mode='host-passthrough'> with topology, cache and topoext.
+// memory, with a <memnode> per NUMA cell) and <cpu mode='host-passthrough'>
+// with topology, cache, topoext and NUMA cells; comments say what the user
+// adds by hand (cell memory when unknown, the disks' iothread='N').
 std::string plan_snippet_xml(const GuestPlan& plan);
 
 struct PatchResult {
@@ -24,6 +26,22 @@ struct PatchResult {
   // becomes host-passthrough", "<vcpus> dropped: it listed 8 vCPUs, the plan has 6").
   std::vector<std::string> notes;
 };
+
+// Gives a domain `count` I/O threads (<iothreads>, and <iothreadids> where it
+// lists them: the first ids stay, the smallest unused ones are added) and
+// attaches them to every device one can serve: each virtio disk and
+// virtio-scsi controller gets <driver iothread='N'/>. A device that already
+// names one of the domain's iothreads keeps it; the others go to the least
+// used iothread, so the threads spread over the devices. Devices that name an
+// iothread the domain no longer has move to one it has (count 0: they name
+// none), and so do the <iothreadpin>s of dropped iothreads (they go). Without
+// this, an <iothreads> element only starts idle threads: every disk stays in
+// QEMU's main loop. Everything else is kept byte for byte; the notes say which
+// device went to which thread. Used by patch_domain (with the plan's count) and
+// for fixing a definition whose virtio disk has no I/O thread.
+// Throws DomainInputError for unreadable XML, or a per-queue mapping
+// (<driver><iothreads><iothread id=...>) that names a dropped iothread.
+PatchResult attach_iothreads(std::string_view domain_xml, std::size_t count);
 
 // Merges the plan into a domain definition. Replaces or inserts only what the
 // plan owns and keeps every other node, attribute order, comment and
@@ -34,7 +52,8 @@ struct PatchResult {
 //    (with current=): its hotplug layout was for another count.
 //  - <iothreads>: the plan's count. <iothreadids>, when present, keeps its
 //    first ids, gains the smallest unused ones, loses the rest; the plan's
-//    iothread i is pinned to the i-th id.
+//    iothread i is pinned to the i-th id. Every virtio disk and virtio-scsi
+//    controller is attached to one of them, as attach_iothreads() does.
 //  - <cputune>: <vcpupin>, <emulatorpin>, <iothreadpin> are replaced; shares,
 //    period, quota, *sched, cachetune, memorytune stay.
 //  - <cpu>: mode='host-passthrough' check='none' migratable='off' (a
@@ -44,11 +63,16 @@ struct PatchResult {
 //    Other <feature>s and <numa> cells stay. A TCG domain (type='qemu') or
 //    one already in mode='maximum' gets mode='maximum' instead: QEMU without
 //    KVM cannot start host-passthrough.
+//  - <cpu><numa>: when the plan has NUMA cells, one <cell id cpus memory
+//    unit='KiB'> per cell (memory from the plan, else the domain's <memory>
+//    split by vCPUs); other attributes of a cell with the same id stay.
 //  - <numatune><memory mode='strict' nodeset=.../>: only when the plan
-//    places memory; <memnode>s stay. Without, an existing <numatune> stays.
+//    places memory; with cells, one <memnode cellid mode='strict' nodeset>
+//    per cell on its host node. Without cells, existing <memnode>s follow the
+//    memory nodeset. Without placed memory, an existing <numatune> stays.
 // Patching a patched definition with the same plan returns it unchanged.
 // Throws DomainInputError when the XML cannot be read or the plan cannot be
-// merged (a device uses an iothread id the plan drops).
+// merged (see attach_iothreads; cells with no <memory> to split).
 PatchResult patch_domain(std::string_view original, const GuestPlan& plan);
 std::string patch_domain_xml(std::string_view original, const GuestPlan& plan);
 

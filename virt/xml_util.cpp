@@ -1,6 +1,9 @@
 #include "virt/xml_util.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -45,6 +48,78 @@ std::string trimmed_text(pugi::xml_node node) {
   if (first == std::string_view::npos) return {};
   auto last = text.find_last_not_of(" \t\r\n");
   return std::string(text.substr(first, last - first + 1));
+}
+
+std::optional<std::uint64_t> memory_bytes(pugi::xml_node node, const char* value_attr) {
+  std::string_view text = value_attr ? node.attribute(value_attr).value() : node.child_value();
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value > (std::uint64_t{1} << 44))
+    return std::nullopt;
+  auto factor = memory_unit_bytes(node.attribute("unit").as_string("KiB"));
+  if (!factor) return std::nullopt;
+  return value * *factor;
+}
+
+std::optional<std::uint64_t> memory_unit_bytes(std::string_view unit) {
+  static const std::map<std::string_view, std::uint64_t> factors = {
+      {"b", 1},          {"bytes", 1},      {"KB", 1000},       {"k", 1024},         {"KiB", 1024},
+      {"MB", 1000000},   {"M", 1 << 20},    {"MiB", 1 << 20},   {"GB", 1000000000},  {"G", 1ull << 30},
+      {"GiB", 1ull << 30}, {"TB", 1000000000000}, {"T", 1ull << 40}, {"TiB", 1ull << 40}};
+  auto factor = factors.find(unit);
+  if (factor == factors.end()) return std::nullopt;
+  return factor->second;
+}
+
+namespace {
+
+bool is_virtio_scsi(pugi::xml_node controller) {
+  std::string_view model = controller.attribute("model").value();
+  return std::string_view(controller.attribute("type").value()) == "scsi" &&
+         (model == "virtio-scsi" || model == "virtio-transitional" || model == "virtio-non-transitional");
+}
+
+}  // namespace
+
+StorageDevices storage_devices(pugi::xml_node devices) {
+  StorageDevices found;
+  std::vector<std::string> virtio_scsi;  // controller indices
+  for (pugi::xml_node controller : devices.children("controller"))
+    if (is_virtio_scsi(controller)) {
+      virtio_scsi.push_back(controller.attribute("index").as_string("0"));
+      found.servable.push_back(controller);
+    }
+  for (pugi::xml_node disk : devices.children("disk")) {
+    std::string_view device = disk.attribute("device").as_string("disk");
+    pugi::xml_node target = disk.child("target");
+    std::string_view bus = target.attribute("bus").value();
+    if (bus == "virtio" && std::string_view(disk.attribute("type").value()) != "vhostuser") {
+      found.servable.push_back(disk);
+      continue;
+    }
+    if (bus == "scsi") {
+      std::string controller = disk.child("address").attribute("controller").as_string("0");
+      if (std::find(virtio_scsi.begin(), virtio_scsi.end(), controller) != virtio_scsi.end()) continue;
+    }
+    const bool vhost_user = std::string_view(disk.attribute("type").value()) == "vhostuser";
+    if (device == "disk" || device == "lun")
+      found.unservable.push_back(fmt::format("disk {} ({})", target.attribute("dev").value(),
+                                             vhost_user ? "vhost-user" : bus.empty() ? "?" : bus));
+  }
+  // Document order, as a reader of the XML sees them.
+  std::vector<pugi::xml_node> ordered;
+  for (pugi::xml_node child : devices.children())
+    if (std::find(found.servable.begin(), found.servable.end(), child) != found.servable.end()) ordered.push_back(child);
+  found.servable = std::move(ordered);
+  return found;
+}
+
+std::string device_label(pugi::xml_node device) {
+  if (std::string_view(device.name()) == "controller")
+    return fmt::format("virtio-scsi controller {}", device.attribute("index").as_string("0"));
+  return fmt::format("disk {}", device.child("target").attribute("dev").value());
 }
 
 }  // namespace vpt::detail

@@ -106,8 +106,7 @@ TEST(PlanForEpyc9654, EightGuestsEachGetTheirOwnCcds) {
   Topology topo = corpus("hwloc/AMD-19h-Zen4-2xEpyc-9654.xml");
   Request request;
   for (int i = 0; i < 8; ++i)
-    request.guests.push_back(GuestRequest{fmt::format("vm{}", i), 16, 1, HelperPlacement::Shared,
-                                          Preference::Performance, std::nullopt});
+    request.guests.push_back(test::guest_of(fmt::format("vm{}", i), 16));
   Plan plan = make_plan(topo, request);
   ASSERT_EQ(plan.guests.size(), 8u);
   CpuSet used_l3s;
@@ -274,9 +273,9 @@ TEST(PreferVcache, GuestTakesTheLargerL3) {
   Plan plan = make_plan(topo, request);
   EXPECT_EQ(plan.guests[0].vcpu_cpus(), CpuSet::range(4, 7));
   EXPECT_TRUE(plan.guests[0].require_topoext);
-  // Without the preference both CCDs are equal; the lower-numbered one wins the tie.
+  // Without the preference both CCDs are equal but for CPU 0, the boot CPU: the host keeps it.
   request.guests[0].prefer = Preference::Performance;
-  EXPECT_EQ(make_plan(topo, request).guests[0].vcpu_cpus(), CpuSet::range(0, 3));
+  EXPECT_EQ(make_plan(topo, request).guests[0].vcpu_cpus(), CpuSet::range(4, 7));
 }
 
 TEST(TinyHost, ReserveZeroOnTwoCpusSharesWithAWarning) {
@@ -291,6 +290,57 @@ TEST(TinyHost, ReserveZeroOnTwoCpusSharesWithAWarning) {
   Plan plan = make_plan(topo, request);
   EXPECT_EQ(plan.guests[0].vcpu_cpus(), (CpuSet{0, 1}));
   EXPECT_TRUE(any_warning_contains(plan, "keeps no CPU of its own"));
+}
+
+// Issue 11, point 6: helpers spread over free cores unless the user asks for
+// sharing, which --weight-stack-helpers 0 does.
+TEST(HelperPlacement, SharingOneCoreIsWhatStackHelpersZeroAsksFor) {
+  Topology topo = corpus("lscpu/intel-core-i7-14700f.txt");
+  Request request;
+  request.guests = {test::guest_of("a", 8), test::guest_of("b", 8)};
+  Plan spread = make_plan(topo, request);
+  CpuSet used;
+  for (const GuestPlan& g : spread.guests) {
+    EXPECT_FALSE(used.intersects(g.emulator));
+    used |= g.emulator;
+    for (const CpuSet& io : g.iothreads) {
+      EXPECT_FALSE(used.intersects(io));  // E-cores are one thread each: distinct CPUs are distinct cores
+      used |= io;
+    }
+  }
+  request.weights.stack_helpers = 0;
+  Plan packed = make_plan(topo, request);
+  CpuSet all;
+  for (const GuestPlan& g : packed.guests) {
+    all |= g.emulator;
+    for (const CpuSet& io : g.iothreads) all |= io;
+  }
+  EXPECT_EQ(all.size(), 1u) << all.to_string();
+}
+
+TEST(PlanJson, RoundTripsNumaCells) {
+  Topology topo = corpus("lscpu/intel-xeon-e5-2660v2-2socket.txt");
+  Request request = one_guest(32);
+  Plan plan = make_plan(topo, request);
+  ASSERT_EQ(plan.guests[0].numa_cells.size(), 2u);
+  EXPECT_FALSE(plan.guests[0].numa_cells[0].memory_bytes);  // the memory was not given
+  nlohmann::json doc = plan_to_json(plan);
+  EXPECT_FALSE(doc["guests"][0]["numa_cells"][0].contains("memory_bytes"));
+  Plan again = plan_from_json(doc);
+  ASSERT_EQ(again.guests[0].numa_cells.size(), 2u);
+  EXPECT_EQ(again.guests[0].numa_cells[1].vcpus, plan.guests[0].numa_cells[1].vcpus);
+  EXPECT_EQ(again.guests[0].numa_cells[1].host_node, 1u);
+  // A plan written before cells existed still reads, with none.
+  doc["guests"][0].erase("numa_cells");
+  EXPECT_TRUE(plan_from_json(doc).guests[0].numa_cells.empty());
+}
+
+TEST(NumaCells, MemorySplitsByVcpusInWholeMiBAndAddsUp) {
+  std::vector<NumaCell> cells = {{0, CpuSet::range(0, 5), 0, std::nullopt}, {1, CpuSet::range(6, 7), 1, std::nullopt}};
+  size_numa_cells(cells, (10ull << 30) + 12345);
+  // 6 of 8 vCPUs: floor(10240 MiB * 6 / 8) = 7680 MiB; the last cell takes the rest.
+  EXPECT_EQ(cells[0].memory_bytes, 7680ull << 20);
+  EXPECT_EQ(cells[1].memory_bytes, (10ull << 30) + 12345 - (7680ull << 20));
 }
 
 }  // namespace

@@ -65,8 +65,7 @@ TEST_P(SearchMatchesBruteForce, PlanCostEqualsTheOptimum) {
   Topology topo = corpus(c.fixture);
   Request request;
   for (std::size_t g = 0; g < c.vcpus.size(); ++g)
-    request.guests.push_back(GuestRequest{fmt::format("g{}", g), c.vcpus[g], 1, HelperPlacement::Shared,
-                                          Preference::Performance, std::nullopt});
+    request.guests.push_back(test::guest_of(fmt::format("g{}", g), c.vcpus[g]));
   Plan plan = make_plan(topo, request);
 
   // The same resolution make_plan does: default reserve, all CPUs usable.
@@ -102,7 +101,13 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"hwloc/32em64t-2n8c2t-pci-wholeio.xml", {12}}, Case{"hwloc/32em64t-2n8c+1mic.xml", {10}},
         Case{"hwloc/nvidia-dgx-gb10.xml", {6}}, Case{"hwloc/nvidia-dgx-gb10.xml", {2, 3}},
         Case{"hwloc-xml-parser/mediatek-dimensity-9300+.xml", {3}}, Case{"hwloc/power8gpudistances.xml", {6}},
-        Case{"hwloc/nvidiaDGX2.xml", {2}}));
+        Case{"hwloc/nvidiaDGX2.xml", {2}},
+        // The expert cases' machines and terms: CCXs of 3 cores, two core kinds
+        // in two L3s, three kinds, a guest that must span two nodes.
+        Case{"machines/amd-ryzen9-3900x.txt", {8}}, Case{"machines/amd-ryzen9-3900x.txt", {6, 6}},
+        Case{"machines/amd-ryzen9-3900x.txt", {18}}, Case{"machines/amd-ryzen-ai-9-hx370.txt", {12}},
+        Case{"machines/intel-core-ultra5-225u.txt", {8}}, Case{"hwloc/24em64t-2n6c2t-pci.xml", {16}},
+        Case{"hwloc/32em64t-2n8c2t-pci-wholeio.xml", {8}}));
 
 }  // namespace
 }  // namespace vpt

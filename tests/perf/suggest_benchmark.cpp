@@ -41,6 +41,7 @@ void plan_on(benchmark::State& state, const std::string& fixture, unsigned count
 
 void BM_SuggestEpyc9654OneGuest(benchmark::State& s) { plan_on(s, "hwloc/AMD-19h-Zen4-2xEpyc-9654.xml", 1, 16); }
 void BM_SuggestEpyc9654EightGuests(benchmark::State& s) { plan_on(s, "hwloc/AMD-19h-Zen4-2xEpyc-9654.xml", 8, 16); }
+void BM_SuggestEpyc9654BothSockets(benchmark::State& s) { plan_on(s, "hwloc/AMD-19h-Zen4-2xEpyc-9654.xml", 1, 256); }
 void BM_SuggestI7_14700F(benchmark::State& s) { plan_on(s, "lscpu/intel-core-i7-14700f.txt", 1, 16); }
 void BM_SuggestCorei7_1370P(benchmark::State& s) { plan_on(s, "hwloc/Intel-RaptorLake-Corei7-1370P.xml", 1, 8); }
 void BM_SuggestRyzen5800X(benchmark::State& s) { plan_on(s, "lscpu/amd-ryzen7-5800x.txt", 1, 12); }
@@ -48,6 +49,7 @@ void BM_Suggest24NodeXeonTwoGuests(benchmark::State& s) { plan_on(s, "hwloc/192e
 
 BENCHMARK(BM_SuggestEpyc9654OneGuest)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SuggestEpyc9654EightGuests)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SuggestEpyc9654BothSockets)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SuggestI7_14700F)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SuggestCorei7_1370P)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SuggestRyzen5800X)->Unit(benchmark::kMillisecond);

@@ -44,6 +44,7 @@ struct CorpusFacts {
   };
   std::vector<Kind> kinds;                 // hwloc's cpukinds, least efficient first
   CpuList offline;
+  std::map<double, CpuList> maxmhz;        // lscpu's MAXMHZ column -> online CPUs (lscpu only)
 
   bool is_xml() const { return source.ends_with(".xml"); }
   std::filesystem::path source_path() const { return corpus_dir() / source; }
@@ -86,6 +87,11 @@ inline CorpusFacts read_facts(const std::filesystem::path& path) {
         kind.infos[info.substr(0, eq)] = eq == std::string::npos ? "" : info.substr(eq + 1);
       }
       facts.kinds.push_back(std::move(kind));
+    } else if (key == "maxmhz") {
+      double mhz = 0;
+      std::string list;
+      words >> mhz >> list;
+      facts.maxmhz[mhz] = parse_comma_list(list);
     } else if (key == "offline") {
       std::string list;
       words >> list;

@@ -153,8 +153,12 @@ TEST_F(ApplyPlan, UnknownDomainIsBadInput) {
   EXPECT_FALSE(fs::exists(options_.backup_dir));
 }
 
-TEST_F(ApplyPlan, PlanThatDropsAnIothreadADiskUsesChangesNothing) {
-  hv_.definitions["db01"] = sample("linux-server.xml");
+TEST_F(ApplyPlan, PlanThatDropsAnIothreadAQueueMappingUsesChangesNothing) {
+  std::string xml = sample("linux-server.xml");
+  const std::string driver = "<driver name='qemu' type='raw' cache='none' io='native' iothread='5'/>";
+  xml.replace(xml.find(driver), driver.size(),
+              "<driver name='qemu' type='raw'><iothreads><iothread id='5'/></iothreads></driver>");
+  hv_.definitions["db01"] = xml;
   EXPECT_THROW(apply_plan(hv_, "db01", plan_, options_), DomainInputError);
   EXPECT_EQ(hv_.defines, 0);
 }

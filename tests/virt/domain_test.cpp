@@ -150,10 +150,62 @@ TEST(RequestDefaults, ComeFromTheDomain) {
   GuestRequest r = request_defaults_from(parse_domain_xml(sample("linux-server.xml"), "x"));
   EXPECT_EQ(r.name, "db01");
   EXPECT_EQ(r.vcpus, 8u);  // the maximum: the guest topology covers hot-pluggable vCPUs too
-  EXPECT_EQ(r.iothreads, 3u);
+  EXPECT_EQ(r.iothreads, 3u);  // three virtio disks, three iothreads
   EXPECT_FALSE(r.gpu);
+  EXPECT_EQ(r.memory_bytes, 32ull << 30);  // <memory unit='KiB'>33554432</memory>
+  EXPECT_TRUE(r.notes.empty());
+  // minimal.xml has no disk at all: an I/O thread would serve nothing.
   r = request_defaults_from(parse_domain_xml(sample("minimal.xml"), "x"));
+  EXPECT_EQ(r.iothreads, 0u);
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_NE(r.notes[0].find("No I/O thread: domain 'tiny' has no virtio disk or virtio-scsi controller"),
+            std::string::npos) << r.notes[0];
+  // custom-cpu.xml: one virtio disk (vda) and no <iothreads>: one I/O thread for it.
+  r = request_defaults_from(parse_domain_xml(sample("custom-cpu.xml"), "x"));
   EXPECT_EQ(r.iothreads, 1u);
+}
+
+TEST(RequestDefaults, NoMoreIothreadsThanDevicesToServe) {
+  // win11-gaming.xml: sda behind the virtio-scsi controller, sdb on SATA, a GPU passed through.
+  Domain d = parse_domain_xml(sample("win11-gaming.xml"), "x");
+  ASSERT_EQ(d.iothread_devices.size(), 1u);
+  EXPECT_EQ(d.iothread_devices[0].label, "virtio-scsi controller 0");
+  EXPECT_EQ(d.iothread_devices[0].iothread, 1u);
+  EXPECT_EQ(d.unservable_disks, std::vector<std::string>{"disk sdb (sata)"});
+  std::vector<std::string> notes;
+  EXPECT_EQ(iothreads_for(d, 3, notes), 1u);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0], "1 I/O thread, not 3: domain 'win11' has 1 device an I/O thread can serve "
+                      "(virtio-scsi controller 0); another would do nothing.");
+  notes.clear();
+  EXPECT_EQ(iothreads_for(d, 1, notes), 1u);
+  EXPECT_TRUE(notes.empty());
+  // An iothread the domain defines stays, even with nothing to serve; none is added.
+  Domain bare = parse_domain_xml("<domain><name>bare</name><iothreads>1</iothreads></domain>", "x");
+  EXPECT_EQ(iothreads_for(bare, 2, notes), 1u);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0], "1 I/O thread as domain 'bare' defines, but it has no virtio disk or virtio-scsi controller for "
+                      "one to serve: one serves nothing (none is added).");
+}
+
+TEST(ParseDomain, ReadsMemoryCellsAndMemnodes) {
+  Domain d = parse_domain_xml(R"(<domain><name>a</name><memory unit='GiB'>4</memory>
+    <numatune><memory mode='strict' nodeset='0-1'/><memnode cellid='1' mode='preferred' nodeset='1'/></numatune>
+    <cpu><numa><cell id='0' cpus='0-1' memory='1048576' unit='KiB'/><cell id='1' cpus='2-3' memory='3' unit='G'/></numa></cpu>
+  </domain>)", "a");
+  EXPECT_EQ(d.memory_bytes, 4ull << 30);
+  ASSERT_EQ(d.numa_cells.size(), 2u);
+  EXPECT_EQ(d.numa_cells[0].vcpus, (CpuSet{0, 1}));
+  EXPECT_EQ(d.numa_cells[0].memory_bytes, 1ull << 30);
+  EXPECT_FALSE(d.numa_cells[0].memnode_nodeset);
+  EXPECT_EQ(d.numa_cells[1].memory_bytes, 3ull << 30);
+  EXPECT_EQ(d.numa_cells[1].memnode_nodeset, CpuSet{1});
+  EXPECT_EQ(d.numa_cells[1].memnode_mode, "preferred");
+  EXPECT_THROW(parse_domain_xml("<domain><name>a</name><memory unit='parsecs'>4</memory></domain>", "a"),
+               DomainInputError);
+  EXPECT_THROW(parse_domain_xml("<domain><name>a</name><numatune><memnode cellid='3' nodeset='0'/></numatune></domain>",
+                                "a"),
+               DomainInputError);
 }
 
 TEST(RequestDefaults, GpuIsTheFirstHostdevTheHostCallsAGpu) {

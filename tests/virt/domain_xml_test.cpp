@@ -45,6 +45,14 @@ void strip_owned(pugi::xml_node root) {
     for (const char* attr : {"mode", "check", "migratable", "match"}) cpu.remove_attribute(attr);
     if (!cpu.first_child()) root.remove_child(cpu);
   }
+  // Which iothread serves a device is the plan's too; a <driver> added only for it goes.
+  for (pugi::xpath_node hit : root.child("devices").select_nodes(".//driver[@iothread]")) {
+    pugi::xml_node driver = hit.node();
+    driver.remove_attribute("iothread");
+    if (!driver.first_attribute() && !driver.first_child()) driver.parent().remove_child(driver);
+  }
+  for (pugi::xpath_node hit : root.child("devices").select_nodes(".//driver[@name='qemu' and count(@*)=1]"))
+    hit.node().parent().remove_child(hit.node());
 }
 
 std::string without_owned(const std::string& xml) {
@@ -186,14 +194,143 @@ TEST(PatchDomain, AddsTheSmallestUnusedIothreadIdForAnExtraIothread) {
   EXPECT_NE(patched.find("    <iothread id='5'/>\n    <iothread id='3'/>\n  </iothreadids>"), std::string::npos);
 }
 
-TEST(PatchDomain, RefusesToDropAnIothreadADiskUses) {
+TEST(PatchDomain, MovesADiskOffAnIothreadThePlanDrops) {
+  // db01's disks vda, vdb, vdc use iothreads 1, 2, 5; the plan keeps two (ids 1 and 2).
+  GuestPlan plan = make_plan(8, 2, CpuSet{0}, {CpuSet{0}, CpuSet{1}}, {1, 1, 4, 2});
+  PatchResult r = patch_domain(sample("linux-server.xml"), plan);
+  Domain d = parse_domain_xml(r.xml, "x");
+  ASSERT_EQ(d.iothread_devices.size(), 3u);
+  EXPECT_EQ(d.iothread_devices[0].iothread, 1u);
+  EXPECT_EQ(d.iothread_devices[1].iothread, 2u);
+  EXPECT_EQ(d.iothread_devices[2].iothread, 1u);  // both are used once: the first id
+  EXPECT_NE(std::find(r.notes.begin(), r.notes.end(),
+                      "disk vdc moves from iothread 5, which the plan drops, to I/O thread 1"),
+            r.notes.end());
+}
+
+TEST(PatchDomain, RefusesToDropAnIothreadAQueueMappingNames) {
+  std::string xml = sample("linux-server.xml");
+  const std::string driver = "<driver name='qemu' type='raw' cache='none' io='native' iothread='5'/>";
+  xml.replace(xml.find(driver), driver.size(),
+              "<driver name='qemu' type='raw'><iothreads><iothread id='5'/></iothreads></driver>");
   GuestPlan plan = make_plan(8, 2, CpuSet{0}, {CpuSet{0}, CpuSet{1}}, {1, 1, 4, 2});
   try {
-    patch_domain_xml(sample("linux-server.xml"), plan);
+    patch_domain_xml(xml, plan);
     FAIL() << "expected DomainInputError";
   } catch (const DomainInputError& e) {
-    EXPECT_STREQ(e.what(), "cannot patch domain 'db01': its <disk> uses iothread 5, but the plan has 2 iothread(s) (ids 1,2)");
+    EXPECT_STREQ(e.what(),
+                 "cannot patch domain 'db01': its <disk> maps queues to iothread 5, but the plan has 2 iothread(s) (ids 1,2)");
   }
+}
+
+TEST(AttachIothreads, SpreadsThemOverTheVirtioDisksAndControllers) {
+  const std::string xml = R"(<domain type='kvm'>
+  <name>io</name>
+  <devices>
+    <disk type='file' device='disk'>
+      <source file='/a.img'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <target dev='vdb' bus='virtio'/>
+    </disk>
+    <disk type='file' device='disk'>
+      <target dev='sda' bus='sata'/>
+    </disk>
+    <disk type='file' device='disk'>
+      <target dev='sdb' bus='scsi'/>
+      <address type='drive' controller='0'/>
+    </disk>
+    <controller type='scsi' index='0' model='virtio-scsi'/>
+    <disk type='vhostuser' device='disk'>
+      <target dev='vdc' bus='virtio'/>
+    </disk>
+  </devices>
+</domain>
+)";
+  PatchResult r = attach_iothreads(xml, 2);
+  Domain d = parse_domain_xml(r.xml, "io");
+  EXPECT_EQ(d.iothreads, 2u);
+  ASSERT_EQ(d.iothread_devices.size(), 3u);  // vda, vdb, the virtio-scsi controller (sdb goes through it)
+  EXPECT_EQ(d.iothread_devices[0].label, "disk vda");
+  EXPECT_EQ(d.iothread_devices[0].iothread, 1u);
+  EXPECT_EQ(d.iothread_devices[1].iothread, 2u);
+  EXPECT_EQ(d.iothread_devices[2].label, "virtio-scsi controller 0");
+  EXPECT_EQ(d.iothread_devices[2].iothread, 1u);
+  // vhost-user-blk runs outside QEMU: no I/O thread of QEMU's serves it.
+  EXPECT_EQ(d.unservable_disks, (std::vector<std::string>{"disk sda (sata)", "disk vdc (vhost-user)"}));
+  // A disk without <driver> gets one, on a line of its own; the other keeps its attributes.
+  EXPECT_NE(r.xml.find("    <disk type='file' device='disk'>\n      <driver name='qemu' iothread='1'/>\n"
+                       "      <source file='/a.img'/>"),
+            std::string::npos) << r.xml;
+  EXPECT_NE(r.xml.find("<driver name='qemu' type='raw' iothread='2'/>"), std::string::npos);
+  EXPECT_NE(r.xml.find("    <controller type='scsi' index='0' model='virtio-scsi'>\n      <driver iothread='1'/>\n"
+                       "    </controller>\n"),
+            std::string::npos) << r.xml;
+  EXPECT_EQ(r.notes.size(), 3u);
+  // Again: nothing left to do.
+  PatchResult again = attach_iothreads(r.xml, 2);
+  EXPECT_EQ(again.xml, r.xml);
+  EXPECT_TRUE(again.notes.empty());
+  // None: the devices name none, and <iothreads> goes.
+  Domain none = parse_domain_xml(attach_iothreads(r.xml, 0).xml, "io");
+  EXPECT_EQ(none.iothreads, 0u);
+  for (const IothreadDevice& dev : none.iothread_devices) EXPECT_FALSE(dev.iothread) << dev.label;
+}
+
+TEST(AttachIothreads, DropsPinsOfIothreadsTheDomainNoLongerHas) {
+  // db01 patched with three pinned iothreads (ids 1, 2, 5), then cut to one.
+  GuestPlan plan = make_plan(8, 2, CpuSet{0}, {CpuSet{0}, CpuSet{1}, CpuSet{1}}, {1, 1, 4, 2});
+  PatchResult r = attach_iothreads(patch_domain_xml(sample("linux-server.xml"), plan), 1);
+  Domain d = parse_domain_xml(r.xml, "db01");
+  EXPECT_EQ(d.iothread_ids, std::vector<unsigned>{1});
+  EXPECT_EQ(d.iothreadpins.size(), 1u);
+  for (const IothreadDevice& dev : d.iothread_devices) EXPECT_EQ(dev.iothread, 1u) << dev.label;
+}
+
+TEST(PatchDomain, GuestNumaCellsAndMemnodesFollowThePlan) {
+  // 4 vCPUs over host nodes 0 and 1, two per node; custom-cpu.xml has 8 GiB and one cell (0-3).
+  GuestPlan plan = make_plan(4, 0, CpuSet{0}, {CpuSet{1}}, {2, 1, 2, 1});
+  plan.memory_nodes = CpuSet{0, 1};
+  plan.numa_cells = {{0, CpuSet{0, 1}, 0, std::nullopt}, {1, CpuSet{2, 3}, 1, std::nullopt}};
+  PatchResult r = patch_domain(sample("custom-cpu.xml"), plan);
+  Domain d = parse_domain_xml(r.xml, "x");
+  ASSERT_EQ(d.numa_cells.size(), 2u);
+  EXPECT_EQ(d.numa_cells[0].vcpus, (CpuSet{0, 1}));
+  EXPECT_EQ(d.numa_cells[1].vcpus, (CpuSet{2, 3}));
+  // The domain's 8388608 KiB split by vCPUs: 4 GiB each.
+  EXPECT_EQ(d.numa_cells[0].memory_bytes, 4ull << 30);
+  EXPECT_EQ(d.numa_cells[1].memory_bytes, 4ull << 30);
+  EXPECT_EQ(d.numa_cells[0].memnode_nodeset, CpuSet{0});
+  EXPECT_EQ(d.numa_cells[1].memnode_nodeset, CpuSet{1});
+  EXPECT_EQ(d.numa_cells[1].memnode_mode, "strict");
+  EXPECT_EQ(d.numatune_nodeset, (CpuSet{0, 1}));
+  EXPECT_NE(r.xml.find("    <numa>\n      <cell id='0' cpus='0-1' memory='4194304' unit='KiB'/>\n"
+                       "      <cell id='1' cpus='2-3' memory='4194304' unit='KiB'/>\n    </numa>\n"),
+            std::string::npos) << r.xml;
+  EXPECT_NE(r.xml.find("  <numatune>\n    <memory mode='strict' nodeset='0-1'/>\n"
+                       "    <memnode cellid='0' mode='strict' nodeset='0'/>\n"
+                       "    <memnode cellid='1' mode='strict' nodeset='1'/>\n  </numatune>\n"),
+            std::string::npos) << r.xml;
+  EXPECT_EQ(patch_domain_xml(r.xml, plan), r.xml);  // patching again changes nothing
+  // Memory given by the plan wins over the split of <memory>.
+  plan.numa_cells[0].memory_bytes = 2ull << 30;
+  plan.numa_cells[1].memory_bytes = 6ull << 30;
+  d = parse_domain_xml(patch_domain_xml(sample("custom-cpu.xml"), plan), "x");
+  EXPECT_EQ(d.numa_cells[1].memory_bytes, 6ull << 30);
+}
+
+TEST(PlanSnippet, NumaCellsWithoutKnownMemorySayWhatToAdd) {
+  GuestPlan plan = make_plan(4, 0, CpuSet{0}, {}, {2, 1, 2, 1});
+  plan.memory_nodes = CpuSet{0, 1};
+  plan.numa_cells = {{0, CpuSet{0, 1}, 0, std::nullopt}, {1, CpuSet{2, 3}, 1, std::nullopt}};
+  const std::string snippet = plan_snippet_xml(plan);
+  EXPECT_NE(snippet.find("  <numa>\n    <!-- add memory='...' unit='KiB' to each cell: the guest's memory split over "
+                         "the cells -->\n    <cell id='0' cpus='0-1'/>\n    <cell id='1' cpus='2-3'/>\n  </numa>\n"),
+            std::string::npos) << snippet;
+  EXPECT_NE(snippet.find("<memnode cellid='1' mode='strict' nodeset='1'/>"), std::string::npos);
+  EXPECT_EQ(snippet.find("iothread"), std::string::npos);  // no I/O thread, no word about attaching one
 }
 
 TEST(PatchDomain, HostModelBecomesHostPassthroughAndKeepsItsFeatures) {
@@ -227,7 +364,10 @@ TEST(PatchDomain, CustomCpuLosesModelAndVendorButKeepsFeaturesAndNumaCells) {
 TEST(PatchDomain, DropsVcpuPlacementAutoAndCpusetForStaticPins) {
   PatchResult r = patch_domain(sample("custom-cpu.xml"), make_plan(4, 4, CpuSet{0}, {CpuSet{1}}, {1, 1, 4, 1}));
   EXPECT_NE(r.xml.find("\n  <vcpu placement='static'>4</vcpu>\n"), std::string::npos);
-  EXPECT_EQ(r.notes.size(), 3u);  // placement, cpuset, custom CPU model
+  // placement, cpuset, custom CPU model, and vda now served by the plan's I/O thread
+  ASSERT_EQ(r.notes.size(), 4u);
+  EXPECT_EQ(r.notes[2], "disk vda is served by I/O thread 1 (<driver iothread='1'/>)");
+  EXPECT_NE(r.xml.find("<driver name='qemu' type='qcow2' iothread='1'/>"), std::string::npos);
 }
 
 TEST(PatchDomain, KeepsVcpuCurrentAndVcpusWhenTheCountStays) {
@@ -365,7 +505,8 @@ TEST(PlanSnippet, HoldsEveryOwnedElementInPasteableForm) {
             "  <topology sockets='1' dies='1' cores='1' threads='2'/>\n"
             "  <cache mode='passthrough'/>\n"
             "  <feature policy='require' name='topoext'/>\n"
-            "</cpu>\n");
+            "</cpu>\n"
+            "<!-- and in each virtio <disk> and virtio-scsi <controller>: <driver ... iothread='1'/> -->\n");
 }
 
 TEST(UnifiedDiff, IsEmptyForEqualTexts) { EXPECT_EQ(unified_diff("a\nb\n", "a\nb\n", "x", "y"), ""); }

@@ -1,0 +1,269 @@
+// Plans an experienced r/VFIO or Level1Techs helper would post as the answer:
+// one row per machine and request, with the properties such a helper checks.
+// Every property is checked against facts found without vpt-tune (the .facts
+// files: hwloc-calc for XML, the listing's own columns for lscpu; see
+// plan_facts.hpp), never against a pasted plan.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "optimizer/plan_writers.hpp"
+#include "optimizer_test_util.hpp"
+#include "plan_facts.hpp"
+
+namespace vpt {
+namespace {
+
+using test::CpuFacts;
+using test::to_set;
+
+// What the expert checks, as flags.
+enum Check : unsigned {
+  kL3Clean = 1 << 0,        // every guest shares no L3 with the host (or another guest)
+  kHelpersLocal = 1 << 1,   // no helper off the node of the vCPUs it serves while that node has room
+  kBalancedCells = 1 << 2,  // a guest over several nodes: equal vCPUs per node, one cell per node, memory there
+  kFastKind = 1 << 3,       // the guest runs on the fastest cores only
+  kHelpersSpread = 1 << 4,  // no two helper threads (of any guests) on one core
+  kNoCpu0 = 1 << 5,         // CPU 0 stays with the host
+  kNoNohzCpu0 = 1 << 6,     // the nohz_full= advice never names CPU 0
+  kDiesAreL3s = 1 << 7,     // presented dies x cores x threads match the host's L3 groups
+};
+
+struct ExpertCase {
+  const char* machine;
+  const char* request;       // for the test's name and the report
+  Request (*make)();         // the request itself
+  unsigned checks;
+  unsigned expect_vcpus;     // 0 = the request's own count
+  const char* warning;       // a warning must contain this ("" = no such check)
+};
+
+void PrintTo(const ExpertCase& c, std::ostream* os) { *os << c.machine << " " << c.request; }
+
+Request vcpus(unsigned n) { return test::one_guest(n); }
+Request automatic() { return test::one_guest_auto(); }
+
+const ExpertCase kCases[] = {
+    // 1. Helpers on the guest's node: the K40m's node 1 has free cores.
+    {"hwloc/32em64t-2n8c2t-pci-wholeio.xml", "--vcpus 8 --gpu 84:00.0",
+     [] { Request r = vcpus(8); r.guests[0].gpu = "84:00.0"; return r; }, kHelpersLocal | kHelpersSpread, 0, ""},
+    // ... and when the guest takes the whole node, the helpers go next door and the plan says so.
+    {"hwloc/32em64t-2n8c2t-pci-wholeio.xml", "--gpu 84:00.0 (auto)",
+     [] { Request r = automatic(); r.guests[0].gpu = "84:00.0"; return r; },
+     kL3Clean | kHelpersLocal | kHelpersSpread | kDiesAreL3s, 16, "takes every core of node 1"},
+    // 3. auto on 3-core CCXs: three whole CCXs, the host keeps the fourth.
+    {"machines/amd-ryzen9-3900x.txt", "(auto)", automatic, kL3Clean | kDiesAreL3s | kHelpersSpread | kNoCpu0, 18, ""},
+    {"lscpu/amd-threadripper-pro-7965wx.txt", "(auto)", automatic, kL3Clean | kDiesAreL3s | kNoCpu0, 18, ""},
+    {"lscpu/amd-epyc-9374f-2socket.txt", "(auto)", automatic, kL3Clean | kDiesAreL3s | kNoCpu0, 0, ""},
+    // 8. Counts that cannot be clean name the ones that are.
+    {"machines/amd-ryzen9-3900x.txt", "--vcpus 8", [] { return vcpus(8); }, kHelpersSpread, 0,
+     "6 or 12 vCPUs fill whole CCXs"},
+    {"lscpu/amd-ryzen7-5800x.txt", "--vcpus 7", [] { return vcpus(7); }, kNoNohzCpu0, 0, "6 or 8 vCPUs fill whole cores"},
+    {"machines/amd-ryzen9-3900x.txt", "--vcpus 7", [] { return vcpus(7); }, 0, 0, "6 or 12 vCPUs fill whole CCXs"},
+    // 4. The wrong core kind is said, with the alternatives.
+    {"machines/amd-ryzen-ai-9-hx370.txt", "--vcpus 12", [] { return vcpus(12); }, kHelpersSpread, 0,
+     "--vcpus 8 keeps the guest on 4 performance cores, or --prefer efficiency"},
+    {"machines/intel-core-ultra5-225u.txt", "--vcpus 8", [] { return vcpus(8); }, kHelpersSpread, 0,
+     "--vcpus 4 keeps the guest on 2 P-cores"},
+    {"machines/amd-ryzen-ai-9-hx370.txt", "(auto)", automatic, kL3Clean | kFastKind | kDiesAreL3s, 8, ""},
+    {"machines/intel-core-ultra5-225u.txt", "(auto)", automatic, kFastKind | kNoNohzCpu0, 4, ""},
+    // The guide's hand plan: vCPUs on the P-cores 0-15 as SMT pairs, helpers on E-cores.
+    {"lscpu/intel-core-i7-14700f.txt", "--vcpus 16", [] { return vcpus(16); },
+     kFastKind | kHelpersSpread | kNoNohzCpu0, 0, ""},
+    // 6. Helpers of several guests, and dedicated ones, spread over free cores.
+    {"lscpu/intel-core-i7-14700f.txt", "--guest a:8 --guest b:8",
+     [] {
+       Request r;
+       r.guests = {test::guest_of("a", 8), test::guest_of("b", 8)};
+       return r;
+     },
+     kFastKind | kHelpersSpread | kNoNohzCpu0, 0, ""},
+    {"lscpu/intel-core-i7-14700f.txt", "--vcpus 16 --emulator dedicated --iothreads 2",
+     [] {
+       Request r = vcpus(16);
+       r.guests[0].helpers = HelperPlacement::Dedicated;
+       r.guests[0].iothreads = 2;
+       return r;
+     },
+     kFastKind | kHelpersSpread | kNoNohzCpu0, 0, ""},
+    // 5. A guest over two sockets: 8 + 8 cores, a cell per node, helpers on both.
+    {"lscpu/intel-xeon-e5-2660v2-2socket.txt", "--vcpus 32 --iothreads 2 --memory 64G",
+     [] {
+       Request r = vcpus(32);
+       r.guests[0].iothreads = 2;
+       r.guests[0].memory_bytes = 64ull << 30;
+       return r;
+     },
+     kBalancedCells | kHelpersLocal | kHelpersSpread | kNoCpu0, 0, ""},
+    {"hwloc/AMD-19h-Zen4-2xEpyc-9654.xml", "--vcpus 256 --memory 256G",
+     [] {
+       Request r = vcpus(256);
+       r.guests[0].memory_bytes = 256ull << 30;
+       return r;
+     },
+     kBalancedCells | kHelpersLocal | kNoCpu0, 0, ""},
+    {"lscpu/intel-xeon-e5-2660v2-2socket.txt", "(auto)", automatic, kL3Clean | kHelpersLocal | kNoCpu0, 20,
+     "takes every core of node"},
+    // 7. CPU 0 stays with the host when an equal choice exists.
+    {"hwloc/AMD-19h-Zen3-2xEpyc-7763.xml", "--vcpus 8", [] { return vcpus(8); },
+     kL3Clean | kHelpersLocal | kHelpersSpread | kNoCpu0, 0, ""},
+    {"hwloc/AMD-19h-Zen4-2xEpyc-9654.xml", "8 x --guest 16",
+     [] {
+       Request r;
+       for (int i = 0; i < 8; ++i) r.guests.push_back(test::guest_of(fmt::format("vm{}", i), 16));
+       return r;
+     },
+     kL3Clean | kHelpersLocal | kHelpersSpread | kNoCpu0 | kDiesAreL3s, 0, ""},
+    {"hwloc/Intel-RaptorLake-Corei7-1370P.xml", "--vcpus 8", [] { return vcpus(8); },
+     kFastKind | kHelpersSpread | kNoCpu0, 0, ""},
+};
+
+class ExpertCases : public ::testing::TestWithParam<ExpertCase> {};
+
+TEST_P(ExpertCases, PlanIsOneAnExpertWouldPost) {
+  const ExpertCase& c = GetParam();
+  const test::Machine m = test::machine(c.machine);
+  const test::CorpusFacts f = test::read_facts(m.facts);
+  const Topology topo = test::load(m);
+  const Request request = c.make();
+  const Plan plan = make_plan(topo, request);
+  SCOPED_TRACE(::testing::PrintToString(plan.explanation) + ::testing::PrintToString(plan.warnings));
+
+  unsigned total = 0;
+  for (const GuestPlan& g : plan.guests) total += static_cast<unsigned>(g.vcpus.size());
+  if (c.expect_vcpus) {
+    EXPECT_EQ(total, c.expect_vcpus);
+  }
+
+  const CpuFacts fast = test::fastest_cpus(f);
+  CpuFacts guests_so_far;
+  std::vector<CpuFacts> helper_threads;  // every helper thread of every guest
+  for (const GuestPlan& g : plan.guests) {
+    const CpuFacts vcpus = to_set(g.vcpu_cpus());
+    if (c.checks & kL3Clean) {
+      EXPECT_TRUE(test::l3_clean(f, g, plan.host)) << g.name << " shares an L3 with the host";
+      for (const test::CpuList& l3 : f.l3)
+        EXPECT_FALSE(test::meets(vcpus, l3) && test::meets(guests_so_far, l3)) << g.name << " shares an L3";
+    }
+    if (c.checks & kHelpersLocal) {
+      EXPECT_TRUE(test::helpers_off_node_with_room(f, g, plan.host).empty())
+          << ::testing::PrintToString(test::helpers_off_node_with_room(f, g, plan.host));
+    }
+    if (c.checks & kFastKind) {
+      for (unsigned cpu : g.vcpus) EXPECT_TRUE(fast.count(cpu)) << "CPU " << cpu << " is not of the fastest kind";
+    }
+    if (c.checks & kNoCpu0) {
+      EXPECT_FALSE(vcpus.count(0)) << g.name << " has CPU 0";
+    }
+    if (c.checks & kDiesAreL3s) {
+      std::size_t l3s = 0, per_l3 = 0;
+      for (const test::CpuList& l3 : f.l3)
+        if (test::meets(vcpus, l3)) {
+          ++l3s;
+          per_l3 = l3.size();
+          EXPECT_TRUE(test::within(l3, vcpus)) << "a partial L3";
+        }
+      EXPECT_EQ(g.topology.sockets * g.topology.dies, l3s);
+      EXPECT_EQ(g.topology.cores * g.topology.threads, per_l3);
+    }
+    if (c.checks & kBalancedCells) {
+      std::map<int, unsigned> per_node;
+      for (unsigned cpu : g.vcpus) ++per_node[test::node_of(f, cpu)];
+      ASSERT_GT(per_node.size(), 1u);
+      for (auto& [node, n] : per_node) EXPECT_EQ(n, g.vcpus.size() / per_node.size()) << "node " << node;
+      ASSERT_EQ(g.numa_cells.size(), per_node.size());
+      std::uint64_t memory = 0;
+      for (const NumaCell& cell : g.numa_cells) {
+        for (unsigned v : cell.vcpus) EXPECT_EQ(test::node_of(f, g.vcpus[v]), static_cast<int>(cell.host_node));
+        ASSERT_TRUE(cell.memory_bytes);
+        memory += *cell.memory_bytes;
+      }
+      EXPECT_EQ(memory, *request.guests[0].memory_bytes);
+      EXPECT_EQ(g.topology.sockets, per_node.size());  // one socket per package (node) on these hosts
+    }
+    guests_so_far.insert(vcpus.begin(), vcpus.end());
+    helper_threads.push_back(to_set(g.emulator));
+    for (const CpuSet& io : g.iothreads) helper_threads.push_back(to_set(io));
+  }
+  if (c.checks & kHelpersSpread) {
+    for (std::size_t a = 0; a < helper_threads.size(); ++a)
+      for (std::size_t b = a + 1; b < helper_threads.size(); ++b)
+        for (const test::CpuList& core : f.cores)
+          EXPECT_FALSE(test::meets(helper_threads[a], core) && test::meets(helper_threads[b], core))
+              << "helper threads " << a << " and " << b << " share core " << ::testing::PrintToString(core);
+  }
+  if (c.checks & kNoNohzCpu0) {
+    bool found = false;
+    for (const std::string& advice : plan.advice)
+      if (auto at = advice.find("nohz_full="); at != std::string::npos) {
+        found = true;
+        std::string list = advice.substr(at + 10, advice.find(' ', at) - at - 10);
+        EXPECT_FALSE(CpuSet::parse(list).contains(0u)) << advice;
+        // Where a guest has CPU 0, the advice says why it is not in the list.
+        if (guests_so_far.count(0)) {
+          EXPECT_NE(advice.find("CPU 0 left out"), std::string::npos) << advice;
+        }
+      }
+    EXPECT_TRUE(found) << ::testing::PrintToString(plan.advice);
+  }
+  if (*c.warning) {
+    bool found = false;
+    for (const std::string& w : plan.warnings) found |= w.find(c.warning) != std::string::npos;
+    EXPECT_TRUE(found) << "no warning says '" << c.warning << "'";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, ExpertCases, ::testing::ValuesIn(kCases), [](const auto& info) {
+  std::string name = fmt::format("{}_{}", info.index, info.param.machine);
+  for (char& ch : name)
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return name;
+});
+
+// The guide's i7-14700F plan, exactly: vCPU i on CPU i, threads=2, and the
+// helpers on two E-cores (MAXMHZ 4200 in the listing), one each.
+TEST(ExpertCases, I7_14700FKeepsTheGuidesHandPlanForTheVcpus) {
+  const test::Machine m = test::machine("lscpu/intel-core-i7-14700f.txt");
+  const test::CorpusFacts f = test::read_facts(m.facts);
+  const Plan plan = make_plan(test::load(m), vcpus(16));
+  const GuestPlan& g = plan.guests[0];
+  for (unsigned i = 0; i < 16; ++i) EXPECT_EQ(g.vcpus[i], i);
+  EXPECT_EQ(g.topology.threads, 2u);
+  const CpuFacts e_cores = to_set(f.maxmhz.at(4200.0));
+  EXPECT_TRUE(test::within(g.emulator.to_vector(), e_cores));
+  EXPECT_TRUE(test::within(g.iothreads.at(0).to_vector(), e_cores));
+}
+
+// 9. Text: plural kind names, no topoext guess on an Intel P/E listing,
+// offline CPUs named.
+TEST(ExpertCases, TextNamesKindsAndSkipsTheAmdGuessOnAnIntelHybridListing) {
+  const Plan plan = make_plan(test::load(test::machine("machines/amd-ryzen-ai-9-hx370.txt")), vcpus(12));
+  std::string all;
+  for (const auto* lines : {&plan.explanation, &plan.warnings})
+    for (const std::string& line : *lines) all += line + "\n";
+  EXPECT_EQ(all.find("performances"), std::string::npos) << all;
+  EXPECT_EQ(all.find("efficiencys"), std::string::npos) << all;
+  EXPECT_NE(all.find("6 efficiency cores"), std::string::npos) << all;
+
+  const Plan intel = make_plan(test::load(test::machine("lscpu/intel-core-i7-14700f.txt")), vcpus(16));
+  for (const std::string& w : intel.warnings) EXPECT_EQ(w.find("topoext"), std::string::npos) << w;
+  // One L3 for the whole CPU: the helpers cannot be "away from the vCPUs' caches".
+  for (const std::string& line : intel.explanation) EXPECT_EQ(line.find("away from"), std::string::npos) << line;
+}
+
+TEST(ExpertCases, OfflineCpusAreNamed) {
+  // A listing whose last two CPUs are offline ("no" in the ONLINE column).
+  const std::string text =
+      "CPU NODE SOCKET CORE L1d:L1i:L2:L3 ONLINE\n"
+      "  0    0      0    0 0:0:0:0          yes\n  1    0      0    1 1:1:1:0          yes\n"
+      "  2    0      0    2 2:2:2:0          yes\n  3    0      0    3 3:3:3:0          yes\n"
+      "  4    0      0    4 4:4:4:0          yes\n  5    0      0    5 5:5:5:0          yes\n"
+      "  6    -      -    - :::                no\n  7    -      -    - :::                no\n";
+  const Plan plan = make_plan(load_lscpu(text, "offline.txt"), vcpus(2));
+  bool named = false;
+  for (const std::string& line : plan.explanation) named |= line.find("CPUs 6-7 are offline") != std::string::npos;
+  EXPECT_TRUE(named) << ::testing::PrintToString(plan.explanation);
+}
+
+}  // namespace
+}  // namespace vpt
