@@ -169,10 +169,19 @@ class Editor {
   }
 
   // Removes an element with the line break and indentation in front of it.
+  // Text in front that is not only layout (stray text in <cputune>) keeps its
+  // words and loses just that line break, so patching twice adds nothing.
   static void remove(pugi::xml_node node) {
     pugi::xml_node parent = node.parent();
     pugi::xml_node before = node.previous_sibling();
-    if (is_whitespace(before)) parent.remove_child(before);
+    if (is_whitespace(before)) {
+      parent.remove_child(before);
+    } else if (before.type() == pugi::node_pcdata) {
+      std::string_view text = before.value();
+      std::size_t words_end = text.find_last_not_of(" \t\r\n");
+      std::size_t layout = text.find('\n', words_end);
+      if (layout != std::string_view::npos) before.set_value(std::string(text.substr(0, words_end + 1)).c_str());
+    }
     parent.remove_child(node);
   }
 

@@ -1,6 +1,7 @@
 // compare on synthetic before/after files: a known shift is found in the right
 // direction, no shift is "within noise", and files of different hosts are refused.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <sstream>
@@ -15,7 +16,8 @@ namespace fs = std::filesystem;
 
 // Written to disk and read back, as `vpt-tune compare` does.
 Results through_file(const Results& r, const std::string& name) {
-  fs::path path = fs::path(testing::TempDir()) / name;
+  // Per process: ctest runs tests of this file in parallel.
+  fs::path path = fs::path(testing::TempDir()) / (std::to_string(::getpid()) + "-" + name);
   save_results_file(r, path.string(), true);
   Results back = load_results_file(path.string());
   fs::remove(path);

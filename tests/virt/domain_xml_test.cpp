@@ -339,6 +339,17 @@ TEST(PatchDomain, CompactXmlStaysCompact) {
   EXPECT_EQ(patch_domain_xml(patched, four_vcpu_plan()), patched);
 }
 
+// Found by fuzzing (tests/fuzz/regressions/domain_patch): text that is not
+// only layout in front of the pins grew a blank line on every patch.
+TEST(PatchDomain, StrayTextInCputuneDoesNotGrowWithEveryPatch) {
+  const std::string xml =
+      "<domain type='kvm'>\n  <name>a</name>\n  <vcpu>4</vcpu>\n  <cputune>\n    stray words\n"
+      "    <vcpupin vcpu='0' cpuset='1'/>\n  </cputune>\n</domain>\n";
+  std::string once = patch_domain_xml(xml, four_vcpu_plan());
+  EXPECT_EQ(patch_domain_xml(once, four_vcpu_plan()), once);
+  EXPECT_NE(once.find("    stray words\n    <vcpupin vcpu='0' cpuset='4'/>"), std::string::npos) << once;
+}
+
 TEST(PatchDomain, RejectsMalformedAndNonDomainXml) {
   EXPECT_THROW(patch_domain_xml("<domain><name>a</name>", four_vcpu_plan()), DomainInputError);
   EXPECT_THROW(patch_domain_xml("<network><name>a</name></network>", four_vcpu_plan()), DomainInputError);
