@@ -22,12 +22,18 @@ LIVE_PACKAGES=(
 TEST_PACKAGES=(
   python3-html5lib              # HTML5 validity of reports
 )
+# Sanitizer and fuzzing builds (scripts/run-sanitizers.sh, docs/fuzzing.md).
+SANITIZER_PACKAGES=(
+  clang-16 libclang-rt-16-dev   # ASan, UBSan, TSan and libFuzzer
+  llvm-16                       # llvm-symbolizer: function names and lines in sanitizer reports
+)
 
 want=("${BUILD_PACKAGES[@]}")
 case "${1:-}" in
   --build) ;;
-  --all|"") want+=("${LIVE_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
-  *) echo "usage: $0 [--build|--all]" >&2; exit 2 ;;
+  --sanitizers) want+=("${SANITIZER_PACKAGES[@]}") ;;
+  --all|"") want+=("${LIVE_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${SANITIZER_PACKAGES[@]}") ;;
+  *) echo "usage: $0 [--build|--sanitizers|--all]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -11,3 +11,9 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DVPT_BUILD_TESTS=ON -DVPT_BUILD_
 cmake --build build -j"$(nproc)"
 cd build
 ctest --output-on-failure --no-tests=error --timeout 900 "$@"
+# The whole suite (no arguments) then runs the unit tests once more under ASan+UBSan, every fuzz
+# target briefly, and the bench kernels under TSan (docs/fuzzing.md); VPT_SANITIZERS=0 skips that.
+if [ $# -eq 0 ] && [ "${VPT_SANITIZERS:-1}" != 0 ]; then
+  bash ../scripts/run-sanitizers.sh address
+  bash ../scripts/run-sanitizers.sh thread
+fi

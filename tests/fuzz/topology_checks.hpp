@@ -1,6 +1,6 @@
 // What must hold for any topology a source accepted (lscpu, hwloc XML, the
 // topology JSON): its writers work, its JSON reads back equal, and planning
-// on it fails only with RequestError (an impossible request), never otherwise.
+// on it (up to 64 CPUs) fails only with RequestError (an impossible request).
 #pragma once
 
 #include <sstream>
@@ -21,6 +21,10 @@ inline void check_topology(const Topology& topo) {
   Topology back = topology_from_json(doc, "the topology's own JSON");
   FUZZ_CHECK(back == topo, "the JSON document does not read back equal:\n" + doc.dump(1));
 
+  // Planning a 384-CPU export takes ~100 ms under ASan: hosts up to 64 CPUs
+  // are planned (every lscpu listing of the corpus, most exports), so that the
+  // search gets many inputs a second.
+  if (topo.cpus.size() > 64) return;
   Request request;
   request.guests.push_back({});
   try {
