@@ -219,7 +219,8 @@ std::string guest_section_json(const GuestRun& run) {
               {"chase", std::move(chase)},
               {"problems", o.problems}};
   if (!run.error.empty()) doc["error"] = run.error;
-  return doc.dump(2);
+  // A guest's console may send any bytes: invalid UTF-8 is replaced, not a failure.
+  return doc.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
 std::vector<GuestSeries> guest_series(const Results& results) {

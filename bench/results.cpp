@@ -3,13 +3,17 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <sstream>
+#include <type_traits>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "common/atomic_file.hpp"
+#include "common/input_file.hpp"
+#include "common/json_document.hpp"
 
 namespace vpt {
 
@@ -68,12 +72,39 @@ class Reader {
 
   template <typename T>
   T get(const json& value, const std::string& path) const {
-    try {
-      return value.get<T>();
-    } catch (const json::exception&) {
-      fail(path, fmt::format("expected {}, found {}", expected<T>(), value.type_name()));
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      // In range, or an error: nlohmann would wrap -1 into 4294967295 and
+      // cast 1e30 into an unsigned with undefined behaviour.
+      if (value.is_number_integer()) {
+        bool in_range = value.is_number_unsigned()
+                            ? value.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max())
+                            : value.get<std::int64_t>() >= static_cast<std::int64_t>(std::numeric_limits<T>::min()) &&
+                                  (value.get<std::int64_t>() < 0 ||
+                                   static_cast<std::uint64_t>(value.get<std::int64_t>()) <=
+                                       static_cast<std::uint64_t>(std::numeric_limits<T>::max()));
+        if (!in_range)
+          fail(path, fmt::format("{} is out of range ({} to {})", value.dump(), std::numeric_limits<T>::min(),
+                                 std::numeric_limits<T>::max()));
+        return value.get<T>();
+      }
+      fail(path, value.is_number() ? fmt::format("expected a whole number, found {}", value.dump())
+                                   : fmt::format("expected {}, found {}", expected<T>(), value.type_name()));
+    } else {
+      try {
+        return value.get<T>();
+      } catch (const json::exception&) {
+        fail(path, fmt::format("expected {}, found {}", expected<T>(), value.type_name()));
+      }
     }
   }
+  // A CPU number, bounded as CpuSet::parse bounds them.
+  unsigned cpu(const json& obj, const std::string& key, const std::string& path) const {
+    unsigned n = field<unsigned>(obj, key, path);
+    if (n >= kMaxCpu) fail(join(path, key), fmt::format("CPU {} is out of range", n));
+    return n;
+  }
+  static constexpr unsigned kMaxCpu = 1u << 20;
+
   template <typename T>
   T field(const json& obj, const std::string& key, const std::string& path) const {
     return get<T>(at(obj, key, path), join(path, key));
@@ -104,6 +135,12 @@ class Reader {
   template <typename T>
   std::vector<T> numbers(const json& obj, const std::string& key, const std::string& path) const {
     const json& list = array(obj, key, path);
+    // 20 times the most any bench run records in one list (5000 wake-ups a
+    // CPU): statistics on more would take minutes, not a file worth reading.
+    constexpr std::size_t kMaxNumbers = 100000;
+    if (list.size() > kMaxNumbers)
+      fail(join(path, key), fmt::format("{} numbers, more than the {} a results file holds in one list", list.size(),
+                                        kMaxNumbers));
     std::vector<T> out;
     out.reserve(list.size());
     for (std::size_t i = 0; i < list.size(); ++i) {
@@ -214,7 +251,7 @@ Method read_method(const Reader& r, const json& j) {
   m.c2c_warmup = r.field<unsigned>(c2c, "warmup_samples_discarded", p + ".core_to_core");
   m.c2c_budget_s = r.field<double>(c2c, "budget_s_per_pair", p + ".core_to_core");
   const json& chase = r.at(j, "memory_latency", p);
-  m.chase_cpu = r.field<unsigned>(chase, "cpu", p + ".memory_latency");
+  m.chase_cpu = r.cpu(chase, "cpu", p + ".memory_latency");
   m.chase_samples = r.field<unsigned>(chase, "samples", p + ".memory_latency");
   m.chase_warmup = r.field<unsigned>(chase, "warmup_samples_discarded", p + ".memory_latency");
   m.chase_loads_per_sample = r.field<std::uint64_t>(chase, "loads_per_sample", p + ".memory_latency");
@@ -233,7 +270,7 @@ Method read_method(const Reader& r, const json& j) {
 
 WakeupResult read_wakeup(const Reader& r, const json& j, const std::string& p) {
   WakeupResult w;
-  w.cpu = r.field<unsigned>(j, "cpu", p);
+  w.cpu = r.cpu(j, "cpu", p);
   w.p50_us = r.optional_field<double>(j, "p50_us", p);
   w.p99_us = r.optional_field<double>(j, "p99_us", p);
   w.max_us = r.optional_field<double>(j, "max_us", p);
@@ -380,16 +417,17 @@ std::string results_to_json_text(const Results& res) {
 
   doc["guest"] = res.guest_json ? json::parse(*res.guest_json) : json(nullptr);
   doc["warnings"] = res.warnings;
-  return doc.dump(2) + "\n";
+  // Text from the system (thread names, models) may not be UTF-8: replaced, not a failure.
+  return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 Results results_from_json_text(std::string_view text, const std::string& name) {
   Reader r(name);
   json doc;
   try {
-    doc = json::parse(text);
-  } catch (const json::parse_error& e) {
-    r.fail("", fmt::format("not JSON (byte {})", e.byte));
+    doc = parse_json_document(text);
+  } catch (const JsonDocumentError& e) {
+    r.fail("", e.what());
   }
   if (!doc.is_object()) r.fail("", "not a JSON object");
   auto schema = r.optional_field<std::string>(doc, "schema", "");
@@ -411,6 +449,9 @@ Results results_from_json_text(std::string_view text, const std::string& name) {
   if (const json* c = r.find(doc, "core_to_core")) {
     CoreToCore c2c;
     c2c.cpus = r.numbers<unsigned>(*c, "cpus", "core_to_core");
+    for (std::size_t i = 0; i < c2c.cpus.size(); ++i)
+      if (c2c.cpus[i] >= Reader::kMaxCpu)
+        r.fail(Reader::index("core_to_core.cpus", i), fmt::format("CPU {} is out of range", c2c.cpus[i]));
     const json& matrix = r.array(*c, "median_ns", "core_to_core");
     if (matrix.size() != c2c.cpus.size())
       r.fail("core_to_core.median_ns", fmt::format("{} rows for {} CPUs", matrix.size(), c2c.cpus.size()));
@@ -430,8 +471,8 @@ Results results_from_json_text(std::string_view text, const std::string& name) {
     for (std::size_t i = 0; i < pairs.size(); ++i) {
       std::string pp = Reader::index("core_to_core.pairs", i);
       CoreToCorePair p;
-      p.from_cpu = r.field<unsigned>(pairs[i], "from", pp);
-      p.to_cpu = r.field<unsigned>(pairs[i], "to", pp);
+      p.from_cpu = r.cpu(pairs[i], "from", pp);
+      p.to_cpu = r.cpu(pairs[i], "to", pp);
       p.round_trips_per_sample = r.field<unsigned>(pairs[i], "round_trips_per_sample", pp);
       p.samples_ns = r.numbers<double>(pairs[i], "samples_ns", pp);
       p.error = r.string_or_empty(pairs[i], "error", pp);
@@ -459,7 +500,7 @@ Results results_from_json_text(std::string_view text, const std::string& name) {
     InterferencePoint pt;
     pt.bytes = r.field<std::uint64_t>(j, "bytes", p);
     pt.sized_to = r.string_or_empty(j, "sized_to", p);
-    pt.cpu = r.field<unsigned>(j, "cpu", p);
+    pt.cpu = r.cpu(j, "cpu", p);
     pt.neighbour_cpus = r.cpus(j, "neighbour_cpus", p);
     pt.quiet_ns = r.optional_field<double>(j, "quiet_ns", p);
     pt.noisy_ns = r.optional_field<double>(j, "noisy_ns", p);
@@ -484,11 +525,13 @@ Results results_from_json_text(std::string_view text, const std::string& name) {
 }
 
 Results load_results_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw BenchInputError(fmt::format("cannot read results '{}': {}", path, std::strerror(errno)));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return results_from_json_text(text.str(), path);
+  std::string text;
+  try {
+    text = read_input_file_text(path);
+  } catch (const InputFileError& e) {
+    throw BenchInputError(fmt::format("cannot read results '{}': {}", path, e.what()));
+  }
+  return results_from_json_text(text, path);
 }
 
 void save_results_file(const Results& results, const std::string& path, bool overwrite) {

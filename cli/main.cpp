@@ -4,6 +4,8 @@
 //   0 success, 1 failure at run time (libvirt, hwloc, I/O), 2 bad input or
 //   impossible request, CLI11's own codes (>= 100) for malformed options.
 #include <iostream>
+#include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -34,6 +36,24 @@ int exit_code_for(const std::exception& e) {
                          dynamic_cast<const vpt::DomainInputError*>(&e) ||
                          dynamic_cast<const vpt::PveConfigError*>(&e);
   return bad_input ? 2 : 1;
+}
+
+// The message as one bounded line: an input echoed in it (a garbage CPU list,
+// a binary file's bytes, a megabyte-long name) must not spill line breaks,
+// control characters or megabytes onto the terminal.
+std::string one_line(std::string_view message) {
+  constexpr std::size_t kMaxBytes = 1000;
+  std::string out;
+  for (unsigned char c : message) {
+    if (out.size() >= kMaxBytes) {
+      out += " [...]";
+      break;
+    }
+    if (c == '\n' || c == '\r' || c == '\t') out += ' ';
+    else if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
+    else out += static_cast<char>(c);
+  }
+  return out;
 }
 
 }  // namespace
@@ -71,7 +91,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const std::exception& e) {
-    fmt::print(stderr, "vpt-tune: {}\n", e.what());
+    fmt::print(stderr, "vpt-tune: {}\n", one_line(e.what()));
     return exit_code_for(e);
   }
   return 0;

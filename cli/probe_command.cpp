@@ -20,7 +20,8 @@ struct ProbeOptions {
 void run_probe(const ProbeOptions& options) {
   Topology topo = load_host(options.host);
   if (options.json) {
-    std::cout << topology_to_json(topo).dump(2) << '\n';
+    // Names from an hwloc export or lscpu text may not be UTF-8: replaced, not a failure.
+    std::cout << topology_to_json(topo).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     return;
   }
   write_topology_text(std::cout, topo);

@@ -19,6 +19,8 @@
 #include "check/findings.hpp"
 #include "check/findings_writers.hpp"
 #include "common/atomic_file.hpp"
+#include "common/input_file.hpp"
+#include "common/json_document.hpp"
 #include "cli/domain_options.hpp"
 #include "cli/host_options.hpp"
 #include "cli/request_options.hpp"
@@ -57,13 +59,9 @@ ReportFormat format_for(const ReportOptions& o) {
 }
 
 Plan load_plan(const std::string& path, const Topology& topo) {
-  std::ifstream in(path);
-  if (!in) throw RequestError(fmt::format("cannot read plan '{}': {}", path, std::strerror(errno)));
-  std::stringstream text;
-  text << in.rdbuf();
   Plan plan;
   try {
-    plan = plan_from_json(nlohmann::json::parse(text.str()));
+    plan = plan_from_json(parse_json_document(read_input_file_text(path)));
   } catch (const std::exception& e) {
     throw RequestError(fmt::format("cannot read plan '{}': {}", path, e.what()));
   }

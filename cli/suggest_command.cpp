@@ -48,7 +48,7 @@ void run_suggest(const SuggestOptions& options, const CLI::App& command) {
   Topology topo = load_host(options.host);
   Plan plan = make_plan(topo, domain ? make_request(options.request, command, *domain, topo) : make_request(options.request));
   if (options.json) {
-    std::cout << plan_to_json(plan).dump(2) << '\n';
+    std::cout << plan_to_json(plan).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     if (domain) run_domain_actions(std::cerr, options.domain, *domain, plan.guests.front());
     return;
   }

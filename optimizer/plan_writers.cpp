@@ -12,10 +12,23 @@ namespace {
 
 json cpus_json(const CpuSet& set) { return set.to_vector(); }
 
+// CPU numbers as CpuSet::parse bounds them: a -1 or a 1e10 is an error, not
+// a wrapped 4294967295 that a CpuSet would allocate half a gigabyte for.
+constexpr unsigned kCpuLimit = 1u << 20;
+
+unsigned whole_number(const json& value, std::string_view field, unsigned limit) {
+  bool ok = value.is_number_unsigned() ? value.get<std::uint64_t>() < limit
+            : value.is_number_integer() ? value.get<std::int64_t>() >= 0 && value.get<std::int64_t>() < limit
+                                        : false;
+  if (!ok)
+    throw std::runtime_error(fmt::format("plan field '{}': {} is not a whole number below {}", field, value.dump(), limit));
+  return static_cast<unsigned>(value.get<std::uint64_t>());
+}
+
 CpuSet cpus_from(const json& value, std::string_view field) {
   if (!value.is_array()) throw std::runtime_error(fmt::format("plan field '{}' must be an array of CPU numbers", field));
   CpuSet set;
-  for (const json& cpu : value) set.insert(cpu.get<unsigned>());
+  for (const json& cpu : value) set.insert(whole_number(cpu, field, kCpuLimit));
   return set;
 }
 
@@ -80,12 +93,25 @@ Plan plan_from_json(const json& doc) {
     for (const json& g : field(doc, "guests")) {
       GuestPlan guest;
       guest.name = field(g, "name").get<std::string>();
-      guest.vcpus = field(g, "vcpus").get<std::vector<unsigned>>();
+      const json& vcpus = field(g, "vcpus");
+      if (!vcpus.is_array() || vcpus.empty())
+        throw std::runtime_error("plan field 'vcpus' must be a non-empty array of CPU numbers");
+      for (const json& cpu : vcpus) guest.vcpus.push_back(whole_number(cpu, "vcpus", kCpuLimit));
       guest.emulator = cpus_from(field(g, "emulator"), "emulator");
       for (const json& io : field(g, "iothreads")) guest.iothreads.push_back(cpus_from(io, "iothreads"));
       const json& t = field(g, "topology");
-      guest.topology = {field(t, "sockets").get<unsigned>(), field(t, "dies").get<unsigned>(),
-                        field(t, "cores").get<unsigned>(), field(t, "threads").get<unsigned>()};
+      guest.topology = {whole_number(field(t, "sockets"), "sockets", kCpuLimit),
+                        whole_number(field(t, "dies"), "dies", kCpuLimit),
+                        whole_number(field(t, "cores"), "cores", kCpuLimit),
+                        whole_number(field(t, "threads"), "threads", kCpuLimit)};
+      // The product in 64 bits: four numbers below 2^20 cannot wrap it.
+      std::uint64_t presented = std::uint64_t{guest.topology.sockets} * guest.topology.dies * guest.topology.cores *
+                                guest.topology.threads;
+      if (presented != guest.vcpus.size())
+        throw std::runtime_error(fmt::format("guest '{}': its topology presents {} vCPUs ({} sockets x {} dies x {} "
+                                             "cores x {} threads), its vcpus list has {}",
+                                             guest.name, presented, guest.topology.sockets, guest.topology.dies,
+                                             guest.topology.cores, guest.topology.threads, guest.vcpus.size()));
       if (g.contains("memory_nodes")) guest.memory_nodes = cpus_from(g.at("memory_nodes"), "memory_nodes");
       if (g.contains("numa_cells"))
         for (const json& c : g.at("numa_cells")) {

@@ -1,9 +1,18 @@
 // Topology from hwloc: the live host or an hwloc XML export.
+#include <fcntl.h>
 #include <hwloc.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <map>
+#include <thread>
 
 #include <fmt/format.h>
 #include <pugixml.hpp>
@@ -214,6 +223,9 @@ Topology build(hwloc_topology_t h, TopologySource source, const std::string& nam
   Topology topo;
   topo.source = source;
   topo.source_name = name;
+  if (int pus = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_PU); pus > static_cast<int>(kMaxCpus))
+    throw TopologyInputError(fmt::format("cannot read topology '{}': {} CPUs: vpt-tune handles hosts of up to {} CPUs",
+                                         name, pus, kMaxCpus));
   read_cpus_cores_packages(h, topo);
   read_caches(h, topo);
   read_numa(h, topo);
@@ -258,10 +270,88 @@ void precheck_xml(std::string_view xml, const std::string& name) {
                      "`--export-xml-flags v2`",
                      version, HWLOC_API_VERSION >= 0x20900 ? "2.9+" : "2.x"));
   if (!root.child("object")) fail("the topology has no objects");
+  // Real exports are about ten levels deep; hwloc's own parser recurses.
+  constexpr unsigned kMaxDepth = 64;
+  struct DepthCheck : pugi::xml_tree_walker {
+    bool for_each(pugi::xml_node&) override { return depth() <= static_cast<int>(kMaxDepth); }
+  } depth_check;
+  if (!doc.traverse(depth_check)) fail(fmt::format("elements are nested more than {} deep", kMaxDepth));
+  // Numbers hwloc would saturate silently (a cache of 16 EiB) or that no
+  // CPU list holds: out of range is the file's error.
+  struct Limit {
+    const char* attribute;
+    std::uint64_t max;
+  };
+  constexpr Limit kLimits[] = {{"os_index", (1u << 20) - 1}, {"cache_size", 1ull << 40}, {"local_memory", 1ull << 56}};
+  std::string problem;
+  doc.find_node([&](pugi::xml_node n) {
+    if (std::string_view(n.name()) != "object") return false;
+    for (const Limit& limit : kLimits) {
+      pugi::xml_attribute a = n.attribute(limit.attribute);
+      if (!a) continue;
+      std::string_view text = a.value();
+      std::uint64_t value = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value > limit.max) {
+        problem = fmt::format("<object type=\"{}\"> has {}=\"{}\": expected a whole number up to {}",
+                              n.attribute("type").value(), limit.attribute, text.substr(0, 40), limit.max);
+        return true;
+      }
+    }
+    return false;
+  });
+  if (!problem.empty()) fail(problem);
   if (!doc.find_node([](pugi::xml_node n) {
         return std::string_view(n.name()) == "object" && std::string_view(n.attribute("type").as_string()) == "PU";
       }))
     fail("the topology has no PU (logical CPU) objects");
+}
+
+// hwloc 2.9's XML import crashes on some malformed exports (an <object>
+// without complete_cpuset: SEGV in hwloc_bitmap_compare_first; found by
+// tests/fuzz/hwloc_xml_fuzz.cpp, docs/fuzzing.md). So hwloc reads the buffer
+// first in a child process: if that crashes or hangs, the file is at fault
+// and says so in one line; this process only loads what hwloc survives.
+void check_hwloc_survives(const std::string& buffer, const std::string& name) {
+  pid_t child = ::fork();
+  if (child < 0) return;  // no process to spare: load it here as before
+  if (child == 0) {
+    // Default signal actions, so that a crash ends the child (not a handler
+    // of this process's, such as a sanitizer's or a fuzzer's), and silence.
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig : {SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE}) ::sigaction(sig, &dfl, nullptr);
+    if (int null = ::open("/dev/null", O_WRONLY); null >= 0) {
+      ::dup2(null, STDOUT_FILENO);
+      ::dup2(null, STDERR_FILENO);
+    }
+    hwloc_topology_t t;
+    int rc = hwloc_topology_init(&t) == 0 && hwloc_topology_set_io_types_filter(t, HWLOC_TYPE_FILTER_KEEP_IMPORTANT) == 0 &&
+                     hwloc_topology_set_xmlbuffer(t, buffer.c_str(), static_cast<int>(buffer.size() + 1)) == 0 &&
+                     hwloc_topology_load(t) == 0
+                 ? 0
+                 : 3;  // hwloc refused it: the load below says why
+    ::_exit(rc);
+  }
+  auto fail = [&](const std::string& what) {
+    throw TopologyInputError(fmt::format("cannot read topology '{}': hwloc {} reading it; the file is malformed", name, what));
+  };
+  constexpr auto kLimit = std::chrono::seconds(10);
+  const auto start = std::chrono::steady_clock::now();
+  int status = 0;
+  for (;;) {
+    pid_t done = ::waitpid(child, &status, WNOHANG);
+    if (done == child) break;
+    if (done < 0 && errno != EINTR) return;
+    if (std::chrono::steady_clock::now() - start > kLimit) {
+      ::kill(child, SIGKILL);
+      ::waitpid(child, &status, 0);
+      fail(fmt::format("did not finish within {} s", kLimit.count()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  if (WIFSIGNALED(status)) fail(fmt::format("crashed ({})", strsignal(WTERMSIG(status))));
+  if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 3) fail("crashed");
 }
 
 }  // namespace
@@ -269,9 +359,10 @@ void precheck_xml(std::string_view xml, const std::string& name) {
 Topology load_hwloc_xml(std::string_view xml, const std::string& name) {
   precheck_xml(xml, name);
   quiet_hwloc();
+  std::string buffer(xml);  // hwloc wants a NUL-terminated buffer and its length with the NUL
+  check_hwloc_survives(buffer, name);
   HwlocTopology h;
   hwloc_topology_set_io_types_filter(h.handle, HWLOC_TYPE_FILTER_KEEP_IMPORTANT);
-  std::string buffer(xml);  // hwloc wants a NUL-terminated buffer and its length with the NUL
   if (hwloc_topology_set_xmlbuffer(h.handle, buffer.c_str(), static_cast<int>(buffer.size() + 1)) != 0 ||
       hwloc_topology_load(h.handle) != 0)
     throw TopologyInputError(

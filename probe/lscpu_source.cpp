@@ -92,6 +92,8 @@ class LscpuParser {
       }
       if (words.empty()) continue;
       if (!parse_id(words[0])) break;  // the table ended (a prompt or other text follows)
+      if (rows_ >= static_cast<int>(kMaxCpus))
+        fail_at(line_no, fmt::format("more than {} CPUs: vpt-tune handles hosts of up to {} CPUs", kMaxCpus, kMaxCpus));
       read_row(words, line_no);
     }
     if (!in_table) {

@@ -11,20 +11,17 @@
 
 #include <fmt/format.h>
 
+#include "common/input_file.hpp"
 #include "probe/probe.hpp"
 
 namespace vpt {
 
 std::string read_input_file(const std::string& path) {
-  if (path == "-") {
-    std::ostringstream text;
-    text << std::cin.rdbuf();
-    return text.str();
+  try {
+    return read_input_file_text(path);
+  } catch (const InputFileError& e) {
+    throw TopologyInputError(fmt::format("cannot read topology '{}': {}", path, e.what()));
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw TopologyInputError(fmt::format("cannot read topology '{}': {}", path, std::strerror(errno)));
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 namespace detail {

@@ -118,6 +118,9 @@ void finish_topology(Topology& topo) {
     check(topo.cpus[i].os_index != topo.cpus[i - 1].os_index,
           fmt::format("CPU {} is listed twice", topo.cpus[i].os_index));
   check(!topo.cpus.empty(), "no online CPU");
+  check(topo.cpus.size() + topo.offline_cpus.size() <= kMaxCpus,
+        fmt::format("{} CPUs: vpt-tune handles hosts of up to {} CPUs", topo.cpus.size() + topo.offline_cpus.size(),
+                    kMaxCpus));
   const CpuSet online = all_cpus(topo);
 
   // Cores: machine-wide index in order of first CPU; every CPU in exactly one.

@@ -454,6 +454,7 @@ Topology topology_from_json(const json& doc, const std::string& name) {
   // Primary facts only: indices derived from them (a CPU's core, caches and
   // kind, cache ids) are recomputed and checked by finish_topology().
   const json& cpus = r.array(doc, "cpus", "");
+  if (cpus.size() > kMaxCpus) r.fail("cpus", fmt::format("{} CPUs: vpt-tune handles hosts of up to {} CPUs", cpus.size(), kMaxCpus));
   for (std::size_t i = 0; i < cpus.size(); ++i) {
     LogicalCpu cpu;
     cpu.os_index = r.field<unsigned>(cpus[i], "cpu", r.index("cpus", i));

@@ -637,7 +637,12 @@ TopologyLayout layout_topology(const Topology& topo, const Plan& plan, const Lay
   Builder builder(topo, layout.cpus);
   Node root = builder.build();
   // One package: it is the outermost box.
-  if (root.children.size() == 1) root = std::move(root.children.front());
+  // (Moved out first: assigning a node its own child frees the child while
+  // it is read, found by AddressSanitizer.)
+  if (root.children.size() == 1) {
+    Node package = std::move(root.children.front());
+    root = std::move(package);
+  }
   Sizer sizer(metrics);
   sizer.measure(root);
   sizer.size(root);

@@ -74,7 +74,8 @@ class Redactor {
     if (!on_) return res;
     nlohmann::json doc = nlohmann::json::parse(results_to_json_text(res));
     redact_json(doc, secrets_, results_vocabulary());
-    return results_from_json_text(doc.dump(), "the redacted results");
+    return results_from_json_text(doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                                  "the redacted results");
   }
   Domain domain(const Domain& d) const {
     if (!on_) return d;
@@ -383,12 +384,8 @@ CacheVerdict core_verdict(const Topology& topo, const Plan& plan, unsigned g) {
   const GuestPlan& guest = plan.guests[g];
   CpuSet vcpus = guest.vcpu_cpus();
   CpuSet span;
-  unsigned cores = 0;
   for (const Core& c : topo.cores)
-    if (c.cpus.intersects(vcpus)) {
-      span |= c.cpus;
-      ++cores;
-    }
+    if (c.cpus.intersects(vcpus)) span |= c.cpus;
   CacheVerdict v;
   v.level = "core";
   bool shared = false;

@@ -29,6 +29,11 @@ TEST_PACKAGES=(
 PACKAGE_PACKAGES=(
   dpkg-dev file lintian man-db groff-base bash-completion zsh
 )
+# Sanitizer and fuzzing builds (scripts/run-sanitizers.sh, docs/fuzzing.md).
+SANITIZER_PACKAGES=(
+  clang-16 libclang-rt-16-dev   # ASan, UBSan, TSan and libFuzzer
+  llvm-16                       # llvm-symbolizer: function names and lines in sanitizer reports
+)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -36,8 +41,9 @@ want=("${BUILD_PACKAGES[@]}")
 live_host=no
 case "${1:-}" in
   --build) ;;
-  --all|"") want+=("${LIVE_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${PACKAGE_PACKAGES[@]}"); live_host=yes ;;
-  *) echo "usage: $0 [--build|--all]" >&2; exit 2 ;;
+  --sanitizers) want+=("${SANITIZER_PACKAGES[@]}") ;;
+  --all|"") want+=("${LIVE_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${PACKAGE_PACKAGES[@]}" "${SANITIZER_PACKAGES[@]}"); live_host=yes ;;
+  *) echo "usage: $0 [--build|--sanitizers|--all]" >&2; exit 2 ;;
 esac
 
 # For the live tests: the libvirt-qemu user and, where /dev/kvm exists, its

@@ -21,3 +21,11 @@ stage_done build
 cd build
 ctest --output-on-failure --no-tests=error --timeout 900 "$@"
 stage_done ctest
+# The whole suite (no arguments) then runs the unit tests once more under ASan+UBSan, every fuzz
+# target briefly, and the bench kernels under TSan (docs/fuzzing.md); VPT_SANITIZERS=0 skips that.
+if [ $# -eq 0 ] && [ "${VPT_SANITIZERS:-1}" != 0 ]; then
+  bash ../scripts/run-sanitizers.sh address
+  stage_done asan+fuzz
+  bash ../scripts/run-sanitizers.sh thread
+  stage_done tsan
+fi

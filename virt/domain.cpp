@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <pugixml.hpp>
 
+#include "common/input_file.hpp"
 #include "virt/xml_util.hpp"
 
 namespace vpt {
@@ -197,6 +198,16 @@ Domain parse_domain_xml(std::string_view xml, const std::string& source_name) {
   detail::load_domain_document(doc, xml, source_name);
   pugi::xml_node root = doc.document_element();
 
+  // One of each: libvirt reads the first, a patch would edit the first, and
+  // the second would silently disagree with both.
+  for (const char* name : {"name", "uuid", "vcpu", "vcpus", "iothreads", "iothreadids", "cputune", "cpu", "numatune",
+                           "devices"})
+    if (root.child(name).next_sibling(name)) fail(source_name, fmt::format("<domain> has more than one <{}>", name));
+  if (pugi::xml_node cputune = root.child("cputune"); cputune.child("emulatorpin").next_sibling("emulatorpin"))
+    fail(source_name, "<cputune> has more than one <emulatorpin>");
+  if (pugi::xml_node numatune = root.child("numatune"); numatune.child("memory").next_sibling("memory"))
+    fail(source_name, "<numatune> has more than one <memory>");
+
   Domain d;
   d.xml = std::string(xml);
   d.type = root.attribute("type").value();
@@ -212,27 +223,41 @@ Domain parse_domain_xml(std::string_view xml, const std::string& source_name) {
       d.current_vcpus = parse_count(src, "<vcpu current>", current.value());
   }
   if (d.max_vcpus == 0) fail(src, "<vcpu> is 0");
+  // QEMU's limit is 4096 (1024 on i440fx); a larger count is a typo or garbage.
+  constexpr unsigned kMaxVcpus = 16384, kMaxIothreads = 16384;
+  if (d.max_vcpus > kMaxVcpus) fail(src, fmt::format("<vcpu> {} is more vCPUs than any QEMU runs ({} at most)", d.max_vcpus, kMaxVcpus));
   if (d.current_vcpus > d.max_vcpus)
     fail(src, fmt::format("<vcpu current='{}'> is above the maximum {}", d.current_vcpus, d.max_vcpus));
 
   // libvirt: explicit <iothreadids> first, then the smallest unused ids up to <iothreads>.
-  for (pugi::xml_node id : root.child("iothreadids").children("iothread"))
-    d.iothread_ids.push_back(parse_count(src, "<iothread id>", id.attribute("id").value()));
+  for (pugi::xml_node id : root.child("iothreadids").children("iothread")) {
+    unsigned n = parse_count(src, "<iothread id>", id.attribute("id").value());
+    if (n == 0) fail(src, "<iothread id='0'>: iothread ids start at 1");
+    if (std::find(d.iothread_ids.begin(), d.iothread_ids.end(), n) != d.iothread_ids.end())
+      fail(src, fmt::format("<iothread id='{}'> is listed twice", n));
+    d.iothread_ids.push_back(n);
+  }
   d.iothreads = static_cast<unsigned>(d.iothread_ids.size());
   if (pugi::xml_node n = root.child("iothreads"))
     d.iothreads = std::max(d.iothreads, parse_count(src, "<iothreads>", n.child_value()));
+  if (d.iothreads > kMaxIothreads)
+    fail(src, fmt::format("<iothreads> {} is more than {}", d.iothreads, kMaxIothreads));
   for (unsigned next = 1; d.iothread_ids.size() < d.iothreads; ++next)
     if (std::find(d.iothread_ids.begin(), d.iothread_ids.end(), next) == d.iothread_ids.end())
       d.iothread_ids.push_back(next);
 
   pugi::xml_node cputune = root.child("cputune");
-  for (pugi::xml_node pin : cputune.children("vcpupin"))
-    d.vcpupins[parse_count(src, "<vcpupin vcpu>", pin.attribute("vcpu").value())] =
-        parse_cpuset_attr(src, pin, "cpuset");
+  for (pugi::xml_node pin : cputune.children("vcpupin")) {
+    unsigned vcpu = parse_count(src, "<vcpupin vcpu>", pin.attribute("vcpu").value());
+    if (!d.vcpupins.emplace(vcpu, parse_cpuset_attr(src, pin, "cpuset")).second)
+      fail(src, fmt::format("<vcpupin vcpu='{}'> is given twice", vcpu));
+  }
   if (pugi::xml_node pin = cputune.child("emulatorpin")) d.emulatorpin = parse_cpuset_attr(src, pin, "cpuset");
-  for (pugi::xml_node pin : cputune.children("iothreadpin"))
-    d.iothreadpins[parse_count(src, "<iothreadpin iothread>", pin.attribute("iothread").value())] =
-        parse_cpuset_attr(src, pin, "cpuset");
+  for (pugi::xml_node pin : cputune.children("iothreadpin")) {
+    unsigned id = parse_count(src, "<iothreadpin iothread>", pin.attribute("iothread").value());
+    if (!d.iothreadpins.emplace(id, parse_cpuset_attr(src, pin, "cpuset")).second)
+      fail(src, fmt::format("<iothreadpin iothread='{}'> is given twice", id));
+  }
 
   if (pugi::xml_node cpu = root.child("cpu")) {
     d.cpu_mode = cpu.attribute("mode") ? cpu.attribute("mode").value() : "custom";
@@ -303,15 +328,10 @@ Domain parse_domain_xml(std::string_view xml, const std::string& source_name) {
 
 Domain load_domain_xml_file(const std::string& path) {
   std::string text;
-  if (path == "-") {
-    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail(path, "cannot open the file");
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) fail(path, "cannot read the file");
-    text = buffer.str();
+  try {
+    text = read_input_file_text(path);
+  } catch (const InputFileError& e) {
+    fail(path, e.what());
   }
   return parse_domain_xml(text, path);
 }

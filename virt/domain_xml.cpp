@@ -45,8 +45,12 @@ Style detect_style(std::string_view xml, pugi::xml_node root) {
     std::string_view ws = child.value();
     auto last_nl = ws.rfind('\n');
     if (last_nl == std::string_view::npos) continue;
+    std::string_view unit = ws.substr(last_nl + 1);
+    // Indentation is spaces and tabs; a stray carriage return is not copied
+    // into every new line (found by tests/fuzz/domain_patch_fuzz.cpp).
+    if (unit.find_first_not_of(" \t") != std::string_view::npos) continue;
     style.pretty = true;
-    style.unit = std::string(ws.substr(last_nl + 1));
+    style.unit = std::string(unit);
     break;
   }
   return style;
@@ -196,10 +200,22 @@ class Editor {
   }
 
   // Removes an element with the line break and indentation in front of it.
+  // Text in front that is not only layout (stray text in <cputune>) keeps its
+  // words and loses just that line break, so patching twice adds nothing.
   static void remove(pugi::xml_node node) {
     pugi::xml_node parent = node.parent();
     pugi::xml_node before = node.previous_sibling();
-    if (is_whitespace(before)) parent.remove_child(before);
+    if (is_whitespace(before)) {
+      parent.remove_child(before);
+    } else if (before.type() == pugi::node_pcdata) {
+      // Its last line break and the indentation after it, exactly what insert() adds.
+      std::string_view text = before.value();
+      std::size_t nl = text.rfind('\n');
+      if (nl != std::string_view::npos && text.find_first_not_of(" \t", nl + 1) == std::string_view::npos) {
+        if (nl > 0 && text[nl - 1] == '\r') --nl;
+        before.set_value(std::string(text.substr(0, nl)).c_str());
+      }
+    }
     parent.remove_child(node);
   }
 

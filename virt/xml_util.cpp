@@ -36,6 +36,15 @@ void load_domain_document(pugi::xml_document& doc, std::string_view xml, const s
       fail("text outside the root element");
   }
   if (elements == 0) fail("no XML element in the input (empty file?)");
+  for (pugi::xml_node node : doc.children())
+    if (node.type() == pugi::node_doctype && std::string_view(node.value()).find("<!ENTITY") != std::string_view::npos)
+      fail("it declares entities in a <!DOCTYPE>, which `virsh dumpxml` never writes and vpt-tune does not expand");
+  // `virsh dumpxml` nests about eight deep; the patch walks the tree recursively.
+  constexpr int kMaxDepth = 256;
+  struct DepthCheck : pugi::xml_tree_walker {
+    bool for_each(pugi::xml_node&) override { return depth() <= kMaxDepth; }
+  } depth_check;
+  if (!doc.traverse(depth_check)) fail(fmt::format("elements are nested more than {} deep", kMaxDepth));
   if (elements > 1) fail("more than one root element");
   if (std::string_view(doc.document_element().name()) != "domain")
     fail(fmt::format("the root element is <{}>, not <domain> (expected the output of `virsh dumpxml`)",

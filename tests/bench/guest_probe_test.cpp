@@ -243,6 +243,20 @@ TEST(GuestSection, SurvivesTheResultsFileAndGivesRoundTripsInMicroseconds) {
   EXPECT_TRUE(guest_series(test::sample_results()).empty());
 }
 
+// Found by fuzzing (tests/fuzz/regressions/guest_probe): a console sending
+// bytes that are not UTF-8 made the section's JSON throw, losing the whole run.
+TEST(GuestSection, BytesThatAreNotUtf8AreReplacedNotFatal) {
+  GuestRun run;
+  run.output = parse_guest_probe_output("probe version=1\nc2c cpus=0,1 error=pin \x96\xff failed\nend\n");
+  ASSERT_EQ(run.output.c2c.size(), 1u);
+  nlohmann::json g = nlohmann::json::parse(guest_section_json(run));
+  EXPECT_EQ(g["c2c"][0]["error"], "pin \xef\xbf\xbd\xef\xbf\xbd failed");  // U+FFFD twice
+  Results r = test::sample_results();
+  r.host.hostname = "box\xff";  // /proc and uname are not UTF-8 either, necessarily
+  r.guest_json = guest_section_json(run);
+  EXPECT_NO_THROW(results_from_json_text(results_to_json_text(r), "r.json"));
+}
+
 // Round trips like the ones measured on the live guest: 5-8 ms with both vCPUs
 // on one host CPU, 4-7 us on two.
 std::vector<double> uniform(double low, double high, std::size_t n, unsigned seed) {

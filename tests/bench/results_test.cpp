@@ -79,7 +79,7 @@ void expect_error(const std::string& text, const std::string& message) {
   }
 }
 
-TEST(ResultsFileErrors, NotJson) { expect_error("{oops", "cannot read results 'f.json': not JSON (byte 2)"); }
+TEST(ResultsFileErrors, NotJson) { expect_error("{oops", "cannot read results 'f.json': not JSON (syntax error at byte 2)"); }
 
 TEST(ResultsFileErrors, NoSchema) {
   expect_error("{}", "cannot read results 'f.json': no \"schema\" field: not a vpt-tune bench file (expected "
@@ -107,6 +107,41 @@ TEST(ResultsFileErrors, RejectsANonSquareMatrix) {
   json doc = json::parse(results_to_json_text(test::sample_results()));
   doc["core_to_core"]["median_ns"][1] = json::array({1.0});
   expect_error(doc.dump(), "cannot read results 'f.json': core_to_core.median_ns[1]: expected a row of 2 cells");
+}
+
+// Bounded input (docs/fuzzing.md): numbers a reader must not wrap or cast,
+// keys given twice, numbers beyond a double, NaN and Infinity.
+TEST(ResultsFileErrors, RefusesNumbersOutOfRangeInsteadOfWrappingThem) {
+  json doc = json::parse(results_to_json_text(test::sample_results()));
+  doc["host"]["online_cpus"] = -1;
+  expect_error(doc.dump(), "cannot read results 'f.json': host.online_cpus: -1 is out of range (0 to 4294967295)");
+  doc = json::parse(results_to_json_text(test::sample_results()));
+  doc["method"]["core_to_core"]["samples"] = 1e30;
+  expect_error(doc.dump(), "cannot read results 'f.json': method.core_to_core.samples: expected a whole number, found 1e+30");
+  doc = json::parse(results_to_json_text(test::sample_results()));
+  doc["core_to_core"]["pairs"][0]["from"] = 4000000000u;
+  expect_error(doc.dump(), "cannot read results 'f.json': core_to_core.pairs[0].from: CPU 4000000000 is out of range");
+}
+
+TEST(ResultsFileErrors, RefusesDuplicateKeysHugeNumbersNanAndInfinity) {
+  std::string text = results_to_json_text(test::sample_results());
+  std::string twice = text;
+  twice.replace(twice.find("\"mode\""), 0, "\"mode\": \"quick\", ");
+  expect_error(twice, "cannot read results 'f.json': key \"mode\" appears twice in one object");
+  std::string huge = text;
+  huge.replace(huge.find("\"duration_s\": ") + 14, 0, "1e999, \"x\": ");
+  expect_error(huge, "cannot read results 'f.json': a number is beyond the range of a double");
+  for (const char* literal : {"NaN", "Infinity", "-Infinity"}) {
+    std::string bad = text;
+    bad.replace(bad.find("\"duration_s\": ") + 14, 0, std::string(literal) + ", \"y\": ");
+    std::string error;
+    try {
+      results_from_json_text(bad, "f.json");
+    } catch (const BenchInputError& e) {
+      error = e.what();
+    }
+    EXPECT_TRUE(error.starts_with("cannot read results 'f.json': not JSON (syntax error at byte ")) << literal << ": " << error;
+  }
 }
 
 TEST(ResultsFileErrors, MissingFile) {

@@ -2,6 +2,8 @@
 // Expected CPUs come from the fixture files themselves (quoted in comments).
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -341,6 +343,42 @@ TEST(NumaCells, MemorySplitsByVcpusInWholeMiBAndAddsUp) {
   // 6 of 8 vCPUs: floor(10240 MiB * 6 / 8) = 7680 MiB; the last cell takes the rest.
   EXPECT_EQ(cells[0].memory_bytes, 7680ull << 20);
   EXPECT_EQ(cells[1].memory_bytes, (10ull << 30) + 12345 - (7680ull << 20));
+}
+
+}  // namespace
+}  // namespace vpt
+
+// ---- Plan JSON: what report --plan refuses (found by tests/fuzz/plan_json_fuzz.cpp) ----
+
+namespace vpt {
+namespace {
+
+std::string plan_json_error(const std::function<void(nlohmann::json&)>& edit) {
+  Topology topo = test::corpus("lscpu/intel-core-i7-14700f.txt");
+  nlohmann::json doc = plan_to_json(make_plan(topo, test::one_guest(16)));
+  edit(doc);
+  try {
+    plan_from_json(doc);
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(PlanJson, RefusesATopologyThatDoesNotPresentTheVcpus) {
+  EXPECT_EQ(plan_json_error([](nlohmann::json& d) { d["guests"][0]["topology"]["cores"] = 9; }),
+            "guest 'vm': its topology presents 18 vCPUs (1 sockets x 1 dies x 9 cores x 2 threads), its vcpus list "
+            "has 16");
+}
+
+TEST(PlanJson, RefusesCpuNumbersThatWouldWrapOrOverflow) {
+  // -1 once became CPU 4294967295, which a CpuSet would allocate 512 MiB for.
+  EXPECT_EQ(plan_json_error([](nlohmann::json& d) { d["guests"][0]["vcpus"][0] = -1; }),
+            "plan field 'vcpus': -1 is not a whole number below 1048576");
+  EXPECT_EQ(plan_json_error([](nlohmann::json& d) { d["guests"][0]["emulator"] = {1e10}; }),
+            "plan field 'emulator': 10000000000.0 is not a whole number below 1048576");
+  EXPECT_EQ(plan_json_error([](nlohmann::json& d) { d["guests"][0]["vcpus"] = nlohmann::json::array(); }),
+            "plan field 'vcpus' must be a non-empty array of CPU numbers");
 }
 
 }  // namespace

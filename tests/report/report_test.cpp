@@ -90,6 +90,7 @@ TEST(ReportVerdicts, NameTheHostCpusOnAGuestsCores) {
   src.plan.host |= CpuSet{1};  // hand-made: vCPU 1's CPU also listed as the host's
   src.plan.guests[0].vcpus.pop_back();
   src.plan.guests[0].vcpus[1] = 15;  // CPU 1 no longer runs a vCPU
+  src.plan.guests[0].topology = {1, 1, 15, 1};  // what 15 vCPUs are presented as
   Report r = build_report(src, {});
   const CacheVerdict& core = verdict(r.guests[0], "core");
   EXPECT_EQ(core.sharing, Sharing::Shared);

@@ -146,6 +146,33 @@ TEST(ParseDomain, BadInputGivesOneClearLine) {
   EXPECT_THROW(load_domain_xml_file("/nonexistent/vm.xml"), DomainInputError);
 }
 
+// Found by fuzzing (docs/fuzzing.md): what libvirt reads the first of, the
+// patch would edit the first of, and a second one would contradict.
+TEST(ParseDomain, RefusesDuplicatedElements) {
+  expect_input_error("<domain><name>a</name><vcpu>2</vcpu><vcpu>4</vcpu></domain>",
+                     "cannot read domain 'vm.xml': <domain> has more than one <vcpu>");
+  expect_input_error("<domain><name>a</name><cputune/><cputune/></domain>",
+                     "cannot read domain 'vm.xml': <domain> has more than one <cputune>");
+  expect_input_error("<domain><name>a</name><vcpu>2</vcpu><cputune><vcpupin vcpu='1' cpuset='0'/>"
+                     "<vcpupin vcpu='1' cpuset='1'/></cputune></domain>",
+                     "cannot read domain 'vm.xml': <vcpupin vcpu='1'> is given twice");
+  expect_input_error("<domain><name>a</name><cputune><emulatorpin cpuset='0'/><emulatorpin cpuset='1'/></cputune></domain>",
+                     "cannot read domain 'vm.xml': <cputune> has more than one <emulatorpin>");
+  expect_input_error("<domain><name>a</name><iothreadids><iothread id='2'/><iothread id='2'/></iothreadids></domain>",
+                     "cannot read domain 'vm.xml': <iothread id='2'> is listed twice");
+}
+
+// <iothreads>4000000000</iothreads> once made the parser number four billion
+// iothreads one by one; counts are bounded now.
+TEST(ParseDomain, RefusesCountsNoQemuRuns) {
+  expect_input_error("<domain><name>a</name><vcpu>4294967295</vcpu></domain>",
+                     "cannot read domain 'vm.xml': <vcpu> 4294967295 is more vCPUs than any QEMU runs (16384 at most)");
+  expect_input_error("<domain><name>a</name><iothreads>4000000000</iothreads></domain>",
+                     "cannot read domain 'vm.xml': <iothreads> 4000000000 is more than 16384");
+  expect_input_error("<domain><name>a</name><vcpu>99999999999999999999</vcpu></domain>",
+                     "cannot read domain 'vm.xml': <vcpu> '99999999999999999999' is not a number");
+}
+
 TEST(RequestDefaults, ComeFromTheDomain) {
   GuestRequest r = request_defaults_from(parse_domain_xml(sample("linux-server.xml"), "x"));
   EXPECT_EQ(r.name, "db01");

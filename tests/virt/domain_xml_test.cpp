@@ -336,7 +336,8 @@ TEST(PlanSnippet, NumaCellsWithoutKnownMemorySayWhatToAdd) {
 TEST(PatchDomain, HostModelBecomesHostPassthroughAndKeepsItsFeatures) {
   PatchResult r = patch_domain(sample("linux-server.xml"),
                                make_plan(8, 2, CpuSet{0}, {CpuSet{0}, CpuSet{1}, CpuSet{1}}, {1, 1, 4, 2}));
-  pugi::xml_node cpu = parse(r.xml).document_element().child("cpu");
+  pugi::xml_document doc = parse(r.xml);  // kept: the node lives in it (ASan found a use after free)
+  pugi::xml_node cpu = doc.document_element().child("cpu");
   EXPECT_STREQ(cpu.attribute("mode").value(), "host-passthrough");
   EXPECT_STREQ(cpu.attribute("check").value(), "none");
   EXPECT_STREQ(cpu.find_child_by_attribute("feature", "name", "svm").attribute("policy").value(), "disable");
@@ -477,6 +478,23 @@ TEST(PatchDomain, CompactXmlStaysCompact) {
       patch_domain_xml("<domain><name>a</name><vcpu>1</vcpu><devices/></domain>", four_vcpu_plan());
   EXPECT_EQ(patched.find('\n'), std::string::npos) << patched;
   EXPECT_EQ(patch_domain_xml(patched, four_vcpu_plan()), patched);
+}
+
+// Found by fuzzing (tests/fuzz/regressions/domain_patch): text that is not
+// only layout in front of the pins grew a blank line on every patch.
+TEST(PatchDomain, StrayTextInCputuneDoesNotGrowWithEveryPatch) {
+  const std::string xml =
+      "<domain type='kvm'>\n  <name>a</name>\n  <vcpu>4</vcpu>\n  <cputune>\n    stray words\n"
+      "    <vcpupin vcpu='0' cpuset='1'/>\n  </cputune>\n</domain>\n";
+  std::string once = patch_domain_xml(xml, four_vcpu_plan());
+  EXPECT_EQ(patch_domain_xml(once, four_vcpu_plan()), once);
+  EXPECT_NE(once.find("    stray words\n    <vcpupin vcpu='0' cpuset='4'/>"), std::string::npos) << once;
+  // The same with spaces after the words, before a <vendor> the patch removes.
+  const std::string custom =
+      "<domain type='kvm'>\n  <name>a</name>\n  <vcpu>4</vcpu>\n  <cpu mode='custom'>\n    <model>EPYC</model>\n"
+      "  +  <vendor>AMD</vendor>\n    <topology sockets='1' dies='1' cores='4' threads='1'/>\n  </cpu>\n</domain>\n";
+  once = patch_domain_xml(custom, four_vcpu_plan());
+  EXPECT_EQ(patch_domain_xml(once, four_vcpu_plan()), once);
 }
 
 TEST(PatchDomain, RejectsMalformedAndNonDomainXml) {

@@ -1,0 +1,15 @@
+// hwloc XML exports loaded through the probe (probe --topology), hwloc's own
+// parser included.
+#include "probe/probe.hpp"
+#include "tests/fuzz/topology_checks.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  vpt::Topology topo;
+  try {
+    topo = vpt::load_hwloc_xml(vpt::fuzz::text_of(data, size), "fuzz");
+  } catch (const vpt::TopologyInputError&) {
+    return 0;
+  }
+  vpt::fuzz::check_topology(topo);
+  return 0;
+}
