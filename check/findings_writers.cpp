@@ -1,14 +1,14 @@
 #include "check/findings_writers.hpp"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <map>
 #include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <nlohmann/json.hpp>
+
+#include "common/input_file.hpp"
+#include "common/json_document.hpp"
 
 namespace vpt {
 
@@ -220,15 +220,13 @@ CheckReport findings_from_json(const nlohmann::json& j, const std::string& sourc
 }
 
 CheckReport load_findings_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw FindingsInputError(fmt::format("cannot read findings '{}': {}", path, std::strerror(errno)));
-  nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw FindingsInputError(fmt::format("cannot read findings '{}': not JSON: {}", path, e.what()));
+    return findings_from_json(parse_json_document(read_input_file_text(path)), path);
+  } catch (const InputFileError& e) {
+    throw FindingsInputError(fmt::format("cannot read findings '{}': {}", path, e.what()));
+  } catch (const JsonDocumentError& e) {
+    throw FindingsInputError(fmt::format("cannot read findings '{}': {}", path, e.what()));
   }
-  return findings_from_json(j, path);
 }
 
 }  // namespace vpt

@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <cstring>
 #include <iostream>
-#include <iterator>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -26,10 +25,6 @@ namespace vpt::cli {
 namespace {
 
 PveConfig load_config(const PveOptions& options, const PveNode& node) {
-  if (options.config_file == "-") {
-    std::string text{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
-    return parse_pve_config(text, "-");
-  }
   return load_pve_config_file(options.config_file.empty() ? node.config_path(options.vmid) : options.config_file);
 }
 

@@ -86,7 +86,8 @@ json plan_to_json(const Plan& plan) {
 }
 
 Plan plan_from_json(const json& doc) {
-  if (!doc.is_object() || doc.value("schema", "") != kPlanSchema)
+  const json* schema = doc.is_object() && doc.contains("schema") ? &doc.at("schema") : nullptr;
+  if (!schema || !schema->is_string() || schema->get<std::string>() != kPlanSchema)
     throw std::runtime_error(fmt::format("not a vpt-tune plan (expected \"schema\": \"{}\")", kPlanSchema));
   try {
     Plan plan;

@@ -125,6 +125,8 @@ class LscpuParser {
     header_ = words;
     for (std::size_t i = 0; i < words.size(); ++i) {
       const std::string& w = words[i];
+      if (std::find(words.begin(), words.begin() + static_cast<std::ptrdiff_t>(i), w) != words.begin() + static_cast<std::ptrdiff_t>(i))
+        fail_at(line_no, fmt::format("the header names column '{}' twice", w));
       if (w == "CPU") col_cpu_ = i;
       else if (w == "NODE") col_node_ = i;
       else if (w == "SOCKET") col_socket_ = i;
@@ -153,7 +155,7 @@ class LscpuParser {
   void read_row(const std::vector<std::string>& words, int line_no) {
     if (words.size() != header_.size())
       fail_at(line_no, fmt::format("{} columns where the header has {}", words.size(), header_.size()));
-    unsigned cpu = *parse_id(words[col_cpu_]);
+    unsigned cpu = require_id(words[col_cpu_], "CPU", line_no);
     // Same bound as CpuSet::parse: a larger number is a typo or corruption, and a
     // CpuSet holding it would need hundreds of megabytes.
     if (cpu >= (1u << 20)) fail_at(line_no, fmt::format("CPU {} is out of range", cpu));

@@ -2,14 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <filesystem>
 #include <sstream>
 
 #include <fmt/format.h>
 
+#include "common/input_file.hpp"
 #include "pve/config_lines.hpp"
 #include "pve/pve_node.hpp"
 #include "virt/domain.hpp"
@@ -185,7 +184,15 @@ PveConfig parse_pve_config(std::string_view text, const std::string& source) {
   config.hotplugged_vcpus = read.count("vcpus", 1);
   config.numa = read.boolean("numa").value_or(false);
   if (const Option* o = read.find("name")) config.name = o->value;
-  if (const Option* o = read.find("args")) config.args = o->value;
+  if (const Option* o = read.find("args")) {
+    try {
+      split_pve_args(o->value);
+    } catch (const std::invalid_argument& e) {
+      read.bad("args", *o,
+               fmt::format("does not split into words: {} (qemu-server would pass none of it to QEMU)", e.what()));
+    }
+    config.args = o->value;
+  }
   if (const Option* o = read.find("hookscript")) config.hookscript = o->value;
   if (const Option* o = read.find("lock")) config.lock = o->value;
 
@@ -278,9 +285,13 @@ PveConfig parse_pve_config(std::string_view text, const std::string& source) {
 }
 
 PveConfig load_pve_config_file(const std::string& path) {
-  auto text = read_node_file(path);
-  if (!text) throw PveConfigError(fmt::format("cannot read Proxmox config '{}': {}", path, std::strerror(errno)));
-  return parse_pve_config(*text, path);
+  std::string text;
+  try {
+    text = read_input_file_text(path);  // bounded: --pve-config /dev/zero is one quick error
+  } catch (const InputFileError& e) {
+    throw PveConfigError(fmt::format("cannot read Proxmox config '{}': {}", path, e.what()));
+  }
+  return parse_pve_config(text, path);
 }
 
 GuestRequest request_defaults_from(const PveConfig& config, const Topology* host) {

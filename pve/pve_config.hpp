@@ -71,11 +71,14 @@ struct PveConfig {
 // (any directory) sets vmid. Lines follow qemu-server's parse_vm_config():
 // blank lines, '#' description lines, "key: value" lines, "[name]" section
 // headers. Any other line, a NUL byte, a file without a single option, or a
-// value vpt-tune uses that does not parse (cores: abc, affinity: 3-1, ...)
+// value vpt-tune uses that does not parse (cores: abc, affinity: 3-1, an
+// args: with a quote left open, ...)
 // throws PveConfigError. Unknown keys are kept and not judged.
 PveConfig parse_pve_config(std::string_view text, const std::string& source);
 
-// Reads and parses a file. Throws PveConfigError (also for an unreadable file).
+// Reads and parses a file ("-" = standard input), at most kMaxInputBytes
+// (common/input_file.hpp). Throws PveConfigError (also for an unreadable or
+// oversized file).
 PveConfig load_pve_config_file(const std::string& path);
 
 // What the config implies for the optimizer: its name (name:, else "vm<VMID>"),
@@ -141,6 +144,9 @@ std::string pve_smp_value(const GuestTopology& topology);
 // Splits args: like qemu-server (Text::ParseWords::shellwords): words split
 // at unquoted blanks, '...' and "..." quoting, backslash escapes.
 // Each word keeps where it stands in `args` ([begin, end) byte offsets).
+// Throws std::invalid_argument for a quote left open or a final backslash,
+// where shellwords returns no words at all (qemu-server then passes none of
+// args: to QEMU); parse_pve_config refuses such an args: line.
 struct ArgsWord {
   std::string text;
   std::size_t begin = 0, end = 0;

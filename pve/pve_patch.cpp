@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -166,18 +167,20 @@ std::vector<ArgsWord> split_pve_args(std::string_view args) {
         else word.text += c;
       } else if (quote == '"') {
         if (c == '"') quote = 0;
-        else if (c == '\\' && i + 1 < args.size() && (args[i + 1] == '"' || args[i + 1] == '\\')) word.text += args[++i];
+        else if (c == '\\' && i + 1 < args.size()) word.text += args[++i];
         else word.text += c;
       } else if (is_blank(c)) {
         break;
       } else if (c == '\'' || c == '"') {
         quote = c;
-      } else if (c == '\\' && i + 1 < args.size()) {
+      } else if (c == '\\') {
+        if (i + 1 == args.size()) throw std::invalid_argument("it ends in a backslash");
         word.text += args[++i];
       } else {
         word.text += c;
       }
     }
+    if (quote) throw std::invalid_argument(fmt::format("its {} quote is not closed", quote == '"' ? "double" : "single"));
     word.end = i;
     words.push_back(std::move(word));
   }

@@ -109,6 +109,12 @@ std::string plan_json(const fs::path& dir) {
   if (r.exit_code != 0) throw std::runtime_error("suggest failed: " + r.err);
   return r.out;
 }
+std::string findings_json(const fs::path& dir) {
+  test::CommandResult r =
+      test::run_vpt_tune("check --xml " + kData + "/domains/win10-untuned.xml --lscpu " + kI7 + " --json", dir);
+  if (r.exit_code != 0) throw std::runtime_error("check failed: " + r.err);
+  return r.out;
+}
 std::string results_json() { return read(std::string(VPT_SOURCE_DIR) + "/docs/samples/i7-14700f-after.json"); }
 
 struct Case {
@@ -128,6 +134,11 @@ std::vector<Case> cases() {
   const std::string domain = "cannot read domain '{}': ";
   const std::string plan = "cannot read plan '{}': ";
   const std::string results = "cannot read results '{}': ";
+  const std::string findings = "cannot read findings '{}': ";
+  const std::string pve = "cannot read Proxmox config '{}': ";
+  const std::string report_findings = "report --lscpu " + kI7 + " --findings {}";
+  const std::string suggest_pve = "suggest --lscpu " + kI7 + " --pve-config {}";
+  auto gaming_vm = [](const fs::path&) { return read(kData + "/proxmox/101.conf"); };
   const std::string suggest_xml = "suggest --lscpu " + kI7 + " --xml {}";
   const std::string report_plan = "report --lscpu " + kI7 + " --plan {}";
   auto i7 = [](const fs::path&) { return read(kI7); };
@@ -229,6 +240,30 @@ std::vector<Case> cases() {
        [](const fs::path&) { return replace_once(results_json(), "\"duration_s\": ", "\"duration_s\": Infinity, \"x\": "); },
        results},
       {"ResultsEndlessInput", "compare /dev/zero /dev/zero", nullptr, "cannot read results '/dev/zero': it is larger than 64 MiB"},
+      // ---- check findings JSON (report --findings) ----
+      {"FindingsDeepNesting", report_findings, [](const fs::path&) { return repeat("[", 500000) + repeat("]", 500000); },
+       findings},
+      {"FindingsNulBytes", report_findings, [](const fs::path& d) { return with_nul(findings_json(d)); }, findings},
+      {"FindingsBinaryGarbage", report_findings, [](const fs::path&) { return garbage(16 << 20); }, findings},
+      {"FindingsDuplicatedKey", report_findings,
+       [](const fs::path& d) { return replace_once(findings_json(d), "\"schema\"", "\"findings\": [], \"schema\""); },
+       findings + "key \"findings\" appears twice in one object"},
+      {"FindingsNaN", report_findings,
+       [](const fs::path& d) { return replace_once(findings_json(d), "\"schema\"", "\"x\": NaN, \"schema\""); }, findings},
+      {"FindingsEndlessInput", "report --lscpu " + kI7 + " --findings /dev/zero", nullptr,
+       "cannot read findings '/dev/zero': it is larger than 64 MiB"},
+      // ---- Proxmox VE config (suggest --pve-config) ----
+      {"PveNulBytes", suggest_pve, [&](const fs::path& d) { return with_nul(gaming_vm(d)); },
+       pve + "line "},
+      {"PveBinaryGarbage", suggest_pve, [](const fs::path&) { return garbage(16 << 20); }, pve},
+      {"PveHugeCpuId", suggest_pve,
+       [&](const fs::path& d) { return replace_once(gaming_vm(d), "agent: 1", "affinity: 0-4294967295\nagent: 1"); },
+       pve + "line 4: affinity: '0-4294967295' is not a CPU list"},
+      {"PveNumberOutOfRange", suggest_pve,
+       [&](const fs::path& d) { return replace_once(gaming_vm(d), "cores: 8", "cores: 99999999999999999999"); },
+       pve + "line 8: cores: '99999999999999999999' is not a whole number"},
+      {"PveEndlessInput", "suggest --lscpu " + kI7 + " --pve-config /dev/zero", nullptr,
+       "cannot read Proxmox config '/dev/zero': it is larger than 64 MiB"},
       // ---- CPU lists (--cpus; bytes from the file, as a shell would pass them) ----
       {"CpuListHugeId", "suggest --lscpu " + kI7 + " --cpus \"$(cat '{}')\"", [](const fs::path&) { return "0-4294967295"; },
        "cannot read --cpus '0-4294967295': CPU 4294967295 is out of range"},

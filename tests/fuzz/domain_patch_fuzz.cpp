@@ -5,7 +5,8 @@
 //  - patching it again with the same plan changes nothing;
 //  - every top-level element and comment the plan does not own is unchanged, in order
 //    (in <devices> the plan owns the iothread attribute of disk and controller
-//    drivers: patch_domain attaches its I/O threads to the virtio ones).
+//    drivers: patch_domain attaches its I/O threads to the virtio ones, adding
+//    <driver name='qemu'/> to a disk that has none).
 #include <set>
 #include <sstream>
 
@@ -46,7 +47,16 @@ std::vector<std::string> unowned(std::string_view xml) {
     if (child.type() != pugi::node_element && child.type() != pugi::node_comment) continue;
     if (std::string_view(child.name()) == "devices")
       for (const char* kind : {"disk", "controller"})
-        for (pugi::xml_node device : child.children(kind)) device.child("driver").remove_attribute("iothread");
+        for (pugi::xml_node device : child.children(kind)) {
+          pugi::xml_node driver = device.child("driver");
+          driver.remove_attribute("iothread");
+          // What is left of a driver element patch_domain added: nothing, or name='qemu'.
+          const bool bare = !driver.first_child() && (!driver.first_attribute() ||
+                                                      (std::string_view(driver.first_attribute().name()) == "name" &&
+                                                       std::string_view(driver.first_attribute().value()) == "qemu" &&
+                                                       !driver.first_attribute().next_attribute()));
+          if (driver && bare) device.remove_child(driver);
+        }
     std::ostringstream text;
     child.print(text, "", pugi::format_raw);
     out.push_back(text.str());

@@ -381,5 +381,13 @@ TEST(PlanJson, RefusesCpuNumbersThatWouldWrapOrOverflow) {
             "plan field 'vcpus' must be a non-empty array of CPU numbers");
 }
 
+TEST(PlanJson, RefusesASchemaThatIsNotAString) {
+  // Found by tests/fuzz/plan_json_fuzz.cpp: nlohmann's type_error escaped the reader (a crash in report --plan).
+  EXPECT_EQ(plan_json_error([](nlohmann::json& d) { d["schema"] = nlohmann::json::array({"vpt-tune/plan/1"}); }),
+            "not a vpt-tune plan (expected \"schema\": \"vpt-tune/plan/1\")");
+  EXPECT_EQ(plan_json_error([](nlohmann::json& d) { d["schema"] = 1; }),
+            "not a vpt-tune plan (expected \"schema\": \"vpt-tune/plan/1\")");
+}
+
 }  // namespace
 }  // namespace vpt

@@ -239,6 +239,16 @@ TEST_F(BadInput, WrongColumnCountNamesTheLine) {
                      "line 2: 7 columns where the header has 6");
 }
 
+TEST_F(BadInput, HeaderNamingAColumnTwiceIsRejected) {
+  // Found by tests/fuzz/lscpu_fuzz.cpp: the second CPU column was read as the CPU
+  // number without a check (a disengaged std::optional dereferenced).
+  expect_lscpu_error(write("two-cpu-columns.txt", "CPU NODE SOCKET CORE L1d:L1i:L2:L3 ONLINE CPU\n"
+                                                  "0 0 0 0 0:0:0:0 yes x\n"),
+                     "line 1: the header names column 'CPU' twice");
+  expect_lscpu_error(write("two-core-columns.txt", "CPU NODE SOCKET CORE L1d:L1i:L2:L3 CORE\n0 0 0 0 0:0:0:0 0\n"),
+                     "line 1: the header names column 'CORE' twice");
+}
+
 TEST_F(BadInput, HeaderWithoutRowsSaysSo) {
   expect_lscpu_error(write("header-only.txt", kHeader), "header but no CPU rows");
 }

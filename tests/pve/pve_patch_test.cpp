@@ -153,6 +153,38 @@ TEST(PvePatchOfUnknownKeys, KeepsThemByteForByte) {
   EXPECT_NE(patch.text.find("\nx-some-new-option: value with spaces\n"), std::string::npos);
 }
 
+// What Perl's Text::ParseWords::shellwords (qemu-server's split_args) gives, from
+//   perl -MText::ParseWords -e 'print join("|", shellwords(q{...}))'
+// on Debian 12's perl: inside double quotes a backslash escapes any character.
+TEST(PveArgs, BackslashesInDoubleQuotesFollowShellwords) {
+  std::vector<ArgsWord> words = split_pve_args(R"(a "b\nc" d\ e)");
+  ASSERT_EQ(words.size(), 3u);
+  EXPECT_EQ(words[1].text, "bnc");
+  EXPECT_EQ(words[2].text, "d e");
+  words = split_pve_args(R"(x "y\"z" 'p\q')");
+  ASSERT_EQ(words.size(), 3u);
+  EXPECT_EQ(words[1].text, "y\"z");
+  EXPECT_EQ(words[2].text, "p\\q");
+}
+
+// shellwords returns no words at all for these (perl gives an empty list), so
+// qemu-server passes none of args: to QEMU: the config is refused, and never
+// patched (found by tests/fuzz/pve_config_fuzz.cpp: the -smp vpt-tune appended
+// ended up inside the open quote).
+TEST(PveArgs, AQuoteLeftOpenOrAFinalBackslashIsRefused) {
+  EXPECT_THROW(split_pve_args(R"(-smp 4 "-device x)"), std::invalid_argument);
+  EXPECT_THROW(split_pve_args("-device 'x"), std::invalid_argument);
+  EXPECT_THROW(split_pve_args(R"(-smp 4 a\)"), std::invalid_argument);
+  try {
+    parse_pve_config("cores: 4\nargs: -cpu host \"-smp 8\n", "300.conf");
+    FAIL() << "accepted";
+  } catch (const PveConfigError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "cannot read Proxmox config '300.conf': line 2: args: '-cpu host \"-smp 8' does not split into words: its "
+              "double quote is not closed (qemu-server would pass none of it to QEMU)");
+  }
+}
+
 TEST(PveArgs, SplitLikeShellwords) {
   std::vector<ArgsWord> words = split_pve_args(R"(  -device 'intel-hda,id=a b' "x \"y\"" c\ d -e)");
   ASSERT_EQ(words.size(), 5u);
