@@ -118,6 +118,7 @@ std::optional<unsigned> key_index(const std::string& key, std::string_view bus) 
   unsigned index = 0;
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
   if (end != digits.data() + digits.size()) return std::nullopt;  // not digits: another key
+  if (digits.size() > 1 && digits.front() == '0') return std::nullopt;  // "numa07": not numa7 for qemu-server either
   return ec == std::errc() && index < 1000 ? index : 1000;
 }
 

@@ -39,9 +39,9 @@ std::optional<CpuSet> semicolon_set(const std::string& text) {
 // args: with one "-smp VALUE" (the last one given, in place) and no other -smp.
 std::string args_with_smp(const std::string& args, const std::string& smp_value) {
   std::vector<ArgsWord> words = split_pve_args(args);
-  std::vector<std::size_t> smp;
+  std::vector<std::size_t> smp;  // each -smp and its value (the next word, even "-smp": QEMU reads it so)
   for (std::size_t i = 0; i < words.size(); ++i)
-    if (words[i].text == "-smp" || words[i].text == "--smp") smp.push_back(i);
+    if (words[i].text == "-smp" || words[i].text == "--smp") smp.push_back(i++);
   const std::string ours = "-smp " + smp_value;
   if (smp.empty()) return args.empty() ? ours : args + " " + ours;
   std::string out = args;

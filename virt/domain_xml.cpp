@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <tuple>
 
@@ -901,7 +902,12 @@ void escape_quotes(pugi::xml_node node, bool single_quote) {
 // files). Lines the patch did not change are put back exactly as they were:
 // lines of the patched text that match a line of the original up to the
 // quote characters (longest common subsequence) are copied from the original.
-std::string keep_original_lines(std::string_view original, const std::string& patched) {
+// Only where the patched text has its delimiter (`quote`, which it writes as
+// an entity inside values) may the original have the other quote. Inside a
+// value spanning lines even that can change what a quote closes, so the
+// result must read as the same document as the patched text, or the patched
+// text is returned as pugixml wrote it (found by tests/fuzz/domain_patch_fuzz.cpp).
+std::string keep_original_lines(std::string_view original, const std::string& patched, char quote) {
   auto lines = [](std::string_view text) {
     std::vector<std::string_view> out;
     while (!text.empty()) {
@@ -911,12 +917,11 @@ std::string keep_original_lines(std::string_view original, const std::string& pa
     }
     return out;
   };
-  auto same = [](std::string_view a, std::string_view b) {
+  const char other = quote == '"' ? '\'' : '"';
+  auto same = [&](std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      char x = a[i] == '"' ? '\'' : a[i], y = b[i] == '"' ? '\'' : b[i];
-      if (x != y) return false;
-    }
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (a[i] != b[i] && !(a[i] == other && b[i] == quote)) return false;
     return true;
   };
   const auto a = lines(original), b = lines(patched);
@@ -939,6 +944,16 @@ std::string keep_original_lines(std::string_view original, const std::string& pa
       ++j;
     }
   }
+  auto canonical = [](std::string_view text) -> std::optional<std::string> {
+    pugi::xml_document doc;
+    const unsigned flags = pugi::parse_default | pugi::parse_comments | pugi::parse_pi | pugi::parse_declaration |
+                           pugi::parse_doctype | pugi::parse_fragment;
+    if (!doc.load_buffer(text.data(), text.size(), flags, pugi::encoding_utf8)) return std::nullopt;
+    std::ostringstream printed;
+    doc.save(printed, "", pugi::format_raw | pugi::format_no_declaration, pugi::encoding_utf8);
+    return printed.str();
+  };
+  if (out != patched && canonical(out) != canonical(patched)) return patched;
   return out;
 }
 
@@ -990,7 +1005,7 @@ PatchResult patch_domain(std::string_view original, const GuestPlan& plan) {
   escape_quotes(doc, style.single_quote);
   std::ostringstream out;
   doc.save(out, "", save_flags(style), pugi::encoding_utf8);
-  result.xml = keep_original_lines(original, out.str());
+  result.xml = keep_original_lines(original, out.str(), style.single_quote ? '\'' : '"');
   return result;
 }
 
@@ -1033,7 +1048,7 @@ PatchResult patch_domain(std::string_view original, const DomainTuning& tuning) 
   escape_quotes(doc, style.single_quote);
   std::ostringstream out;
   doc.save(out, "", save_flags(style), pugi::encoding_utf8);
-  result.xml = keep_original_lines(original, out.str());
+  result.xml = keep_original_lines(original, out.str(), style.single_quote ? '\'' : '"');
   return result;
 }
 
@@ -1059,7 +1074,7 @@ PatchResult attach_iothreads(std::string_view original, std::size_t count) {
   escape_quotes(doc, style.single_quote);
   std::ostringstream out;
   doc.save(out, "", save_flags(style), pugi::encoding_utf8);
-  result.xml = keep_original_lines(original, out.str());
+  result.xml = keep_original_lines(original, out.str(), style.single_quote ? '\'' : '"');
   return result;
 }
 

@@ -9,7 +9,8 @@
 //  - the patched config parses again and holds the plan: affinity, sockets x
 //    cores = vCPUs, no vcpus:, one -smp in args: with the plan's topology (no
 //    CPU hotplug), hugepages: and hookscript: as asked, numa: 1 when memory is
-//    placed;
+//    placed on host nodes the model knows for every vCPU, or hugepages are set
+//    (without memory hotplug);
 //  - patching it again with the same plan changes nothing;
 //  - every line of the current section whose key the plan does not own is
 //    unchanged, in order, and everything from the first [section] on is
@@ -139,7 +140,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const bool ours = !config.hookscript || config.hookscript->find(":snippets/vpt-tune-") != std::string::npos;
     FUZZ_CHECK(after.hookscript == (ours ? c.options.hookscript : config.hookscript), patch.text);
   }
-  if ((!plan.memory_nodes.empty() || c.options.hugepages) && !config.memory_hotplug)
+  bool nodes_known = true;
+  for (unsigned cpu : plan.vcpus) {
+    const vpt::LogicalCpu* known = vpt::find_cpu(host(), cpu);
+    nodes_known &= known && known->numa.has_value();
+  }
+  if (((!plan.memory_nodes.empty() && nodes_known) || c.options.hugepages) && !config.memory_hotplug)
     FUZZ_CHECK(after.numa, patch.text);
 
   vpt::PvePatch again;

@@ -68,6 +68,17 @@ TEST(PveConfigWithUnknownKeys, KeepsThem) {
   EXPECT_EQ(c.options.at("x-some-new-option"), "value with spaces");
 }
 
+TEST(PveConfigWithUnknownKeys, AnIndexWithALeadingZeroIsAnotherKey) {
+  // qemu-server's schema has numa0-numa7, virtio0-15, hostpci0-15: "numa07" or
+  // "virtio01" is an unknown key it ignores, so vpt-tune neither reads nor edits it.
+  PveConfig c = parse_pve_config("cores: 2\nnuma07: cpus=0-1\nvirtio01: local:vm-1-disk-0,iothread=1\n"
+                                 "hostpci00: 01:00.0\n", "x.conf");
+  EXPECT_TRUE(c.numa_nodes.empty());
+  EXPECT_TRUE(c.iothread_ids.empty());
+  EXPECT_TRUE(c.hostpci.empty());
+  EXPECT_EQ(c.options.at("numa07"), "cpus=0-1");
+}
+
 TEST(PveConfigValues, FollowQemuServersDefaultsAndForms) {
   // memory: [current=]N; sockets from the old smp:; hotplug 1 = network,disk,usb.
   PveConfig c = parse_pve_config("memory: current=4096\nsmp: 2\ncores: 3\nhotplug: 1\n", "x.conf");

@@ -185,6 +185,16 @@ TEST(PveArgs, AQuoteLeftOpenOrAFinalBackslashIsRefused) {
   }
 }
 
+TEST(PveArgs, AnSmpWhoseValueIsAnotherSmpIsReplacedWithIt) {
+  // QEMU reads "-smp -smp 4" as -smp with the value "-smp", then a stray "4".
+  // The pair goes, the stray word stays. (The -smp once vanished here: the
+  // second -smp was edited as one of its own, after its value was replaced.)
+  PveConfig config = parse_pve_config("args: -a -smp -smp 4 -b\ncores: 2\n", "300.conf");
+  GuestPlan plan = hand_plan({0, 1}, {2}, {}, {1, 1, 1, 2});
+  PvePatch patch = patch_pve_config(config, plan, two_node_xeon());
+  EXPECT_EQ(split_config(patch.text).owned["args"], "-a -smp 2,sockets=1,dies=1,cores=1,threads=2,maxcpus=2 4 -b");
+}
+
 TEST(PveArgs, SplitLikeShellwords) {
   std::vector<ArgsWord> words = split_pve_args(R"(  -device 'intel-hda,id=a b' "x \"y\"" c\ d -e)");
   ASSERT_EQ(words.size(), 5u);

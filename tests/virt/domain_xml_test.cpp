@@ -497,6 +497,23 @@ TEST(PatchDomain, StrayTextInCputuneDoesNotGrowWithEveryPatch) {
   EXPECT_EQ(patch_domain_xml(once, four_vcpu_plan()), once);
 }
 
+TEST(PatchDomain, ALineInsideAValueSpanningLinesIsNotSwappedBack) {
+  // Double quotes are the file's style; machine='...' spans three lines and
+  // the last one closes it with '. Copied back from the original into the
+  // double-quoted output, that ' would not close the value: the definition
+  // would not parse (found by tests/fuzz/domain_patch_fuzz.cpp).
+  const std::string xml =
+      "<domain type=\"kvm\">\n  <name>a</name>\n  <vcpu placement=\"static\">4</vcpu>\n  <os>\n"
+      "    <type arch=\"x86_64\" machine='pc\n  <x a=\"1\"/>\n'>hvm</type>\n  </os>\n</domain>\n";
+  const std::string once = patch_domain_xml(xml, four_vcpu_plan());
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(once.c_str())) << once;
+  // (An XML parser reads each line break in a value as a space.)
+  EXPECT_STREQ(doc.child("domain").child("os").child("type").attribute("machine").value(), "pc   <x a=\"1\"/> ");
+  EXPECT_STREQ(doc.child("domain").child("os").child_value("type"), "hvm");
+  EXPECT_EQ(patch_domain_xml(once, four_vcpu_plan()), once);
+}
+
 TEST(PatchDomain, RejectsMalformedAndNonDomainXml) {
   EXPECT_THROW(patch_domain_xml("<domain><name>a</name>", four_vcpu_plan()), DomainInputError);
   EXPECT_THROW(patch_domain_xml("<network><name>a</name></network>", four_vcpu_plan()), DomainInputError);
