@@ -15,36 +15,24 @@
 #include "bench/results.hpp"
 #include "probe/cpuset.hpp"
 #include "probe/topology.hpp"
+#include "virt/libvirt_connection.hpp"
 
 namespace vpt {
 
 // ---- A live domain ----------------------------------------------------------
 
-// The pins libvirt holds for a running domain.
-struct DomainPins {
-  std::vector<CpuSet> vcpus;         // vcpus[i]: where vCPU i may run
-  CpuSet emulator;
-  std::vector<IoThreadPin> iothreads;
+// A running domain to measure: the libvirt connection it is on (libvirt in
+// production, a fake in tests) and its name there.
+struct MeasuredDomain {
+  Hypervisor& connection;
+  std::string name;
 };
 
-// Where the pins come from; libvirt in production, a fake in tests.
-class DomainSource {
- public:
-  virtual ~DomainSource() = default;
-  virtual std::string uri() const = 0;
-  virtual std::string name() const = 0;
-  // Throws std::runtime_error "cannot read pins of domain '<name>': <libvirt's message>".
-  virtual DomainPins read_pins() = 0;
-  // The running domain's XML (where the in-guest probe's channel is); nullopt
-  // when the source has none. Throws std::runtime_error like read_pins.
-  virtual std::optional<std::string> live_xml() { return std::nullopt; }
-};
-
-// Opens a read-only libvirt connection and looks the domain up; it must be
-// running. Throws std::runtime_error carrying libvirt's last error message:
-// "cannot connect to libvirt '<uri>': ...", "cannot find domain '<name>': ...",
-// BenchInputError "cannot measure domain '<name>': not running".
-std::unique_ptr<DomainSource> open_libvirt_domain(const std::string& uri, const std::string& name);
+// Looks NAME or UUID up on the connection and requires it to be running.
+// Throws DomainInputError "cannot find domain 'X' on 'URI': ..." (bad input,
+// as for suggest), BenchInputError "cannot measure domain 'X': it is not
+// running", LibvirtError.
+MeasuredDomain open_measured_domain(Hypervisor& connection, const std::string& name_or_uuid);
 
 // ---- Running ----------------------------------------------------------------
 
@@ -69,7 +57,7 @@ using ProgressFn = std::function<void(std::string_view step)>;
 // allowed CPU); wake-up on every measured CPU at once.
 // Throws BenchInputError for unusable CPUs; a kernel failing on one pair or
 // size is recorded as that row's error and the run goes on.
-Results run_bench(const BenchOptions& options, const Topology& host, DomainSource* domain,
+Results run_bench(const BenchOptions& options, const Topology& host, const MeasuredDomain* domain,
                   const ProgressFn& progress);
 
 // Host fingerprint from /proc, /sys and the host model.
@@ -93,7 +81,7 @@ struct GuestProbeOptions {
 // its live XML, and stores its raw samples as results.guest_json (the "guest"
 // section). No channel, a channel or probe that fails: a warning says so (and
 // the section records the failure); never throws for those.
-void run_guest_probe(Results& results, DomainSource& domain, const GuestProbeOptions& options,
+void run_guest_probe(Results& results, const MeasuredDomain& domain, const GuestProbeOptions& options,
                      const ProgressFn& progress);
 
 // ---- Comparing ----------------------------------------------------------------

@@ -13,22 +13,20 @@
 
 namespace vpt {
 
-void run_guest_probe(Results& results, DomainSource& domain, const GuestProbeOptions& options,
+void run_guest_probe(Results& results, const MeasuredDomain& domain, const GuestProbeOptions& options,
                      const ProgressFn& progress) {
   std::optional<std::string> channel;
   try {
-    std::optional<std::string> xml = domain.live_xml();
-    if (!xml) return;  // a source without XML (a test fake): nothing to look for
-    channel = guest_channel_path(*xml);
+    channel = guest_channel_path(domain.connection.live_xml(domain.name));
   } catch (const std::exception& e) {
-    results.warnings.push_back(fmt::format("in-guest probe not run: domain '{}': {}", domain.name(), e.what()));
+    results.warnings.push_back(fmt::format("in-guest probe not run: domain '{}': {}", domain.name, e.what()));
     return;
   }
   if (!channel) {
     results.warnings.push_back(fmt::format(
         "in-guest probe not run: domain '{}' has no command channel (a <serial type='unix'> with <source "
         "mode='bind'> on <target port='1'/> serving a shell, as tests/live/guest/init does)",
-        domain.name()));
+        domain.name));
     return;
   }
   GuestRun run;
@@ -48,7 +46,7 @@ void run_guest_probe(Results& results, DomainSource& domain, const GuestProbeOpt
   }
   run.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  const std::string who = fmt::format("in-guest probe of domain '{}'", domain.name());
+  const std::string who = fmt::format("in-guest probe of domain '{}'", domain.name);
   if (!run.error.empty()) results.warnings.push_back(fmt::format("{}: {}", who, run.error));
   for (const std::string& p : run.output.problems) results.warnings.push_back(fmt::format("{}: {}", who, p));
   for (const GuestC2c& c : run.output.c2c)

@@ -173,16 +173,18 @@ DomainInForce read_domain(const Reader& r, const json& j) {
   for (std::size_t i = 0; i < vcpus.size(); ++i) {
     std::string text = r.get<std::string>(vcpus[i], Reader::index(p + ".pins.vcpus", i));
     try {
-      d.vcpu_pins.push_back(CpuSet::parse(text));
+      d.pins.vcpus.push_back(CpuSet::parse(text));
     } catch (const std::invalid_argument& e) {
       r.fail(Reader::index(p + ".pins.vcpus", i), e.what());
     }
   }
-  d.emulator_pin = r.cpus(pins, "emulator", p + ".pins");
+  d.pins.emulator = r.cpus(pins, "emulator", p + ".pins");
   const json& io = r.array(pins, "iothreads", p + ".pins");
   for (std::size_t i = 0; i < io.size(); ++i) {
     std::string ip = Reader::index(p + ".pins.iothreads", i);
-    d.iothread_pins.push_back({r.field<unsigned>(io[i], "id", ip), r.cpus(io[i], "cpus", ip)});
+    const auto id = r.field<unsigned>(io[i], "id", ip);
+    if (!d.pins.iothreads.emplace(id, r.cpus(io[i], "cpus", ip)).second)
+      r.fail(Reader::join(ip, "id"), fmt::format("iothread {} is listed twice", id));
   }
   const json& threads = r.array(j, "threads", p);
   for (std::size_t i = 0; i < threads.size(); ++i) {
@@ -274,9 +276,9 @@ std::string results_to_json_text(const Results& res) {
   if (res.domain) {
     const DomainInForce& d = *res.domain;
     json vcpus = json::array();
-    for (const CpuSet& s : d.vcpu_pins) vcpus.push_back(s.to_string());
+    for (const CpuSet& s : d.pins.vcpus) vcpus.push_back(s.to_string());
     json io = json::array();
-    for (const IoThreadPin& p : d.iothread_pins) io.push_back({{"id", p.id}, {"cpus", p.cpus.to_string()}});
+    for (const auto& [id, cpus] : d.pins.iothreads) io.push_back({{"id", id}, {"cpus", cpus.to_string()}});
     json threads = json::array();
     for (const ThreadCheck& t : d.threads)
       threads.push_back({{"kind", to_string(t.kind)},
@@ -291,7 +293,7 @@ std::string results_to_json_text(const Results& res) {
     doc["domain"] = {{"uri", d.uri},
                      {"name", d.name},
                      {"qemu_pid", opt(d.qemu_pid)},
-                     {"pins", {{"vcpus", vcpus}, {"emulator", d.emulator_pin.to_string()}, {"iothreads", io}}},
+                     {"pins", {{"vcpus", vcpus}, {"emulator", d.pins.emulator.to_string()}, {"iothreads", io}}},
                      {"threads", threads}};
   } else {
     doc["domain"] = nullptr;

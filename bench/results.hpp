@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "probe/cpuset.hpp"
+#include "virt/libvirt_connection.hpp"
 
 namespace vpt {
 
@@ -59,12 +60,6 @@ struct HostFingerprint {
 enum class ThreadKind { Vcpu, Emulator, IoThread, Other };
 std::string_view to_string(ThreadKind kind);
 
-struct IoThreadPin {
-  unsigned id = 0;
-  CpuSet cpus;
-  friend bool operator==(const IoThreadPin&, const IoThreadPin&) = default;
-};
-
 // One QEMU thread: where libvirt says it is pinned, where the kernel lets it run.
 struct ThreadCheck {
   ThreadKind kind = ThreadKind::Other;
@@ -84,9 +79,7 @@ struct DomainInForce {
   std::string uri;
   std::string name;
   std::optional<int> qemu_pid;               // nullopt: no QEMU process found (test driver, remote host)
-  std::vector<CpuSet> vcpu_pins;             // libvirt's live pins, vcpu_pins[i] for vCPU i
-  CpuSet emulator_pin;
-  std::vector<IoThreadPin> iothread_pins;
+  LivePins pins;                             // libvirt's live pins at the start of the run
   std::vector<ThreadCheck> threads;
   friend bool operator==(const DomainInForce&, const DomainInForce&) = default;
 };

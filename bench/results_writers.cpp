@@ -35,9 +35,10 @@ void write_results_text(std::ostream& out, const Results& r) {
     const DomainInForce& d = *r.domain;
     fmt::print(out, "\nDomain '{}' ({}), QEMU PID {}\n", d.name, d.uri,
                d.qemu_pid ? std::to_string(*d.qemu_pid) : "not found");
-    for (std::size_t i = 0; i < d.vcpu_pins.size(); ++i) fmt::print(out, "  vCPU {} pinned to {}\n", i, d.vcpu_pins[i]);
-    fmt::print(out, "  emulator pinned to {}\n", d.emulator_pin);
-    for (const IoThreadPin& io : d.iothread_pins) fmt::print(out, "  iothread {} pinned to {}\n", io.id, io.cpus);
+    for (std::size_t i = 0; i < d.pins.vcpus.size(); ++i)
+      fmt::print(out, "  vCPU {} pinned to {}\n", i, d.pins.vcpus[i]);
+    fmt::print(out, "  emulator pinned to {}\n", d.pins.emulator);
+    for (const auto& [id, cpus] : d.pins.iothreads) fmt::print(out, "  iothread {} pinned to {}\n", id, cpus);
     if (!d.threads.empty()) {
       fmt::print(out, "  {:>8}  {:<18} {:<10} {:<10} {:<6} {:>10} {:>12}\n", "tid", "thread", "pinned", "actual",
                  "match", "migrations", "involuntary");

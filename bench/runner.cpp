@@ -97,7 +97,14 @@ std::string level_for_bytes(std::uint64_t bytes, const std::vector<CacheSize>& c
   return fmt::format("beyond L{} (L3 unknown)", top.level);
 }
 
-Results run_bench(const BenchOptions& options, const Topology& host, DomainSource* domain,
+MeasuredDomain open_measured_domain(Hypervisor& connection, const std::string& name_or_uuid) {
+  std::string name = connection.find_domain(name_or_uuid);
+  if (!connection.is_running(name))
+    throw BenchInputError(fmt::format("cannot measure domain '{}': it is not running", name));
+  return {connection, std::move(name)};
+}
+
+Results run_bench(const BenchOptions& options, const Topology& host, const MeasuredDomain* domain,
                   const ProgressFn& progress_fn) {
   using Clock = std::chrono::steady_clock;
   const auto started = Clock::now();
@@ -117,19 +124,17 @@ Results run_bench(const BenchOptions& options, const Topology& host, DomainSourc
 
   // ---- The domain: pins, threads, counters before the run ----
   ProcPaths paths;
-  DomainPins pins;
+  LivePins pins;
   std::vector<QemuThread> threads;
   std::vector<ThreadCounters> counters_before;
   CpuSet guest_cpus, helper_cpus;
   if (domain) {
-    progress(fmt::format("reading pins and threads of domain '{}'", domain->name()));
-    pins = domain->read_pins();
+    progress(fmt::format("reading pins and threads of domain '{}'", domain->name));
+    pins = domain->connection.live_pins(domain->name);
     DomainInForce d;
-    d.uri = domain->uri();
-    d.name = domain->name();
-    d.vcpu_pins = pins.vcpus;
-    d.emulator_pin = pins.emulator;
-    d.iothread_pins = pins.iothreads;
+    d.uri = domain->connection.uri();
+    d.name = domain->name;
+    d.pins = pins;
     d.qemu_pid = find_qemu_pid(d.name, paths);
     if (d.qemu_pid) {
       threads = list_qemu_threads(*d.qemu_pid, d.name, paths);
@@ -146,7 +151,7 @@ Results run_bench(const BenchOptions& options, const Topology& host, DomainSourc
     if (guest_cpus.empty())
       for (const CpuSet& s : pins.vcpus) guest_cpus |= s;
     helper_cpus = pins.emulator;
-    for (const IoThreadPin& io : pins.iothreads) helper_cpus |= io.cpus;
+    for (const auto& [id, cpus] : pins.iothreads) helper_cpus |= cpus;
     CpuSet foreign = guest_cpus - usable;
     if (!foreign.empty()) {
       res.warnings.push_back(fmt::format(

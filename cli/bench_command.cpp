@@ -4,10 +4,12 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "bench/bench.hpp"
+#include "cli/domain_options.hpp"
 #include "probe/probe.hpp"
 
 namespace vpt::cli {
@@ -18,8 +20,7 @@ struct BenchCommandOptions {
   bool quick = false;
   std::string cpus;            // --cpus LIST
   std::string neighbour_cpus;  // --neighbour-cpus LIST
-  std::string connect = "qemu:///system";
-  std::string domain;
+  DomainOptions domain;        // --connect, --domain
   std::string save;
   bool force = false;
   bool no_guest = false;
@@ -46,16 +47,20 @@ void run_bench_command(const BenchCommandOptions& o) {
   if (!o.save.empty() && !o.force && std::filesystem::exists(o.save, ec))
     throw BenchInputError(fmt::format("cannot save results '{}': the file exists (use --force to replace it)", o.save));
 
+  std::unique_ptr<Hypervisor> connection;
+  std::optional<MeasuredDomain> domain;
+  if (!o.domain.domain.empty()) {
+    connection = connect_libvirt(connect_uri(o.domain), /*read_write=*/false);
+    domain.emplace(open_measured_domain(*connection, o.domain.domain));
+  }
   Topology host = probe_live_host();
-  std::unique_ptr<DomainSource> domain;
-  if (!o.domain.empty()) domain = open_libvirt_domain(o.connect, o.domain);
 
   const auto start = std::chrono::steady_clock::now();
   auto progress = [&](std::string_view step) {
     double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     fmt::print(stderr, "[{:5.1f} s] {}\n", t, step);
   };
-  Results results = run_bench(options, host, domain.get(), progress);
+  Results results = run_bench(options, host, domain ? &*domain : nullptr, progress);
   // After the host kernels, which spin on the guest's CPUs and would disturb it.
   if (domain && !o.no_guest) {
     GuestProbeOptions guest;
@@ -99,14 +104,10 @@ void setup_bench(CLI::App& app) {
                     "CPUs for the interference kernel's cache-thrashing neighbour; default: the domain's "
                     "emulator/iothread CPUs outside its vCPUs', else a CPU outside the measured ones")
       ->option_text("LIST");
-  auto* connect = bench->add_option("--connect", options->connect, "libvirt URI (read-only connection)")
-                      ->option_text("URI")
-                      ->envname("LIBVIRT_DEFAULT_URI")
-                      ->capture_default_str();
-  auto* domain =
-      bench->add_option("--domain", options->domain, "A running libvirt domain: check its threads' pins, measure its CPUs")
-          ->option_text("NAME");
-  connect->needs(domain);
+  add_connect_options(*bench, options->domain);
+  auto* domain = bench->get_option("--domain");
+  domain->description("A running libvirt domain, by name or UUID: check its threads' pins, measure its CPUs");
+  bench->get_option("--connect")->needs(domain);
   bench->add_option("--save", options->save, "Write the results as JSON (schema vpt-tune/bench/1)")
       ->option_text("FILE.json");
   bench->add_flag("--force", options->force, "Replace an existing --save file");

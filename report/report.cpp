@@ -507,15 +507,15 @@ std::string pins_in_force(const Results& run, const Plan& plan) {
   const DomainInForce& d = run.domain.value();
   CpuSet used;
   bool single = true;
-  for (const CpuSet& s : d.vcpu_pins) {
+  for (const CpuSet& s : d.pins.vcpus) {
     used |= s;
     single = single && s.size() == 1;
   }
-  std::string text = fmt::format("domain '{}': {} on CPUs {}", d.name, plural(static_cast<unsigned>(d.vcpu_pins.size()), "vCPU"),
+  std::string text = fmt::format("domain '{}': {} on CPUs {}", d.name, plural(static_cast<unsigned>(d.pins.vcpus.size()), "vCPU"),
                                  used);
   if (const GuestPlan* g = guest_for(plan, d.name)) {
-    bool same = single && d.vcpu_pins.size() == g->vcpus.size();
-    for (std::size_t i = 0; same && i < g->vcpus.size(); ++i) same = d.vcpu_pins[i].first() == g->vcpus[i];
+    bool same = single && d.pins.vcpus.size() == g->vcpus.size();
+    for (std::size_t i = 0; same && i < g->vcpus.size(); ++i) same = d.pins.vcpus[i].first() == g->vcpus[i];
     text += same ? " (this plan)" : " (not this plan)";
   }
   return text;

@@ -18,6 +18,7 @@
 
 #include "bench/bench.hpp"
 #include "bench/guest_probe.hpp"
+#include "tests/virt/fake_hypervisor.hpp"
 #include "tests/bench/results_fixture.hpp"
 
 namespace vpt {
@@ -289,22 +290,20 @@ TEST(CompareGuest, TheSameLayoutTwiceIsWithinNoise) {
 
 // ---- run_guest_probe with a domain source ------------------------------------
 
-class XmlDomain : public DomainSource {
- public:
-  explicit XmlDomain(std::optional<std::string> xml) : xml_(std::move(xml)) {}
-  std::string uri() const override { return "test:///default"; }
-  std::string name() const override { return "vm"; }
-  DomainPins read_pins() override { return {}; }
-  std::optional<std::string> live_xml() override { return xml_; }
-
- private:
-  std::optional<std::string> xml_;
+// A running domain "vm" whose live XML is `xml`.
+struct XmlDomain {
+  explicit XmlDomain(const std::string& xml) {
+    connection.definitions["vm"] = xml;
+    connection.running = true;
+  }
+  test::FakeHypervisor connection;
+  MeasuredDomain domain{connection, "vm"};
 };
 
 TEST(RunGuestProbe, WithoutAChannelWarnsAndAddsNoSection) {
   Results r;
-  XmlDomain domain(domain_with(""));
-  run_guest_probe(r, domain, {}, nullptr);
+  XmlDomain vm(domain_with(""));
+  run_guest_probe(r, vm.domain, {}, nullptr);
   EXPECT_FALSE(r.guest_json);
   ASSERT_EQ(r.warnings.size(), 1u);
   EXPECT_NE(r.warnings[0].find("has no command channel"), std::string::npos);
@@ -312,13 +311,13 @@ TEST(RunGuestProbe, WithoutAChannelWarnsAndAddsNoSection) {
 
 TEST(RunGuestProbe, AGuestWithoutTheProbeIsRecordedAsAFailure) {
   FakeGuest guest;  // a shell, but no vpt-guest-probe on its PATH
-  XmlDomain domain(domain_with("<serial type='unix'><source mode='bind' path='" + guest.path() +
-                               "'/><target port='1'/></serial>"));
+  XmlDomain vm(domain_with("<serial type='unix'><source mode='bind' path='" + guest.path() +
+                           "'/><target port='1'/></serial>"));
   Results r;
   GuestProbeOptions o;
   o.command = "vpt-guest-probe-not-installed --quick";
   o.timeout = std::chrono::seconds(5);
-  run_guest_probe(r, domain, o, nullptr);
+  run_guest_probe(r, vm.domain, o, nullptr);
   ASSERT_TRUE(r.guest_json);
   nlohmann::json g = nlohmann::json::parse(*r.guest_json);
   EXPECT_EQ(g["exit_code"], 127);

@@ -46,9 +46,9 @@ inline Results sample_results(double scale = 1.0, unsigned seed = 1) {
   d.uri = "qemu:///system";
   d.name = "web";
   d.qemu_pid = 4242;
-  d.vcpu_pins = {CpuSet{2}, CpuSet{3}};
-  d.emulator_pin = CpuSet{0, 1};
-  d.iothread_pins = {{1, CpuSet{1}}};
+  d.pins.vcpus = {CpuSet{2}, CpuSet{3}};
+  d.pins.emulator = CpuSet{0, 1};
+  d.pins.iothreads = {{1, CpuSet{1}}};
   ThreadCheck vcpu0{ThreadKind::Vcpu, 0u, 4250, "CPU 0/KVM", CpuSet{2}, CpuSet{2}, true, 0u, 12u};
   ThreadCheck main{ThreadKind::Emulator, std::nullopt, 4242, "qemu-system-x86", CpuSet{0, 1}, CpuSet{0, 1, 2, 3},
                    false, 7u, std::nullopt};

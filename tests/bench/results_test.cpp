@@ -109,6 +109,12 @@ TEST(ResultsFileErrors, RejectsANonSquareMatrix) {
   expect_error(doc.dump(), "cannot read results 'f.json': core_to_core.median_ns[1]: expected a row of 2 cells");
 }
 
+TEST(ResultsFileErrors, RejectsAnIothreadListedTwice) {
+  json doc = json::parse(results_to_json_text(test::sample_results()));
+  doc["domain"]["pins"]["iothreads"].push_back({{"id", 1}, {"cpus", "2"}});
+  expect_error(doc.dump(), "cannot read results 'f.json': domain.pins.iothreads[1].id: iothread 1 is listed twice");
+}
+
 TEST(ResultsFileErrors, MissingFile) {
   try {
     load_results_file("/nonexistent/r.json");

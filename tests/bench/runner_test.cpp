@@ -7,6 +7,7 @@
 #include "bench/kernels.hpp"
 #include "probe/probe.hpp"
 #include "tests/probe/cpuset_printer.hpp"
+#include "tests/virt/fake_hypervisor.hpp"
 
 namespace vpt {
 namespace {
@@ -29,25 +30,18 @@ TEST(LevelForBytes, SaysSoWhenL3IsUnknown) {
   EXPECT_EQ(level_for_bytes(1, {}), "unknown (no cache sizes)");
 }
 
-// Pins as libvirt would report them for a domain whose QEMU is not on this
-// host: vCPU 1 may run on a CPU this machine does not have.
-class FakeDomain : public DomainSource {
- public:
-  explicit FakeDomain(DomainPins pins) : pins_(std::move(pins)) {}
-  std::string uri() const override { return "fake:///"; }
-  std::string name() const override { return "vpt-test-no-such-qemu"; }
-  DomainPins read_pins() override { return pins_; }
-
- private:
-  DomainPins pins_;
-};
-
 TEST(RunBench, QuickRunAgainstADomainFillsEverySection) {
+  // Pins as libvirt would report them for a domain whose QEMU is not on this
+  // host: vCPU 1 may run on a CPU this machine does not have.
   const CpuSet usable = online_cpus() & allowed_cpus();
-  DomainPins pins;
+  LivePins pins;
   pins.vcpus = {usable, CpuSet{4095}};
   pins.emulator = usable;
-  FakeDomain domain(pins);
+  test::FakeHypervisor connection;
+  connection.definitions["vpt-test-no-such-qemu"] = "<domain><name>vpt-test-no-such-qemu</name></domain>";
+  connection.running = true;
+  connection.live = pins;
+  MeasuredDomain domain = open_measured_domain(connection, "vpt-test-no-such-qemu");
   BenchOptions options;
   options.quick = true;
   std::vector<std::string> steps;
@@ -59,7 +53,7 @@ TEST(RunBench, QuickRunAgainstADomainFillsEverySection) {
   // The foreign CPU is dropped with a warning, the rest measured.
   EXPECT_EQ(r.measured_cpus, usable);
   ASSERT_TRUE(r.domain.has_value());
-  EXPECT_EQ(r.domain->vcpu_pins, pins.vcpus);
+  EXPECT_EQ(r.domain->pins, pins);
   EXPECT_FALSE(r.domain->qemu_pid.has_value());
   auto warned = [&](const std::string& part) {
     for (const auto& w : r.warnings)

@@ -113,8 +113,8 @@ inline Results sample_results(const Topology& topo, const Plan& plan, const Samp
   d.qemu_pid = 4242;
   CpuSet everything = r.host.allowed_cpus;
   for (unsigned v = 0; v < guest.vcpus.size(); ++v)
-    d.vcpu_pins.push_back(config.pinned ? CpuSet{guest.vcpus[v]} : everything);
-  d.emulator_pin = config.pinned ? guest.emulator : everything;
+    d.pins.vcpus.push_back(config.pinned ? CpuSet{guest.vcpus[v]} : everything);
+  d.pins.emulator = config.pinned ? guest.emulator : everything;
   r.domain = d;
 
   r.method = {config.c2c_samples, 100, 20, 0.25, cpus.front(), 15, 1, 131072, 64, 30, 3, 64u << 20, config.wakeup_samples, 10, 1000,
