@@ -38,17 +38,23 @@ MeasuredDomain open_measured_domain(Hypervisor& connection, const std::string& n
 
 struct BenchOptions {
   bool quick = false;
+  std::optional<unsigned> rounds;  // interleaved rounds of every kernel; default default_rounds(quick)
   CpuSet cpus;             // core-to-core and wake-up CPUs; empty = the guest's CPUs, else all allowed
   CpuSet neighbour_cpus;   // interference thrashers; empty = chosen (see run_bench)
 };
 
+// 5 for --quick, 10 for a thorough run: an exact test of 5 rounds a side can
+// reach p = 2/252 < 0.01.
+unsigned default_rounds(bool quick);
+
 // Called before each step that may take a while ("memory latency 64 MiB").
 using ProgressFn = std::function<void(std::string_view step)>;
 
-// Runs the four kernels on this host and returns their samples and statistics.
-// `host` must be the live host's model (probe_live_host()). With a domain, the
-// QEMU threads' affinity and counters are read from /proc and the kernels run
-// on the CPUs the vCPUs may use.
+// Runs every kernel of the table (bench/kernel_table.hpp) on this host in
+// interleaved rounds and returns their samples and statistics. `host` must be
+// the live host's model (probe_live_host()). With a domain, the QEMU threads'
+// affinity and counters are read from /proc, the kernels run on the CPUs the
+// vCPUs may use, and the vCPU threads' steal is sampled in each round.
 // CPU choice: core-to-core over options.cpus (default: guest CPUs if two or
 // more, else all allowed online CPUs); memory latency on the first of them;
 // interference chases on the first measured CPU with neighbours on
@@ -97,19 +103,29 @@ struct CompareOptions {
   double confidence = 0.95;    // bootstrap interval
 };
 
+// What one value of the test is: a whole run (several files a side), one
+// round of a run (one file a side), or one sample (files without rounds).
+enum class TestUnit { Runs, Rounds, Samples };
+
 struct ComparisonRow {
   std::string metric;          // "core-to-core 0<->1", "memory 64 KiB (L1)", ...
-  std::string unit;            // "ns", "us", "x"
+  std::string unit;            // "ns", "us", "x", "%", "count"
   std::size_t runs_before = 0, runs_after = 0;  // files that had this metric
+  std::size_t rounds_before = 0, rounds_after = 0;  // rounds with a value (round-level tests)
   std::size_t n_before = 0, n_after = 0;        // samples, all runs pooled
-  // One run a side: medians of the samples. Several: medians of the per-run medians.
+  TestUnit unit_of_test = TestUnit::Samples;
+  // The tested statistic (median, p99, ratio, count), of the runs' values, of
+  // the rounds' values, or of the pooled samples: the median of those.
   std::optional<double> median_before, median_after;
   std::optional<double> p99_before, p99_after;  // of the pooled samples
   std::optional<double> change;            // relative change of the median, after/before - 1
-  // Mann-Whitney, two-sided: on the samples with one run a side (normal
-  // approximation), on the per-run medians with two or more (exact).
+  // Mann-Whitney, two-sided: exact on the runs' or rounds' values, the normal
+  // approximation on the samples.
   std::optional<double> p_value;
-  std::optional<double> ci_low, ci_high;   // bootstrap CI of the median (or ratio) difference
+  std::optional<double> ci_low, ci_high;   // bootstrap CI (sample-level tests only)
+  // Secondary: Mann-Whitney on the pooled samples of a round-level row. Not a
+  // verdict: samples of one run are not independent replicates of a layout.
+  std::optional<double> sample_p_value;
   Verdict verdict = Verdict::NotAvailable;
   std::string reason;                      // why n/a, or what the verdict rests on
 };
@@ -122,11 +138,14 @@ struct Comparison {
   std::vector<std::string> warnings;       // fingerprint differences, mode differences
 };
 
-// Lower is better for every metric. A verdict needs p < alpha (and, with one
-// run a side, a bootstrap interval excluding 0) and |change| >= min_change.
-// With one run a side the test sees only the noise within each run; with
-// several (5 a side can reach p < 0.01) the run is the unit, so the variation
-// between runs of one configuration counts as noise, as it should.
+// Lower is better for every metric. A verdict needs p < alpha and |change| >=
+// min_change. With several files a side (5 a side can reach p < 0.01) the run
+// is the unit, so the variation between runs of one configuration counts as
+// noise, as it should. With one file a side the unit is the round: each run
+// measures every kernel in interleaved rounds (5 in --quick), and the exact
+// test on the rounds' medians sees disturbances that come and go within a
+// run. Files without rounds (bench/1) fall back to the samples (and a
+// bootstrap interval excluding 0), which see only within-run noise.
 // Throws BenchInputError "cannot compare '<before>' with '<after>': they come
 // from different hosts (...); use --force to compare anyway" unless options.force,
 // and for an empty side.
@@ -140,7 +159,5 @@ Comparison compare_results(const Results& before, const Results& after, const st
 
 void write_results_text(std::ostream& out, const Results& results);
 void write_comparison_text(std::ostream& out, const Comparison& comparison);
-// The "guest" section, if any: in-guest ping-pong and pointer chase.
-void write_guest_text(std::ostream& out, const Results& results);
 
 }  // namespace vpt

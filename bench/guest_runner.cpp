@@ -1,17 +1,34 @@
 // `bench --domain`: the in-guest probe run through the domain's command
-// channel, stored as the results' "guest" section, and its console lines.
+// channel, stored as the results' "guest" section, with the vCPU threads'
+// steal sampled while it keeps the vCPUs busy.
+#include <algorithm>
 #include <chrono>
-#include <ostream>
+#include <memory>
+#include <optional>
 
 #include <fmt/format.h>
-#include <fmt/ostream.h>
-#include <nlohmann/json.hpp>
 
 #include "bench/bench.hpp"
 #include "bench/guest_probe.hpp"
-#include "probe/topology_writers.hpp"
+#include "bench/steal.hpp"
 
 namespace vpt {
+
+namespace {
+
+// Samples the vCPU threads' steal while the probe runs: the one window in
+// which an otherwise idle guest wants every vCPU at once.
+std::unique_ptr<StealSampler> steal_sampler(const Results& results) {
+  if (!results.domain || !results.domain->qemu_pid) return nullptr;
+  std::vector<QemuThread> vcpus;
+  for (const QemuThread& t : list_qemu_threads(*results.domain->qemu_pid, results.domain->name, ProcPaths{}))
+    if (t.kind == ThreadKind::Vcpu) vcpus.push_back(t);
+  if (vcpus.empty()) return nullptr;
+  std::sort(vcpus.begin(), vcpus.end(), [](const QemuThread& a, const QemuThread& b) { return a.index < b.index; });
+  return std::make_unique<StealSampler>(*results.domain->qemu_pid, std::move(vcpus), std::chrono::milliseconds(100));
+}
+
+}  // namespace
 
 void run_guest_probe(Results& results, const MeasuredDomain& domain, const GuestProbeOptions& options,
                      const ProgressFn& progress) {
@@ -29,14 +46,18 @@ void run_guest_probe(Results& results, const MeasuredDomain& domain, const Guest
         domain.name));
     return;
   }
-  GuestRun run;
-  run.channel = *channel;
-  run.command = options.command.empty() ? (options.quick ? "vpt-guest-probe --quick" : "vpt-guest-probe")
-                                        : options.command;
-  if (progress) progress(fmt::format("in-guest probe '{}' through {}", run.command, run.channel));
+  GuestResults run;
+  run.channel = "serial";
+  run.via = *channel;
+  run.command = options.command.empty()
+                    ? fmt::format("vpt-guest-probe{} --rounds {}", options.quick ? " --quick" : "", results.rounds)
+                    : options.command;
+  if (progress) progress(fmt::format("in-guest probe '{}' through {}", run.command, run.via));
+  std::unique_ptr<StealSampler> steal = steal_sampler(results);
+  if (steal) steal->start();
   const auto start = std::chrono::steady_clock::now();
   try {
-    GuestReply reply = run_guest_command(run.channel, run.command, options.timeout);
+    GuestReply reply = run_guest_command(run.via, run.command, options.timeout);
     run.exit_code = reply.exit_code;
     run.output = parse_guest_probe_output(reply.output);
     if (reply.exit_code != 0)
@@ -45,6 +66,16 @@ void run_guest_probe(Results& results, const MeasuredDomain& domain, const Guest
     run.error = e.what();
   }
   run.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (steal) {
+    steal->stop();
+    if (!results.steal) results.steal.emplace();
+    results.steal->windows.push_back(steal->window(
+        "guest probe",
+        fmt::format("while the in-guest probe ran ({:.1f} s), which keeps the vCPUs busy: the steal the guest's own "
+                    "work suffers; split into {} rounds of consecutive {} ms samples",
+                    run.duration_s, results.rounds, steal->interval().count()),
+        results.rounds));
+  }
 
   const std::string who = fmt::format("in-guest probe of domain '{}'", domain.name);
   if (!run.error.empty()) results.warnings.push_back(fmt::format("{}: {}", who, run.error));
@@ -56,53 +87,7 @@ void run_guest_probe(Results& results, const MeasuredDomain& domain, const Guest
     results.warnings.push_back(fmt::format(
         "{}: the guest brought up {} CPU (a TCG guest without <features><acpi/><apic/></features> sees one)", who,
         *run.output.online_cpus));
-  results.guest_json = guest_section_json(run);
-}
-
-void write_guest_text(std::ostream& out, const Results& results) {
-  if (!results.guest_json) return;
-  using nlohmann::json;
-  json g = json::parse(*results.guest_json, nullptr, false);
-  if (!g.is_object()) return;
-  auto str = [](const json& j, const char* key) {
-    return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
-  };
-  auto num = [](const json& j, const char* key, double scale, int decimals) {
-    return j.contains(key) && j[key].is_number() ? fmt::format("{:.{}f}", j[key].get<double>() * scale, decimals)
-                                                  : std::string("n/a");
-  };
-  auto count = [](const json& j) { return j.contains("samples_ns") && j["samples_ns"].is_array() ? j["samples_ns"].size() : 0; };
-  fmt::print(out, "\nIn the guest ({} CPUs online): '{}' through {}, {} s\n",
-             g.contains("online_cpus") && g["online_cpus"].is_number() ? g["online_cpus"].dump() : "?",
-             str(g, "command"), str(g, "channel"), num(g, "duration_s", 1, 1));
-  if (!str(g, "error").empty()) fmt::print(out, "  {}\n", str(g, "error"));
-  if (g.contains("c2c") && g["c2c"].is_array())
-    for (const json& c : g["c2c"]) {
-      std::string pair = c.contains("cpus") && c["cpus"].is_array() && c["cpus"].size() == 2
-                             ? fmt::format("vCPU {} <-> {}", c["cpus"][0].dump(), c["cpus"][1].dump())
-                             : std::string("?");
-      if (!str(c, "error").empty()) {
-        fmt::print(out, "  ping-pong {}: {}\n", pair, str(c, "error"));
-        continue;
-      }
-      std::string p99 = c.contains("p99_ns") && c["p99_ns"].is_number()
-                            ? fmt::format("p99 {} us", num(c, "p99_ns", 1e-3, 2))
-                            : std::string("p99 n/a (needs 100 samples)");
-      unsigned k = c.contains("round_trips_per_sample") && c["round_trips_per_sample"].is_number_unsigned()
-                       ? c["round_trips_per_sample"].get<unsigned>()
-                       : 0;
-      fmt::print(out, "  ping-pong {}: median {} us a round trip, {} (n={}, {} round trip{} a sample)\n", pair,
-                 num(c, "median_ns", 1e-3, 2), p99, count(c), k, k == 1 ? "" : "s");
-    }
-  if (g.contains("chase") && g["chase"].is_array())
-    for (const json& c : g["chase"]) {
-      std::string what = fmt::format(
-          "pointer chase {} on vCPU {}",
-          c.contains("bytes") && c["bytes"].is_number_unsigned() ? format_bytes(c["bytes"].get<std::uint64_t>()) : "?",
-          c.contains("cpu") && c["cpu"].is_number_unsigned() ? c["cpu"].dump() : "?");
-      if (!str(c, "error").empty()) fmt::print(out, "  {}: {}\n", what, str(c, "error"));
-      else fmt::print(out, "  {}: median {} ns a load (n={})\n", what, num(c, "median_ns", 1, 2), count(c));
-    }
+  results.guest = std::move(run);
 }
 
 }  // namespace vpt

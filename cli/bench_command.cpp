@@ -18,6 +18,7 @@ namespace {
 
 struct BenchCommandOptions {
   bool quick = false;
+  unsigned rounds = 0;         // --rounds N; 0 = the default for the mode
   std::string cpus;            // --cpus LIST
   std::string neighbour_cpus;  // --neighbour-cpus LIST
   DomainOptions domain;        // --connect, --domain
@@ -40,6 +41,7 @@ CpuSet parse_cpus(const std::string& text, std::string_view option) {
 void run_bench_command(const BenchCommandOptions& o) {
   BenchOptions options;
   options.quick = o.quick;
+  if (o.rounds > 0) options.rounds = o.rounds;
   options.cpus = parse_cpus(o.cpus, "--cpus");
   options.neighbour_cpus = parse_cpus(o.neighbour_cpus, "--neighbour-cpus");
   std::error_code ec;
@@ -93,9 +95,15 @@ void setup_bench(CLI::App& app) {
       "With --domain, a domain that has a command channel (a <serial type='unix'> on target port 1 serving a\n"
       "shell, as the live test's guest in tests/live/ has) also runs vpt-guest-probe inside the guest: a\n"
       "cache-line ping-pong between vCPUs 0 and 1 and a pointer chase, stored as the \"guest\" section.\n"
-      "Progress goes to standard error, the summary to standard output. The JSON schema (vpt-tune/bench/1)\n"
-      "keeps every raw sample.");
+      "Every kernel runs in interleaved rounds (--rounds), so that compare can test the rounds' medians of one\n"
+      "file a side. Progress goes to standard error, the summary to standard output. The JSON schema\n"
+      "(vpt-tune/bench/2) keeps every raw sample, round by round.");
   bench->add_flag("--quick", options->quick, "Fewer samples and sizes (under 10 s on a 2-CPU host)");
+  bench->add_option("--rounds", options->rounds,
+                    "Interleaved rounds every kernel's samples are split into; compare tests the rounds' medians "
+                    "(default: 5 with --quick, 10 without; 5 a side can reach p < 0.01)")
+      ->option_text("N")
+      ->check(CLI::Range(1u, 50u));
   bench->add_option("--cpus", options->cpus,
                     "CPUs to measure (core-to-core pairs, wake-up; memory latency on the first); "
                     "default: the domain's vCPU CPUs, else every CPU this process may use")
@@ -108,7 +116,7 @@ void setup_bench(CLI::App& app) {
   auto* domain = bench->get_option("--domain");
   domain->description("A running libvirt domain, by name or UUID: check its threads' pins, measure its CPUs");
   bench->get_option("--connect")->needs(domain);
-  bench->add_option("--save", options->save, "Write the results as JSON (schema vpt-tune/bench/1)")
+  bench->add_option("--save", options->save, "Write the results as JSON (schema vpt-tune/bench/2)")
       ->option_text("FILE.json");
   bench->add_flag("--force", options->force, "Replace an existing --save file");
   auto* guest_command =

@@ -82,14 +82,14 @@ Post make_post(const Report& r) {
           }
       if (lo) p.results.push_back({{"core-to-core, median one-way", fmt::format("{} to {} ns", format_number(*lo), format_number(*hi))}});
     }
-    for (const WakeupResult& w : res.wakeup)
+    for (const WakeupResult& w : res.wakeup ? res.wakeup->cpus : std::vector<WakeupResult>{})
       if (w.p50_us) {
         p.results.push_back({{fmt::format("wake-up lateness CPU {}", w.cpu),
                               fmt::format("p50 {} µs, p99 {}", format_number(*w.p50_us),
                                           w.p99_us ? format_number(*w.p99_us) + " µs" : "n/a")}});
         break;
       }
-    for (const InterferencePoint& i : res.interference)
+    for (const InterferencePoint& i : res.interference ? res.interference->points : std::vector<InterferencePoint>{})
       if (i.ratio) p.results.push_back({{fmt::format("interference {}", i.sized_to), fmt::format("× {} next to a cache thrasher", format_number(*i.ratio))}});
     p.results_note = fmt::format("One run ({}), no comparison.", r.bench->name);
   }
