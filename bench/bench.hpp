@@ -74,19 +74,32 @@ HostFingerprint read_host_fingerprint(const Topology& host);
 // from there; "beyond L2 (L3 unknown)" when the model has no L3.
 std::string level_for_bytes(std::uint64_t bytes, const std::vector<CacheSize>& caches);
 
-// ---- In the guest (issue 7) ----------------------------------------------------
+// ---- In the guest ---------------------------------------------------------------
+
+// How the in-guest probe gets into the guest. Auto: the guest agent when the
+// domain has its channel and the agent answers guest-ping, else the serial
+// command channel, else none.
+enum class GuestChannel { Auto, Agent, Serial, None };
+std::string_view to_string(GuestChannel channel);  // "auto", "agent", "serial", "none"
 
 struct GuestProbeOptions {
   bool quick = false;
-  std::string command;                         // "" = "vpt-guest-probe" (+ " --quick")
-  std::chrono::milliseconds timeout{60000};
+  GuestChannel channel = GuestChannel::Auto;
+  std::string command;                         // serial: the command line; "" = vpt-guest-probe [--quick] --rounds R
+  std::string probe_dir;                       // agent: where vpt-guest-probe{,.exe} are; "" = found (guest/README.md)
+  std::chrono::milliseconds timeout{0};        // the whole probe run; 0 = 60 s quick, 300 s thorough
+  std::chrono::seconds agent_timeout{10};      // one guest agent command
 };
 
-// Runs the in-guest probe (tests/live/guest/vpt-guest-probe.c) through the
-// domain's command channel, a <serial type='unix'> on target port 1 found in
-// its live XML, and stores its raw samples as results.guest_json (the "guest"
-// section). No channel, a channel or probe that fails: a warning says so (and
-// the section records the failure); never throws for those.
+// Runs the in-guest probe (guest/vpt-guest-probe.c) in the domain and stores
+// what it printed as results.guest, with the vCPU threads' steal sampled while
+// it runs. Through the guest agent: detects the guest's OS (guest-get-osinfo),
+// copies the matching probe build into the guest's temporary directory, runs
+// it with its output captured, deletes it. Through the serial channel (a
+// <serial type='unix'> on target port 1 serving a shell): runs the probe found
+// on the guest's PATH. No channel, an agent that is missing, outdated or
+// stuck, a probe that fails: a warning says so, with what to do; never throws
+// for those, and never waits past the timeouts.
 void run_guest_probe(Results& results, const MeasuredDomain& domain, const GuestProbeOptions& options,
                      const ProgressFn& progress);
 

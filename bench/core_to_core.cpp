@@ -317,14 +317,9 @@ void series(const Results& results, std::vector<Series>& out) {
   // pooled: the guest's inter-vCPU traffic, even when the CPUs moved.
   std::map<std::pair<unsigned, unsigned>, RoundSamples> pairs;
   RoundSamples all;
-  auto add = [](RoundSamples& to, const RoundSamples& from) {
-    if (to.rounds.size() < from.rounds.size()) to.rounds.resize(from.rounds.size());
-    for (std::size_t r = 0; r < from.rounds.size(); ++r)
-      to.rounds[r].insert(to.rounds[r].end(), from.rounds[r].begin(), from.rounds[r].end());
-  };
   for (const CoreToCorePair& p : results.core_to_core->pairs) {
-    add(pairs[{std::min(p.from_cpu, p.to_cpu), std::max(p.from_cpu, p.to_cpu)}], p.samples_ns);
-    add(all, p.samples_ns);
+    pairs[{std::min(p.from_cpu, p.to_cpu), std::max(p.from_cpu, p.to_cpu)}].append(p.samples_ns);
+    all.append(p.samples_ns);
   }
   out.push_back({"core-to-core, all measured pairs", "ns", Series::Statistic::Median, std::move(all), {}, 0});
   for (auto& [k, s] : pairs)

@@ -18,12 +18,6 @@ RoundSamples scaled(const RoundSamples& in, double factor) {
   return out;
 }
 
-void append_rounds(RoundSamples& to, const RoundSamples& from) {
-  if (to.rounds.size() < from.rounds.size()) to.rounds.resize(from.rounds.size());
-  for (std::size_t r = 0; r < from.rounds.size(); ++r)
-    to.rounds[r].insert(to.rounds[r].end(), from.rounds[r].begin(), from.rounds[r].end());
-}
-
 void write(const Results& results, Json& doc) {
   if (!results.guest) {
     doc["guest"] = nullptr;
@@ -174,7 +168,7 @@ void series(const Results& results, std::vector<Series>& out) {
   RoundSamples all;
   for (const GuestWakeup& w : o.wakeup) {
     out.push_back({fmt::format("guest_wakeup vCPU {}", w.cpu), "us", Series::Statistic::Median, w.samples_us, {}, 0});
-    append_rounds(all, w.samples_us);
+    all.append(w.samples_us);
   }
   // The tail: what a player feels as stutter.
   if (!o.wakeup.empty())

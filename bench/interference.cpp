@@ -69,7 +69,7 @@ void thrash(unsigned cpu, std::size_t bytes, Neighbours& shared, std::exception_
 
 InterferenceSession::InterferenceSession(unsigned chase_cpu, const CpuSet& neighbour_cpus,
                                          const std::vector<std::size_t>& sizes, const InterferenceConfig& config)
-    : chase_cpu_(chase_cpu), config_(config), shared_(std::make_unique<Neighbours>()) {
+    : chase_cpu_(chase_cpu), config_(config), sizes_(sizes), shared_(std::make_unique<Neighbours>()) {
   if (neighbour_cpus.empty())
     throw std::invalid_argument("cannot measure interference: no CPU for the neighbour");
   if (neighbour_cpus.contains(chase_cpu))
@@ -113,6 +113,22 @@ void InterferenceSession::stop_neighbours() {
   shared_->active.notify_all();
   for (auto& t : threads_)
     if (t.joinable()) t.join();
+}
+
+void InterferenceSession::renew_buffer(std::size_t which, std::uint64_t seed) {
+  std::exception_ptr error;
+  // Kept until the session ends: the new buffer must get other pages than the old.
+  if (buffers_.at(which)) retired_.push_back(std::move(buffers_[which]));
+  std::thread builder([&] {
+    try {
+      pin_this_thread(chase_cpu_);
+      buffers_[which] = std::make_unique<ChaseBuffer>(sizes_.at(which), seed);
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  builder.join();
+  if (error) std::rethrow_exception(error);
 }
 
 InterferenceSamples InterferenceSession::measure(std::size_t which, unsigned samples, unsigned phases) {
@@ -160,6 +176,7 @@ namespace {
 
 constexpr std::uint64_t MiB = 1024 * 1024;
 constexpr unsigned kMaxNeighbours = 8;
+constexpr std::uint64_t kFreshBufferMaxBytes = 16 * MiB;  // see memory_latency.cpp
 
 struct InterferenceSettings {
   unsigned samples_per_condition;  // all rounds
@@ -231,6 +248,9 @@ class InterferenceRun final : public KernelRun {
       std::vector<double>& noisy = p.noisy_samples_ns.rounds.emplace_back();
       if (!p.error.empty()) continue;
       try {
+        // As for memory latency: an L2-sized set's cache-set luck is one
+        // allocation's; a new one each round makes the rounds replicates.
+        if (index > 0 && p.bytes <= kFreshBufferMaxBytes) session_->renew_buffer(i, config_.seed + index);
         InterferenceSamples s = session_->measure(i, n, itf_.method.phases_per_round);
         quiet = std::move(s.quiet_ns);
         noisy = std::move(s.noisy_ns);

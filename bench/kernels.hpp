@@ -106,15 +106,22 @@ class InterferenceSession {
   InterferenceSession& operator=(const InterferenceSession&) = delete;
   // `samples` per condition for sizes[which], in `phases` quiet/noisy alternations.
   InterferenceSamples measure(std::size_t which, unsigned samples, unsigned phases);
+  // A new chase buffer (new pages, new cycle) for sizes[which], first touched
+  // on the chasing CPU, so that separate calls do not repeat one allocation's
+  // cache-set luck; the old one is kept until destruction, so the new one
+  // cannot get its pages back. Throws std::system_error / std::bad_alloc.
+  void renew_buffer(std::size_t which, std::uint64_t seed);
 
  private:
   void stop_neighbours();
   unsigned chase_cpu_;
   InterferenceConfig config_;
+  std::vector<std::size_t> sizes_;
   std::unique_ptr<Neighbours> shared_;
   std::vector<std::exception_ptr> errors_;
   std::vector<std::thread> threads_;
   std::vector<std::unique_ptr<ChaseBuffer>> buffers_;
+  std::vector<std::unique_ptr<ChaseBuffer>> retired_;  // replaced by renew_buffer
 };
 
 // ---- 4. Wake-up latency -----------------------------------------------------

@@ -56,6 +56,16 @@ MemorySettings memory_settings(bool quick) {
 
 constexpr std::uint64_t kMinLoadsPerSample = 1u << 13;
 
+// Working sets up to this size get a buffer of their own in every round, all
+// kept until the run ends (so that each round's pages are new ones, not the
+// ones the last round freed). Which cache sets a buffer's physical pages map
+// to decides how a size near a cache's capacity performs (2 MiB on this VM's
+// 2 MiB L2: 5.5 ns in one run, 20 ns in the next): with one allocation a run,
+// every round would repeat its luck and two runs would differ "significantly"
+// with nothing changed. Bigger sets are past the L2s, where rebuilding would
+// cost seconds; what it costs: 5 rounds x 32 MiB with --quick.
+constexpr std::uint64_t kFreshBufferMaxBytes = 16 * MiB;
+
 std::optional<std::uint64_t> mem_available_bytes() {
   std::ifstream in("/proc/meminfo");
   std::string key, unit;
@@ -114,8 +124,9 @@ class MemoryLatencyRun final : public KernelRun {
         std::vector<double>& round = point.samples_ns.rounds.emplace_back();
         if (!point.error.empty()) continue;
         try {
-          if (!buffers_[i]) {
-            buffers_[i] = std::make_unique<ChaseBuffer>(point.bytes, PointerChaseConfig{}.seed);
+          if (buffers_[i] && point.bytes <= kFreshBufferMaxBytes) retired_.push_back(std::move(buffers_[i]));
+          if (!buffers_[i]) buffers_[i] = std::make_unique<ChaseBuffer>(point.bytes, PointerChaseConfig{}.seed + index);
+          if (point.loads_per_sample == 0) {
             // Size the samples on a first pass: a DRAM-sized chase at 300 ns a
             // load needs far fewer loads than an L1 one for a steady median.
             const double ns = buffers_[i]->ns_per_load(kMinLoadsPerSample);
@@ -140,6 +151,7 @@ class MemoryLatencyRun final : public KernelRun {
 
   void finish(Results& results) override {
     buffers_.clear();
+    retired_.clear();
     for (LatencyPoint& p : memory_.points) p.ns = median(p.samples_ns.pooled());
     results.memory_latency = std::move(memory_);
   }
@@ -148,6 +160,7 @@ class MemoryLatencyRun final : public KernelRun {
   const RunContext& ctx_;
   MemoryLatency memory_;
   std::vector<std::unique_ptr<ChaseBuffer>> buffers_;
+  std::vector<std::unique_ptr<ChaseBuffer>> retired_;  // earlier rounds' small buffers, see kFreshBufferMaxBytes
 };
 
 std::unique_ptr<KernelRun> start(const RunContext& ctx, Results& results) {

@@ -46,6 +46,12 @@ std::vector<double> RoundSamples::pooled() const {
   return all;
 }
 
+void RoundSamples::append(const RoundSamples& other) {
+  if (rounds.size() < other.rounds.size()) rounds.resize(other.rounds.size());
+  for (std::size_t r = 0; r < other.rounds.size(); ++r)
+    rounds[r].insert(rounds[r].end(), other.rounds[r].begin(), other.rounds[r].end());
+}
+
 std::size_t RoundSamples::count() const {
   std::size_t n = 0;
   for (const auto& round : rounds) n += round.size();

@@ -98,6 +98,7 @@ struct RoundSamples {
   // `samples` in `rounds` rounds of consecutive samples, as equal as can be.
   static RoundSamples split(const std::vector<double>& samples, unsigned rounds);
   std::vector<double> pooled() const;        // every sample, in the order taken
+  void append(const RoundSamples& other);    // round r of `other` joins round r of this
   std::size_t count() const;                 // samples in all rounds
   bool empty() const { return count() == 0; }
   friend bool operator==(const RoundSamples&, const RoundSamples&) = default;

@@ -239,9 +239,7 @@ void series(const Results& results, std::vector<Series>& out) {
     for (const VcpuSteal& v : w.vcpus) {
       out.push_back({fmt::format("steal vCPU {}, {}", v.vcpu, window_label(w)), "%", Series::Statistic::Median,
                      v.wait_percent, {}, 0});
-      if (all.rounds.size() < v.wait_percent.rounds.size()) all.rounds.resize(v.wait_percent.rounds.size());
-      for (std::size_t r = 0; r < v.wait_percent.rounds.size(); ++r)
-        all.rounds[r].insert(all.rounds[r].end(), v.wait_percent.rounds[r].begin(), v.wait_percent.rounds[r].end());
+      all.append(v.wait_percent);
     }
     if (w.vcpus.size() > 1)
       out.push_back({fmt::format("steal, all vCPUs, {}", window_label(w)), "%", Series::Statistic::Median,

@@ -211,11 +211,7 @@ void read(const ResultsReader& r, const Json& doc, Results& results) {
 void series(const Results& results, std::vector<Series>& out) {
   if (!results.wakeup || results.wakeup->cpus.empty()) return;
   RoundSamples all;
-  for (const WakeupResult& w : results.wakeup->cpus) {
-    if (all.rounds.size() < w.samples_us.rounds.size()) all.rounds.resize(w.samples_us.rounds.size());
-    for (std::size_t r = 0; r < w.samples_us.rounds.size(); ++r)
-      all.rounds[r].insert(all.rounds[r].end(), w.samples_us.rounds[r].begin(), w.samples_us.rounds[r].end());
-  }
+  for (const WakeupResult& w : results.wakeup->cpus) all.append(w.samples_us);
   out.push_back({"wake-up lateness, all measured CPUs", "us", Series::Statistic::Median, all, {}, 0});
   // The tail is what a latency-sensitive guest feels; test it, not only the median.
   out.push_back({"wake-up lateness p99, all measured CPUs", "us", Series::Statistic::P99, all, {}, 0});

@@ -24,9 +24,11 @@ struct BenchCommandOptions {
   DomainOptions domain;        // --connect, --domain
   std::string save;
   bool force = false;
-  bool no_guest = false;
-  std::string guest_command;   // --guest-command CMD
-  double guest_timeout_s = 60;
+  bool no_guest = false;        // --no-guest: --guest-channel none
+  std::string guest_channel = "auto";  // --guest-channel auto|agent|serial|none
+  std::string guest_command;   // --guest-command CMD (serial channel)
+  std::string guest_probe_dir; // --guest-probe-dir DIR (agent channel)
+  double guest_timeout_s = 0;  // 0 = by mode
 };
 
 CpuSet parse_cpus(const std::string& text, std::string_view option) {
@@ -49,10 +51,25 @@ void run_bench_command(const BenchCommandOptions& o) {
   if (!o.save.empty() && !o.force && std::filesystem::exists(o.save, ec))
     throw BenchInputError(fmt::format("cannot save results '{}': the file exists (use --force to replace it)", o.save));
 
+  GuestChannel channel = GuestChannel::Auto;
+  for (GuestChannel c : {GuestChannel::Auto, GuestChannel::Agent, GuestChannel::Serial, GuestChannel::None})
+    if (to_string(c) == o.guest_channel) channel = c;
+  if (o.no_guest) channel = GuestChannel::None;
   std::unique_ptr<Hypervisor> connection;
   std::optional<MeasuredDomain> domain;
+  std::string read_only_note;
   if (!o.domain.domain.empty()) {
-    connection = connect_libvirt(connect_uri(o.domain), /*read_write=*/false);
+    // The guest agent needs a read-write connection (libvirt refuses
+    // virDomainQemuAgentCommand on a read-only one); reading pins does not.
+    const bool agent = channel == GuestChannel::Auto || channel == GuestChannel::Agent;
+    if (agent) {
+      try {
+        connection = connect_libvirt(connect_uri(o.domain), /*read_write=*/true);
+      } catch (const LibvirtError& e) {
+        read_only_note = fmt::format("the guest agent needs a read-write libvirt connection, and {}", e.what());
+      }
+    }
+    if (!connection) connection = connect_libvirt(connect_uri(o.domain), /*read_write=*/false);
     domain.emplace(open_measured_domain(*connection, o.domain.domain));
   }
   Topology host = probe_live_host();
@@ -64,10 +81,13 @@ void run_bench_command(const BenchCommandOptions& o) {
   };
   Results results = run_bench(options, host, domain ? &*domain : nullptr, progress);
   // After the host kernels, which spin on the guest's CPUs and would disturb it.
-  if (domain && !o.no_guest) {
+  if (domain && channel != GuestChannel::None) {
+    if (!read_only_note.empty()) results.warnings.push_back(read_only_note);
     GuestProbeOptions guest;
     guest.quick = o.quick;
+    guest.channel = channel;
     guest.command = o.guest_command;
+    guest.probe_dir = o.guest_probe_dir;
     guest.timeout = std::chrono::milliseconds(static_cast<long long>(o.guest_timeout_s * 1000));
     run_guest_probe(results, *domain, guest, progress);
     results.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -92,9 +112,12 @@ void setup_bench(CLI::App& app) {
       "  vpt-tune bench --cpus 0-3 --save host.json          thorough run on CPUs 0-3\n"
       "  vpt-tune bench --domain win11 --save after.json     the CPUs win11's vCPUs use; checks its threads' pins\n"
       "  vpt-tune compare before.json after.json             did the pinning help?\n"
-      "With --domain, a domain that has a command channel (a <serial type='unix'> on target port 1 serving a\n"
-      "shell, as the live test's guest in tests/live/ has) also runs vpt-guest-probe inside the guest: a\n"
-      "cache-line ping-pong between vCPUs 0 and 1 and a pointer chase, stored as the \"guest\" section.\n"
+      "With --domain, the vCPU threads' steal (their wait for a host CPU) is sampled, and vpt-guest-probe runs\n"
+      "inside the guest: ping-pong between vCPU pairs, a pointer chase and wake-up lateness, stored as the\n"
+      "\"guest\" section. It gets there through the QEMU guest agent (qemu-guest-agent on Linux, the virtio-win\n"
+      "guest tools on Windows: the probe build for the guest's OS is copied in, run and deleted), else through a\n"
+      "serial command channel (a <serial type='unix'> on target port 1 serving a shell, as the live test's guest\n"
+      "has), else not at all (--guest-channel).\n"
       "Every kernel runs in interleaved rounds (--rounds), so that compare can test the rounds' medians of one\n"
       "file a side. Progress goes to standard error, the summary to standard output. The JSON schema\n"
       "(vpt-tune/bench/2) keeps every raw sample, round by round.");
@@ -119,19 +142,31 @@ void setup_bench(CLI::App& app) {
   bench->add_option("--save", options->save, "Write the results as JSON (schema vpt-tune/bench/2)")
       ->option_text("FILE.json");
   bench->add_flag("--force", options->force, "Replace an existing --save file");
+  auto* guest_channel =
+      bench->add_option("--guest-channel", options->guest_channel,
+                        "How the in-guest probe gets into the guest: auto (the guest agent if it answers, else the "
+                        "serial channel, else none), agent, serial, none")
+          ->option_text("auto|agent|serial|none")
+          ->check(CLI::IsMember({"auto", "agent", "serial", "none"}));
   auto* guest_command =
       bench->add_option("--guest-command", options->guest_command,
-                        "Command line of the in-guest probe run through the domain's command channel "
-                        "(default: vpt-guest-probe, with --quick when quick)")
+                        "Command line of the in-guest probe on the serial channel "
+                        "(default: vpt-guest-probe [--quick] --rounds N)")
           ->option_text("CMD");
-  auto* no_guest = bench->add_flag("--no-guest", options->no_guest,
-                                   "Do not run the in-guest probe even if the domain has a command channel");
+  auto* guest_probe_dir =
+      bench->add_option("--guest-probe-dir", options->guest_probe_dir,
+                        "Where vpt-guest-probe (Linux) and vpt-guest-probe.exe (Windows) are, for the guest agent "
+                        "(default: $VPT_GUEST_PROBE_DIR, else share/vpt-tune/guest next to vpt-tune)")
+          ->option_text("DIR");
+  auto* no_guest =
+      bench->add_flag("--no-guest", options->no_guest, "Do not run the in-guest probe (--guest-channel none)");
   auto* guest_timeout = bench->add_option("--guest-timeout", options->guest_timeout_s,
-                                          "Seconds to wait for the in-guest probe")
+                                          "Seconds to wait for the in-guest probe (default: 60 with --quick, 300)")
                             ->option_text("SECONDS")
-                            ->check(CLI::PositiveNumber)
-                            ->capture_default_str();
+                            ->check(CLI::PositiveNumber);
+  guest_channel->needs(domain)->excludes(no_guest);
   guest_command->needs(domain)->excludes(no_guest);
+  guest_probe_dir->needs(domain)->excludes(no_guest);
   guest_timeout->needs(domain);
   bench->callback([options] { run_bench_command(*options); });
 }

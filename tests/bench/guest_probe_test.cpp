@@ -349,7 +349,7 @@ TEST(RunGuestProbe, WithoutAChannelWarnsAndAddsNoSection) {
   run_guest_probe(r, vm.domain, {}, nullptr);
   EXPECT_FALSE(r.guest);
   ASSERT_EQ(r.warnings.size(), 1u);
-  EXPECT_NE(r.warnings[0].find("has no command channel"), std::string::npos);
+  EXPECT_NE(r.warnings[0].find("has neither a guest agent channel"), std::string::npos) << r.warnings[0];
 }
 
 TEST(RunGuestProbe, AGuestWithoutTheProbeIsRecordedAsAFailure) {

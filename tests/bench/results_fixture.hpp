@@ -89,12 +89,21 @@ inline Results sample_results(double scale = 1.0, unsigned seed = 1) {
   itf.quiet_ns = 5.0;
   itf.noisy_ns = 7.5 * scale;
   itf.ratio = 1.5 * scale;
-  r.interference = Interference{{30, 1, 67108864}, {itf}};
+  Interference interference;
+  interference.method = {30, 1, 67108864};
+  interference.points = {itf};
+  r.interference = interference;
 
   WakeupResult w2{2, 50 * scale, 80 * scale, 95 * scale, rounds(latency(50 * scale, 1000, seed + 6)), ""};
   WakeupResult w3{3, std::nullopt, std::nullopt, std::nullopt, RoundSamples{std::vector<std::vector<double>>(kRounds)},
                   "cannot pin thread to CPU '3': Invalid argument"};
-  r.wakeup = Wakeup{{1000, 10, 1000, "SCHED_OTHER, timer slack 1 ns"}, {w2, w3}};
+  Wakeup wakeup;
+  wakeup.method.count = 1000;
+  wakeup.method.warmup_per_round = 10;
+  wakeup.method.interval_us = 1000;
+  wakeup.method.policy = "SCHED_OTHER, timer slack 1 ns";
+  wakeup.cpus = {w2, w3};
+  r.wakeup = wakeup;
 
   // Steal of both vCPU threads: quiet, and while the in-guest probe ran.
   StealWindow quiet{"quiet", "quiet: 0.3 s in each round", 0.1, 1.5, {}};
