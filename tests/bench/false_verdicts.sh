@@ -4,17 +4,25 @@
 # layout, compares every pair of runs one file a side (i before j), and counts
 # the rows whose verdict is better/worse among the rows with a verdict.
 #
-#   false_verdicts.sh VPT_TUNE WORKDIR RUNS [MAX_RATE]
+#   false_verdicts.sh VPT_TUNE WORKDIR RUNS [MAX_RATE [WARMUP]]
 #
 # Exit 1 when the false-verdict rate exceeds MAX_RATE (default 0.05: one metric
-# in twenty). Prints every false verdict and the rate. The runs stay in WORKDIR.
+# in twenty). WARMUP runs (default 0) come first and are not compared: the
+# first run after other work is slow and different (the kernel compacts memory
+# for its huge pages). Prints every false verdict and the rate. The runs stay
+# in WORKDIR.
 set -euo pipefail
 VPT=${1:?usage: $0 VPT_TUNE WORKDIR RUNS [MAX_RATE]}
 WORK=${2:?usage}
 RUNS=${3:?usage}
 MAX=${4:-0.05}
+WARMUP=${5:-0}
 mkdir -p "$WORK"
 rm -f "$WORK"/run-*.json "$WORK"/cmp-*.txt
+for i in $(seq 1 "$WARMUP"); do
+  "$VPT" bench --quick > /dev/null 2> "$WORK/warmup.log" || { cat "$WORK/warmup.log"; exit 1; }
+  echo "warm-up run $i (not compared)"
+done
 for i in $(seq 1 "$RUNS"); do
   "$VPT" bench --quick --save "$WORK/run-$i.json" --force > "$WORK/run-$i.txt" 2> "$WORK/run-$i.log" \
     || { cat "$WORK/run-$i.log"; exit 1; }

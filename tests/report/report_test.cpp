@@ -239,11 +239,13 @@ TEST(ReportComparison, ShowsStealPerVcpuBeforeAndAfter) {
     EXPECT_EQ(row->verdict, Verdict::Better) << metric << ": " << row->reason;
     EXPECT_EQ(row->unit, "%");
   }
-  // The page shows the after run's steal per vCPU (median of 3.0..3.4, four of each: 3.2), and the comparison rows.
+  // The page shows the after run's steal per vCPU (median of 3.0..3.4, four of each: 3.2;
+  // three significant digits on the page), and the comparison rows.
   std::ostringstream html;
   write_html_report(html, r);
   EXPECT_NE(html.str().find("<h3>Steal</h3>"), std::string::npos);
-  EXPECT_NE(html.str().find("<td>guest probe</td><td>1</td><td>3.2%</td><td>60%</td>"), std::string::npos);
+  EXPECT_NE(html.str().find("<td>guest probe</td><td>1</td><td>3.20%</td><td>60.0%</td>"), std::string::npos)
+      << html.str();
   EXPECT_NE(html.str().find("steal vCPU 1, guest busy (in-guest probe)"), std::string::npos);
 }
 
