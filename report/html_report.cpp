@@ -329,11 +329,12 @@ void comparison_section(std::ostream& out, const Report& r) {
   if (!r.comparison) return;
   const Comparison& c = r.comparison->comparison;
   out << "<section id=\"compare\"><h2>Before and after</h2>\n";
-  fmt::print(out, "<p class=\"note\">Before: {}; after: {}. A change counts when the Mann–Whitney test gives p &lt; {} "
-                  "and the {:.0f}% bootstrap interval of the change excludes 0, and the median moved by at least "
-                  "{:.0f}%.</p>\n",
+  fmt::print(out, "<p class=\"note\">Before: {}; after: {}. A change counts when an exact Mann–Whitney test on the "
+                  "values of the runs (several files a side) or of each run's interleaved rounds (one file a side) "
+                  "gives p &lt; {} and the median moved by at least {:.0f}%. Files without rounds (schema bench/1) "
+                  "use the samples' test, whose {:.0f}% bootstrap interval of the change must also exclude 0.</p>\n",
              e(c.before_name), e(c.after_name), report_detail::format_number(c.options.alpha),
-             c.options.confidence * 100, c.options.min_change * 100);
+             c.options.min_change * 100, c.options.confidence * 100);
   out << "<figure><div class=\"scroll\">\n";
   report_detail::write_comparison_svg(out, c, r.comparison->headline);
   out << "</div></figure>\n";
