@@ -105,7 +105,8 @@ void setup_bench(CLI::App& app) {
   auto options = std::make_shared<BenchCommandOptions>();
   CLI::App* bench = app.add_subcommand(
       "bench", "Measure core-to-core latency, the memory latency curve, cache interference and wake-up latency "
-               "on this host, optionally on the CPUs of a running libvirt domain");
+               "on this host, optionally on the CPUs of a running libvirt domain, with its vCPUs' steal and "
+               "measurements inside the guest");
   bench->footer(
       "Examples:\n"
       "  vpt-tune bench --quick --save before.json          all CPUs this process may use, under 10 s on 2 CPUs\n"
