@@ -1,6 +1,8 @@
-// compare_results: per-metric rows with a verdict from a Mann-Whitney test, a
-// bootstrap interval and a minimum practical change. The unit of the test is
-// the sample with one run a side and the run (its median) with several.
+// compare_results: per-metric rows with a verdict from an exact Mann-Whitney
+// test and a minimum practical change. The unit of the test is the run (its
+// statistic) with several runs a side, else the round (each round's statistic)
+// of the one run, else, for files without rounds, the sample (normal
+// approximation and a bootstrap interval).
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -9,9 +11,8 @@
 #include <fmt/format.h>
 
 #include "bench/bench.hpp"
-#include "bench/guest_probe.hpp"
+#include "bench/kernel_table.hpp"
 #include "bench/statistics.hpp"
-#include "probe/topology_writers.hpp"
 
 namespace vpt {
 
@@ -29,35 +30,22 @@ namespace {
 
 using Samples = std::vector<double>;
 
-void append(Samples& to, const Samples& from) { to.insert(to.end(), from.begin(), from.end()); }
-
-Samples pooled(const std::vector<Samples>& runs) {
-  Samples all;
-  for (const auto& r : runs) append(all, r);
-  return all;
-}
-
-// One metric across all runs of both sides. Ratio metrics keep the quiet and
-// noisy samples of each run instead.
+// One metric across all files of both sides, one entry per file.
 struct Metric {
   std::string name, unit;
-  bool ratio = false;
-  double q = 0.5;  // the statistic compared: the median, or a tail quantile
-  bool one_value_per_run = false;  // counters: each run contributes exactly one number
-  std::vector<Samples> before, after;                       // samples per run
-  std::vector<std::pair<Samples, Samples>> ratio_before, ratio_after;  // (quiet, noisy) per run
+  Series::Statistic statistic = Series::Statistic::Median;
+  std::vector<const Series*> before, after;
 };
 
 class Metrics {
  public:
-  Metric& get(const std::string& name, const std::string& unit, bool ratio = false, double q = 0.5) {
-    auto [it, added] = index_.try_emplace(name, list_.size());
+  Metric& get(const Series& s) {
+    auto [it, added] = index_.try_emplace(s.metric, list_.size());
     if (added) {
       list_.push_back({});
-      list_.back().name = name;
-      list_.back().unit = unit;
-      list_.back().ratio = ratio;
-      list_.back().q = q;
+      list_.back().name = s.metric;
+      list_.back().unit = s.unit;
+      list_.back().statistic = s.statistic;
     }
     return list_[it->second];
   }
@@ -68,81 +56,102 @@ class Metrics {
   std::map<std::string, std::size_t> index_;
 };
 
-// Adds one run's samples to every metric it has.
-void collect(const Results& r, bool after, Metrics& metrics) {
-  auto add = [&](const std::string& name, const std::string& unit, const Samples& samples) {
-    Metric& m = metrics.get(name, unit);
-    (after ? m.after : m.before).push_back(samples);
-  };
-  if (r.core_to_core) {
-    std::map<std::pair<unsigned, unsigned>, Samples> pairs;  // both directions pooled
-    Samples all;
-    for (const CoreToCorePair& p : r.core_to_core->pairs) {
-      append(pairs[{std::min(p.from_cpu, p.to_cpu), std::max(p.from_cpu, p.to_cpu)}], p.samples_ns);
-      append(all, p.samples_ns);
-    }
-    // Every measured pair pooled: the guest's inter-vCPU traffic, even when the CPUs moved.
-    add("core-to-core, all measured pairs", "ns", all);
-    for (const auto& [k, s] : pairs) add(fmt::format("core-to-core CPU {} <-> {}", k.first, k.second), "ns", s);
+// The domain's thread counters: one value a run, not a kernel's samples.
+void domain_series(const Results& r, std::vector<Series>& out) {
+  if (!r.domain || r.domain->threads.empty()) return;
+  // Summed over the vCPU threads; a thread that ended during the run has no count.
+  double migrations = 0, switches = 0;
+  for (const ThreadCheck& t : r.domain->threads) {
+    if (t.kind != ThreadKind::Vcpu) continue;
+    migrations += static_cast<double>(t.migrations.value_or(0));
+    switches += static_cast<double>(t.nonvoluntary_switches.value_or(0));
   }
-  for (const LatencyPoint& p : r.memory_latency)
-    add(fmt::format("memory {} ({})", format_bytes(p.bytes), p.level), "ns", p.samples_ns);
-  for (const InterferencePoint& p : r.interference) {
-    std::string label = fmt::format("interference {}", format_bytes(p.bytes));
-    add(label + " quiet", "ns", p.quiet_samples_ns);
-    add(label + " noisy", "ns", p.noisy_samples_ns);
-    Metric& m = metrics.get(label + " ratio", "x", true);
-    (after ? m.ratio_after : m.ratio_before).push_back({p.quiet_samples_ns, p.noisy_samples_ns});
-  }
-  if (r.domain && !r.domain->threads.empty()) {
-    // Summed over the vCPU threads; a thread that ended during the run has no count.
-    double migrations = 0, switches = 0;
-    for (const ThreadCheck& t : r.domain->threads) {
-      if (t.kind != ThreadKind::Vcpu) continue;
-      migrations += static_cast<double>(t.migrations.value_or(0));
-      switches += static_cast<double>(t.nonvoluntary_switches.value_or(0));
-    }
-    for (auto [name, value] : {std::pair{"vCPU threads: migrations per run", migrations},
-                               std::pair{"vCPU threads: involuntary switches per run", switches}}) {
-      Metric& m = metrics.get(name, "count");
-      m.one_value_per_run = true;
-      (after ? m.after : m.before).push_back({value});
-    }
-  }
-  if (!r.wakeup.empty()) {
-    Samples all;
-    for (const WakeupResult& w : r.wakeup) append(all, w.samples_us);
-    add("wake-up lateness, all measured CPUs", "us", all);
-    // The tail is what a latency-sensitive guest feels; test it, not only the median.
-    Metric& tail = metrics.get("wake-up lateness p99, all measured CPUs", "us", false, 0.99);
-    (after ? tail.after : tail.before).push_back(all);
-    if (r.wakeup.size() > 1)
-      for (const WakeupResult& w : r.wakeup) add(fmt::format("wake-up lateness CPU {}", w.cpu), "us", w.samples_us);
-  }
-  // In-guest ping-pong and chase (the "guest" section): what the guest itself feels.
-  for (const GuestSeries& s : guest_series(r)) add(s.metric, s.unit, s.samples);
+  out.push_back({"vCPU threads: migrations per run", "count", Series::Statistic::PerRun, {}, {}, migrations});
+  out.push_back({"vCPU threads: involuntary switches per run", "count", Series::Statistic::PerRun, {}, {}, switches});
 }
 
-std::optional<double> ratio_of_medians(const std::pair<Samples, Samples>& quiet_noisy) {
-  auto q = median(quiet_noisy.first), n = median(quiet_noisy.second);
+std::optional<double> ratio_of_medians(std::span<const double> quiet, std::span<const double> noisy) {
+  auto q = median(quiet), n = median(noisy);
   if (!q || !n || *q <= 0) return std::nullopt;
   return *n / *q;
 }
 
-// Smallest two-sided p an exact test of n1 vs n2 runs can give: 2 / C(n1+n2, n1).
+// The statistic a metric compares, of one set of samples (a round, or a whole run).
+std::optional<double> statistic_of(const Metric& m, std::span<const double> samples, std::span<const double> noisy) {
+  switch (m.statistic) {
+    case Series::Statistic::Median: return median(samples);
+    case Series::Statistic::P99: return quantile(samples, 0.99);
+    case Series::Statistic::Ratio: return ratio_of_medians(samples, noisy);
+    case Series::Statistic::PerRun: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// The statistic of every round of every file on one side.
+Samples round_values(const Metric& m, const std::vector<const Series*>& side) {
+  Samples values;
+  for (const Series* s : side)
+    for (std::size_t r = 0; r < s->samples.rounds.size(); ++r) {
+      static const Samples none;
+      const Samples& noisy = r < s->noisy.rounds.size() ? s->noisy.rounds[r] : none;
+      if (auto x = statistic_of(m, s->samples.rounds[r], noisy)) values.push_back(*x);
+    }
+  return values;
+}
+
+// The statistic of each whole file (its rounds pooled).
+Samples run_values(const Metric& m, const std::vector<const Series*>& side) {
+  Samples values;
+  for (const Series* s : side) {
+    if (m.statistic == Series::Statistic::PerRun) {
+      values.push_back(s->value);
+    } else if (auto x = statistic_of(m, s->samples.pooled(), s->noisy.pooled())) {
+      values.push_back(*x);
+    }
+  }
+  return values;
+}
+
+Samples pooled(const std::vector<const Series*>& side, bool noisy = false) {
+  Samples all;
+  for (const Series* s : side) {
+    Samples part = noisy ? s->noisy.pooled() : s->samples.pooled();
+    all.insert(all.end(), part.begin(), part.end());
+  }
+  return all;
+}
+
+std::size_t sample_count(const Metric& m, const std::vector<const Series*>& side) {
+  std::size_t n = 0;
+  for (const Series* s : side)
+    n += m.statistic == Series::Statistic::Ratio ? std::min(s->samples.count(), s->noisy.count()) : s->samples.count();
+  return n;
+}
+
+// Smallest two-sided p an exact test of n1 vs n2 values can give: 2 / C(n1+n2, n1).
 double smallest_exact_p(std::size_t n1, std::size_t n2) {
   double c = 1;
   for (std::size_t i = 1; i <= n1; ++i) c = c * static_cast<double>(n2 + i) / static_cast<double>(i);
   return std::min(1.0, 2 / c);
 }
 
-void decide(ComparisonRow& row, std::optional<double> p_value, std::optional<Interval> ci, bool run_level,
-            const CompareOptions& o) {
+std::string unit_name(TestUnit unit, std::size_t n) {
+  switch (unit) {
+    case TestUnit::Runs: return n == 1 ? "run" : "runs";
+    case TestUnit::Rounds: return n == 1 ? "round" : "rounds";
+    case TestUnit::Samples: return n == 1 ? "sample" : "samples";
+  }
+  return "";
+}
+
+void decide(ComparisonRow& row, std::optional<double> p_value, std::optional<Interval> ci, std::size_t n_before,
+            std::size_t n_after, const CompareOptions& o) {
+  const bool exact = row.unit_of_test != TestUnit::Samples;
   if (!row.median_before || !row.median_after) {
     row.verdict = Verdict::NotAvailable;
-    row.reason = run_level ? fmt::format("fewer than 2 runs with a median on a side ({}/{} runs)", row.runs_before,
-                                         row.runs_after)
-                           : fmt::format("too few samples for a median (n={}/{})", row.n_before, row.n_after);
+    row.reason = exact ? fmt::format("fewer than 2 {} with a value on a side ({}/{})",
+                                     unit_name(row.unit_of_test, 2), n_before, n_after)
+                       : fmt::format("too few samples for a median (n={}/{})", row.n_before, row.n_after);
     return;
   }
   if (*row.median_before > 0) row.change = *row.median_after / *row.median_before - 1;
@@ -153,19 +162,18 @@ void decide(ComparisonRow& row, std::optional<double> p_value, std::optional<Int
   }
   if (!p_value && !ci) {
     row.verdict = Verdict::NotAvailable;
-    row.reason = run_level ? std::string("per-run values tie across the two sides: no exact test")
-                           : fmt::format("too few samples on a side for a test (n={}/{})", row.n_before,
-                                         row.n_after);
+    row.reason = exact ? fmt::format("the {} tie across the two sides: no exact test", unit_name(row.unit_of_test, 2))
+                       : fmt::format("too few samples on a side for a test (n={}/{})", row.n_before, row.n_after);
     return;
   }
   bool significant = (!p_value || *p_value < o.alpha) && (!ci || !ci->contains(0));
   bool large = row.change && std::fabs(*row.change) >= o.min_change;
+  const std::string counted = fmt::format(", {} vs {} {}", n_before, n_after, unit_name(row.unit_of_test, n_after));
   if (significant && large) {
     row.verdict = *row.change < 0 ? Verdict::Better : Verdict::Worse;
     row.reason = p_value ? fmt::format("p={:.2g}", *p_value) : std::string("bootstrap");
     if (ci) row.reason += ", CI excludes 0";
-    row.reason += run_level ? fmt::format(", {} vs {} runs", row.runs_before, row.runs_after)
-                            : std::string(", one run a side: within-run noise only");
+    row.reason += exact ? counted : std::string(", one run a side: within-run noise only");
     return;
   }
   row.verdict = Verdict::WithinNoise;
@@ -173,11 +181,50 @@ void decide(ComparisonRow& row, std::optional<double> p_value, std::optional<Int
     row.reason = fmt::format("significant but under the {:.0f}% practical threshold", o.min_change * 100);
   } else if (p_value && *p_value >= o.alpha) {
     row.reason = fmt::format("p={:.2g} >= {:.2g}", *p_value, o.alpha);
-    if (run_level && smallest_exact_p(row.runs_before, row.runs_after) >= o.alpha)
-      row.reason += fmt::format("; {} vs {} runs cannot go below p={:.2g}", row.runs_before, row.runs_after,
-                                smallest_exact_p(row.runs_before, row.runs_after));
+    if (exact && smallest_exact_p(n_before, n_after) >= o.alpha)
+      row.reason += fmt::format("; {} vs {} {} cannot go below p={:.2g}", n_before, n_after,
+                                unit_name(row.unit_of_test, n_after), smallest_exact_p(n_before, n_after));
   } else {
     row.reason = "CI contains 0";
+  }
+}
+
+// An exact test on one value per run (or round) a side.
+void decide_exact(ComparisonRow& row, const Samples& b, const Samples& a, const CompareOptions& o) {
+  row.median_before = median(b);
+  row.median_after = median(a);
+  // One value a side is a value, not a spread: the median needs 2; show it anyway.
+  if (!row.median_before && b.size() == 1) row.median_before = b.front();
+  if (!row.median_after && a.size() == 1) row.median_after = a.front();
+  std::optional<double> p;
+  if (b.size() >= 2 && a.size() >= 2)
+    if (auto mw = mann_whitney_exact(b, a)) p = mw->p_two_sided;
+  if (b.size() < 2 || a.size() < 2) {
+    row.median_before = b.size() >= 2 ? row.median_before : std::nullopt;
+    row.median_after = a.size() >= 2 ? row.median_after : std::nullopt;
+  }
+  decide(row, p, std::nullopt, b.size(), a.size(), o);
+}
+
+// The sample-level tests: files without rounds (bench/1), and as secondary information.
+void decide_samples(ComparisonRow& row, const Metric& m, const CompareOptions& o) {
+  const Samples b = pooled(m.before), a = pooled(m.after);
+  if (m.statistic == Series::Statistic::Ratio) {
+    const Samples bn = pooled(m.before, true), an = pooled(m.after, true);
+    row.median_before = ratio_of_medians(b, bn);
+    row.median_after = ratio_of_medians(a, an);
+    decide(row, std::nullopt, bootstrap_ratio_difference(b, bn, a, an, o.confidence), row.n_before, row.n_after, o);
+  } else if (m.statistic == Series::Statistic::P99) {
+    // A rank test compares locations, not tails: the bootstrap interval decides alone.
+    row.median_before = quantile(b, 0.99);
+    row.median_after = quantile(a, 0.99);
+    decide(row, std::nullopt, bootstrap_quantile_difference(b, a, 0.99, o.confidence), row.n_before, row.n_after, o);
+  } else {
+    row.median_before = median(b);
+    row.median_after = median(a);
+    std::optional<double> p;
+    if (auto mw = mann_whitney_u(b, a)) p = mw->p_two_sided;
+    decide(row, p, bootstrap_median_difference(b, a, o.confidence), row.n_before, row.n_after, o);
   }
 }
 
@@ -185,87 +232,44 @@ ComparisonRow make_row(const Metric& m, const CompareOptions& o) {
   ComparisonRow row;
   row.metric = m.name;
   row.unit = m.unit;
-  if (m.ratio) {
-    row.runs_before = m.ratio_before.size();
-    row.runs_after = m.ratio_after.size();
-    for (const auto& [q, n] : m.ratio_before) row.n_before += std::min(q.size(), n.size());
-    for (const auto& [q, n] : m.ratio_after) row.n_after += std::min(q.size(), n.size());
-  } else {
-    row.runs_before = m.before.size();
-    row.runs_after = m.after.size();
+  row.runs_before = m.before.size();
+  row.runs_after = m.after.size();
+  row.n_before = sample_count(m, m.before);
+  row.n_after = sample_count(m, m.after);
+  if (m.statistic != Series::Statistic::Ratio && m.statistic != Series::Statistic::PerRun) {
+    row.p99_before = quantile(pooled(m.before), 0.99);
+    row.p99_after = quantile(pooled(m.after), 0.99);
   }
-  const bool run_level = row.runs_before >= 2 && row.runs_after >= 2;
 
-  if (m.ratio) {
-    if (run_level) {
-      Samples b, a;
-      for (const auto& qn : m.ratio_before)
-        if (auto r = ratio_of_medians(qn)) b.push_back(*r);
-      for (const auto& qn : m.ratio_after)
-        if (auto r = ratio_of_medians(qn)) a.push_back(*r);
-      row.median_before = median(b);
-      row.median_after = median(a);
-      std::optional<double> p;
-      if (auto mw = mann_whitney_exact(b, a)) p = mw->p_two_sided;
-      decide(row, p, std::nullopt, true, o);
-    } else {
-      const auto &b = m.ratio_before.front(), &a = m.ratio_after.front();
-      row.median_before = ratio_of_medians(b);
-      row.median_after = ratio_of_medians(a);
-      decide(row, std::nullopt,
-             bootstrap_ratio_difference(b.first, b.second, a.first, a.second, o.confidence), false, o);
-    }
+  if (row.runs_before >= 2 && row.runs_after >= 2) {
+    row.unit_of_test = TestUnit::Runs;
+    decide_exact(row, run_values(m, m.before), run_values(m, m.after), o);
     return row;
   }
-
-  if (m.one_value_per_run) {
-    Samples b = pooled(m.before), a = pooled(m.after);
-    row.n_before = b.size();
-    row.n_after = a.size();
-    if (!run_level) {
-      row.median_before = b.front();
-      row.median_after = a.front();
-      if (*row.median_before > 0) row.change = *row.median_after / *row.median_before - 1;
-      row.verdict = Verdict::NotAvailable;
-      row.reason = "one value a side: no test";
-      return row;
-    }
-    row.median_before = median(b);
-    row.median_after = median(a);
-    std::optional<double> p;
-    if (auto mw = mann_whitney_exact(b, a)) p = mw->p_two_sided;
-    decide(row, p, std::nullopt, true, o);
+  if (m.statistic == Series::Statistic::PerRun) {
+    row.unit_of_test = TestUnit::Runs;
+    Samples b = run_values(m, m.before), a = run_values(m, m.after);
+    row.median_before = b.front();
+    row.median_after = a.front();
+    if (*row.median_before > 0) row.change = *row.median_after / *row.median_before - 1;
+    row.verdict = Verdict::NotAvailable;
+    row.reason = "one value a side: no test";
     return row;
   }
-
-  Samples all_b = pooled(m.before), all_a = pooled(m.after);
-  row.n_before = all_b.size();
-  row.n_after = all_a.size();
-  row.p99_before = quantile(all_b, 0.99);
-  row.p99_after = quantile(all_a, 0.99);
-  if (run_level) {
-    Samples b, a;  // per-run medians (or per-run tail quantiles)
-    for (const auto& s : m.before)
-      if (auto x = quantile(s, m.q)) b.push_back(*x);
-    for (const auto& s : m.after)
-      if (auto x = quantile(s, m.q)) a.push_back(*x);
-    row.median_before = median(b);
-    row.median_after = median(a);
-    std::optional<double> p;
-    if (auto mw = mann_whitney_exact(b, a)) p = mw->p_two_sided;
-    decide(row, p, std::nullopt, true, o);
-  } else if (m.q != 0.5) {
-    // A rank test compares locations, not tails: the bootstrap interval decides alone.
-    row.median_before = quantile(all_b, m.q);
-    row.median_after = quantile(all_a, m.q);
-    decide(row, std::nullopt, bootstrap_quantile_difference(all_b, all_a, m.q, o.confidence), false, o);
-  } else {
-    row.median_before = median(all_b);
-    row.median_after = median(all_a);
-    std::optional<double> p;
-    if (auto mw = mann_whitney_u(all_b, all_a)) p = mw->p_two_sided;
-    decide(row, p, bootstrap_median_difference(all_b, all_a, o.confidence), false, o);
+  const Samples b = round_values(m, m.before), a = round_values(m, m.after);
+  row.rounds_before = b.size();
+  row.rounds_after = a.size();
+  // The samples' own test, kept as secondary information.
+  if (m.statistic == Series::Statistic::Median)
+    if (auto mw = mann_whitney_u(pooled(m.before), pooled(m.after))) row.sample_p_value = mw->p_two_sided;
+  if (b.size() >= 2 && a.size() >= 2) {
+    row.unit_of_test = TestUnit::Rounds;
+    decide_exact(row, b, a, o);
+    return row;
   }
+  // Files without rounds (bench/1), or too few samples for a statistic per round.
+  row.unit_of_test = TestUnit::Samples;
+  decide_samples(row, m, o);
   return row;
 }
 
@@ -351,25 +355,49 @@ Comparison compare_results(const std::vector<Results>& before, const std::vector
                         fmt::format("different hosts, compared because of --force: {}", join_with(identity, "; ")));
   }
 
+  // Each file's series, kept alive while the rows are made.
+  std::vector<std::vector<Series>> series(before.size() + after.size());
   Metrics metrics;
-  for (const Results& r : before) collect(r, false, metrics);
-  for (const Results& r : after) collect(r, true, metrics);
-  for (const Metric& m : metrics.list()) {
-    bool in_both = m.ratio ? !m.ratio_before.empty() && !m.ratio_after.empty() : !m.before.empty() && !m.after.empty();
-    if (in_both) cmp.rows.push_back(make_row(m, options));
+  for (std::size_t i = 0; i < before.size() + after.size(); ++i) {
+    const bool is_after = i >= before.size();
+    const Results& r = is_after ? after[i - before.size()] : before[i];
+    for (const Kernel* kernel : kernel_table()) kernel->series(r, series[i]);
+    domain_series(r, series[i]);
+    for (const Series& s : series[i]) {
+      Metric& m = metrics.get(s);
+      (is_after ? m.after : m.before).push_back(&s);
+    }
   }
+  for (const Metric& m : metrics.list())
+    if (!m.before.empty() && !m.after.empty()) cmp.rows.push_back(make_row(m, options));
 
   auto has_c2c = [](const Results& r) { return r.core_to_core.has_value(); };
   bool c2c_before = std::any_of(before.begin(), before.end(), has_c2c),
        c2c_after = std::any_of(after.begin(), after.end(), has_c2c);
   if (c2c_before != c2c_after) cmp.warnings.push_back("only one side has core-to-core results");
 
-  if (before.size() == 1 || after.size() == 1)
-    cmp.warnings.push_back(
-        "one run a side: the test sees only the noise within each run, and separate runs of one configuration "
-        "differ by more (docs/bench-notes.md); save 5 runs a side and pass them with --before/--after");
-  std::string chase_b = set_of(before, [](const Results& r) { return std::to_string(r.method.chase_cpu); });
-  std::string chase_a = set_of(after, [](const Results& r) { return std::to_string(r.method.chase_cpu); });
+  auto rounds_of = [](const std::vector<Results>& side) {
+    unsigned fewest = ~0u;
+    for (const Results& r : side) fewest = std::min(fewest, r.rounds);
+    return fewest;
+  };
+  if (before.size() == 1 || after.size() == 1) {
+    if (rounds_of(before) < 2 || rounds_of(after) < 2)
+      cmp.warnings.push_back(
+          "a file without rounds (schema bench/1): its rows test the samples, which see only the noise within one "
+          "run, and separate runs of one configuration differ by more (docs/bench-notes.md); measure again with "
+          "this version, or save 5 runs a side and pass them with --before/--after");
+    else
+      cmp.warnings.push_back(
+          "one run a side: verdicts test the interleaved rounds of each run, which catch disturbances of a second "
+          "or two, not a change that lasts a whole run (the outer host moving this VM's vCPUs, a busy neighbour); "
+          "for a verdict that will hold, save 5 runs a side and pass them with --before/--after");
+  }
+  auto chase_cpu = [](const Results& r) {
+    return r.memory_latency ? std::to_string(r.memory_latency->method.cpu) : std::string("none");
+  };
+  std::string chase_b = set_of(before, chase_cpu);
+  std::string chase_a = set_of(after, chase_cpu);
   if (chase_b != chase_a)
     cmp.warnings.push_back(fmt::format(
         "memory latency ran on CPU {} before and CPU {} after: those rows compare different CPUs", chase_b, chase_a));

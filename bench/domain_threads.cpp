@@ -164,7 +164,7 @@ ThreadCounters read_thread_counters(int pid, int tid, const ProcPaths& paths) {
   return c;
 }
 
-std::vector<ThreadCheck> check_threads(const DomainPins& pins, const std::vector<QemuThread>& threads,
+std::vector<ThreadCheck> check_threads(const LivePins& pins, const std::vector<QemuThread>& threads,
                                        const std::vector<ThreadCounters>& before,
                                        const std::vector<ThreadCounters>& after) {
   std::vector<ThreadCheck> checks;
@@ -180,8 +180,8 @@ std::vector<ThreadCheck> check_threads(const DomainPins& pins, const std::vector
         if (t.index && *t.index < pins.vcpus.size()) c.pinned = pins.vcpus[*t.index];
         break;
       case ThreadKind::IoThread:
-        for (const auto& io : pins.iothreads)
-          if (t.index && io.id == *t.index) c.pinned = io.cpus;
+        if (t.index)
+          if (auto io = pins.iothreads.find(*t.index); io != pins.iothreads.end()) c.pinned = io->second;
         break;
       case ThreadKind::Emulator:
       case ThreadKind::Other:

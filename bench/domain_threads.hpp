@@ -53,7 +53,7 @@ ThreadCounters read_thread_counters(int pid, int tid, const ProcPaths& paths);
 
 // Joins libvirt's pins with the threads' actual affinity at the start of the
 // run and their counters' growth over it (before → after).
-std::vector<ThreadCheck> check_threads(const DomainPins& pins, const std::vector<QemuThread>& threads,
+std::vector<ThreadCheck> check_threads(const LivePins& pins, const std::vector<QemuThread>& threads,
                                        const std::vector<ThreadCounters>& before,
                                        const std::vector<ThreadCounters>& after);
 

@@ -1,19 +1,15 @@
-// The in-guest probe's output lines, the results' "guest" section and the
-// series compare tests. The channel itself is in guest_channel.cpp.
+// The in-guest probe's output lines (guest/README.md). The serial channel is
+// in guest_channel.cpp, the agent in guest_agent.cpp, the results' "guest"
+// section in guest_results.cpp.
 #include "bench/guest_probe.hpp"
 
 #include <charconv>
 #include <map>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
-#include "bench/statistics.hpp"
-#include "probe/topology_writers.hpp"
 
 namespace vpt {
-
-using nlohmann::json;
 
 namespace {
 
@@ -81,16 +77,44 @@ std::optional<std::string_view> field(const Record& rec, std::string_view key) {
   return std::string_view(it->second);
 }
 
+// More rounds than any probe takes: a bound against garbage input.
+constexpr unsigned kMaxRounds = 100;
+
+// Samples of round `round` of a row, the rounds grown as needed.
+std::vector<double>& round_of(RoundSamples& samples, unsigned round) {
+  if (samples.rounds.size() <= round) samples.rounds.resize(round + 1);
+  return samples.rounds[round];
+}
+
 }  // namespace
 
 GuestProbeOutput parse_guest_probe_output(std::string_view text) {
   GuestProbeOutput out;
   std::map<std::pair<unsigned, unsigned>, std::size_t> c2c_index;
   std::map<std::pair<unsigned, std::uint64_t>, std::size_t> chase_index;
+  std::map<unsigned, std::size_t> wakeup_index;
   auto problem = [&](std::string_view line, std::string_view what) {
     std::string shown(line.substr(0, 80));
     if (line.size() > 80) shown += "...";
     out.problems.push_back(fmt::format("{}: '{}'", what, shown));
+  };
+  // "round=N" (version 2; version 1 had one round), below the announced count.
+  auto round_field = [&](const Record& rec, std::string_view line) -> std::optional<unsigned> {
+    auto text = field(rec, "round");
+    if (!text) return 0u;
+    auto r = number<unsigned>(*text);
+    if (!r || *r >= kMaxRounds) {
+      problem(line, fmt::format("round= is not a number below {}", kMaxRounds));
+      return std::nullopt;
+    }
+    return r;
+  };
+  auto samples_list = [&](const Record& rec, std::string_view key, std::string_view line,
+                          std::string_view what) -> std::optional<std::vector<double>> {
+    auto values = field(rec, key);
+    auto list = values ? number_list(*values) : std::nullopt;
+    if (!list) problem(line, fmt::format("{} line with a bad {}= list", what, key));
+    return list;
   };
 
   std::size_t start = 0;
@@ -106,6 +130,12 @@ GuestProbeOutput parse_guest_probe_output(std::string_view text) {
       out.version = v ? number<unsigned>(*v) : std::nullopt;
       if (auto n = field(rec, "online_cpus")) out.online_cpus = number<unsigned>(*n);
       if (auto t = field(rec, "timer_ns")) out.timer_ns = number<double>(*t);
+      if (auto o = field(rec, "os")) out.os = std::string(*o);
+      if (auto r = field(rec, "rounds")) {
+        auto n = number<unsigned>(*r);
+        if (n && *n >= 1 && *n <= kMaxRounds) out.rounds = *n;
+        else problem(line, fmt::format("rounds= is not a number from 1 to {}", kMaxRounds));
+      }
       if (!out.version) problem(line, "probe line without a version");
     } else if (rec.type == "end") {
       out.complete = true;
@@ -116,6 +146,8 @@ GuestProbeOutput parse_guest_probe_output(std::string_view text) {
         problem(line, "c2c line without cpus=A,B");
         continue;
       }
+      auto round = round_field(rec, line);
+      if (!round) continue;
       auto [it, added] = c2c_index.try_emplace(*pair, out.c2c.size());
       if (added) {
         out.c2c.push_back({});
@@ -127,15 +159,12 @@ GuestProbeOutput parse_guest_probe_output(std::string_view text) {
         if (auto e = field(rec, "error")) {
           c.error = std::string(*e);
         } else if (auto k = field(rec, "round_trips_per_sample"); k && number<unsigned>(*k) && *number<unsigned>(*k) > 0) {
-          c.round_trips_per_sample = *number<unsigned>(*k);
+          if (c.round_trips_per_sample == 0) c.round_trips_per_sample = *number<unsigned>(*k);
         } else {
           problem(line, "c2c line without round_trips_per_sample or error");
         }
-      } else {
-        auto ns = field(rec, "ns");
-        auto list = ns ? number_list(*ns) : std::nullopt;
-        if (!list) problem(line, "c2c_samples line with a bad ns= list");
-        else c.samples_ns = std::move(*list);
+      } else if (auto list = samples_list(rec, "ns", line, "c2c_samples")) {
+        round_of(c.samples_ns, *round) = std::move(*list);
       }
     } else if (rec.type == "chase" || rec.type == "chase_samples") {
       auto cpu_text = field(rec, "cpu");
@@ -146,6 +175,8 @@ GuestProbeOutput parse_guest_probe_output(std::string_view text) {
         problem(line, "chase line without cpu= and bytes=");
         continue;
       }
+      auto round = round_field(rec, line);
+      if (!round) continue;
       auto [it, added] = chase_index.try_emplace({*cpu, *bytes}, out.chase.size());
       if (added) {
         out.chase.push_back({});
@@ -155,110 +186,59 @@ GuestProbeOutput parse_guest_probe_output(std::string_view text) {
       GuestChase& c = out.chase[it->second];
       if (rec.type == "chase") {
         if (auto e = field(rec, "error")) c.error = std::string(*e);
-        else if (auto l = field(rec, "loads_per_sample"); l && number<std::uint64_t>(*l))
-          c.loads_per_sample = *number<std::uint64_t>(*l);
-        else problem(line, "chase line without loads_per_sample or error");
-      } else {
-        auto ns = field(rec, "ns");
-        auto list = ns ? number_list(*ns) : std::nullopt;
-        if (!list) problem(line, "chase_samples line with a bad ns= list");
-        else c.samples_ns = std::move(*list);
+        else if (auto l = field(rec, "loads_per_sample"); l && number<std::uint64_t>(*l)) {
+          if (c.loads_per_sample == 0) c.loads_per_sample = *number<std::uint64_t>(*l);
+        } else problem(line, "chase line without loads_per_sample or error");
+      } else if (auto list = samples_list(rec, "ns", line, "chase_samples")) {
+        round_of(c.samples_ns, *round) = std::move(*list);
+      }
+    } else if (rec.type == "wakeup" || rec.type == "wakeup_samples") {
+      auto cpu_text = field(rec, "cpu");
+      auto cpu = cpu_text ? number<unsigned>(*cpu_text) : std::nullopt;
+      if (!cpu) {
+        problem(line, "wakeup line without cpu=");
+        continue;
+      }
+      auto round = round_field(rec, line);
+      if (!round) continue;
+      auto [it, added] = wakeup_index.try_emplace(*cpu, out.wakeup.size());
+      if (added) {
+        out.wakeup.push_back({});
+        out.wakeup.back().cpu = *cpu;
+      }
+      GuestWakeup& w = out.wakeup[it->second];
+      if (rec.type == "wakeup") {
+        if (auto e = field(rec, "error")) {
+          w.error = std::string(*e);
+        } else if (auto i = field(rec, "interval_us"); i && number<unsigned>(*i) && *number<unsigned>(*i) > 0) {
+          w.interval_us = *number<unsigned>(*i);
+          if (auto t = field(rec, "timer")) w.timer = std::string(*t);
+        } else {
+          problem(line, "wakeup line without interval_us or error");
+        }
+      } else if (auto list = samples_list(rec, "us", line, "wakeup_samples")) {
+        round_of(w.samples_us, *round) = std::move(*list);
       }
     }
     // Anything else is not the probe's (a shell's message, an empty line).
   }
-  for (const GuestC2c& c : out.c2c)
+  for (GuestC2c& c : out.c2c) {
     if (c.error.empty() && c.round_trips_per_sample == 0)
       out.problems.push_back(fmt::format("c2c samples of vCPUs {},{} without their summary line", c.cpu_a, c.cpu_b));
-  for (const GuestChase& c : out.chase)
+    c.samples_ns.rounds.resize(std::max<std::size_t>(c.samples_ns.rounds.size(), out.rounds));
+  }
+  for (GuestChase& c : out.chase) {
     if (c.error.empty() && c.loads_per_sample == 0)
       out.problems.push_back(fmt::format("chase samples of {} bytes without their summary line", c.bytes));
+    c.samples_ns.rounds.resize(std::max<std::size_t>(c.samples_ns.rounds.size(), out.rounds));
+  }
+  for (GuestWakeup& w : out.wakeup) {
+    if (w.error.empty() && w.interval_us == 0)
+      out.problems.push_back(fmt::format("wake-up samples of vCPU {} without their summary line", w.cpu));
+    w.samples_us.rounds.resize(std::max<std::size_t>(w.samples_us.rounds.size(), out.rounds));
+  }
   if (!out.version) out.problems.push_back("no 'probe version=' line: is vpt-guest-probe in the guest?");
   else if (!out.complete) out.problems.push_back("the output stops before its 'end' line");
-  return out;
-}
-
-namespace {
-
-json opt(std::optional<double> v) { return v ? json(*v) : json(nullptr); }
-
-}  // namespace
-
-std::string guest_section_json(const GuestRun& run) {
-  const GuestProbeOutput& o = run.output;
-  json c2c = json::array();
-  for (const GuestC2c& c : o.c2c) {
-    json row = {{"cpus", {c.cpu_a, c.cpu_b}},
-                {"round_trips_per_sample", c.round_trips_per_sample},
-                {"median_ns", opt(median(c.samples_ns))},
-                {"p99_ns", opt(quantile(c.samples_ns, 0.99))},
-                {"samples_ns", c.samples_ns}};
-    if (!c.error.empty()) row["error"] = c.error;
-    c2c.push_back(std::move(row));
-  }
-  json chase = json::array();
-  for (const GuestChase& c : o.chase) {
-    json row = {{"cpu", c.cpu},
-                {"bytes", c.bytes},
-                {"loads_per_sample", c.loads_per_sample},
-                {"median_ns", opt(median(c.samples_ns))},
-                {"samples_ns", c.samples_ns}};
-    if (!c.error.empty()) row["error"] = c.error;
-    chase.push_back(std::move(row));
-  }
-  json doc = {{"probe", "vpt-guest-probe"},
-              {"probe_version", o.version ? json(*o.version) : json(nullptr)},
-              {"channel", run.channel},
-              {"command", run.command},
-              {"exit_code", run.exit_code ? json(*run.exit_code) : json(nullptr)},
-              {"duration_s", run.duration_s},
-              {"online_cpus", o.online_cpus ? json(*o.online_cpus) : json(nullptr)},
-              {"timer_ns", opt(o.timer_ns)},
-              {"c2c_unit", "round trip"},
-              {"c2c", std::move(c2c)},
-              {"chase", std::move(chase)},
-              {"problems", o.problems}};
-  if (!run.error.empty()) doc["error"] = run.error;
-  // A guest's console may send any bytes: invalid UTF-8 is replaced, not a failure.
-  return doc.dump(2, ' ', false, json::error_handler_t::replace);
-}
-
-std::vector<GuestSeries> guest_series(const Results& results) {
-  std::vector<GuestSeries> out;
-  if (!results.guest_json) return out;
-  json doc = json::parse(*results.guest_json, nullptr, /*allow_exceptions=*/false);
-  if (!doc.is_object()) return out;
-  auto samples_of = [](const json& row, double scale) -> std::optional<std::vector<double>> {
-    auto it = row.find("samples_ns");
-    if (it == row.end() || !it->is_array()) return std::nullopt;
-    std::vector<double> v;
-    for (const json& x : *it) {
-      if (!x.is_number()) return std::nullopt;
-      v.push_back(x.get<double>() * scale);
-    }
-    return v;
-  };
-  if (auto it = doc.find("c2c"); it != doc.end() && it->is_array())
-    for (const json& row : *it) {
-      auto cpus = row.find("cpus");
-      if (!row.is_object() || cpus == row.end() || !cpus->is_array() || cpus->size() != 2 ||
-          !(*cpus)[0].is_number_unsigned() || !(*cpus)[1].is_number_unsigned())
-        continue;
-      if (auto s = samples_of(row, 1e-3))
-        out.push_back({fmt::format("guest_c2c vCPU {} <-> {}, round trip", (*cpus)[0].get<unsigned>(),
-                                   (*cpus)[1].get<unsigned>()),
-                       "us", std::move(*s)});
-    }
-  if (auto it = doc.find("chase"); it != doc.end() && it->is_array())
-    for (const json& row : *it) {
-      if (!row.is_object() || !row.contains("cpu") || !row["cpu"].is_number_unsigned() || !row.contains("bytes") ||
-          !row["bytes"].is_number_unsigned())
-        continue;
-      if (auto s = samples_of(row, 1))
-        out.push_back({fmt::format("guest_chase {} on vCPU {}", format_bytes(row["bytes"].get<std::uint64_t>()),
-                                   row["cpu"].get<unsigned>()),
-                       "ns", std::move(*s)});
-    }
   return out;
 }
 

@@ -1,54 +1,93 @@
-// `bench --domain`: the in-guest probe run through the domain's command
-// channel, stored as the results' "guest" section, and its console lines.
+// `bench --domain`: the in-guest probe, through the guest agent or the serial
+// command channel, stored as the results' "guest" section, with the vCPU
+// threads' steal sampled while it keeps the vCPUs busy.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
 #include <chrono>
-#include <ostream>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
-#include <fmt/ostream.h>
-#include <nlohmann/json.hpp>
 
 #include "bench/bench.hpp"
+#include "bench/guest_agent.hpp"
 #include "bench/guest_probe.hpp"
-#include "probe/topology_writers.hpp"
+#include "bench/steal.hpp"
 
 namespace vpt {
 
-void run_guest_probe(Results& results, DomainSource& domain, const GuestProbeOptions& options,
-                     const ProgressFn& progress) {
-  std::optional<std::string> channel;
-  try {
-    std::optional<std::string> xml = domain.live_xml();
-    if (!xml) return;  // a source without XML (a test fake): nothing to look for
-    channel = guest_channel_path(*xml);
-  } catch (const std::exception& e) {
-    results.warnings.push_back(fmt::format("in-guest probe not run: domain '{}': {}", domain.name(), e.what()));
-    return;
-  }
-  if (!channel) {
-    results.warnings.push_back(fmt::format(
-        "in-guest probe not run: domain '{}' has no command channel (a <serial type='unix'> with <source "
-        "mode='bind'> on <target port='1'/> serving a shell, as tests/live/guest/init does)",
-        domain.name()));
-    return;
-  }
-  GuestRun run;
-  run.channel = *channel;
-  run.command = options.command.empty() ? (options.quick ? "vpt-guest-probe --quick" : "vpt-guest-probe")
-                                        : options.command;
-  if (progress) progress(fmt::format("in-guest probe '{}' through {}", run.command, run.channel));
-  const auto start = std::chrono::steady_clock::now();
-  try {
-    GuestReply reply = run_guest_command(run.channel, run.command, options.timeout);
-    run.exit_code = reply.exit_code;
-    run.output = parse_guest_probe_output(reply.output);
-    if (reply.exit_code != 0)
-      run.error = fmt::format("'{}' exited with {} in the guest", run.command, reply.exit_code);
-  } catch (const std::exception& e) {
-    run.error = e.what();
-  }
-  run.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+namespace fs = std::filesystem;
 
-  const std::string who = fmt::format("in-guest probe of domain '{}'", domain.name());
+std::string_view to_string(GuestChannel channel) {
+  switch (channel) {
+    case GuestChannel::Auto: return "auto";
+    case GuestChannel::Agent: return "agent";
+    case GuestChannel::Serial: return "serial";
+    case GuestChannel::None: return "none";
+  }
+  return "auto";
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The commands the agent run needs, and since which qemu-ga they exist.
+constexpr std::string_view kAgentCommands[] = {"guest-get-osinfo", "guest-file-open", "guest-file-write",
+                                               "guest-file-close", "guest-exec", "guest-exec-status"};
+
+// Samples the vCPU threads' steal while the probe runs: the one window in
+// which an otherwise idle guest wants every vCPU at once.
+std::unique_ptr<StealSampler> steal_sampler(const Results& results) {
+  if (!results.domain || !results.domain->qemu_pid) return nullptr;
+  std::vector<QemuThread> vcpus;
+  for (const QemuThread& t : list_qemu_threads(*results.domain->qemu_pid, results.domain->name, ProcPaths{}))
+    if (t.kind == ThreadKind::Vcpu) vcpus.push_back(t);
+  if (vcpus.empty()) return nullptr;
+  std::sort(vcpus.begin(), vcpus.end(), [](const QemuThread& a, const QemuThread& b) { return a.index < b.index; });
+  return std::make_unique<StealSampler>(*results.domain->qemu_pid, std::move(vcpus), std::chrono::milliseconds(100));
+}
+
+void add_steal_window(Results& results, StealSampler& steal, double duration_s) {
+  steal.stop();
+  if (!results.steal) results.steal.emplace();
+  results.steal->windows.push_back(steal.window(
+      "guest probe",
+      fmt::format("while the in-guest probe ran ({:.1f} s), which keeps the vCPUs busy: the steal the guest's own "
+                  "work suffers; split into {} rounds of consecutive {} ms samples",
+                  duration_s, results.rounds, steal.interval().count()),
+      results.rounds));
+}
+
+std::chrono::milliseconds probe_timeout(const GuestProbeOptions& options) {
+  if (options.timeout.count() > 0) return options.timeout;
+  return options.quick ? std::chrono::seconds(60) : std::chrono::seconds(300);
+}
+
+std::vector<std::string> probe_arguments(const GuestProbeOptions& options, unsigned rounds) {
+  std::vector<std::string> args;
+  if (options.quick) args.push_back("--quick");
+  args.push_back("--rounds");
+  args.push_back(std::to_string(rounds));
+  return args;
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : std::string(separator)) + item;
+  return out;
+}
+
+// Warnings for what came back, whichever the channel.
+void warn_about(Results& results, const std::string& domain, const GuestResults& run) {
+  const std::string who = fmt::format("in-guest probe of domain '{}'", domain);
   if (!run.error.empty()) results.warnings.push_back(fmt::format("{}: {}", who, run.error));
   for (const std::string& p : run.output.problems) results.warnings.push_back(fmt::format("{}: {}", who, p));
   for (const GuestC2c& c : run.output.c2c)
@@ -58,53 +97,342 @@ void run_guest_probe(Results& results, DomainSource& domain, const GuestProbeOpt
     results.warnings.push_back(fmt::format(
         "{}: the guest brought up {} CPU (a TCG guest without <features><acpi/><apic/></features> sees one)", who,
         *run.output.online_cpus));
-  results.guest_json = guest_section_json(run);
 }
 
-void write_guest_text(std::ostream& out, const Results& results) {
-  if (!results.guest_json) return;
-  using nlohmann::json;
-  json g = json::parse(*results.guest_json, nullptr, false);
-  if (!g.is_object()) return;
-  auto str = [](const json& j, const char* key) {
-    return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
-  };
-  auto num = [](const json& j, const char* key, double scale, int decimals) {
-    return j.contains(key) && j[key].is_number() ? fmt::format("{:.{}f}", j[key].get<double>() * scale, decimals)
-                                                  : std::string("n/a");
-  };
-  auto count = [](const json& j) { return j.contains("samples_ns") && j["samples_ns"].is_array() ? j["samples_ns"].size() : 0; };
-  fmt::print(out, "\nIn the guest ({} CPUs online): '{}' through {}, {} s\n",
-             g.contains("online_cpus") && g["online_cpus"].is_number() ? g["online_cpus"].dump() : "?",
-             str(g, "command"), str(g, "channel"), num(g, "duration_s", 1, 1));
-  if (!str(g, "error").empty()) fmt::print(out, "  {}\n", str(g, "error"));
-  if (g.contains("c2c") && g["c2c"].is_array())
-    for (const json& c : g["c2c"]) {
-      std::string pair = c.contains("cpus") && c["cpus"].is_array() && c["cpus"].size() == 2
-                             ? fmt::format("vCPU {} <-> {}", c["cpus"][0].dump(), c["cpus"][1].dump())
-                             : std::string("?");
-      if (!str(c, "error").empty()) {
-        fmt::print(out, "  ping-pong {}: {}\n", pair, str(c, "error"));
-        continue;
+// ---- The serial command channel ----
+
+void run_serial(Results& results, const MeasuredDomain& domain, const std::string& socket,
+                const GuestProbeOptions& options, const ProgressFn& progress) {
+  GuestResults run;
+  run.channel = "serial";
+  run.via = socket;
+  run.command = options.command.empty()
+                    ? "vpt-guest-probe " + join(probe_arguments(options, results.rounds), " ")
+                    : options.command;
+  if (progress) progress(fmt::format("in-guest probe '{}' through the serial channel {}", run.command, run.via));
+  std::unique_ptr<StealSampler> steal = steal_sampler(results);
+  if (steal) steal->start();
+  const auto start = Clock::now();
+  try {
+    GuestReply reply = run_guest_command(run.via, run.command, probe_timeout(options));
+    run.exit_code = reply.exit_code;
+    run.output = parse_guest_probe_output(reply.output);
+    if (reply.exit_code != 0) run.error = fmt::format("'{}' exited with {} in the guest", run.command, reply.exit_code);
+  } catch (const std::exception& e) {
+    run.error = e.what();
+  }
+  run.duration_s = std::chrono::duration<double>(Clock::now() - start).count();
+  if (steal) add_steal_window(results, *steal, run.duration_s);
+  warn_about(results, domain.name, run);
+  results.guest = std::move(run);
+}
+
+// ---- The guest agent ----
+
+std::optional<std::string> read_binary(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+// Where the probe builds may be: --guest-probe-dir, $VPT_GUEST_PROBE_DIR, the
+// installed lib/vpt-tune/guest next to bin/vpt-tune (packaging/README.md:
+// binaries the host does not run), this build tree's guest/.
+std::vector<fs::path> probe_dirs(const GuestProbeOptions& options) {
+  if (!options.probe_dir.empty()) return {options.probe_dir};
+  std::vector<fs::path> dirs;
+  if (const char* env = std::getenv("VPT_GUEST_PROBE_DIR"); env && *env) dirs.emplace_back(env);
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    dirs.push_back(exe.parent_path().parent_path() / "lib" / "vpt-tune" / "guest");
+    dirs.push_back(exe.parent_path().parent_path() / "guest");
+  }
+  return dirs;
+}
+
+struct AgentFailure {
+  std::string message;
+};
+
+class AgentRun {
+ public:
+  AgentRun(GuestAgent& agent, const GuestProbeOptions& options, const ProgressFn& progress)
+      : agent_(agent), options_(options), progress_(progress) {}
+
+  // The agent answers and can do what the run needs. Throws AgentFailure.
+  AgentInfo check() {
+    AgentInfo info;
+    try {
+      info = agent_.info();
+    } catch (const AgentError& e) {
+      throw AgentFailure{e.what()};
+    }
+    std::vector<std::string> missing, blocked;
+    for (std::string_view command : kAgentCommands) {
+      if (std::find(info.enabled.begin(), info.enabled.end(), command) != info.enabled.end()) continue;
+      bool off = std::find(info.disabled.begin(), info.disabled.end(), command) != info.disabled.end();
+      (off ? blocked : missing).push_back(std::string(command));
+    }
+    if (!missing.empty())
+      throw AgentFailure{fmt::format(
+          "the guest agent (qemu-ga {}) is too old: it lacks {} (guest-exec needs qemu-ga 2.5, guest-get-osinfo "
+          "2.10); update qemu-guest-agent in the guest, or the virtio-win guest tools on Windows",
+          info.version.empty() ? "of unknown version" : info.version, join(missing, ", "))};
+    if (!blocked.empty())
+      throw AgentFailure{fmt::format(
+          "the guest agent (qemu-ga {}) blocks {}: allow them in the guest (qemu-ga's --allow-rpcs, or remove them "
+          "from --block-rpcs / BLOCK_RPCS in its configuration)",
+          info.version, join(blocked, ", "))};
+    return info;
+  }
+
+  // Copies the probe in, runs it, collects its output, deletes it.
+  GuestResults run(Results& results, const AgentInfo& info) {
+    GuestResults run;
+    run.channel = "agent";
+    run.via = fmt::format("qemu-ga {}", info.version.empty() ? "(version unknown)" : info.version);
+    GuestOsInfo os;
+    try {
+      os = agent_.osinfo();
+    } catch (const AgentError& e) {
+      throw AgentFailure{e.what()};
+    }
+    run.os = os.shown();
+    if (!os.machine.empty() && os.machine != "x86_64" && os.machine != "amd64" && os.machine != "AMD64")
+      throw AgentFailure{fmt::format("the guest is {} on {}: vpt-guest-probe is built for x86-64 guests only",
+                                     *run.os, os.machine)};
+    const std::string file = os.windows() ? "vpt-guest-probe.exe" : "vpt-guest-probe";
+    std::optional<std::string> probe;
+    std::vector<std::string> looked;
+    for (const fs::path& dir : probe_dirs(options_)) {
+      looked.push_back(dir.string());
+      if ((probe = read_binary(dir / file))) break;
+    }
+    if (!probe)
+      throw AgentFailure{fmt::format(
+          "no {} for this {} guest (looked in {}){}; give --guest-probe-dir DIR", file, os.windows() ? "Windows" : "Linux",
+          join(looked, ", "),
+          os.windows() ? ": it is built by the MinGW-w64 cross compiler (Debian: gcc-mingw-w64-x86-64)" : "")};
+
+    const std::string nonce = fmt::format("{}-{}", ::getpid(), Clock::now().time_since_epoch().count() % 1000000);
+    const std::vector<std::string> args = probe_arguments(options_, results.rounds);
+    std::unique_ptr<StealSampler> steal = steal_sampler(results);
+    const auto start = Clock::now();
+    if (os.windows()) {
+      const std::string path = windows_temp_dir() + "\\vpt-guest-probe-" + nonce + ".exe";
+      run.command = path + " " + join(args, " ");
+      copy_in(path, *probe);
+      if (steal) steal->start();
+      execute(run, path, args, "taskkill", {"/F", "/PID"});
+      remove(results, path, "cmd.exe", {"/c", "del", "/f", "/q", path});
+    } else {
+      // /tmp may be mounted noexec: then the shell's exec gives 126 and the next directory is tried.
+      for (const char* dir : {"/tmp", "/var/tmp", "/dev/shm"}) {
+        const std::string path = fmt::format("{}/vpt-guest-probe-{}", dir, nonce);
+        run.command = path + " " + join(args, " ");
+        run.exit_code.reset();
+        run.error.clear();
+        run.output = {};
+        copy_in(path, *probe);
+        if (steal && !steal_started_) {
+          steal->start();
+          steal_started_ = true;
+        }
+        std::vector<std::string> shell = {"-c", "chmod 700 \"$0\" && exec \"$0\" \"$@\"", path};
+        shell.insert(shell.end(), args.begin(), args.end());
+        execute(run, "/bin/sh", shell, "kill", {"-9"});
+        remove(results, path, "/bin/rm", {"-f", path});
+        if (run.exit_code != 126) break;
       }
-      std::string p99 = c.contains("p99_ns") && c["p99_ns"].is_number()
-                            ? fmt::format("p99 {} us", num(c, "p99_ns", 1e-3, 2))
-                            : std::string("p99 n/a (needs 100 samples)");
-      unsigned k = c.contains("round_trips_per_sample") && c["round_trips_per_sample"].is_number_unsigned()
-                       ? c["round_trips_per_sample"].get<unsigned>()
-                       : 0;
-      fmt::print(out, "  ping-pong {}: median {} us a round trip, {} (n={}, {} round trip{} a sample)\n", pair,
-                 num(c, "median_ns", 1e-3, 2), p99, count(c), k, k == 1 ? "" : "s");
     }
-  if (g.contains("chase") && g["chase"].is_array())
-    for (const json& c : g["chase"]) {
-      std::string what = fmt::format(
-          "pointer chase {} on vCPU {}",
-          c.contains("bytes") && c["bytes"].is_number_unsigned() ? format_bytes(c["bytes"].get<std::uint64_t>()) : "?",
-          c.contains("cpu") && c["cpu"].is_number_unsigned() ? c["cpu"].dump() : "?");
-      if (!str(c, "error").empty()) fmt::print(out, "  {}: {}\n", what, str(c, "error"));
-      else fmt::print(out, "  {}: median {} ns a load (n={})\n", what, num(c, "median_ns", 1, 2), count(c));
+    run.duration_s = std::chrono::duration<double>(Clock::now() - start).count();
+    if (steal) add_steal_window(results, *steal, run.duration_s);
+    return run;
+  }
+
+ private:
+  void copy_in(const std::string& path, const std::string& bytes) {
+    if (progress_) progress_(fmt::format("copying the in-guest probe ({} KiB) to {} through the guest agent",
+                                         bytes.size() / 1024, path));
+    try {
+      agent_.write_file(path, bytes);
+    } catch (const AgentError& e) {
+      throw AgentFailure{e.what()};
     }
+  }
+
+  // Runs path + args with output captured; polls until it exits or the
+  // timeout passes, then kills it (qemu-ga has no command for that: the
+  // guest's own kill/taskkill).
+  void execute(GuestResults& run, const std::string& path, const std::vector<std::string>& args,
+               const std::string& kill, std::vector<std::string> kill_args) {
+    if (progress_) progress_(fmt::format("in-guest probe '{}' through the guest agent", run.command));
+    std::int64_t pid = 0;
+    try {
+      pid = agent_.exec(path, args);
+    } catch (const AgentError& e) {
+      run.error = e.what();
+      return;
+    }
+    const auto timeout = probe_timeout(options_);
+    const auto deadline = Clock::now() + timeout;
+    ExecStatus status;
+    try {
+      for (;;) {
+        status = agent_.exec_status(pid);
+        if (status.exited || Clock::now() >= deadline) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    } catch (const AgentError& e) {
+      run.error = e.what();
+      return;
+    }
+    if (!status.exited) {
+      run.error = fmt::format("no result within {} s (--guest-timeout); stopped it with {}", timeout.count() / 1000,
+                              kill);
+      kill_args.push_back(std::to_string(pid));
+      try {
+        agent_.exec(kill, kill_args);
+      } catch (const AgentError& e) {
+        run.error += fmt::format(", which failed: {}", e.what());
+      }
+    }
+    run.exit_code = status.exit_code;
+    run.output = parse_guest_probe_output(status.out);
+    if (status.truncated) run.output.problems.push_back("the guest agent cut the output at 16 MiB");
+    if (status.exited && status.signal)
+      run.error = fmt::format("'{}' was killed by signal {} in the guest", path, *status.signal);
+    else if (status.exited && status.exit_code && *status.exit_code != 0) {
+      std::string err = status.err.substr(0, status.err.find('\n'));
+      run.error = fmt::format("'{}' exited with {} in the guest{}", run.command, *status.exit_code,
+                              err.empty() ? "" : ": " + err);
+    }
+  }
+
+  // Deletes the probe; a failure leaves a file and a warning naming it.
+  void remove(Results& results, const std::string& path, const std::string& command,
+              const std::vector<std::string>& args) {
+    try {
+      std::int64_t pid = agent_.exec(command, args);
+      for (int i = 0; i < 50; ++i) {
+        ExecStatus s = agent_.exec_status(pid);
+        if (s.exited) {
+          if (s.exit_code && *s.exit_code != 0)
+            results.warnings.push_back(fmt::format("the in-guest probe {} could not be deleted from domain '{}' ({} "
+                                                   "exited with {}): delete it by hand",
+                                                   path, agent_.domain(), command, *s.exit_code));
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      results.warnings.push_back(
+          fmt::format("the in-guest probe {} may be left in domain '{}': deleting it did not finish", path,
+                      agent_.domain()));
+    } catch (const AgentError& e) {
+      results.warnings.push_back(
+          fmt::format("the in-guest probe {} is left in domain '{}': {}", path, agent_.domain(), e.what()));
+    }
+  }
+
+  // %TEMP% of the account qemu-ga runs as (LocalSystem: C:\Windows\Temp).
+  std::string windows_temp_dir() {
+    try {
+      std::int64_t pid = agent_.exec("cmd.exe", {"/c", "echo %TEMP%"});
+      for (int i = 0; i < 50; ++i) {
+        ExecStatus s = agent_.exec_status(pid);
+        if (s.exited) {
+          std::string dir = s.out;
+          while (!dir.empty() && (dir.back() == '\n' || dir.back() == '\r' || dir.back() == ' ')) dir.pop_back();
+          if (!dir.empty() && dir.find('%') == std::string::npos) return dir;
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    } catch (const AgentError&) {
+    }
+    return "C:\\Windows\\Temp";
+  }
+
+  GuestAgent& agent_;
+  const GuestProbeOptions& options_;
+  const ProgressFn& progress_;
+  bool steal_started_ = false;
+};
+
+// The note when there is no way into the guest.
+std::string no_channel_note(const std::string& domain) {
+  return fmt::format(
+      "in-guest probe not run: domain '{}' has neither a guest agent channel (<channel type='unix'><target "
+      "type='virtio' name='org.qemu.guest_agent.0'/></channel> with qemu-guest-agent, or the virtio-win guest "
+      "tools, in the guest) nor a serial command channel: host-side checks only (pins, migrations, steal)",
+      domain);
+}
+
+}  // namespace
+
+void run_guest_probe(Results& results, const MeasuredDomain& domain, const GuestProbeOptions& options,
+                     const ProgressFn& progress) {
+  if (options.channel == GuestChannel::None) return;
+  std::optional<std::string> agent_state, serial;
+  try {
+    const std::string xml = domain.connection.live_xml(domain.name);
+    agent_state = agent_channel_state(xml);
+    serial = guest_channel_path(xml);
+  } catch (const std::exception& e) {
+    results.warnings.push_back(fmt::format("in-guest probe not run: domain '{}': {}", domain.name, e.what()));
+    return;
+  }
+
+  // The agent when the domain has its channel and it answers; else the serial shell.
+  std::string agent_problem;
+  if (options.channel == GuestChannel::Agent || (options.channel == GuestChannel::Auto && agent_state)) {
+    if (!agent_state) {
+      agent_problem = fmt::format(
+          "domain '{}' has no guest agent channel (<channel type='unix'><target type='virtio' "
+          "name='org.qemu.guest_agent.0'/></channel>)",
+          domain.name);
+    } else {
+      GuestAgent agent(domain.connection, domain.name, options.agent_timeout);
+      try {
+        if (progress) progress(fmt::format("asking the guest agent of domain '{}' (guest-ping)", domain.name));
+        agent.ping();
+        AgentRun run(agent, options, progress);
+        AgentInfo info = run.check();
+        results.guest = run.run(results, info);
+        warn_about(results, domain.name, *results.guest);
+        return;
+      } catch (const AgentError& e) {
+        agent_problem = e.kind() == AgentError::Kind::NotResponding
+                            ? fmt::format("{} (is qemu-guest-agent installed and running in the guest?)", e.what())
+                            : e.what();
+      } catch (const AgentFailure& f) {
+        agent_problem = f.message;
+      }
+    }
+    if (options.channel == GuestChannel::Agent || !serial) {
+      results.warnings.push_back(fmt::format("in-guest probe not run through the guest agent: {}", agent_problem));
+      if (options.channel == GuestChannel::Auto)
+        results.warnings.push_back(fmt::format("domain '{}': host-side checks only (pins, migrations, steal)",
+                                               domain.name));
+      return;
+    }
+    results.warnings.push_back(
+        fmt::format("the guest agent could not run the in-guest probe ({}); using the serial channel instead",
+                    agent_problem));
+  }
+  if (!serial) {
+    results.warnings.push_back(
+        options.channel == GuestChannel::Serial
+            ? fmt::format("in-guest probe not run: domain '{}' has no serial command channel (a <serial "
+                          "type='unix'> with <source mode='bind'> on <target port='1'/> serving a shell)",
+                          domain.name)
+            : no_channel_note(domain.name));
+    return;
+  }
+  run_serial(results, domain, *serial, options, progress);
 }
 
 }  // namespace vpt

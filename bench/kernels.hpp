@@ -11,6 +11,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <memory>
+#include <thread>
 #include <vector>
 
 #include "bench/results.hpp"
@@ -36,6 +39,7 @@ struct CoreToCoreConfig {
   unsigned warmup_samples = 20;            // taken and discarded first
   std::chrono::duration<double> budget{0.5};  // stop early (fewer samples) past this
   std::chrono::duration<double> timeout{2.0}; // one round trip longer than this is a failure
+  unsigned fixed_round_trips = 0;          // > 0: use this many a sample instead of calibrating
 };
 
 struct CoreToCoreSamples {
@@ -86,6 +90,39 @@ struct InterferenceSamples {
 // sharing, not cache interference): std::invalid_argument.
 InterferenceSamples measure_interference(unsigned chase_cpu, const CpuSet& neighbour_cpus, std::size_t bytes,
                                          const InterferenceConfig& config);
+
+class ChaseBuffer;
+struct Neighbours;
+
+// The same over several calls: the neighbours (blocked while quiet) and one
+// chase buffer per size are set up once and kept until destruction.
+class InterferenceSession {
+ public:
+  // Throws as measure_interference.
+  InterferenceSession(unsigned chase_cpu, const CpuSet& neighbour_cpus, const std::vector<std::size_t>& sizes,
+                      const InterferenceConfig& config);
+  ~InterferenceSession();
+  InterferenceSession(const InterferenceSession&) = delete;
+  InterferenceSession& operator=(const InterferenceSession&) = delete;
+  // `samples` per condition for sizes[which], in `phases` quiet/noisy alternations.
+  InterferenceSamples measure(std::size_t which, unsigned samples, unsigned phases);
+  // A new chase buffer (new pages, new cycle) for sizes[which], first touched
+  // on the chasing CPU, so that separate calls do not repeat one allocation's
+  // cache-set luck; the old one is kept until destruction, so the new one
+  // cannot get its pages back. Throws std::system_error / std::bad_alloc.
+  void renew_buffer(std::size_t which, std::uint64_t seed);
+
+ private:
+  void stop_neighbours();
+  unsigned chase_cpu_;
+  InterferenceConfig config_;
+  std::vector<std::size_t> sizes_;
+  std::unique_ptr<Neighbours> shared_;
+  std::vector<std::exception_ptr> errors_;
+  std::vector<std::thread> threads_;
+  std::vector<std::unique_ptr<ChaseBuffer>> buffers_;
+  std::vector<std::unique_ptr<ChaseBuffer>> retired_;  // replaced by renew_buffer
+};
 
 // ---- 4. Wake-up latency -----------------------------------------------------
 

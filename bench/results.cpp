@@ -1,5 +1,6 @@
 #include "bench/results.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -9,7 +10,9 @@
 #include <type_traits>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
+
+#include "bench/kernel_table.hpp"
+#include "bench/results_json.hpp"
 
 #include "common/atomic_file.hpp"
 #include "common/input_file.hpp"
@@ -17,7 +20,7 @@
 
 namespace vpt {
 
-using nlohmann::json;
+using json = Json;
 
 std::string_view to_string(ThreadKind kind) {
   switch (kind) {
@@ -29,145 +32,78 @@ std::string_view to_string(ThreadKind kind) {
   return "other";
 }
 
-namespace {
-
-template <typename T>
-json opt(const std::optional<T>& value) {
-  return value ? json(*value) : json(nullptr);
+RoundSamples RoundSamples::split(const std::vector<double>& samples, unsigned rounds) {
+  RoundSamples out;
+  rounds = std::max(1u, rounds);
+  std::size_t at = 0;
+  for (unsigned r = 0; r < rounds; ++r) {
+    const std::size_t n = samples.size() / rounds + (r < samples.size() % rounds ? 1 : 0);
+    out.rounds.emplace_back(samples.begin() + static_cast<std::ptrdiff_t>(at),
+                            samples.begin() + static_cast<std::ptrdiff_t>(at + n));
+    at += n;
+  }
+  return out;
 }
 
-json opt_set(const std::optional<CpuSet>& value) { return value ? json(value->to_string()) : json(nullptr); }
-
-void put_error(json& row, const std::string& error) {
-  if (!error.empty()) row["error"] = error;
+std::vector<double> RoundSamples::pooled() const {
+  std::vector<double> all;
+  all.reserve(count());
+  for (const auto& round : rounds) all.insert(all.end(), round.begin(), round.end());
+  return all;
 }
 
-json wakeup_json(const WakeupResult& w) {
-  json row = {{"cpu", w.cpu}, {"p50_us", opt(w.p50_us)}, {"p99_us", opt(w.p99_us)}, {"max_us", opt(w.max_us)},
-              {"samples_us", w.samples_us}};
-  put_error(row, w.error);
-  return row;
+void RoundSamples::append(const RoundSamples& other) {
+  if (rounds.size() < other.rounds.size()) rounds.resize(other.rounds.size());
+  for (std::size_t r = 0; r < other.rounds.size(); ++r)
+    rounds[r].insert(rounds[r].end(), other.rounds[r].begin(), other.rounds[r].end());
 }
 
-// ---- Reading, with the path of the field in every error -------------------
+std::size_t RoundSamples::count() const {
+  std::size_t n = 0;
+  for (const auto& round : rounds) n += round.size();
+  return n;
+}
 
-class Reader {
- public:
-  explicit Reader(std::string name) : name_(std::move(name)) {}
+Json round_samples_json(const RoundSamples& samples) {
+  Json rounds = Json::array();
+  for (const auto& round : samples.rounds) rounds.push_back(round);
+  return rounds;
+}
 
-  [[noreturn]] void fail(const std::string& path, const std::string& problem) const {
-    throw BenchInputError(fmt::format("cannot read results '{}': {}{}", name_, path.empty() ? "" : path + ": ", problem));
+CpuSet ResultsReader::cpus(const Json& obj, const std::string& key, const std::string& path) const {
+  auto text = field<std::string>(obj, key, path);
+  try {
+    return CpuSet::parse(text);
+  } catch (const std::invalid_argument& e) {
+    fail(join(path, key), e.what());
   }
+}
 
-  const json& at(const json& obj, const std::string& key, const std::string& path) const {
-    if (!obj.is_object()) fail(path, "not an object");
-    auto it = obj.find(key);
-    if (it == obj.end()) fail(join(path, key), "missing");
-    return *it;
-  }
-  const json* find(const json& obj, const std::string& key) const {
-    auto it = obj.find(key);
-    return it == obj.end() || it->is_null() ? nullptr : &*it;
-  }
-
-  template <typename T>
-  T get(const json& value, const std::string& path) const {
-    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-      // In range, or an error: nlohmann would wrap -1 into 4294967295 and
-      // cast 1e30 into an unsigned with undefined behaviour.
-      if (value.is_number_integer()) {
-        bool in_range = value.is_number_unsigned()
-                            ? value.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max())
-                            : value.get<std::int64_t>() >= static_cast<std::int64_t>(std::numeric_limits<T>::min()) &&
-                                  (value.get<std::int64_t>() < 0 ||
-                                   static_cast<std::uint64_t>(value.get<std::int64_t>()) <=
-                                       static_cast<std::uint64_t>(std::numeric_limits<T>::max()));
-        if (!in_range)
-          fail(path, fmt::format("{} is out of range ({} to {})", value.dump(), std::numeric_limits<T>::min(),
-                                 std::numeric_limits<T>::max()));
-        return value.get<T>();
-      }
-      fail(path, value.is_number() ? fmt::format("expected a whole number, found {}", value.dump())
-                                   : fmt::format("expected {}, found {}", expected<T>(), value.type_name()));
-    } else {
-      try {
-        return value.get<T>();
-      } catch (const json::exception&) {
-        fail(path, fmt::format("expected {}, found {}", expected<T>(), value.type_name()));
-      }
-    }
-  }
-  // A CPU number, bounded as CpuSet::parse bounds them.
-  unsigned cpu(const json& obj, const std::string& key, const std::string& path) const {
-    unsigned n = field<unsigned>(obj, key, path);
-    if (n >= kMaxCpu) fail(join(path, key), fmt::format("CPU {} is out of range", n));
-    return n;
-  }
-  static constexpr unsigned kMaxCpu = 1u << 20;
-
-  template <typename T>
-  T field(const json& obj, const std::string& key, const std::string& path) const {
-    return get<T>(at(obj, key, path), join(path, key));
-  }
-  template <typename T>
-  std::optional<T> optional_field(const json& obj, const std::string& key, const std::string& path) const {
-    if (!obj.is_object()) fail(path, "not an object");
-    const json* v = find(obj, key);
-    if (!v) return std::nullopt;
-    return get<T>(*v, join(path, key));
-  }
-  std::string string_or_empty(const json& obj, const std::string& key, const std::string& path) const {
-    return optional_field<std::string>(obj, key, path).value_or("");
-  }
-  CpuSet cpus(const json& obj, const std::string& key, const std::string& path) const {
-    auto text = field<std::string>(obj, key, path);
-    try {
-      return CpuSet::parse(text);
-    } catch (const std::invalid_argument& e) {
-      fail(join(path, key), e.what());
-    }
-  }
-  std::optional<CpuSet> optional_cpus(const json& obj, const std::string& key, const std::string& path) const {
-    if (!find(obj, key)) return std::nullopt;
-    return cpus(obj, key, path);
-  }
-  // A list of numbers; a bad element is named by its index.
-  template <typename T>
-  std::vector<T> numbers(const json& obj, const std::string& key, const std::string& path) const {
-    const json& list = array(obj, key, path);
-    // 20 times the most any bench run records in one list (5000 wake-ups a
-    // CPU): statistics on more would take minutes, not a file worth reading.
-    constexpr std::size_t kMaxNumbers = 100000;
-    if (list.size() > kMaxNumbers)
-      fail(join(path, key), fmt::format("{} numbers, more than the {} a results file holds in one list", list.size(),
-                                        kMaxNumbers));
-    std::vector<T> out;
-    out.reserve(list.size());
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      if (!list[i].is_number()) fail(index(join(path, key), i), fmt::format("expected a number, found {}", list[i].type_name()));
-      out.push_back(get<T>(list[i], index(join(path, key), i)));
-    }
+RoundSamples ResultsReader::round_samples(const Json& obj, const std::string& key, const std::string& path) const {
+  const Json& list = array(obj, key, path);
+  const std::string p = join(path, key);
+  RoundSamples out;
+  if (version1()) {
+    out.rounds.push_back(numbers<double>(obj, key, path));
     return out;
   }
-  const json& array(const json& obj, const std::string& key, const std::string& path) const {
-    const json& v = at(obj, key, path);
-    if (!v.is_array()) fail(join(path, key), fmt::format("expected an array, found {}", v.type_name()));
-    return v;
+  std::size_t count = 0;
+  for (std::size_t r = 0; r < list.size(); ++r) {
+    const std::string rp = index(p, r);
+    if (!list[r].is_array()) fail(rp, fmt::format("expected an array of samples, found {}", list[r].type_name()));
+    check_count(count += list[r].size(), p);
+    std::vector<double>& round = out.rounds.emplace_back();
+    round.reserve(list[r].size());
+    for (std::size_t i = 0; i < list[r].size(); ++i) round.push_back(get<double>(list[r][i], index(rp, i)));
   }
+  return out;
+}
 
-  static std::string join(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
-  static std::string index(const std::string& path, std::size_t i) { return fmt::format("{}[{}]", path, i); }
+namespace {
 
- private:
-  template <typename T>
-  static std::string_view expected() {
-    if constexpr (std::is_same_v<T, std::string>) return "a string";
-    else if constexpr (std::is_same_v<T, bool>) return "true or false";
-    else if constexpr (std::is_arithmetic_v<T>) return "a number";
-    else return "a list";
-  }
-  std::string name_;
-};
+using Reader = ResultsReader;
+
+json opt_set(const std::optional<CpuSet>& value) { return value ? json(value->to_string()) : json(nullptr); }
 
 HostFingerprint read_host(const Reader& r, const json& j) {
   const std::string p = "host";
@@ -212,16 +148,18 @@ DomainInForce read_domain(const Reader& r, const json& j) {
   for (std::size_t i = 0; i < vcpus.size(); ++i) {
     std::string text = r.get<std::string>(vcpus[i], Reader::index(p + ".pins.vcpus", i));
     try {
-      d.vcpu_pins.push_back(CpuSet::parse(text));
+      d.pins.vcpus.push_back(CpuSet::parse(text));
     } catch (const std::invalid_argument& e) {
       r.fail(Reader::index(p + ".pins.vcpus", i), e.what());
     }
   }
-  d.emulator_pin = r.cpus(pins, "emulator", p + ".pins");
+  d.pins.emulator = r.cpus(pins, "emulator", p + ".pins");
   const json& io = r.array(pins, "iothreads", p + ".pins");
   for (std::size_t i = 0; i < io.size(); ++i) {
     std::string ip = Reader::index(p + ".pins.iothreads", i);
-    d.iothread_pins.push_back({r.field<unsigned>(io[i], "id", ip), r.cpus(io[i], "cpus", ip)});
+    const auto id = r.field<unsigned>(io[i], "id", ip);
+    if (!d.pins.iothreads.emplace(id, r.cpus(io[i], "cpus", ip)).second)
+      r.fail(Reader::join(ip, "id"), fmt::format("iothread {} is listed twice", id));
   }
   const json& threads = r.array(j, "threads", p);
   for (std::size_t i = 0; i < threads.size(); ++i) {
@@ -242,52 +180,16 @@ DomainInForce read_domain(const Reader& r, const json& j) {
   return d;
 }
 
-Method read_method(const Reader& r, const json& j) {
-  const std::string p = "method";
-  Method m;
-  const json& c2c = r.at(j, "core_to_core", p);
-  m.c2c_samples = r.field<unsigned>(c2c, "samples", p + ".core_to_core");
-  m.c2c_round_trips = r.field<unsigned>(c2c, "round_trips_per_sample", p + ".core_to_core");
-  m.c2c_warmup = r.field<unsigned>(c2c, "warmup_samples_discarded", p + ".core_to_core");
-  m.c2c_budget_s = r.field<double>(c2c, "budget_s_per_pair", p + ".core_to_core");
-  const json& chase = r.at(j, "memory_latency", p);
-  m.chase_cpu = r.cpu(chase, "cpu", p + ".memory_latency");
-  m.chase_samples = r.field<unsigned>(chase, "samples", p + ".memory_latency");
-  m.chase_warmup = r.field<unsigned>(chase, "warmup_samples_discarded", p + ".memory_latency");
-  m.chase_loads_per_sample = r.field<std::uint64_t>(chase, "loads_per_sample", p + ".memory_latency");
-  m.line_bytes = r.field<unsigned>(chase, "line_bytes", p + ".memory_latency");
-  const json& itf = r.at(j, "interference", p);
-  m.interference_samples = r.field<unsigned>(itf, "samples_per_condition", p + ".interference");
-  m.interference_rounds = r.field<unsigned>(itf, "rounds", p + ".interference");
-  m.thrash_bytes = r.field<std::uint64_t>(itf, "thrash_bytes", p + ".interference");
-  const json& w = r.at(j, "wakeup", p);
-  m.wakeup_count = r.field<unsigned>(w, "count", p + ".wakeup");
-  m.wakeup_warmup = r.field<unsigned>(w, "warmup_discarded", p + ".wakeup");
-  m.wakeup_interval_us = r.field<unsigned>(w, "interval_us", p + ".wakeup");
-  m.wakeup_policy = r.field<std::string>(w, "policy", p + ".wakeup");
-  return m;
-}
-
-WakeupResult read_wakeup(const Reader& r, const json& j, const std::string& p) {
-  WakeupResult w;
-  w.cpu = r.cpu(j, "cpu", p);
-  w.p50_us = r.optional_field<double>(j, "p50_us", p);
-  w.p99_us = r.optional_field<double>(j, "p99_us", p);
-  w.max_us = r.optional_field<double>(j, "max_us", p);
-  w.samples_us = r.numbers<double>(j, "samples_us", p);
-  w.error = r.string_or_empty(j, "error", p);
-  return w;
-}
-
 }  // namespace
 
 std::string results_to_json_text(const Results& res) {
   json doc;
-  doc["schema"] = res.schema;
+  doc["schema"] = kBenchSchema;
   doc["tool_version"] = res.tool_version;
   doc["created"] = res.created;
   doc["mode"] = res.mode;
   doc["duration_s"] = res.duration_s;
+  doc["rounds"] = res.rounds;
 
   const HostFingerprint& h = res.host;
   json caches = json::array();
@@ -295,145 +197,68 @@ std::string results_to_json_text(const Results& res) {
   doc["host"] = {{"hostname", h.hostname},
                  {"cpu_model", h.cpu_model},
                  {"cpu_vendor", h.cpu_vendor},
-                 {"microcode", opt(h.microcode)},
+                 {"microcode", json_or_null(h.microcode)},
                  {"kernel", h.kernel},
-                 {"bios_version", opt(h.bios_version)},
-                 {"bios_date", opt(h.bios_date)},
+                 {"bios_version", json_or_null(h.bios_version)},
+                 {"bios_date", json_or_null(h.bios_date)},
                  {"online_cpus", h.online_cpus},
                  {"allowed_cpus", h.allowed_cpus.to_string()},
-                 {"governor", opt(h.governor)},
-                 {"smt_active", opt(h.smt_active)},
+                 {"governor", json_or_null(h.governor)},
+                 {"smt_active", json_or_null(h.smt_active)},
                  {"isolcpus", h.isolcpus.to_string()},
                  {"nohz_full", h.nohz_full.to_string()},
                  {"hypervisor", h.hypervisor},
-                 {"transparent_hugepage", opt(h.transparent_hugepage)},
+                 {"transparent_hugepage", json_or_null(h.transparent_hugepage)},
                  {"caches", std::move(caches)}};
   doc["measured_cpus"] = res.measured_cpus.to_string();
 
   if (res.domain) {
     const DomainInForce& d = *res.domain;
     json vcpus = json::array();
-    for (const CpuSet& s : d.vcpu_pins) vcpus.push_back(s.to_string());
+    for (const CpuSet& s : d.pins.vcpus) vcpus.push_back(s.to_string());
     json io = json::array();
-    for (const IoThreadPin& p : d.iothread_pins) io.push_back({{"id", p.id}, {"cpus", p.cpus.to_string()}});
+    for (const auto& [id, cpus] : d.pins.iothreads) io.push_back({{"id", id}, {"cpus", cpus.to_string()}});
     json threads = json::array();
     for (const ThreadCheck& t : d.threads)
       threads.push_back({{"kind", to_string(t.kind)},
-                         {"index", opt(t.index)},
+                         {"index", json_or_null(t.index)},
                          {"tid", t.tid},
                          {"comm", t.comm},
                          {"pinned", opt_set(t.pinned)},
                          {"actual", opt_set(t.actual)},
-                         {"matches", opt(t.matches)},
-                         {"migrations", opt(t.migrations)},
-                         {"nonvoluntary_switches", opt(t.nonvoluntary_switches)}});
+                         {"matches", json_or_null(t.matches)},
+                         {"migrations", json_or_null(t.migrations)},
+                         {"nonvoluntary_switches", json_or_null(t.nonvoluntary_switches)}});
     doc["domain"] = {{"uri", d.uri},
                      {"name", d.name},
-                     {"qemu_pid", opt(d.qemu_pid)},
-                     {"pins", {{"vcpus", vcpus}, {"emulator", d.emulator_pin.to_string()}, {"iothreads", io}}},
+                     {"qemu_pid", json_or_null(d.qemu_pid)},
+                     {"pins", {{"vcpus", vcpus}, {"emulator", d.pins.emulator.to_string()}, {"iothreads", io}}},
                      {"threads", threads}};
   } else {
     doc["domain"] = nullptr;
   }
 
-  const Method& m = res.method;
-  doc["method"] = {
-      {"core_to_core",
-       {{"estimator", "one-way latency = round trip / 2; matrix cells are medians"},
-        {"samples", m.c2c_samples},
-        {"round_trips_per_sample", m.c2c_round_trips},
-        {"warmup_samples_discarded", m.c2c_warmup},
-        {"budget_s_per_pair", m.c2c_budget_s}}},
-      {"memory_latency",
-       {{"estimator", "ns per dependent load over a random cycle, one node per line; rows are medians"},
-        {"cpu", m.chase_cpu},
-        {"samples", m.chase_samples},
-        {"warmup_samples_discarded", m.chase_warmup},
-        {"loads_per_sample", m.chase_loads_per_sample},
-        {"line_bytes", m.line_bytes}}},
-      {"interference",
-       {{"samples_per_condition", m.interference_samples},
-        {"rounds", m.interference_rounds},
-        {"thrash_bytes", m.thrash_bytes}}},
-      {"wakeup",
-       {{"count", m.wakeup_count},
-        {"warmup_discarded", m.wakeup_warmup},
-        {"interval_us", m.wakeup_interval_us},
-        {"policy", m.wakeup_policy}}}};
-
-  if (res.core_to_core) {
-    const CoreToCore& c = *res.core_to_core;
-    json matrix = json::array();
-    for (const auto& row : c.median_ns) {
-      json r = json::array();
-      for (const auto& cell : row) r.push_back(opt(cell));
-      matrix.push_back(std::move(r));
-    }
-    json pairs = json::array();
-    for (const CoreToCorePair& p : c.pairs) {
-      json row = {{"from", p.from_cpu},
-                  {"to", p.to_cpu},
-                  {"round_trips_per_sample", p.round_trips_per_sample},
-                  {"samples_ns", p.samples_ns}};
-      put_error(row, p.error);
-      pairs.push_back(std::move(row));
-    }
-    doc["core_to_core"] = {{"cpus", c.cpus},
-                           {"median_ns", std::move(matrix)},
-                           {"warmup_samples_discarded", c.warmup_samples_discarded},
-                           {"pairs", std::move(pairs)}};
-  } else {
-    doc["core_to_core"] = nullptr;
-  }
-
-  json memory = json::array();
-  for (const LatencyPoint& p : res.memory_latency) {
-    json row = {{"bytes", p.bytes}, {"ns", opt(p.ns)}, {"level", p.level}, {"samples_ns", p.samples_ns}};
-    put_error(row, p.error);
-    memory.push_back(std::move(row));
-  }
-  doc["memory_latency"] = std::move(memory);
-
-  json interference = json::array();
-  for (const InterferencePoint& p : res.interference) {
-    json row = {{"bytes", p.bytes},
-                {"sized_to", p.sized_to},
-                {"cpu", p.cpu},
-                {"neighbour_cpus", p.neighbour_cpus.to_string()},
-                {"quiet_ns", opt(p.quiet_ns)},
-                {"noisy_ns", opt(p.noisy_ns)},
-                {"ratio", opt(p.ratio)},
-                {"quiet_samples_ns", p.quiet_samples_ns},
-                {"noisy_samples_ns", p.noisy_samples_ns}};
-    put_error(row, p.error);
-    interference.push_back(std::move(row));
-  }
-  doc["interference"] = std::move(interference);
-
-  doc["wakeup"] = res.wakeup.empty() ? json(nullptr) : wakeup_json(res.wakeup.front());
-  json by_cpu = json::array();
-  for (const WakeupResult& w : res.wakeup) by_cpu.push_back(wakeup_json(w));
-  doc["wakeup_by_cpu"] = std::move(by_cpu);
-
-  doc["guest"] = res.guest_json ? json::parse(*res.guest_json) : json(nullptr);
+  for (const Kernel* kernel : kernel_table()) kernel->write(res, doc);
   doc["warnings"] = res.warnings;
   // Text from the system (thread names, models) may not be UTF-8: replaced, not a failure.
   return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 Results results_from_json_text(std::string_view text, const std::string& name) {
-  Reader r(name);
+  Reader first(name, kBenchSchema);
   json doc;
   try {
     doc = parse_json_document(text);
   } catch (const JsonDocumentError& e) {
-    r.fail("", e.what());
+    first.fail("", e.what());
   }
-  if (!doc.is_object()) r.fail("", "not a JSON object");
-  auto schema = r.optional_field<std::string>(doc, "schema", "");
-  if (!schema) r.fail("", fmt::format("no \"schema\" field: not a vpt-tune bench file (expected {})", kBenchSchema));
-  if (*schema != kBenchSchema)
-    r.fail("", fmt::format("schema '{}' is not the supported '{}'", *schema, kBenchSchema));
+  if (!doc.is_object()) first.fail("", "not a JSON object");
+  auto schema = first.optional_field<std::string>(doc, "schema", "");
+  if (!schema)
+    first.fail("", fmt::format("no \"schema\" field: not a vpt-tune bench file (expected {})", kBenchSchema));
+  if (*schema != kBenchSchema && *schema != kBenchSchema1)
+    first.fail("", fmt::format("schema '{}' is not the supported '{}' (or '{}')", *schema, kBenchSchema, kBenchSchema1));
+  const Reader r(name, *schema);
 
   Results res;
   res.schema = *schema;
@@ -441,85 +266,12 @@ Results results_from_json_text(std::string_view text, const std::string& name) {
   res.created = r.field<std::string>(doc, "created", "");
   res.mode = r.field<std::string>(doc, "mode", "");
   res.duration_s = r.field<double>(doc, "duration_s", "");
+  res.rounds = r.version1() ? 1 : r.field<unsigned>(doc, "rounds", "");
+  if (res.rounds == 0) r.fail("rounds", "must be at least 1");
   res.host = read_host(r, r.at(doc, "host", ""));
   res.measured_cpus = r.cpus(doc, "measured_cpus", "");
   if (const json* d = r.find(doc, "domain")) res.domain = read_domain(r, *d);
-  res.method = read_method(r, r.at(doc, "method", ""));
-
-  if (const json* c = r.find(doc, "core_to_core")) {
-    CoreToCore c2c;
-    c2c.cpus = r.numbers<unsigned>(*c, "cpus", "core_to_core");
-    for (std::size_t i = 0; i < c2c.cpus.size(); ++i)
-      if (c2c.cpus[i] >= Reader::kMaxCpu)
-        r.fail(Reader::index("core_to_core.cpus", i), fmt::format("CPU {} is out of range", c2c.cpus[i]));
-    const json& matrix = r.array(*c, "median_ns", "core_to_core");
-    if (matrix.size() != c2c.cpus.size())
-      r.fail("core_to_core.median_ns", fmt::format("{} rows for {} CPUs", matrix.size(), c2c.cpus.size()));
-    for (std::size_t i = 0; i < matrix.size(); ++i) {
-      std::string rp = Reader::index("core_to_core.median_ns", i);
-      if (!matrix[i].is_array() || matrix[i].size() != c2c.cpus.size())
-        r.fail(rp, fmt::format("expected a row of {} cells", c2c.cpus.size()));
-      std::vector<std::optional<double>> row;
-      for (std::size_t k = 0; k < matrix[i].size(); ++k) {
-        if (matrix[i][k].is_null()) row.push_back(std::nullopt);
-        else row.push_back(r.get<double>(matrix[i][k], Reader::index(rp, k)));
-      }
-      c2c.median_ns.push_back(std::move(row));
-    }
-    c2c.warmup_samples_discarded = r.field<unsigned>(*c, "warmup_samples_discarded", "core_to_core");
-    const json& pairs = r.array(*c, "pairs", "core_to_core");
-    for (std::size_t i = 0; i < pairs.size(); ++i) {
-      std::string pp = Reader::index("core_to_core.pairs", i);
-      CoreToCorePair p;
-      p.from_cpu = r.cpu(pairs[i], "from", pp);
-      p.to_cpu = r.cpu(pairs[i], "to", pp);
-      p.round_trips_per_sample = r.field<unsigned>(pairs[i], "round_trips_per_sample", pp);
-      p.samples_ns = r.numbers<double>(pairs[i], "samples_ns", pp);
-      p.error = r.string_or_empty(pairs[i], "error", pp);
-      c2c.pairs.push_back(std::move(p));
-    }
-    res.core_to_core = std::move(c2c);
-  }
-
-  const json& memory = r.array(doc, "memory_latency", "");
-  for (std::size_t i = 0; i < memory.size(); ++i) {
-    std::string p = Reader::index("memory_latency", i);
-    LatencyPoint pt;
-    pt.bytes = r.field<std::uint64_t>(memory[i], "bytes", p);
-    pt.ns = r.optional_field<double>(memory[i], "ns", p);
-    pt.level = r.string_or_empty(memory[i], "level", p);
-    pt.samples_ns = r.numbers<double>(memory[i], "samples_ns", p);
-    pt.error = r.string_or_empty(memory[i], "error", p);
-    res.memory_latency.push_back(std::move(pt));
-  }
-
-  const json& interference = r.array(doc, "interference", "");
-  for (std::size_t i = 0; i < interference.size(); ++i) {
-    std::string p = Reader::index("interference", i);
-    const json& j = interference[i];
-    InterferencePoint pt;
-    pt.bytes = r.field<std::uint64_t>(j, "bytes", p);
-    pt.sized_to = r.string_or_empty(j, "sized_to", p);
-    pt.cpu = r.cpu(j, "cpu", p);
-    pt.neighbour_cpus = r.cpus(j, "neighbour_cpus", p);
-    pt.quiet_ns = r.optional_field<double>(j, "quiet_ns", p);
-    pt.noisy_ns = r.optional_field<double>(j, "noisy_ns", p);
-    pt.ratio = r.optional_field<double>(j, "ratio", p);
-    pt.quiet_samples_ns = r.numbers<double>(j, "quiet_samples_ns", p);
-    pt.noisy_samples_ns = r.numbers<double>(j, "noisy_samples_ns", p);
-    pt.error = r.string_or_empty(j, "error", p);
-    res.interference.push_back(std::move(pt));
-  }
-
-  if (const json* all = r.find(doc, "wakeup_by_cpu")) {
-    if (!all->is_array()) r.fail("wakeup_by_cpu", "expected an array");
-    for (std::size_t i = 0; i < all->size(); ++i)
-      res.wakeup.push_back(read_wakeup(r, (*all)[i], Reader::index("wakeup_by_cpu", i)));
-  } else if (const json* one = r.find(doc, "wakeup")) {
-    res.wakeup.push_back(read_wakeup(r, *one, "wakeup"));
-  }
-
-  if (const json* g = r.find(doc, "guest")) res.guest_json = g->dump();
+  for (const Kernel* kernel : kernel_table()) kernel->read(r, doc, res);
   if (const json* w = r.find(doc, "warnings")) res.warnings = r.get<std::vector<std::string>>(*w, "warnings");
   return res;
 }

@@ -2,8 +2,9 @@
 // the statistics, the host fingerprint and the pins that were in force.
 //
 // A plain value. results_to_json / results_from_json are its only file form
-// ("schema": "vpt-tune/bench/1", documented in docs/bench-notes.md); every
-// writer (console, compare, report/) reads this value, never the kernels.
+// ("schema": "vpt-tune/bench/2", documented in docs/bench-notes.md; bench/1
+// files are still read); every writer (console, compare, report/) reads this
+// value, never the kernels.
 #pragma once
 
 #include <cstdint>
@@ -14,10 +15,13 @@
 #include <vector>
 
 #include "probe/cpuset.hpp"
+#include "virt/libvirt_connection.hpp"
 
 namespace vpt {
 
-inline constexpr std::string_view kBenchSchema = "vpt-tune/bench/1";
+inline constexpr std::string_view kBenchSchema = "vpt-tune/bench/2";
+// Still read: one round a kernel, the method of every kernel in one "method" object.
+inline constexpr std::string_view kBenchSchema1 = "vpt-tune/bench/1";
 
 // Bad input to bench or compare: CPUs that cannot be measured, unreadable or
 // foreign results files, results from different hosts. One line for the user,
@@ -59,12 +63,6 @@ struct HostFingerprint {
 enum class ThreadKind { Vcpu, Emulator, IoThread, Other };
 std::string_view to_string(ThreadKind kind);
 
-struct IoThreadPin {
-  unsigned id = 0;
-  CpuSet cpus;
-  friend bool operator==(const IoThreadPin&, const IoThreadPin&) = default;
-};
-
 // One QEMU thread: where libvirt says it is pinned, where the kernel lets it run.
 struct ThreadCheck {
   ThreadKind kind = ThreadKind::Other;
@@ -84,32 +82,57 @@ struct DomainInForce {
   std::string uri;
   std::string name;
   std::optional<int> qemu_pid;               // nullopt: no QEMU process found (test driver, remote host)
-  std::vector<CpuSet> vcpu_pins;             // libvirt's live pins, vcpu_pins[i] for vCPU i
-  CpuSet emulator_pin;
-  std::vector<IoThreadPin> iothread_pins;
+  LivePins pins;                             // libvirt's live pins at the start of the run
   std::vector<ThreadCheck> threads;
   friend bool operator==(const DomainInForce&, const DomainInForce&) = default;
 };
 
+// ---- Samples in rounds -----------------------------------------------------
+
+// A metric's samples in the rounds that took them. A run measures every kernel
+// in several interleaved rounds (Results::rounds), so that compare can test the
+// rounds' medians: a disturbance that lasts a second moves one round, not the
+// verdict. Files of schema bench/1 had no rounds: they read as one round.
+struct RoundSamples {
+  std::vector<std::vector<double>> rounds;
+  // `samples` in `rounds` rounds of consecutive samples, as equal as can be.
+  static RoundSamples split(const std::vector<double>& samples, unsigned rounds);
+  std::vector<double> pooled() const;        // every sample, in the order taken
+  void append(const RoundSamples& other);    // round r of `other` joins round r of this
+  std::size_t count() const;                 // samples in all rounds
+  bool empty() const { return count() == 0; }
+  friend bool operator==(const RoundSamples&, const RoundSamples&) = default;
+};
+
 // ---- Kernels' results -----------------------------------------------------
+// One struct per kernel, with how it was run (`method`) beside what it
+// measured. The kernel table (bench/kernel_table.hpp) reads and writes each.
 
 // One ordered pair: `from` owns the line (first touch) and times round trips.
 struct CoreToCorePair {
   unsigned from_cpu = 0;
   unsigned to_cpu = 0;
-  std::vector<double> samples_ns;            // one-way = round trip / 2, warm-up dropped
-  unsigned round_trips_per_sample = 0;
+  RoundSamples samples_ns;                   // one-way = round trip / 2, warm-up dropped
+  unsigned round_trips_per_sample = 0;       // calibrated in the first round, kept for the others
   std::string error;                         // "" when measured; the reason otherwise
   friend bool operator==(const CoreToCorePair&, const CoreToCorePair&) = default;
 };
 
+struct CoreToCoreMethod {
+  unsigned samples = 0;                      // per pair, all rounds
+  unsigned round_trips_per_sample = 0;       // upper bound
+  unsigned warmup_per_round = 0;             // samples taken and dropped, per pair and round
+  double budget_s_per_pair = 0;              // all rounds
+  friend bool operator==(const CoreToCoreMethod&, const CoreToCoreMethod&) = default;
+};
+
 struct CoreToCore {
+  CoreToCoreMethod method;
   std::vector<unsigned> cpus;
   // median_ns[i][j]: median one-way latency from cpus[i] to cpus[j];
   // nullopt on the diagonal and where the pair failed or had too few samples.
   std::vector<std::vector<std::optional<double>>> median_ns;
   std::vector<CoreToCorePair> pairs;
-  unsigned warmup_samples_discarded = 0;
   friend bool operator==(const CoreToCore&, const CoreToCore&) = default;
 };
 
@@ -117,9 +140,26 @@ struct LatencyPoint {
   std::uint64_t bytes = 0;
   std::optional<double> ns;                  // median ns per load
   std::string level;                         // "L1", "L2", "L3", "DRAM", "L2-L3", "beyond L2", ...
-  std::vector<double> samples_ns;
+  std::uint64_t loads_per_sample = 0;        // fewer than the method's where one load is slow
+  RoundSamples samples_ns;
   std::string error;
   friend bool operator==(const LatencyPoint&, const LatencyPoint&) = default;
+};
+
+struct MemoryLatencyMethod {
+  unsigned cpu = 0;                          // where every size ran
+  unsigned samples = 0;                      // per size, all rounds
+  unsigned warmup_per_round = 0;             // samples taken and dropped, per size and round
+  std::uint64_t loads_per_sample = 0;        // at most; fewer where a sample would last over max_sample_ms
+  double max_sample_ms = 0;
+  unsigned line_bytes = 64;
+  friend bool operator==(const MemoryLatencyMethod&, const MemoryLatencyMethod&) = default;
+};
+
+struct MemoryLatency {
+  MemoryLatencyMethod method;
+  std::vector<LatencyPoint> points;
+  friend bool operator==(const MemoryLatency&, const MemoryLatency&) = default;
 };
 
 struct InterferencePoint {
@@ -128,33 +168,130 @@ struct InterferencePoint {
   unsigned cpu = 0;                          // where the pointer chase ran
   CpuSet neighbour_cpus;                     // where the cache thrasher ran
   std::optional<double> quiet_ns, noisy_ns, ratio;   // medians; ratio = noisy / quiet
-  std::vector<double> quiet_samples_ns, noisy_samples_ns;
+  RoundSamples quiet_samples_ns, noisy_samples_ns;
   std::string error;
   friend bool operator==(const InterferencePoint&, const InterferencePoint&) = default;
+};
+
+struct InterferenceMethod {
+  unsigned samples_per_condition = 0;        // all rounds
+  unsigned phases_per_round = 0;             // quiet/noisy alternations inside a round
+  std::uint64_t thrash_bytes = 0;
+  friend bool operator==(const InterferenceMethod&, const InterferenceMethod&) = default;
+};
+
+struct Interference {
+  InterferenceMethod method;
+  std::vector<InterferencePoint> points;
+  friend bool operator==(const Interference&, const Interference&) = default;
 };
 
 struct WakeupResult {
   unsigned cpu = 0;
   std::optional<double> p50_us, p99_us, max_us;
-  std::vector<double> samples_us;            // lateness of each wake-up, warm-up dropped
+  RoundSamples samples_us;                   // lateness of each wake-up, warm-up dropped
   std::string error;
   friend bool operator==(const WakeupResult&, const WakeupResult&) = default;
 };
 
-// How the kernels were run, so that a reader can judge the numbers.
-struct Method {
-  unsigned c2c_samples = 0, c2c_round_trips = 0, c2c_warmup = 0;
-  double c2c_budget_s = 0;                   // per ordered pair
-  unsigned chase_cpu = 0;
-  unsigned chase_samples = 0, chase_warmup = 0;
-  std::uint64_t chase_loads_per_sample = 0;
-  unsigned line_bytes = 64;
-  unsigned interference_samples = 0, interference_rounds = 0;
-  std::uint64_t thrash_bytes = 0;
-  unsigned wakeup_count = 0, wakeup_warmup = 0;
-  unsigned wakeup_interval_us = 0;
-  std::string wakeup_policy;                 // "SCHED_OTHER"
-  friend bool operator==(const Method&, const Method&) = default;
+struct WakeupMethod {
+  unsigned count = 0;                        // per CPU, all rounds
+  unsigned warmup_per_round = 0;             // wake-ups dropped, per CPU and round
+  unsigned interval_us = 0;
+  std::string policy;                        // "SCHED_OTHER, timer slack 1 ns"
+  friend bool operator==(const WakeupMethod&, const WakeupMethod&) = default;
+};
+
+struct Wakeup {
+  WakeupMethod method;
+  std::vector<WakeupResult> cpus;            // one per measured CPU
+  friend bool operator==(const Wakeup&, const Wakeup&) = default;
+};
+
+// ---- Steal: what the guest's vCPU threads waited for a host CPU -----------
+
+// One vCPU thread over one kind of window. A sample is one short interval:
+// run-queue wait / wall time (the steal the guest suffers) and run time / wall
+// time (how much the vCPU wanted to run: an idle vCPU cannot suffer steal).
+struct VcpuSteal {
+  unsigned vcpu = 0;
+  int tid = 0;
+  RoundSamples wait_percent;                 // /proc/PID/task/TID/schedstat field 2, per wall time
+  RoundSamples run_percent;                  // field 1, per wall time
+  std::uint64_t timeslices = 0;              // field 3, growth over the window
+  std::string error;                         // the thread ended, or /proc did not say
+  friend bool operator==(const VcpuSteal&, const VcpuSteal&) = default;
+};
+
+struct StealWindow {
+  std::string kind;                          // "quiet" or "guest probe"
+  std::string chosen;                        // how the window was chosen, for the reader
+  double sample_s = 0;                       // length of one sample
+  double total_s = 0;                        // all samples
+  std::vector<VcpuSteal> vcpus;
+  friend bool operator==(const StealWindow&, const StealWindow&) = default;
+};
+
+struct Steal {
+  std::vector<StealWindow> windows;
+  friend bool operator==(const Steal&, const Steal&) = default;
+};
+
+// ---- In the guest -----------------------------------------------------------
+
+struct GuestC2c {
+  unsigned cpu_a = 0, cpu_b = 0;             // guest CPU (vCPU) numbers
+  unsigned round_trips_per_sample = 0;
+  RoundSamples samples_ns;                   // round trip, ns, one per sample, warm-up dropped
+  std::string error;
+  friend bool operator==(const GuestC2c&, const GuestC2c&) = default;
+};
+
+struct GuestChase {
+  unsigned cpu = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t loads_per_sample = 0;
+  RoundSamples samples_ns;                   // ns per load, one per sample
+  std::string error;
+  friend bool operator==(const GuestChase&, const GuestChase&) = default;
+};
+
+struct GuestWakeup {
+  unsigned cpu = 0;
+  unsigned interval_us = 0;
+  std::string timer;                         // "clock_nanosleep", "high-resolution waitable timer", ...
+  RoundSamples samples_us;                   // lateness of each wake-up
+  std::string error;
+  friend bool operator==(const GuestWakeup&, const GuestWakeup&) = default;
+};
+
+// What vpt-guest-probe printed (its line protocol: guest/README.md), read by
+// parse_guest_probe_output (bench/guest_probe.hpp).
+struct GuestProbeOutput {
+  std::optional<unsigned> version;           // from the "probe" line
+  std::optional<std::string> os;             // "linux", "windows" (version 2)
+  std::optional<unsigned> online_cpus;       // what the guest kernel brought up
+  std::optional<double> timer_ns;            // cost of one clock read
+  unsigned rounds = 1;                       // interleaved rounds of the probe's kernels
+  std::vector<GuestC2c> c2c;
+  std::vector<GuestChase> chase;
+  std::vector<GuestWakeup> wakeup;
+  bool complete = false;                     // the "end" line came
+  std::vector<std::string> problems;         // malformed lines, samples without a summary, ...
+  friend bool operator==(const GuestProbeOutput&, const GuestProbeOutput&) = default;
+};
+
+// One run of vpt-guest-probe inside the guest: how it got there, and what came back.
+struct GuestResults {
+  std::string channel;                       // "agent" or "serial"
+  std::string via;                           // the serial socket, or "qemu-ga <version>"
+  std::string command;                       // as run in the guest
+  std::optional<std::string> os;             // guest-get-osinfo's pretty-name (agent only)
+  std::optional<int> exit_code;
+  double duration_s = 0;
+  std::string error;                         // the channel failed, or the probe did
+  GuestProbeOutput output;
+  friend bool operator==(const GuestResults&, const GuestResults&) = default;
 };
 
 struct Results {
@@ -163,17 +300,17 @@ struct Results {
   std::string created;                       // UTC, ISO 8601
   std::string mode;                          // "quick" or "thorough"
   double duration_s = 0;
+  unsigned rounds = 1;                       // interleaved rounds of every kernel
   HostFingerprint host;
   CpuSet measured_cpus;
   std::optional<DomainInForce> domain;       // --domain runs only
-  Method method;
-  std::optional<CoreToCore> core_to_core;    // nullopt: fewer than 2 CPUs to measure
-  std::vector<LatencyPoint> memory_latency;
-  std::vector<InterferencePoint> interference;
-  std::vector<WakeupResult> wakeup;          // JSON "wakeup" = the first; "wakeup_by_cpu" = all
-  // In-guest measurements (issue 7): kept verbatim as JSON text until that
-  // section gets its own type, so files written by a newer tool round-trip.
-  std::optional<std::string> guest_json;
+  // A kernel's section is nullopt when it did not run.
+  std::optional<CoreToCore> core_to_core;    // fewer than 2 CPUs to measure: not run
+  std::optional<MemoryLatency> memory_latency;
+  std::optional<Interference> interference;
+  std::optional<Wakeup> wakeup;
+  std::optional<Steal> steal;                // --domain with its QEMU on this host
+  std::optional<GuestResults> guest;         // --domain with a guest channel
   std::vector<std::string> warnings;
   friend bool operator==(const Results&, const Results&) = default;
 };
@@ -183,7 +320,7 @@ struct Results {
 // JSON text (pretty-printed). Never throws for a well-formed value.
 std::string results_to_json_text(const Results& results);
 // Throws BenchInputError "cannot read results '<name>': <reason>" on malformed
-// JSON, another schema, or a missing/ill-typed field.
+// JSON, another schema, or a missing/ill-typed field. Reads bench/2 and bench/1.
 Results results_from_json_text(std::string_view text, const std::string& name);
 
 // load throws BenchInputError when the file cannot be read. save refuses to

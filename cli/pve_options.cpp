@@ -34,12 +34,12 @@ std::string vm_label(unsigned vmid, const PveConfig& config) {
 
 // The pins the hook plan gives each thread, as bench checks them: iothread
 // ids are 1.. in the plan's order.
-DomainPins expected_pins(const PveHookPlan& plan) {
-  DomainPins pins;
+LivePins expected_pins(const PveHookPlan& plan) {
+  LivePins pins;
   for (unsigned cpu : plan.vcpus) pins.vcpus.push_back(CpuSet{cpu});
   pins.emulator = plan.emulator;
   for (std::size_t i = 0; i < plan.iothreads.size(); ++i)
-    pins.iothreads.push_back({static_cast<unsigned>(i + 1), plan.iothreads[i]});
+    pins.iothreads[static_cast<unsigned>(i + 1)] = plan.iothreads[i];
   return pins;
 }
 
@@ -254,7 +254,7 @@ void run_pve_restore(unsigned vmid, const std::string& backup_arg, const std::st
     fmt::print(std::cout, "note: VM {} is running: the restored config takes effect at its next start\n", vmid);
 }
 
-std::unique_ptr<DomainSource> open_pve_vm(unsigned vmid) {
+PveMeasuredVm open_pve_vm(unsigned vmid) {
   const PveNode node = this_pve_node();
   const PveConfig config = load_pve_config_file(node.config_path(vmid));
   std::optional<int> pid = running_qemu_pid(node, vmid);
@@ -263,7 +263,7 @@ std::unique_ptr<DomainSource> open_pve_vm(unsigned vmid) {
                                       "'{}')",
                                       vmid, node.pid_path(vmid)));
   QemuProcess process{*pid, {}};
-  DomainPins pins;
+  LivePins pins;
   std::optional<PveHookPlan> hook;
   if (config.hookscript) {
     try {
@@ -286,8 +286,9 @@ std::unique_ptr<DomainSource> open_pve_vm(unsigned vmid) {
     fmt::print(std::cerr, "note: VM {} has neither a vpt-tune hookscript nor affinity: its threads are listed, not "
                           "checked\n", vmid);
   }
-  return open_qemu_process(fmt::format("proxmox:{}", vmid), config.name.empty() ? fmt::format("vm{}", vmid) : config.name,
-                           process, pins);
+  std::string name = config.name.empty() ? fmt::format("vm{}", vmid) : config.name;
+  std::unique_ptr<Hypervisor> view = qemu_process_view(fmt::format("proxmox:{}", vmid), name, std::move(pins));
+  return {std::move(view), std::move(name), std::move(process)};
 }
 
 }  // namespace vpt::cli

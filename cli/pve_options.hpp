@@ -46,9 +46,17 @@ void run_pve_suggest(const PveOptions& pve, const DomainOptions& actions, const 
 // writes one back.
 void run_pve_restore(unsigned vmid, const std::string& backup, const std::string& backup_dir);
 
-// `bench --vmid N`: the running VM's QEMU (from its PID file) with the pins
-// its vpt-tune hookscript planned (else its affinity: for every thread).
+// A Proxmox VE VM as `bench --vmid N` measures it: a read-only view of its
+// QEMU process (bench/bench.hpp qemu_process_view) holding the pins its
+// vpt-tune hookscript planned (else its affinity, for every thread), its name,
+// and the process from its PID file with the I/O threads QMP names.
+struct PveMeasuredVm {
+  std::unique_ptr<Hypervisor> connection;
+  std::string name;
+  QemuProcess process;
+};
+
 // Throws BenchInputError when the VM does not run here.
-std::unique_ptr<DomainSource> open_pve_vm(unsigned vmid);
+PveMeasuredVm open_pve_vm(unsigned vmid);
 
 }  // namespace vpt::cli

@@ -8,10 +8,12 @@
 set(VPT_SANITIZE "" CACHE STRING "Sanitizers for every target: 'address,undefined' or 'thread' (empty: none)")
 option(VPT_FUZZ "Build the libFuzzer targets in tests/fuzz (clang)" OFF)
 
+# C++ targets only: the one C target, the in-guest probe (guest/), is a static
+# program copied into guests, and static linking excludes the sanitizers' runtimes.
 if(VPT_SANITIZE)
   # Any report is a failure: the first one stops the program (tests fail).
-  add_compile_options(-fsanitize=${VPT_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
-  add_link_options(-fsanitize=${VPT_SANITIZE})
+  add_compile_options("$<$<COMPILE_LANGUAGE:CXX>:-fsanitize=${VPT_SANITIZE};-fno-omit-frame-pointer;-fno-sanitize-recover=all>")
+  add_link_options("$<$<LINK_LANGUAGE:CXX>:-fsanitize=${VPT_SANITIZE}>")
   if(VPT_SANITIZE MATCHES "thread")
     add_compile_definitions(VPT_THREAD_SANITIZER=1)
   endif()
@@ -23,5 +25,5 @@ if(VPT_FUZZ)
                         "(Debian packages clang-16 and libclang-rt-16-dev)")
   endif()
   # Coverage for libFuzzer in every library; the fuzz targets link the fuzzer's main.
-  add_compile_options(-fsanitize=fuzzer-no-link)
+  add_compile_options("$<$<COMPILE_LANGUAGE:CXX>:-fsanitize=fuzzer-no-link>")
 endif()

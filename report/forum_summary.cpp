@@ -69,9 +69,11 @@ Post make_post(const Report& r) {
       p.results.push_back({{row.metric, v(row.median_before), v(row.median_after),
                             row.change ? report_detail::format_change(*row.change) : "n/a", verdict_word(row)}});
     }
-    p.results_note = fmt::format("Medians, lower is better; a verdict needs p < {} and a {:.0f}% interval of the change "
-                                 "that excludes 0 (Mann-Whitney, bootstrap). Before: {}, after: {}.",
-                                 format_number(c.options.alpha), c.options.confidence * 100, c.before_name, c.after_name);
+    p.results_note = fmt::format("Medians, lower is better; a verdict needs p < {} in an exact Mann-Whitney test on the "
+                                 "runs, or on each run's interleaved rounds, and a change of at least {:.0f}%. "
+                                 "Before: {}, after: {}.",
+                                 format_number(c.options.alpha), c.options.min_change * 100, c.before_name,
+                                 c.after_name);
   } else if (r.bench) {
     const Results& res = r.bench->results;
     if (res.core_to_core) {
@@ -84,14 +86,14 @@ Post make_post(const Report& r) {
           }
       if (lo) p.results.push_back({{"core-to-core, median one-way", fmt::format("{} to {} ns", format_number(*lo), format_number(*hi))}});
     }
-    for (const WakeupResult& w : res.wakeup)
+    for (const WakeupResult& w : res.wakeup ? res.wakeup->cpus : std::vector<WakeupResult>{})
       if (w.p50_us) {
         p.results.push_back({{fmt::format("wake-up lateness CPU {}", w.cpu),
                               fmt::format("p50 {} µs, p99 {}", format_number(*w.p50_us),
                                           w.p99_us ? format_number(*w.p99_us) + " µs" : "n/a")}});
         break;
       }
-    for (const InterferencePoint& i : res.interference)
+    for (const InterferencePoint& i : res.interference ? res.interference->points : std::vector<InterferencePoint>{})
       if (i.ratio) p.results.push_back({{fmt::format("interference {}", i.sized_to), fmt::format("× {} next to a cache thrasher", format_number(*i.ratio))}});
     p.results_note = fmt::format("One run ({}), no comparison.", r.bench->name);
   }

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include "bench/statistics.hpp"
 #include "report/escape.hpp"
 #include "report/report.hpp"
 #include "report/svg.hpp"
@@ -277,40 +278,56 @@ void bench_section(std::ostream& out, const Report& r) {
     if (errors.size() > 8) errors.resize(8);
     list(out, errors, "warnings");
   }
-  if (!res.memory_latency.empty()) {
+  if (res.memory_latency && !res.memory_latency->points.empty()) {
+    const MemoryLatency& m = *res.memory_latency;
     out << "<h3>Memory latency</h3>\n<figure><div class=\"scroll\">\n";
-    report_detail::write_memory_curve_svg(out, res.memory_latency, b.cache_marks);
+    report_detail::write_memory_curve_svg(out, m.points, b.cache_marks);
     fmt::print(out, "</div><figcaption>ns per dependent load over a random cycle of the working set, on CPU {}. "
                     "Dashed lines: cache sizes of one instance.</figcaption></figure>\n",
-               res.method.chase_cpu);
+               m.method.cpu);
     std::vector<std::string> errors;
-    for (const LatencyPoint& p : res.memory_latency)
+    for (const LatencyPoint& p : m.points)
       if (!p.error.empty()) errors.push_back(fmt::format("{}: {}", p.bytes, p.error));
     list(out, errors, "warnings");
   }
-  if (!res.interference.empty()) {
+  if (res.interference && !res.interference->points.empty()) {
     out << "<h3>Interference</h3>\n<figure><div class=\"scroll\">\n";
-    report_detail::write_interference_svg(out, res.interference);
+    report_detail::write_interference_svg(out, res.interference->points);
     out << "</div><figcaption>The same pointer chase alone and while another CPU thrashes a cache-sized buffer: a "
            "ratio near 1 means the neighbour does not reach this CPU's caches.</figcaption></figure>\n";
     std::vector<std::string> errors;
-    for (const InterferencePoint& p : res.interference)
+    for (const InterferencePoint& p : res.interference->points)
       if (!p.error.empty()) errors.push_back(p.error);
     list(out, errors, "warnings");
   }
-  if (!res.wakeup.empty()) {
+  if (res.wakeup && !res.wakeup->cpus.empty()) {
+    const Wakeup& w = *res.wakeup;
     out << "<h3>Wake-up lateness</h3>\n<figure><div class=\"scroll\">\n";
-    report_detail::write_wakeup_svg(out, res.wakeup);
+    report_detail::write_wakeup_svg(out, w.cpus);
     fmt::print(out, "</div><figcaption>How late a sleeping thread wakes up after its timer ({} wake-ups every {} µs, "
                     "{}). Long tails mean something else runs on that CPU.{}</figcaption></figure>\n",
-               res.method.wakeup_count, res.method.wakeup_interval_us, e(res.method.wakeup_policy),
-               res.wakeup.size() > report_detail::kWakeupMaxRows
+               w.method.count, w.method.interval_us, e(w.method.policy),
+               w.cpus.size() > report_detail::kWakeupMaxRows
                    ? fmt::format(" Showing the first {} CPUs.", report_detail::kWakeupMaxRows)
                    : "");
     std::vector<std::string> errors;
-    for (const WakeupResult& w : res.wakeup)
-      if (!w.error.empty()) errors.push_back(fmt::format("CPU {}: {}", w.cpu, w.error));
+    for (const WakeupResult& row : w.cpus)
+      if (!row.error.empty()) errors.push_back(fmt::format("CPU {}: {}", row.cpu, row.error));
     list(out, errors, "warnings");
+  }
+  if (res.steal && !res.steal->windows.empty()) {
+    out << "<h3>Steal</h3>\n<div class=\"scroll\"><table><tr><th>Window</th><th>vCPU</th><th>Waited for a host "
+           "CPU (median)</th><th>Ran (median)</th></tr>\n";
+    for (const StealWindow& window : res.steal->windows)
+      for (const VcpuSteal& v : window.vcpus) {
+        auto pct = [](std::optional<double> x) { return x ? report_detail::format_number(*x) + "%" : "n/a"; };
+        fmt::print(out, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", e(window.kind), v.vcpu,
+                   pct(median(v.wait_percent.pooled())), pct(median(v.run_percent.pooled())));
+      }
+    out << "</table></div>\n<p class=\"note\">Each vCPU thread's time runnable but waiting on a host run queue, "
+           "per second of wall time (/proc/PID/task/TID/schedstat): the steal the guest suffers. An idle vCPU does "
+           "not run and cannot wait, so the quiet window says little about an idle guest; the in-guest probe's "
+           "window keeps every vCPU busy.</p>\n";
   }
   out << "</section>\n";
 }
@@ -319,11 +336,12 @@ void comparison_section(std::ostream& out, const Report& r) {
   if (!r.comparison) return;
   const Comparison& c = r.comparison->comparison;
   out << "<section id=\"compare\"><h2>Before and after</h2>\n";
-  fmt::print(out, "<p class=\"note\">Before: {}; after: {}. A change counts when the Mann–Whitney test gives p &lt; {} "
-                  "and the {:.0f}% bootstrap interval of the change excludes 0, and the median moved by at least "
-                  "{:.0f}%.</p>\n",
+  fmt::print(out, "<p class=\"note\">Before: {}; after: {}. A change counts when an exact Mann–Whitney test on the "
+                  "values of the runs (several files a side) or of each run's interleaved rounds (one file a side) "
+                  "gives p &lt; {} and the median moved by at least {:.0f}%. Files without rounds (schema bench/1) "
+                  "use the samples' test, whose {:.0f}% bootstrap interval of the change must also exclude 0.</p>\n",
              e(c.before_name), e(c.after_name), report_detail::format_number(c.options.alpha),
-             c.options.confidence * 100, c.options.min_change * 100);
+             c.options.min_change * 100, c.options.confidence * 100);
   out << "<figure><div class=\"scroll\">\n";
   report_detail::write_comparison_svg(out, c, r.comparison->headline);
   out << "</div></figure>\n";

@@ -525,15 +525,15 @@ std::string pins_in_force(const Results& run, const Plan& plan) {
   const DomainInForce& d = run.domain.value();
   CpuSet used;
   bool single = true;
-  for (const CpuSet& s : d.vcpu_pins) {
+  for (const CpuSet& s : d.pins.vcpus) {
     used |= s;
     single = single && s.size() == 1;
   }
-  std::string text = fmt::format("domain '{}': {} on CPUs {}", d.name, plural(static_cast<unsigned>(d.vcpu_pins.size()), "vCPU"),
+  std::string text = fmt::format("domain '{}': {} on CPUs {}", d.name, plural(static_cast<unsigned>(d.pins.vcpus.size()), "vCPU"),
                                  used);
   if (const GuestPlan* g = guest_for(plan, d.name)) {
-    bool same = single && d.vcpu_pins.size() == g->vcpus.size();
-    for (std::size_t i = 0; same && i < g->vcpus.size(); ++i) same = d.vcpu_pins[i].first() == g->vcpus[i];
+    bool same = single && d.pins.vcpus.size() == g->vcpus.size();
+    for (std::size_t i = 0; same && i < g->vcpus.size(); ++i) same = d.pins.vcpus[i].first() == g->vcpus[i];
     text += same ? " (this plan)" : " (not this plan)";
   }
   return text;
@@ -552,17 +552,34 @@ BenchSection bench_section(const Topology& topo, const Plan& plan, const Results
   b.facts.push_back({"CPU", res.host.cpu_model.empty() ? "unknown" : res.host.cpu_model});
   b.facts.push_back({"CPUs measured", res.measured_cpus.empty() ? "none" : res.measured_cpus.to_string()});
   b.facts.push_back({"Pins in force", pins_in_force(res, plan)});
-  const Method& m = res.method;
-  b.facts.push_back({"Method", fmt::format("core-to-core: median one-way ns, {} samples × {} round trips per pair "
-                                           "({} warm-up dropped); memory: ns per dependent load on CPU {}, {} samples; "
-                                           "wake-up: {} timer wake-ups every {} µs, {}",
-                                           m.c2c_samples, m.c2c_round_trips, m.c2c_warmup, m.chase_cpu, m.chase_samples,
-                                           m.wakeup_count, m.wakeup_interval_us, m.wakeup_policy)});
+  std::vector<std::string> method;
+  if (res.core_to_core) {
+    const CoreToCoreMethod& m = res.core_to_core->method;
+    method.push_back(fmt::format("core-to-core: median one-way ns, {} samples × up to {} round trips per pair "
+                                 "({} warm-up dropped a round)",
+                                 m.samples, m.round_trips_per_sample, m.warmup_per_round));
+  }
+  if (res.memory_latency)
+    method.push_back(fmt::format("memory: ns per dependent load on CPU {}, {} samples a size",
+                                 res.memory_latency->method.cpu, res.memory_latency->method.samples));
+  if (res.wakeup)
+    method.push_back(fmt::format("wake-up: {} timer wake-ups every {} µs, {}", res.wakeup->method.count,
+                                 res.wakeup->method.interval_us, res.wakeup->method.policy));
+  b.facts.push_back({"Method", fmt::format("{}; every kernel in {} interleaved round{}", fmt::join(method, "; "),
+                                           res.rounds, res.rounds == 1 ? "" : "s")});
   return b;
 }
 
-// Aggregate rows (not one pair or one CPU), one memory row per level: the
-// numbers a reader takes in at a glance. Matches compare_results()'s names.
+// A one-vCPU guest has no "steal, all vCPUs" row: its vCPU's row is the aggregate.
+bool single_vcpu_steal(const Comparison& c, const std::string& metric) {
+  std::string window = metric.substr(metric.find(", ") + 2);
+  return std::none_of(c.rows.begin(), c.rows.end(),
+                      [&](const ComparisonRow& r) { return r.metric == "steal, all vCPUs, " + window; });
+}
+
+// Aggregate rows (not one pair or one CPU), one memory row per level, the
+// in-guest ping-pong and tail, the vCPUs' steal: the numbers a reader takes in
+// at a glance. Matches the kernels' metric names (bench/kernel_table.hpp).
 std::vector<std::size_t> headline_rows(const Comparison& c) {
   std::vector<std::size_t> rows;
   std::map<std::string, std::size_t> last_memory_row;  // level -> row (the largest size wins)
@@ -581,7 +598,9 @@ std::vector<std::size_t> headline_rows(const Comparison& c) {
   for (std::size_t i = 0; i < c.rows.size(); ++i) {
     const std::string& m = c.rows[i].metric;
     bool aggregate = m.starts_with("core-to-core, all") || m.starts_with("wake-up lateness, all") ||
-                     (m.starts_with("interference ") && m.ends_with(" ratio")) || memory_rows.count(i);
+                     (m.starts_with("interference ") && m.ends_with(" ratio")) || memory_rows.count(i) ||
+                     m.starts_with("guest_c2c ") || m.starts_with("guest_wakeup p99") ||
+                     m.starts_with("steal, all vCPUs") || (m.starts_with("steal vCPU ") && single_vcpu_steal(c, m));
     if (aggregate) rows.push_back(i);
   }
   return rows;

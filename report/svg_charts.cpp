@@ -381,8 +381,8 @@ void write_comparison_svg(std::ostream& out, const Comparison& comparison, const
     text(out, w - 4, y + 20, verdict + change, ("verdict " + cls).c_str(), "end");
     if (row.p_value) text(out, w - 4, y + 35, format_p(*row.p_value), "tick", "end");
   }
-  text(out, 0, h - 6, "Medians, lower is better. Whisker: 95% bootstrap interval of the change, drawn around the after "
-                      "bar.",
+  text(out, 0, h - 6, "Medians, lower is better. Whisker (files without rounds): 95% bootstrap interval of the change, "
+                      "drawn around the after bar.",
        "tick");
   out << "</svg>\n";
 }

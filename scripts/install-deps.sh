@@ -14,6 +14,7 @@ BUILD_PACKAGES=(
   libcli11-dev                  # command-line options
   nlohmann-json3-dev            # JSON documents
   libpugixml-dev                # XML (hwloc exports, domain XML)
+  gcc-mingw-w64-x86-64          # the Windows in-guest probe (guest/vpt-guest-probe.exe)
 )
 # What the live-VM tests need: a libvirt daemon with the QEMU driver, QEMU, busybox for the guest.
 LIVE_PACKAGES=(
@@ -21,6 +22,7 @@ LIVE_PACKAGES=(
 )
 TEST_PACKAGES=(
   python3-html5lib              # HTML5 validity of reports
+  wine64                        # runs the Windows in-guest probe in its test
   shellcheck socat              # the Proxmox hookscript: lint, and its QMP query (as on a Proxmox node)
 )
 # What building and checking the Debian package needs (ctest -L package):

@@ -1,8 +1,10 @@
 #include "virt/libvirt_connection.hpp"
 
+#include <chrono>
 #include <cstdlib>
 
 #include <fmt/format.h>
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
@@ -32,6 +34,15 @@ std::vector<unsigned char> to_cpumap(const CpuSet& cpus) {
   std::vector<unsigned char> map(VIR_CPU_MAPLEN(cpus.empty() ? 1 : cpus.last() + 1), 0);
   for (unsigned cpu : cpus) VIR_USE_CPU(map.data(), cpu);
   return map;
+}
+
+// The "execute" value of an agent command, for messages (the arguments may be a whole file).
+std::string agent_command_name(const std::string& command) {
+  auto key = command.find("\"execute\"");
+  if (key == std::string::npos) return "?";
+  auto open = command.find('"', command.find(':', key) + 1);
+  auto close = open == std::string::npos ? open : command.find('"', open + 1);
+  return close == std::string::npos ? "?" : command.substr(open + 1, close - open - 1);
 }
 
 CpuSet from_cpumap(const unsigned char* map, int maplen) {
@@ -109,6 +120,37 @@ class LibvirtConnection final : public Hypervisor {
     }
     free(threads);
     return pins;
+  }
+
+  std::string live_xml(const std::string& domain) override {
+    DomainHandle dom = lookup(domain);
+    char* xml = virDomainGetXMLDesc(dom.get(), 0);
+    if (!xml) fail("read the live XML of domain", domain);
+    std::string text = xml;
+    free(xml);
+    return text;
+  }
+
+  std::string agent_command(const std::string& domain, const std::string& command,
+                            std::chrono::seconds timeout) override {
+    DomainHandle dom = lookup(domain);
+    char* reply = virDomainQemuAgentCommand(dom.get(), command.c_str(), static_cast<int>(timeout.count()), 0);
+    if (reply) {
+      std::string text = reply;
+      free(reply);
+      return text;
+    }
+    // libvirt 9.0: "QEMU guest agent is not configured" (no channel),
+    // "... is not connected" / "Guest agent is not responding" (no qemu-ga, or
+    // too slow), an internal error carrying the agent's own error otherwise.
+    const virErrorPtr error = virGetLastError();
+    const int code = error ? error->code : VIR_ERR_INTERNAL_ERROR;
+    AgentError::Kind kind = code == VIR_ERR_ARGUMENT_UNSUPPORTED ? AgentError::Kind::NotConfigured
+                            : code == VIR_ERR_AGENT_UNRESPONSIVE || code == VIR_ERR_AGENT_UNSYNCED
+                                ? AgentError::Kind::NotResponding
+                                : AgentError::Kind::CommandFailed;
+    throw AgentError(kind, fmt::format("cannot run guest agent command '{}' in domain '{}' on '{}': {}",
+                                       agent_command_name(command), domain, uri_, last_error()));
   }
 
   void pin_vcpu_live(const std::string& domain, unsigned vcpu, const CpuSet& cpus) override {

@@ -1,7 +1,10 @@
 // The few libvirt calls vpt-tune makes, behind an interface so that tests can
-// put a fake in libvirt's place (and inject failures at any step).
+// put a fake in libvirt's place (and inject failures at any step). The one
+// libvirt layer of the project: suggest/restore/hook (virt/), bench (pins,
+// live XML, the guest agent) and report all go through a Hypervisor.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -18,6 +21,20 @@ namespace vpt {
 class LibvirtError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// The guest agent could not run a command: not configured in the domain, not
+// answering (not installed or not started in the guest, or too slow), or it
+// refused or failed the command. `kind` says which, what() is one line ending
+// with libvirt's message.
+class AgentError : public LibvirtError {
+ public:
+  enum class Kind { NotConfigured, NotResponding, CommandFailed };
+  AgentError(Kind kind, const std::string& what) : LibvirtError(what), kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_;
 };
 
 // Pins of a running domain, as the get calls report them.
@@ -45,6 +62,13 @@ class Hypervisor {
   virtual void define(const std::string& xml) = 0;
   virtual bool is_running(const std::string& domain) = 0;
   virtual LivePins live_pins(const std::string& domain) = 0;
+  // The running domain's XML (device paths QEMU uses, the agent channel's state).
+  virtual std::string live_xml(const std::string& domain) = 0;
+  // One QEMU guest agent command (virDomainQemuAgentCommand, libvirt-qemu):
+  // `command` and the reply are JSON text ({"execute": ...} / {"return": ...}).
+  // Waits at most `timeout`. Needs a read-write connection. Throws AgentError.
+  virtual std::string agent_command(const std::string& domain, const std::string& command,
+                                    std::chrono::seconds timeout) = 0;
   virtual void pin_vcpu_live(const std::string& domain, unsigned vcpu, const CpuSet& cpus) = 0;
   virtual void pin_emulator_live(const std::string& domain, const CpuSet& cpus) = 0;
   virtual void pin_iothread_live(const std::string& domain, unsigned iothread, const CpuSet& cpus) = 0;

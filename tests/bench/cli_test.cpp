@@ -84,7 +84,8 @@ TEST_F(CompareCommand, ForeignFileIsBadInput) {
   Outcome r = run("compare " + path.string() + " " + good);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "vpt-tune: cannot read results '" + path.string() +
-                       "': schema 'vpt-tune/topology/1' is not the supported 'vpt-tune/bench/1'\n");
+                       "': schema 'vpt-tune/topology/1' is not the supported 'vpt-tune/bench/2' (or "
+                       "'vpt-tune/bench/1')\n");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -158,6 +159,45 @@ TEST(CompareRuns, FourRunsASideCannotReachOnePercentAndSaySo) {
   EXPECT_EQ(r.reason, "p=0.029 >= 0.01; 4 vs 4 runs cannot go below p=0.029");
 }
 
+// ---- One file a side: the rounds are the unit ----
+
+TEST(CompareRounds, OneFileASideTestsTheRoundsMedians) {
+  Comparison c = compare(0.8, 101);
+  const ComparisonRow& r = row(c, "core-to-core, all measured pairs");
+  EXPECT_EQ(r.unit_of_test, TestUnit::Rounds);
+  EXPECT_EQ(r.rounds_before, 5u);
+  EXPECT_EQ(r.rounds_after, 5u);
+  // Every after round below every before round: 2 / C(10, 5).
+  EXPECT_NEAR(*r.p_value, 2.0 / 252, 1e-12);
+  EXPECT_EQ(r.reason, "p=0.0079, 5 vs 5 rounds");
+  ASSERT_TRUE(r.sample_p_value.has_value());
+  EXPECT_LT(*r.sample_p_value, 1e-10);  // secondary, shown for reference
+}
+
+TEST(CompareRounds, ADisturbanceOfOneRoundIsWithinNoiseWhereTheSamplesWouldCallIt) {
+  // The same layout twice, but in one round of the after run something else
+  // ran: that round's samples are 50% slower. Pooled, the samples differ
+  // "significantly"; four of five rounds agree, so the rounds do not.
+  Results before = test::sample_results(1.0, 1), after = test::sample_results(1.0, 2);
+  for (CoreToCorePair& p : after.core_to_core->pairs)
+    for (double& x : p.samples_ns.rounds[2]) x *= 1.5;
+  Comparison c = compare_results(before, after, "b", "a", {});
+  const ComparisonRow& r = row(c, "core-to-core, all measured pairs");
+  EXPECT_EQ(r.verdict, Verdict::WithinNoise) << r.reason;
+  ASSERT_TRUE(r.sample_p_value.has_value());
+  EXPECT_LT(*r.sample_p_value, 0.01);
+}
+
+TEST(CompareRounds, FilesWithoutRoundsFallBackToTheSamplesAndSaySo) {
+  Results old = load_results_file(std::string(VPT_BENCH_TEST_DATA) + "/bench1-quick.json");
+  Comparison c = compare_results(old, old, "old.json", "old.json", {});
+  const ComparisonRow& r = row(c, "core-to-core, all measured pairs");
+  EXPECT_EQ(r.unit_of_test, TestUnit::Samples);
+  EXPECT_EQ(r.verdict, Verdict::WithinNoise);
+  EXPECT_TRUE(std::any_of(c.warnings.begin(), c.warnings.end(),
+                          [](const std::string& w) { return w.starts_with("a file without rounds (schema bench/1)"); }));
+}
+
 TEST(CompareHosts, RefusesFilesFromDifferentHosts) {
   Results before = test::sample_results(), after = test::sample_results();
   after.host.hostname = "other-host";
@@ -189,9 +229,9 @@ TEST(CompareHosts, FirmwareAndKernelChangesAreWarnedNotRefused) {
   after.host.bios_version = "1.4.0";
   after.host.kernel = "6.12.0";
   Comparison c = compare_results(before, after, "a.json", "b.json", {});
-  // Plus the reminder that one run a side tests within-run noise only.
+  // Plus the reminder of what one run a side can show.
   ASSERT_EQ(c.warnings.size(), 3u);
-  EXPECT_TRUE(c.warnings[2].starts_with("one run a side")) << c.warnings[2];
+  EXPECT_TRUE(c.warnings[2].starts_with("one run a side: verdicts test the interleaved rounds")) << c.warnings[2];
   EXPECT_EQ(c.warnings[0], "kernel differs: '6.1.0-18-amd64' before, '6.12.0' after; it may explain changes");
   EXPECT_EQ(c.warnings[1], "BIOS version differs: '1.2.3' before, '1.4.0' after; it may explain changes");
 }

@@ -126,7 +126,7 @@ TEST_F(FakeProc, ReadsAffinityMigrationsAndInvoluntarySwitches) {
 }
 
 TEST_F(FakeProc, ChecksEachThreadAgainstItsPinAndCountsGrowth) {
-  DomainPins pins;
+  LivePins pins;
   pins.vcpus = {CpuSet{2}, CpuSet{3}};  // vCPU 1 actually allowed 2-3: mismatch
   pins.emulator = CpuSet{0, 1};         // main thread allowed 0-3: mismatch; monitor 0-1: match
   pins.iothreads = {{1, CpuSet{1}}};

@@ -18,6 +18,7 @@
 
 #include "bench/bench.hpp"
 #include "bench/guest_probe.hpp"
+#include "tests/virt/fake_hypervisor.hpp"
 #include "tests/bench/results_fixture.hpp"
 
 namespace vpt {
@@ -153,31 +154,68 @@ const char* const kOutput =
     "chase_samples cpu=0 bytes=16384 ns=4.000,5.000\n"
     "end\n";
 
-TEST(GuestProbeOutput, ReadsEveryRecordAndIgnoresForeignLines) {
+std::vector<std::vector<double>> one_round(std::vector<double> samples) { return {std::move(samples)}; }
+
+TEST(GuestProbeOutput, ReadsEveryVersion1RecordAsOneRoundAndIgnoresForeignLines) {
   GuestProbeOutput o = parse_guest_probe_output(kOutput);
   EXPECT_EQ(o.version, 1u);
   EXPECT_EQ(o.online_cpus, 2u);
   EXPECT_EQ(o.timer_ns, 31.5);
+  EXPECT_EQ(o.rounds, 1u);
   ASSERT_EQ(o.c2c.size(), 1u);
   EXPECT_EQ(o.c2c[0].cpu_a, 0u);
   EXPECT_EQ(o.c2c[0].cpu_b, 1u);
   EXPECT_EQ(o.c2c[0].round_trips_per_sample, 1u);
-  EXPECT_EQ(o.c2c[0].samples_ns, (std::vector<double>{5e6, 6e6, 7e6}));
+  EXPECT_EQ(o.c2c[0].samples_ns.rounds, one_round({5e6, 6e6, 7e6}));
   ASSERT_EQ(o.chase.size(), 1u);
   EXPECT_EQ(o.chase[0].bytes, 16384u);
   EXPECT_EQ(o.chase[0].loads_per_sample, 1000u);
-  EXPECT_EQ(o.chase[0].samples_ns, (std::vector<double>{4.0, 5.0}));
+  EXPECT_EQ(o.chase[0].samples_ns.rounds, one_round({4.0, 5.0}));
   EXPECT_TRUE(o.complete);
   EXPECT_TRUE(o.problems.empty()) << o.problems.front();
 }
 
+// Version 2 (guest/README.md): rounds, the OS, and wake-up records.
+const char* const kOutput2 =
+    "probe version=2 os=windows online_cpus=4 timer_ns=100.0 rounds=2 cpus=0-3\n"
+    "c2c cpus=0,1 round=0 round_trips_per_sample=8 warmup=2 samples=2 median_ns=900.0\n"
+    "c2c_samples cpus=0,1 round=0 ns=800.0,1000.0\n"
+    "chase cpu=0 bytes=16384 round=0 loads_per_sample=5000 samples=2 median_ns=1.50\n"
+    "chase_samples cpu=0 bytes=16384 round=0 ns=1.400,1.600\n"
+    "wakeup cpu=0 round=0 interval_us=1000 timer=waitable-timer-high-resolution samples=3 p50_us=50.0\n"
+    "wakeup_samples cpu=0 round=0 us=40.0,50.0,60.0\n"
+    "c2c cpus=0,1 round=1 round_trips_per_sample=8 warmup=2 samples=2 median_ns=1100.0\n"
+    "c2c_samples cpus=0,1 round=1 ns=1000.0,1200.0\n"
+    "wakeup cpu=0 round=1 interval_us=1000 timer=waitable-timer-high-resolution samples=2 p50_us=55.0\n"
+    "wakeup_samples cpu=0 round=1 us=50.0,60.0\n"
+    "end\n";
+
+TEST(GuestProbeOutput, ReadsVersion2RoundsAndWakeups) {
+  GuestProbeOutput o = parse_guest_probe_output(kOutput2);
+  EXPECT_TRUE(o.problems.empty()) << o.problems.front();
+  EXPECT_EQ(o.version, 2u);
+  EXPECT_EQ(o.os, "windows");
+  EXPECT_EQ(o.rounds, 2u);
+  ASSERT_EQ(o.c2c.size(), 1u);
+  EXPECT_EQ(o.c2c[0].samples_ns.rounds, (std::vector<std::vector<double>>{{800, 1000}, {1000, 1200}}));
+  // The chase ran in round 0 only: round 1 is there, empty.
+  ASSERT_EQ(o.chase.size(), 1u);
+  EXPECT_EQ(o.chase[0].samples_ns.rounds, (std::vector<std::vector<double>>{{1.4, 1.6}, {}}));
+  ASSERT_EQ(o.wakeup.size(), 1u);
+  EXPECT_EQ(o.wakeup[0].cpu, 0u);
+  EXPECT_EQ(o.wakeup[0].interval_us, 1000u);
+  EXPECT_EQ(o.wakeup[0].timer, "waitable-timer-high-resolution");
+  EXPECT_EQ(o.wakeup[0].samples_us.rounds, (std::vector<std::vector<double>>{{40, 50, 60}, {50, 60}}));
+  EXPECT_TRUE(o.complete);
+}
+
 TEST(GuestProbeOutput, CarriageReturnsDoNotMatter) {
   std::string crlf;
-  for (const char* p = kOutput; *p; ++p) {
+  for (const char* p = kOutput2; *p; ++p) {
     if (*p == '\n') crlf += '\r';
     crlf += *p;
   }
-  EXPECT_EQ(parse_guest_probe_output(crlf), parse_guest_probe_output(kOutput));
+  EXPECT_EQ(parse_guest_probe_output(crlf), parse_guest_probe_output(kOutput2));
 }
 
 TEST(GuestProbeOutput, AnErrorRecordKeepsTheRestOfTheLine) {
@@ -203,57 +241,60 @@ TEST(GuestProbeOutput, BadSampleListsAndMissingPartsAreProblemsNotCrashes) {
   EXPECT_FALSE(parse_guest_probe_output("").problems.empty());
 }
 
+TEST(GuestProbeOutput, HugeRoundNumbersAreProblemsNotAllocations) {
+  GuestProbeOutput o = parse_guest_probe_output(
+      "probe version=2 rounds=4000000000\nwakeup_samples cpu=0 round=4000000000 us=1\n"
+      "wakeup cpu=99999 round=1 error=x\nend\n");
+  EXPECT_EQ(o.rounds, 1u);
+  EXPECT_EQ(o.problems.size(), 2u);
+  ASSERT_EQ(o.wakeup.size(), 1u);
+  EXPECT_EQ(o.wakeup[0].cpu, 99999u);
+}
+
 // ---- the "guest" section and compare ----------------------------------------------
 
-GuestRun run_with(std::vector<double> c2c_ns, std::vector<double> chase_ns) {
-  GuestRun run;
-  run.channel = "/run/vm/cmd.sock";
-  run.command = "vpt-guest-probe --quick";
+// A guest section with one vCPU pair and one chase size, samples in 5 rounds.
+GuestResults run_with(const std::vector<double>& c2c_ns, const std::vector<double>& chase_ns) {
+  GuestResults run;
+  run.channel = "serial";
+  run.via = "/run/vm/cmd.sock";
+  run.command = "vpt-guest-probe --quick --rounds 5";
   run.exit_code = 0;
-  run.output.version = 1;
+  run.output.version = 2;
   run.output.online_cpus = 2;
+  run.output.rounds = 5;
   run.output.complete = true;
-  run.output.c2c = {{0, 1, 1, std::move(c2c_ns), ""}};
-  run.output.chase = {{0, 16384, 1000, std::move(chase_ns), ""}};
+  run.output.c2c = {{0, 1, 1, RoundSamples::split(c2c_ns, 5), ""}};
+  run.output.chase = {{0, 16384, 1000, RoundSamples::split(chase_ns, 5), ""}};
   return run;
 }
 
-TEST(GuestSection, KeepsSamplesAndRecomputesTheMedian) {
-  nlohmann::json g = nlohmann::json::parse(guest_section_json(run_with({3e6, 1e6, 2e6}, {4.0, 5.0})));
-  EXPECT_EQ(g["c2c"][0]["cpus"], nlohmann::json({0, 1}));
-  EXPECT_EQ(g["c2c"][0]["samples_ns"], nlohmann::json({3e6, 1e6, 2e6}));
-  EXPECT_EQ(g["c2c"][0]["median_ns"], 2e6);
-  EXPECT_TRUE(g["c2c"][0]["p99_ns"].is_null());  // p99 needs 100 samples
-  EXPECT_EQ(g["chase"][0]["median_ns"], 4.5);
-  EXPECT_EQ(g["channel"], "/run/vm/cmd.sock");
-}
-
-TEST(GuestSection, SurvivesTheResultsFileAndGivesRoundTripsInMicroseconds) {
+TEST(GuestSection, KeepsSamplesByRoundAndRecomputesTheMedian) {
   Results r = test::sample_results();
-  r.guest_json = guest_section_json(run_with({5e6, 6e6}, {4.0, 5.0}));
+  r.guest = run_with({3e6, 1e6, 2e6, 4e6, 5e6}, {4.0, 5.0, 4.0, 5.0, 6.0});
+  nlohmann::json g = nlohmann::json::parse(results_to_json_text(r))["guest"];
+  EXPECT_EQ(g["c2c"][0]["cpus"], nlohmann::json({0, 1}));
+  EXPECT_EQ(g["c2c"][0]["samples_ns"], nlohmann::json({{3e6}, {1e6}, {2e6}, {4e6}, {5e6}}));
+  EXPECT_EQ(g["c2c"][0]["median_ns"], 3e6);
+  EXPECT_TRUE(g["c2c"][0]["p99_ns"].is_null());  // p99 needs 100 samples
+  EXPECT_EQ(g["chase"][0]["median_ns"], 5.0);
+  EXPECT_EQ(g["channel"], "serial");
+  EXPECT_EQ(g["via"], "/run/vm/cmd.sock");
   Results back = results_from_json_text(results_to_json_text(r), "r.json");
-  std::vector<GuestSeries> s = guest_series(back);
-  ASSERT_EQ(s.size(), 2u);
-  EXPECT_EQ(s[0].metric, "guest_c2c vCPU 0 <-> 1, round trip");
-  EXPECT_EQ(s[0].unit, "us");
-  EXPECT_EQ(s[0].samples, (std::vector<double>{5000, 6000}));
-  EXPECT_EQ(s[1].metric, "guest_chase 16 KiB on vCPU 0");
-  EXPECT_EQ(s[1].samples, (std::vector<double>{4.0, 5.0}));
-  // A section this version cannot read (the fixture's placeholder) has no series.
-  EXPECT_TRUE(guest_series(test::sample_results()).empty());
+  EXPECT_EQ(back.guest, r.guest);
 }
 
 // Found by fuzzing (tests/fuzz/regressions/guest_probe): a console sending
 // bytes that are not UTF-8 made the section's JSON throw, losing the whole run.
 TEST(GuestSection, BytesThatAreNotUtf8AreReplacedNotFatal) {
-  GuestRun run;
-  run.output = parse_guest_probe_output("probe version=1\nc2c cpus=0,1 error=pin \x96\xff failed\nend\n");
-  ASSERT_EQ(run.output.c2c.size(), 1u);
-  nlohmann::json g = nlohmann::json::parse(guest_section_json(run));
-  EXPECT_EQ(g["c2c"][0]["error"], "pin \xef\xbf\xbd\xef\xbf\xbd failed");  // U+FFFD twice
   Results r = test::sample_results();
+  r.guest.emplace();
+  r.guest->channel = "serial";
+  r.guest->output = parse_guest_probe_output("probe version=1\nc2c cpus=0,1 error=pin \x96\xff failed\nend\n");
+  ASSERT_EQ(r.guest->output.c2c.size(), 1u);
   r.host.hostname = "box\xff";  // /proc and uname are not UTF-8 either, necessarily
-  r.guest_json = guest_section_json(run);
+  nlohmann::json g = nlohmann::json::parse(results_to_json_text(r))["guest"];
+  EXPECT_EQ(g["c2c"][0]["error"], "pin \xef\xbf\xbd\xef\xbf\xbd failed");  // U+FFFD twice
   EXPECT_NO_THROW(results_from_json_text(results_to_json_text(r), "r.json"));
 }
 
@@ -273,14 +314,17 @@ const ComparisonRow* row_named(const Comparison& c, const std::string& name) {
   return nullptr;
 }
 
-TEST(CompareGuest, MillisecondsToMicrosecondsIsBetterWithOneRunASide) {
+TEST(CompareGuest, MillisecondsToMicrosecondsIsBetterOnRoundsWithOneRunASide) {
   Results before = test::sample_results(), after = test::sample_results();
-  before.guest_json = guest_section_json(run_with(uniform(5e6, 8e6, 30, 1), uniform(4, 5, 7, 2)));
-  after.guest_json = guest_section_json(run_with(uniform(4e3, 7e3, 200, 3), uniform(4, 5, 7, 4)));
+  before.guest = run_with(uniform(5e6, 8e6, 30, 1), uniform(4, 5, 15, 2));
+  after.guest = run_with(uniform(4e3, 7e3, 200, 3), uniform(4, 5, 15, 4));
   Comparison c = compare_results(before, after, "before.json", "after.json", {});
   const ComparisonRow* row = row_named(c, "guest_c2c vCPU 0 <-> 1, round trip");
   ASSERT_NE(row, nullptr);
   EXPECT_EQ(row->verdict, Verdict::Better) << row->reason;
+  EXPECT_EQ(row->unit_of_test, TestUnit::Rounds);
+  // Every after round below every before round: the smallest exact p of 5 vs 5.
+  EXPECT_NEAR(*row->p_value, 2.0 / 252, 1e-12);
   EXPECT_EQ(row->n_before, 30u);
   EXPECT_EQ(row->n_after, 200u);
   EXPECT_LT(*row->change, -0.99);
@@ -293,8 +337,8 @@ TEST(CompareGuest, MillisecondsToMicrosecondsIsBetterWithOneRunASide) {
 
 TEST(CompareGuest, TheSameLayoutTwiceIsWithinNoise) {
   Results before = test::sample_results(), after = test::sample_results();
-  before.guest_json = guest_section_json(run_with(uniform(4e3, 7e3, 200, 5), {}));
-  after.guest_json = guest_section_json(run_with(uniform(4e3, 7e3, 200, 6), {}));
+  before.guest = run_with(uniform(4e3, 7e3, 200, 5), {});
+  after.guest = run_with(uniform(4e3, 7e3, 200, 6), {});
   Comparison c = compare_results(before, after, "a.json", "b.json", {});
   const ComparisonRow* row = row_named(c, "guest_c2c vCPU 0 <-> 1, round trip");
   ASSERT_NE(row, nullptr);
@@ -303,40 +347,37 @@ TEST(CompareGuest, TheSameLayoutTwiceIsWithinNoise) {
 
 // ---- run_guest_probe with a domain source ------------------------------------
 
-class XmlDomain : public DomainSource {
- public:
-  explicit XmlDomain(std::optional<std::string> xml) : xml_(std::move(xml)) {}
-  std::string uri() const override { return "test:///default"; }
-  std::string name() const override { return "vm"; }
-  DomainPins read_pins() override { return {}; }
-  std::optional<std::string> live_xml() override { return xml_; }
-
- private:
-  std::optional<std::string> xml_;
+// A running domain "vm" whose live XML is `xml`.
+struct XmlDomain {
+  explicit XmlDomain(const std::string& xml) {
+    connection.definitions["vm"] = xml;
+    connection.running = true;
+  }
+  test::FakeHypervisor connection;
+  MeasuredDomain domain{connection, "vm"};
 };
 
 TEST(RunGuestProbe, WithoutAChannelWarnsAndAddsNoSection) {
   Results r;
-  XmlDomain domain(domain_with(""));
-  run_guest_probe(r, domain, {}, nullptr);
-  EXPECT_FALSE(r.guest_json);
+  XmlDomain vm(domain_with(""));
+  run_guest_probe(r, vm.domain, {}, nullptr);
+  EXPECT_FALSE(r.guest);
   ASSERT_EQ(r.warnings.size(), 1u);
-  EXPECT_NE(r.warnings[0].find("has no command channel"), std::string::npos);
+  EXPECT_NE(r.warnings[0].find("has neither a guest agent channel"), std::string::npos) << r.warnings[0];
 }
 
 TEST(RunGuestProbe, AGuestWithoutTheProbeIsRecordedAsAFailure) {
   FakeGuest guest;  // a shell, but no vpt-guest-probe on its PATH
-  XmlDomain domain(domain_with("<serial type='unix'><source mode='bind' path='" + guest.path() +
-                               "'/><target port='1'/></serial>"));
+  XmlDomain vm(domain_with("<serial type='unix'><source mode='bind' path='" + guest.path() +
+                           "'/><target port='1'/></serial>"));
   Results r;
   GuestProbeOptions o;
   o.command = "vpt-guest-probe-not-installed --quick";
   o.timeout = std::chrono::seconds(5);
-  run_guest_probe(r, domain, o, nullptr);
-  ASSERT_TRUE(r.guest_json);
-  nlohmann::json g = nlohmann::json::parse(*r.guest_json);
-  EXPECT_EQ(g["exit_code"], 127);
-  EXPECT_TRUE(g["c2c"].empty());
+  run_guest_probe(r, vm.domain, o, nullptr);
+  ASSERT_TRUE(r.guest);
+  EXPECT_EQ(r.guest->exit_code, 127);
+  EXPECT_TRUE(r.guest->output.c2c.empty());
   EXPECT_FALSE(r.warnings.empty());
 }
 

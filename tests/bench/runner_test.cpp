@@ -7,6 +7,7 @@
 #include "bench/kernels.hpp"
 #include "probe/probe.hpp"
 #include "tests/probe/cpuset_printer.hpp"
+#include "tests/virt/fake_hypervisor.hpp"
 
 namespace vpt {
 namespace {
@@ -29,37 +30,31 @@ TEST(LevelForBytes, SaysSoWhenL3IsUnknown) {
   EXPECT_EQ(level_for_bytes(1, {}), "unknown (no cache sizes)");
 }
 
-// Pins as libvirt would report them for a domain whose QEMU is not on this
-// host: vCPU 1 may run on a CPU this machine does not have.
-class FakeDomain : public DomainSource {
- public:
-  explicit FakeDomain(DomainPins pins) : pins_(std::move(pins)) {}
-  std::string uri() const override { return "fake:///"; }
-  std::string name() const override { return "vpt-test-no-such-qemu"; }
-  DomainPins read_pins() override { return pins_; }
-
- private:
-  DomainPins pins_;
-};
-
 TEST(RunBench, QuickRunAgainstADomainFillsEverySection) {
+  // Pins as libvirt would report them for a domain whose QEMU is not on this
+  // host: vCPU 1 may run on a CPU this machine does not have.
   const CpuSet usable = online_cpus() & allowed_cpus();
-  DomainPins pins;
+  LivePins pins;
   pins.vcpus = {usable, CpuSet{4095}};
   pins.emulator = usable;
-  FakeDomain domain(pins);
+  test::FakeHypervisor connection;
+  connection.definitions["vpt-test-no-such-qemu"] = "<domain><name>vpt-test-no-such-qemu</name></domain>";
+  connection.running = true;
+  connection.live = pins;
+  MeasuredDomain domain = open_measured_domain(connection, "vpt-test-no-such-qemu");
   BenchOptions options;
   options.quick = true;
   std::vector<std::string> steps;
   Results r = run_bench(options, probe_live_host(), &domain, [&](std::string_view s) { steps.emplace_back(s); });
 
-  EXPECT_EQ(r.schema, "vpt-tune/bench/1");
+  EXPECT_EQ(r.schema, "vpt-tune/bench/2");
   EXPECT_EQ(r.mode, "quick");
+  EXPECT_EQ(r.rounds, 5u);
   EXPECT_FALSE(steps.empty());
   // The foreign CPU is dropped with a warning, the rest measured.
   EXPECT_EQ(r.measured_cpus, usable);
   ASSERT_TRUE(r.domain.has_value());
-  EXPECT_EQ(r.domain->vcpu_pins, pins.vcpus);
+  EXPECT_EQ(r.domain->pins, pins);
   EXPECT_FALSE(r.domain->qemu_pid.has_value());
   auto warned = [&](const std::string& part) {
     for (const auto& w : r.warnings)
@@ -84,23 +79,36 @@ TEST(RunBench, QuickRunAgainstADomainFillsEverySection) {
     EXPECT_EQ(c.pairs.size(), usable.size() * (usable.size() - 1));
   }
   // 4 KiB doubling up to at least 256 MiB (memory permitting: this host has plenty).
-  ASSERT_GE(r.memory_latency.size(), 17u);
-  EXPECT_EQ(r.memory_latency.front().bytes, 4 * KiB);
-  EXPECT_GE(r.memory_latency.back().bytes, 256 * MiB);
-  EXPECT_EQ(r.memory_latency.front().level, "L1");
-  EXPECT_LT(*r.memory_latency.front().ns, *r.memory_latency.back().ns);
-  for (const auto& p : r.memory_latency) EXPECT_EQ(p.samples_ns.size(), r.method.chase_samples) << p.bytes;
-  ASSERT_FALSE(r.interference.empty());
+  ASSERT_TRUE(r.memory_latency.has_value());
+  const std::vector<LatencyPoint>& memory = r.memory_latency->points;
+  ASSERT_GE(memory.size(), 17u);
+  EXPECT_EQ(memory.front().bytes, 4 * KiB);
+  EXPECT_GE(memory.back().bytes, 256 * MiB);
+  EXPECT_EQ(memory.front().level, "L1");
+  EXPECT_LT(*memory.front().ns, *memory.back().ns);
+  // 15 samples in 5 rounds of 3, every size in every round.
+  for (const auto& p : memory) {
+    EXPECT_EQ(p.samples_ns.count(), r.memory_latency->method.samples) << p.bytes;
+    ASSERT_EQ(p.samples_ns.rounds.size(), 5u) << p.bytes;
+    for (const auto& round : p.samples_ns.rounds) EXPECT_EQ(round.size(), 3u) << p.bytes;
+  }
+  ASSERT_TRUE(r.interference.has_value());
+  ASSERT_FALSE(r.interference->points.empty());
   bool l2_known = std::any_of(r.host.caches.begin(), r.host.caches.end(), [](auto& c) { return c.level == 2; });
   if (usable.size() >= 2 && l2_known) {
-    EXPECT_EQ(r.interference[0].sized_to, "L2");
-    EXPECT_TRUE(r.interference[0].ratio.has_value()) << r.interference[0].error;
+    EXPECT_EQ(r.interference->points[0].sized_to, "L2");
+    EXPECT_TRUE(r.interference->points[0].ratio.has_value()) << r.interference->points[0].error;
   }
-  ASSERT_EQ(r.wakeup.size(), usable.size());
-  for (const auto& w : r.wakeup) {
-    EXPECT_EQ(w.samples_us.size(), r.method.wakeup_count);
+  ASSERT_TRUE(r.wakeup.has_value());
+  ASSERT_EQ(r.wakeup->cpus.size(), usable.size());
+  for (const auto& w : r.wakeup->cpus) {
+    EXPECT_EQ(w.samples_us.count(), r.wakeup->method.count);
+    EXPECT_EQ(w.samples_us.rounds.size(), 5u);
     EXPECT_TRUE(w.p99_us.has_value());  // 1000 samples: enough for p99
   }
+  // No QEMU here: no steal, and no guest section (run_guest_probe was not called).
+  EXPECT_FALSE(r.steal.has_value());
+  EXPECT_FALSE(r.guest.has_value());
 }
 
 TEST(RunBench, RefusesRequestedCpusThatAreOffline) {

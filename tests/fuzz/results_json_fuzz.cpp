@@ -4,7 +4,6 @@
 #include <sstream>
 
 #include "bench/bench.hpp"
-#include "bench/guest_probe.hpp"
 #include "bench/results.hpp"
 #include "tests/fuzz/fuzz_target.hpp"
 
@@ -17,8 +16,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   std::ostringstream text;
   vpt::write_results_text(text, results);
-  vpt::write_guest_text(text, results);
-  vpt::guest_series(results);
   // compare's bootstrap takes seconds on a real file under ASan: small inputs only.
   if (size <= 32 * 1024) {
     vpt::Comparison c = vpt::compare_results(results, results, "a", "b", vpt::CompareOptions{});

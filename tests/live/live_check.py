@@ -7,6 +7,8 @@ own report: the kernel's /proc, libvirt's XML, the results file's raw samples.
   live_check.py xml DOMAIN.xml PLAN.json        <cputune> pins vs the plan
   live_check.py pins DOMAIN.xml                 print <cputune> pins (one line)
   live_check.py guest RESULTS.json MIN_SAMPLES  the in-guest ping-pong's samples
+  live_check.py agent RESULTS.json ROUNDS       the guest section came through the agent: ping-pong,
+                                                wake-ups and the steal window, every round present
 Exit 1 on a mismatch, with one line per thread or pin saying what differs."""
 import json
 import os
@@ -120,12 +122,60 @@ def guest(path, min_samples):
         print(f'  {path}: no in-guest ping-pong between vCPUs 0 and 1: {rows[0].get("error") if rows else g.get("error")}')
         return 1
     s = rows[0]['samples_ns']
-    print(f'  {path}: in-guest ping-pong vCPU 0 <-> 1: n={len(s)}, median {statistics.median(s) / 1e3:.1f} us '
+    rounds = len(s) if s and isinstance(s[0], list) else 1
+    if rounds > 1 or (s and isinstance(s[0], list)):  # bench/2: one list a round
+        s = [x for r in s for x in r]
+    print(f'  {path}: in-guest ping-pong vCPU 0 <-> 1: n={len(s)} in {rounds} rounds, median {statistics.median(s) / 1e3:.1f} us '
           f'a round trip (min {min(s) / 1e3:.1f}, max {max(s) / 1e3:.1f}), guest CPUs {g.get("online_cpus")}')
     if len(s) < min_samples:
         print(f'  fewer than {min_samples} samples')
         return 1
     return 0
+
+
+def flat(rounds):
+    return [x for r in rounds for x in r]
+
+
+def agent(path, rounds):
+    doc = json.load(open(path))
+    g, steal = doc.get('guest'), doc.get('steal')
+    bad = 0
+    if not g or g.get('channel') != 'agent':
+        print(f'  {path}: the guest section did not come through the agent: {g and g.get("channel")}, '
+              f'warnings: {doc.get("warnings")}')
+        return 1
+    print(f'  {path}: through {g["via"]} into "{g.get("os")}", probe version {g.get("probe_version")} '
+          f'({g.get("probe_os")}), exit {g.get("exit_code")}, {g.get("duration_s"):.1f} s')
+    if g.get('exit_code') != 0 or not g.get('complete') or g.get('error'):
+        print(f'  the probe did not finish cleanly: {g.get("error")} {g.get("problems")}')
+        bad += 1
+    c2c = [r for r in g.get('c2c', []) if r.get('cpus') == [0, 1]]
+    if not c2c or len(c2c[0]['samples_ns']) != rounds or any(len(r) < 2 for r in c2c[0]['samples_ns']):
+        print(f'  no ping-pong vCPU 0 <-> 1 with {rounds} rounds of samples')
+        bad += 1
+    else:
+        s = flat(c2c[0]['samples_ns'])
+        print(f'    ping-pong vCPU 0 <-> 1: median {statistics.median(s) / 1e3:.1f} us a round trip, n={len(s)}')
+    for cpu in (0, 1):
+        w = [r for r in g.get('wakeup', []) if r.get('cpu') == cpu]
+        if not w or len(w[0]['samples_us']) != rounds or not flat(w[0]['samples_us']):
+            print(f'  no wake-up samples of vCPU {cpu} in {rounds} rounds')
+            bad += 1
+            continue
+        s = sorted(flat(w[0]['samples_us']))
+        print(f'    wake-up vCPU {cpu}: p50 {statistics.median(s):.0f} us, p99 {s[int(0.99 * (len(s) - 1))]:.0f} us '
+              f'late, n={len(s)} ({w[0].get("timer")})')
+    windows = [w for w in (steal or {}).get('windows', []) if w.get('kind') == 'guest probe']
+    if not windows or len(windows[0]['vcpus']) != 2:
+        print('  no steal window over the in-guest probe with both vCPUs')
+        bad += 1
+    else:
+        for v in windows[0]['vcpus']:
+            wait, run = flat(v['wait_percent']), flat(v['run_percent'])
+            print(f'    steal vCPU {v["vcpu"]} while the probe ran: waited {statistics.median(wait):.1f}% '
+                  f'(median of {len(wait)} samples), ran {statistics.median(run):.1f}%')
+    return 1 if bad else 0
 
 
 def main(argv):
@@ -142,6 +192,8 @@ def main(argv):
         return 0
     if cmd == 'guest':
         return guest(argv[2], int(argv[3]))
+    if cmd == 'agent':
+        return agent(argv[2], int(argv[3]))
     print(__doc__, file=sys.stderr)
     return 2
 

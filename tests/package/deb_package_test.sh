@@ -65,6 +65,14 @@ grep -qF "$build" "$vpt" && fail "the packaged binary names the build directory 
 for page in vpt-tune $(help_subcommands "$build/cli/vpt-tune" | sed 's/^/vpt-tune-/'); do
   gzip -t "$root/usr/share/man/man1/$page.1.gz" 2>/dev/null || fail "no valid /usr/share/man/man1/$page.1.gz"
 done
+# The in-guest probes, where bench looks for them (bin/../lib/vpt-tune/guest).
+probe=$root/usr/lib/vpt-tune/guest/vpt-guest-probe
+[[ -x $probe ]] || fail "no /usr/lib/vpt-tune/guest/vpt-guest-probe"
+[[ -x $probe ]] && { file "$probe" | grep -q 'statically linked' || fail "vpt-guest-probe is not static: $(file "$probe")"; }
+if [[ -f $build/guest/vpt-guest-probe.exe ]]; then
+  file "$root/usr/lib/vpt-tune/guest/vpt-guest-probe.exe" | grep -q 'PE32+ executable' ||
+    fail "no PE32+ /usr/lib/vpt-tune/guest/vpt-guest-probe.exe"
+fi
 bash -n "$root/usr/share/bash-completion/completions/vpt-tune" || fail "bash completion missing or broken"
 [[ -f $root/usr/share/zsh/vendor-completions/_vpt-tune ]] || fail "no zsh completion"
 copyright=$root/usr/share/doc/vpt-tune/copyright

@@ -116,18 +116,45 @@ struct Planted {
   std::map<std::string, int> counts;  // document -> strings planted
 };
 
-// Every optional part of a results document present, so that it gets a marker too.
-json full_results_json(const Results& res) {
-  json doc = json::parse(results_to_json_text(res));
-  doc["domain"]["threads"] = json::array({{{"kind", "vcpu"}, {"index", 0}, {"tid", 4243}, {"comm", "CPU 0/KVM"},
-                                           {"pinned", "0"}, {"actual", "0"}, {"matches", true}, {"migrations", 0},
-                                           {"nonvoluntary_switches", 0}}});
-  for (const char* section : {"memory_latency", "interference", "wakeup_by_cpu"})
-    for (json& row : doc[section]) row["error"] = "";
-  for (json& pair : doc["core_to_core"]["pairs"]) pair["error"] = "";
-  doc["wakeup"]["error"] = "";
-  doc["guest"] = {{"channel", "/run/libvirt/qemu/guest.sock"}, {"command", "vpt-guest-probe --quick"}, {"exit_code", 0}};
-  return doc;
+// Every optional part of a results document present, every row with an error
+// (written only when there is one), so that each gets a marker too.
+json full_results_json(Results res) {
+  ThreadCheck vcpu0;
+  vcpu0.kind = ThreadKind::Vcpu;
+  vcpu0.index = 0;
+  vcpu0.tid = 4243;
+  vcpu0.comm = "CPU 0/KVM";
+  vcpu0.pinned = vcpu0.actual = CpuSet{0};
+  vcpu0.matches = true;
+  if (!res.domain) res.domain.emplace();
+  res.domain->uri = "qemu:///system";
+  res.domain->name = "win11";
+  res.domain->threads = {vcpu0};
+  if (res.core_to_core)
+    for (CoreToCorePair& p : res.core_to_core->pairs) p.error = "failed";
+  if (res.memory_latency)
+    for (LatencyPoint& p : res.memory_latency->points) p.error = "failed";
+  if (res.interference)
+    for (InterferencePoint& p : res.interference->points) p.error = "failed";
+  if (res.wakeup)
+    for (WakeupResult& w : res.wakeup->cpus) w.error = "failed";
+  const RoundSamples one{{{1.0}}};
+  res.steal = Steal{{StealWindow{"quiet", "between rounds", 0.1, 1.0, {VcpuSteal{0, 4243, one, one, 3, "ended"}}}}};
+  GuestResults guest;
+  guest.channel = "serial";
+  guest.via = "/run/libvirt/qemu/guest.sock";
+  guest.command = "vpt-guest-probe --quick";
+  guest.os = "Debian GNU/Linux 12";
+  guest.exit_code = 0;
+  guest.error = "the probe failed";
+  guest.output.version = 2;
+  guest.output.os = "linux";
+  guest.output.c2c = {GuestC2c{0, 1, 100, one, "pin failed"}};
+  guest.output.chase = {GuestChase{0, 16384, 1000, one, "pin failed"}};
+  guest.output.wakeup = {GuestWakeup{0, 1000, "clock_nanosleep", one, "pin failed"}};
+  guest.output.problems = {"a malformed line"};
+  res.guest = guest;
+  return json::parse(results_to_json_text(res));
 }
 
 // Every field of the live host's state filled in, as `vpt-tune probe` on a

@@ -2,6 +2,9 @@
 // writer emits, checked against what the plan and the inputs say.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <sstream>
+
 #include "report/report.hpp"
 #include "tests/report/report_test_util.hpp"
 
@@ -205,6 +208,46 @@ TEST(ReportComparison, FindsTheWakeUpTailBetterAndCoreToCoreUnchanged) {
       EXPECT_EQ(row.verdict, Verdict::WithinNoise);
     }
   }
+}
+
+// A guest busy in the probe's window: vCPUs waiting `wait` percent of the time.
+Steal busy_guest_steal(double wait) {
+  StealWindow w{"guest probe", "while the in-guest probe ran", 0.1, 2.0, {}};
+  for (unsigned v = 0; v < 2; ++v) {
+    std::vector<double> waits, runs;
+    for (int i = 0; i < 20; ++i) {
+      waits.push_back(wait + 0.1 * (i % 5));
+      runs.push_back(60);
+    }
+    w.vcpus.push_back({v, 100 + static_cast<int>(v), RoundSamples::split(waits, 5), RoundSamples::split(runs, 5), 20, ""});
+  }
+  return Steal{{w}};
+}
+
+TEST(ReportComparison, ShowsStealPerVcpuBeforeAndAfter) {
+  ReportSources src = i7_before_after();
+  src.before->steal = busy_guest_steal(40);
+  src.after->steal = busy_guest_steal(3);
+  Report r = build_report(src, {});
+  const Comparison& c = r.comparison->comparison;
+  std::vector<std::string> headline;
+  for (std::size_t i : r.comparison->headline) headline.push_back(c.rows[i].metric);
+  EXPECT_EQ(std::count(headline.begin(), headline.end(), "steal, all vCPUs, guest busy (in-guest probe)"), 1);
+  for (const char* metric : {"steal vCPU 0, guest busy (in-guest probe)", "steal vCPU 1, guest busy (in-guest probe)",
+                             "steal, all vCPUs, guest busy (in-guest probe)"}) {
+    auto row = std::find_if(c.rows.begin(), c.rows.end(), [&](const ComparisonRow& x) { return x.metric == metric; });
+    ASSERT_NE(row, c.rows.end()) << metric;
+    EXPECT_EQ(row->verdict, Verdict::Better) << metric << ": " << row->reason;
+    EXPECT_EQ(row->unit, "%");
+  }
+  // The page shows the after run's steal per vCPU (median of 3.0..3.4, four of each: 3.2;
+  // three significant digits on the page), and the comparison rows.
+  std::ostringstream html;
+  write_html_report(html, r);
+  EXPECT_NE(html.str().find("<h3>Steal</h3>"), std::string::npos);
+  EXPECT_NE(html.str().find("<td>guest probe</td><td>1</td><td>3.20%</td><td>60.0%</td>"), std::string::npos)
+      << html.str();
+  EXPECT_NE(html.str().find("steal vCPU 1, guest busy (in-guest probe)"), std::string::npos);
 }
 
 TEST(ReportComparison, RefusesResultsOfDifferentHostsUnlessForced) {

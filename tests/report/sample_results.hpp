@@ -29,6 +29,7 @@ struct SampleConfig {
   bool pinned = true;          // after: the plan in force, host kept off the guest's CPUs
   unsigned c2c_samples = 20;   // per ordered pair
   unsigned wakeup_samples = 200;  // per CPU (p99 needs 100)
+  unsigned rounds = 5;         // every kernel's samples split into this many rounds
   unsigned max_cpus = 16;      // core-to-core over at most this many of the guest's CPUs
   std::uint32_t seed = 1;
   // What the fingerprint says; "" keeps the topology's.
@@ -113,24 +114,24 @@ inline Results sample_results(const Topology& topo, const Plan& plan, const Samp
   d.qemu_pid = 4242;
   CpuSet everything = r.host.allowed_cpus;
   for (unsigned v = 0; v < guest.vcpus.size(); ++v)
-    d.vcpu_pins.push_back(config.pinned ? CpuSet{guest.vcpus[v]} : everything);
-  d.emulator_pin = config.pinned ? guest.emulator : everything;
+    d.pins.vcpus.push_back(config.pinned ? CpuSet{guest.vcpus[v]} : everything);
+  d.pins.emulator = config.pinned ? guest.emulator : everything;
   r.domain = d;
 
-  r.method = {config.c2c_samples, 100, 20, 0.25, cpus.front(), 15, 1, 131072, 64, 30, 3, 64u << 20, config.wakeup_samples, 10, 1000,
-              "SCHED_OTHER, timer slack 1 ns"};
+  r.rounds = config.rounds;
+  auto rounds = [&](const std::vector<double>& samples) { return RoundSamples::split(samples, config.rounds); };
 
   // Core-to-core: the silicon decides; pinning does not change it.
   CoreToCore c2c;
+  c2c.method = {config.c2c_samples, 100, 4, 0.25};
   c2c.cpus = cpus;
-  c2c.warmup_samples_discarded = 20;
   c2c.median_ns.assign(cpus.size(), std::vector<std::optional<double>>(cpus.size()));
   for (std::size_t i = 0; i < cpus.size(); ++i)
     for (std::size_t j = 0; j < cpus.size(); ++j) {
       if (i == j) continue;
-      CoreToCorePair p{cpus[i], cpus[j], model.samples(model.c2c_ns(cpus[i], cpus[j]), config.c2c_samples), 100, ""};
-      c2c.median_ns[i][j] = median(p.samples_ns);
-      c2c.pairs.push_back(std::move(p));
+      std::vector<double> samples = model.samples(model.c2c_ns(cpus[i], cpus[j]), config.c2c_samples);
+      c2c.median_ns[i][j] = median(samples);
+      c2c.pairs.push_back({cpus[i], cpus[j], rounds(samples), 100, ""});
     }
   r.core_to_core = std::move(c2c);
 
@@ -148,14 +149,19 @@ inline Results sample_results(const Topology& topo, const Plan& plan, const Samp
     if (bytes <= c3 * 0.75) return ramp(bytes, c2 * 0.75, c2 * 2, l2, l3);
     return ramp(bytes, c3 * 0.75, c3 * 4, l3, dram);
   };
+  MemoryLatency memory;
+  memory.method = {cpus.front(), 15, 1, 131072, 5, 64};
   for (std::uint64_t bytes = 4096; bytes <= (512ull << 20); bytes *= 2) {
     LatencyPoint p;
     p.bytes = bytes;
-    p.samples_ns = model.samples(latency(static_cast<double>(bytes)), 15);
-    p.ns = median(p.samples_ns);
+    std::vector<double> samples = model.samples(latency(static_cast<double>(bytes)), 15);
+    p.ns = median(samples);
+    p.samples_ns = rounds(samples);
+    p.loads_per_sample = 131072;
     p.level = level_for_bytes(bytes, r.host.caches);
-    r.memory_latency.push_back(std::move(p));
+    memory.points.push_back(std::move(p));
   }
+  r.memory_latency = std::move(memory);
 
   // Interference: unpinned, the thrasher may share the core's L2 and the L3;
   // pinned on the plan, only the L3 (when the CPU has a single one).
@@ -167,36 +173,46 @@ inline Results sample_results(const Topology& topo, const Plan& plan, const Samp
   };
   const Size sizes[] = {{r.host.caches[1].size_bytes * 3 / 4, "L2", l2, 1.85, 1.03},
                         {r.host.caches[2].size_bytes * 3 / 4, "L3", l3, 2.6, 1.45}};
+  Interference interference;
+  interference.method = {30, 1, 64u << 20};
   for (const Size& s : sizes) {
     InterferencePoint p;
     p.bytes = s.bytes;
     p.sized_to = s.level;
     p.cpu = cpus.front();
     p.neighbour_cpus = config.pinned ? host : CpuSet{cpus.size() > 1 ? cpus[1] : cpus.front()};
-    p.quiet_samples_ns = model.samples(s.quiet, 30);
-    p.noisy_samples_ns = model.samples(s.quiet * (config.pinned ? s.ratio_pinned : s.ratio_unpinned), 30);
-    p.quiet_ns = median(p.quiet_samples_ns);
-    p.noisy_ns = median(p.noisy_samples_ns);
+    std::vector<double> quiet = model.samples(s.quiet, 30);
+    std::vector<double> noisy = model.samples(s.quiet * (config.pinned ? s.ratio_pinned : s.ratio_unpinned), 30);
+    p.quiet_ns = median(quiet);
+    p.noisy_ns = median(noisy);
     p.ratio = *p.noisy_ns / *p.quiet_ns;
-    r.interference.push_back(std::move(p));
+    p.quiet_samples_ns = rounds(quiet);
+    p.noisy_samples_ns = rounds(noisy);
+    interference.points.push_back(std::move(p));
   }
+  r.interference = std::move(interference);
 
   // Wake-up lateness: host work lengthens the tail on CPUs it may use.
+  Wakeup wakeup;
+  wakeup.method = {config.wakeup_samples, 10, 1000, "SCHED_OTHER, timer slack 1 ns"};
   for (unsigned cpu : cpus) {
     WakeupResult w;
     w.cpu = cpu;
+    std::vector<double> samples;
     for (unsigned i = 0; i < config.wakeup_samples; ++i) {
       double base = model.jitter(config.pinned ? 4.2 : 6.0);
       // Every 25th (pinned: 100th) wake-up waits behind other work.
       unsigned every = config.pinned ? 100 : 25;
       if (i % every == every - 1) base += model.jitter(config.pinned ? 9 : 85);
-      w.samples_us.push_back(std::round(base * 100) / 100);
+      samples.push_back(std::round(base * 100) / 100);
     }
-    w.p50_us = median(w.samples_us);
-    w.p99_us = quantile(w.samples_us, 0.99);
-    w.max_us = maximum(w.samples_us);
-    r.wakeup.push_back(std::move(w));
+    w.p50_us = median(samples);
+    w.p99_us = quantile(samples, 0.99);
+    w.max_us = maximum(samples);
+    w.samples_us = rounds(samples);
+    wakeup.cpus.push_back(std::move(w));
   }
+  r.wakeup = std::move(wakeup);
   r.warnings = {kSyntheticWarning};
   return r;
 }

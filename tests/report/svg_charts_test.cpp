@@ -49,20 +49,20 @@ TEST(Heatmap, DrawsAtMostItsLimitOfCpus) {
 TEST(MemoryCurve, PlacesSizesOnALogAxis) {
   Results run = i7_run();
   std::ostringstream out;
-  write_memory_curve_svg(out, run.memory_latency, run.host.caches);
+  write_memory_curve_svg(out, run.memory_latency->points, run.host.caches);
   std::string svg = out.str();
   std::regex point(R"re(<circle class="point" cx="([0-9.]+)")re");
   std::vector<double> xs;
   for (auto it = std::sregex_iterator(svg.begin(), svg.end(), point); it != std::sregex_iterator(); ++it)
     xs.push_back(std::stod((*it)[1]));
-  ASSERT_EQ(xs.size(), run.memory_latency.size());
+  ASSERT_EQ(xs.size(), run.memory_latency->points.size());
   for (std::size_t i = 2; i < xs.size(); ++i) EXPECT_NEAR(xs[i] - xs[i - 1], xs[1] - xs[0], 0.15);
 }
 
 TEST(MemoryCurve, MarksEachCacheSize) {
   Results run = i7_run();
   std::ostringstream out;
-  write_memory_curve_svg(out, run.memory_latency, run.host.caches);
+  write_memory_curve_svg(out, run.memory_latency->points, run.host.caches);
   std::string svg = out.str();
   EXPECT_EQ(count(svg, "class=\"cache-mark\""), 3u);
   for (const char* label : {">L1d 48 KiB<", ">L2 2 MiB<", ">L3 32 MiB<"}) EXPECT_NE(svg.find(label), std::string::npos);
@@ -71,7 +71,7 @@ TEST(MemoryCurve, MarksEachCacheSize) {
 TEST(Interference, DrawsQuietAndNoisyBarsAndTheRatio) {
   Results run = i7_run();
   std::ostringstream out;
-  write_interference_svg(out, run.interference);
+  write_interference_svg(out, run.interference->points);
   std::string svg = out.str();
   EXPECT_EQ(count(svg, "class=\"bar quiet\""), 2u);
   EXPECT_EQ(count(svg, "class=\"bar noisy\""), 2u);
@@ -81,9 +81,9 @@ TEST(Interference, DrawsQuietAndNoisyBarsAndTheRatio) {
 TEST(Wakeup, DrawsARowPerCpuWithItsMaximum) {
   Results run = i7_run();
   std::ostringstream out;
-  write_wakeup_svg(out, run.wakeup);
-  EXPECT_EQ(count(out.str(), "class=\"bar p50\""), run.wakeup.size());
-  EXPECT_EQ(count(out.str(), "class=\"max-tick\""), run.wakeup.size());
+  write_wakeup_svg(out, run.wakeup->cpus);
+  EXPECT_EQ(count(out.str(), "class=\"bar p50\""), run.wakeup->cpus.size());
+  EXPECT_EQ(count(out.str(), "class=\"max-tick\""), run.wakeup->cpus.size());
 }
 
 TEST(ComparisonChart, DrawsAWhiskerPerRowWithAnInterval) {

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -24,6 +25,10 @@ class FakeHypervisor : public Hypervisor {
   std::function<std::string(const std::string&)> on_define;  // what "libvirt" stores instead
   std::optional<unsigned> refuse_vcpu;                     // live pin of this vCPU fails
   bool ignore_live_emulator_pin = false;                   // the call succeeds, nothing changes
+  std::optional<std::string> running_xml;                  // live_xml(); the definition when unset
+  // The guest agent: JSON command -> JSON reply. Unset: "not configured", as libvirt says.
+  std::function<std::string(const std::string&)> agent;
+  std::vector<std::string> agent_commands;                 // every command sent, in order
 
   CpuSet host = CpuSet::range(0, 27);
 
@@ -46,6 +51,18 @@ class FakeHypervisor : public Hypervisor {
   }
   bool is_running(const std::string&) override { return running; }
   LivePins live_pins(const std::string&) override { return live; }
+  std::string live_xml(const std::string& name) override {
+    return running_xml ? *running_xml : definitions.at(find_domain(name));
+  }
+  std::string agent_command(const std::string& name, const std::string& command, std::chrono::seconds) override {
+    agent_commands.push_back(command);
+    if (!agent)
+      throw AgentError(AgentError::Kind::NotConfigured,
+                       fmt::format("cannot run guest agent command in domain '{}' on 'fake:///': argument "
+                                   "unsupported: QEMU guest agent is not configured",
+                                   name));
+    return agent(command);
+  }
   void pin_vcpu_live(const std::string&, unsigned vcpu, const CpuSet& cpus) override {
     if (refuse_vcpu && *refuse_vcpu == vcpu)
       throw LibvirtError(fmt::format("cannot pin vCPU {}: CPU 4000 in cpulist exceeds the maxcpu", vcpu));
