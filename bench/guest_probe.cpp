@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "bench/results_json.hpp"
+
 
 namespace vpt {
 
@@ -62,11 +64,20 @@ std::optional<std::vector<double>> number_list(std::string_view text) {
   }
 }
 
+// A vCPU number the results reader takes back (ResultsReader::kMaxCpu): a
+// larger one would make the saved results unreadable (found by
+// tests/fuzz/guest_probe_fuzz.cpp).
+std::optional<unsigned> cpu_number(std::string_view text) {
+  auto n = number<unsigned>(text);
+  if (n && *n >= ResultsReader::kMaxCpu) return std::nullopt;
+  return n;
+}
+
 // "0,1" -> (0, 1)
 std::optional<std::pair<unsigned, unsigned>> cpu_pair(std::string_view text) {
   std::size_t comma = text.find(',');
   if (comma == std::string_view::npos) return std::nullopt;
-  auto a = number<unsigned>(text.substr(0, comma)), b = number<unsigned>(text.substr(comma + 1));
+  auto a = cpu_number(text.substr(0, comma)), b = cpu_number(text.substr(comma + 1));
   if (!a || !b) return std::nullopt;
   return std::pair{*a, *b};
 }
@@ -169,7 +180,7 @@ GuestProbeOutput parse_guest_probe_output(std::string_view text) {
     } else if (rec.type == "chase" || rec.type == "chase_samples") {
       auto cpu_text = field(rec, "cpu");
       auto bytes_text = field(rec, "bytes");
-      auto cpu = cpu_text ? number<unsigned>(*cpu_text) : std::nullopt;
+      auto cpu = cpu_text ? cpu_number(*cpu_text) : std::nullopt;
       auto bytes = bytes_text ? number<std::uint64_t>(*bytes_text) : std::nullopt;
       if (!cpu || !bytes) {
         problem(line, "chase line without cpu= and bytes=");
@@ -194,7 +205,7 @@ GuestProbeOutput parse_guest_probe_output(std::string_view text) {
       }
     } else if (rec.type == "wakeup" || rec.type == "wakeup_samples") {
       auto cpu_text = field(rec, "cpu");
-      auto cpu = cpu_text ? number<unsigned>(*cpu_text) : std::nullopt;
+      auto cpu = cpu_text ? cpu_number(*cpu_text) : std::nullopt;
       if (!cpu) {
         problem(line, "wakeup line without cpu=");
         continue;

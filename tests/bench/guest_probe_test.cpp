@@ -251,6 +251,20 @@ TEST(GuestProbeOutput, HugeRoundNumbersAreProblemsNotAllocations) {
   EXPECT_EQ(o.wakeup[0].cpu, 99999u);
 }
 
+TEST(GuestProbeOutput, CpuNumbersTheResultsReaderRefusesAreProblems) {
+  // The results reader (and CpuSet::parse) stop at CPU 1048575: a larger vCPU number
+  // in the probe's output made the saved results unreadable (found by
+  // tests/fuzz/guest_probe_fuzz.cpp).
+  GuestProbeOutput o = parse_guest_probe_output(
+      "probe version=2 rounds=1\nwakeup cpu=1111114 round=0 error=x\nchase cpu=1048576 bytes=16384 round=0 "
+      "error=x\nc2c cpus=0,4294967295 round=0 error=x\nwakeup cpu=1048575 round=0 error=x\nend\n");
+  EXPECT_EQ(o.problems.size(), 3u);
+  ASSERT_EQ(o.wakeup.size(), 1u);
+  EXPECT_EQ(o.wakeup[0].cpu, 1048575u);
+  EXPECT_TRUE(o.chase.empty());
+  EXPECT_TRUE(o.c2c.empty());
+}
+
 // ---- the "guest" section and compare ----------------------------------------------
 
 // A guest section with one vCPU pair and one chase size, samples in 5 rounds.
