@@ -31,14 +31,35 @@ bool is_whitespace(pugi::xml_node node) {
          std::string_view(node.value()).find_first_not_of(" \t\r\n") == std::string_view::npos;
 }
 
+// The quote around the first attribute of the root's start tag (<domain
+// type='kvm'>), if the root has one. The patch never rewrites that tag, so
+// patching the result again picks the same quote; counting quotes over the
+// whole text did not: removing the old pins could tip the count and turn every
+// line of the second patch into the other quote (found by
+// tests/fuzz/domain_patch_fuzz.cpp).
+std::optional<char> root_attribute_quote(std::string_view xml, pugi::xml_node root) {
+  const std::ptrdiff_t name_at = root.offset_debug();
+  if (name_at < 0 || static_cast<std::size_t>(name_at) >= xml.size() || !root.first_attribute()) return std::nullopt;
+  // No '=' can come before the first attribute's: names hold none.
+  const std::size_t equals = xml.find('=', static_cast<std::size_t>(name_at));
+  if (equals == std::string_view::npos) return std::nullopt;
+  const std::size_t quote = xml.find_first_not_of(" \t\r\n", equals + 1);
+  if (quote == std::string_view::npos || (xml[quote] != '\'' && xml[quote] != '"')) return std::nullopt;
+  return xml[quote];
+}
+
 Style detect_style(std::string_view xml, pugi::xml_node root) {
   Style style;
-  std::size_t single = 0, dbl = 0;
-  for (std::size_t pos = xml.find('='); pos != std::string_view::npos; pos = xml.find('=', pos + 1)) {
-    if (pos + 1 < xml.size() && xml[pos + 1] == '\'') ++single;
-    if (pos + 1 < xml.size() && xml[pos + 1] == '"') ++dbl;
+  if (auto quote = root_attribute_quote(xml, root)) {
+    style.single_quote = *quote == '\'';
+  } else {
+    std::size_t single = 0, dbl = 0;
+    for (std::size_t pos = xml.find('='); pos != std::string_view::npos; pos = xml.find('=', pos + 1)) {
+      if (pos + 1 < xml.size() && xml[pos + 1] == '\'') ++single;
+      if (pos + 1 < xml.size() && xml[pos + 1] == '"') ++dbl;
+    }
+    style.single_quote = single >= dbl;
   }
-  style.single_quote = single >= dbl;
   if (xml.find("\r\n") != std::string_view::npos) style.nl = "\r\n";
   style.pretty = false;
   for (pugi::xml_node child : root.children()) {

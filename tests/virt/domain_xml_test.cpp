@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <pugixml.hpp>
 
@@ -511,6 +512,26 @@ TEST(PatchDomain, ALineInsideAValueSpanningLinesIsNotSwappedBack) {
   // (An XML parser reads each line break in a value as a space.)
   EXPECT_STREQ(doc.child("domain").child("os").child("type").attribute("machine").value(), "pc   <x a=\"1\"/> ");
   EXPECT_STREQ(doc.child("domain").child("os").child_value("type"), "hvm");
+  EXPECT_EQ(patch_domain_xml(once, four_vcpu_plan()), once);
+}
+
+TEST(PatchDomain, KeepsTheRootsQuoteWhenThePatchRemovesMostQuotesOfThatKind) {
+  // Single-quoted owned elements (a <vcpus> list the plan drops) and a
+  // double-quoted rest: counting quotes picked ' for the first patch and "
+  // for the second. With a value that spans lines and holds the other quote
+  // (machine=), the second patch could not copy the lines back and rewrote
+  // every line in " (found by tests/fuzz/domain_patch_fuzz.cpp; its input is
+  // in tests/fuzz/regressions/domain_patch).
+  std::string xml = "<domain type='kvm'>\n  <name>a</name>\n  <vcpu placement='static'>8</vcpu>\n  <vcpus>\n";
+  for (int v = 0; v < 8; ++v)
+    xml += fmt::format("    <vcpu id='{}' enabled='yes' hotpluggable='no' order='{}'/>\n", v, v + 1);
+  xml += "  </vcpus>\n  <os>\n    <type arch=\"x86_64\" machine='q35 \"x\"\n'>hvm</type>\n  </os>\n  <devices>\n";
+  for (int i = 0; i < 15; ++i) xml += "    <interface type=\"bridge\">\n      <source bridge=\"br0\"/>\n    </interface>\n";
+  xml += "  </devices>\n</domain>\n";
+  const std::string once = patch_domain_xml(xml, four_vcpu_plan());
+  EXPECT_EQ(once.find("<vcpus>"), std::string::npos) << once;
+  EXPECT_NE(once.find("<vcpupin vcpu='0' cpuset='4'/>"), std::string::npos) << once;
+  EXPECT_NE(once.find("<source bridge=\"br0\"/>"), std::string::npos) << once;
   EXPECT_EQ(patch_domain_xml(once, four_vcpu_plan()), once);
 }
 
