@@ -345,30 +345,29 @@ std::string helper_where(const Topology& topo, const CpuSet& cpus, bool several_
   return fmt::format("{}", fmt::join(parts, " and "));
 }
 
-// What the parts of describe() share about one guest.
+// One guest of the plan as describe() explains it: what every part of the
+// explanation reads, and the parts.
 struct GuestView {
   const Topology& topo;
   const ResolvedRequest& resolved;
   const Layout& layout;
-  std::size_t k;
+  std::size_t k;  // the guest's index in layout.guests and plan.guests
   const Layout::Guest& guest;
   const GuestRequest& request;
   CpuSet vcpu_set;
   bool host_has_own, several_nodes, one_l3;
+
+  void explain_placement(Plan& plan) const;
+  void explain_helpers(bool& said_iothreads, Plan& plan) const;
+  void warn_sharing(Plan& plan) const;
+  void warn_kinds(Plan& plan) const;
 };
 
 // "Guest 'x': 16 vCPUs on CPUs ...", its caches and its NUMA cells.
-void explain_placement(const GuestView& v, Plan& plan) {
-  const Topology& topo = v.topo;
-  const ResolvedRequest& resolved = v.resolved;
-  const Layout& layout = v.layout;
-  const Layout::Guest& guest = v.guest;
-  const GuestRequest& request = v.request;
-  const CpuSet& vcpu_set = v.vcpu_set;
-  const bool host_has_own = v.host_has_own, one_l3 = v.one_l3;
-  const GuestPlan& gp = plan.guests[v.k];
+void GuestView::explain_placement(Plan& plan) const {
+  const GuestPlan& gp = plan.guests[k];
   const GuestTopology& t = guest.topology;
-  if (!resolved.auto_notes[v.k].empty()) plan.explanation.push_back(resolved.auto_notes[v.k] + ".");
+  if (!resolved.auto_notes[k].empty()) plan.explanation.push_back(resolved.auto_notes[k] + ".");
   plan.explanation.push_back(fmt::format(
       "Guest '{}': {} on CPUs {} ({}), presented as {} x {} x {} x {}.", request.name,
       plural(guest.vcpus.size(), "vCPU", "vCPUs"), vcpu_set, describe_cores(topo, vcpu_set),
@@ -403,14 +402,8 @@ void explain_placement(const GuestView& v, Plan& plan) {
 
 // Where the emulator and I/O threads run and what they share; a warning where
 // one runs off the node it serves.
-void explain_helpers(const GuestView& v, bool& said_iothreads, Plan& plan) {
-  const Topology& topo = v.topo;
-  const Layout& layout = v.layout;
-  const Layout::Guest& guest = v.guest;
-  const GuestRequest& request = v.request;
-  const CpuSet& vcpu_set = v.vcpu_set;
-  const bool host_has_own = v.host_has_own, several_nodes = v.several_nodes, one_l3 = v.one_l3;
-  const GuestPlan& gp = plan.guests[v.k];
+void GuestView::explain_helpers(bool& said_iothreads, Plan& plan) const {
+  const GuestPlan& gp = plan.guests[k];
   // Helpers: where, and what they share.
   const bool multi_cell = gp.numa_cells.size() > 1;
   const CpuSet helper_cpus = guest.helper_cpus();
@@ -474,15 +467,7 @@ void explain_helpers(const GuestView& v, bool& said_iothreads, Plan& plan) {
 
 // What the guest shares with the host and the later guests, NUMA spans, odd
 // counts and the clean counts near them, dedicated helpers with no core, the GPU.
-void warn_sharing(const GuestView& v, Plan& plan) {
-  const Topology& topo = v.topo;
-  const ResolvedRequest& resolved = v.resolved;
-  const Layout& layout = v.layout;
-  const Layout::Guest& guest = v.guest;
-  const GuestRequest& request = v.request;
-  const CpuSet& vcpu_set = v.vcpu_set;
-  const bool host_has_own = v.host_has_own, one_l3 = v.one_l3;
-  const std::size_t k = v.k;
+void GuestView::warn_sharing(Plan& plan) const {
   // Warnings: what the guest shares with the host and the other guests.
   const std::string hint = clean_count_hint(topo, resolved, find_cpu(topo, guest.vcpus.front())->kind,
                                             static_cast<unsigned>(guest.vcpus.size()));
@@ -545,13 +530,7 @@ void warn_sharing(const GuestView& v, Plan& plan) {
 
 // A guest on several kinds, or not on the one --prefer asks for: the
 // trade-off and the alternatives.
-void warn_kinds(const GuestView& v, Plan& plan) {
-  const Topology& topo = v.topo;
-  const ResolvedRequest& resolved = v.resolved;
-  const Layout& layout = v.layout;
-  const Layout::Guest& guest = v.guest;
-  const GuestRequest& request = v.request;
-  const CpuSet& vcpu_set = v.vcpu_set;
+void GuestView::warn_kinds(Plan& plan) const {
   // Core kinds: mixed, or not the preferred one.
   std::map<unsigned, unsigned> kind_vcpus;
   for (unsigned cpu : guest.vcpus) ++kind_vcpus[find_cpu(topo, cpu)->kind];
@@ -644,10 +623,10 @@ void describe(const Topology& topo, const ResolvedRequest& resolved, const Layou
     const GuestView v{topo, resolved, layout, k, layout.guests[k], resolved.request.guests[k],
                       plan.guests[k].vcpu_cpus(), host_has_own, topo.numa_nodes.size() > 1,
                       caches_at_level(topo, 3).size() == 1};
-    explain_placement(v, plan);
-    explain_helpers(v, said_iothreads, plan);
-    warn_sharing(v, plan);
-    warn_kinds(v, plan);
+    v.explain_placement(plan);
+    v.explain_helpers(said_iothreads, plan);
+    v.warn_sharing(plan);
+    v.warn_kinds(plan);
   }
   if (!host_has_own) {
     plan.warnings.push_back(fmt::format(
