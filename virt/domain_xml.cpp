@@ -1012,22 +1012,35 @@ std::string plan_snippet_xml(const GuestPlan& plan) {
   return out.str();
 }
 
-PatchResult patch_domain(std::string_view original, const GuestPlan& plan) {
+namespace {
+
+// Every patch: read the definition, let `edit` change the tree (it adds its
+// notes), write it in the definition's own style and keep every line the edit
+// did not change exactly as it was.
+template <typename Edit>
+PatchResult edit_domain(std::string_view original, Edit&& edit) {
   pugi::xml_document doc;
-  const std::string source = "input";
-  detail::load_domain_document(doc, original, source, /*raw=*/true);
+  detail::load_domain_document(doc, original, "input", /*raw=*/true);
   pugi::xml_node root = doc.document_element();
-  if (plan.vcpus.empty())
-    throw DomainInputError(fmt::format("cannot patch domain '{}': the plan has no vCPUs",
-                                       detail::trimmed_text(root.child("name"))));
-  Style style = detect_style(original, root);
+  const Style style = detect_style(original, root);
   PatchResult result;
-  Patcher(root, style, plan, result.notes).run();
+  edit(root, style, result.notes);
   escape_quotes(doc, style.single_quote);
   std::ostringstream out;
   doc.save(out, "", save_flags(style), pugi::encoding_utf8);
   result.xml = keep_original_lines(original, out.str(), style.single_quote ? '\'' : '"');
   return result;
+}
+
+}  // namespace
+
+PatchResult patch_domain(std::string_view original, const GuestPlan& plan) {
+  return edit_domain(original, [&](pugi::xml_node root, const Style& style, std::vector<std::string>& notes) {
+    if (plan.vcpus.empty())
+      throw DomainInputError(fmt::format("cannot patch domain '{}': the plan has no vCPUs",
+                                         detail::trimmed_text(root.child("name"))));
+    Patcher(root, style, plan, notes).run();
+  });
 }
 
 std::string patch_domain_xml(std::string_view original, const GuestPlan& plan) {
@@ -1060,43 +1073,27 @@ void DomainTuning::merge(const DomainTuning& other) {
 }
 
 PatchResult patch_domain(std::string_view original, const DomainTuning& tuning) {
-  pugi::xml_document doc;
-  detail::load_domain_document(doc, original, "input", /*raw=*/true);
-  pugi::xml_node root = doc.document_element();
-  Style style = detect_style(original, root);
-  PatchResult result;
-  TuningPatcher(root, style, tuning, result.notes).run();
-  escape_quotes(doc, style.single_quote);
-  std::ostringstream out;
-  doc.save(out, "", save_flags(style), pugi::encoding_utf8);
-  result.xml = keep_original_lines(original, out.str(), style.single_quote ? '\'' : '"');
-  return result;
+  return edit_domain(original, [&](pugi::xml_node root, const Style& style, std::vector<std::string>& notes) {
+    TuningPatcher(root, style, tuning, notes).run();
+  });
 }
 
 PatchResult attach_iothreads(std::string_view original, std::size_t count) {
-  pugi::xml_document doc;
-  detail::load_domain_document(doc, original, "input", /*raw=*/true);
-  pugi::xml_node root = doc.document_element();
-  Style style = detect_style(original, root);
-  PatchResult result;
-  DomainEditor editor(root, style, result.notes);
-  std::vector<unsigned> ids = editor.patch_iothreads(count);
-  editor.attach_iothreads(ids);
-  // A pin of an iothread the domain no longer has would make libvirt refuse it.
-  std::vector<pugi::xml_node> stale;
-  for (pugi::xml_node pin : root.child("cputune").children("iothreadpin"))
-    if (std::find(ids.begin(), ids.end(), to_unsigned(pin.attribute("iothread").value())) == ids.end())
-      stale.push_back(pin);
-  for (pugi::xml_node pin : stale) {
-    result.notes.push_back(fmt::format("<iothreadpin iothread='{}'> dropped: the domain has no such iothread now",
-                                       pin.attribute("iothread").value()));
-    Editor::remove(pin);
-  }
-  escape_quotes(doc, style.single_quote);
-  std::ostringstream out;
-  doc.save(out, "", save_flags(style), pugi::encoding_utf8);
-  result.xml = keep_original_lines(original, out.str(), style.single_quote ? '\'' : '"');
-  return result;
+  return edit_domain(original, [&](pugi::xml_node root, const Style& style, std::vector<std::string>& notes) {
+    DomainEditor editor(root, style, notes);
+    std::vector<unsigned> ids = editor.patch_iothreads(count);
+    editor.attach_iothreads(ids);
+    // A pin of an iothread the domain no longer has would make libvirt refuse it.
+    std::vector<pugi::xml_node> stale;
+    for (pugi::xml_node pin : root.child("cputune").children("iothreadpin"))
+      if (std::find(ids.begin(), ids.end(), to_unsigned(pin.attribute("iothread").value())) == ids.end())
+        stale.push_back(pin);
+    for (pugi::xml_node pin : stale) {
+      notes.push_back(fmt::format("<iothreadpin iothread='{}'> dropped: the domain has no such iothread now",
+                                  pin.attribute("iothread").value()));
+      Editor::remove(pin);
+    }
+  });
 }
 
 // ---- Unified diff -------------------------------------------------------------
