@@ -141,16 +141,22 @@ void finish_topology(Topology& topo) {
   }
   check(seen == online, fmt::format("CPUs {} belong to no core", online - seen));
 
-  // Caches: sorted by (level, type, first CPU), indexed within (level, type).
+  // Caches: sorted by (level, instruction or not, first CPU), indexed within
+  // (level, instruction or not).
   std::stable_sort(topo.caches.begin(), topo.caches.end(), [](const Cache& a, const Cache& b) {
+    const bool a_instruction = a.type == CacheType::Instruction, b_instruction = b.type == CacheType::Instruction;
     if (a.level != b.level) return a.level < b.level;
-    if (a.type != b.type) return a.type < b.type;
+    if (a_instruction != b_instruction) return b_instruction;
     return a.cpus < b.cpus;
   });
-  std::map<std::pair<int, CacheType>, unsigned> next_index;
-  std::map<std::pair<int, CacheType>, CpuSet> covered;
+  // A CPU's l1d/l2/l3 names the data or unified cache at that level, so
+  // those two kinds share one numbering and one CPU is in at most one of
+  // them (a hwloc export may call an L3 a data cache; found by
+  // tests/fuzz/hwloc_xml_fuzz.cpp). Instruction caches count on their own.
+  std::map<std::pair<int, bool>, unsigned> next_index;
+  std::map<std::pair<int, bool>, CpuSet> covered;
   for (Cache& cache : topo.caches) {
-    auto key = std::pair{cache.level, cache.type};
+    auto key = std::pair{cache.level, cache.type == CacheType::Instruction};
     cache.index = next_index[key]++;
     check(online.contains(cache.cpus),
           fmt::format("L{} cache holds CPUs {} that are not online CPUs", cache.level, cache.cpus - online));

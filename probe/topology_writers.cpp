@@ -173,9 +173,10 @@ json topology_to_json(const Topology& topo) {
 
 namespace {
 
-const Cache* cache_of(const Topology& topo, unsigned cpu, int level, CacheType type) {
+// The data or unified cache at `level` holding `cpu`: the one its l2/l3 names.
+const Cache* cache_of(const Topology& topo, unsigned cpu, int level) {
   for (const Cache& cache : topo.caches)
-    if (cache.level == level && cache.type == type && cache.cpus.contains(cpu)) return &cache;
+    if (cache.level == level && cache.type != CacheType::Instruction && cache.cpus.contains(cpu)) return &cache;
   return nullptr;
 }
 
@@ -232,7 +233,7 @@ void write_topology_text(std::ostream& out, const Topology& topo) {
     for (auto& [l3, cores] : by_l3) {
       std::string indent = "  ";
       if (l3) {
-        const Cache* cache = cache_of(topo, cores.front()->cpus.first(), l3_level, CacheType::Unified);
+        const Cache* cache = cache_of(topo, cores.front()->cpus.first(), l3_level);
         fmt::print(out, "  L3 #{}, {}, shared by {} core{} (CPUs {})\n", *l3, format_bytes(cache->size_bytes),
                    cores.size(), cores.size() == 1 ? "" : "s", cache->cpus);
         indent = "    ";
@@ -243,7 +244,7 @@ void write_topology_text(std::ostream& out, const Topology& topo) {
       std::optional<unsigned> open_l2;
       for (const Core* core : cores) {
         const LogicalCpu* first = find_cpu(topo, core->cpus.first());
-        const Cache* l2 = first->l2 ? cache_of(topo, first->os_index, 2, CacheType::Unified) : nullptr;
+        const Cache* l2 = first->l2 ? cache_of(topo, first->os_index, 2) : nullptr;
         bool shared_l2 = l2 && !core->cpus.contains(l2->cpus);
         if (shared_l2 && open_l2 != first->l2) {
           fmt::print(out, "{}L2 #{}, {}, shared by CPUs {}\n", indent, *first->l2, format_bytes(l2->size_bytes), l2->cpus);

@@ -1,9 +1,12 @@
 // Checks shared by the sources: implausible caches are dropped with a warning,
 // missing caches are said plainly.
+#include <sstream>
+
 #include <gtest/gtest.h>
 
 #include "tests/probe/cpuset_printer.hpp"
 #include "probe/probe.hpp"
+#include "probe/topology_writers.hpp"
 
 namespace vpt {
 namespace {
@@ -95,6 +98,24 @@ TEST(SharedLargeL3, IsKept) {
       "shared.xml");
   EXPECT_EQ(cpus_sharing_cache(topo, 0, 3), (CpuSet{0, 1}));
   EXPECT_TRUE(topo.warnings.empty());
+}
+
+TEST(L3CalledADataCache, IsTheCpusL3AndNumberedWithTheUnifiedOnes) {
+  // hwloc's XML may give an L3 cache_type="1" (data): the second core's here.
+  // finish_topology gave it index 0 in its own (level, type) numbering, like
+  // the first core's unified L3, and the text writer found no unified L3 for
+  // it (a null dereference; found by tests/fuzz/hwloc_xml_fuzz.cpp).
+  std::string xml = replace_all(kVmWithPrivate508MiBL3, "532676608", "33554432");
+  const std::string second_l3 = R"(gp_index="11" cache_size="33554432" depth="3" cache_linesize="64" cache_associativity="0" cache_type="0")";
+  ASSERT_NE(xml.find(second_l3), std::string::npos);
+  xml.replace(xml.find(second_l3), second_l3.size(), replace_all(second_l3, R"(cache_type="0")", R"(cache_type="1")"));
+  Topology topo = load_hwloc_xml(xml, "data-l3.xml");
+  ASSERT_EQ(caches_at_level(topo, 3).size(), 2u);
+  EXPECT_EQ(find_cpu(topo, 0)->l3, std::optional<unsigned>(0));
+  EXPECT_EQ(find_cpu(topo, 1)->l3, std::optional<unsigned>(1));
+  std::ostringstream text;
+  write_topology_text(text, topo);
+  EXPECT_NE(text.str().find("L3 #1, 32 MiB, shared by 1 core (CPUs 1)"), std::string::npos) << text.str();
 }
 
 TEST(NoCacheInformation, IsSaidPlainly) {
