@@ -9,6 +9,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const vpt::TopologyInputError&) {
     return 0;
   }
-  vpt::fuzz::check_topology(topo);
+  vpt::fuzz::check_topology(topo, vpt::fuzz::input_hash(data, size));
   return 0;
 }
