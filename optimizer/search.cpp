@@ -329,7 +329,7 @@ class LocalSearch {
  public:
   LocalSearch(const Topology& topo, const CostModel& model, const ResolvedRequest& resolved,
               const std::vector<unsigned>& usable, const std::vector<std::vector<unsigned>>& classes)
-      : topo_(topo), model_(model), resolved_(resolved), classes_(classes), n_(model.cpu_count()) {
+      : model_(model), resolved_(resolved), classes_(classes), n_(model.cpu_count()) {
     const std::size_t guests = resolved.request.guests.size();
     owner_.assign(topo.cores.size(), kHost);
     for (unsigned core : usable) usable_.insert(core);
@@ -547,7 +547,6 @@ class LocalSearch {
     return reps;
   }
 
-  const Topology& topo_;
   const CostModel& model_;
   const ResolvedRequest& resolved_;
   const std::vector<std::vector<unsigned>>& classes_;
