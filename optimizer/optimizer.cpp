@@ -654,7 +654,10 @@ std::vector<NumaCell> numa_cells(const Topology& topo, const std::vector<unsigne
                                  std::optional<std::uint64_t> memory_bytes) {
   std::vector<NodeSpan> spans = node_spans(topo, vcpus);
   std::vector<NumaCell> cells;
-  if (spans.size() < 2 || !spans.front().node) return cells;
+  // No cells unless every vCPU's node is known (a damaged export can leave
+  // CPUs without one; found by tests/fuzz/hwloc_xml_fuzz.cpp).
+  if (spans.size() < 2 || std::any_of(spans.begin(), spans.end(), [](const NodeSpan& s) { return !s.node; }))
+    return cells;
   for (std::size_t c = 0; c < spans.size(); ++c) {
     NumaCell cell;
     cell.cell = static_cast<unsigned>(c);

@@ -205,6 +205,22 @@ TEST(OddRequests, TooManyVcpusNamesTheLargestFeasibleCount) {
   EXPECT_NO_THROW(make_plan(topo, one_guest(24)));
 }
 
+TEST(OddRequests, AGuestOnCpusWithoutANumaNodeGetsNoNumaCells) {
+  // A damaged hwloc export (found by tests/fuzz/hwloc_xml_fuzz.cpp): package 1
+  // (CPUs 1, 13, 23) has no NUMANode object, package 0's node 0 holds the
+  // even CPUs. A guest on CPUs 1-2,13-14 spans node 0 and "no node": making
+  // one cell per node read the missing node (undefined behaviour).
+  Topology topo = corpus("../fuzz/regressions/hwloc_xml/cpus-without-a-numa-node.xml");
+  ASSERT_FALSE(find_cpu(topo, 1)->numa.has_value());
+  ASSERT_EQ(find_cpu(topo, 2)->numa, std::optional<unsigned>(0));
+  Request request = one_guest(4);
+  request.allowed = CpuSet{1, 2, 13, 14};
+  request.reserve_cores = 0;
+  Plan plan = make_plan(topo, request);
+  EXPECT_EQ(plan.guests[0].vcpu_cpus(), (CpuSet{1, 2, 13, 14}));
+  EXPECT_TRUE(plan.guests[0].numa_cells.empty());
+}
+
 TEST(OddRequests, OddCountOnSmtHostPlansWithAWarning) {
   Topology topo = corpus("lscpu/amd-ryzen7-5800x.txt");
   Plan plan = make_plan(topo, one_guest(5));
