@@ -37,7 +37,7 @@ struct QemuProcess {
 struct MeasuredDomain {
   Hypervisor& connection;
   std::string name;
-  std::optional<QemuProcess> process;  // when the caller knows it; nullopt: found by name (find_qemu_pid)
+  std::optional<QemuProcess> process = std::nullopt;  // when the caller knows it; nullopt: found by name (find_qemu_pid)
 };
 
 // Looks NAME or UUID up on the connection and requires it to be running.

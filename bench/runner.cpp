@@ -43,7 +43,7 @@ MeasuredDomain open_measured_domain(Hypervisor& connection, const std::string& n
   std::string name = connection.find_domain(name_or_uuid);
   if (!connection.is_running(name))
     throw BenchInputError(fmt::format("cannot measure domain '{}': it is not running", name));
-  return {connection, std::move(name), std::nullopt};
+  return {connection, std::move(name)};
 }
 
 Results run_bench(const BenchOptions& options, const Topology& host, const MeasuredDomain* domain,

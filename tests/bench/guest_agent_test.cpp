@@ -153,7 +153,7 @@ struct AgentDomain {
     connection.agent = [&agent](const std::string& c) { return agent(c); };
   }
   test::FakeHypervisor connection;
-  MeasuredDomain domain{connection, "vm", std::nullopt};
+  MeasuredDomain domain{connection, "vm"};
 };
 
 GuestProbeOptions agent_options() {

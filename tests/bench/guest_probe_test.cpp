@@ -368,7 +368,7 @@ struct XmlDomain {
     connection.running = true;
   }
   test::FakeHypervisor connection;
-  MeasuredDomain domain{connection, "vm", std::nullopt};
+  MeasuredDomain domain{connection, "vm"};
 };
 
 TEST(RunGuestProbe, WithoutAChannelWarnsAndAddsNoSection) {
