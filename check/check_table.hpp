@@ -33,6 +33,13 @@ struct Context {
   std::optional<bool> running;
 
   bool windows = false;              // libosinfo says so, or <hyperv>, or a Windows-looking name
+  bool linux_guest = false;          // libosinfo names a Linux distribution, or the name does
+  // <kvm><hidden state='on'/> without a Hyper-V vendor_id: a fix that turns Hyper-V on must
+  // add one, or NVIDIA drivers before R465 see "Microsoft Hv" and stop with Code 43.
+  bool hidden_without_vendor_id = false;
+  // Where the emulator and I/O threads go when no plan places the vCPUs: the CPUs their pins
+  // leave free, else the core of CPU 0 (the host's housekeeping core). Empty without a host model.
+  CpuSet helper_fallback;
   bool kvm = false;                  // <domain type='kvm'>: hardware virtualization
   bool passthrough = false;          // a PCI device is passed through
   std::map<unsigned, unsigned> single_pins;  // vCPU -> its one host CPU (pins to one CPU only)
@@ -52,6 +59,12 @@ struct Hit {
   std::optional<Severity> severity;  // milder than the row's, when the case calls for it (says why in evidence)
 };
 
+// The oldest libvirt and QEMU that understand a row's fix (libvirt's "Since"
+// notes in formatdomain, QEMU's release notes; docs/check-notes.md).
+struct MinVersions {
+  unsigned long libvirt = 0, qemu = 0;  // libvirt's encoding: 4007000 = 4.7.0
+};
+
 struct Check {
   std::string_view id;
   Severity severity;
@@ -59,6 +72,9 @@ struct Check {
   std::string_view why;
   Needs needs;
   std::function<std::optional<Hit>(const Context&)> run;
+  // Its fix needs these versions: with older ones known the row is skipped; with
+  // unknown ones --fix leaves the fix to the user and the finding names them.
+  std::optional<MinVersions> min_versions = std::nullopt;
 };
 
 std::vector<Check> pinning_checks();
@@ -73,6 +89,14 @@ std::vector<Check> host_checks();
 // The pinning fix: suggest's plan as an XML snippet, applied by --fix; without
 // a plan, no fix and the reason.
 Hit plan_fix(const Context& c, std::string evidence);
+
+// The vendor_id a Hyper-V fix adds on a hidden-KVM guest (Arch Wiki's example value).
+inline constexpr std::string_view kHypervVendorId = "randomid";
+
+// The Hyper-V settings `names` (and the vendor_id where the guest hides KVM) as
+// a tuning and its snippet; `timers` adds <clock> timers to both.
+Hit hyperv_fix(const Context& c, std::string evidence, const std::vector<std::string>& names,
+               const std::map<std::string, bool>& timers = {});
 
 // A fix --fix applies through DomainTuning, with its snippet.
 Hit tuning_fix(std::string evidence, std::string snippet, DomainTuning tuning);

@@ -22,7 +22,7 @@ std::string cpu_mode_text(const Domain& d) {
 }
 
 std::optional<Hit> cpu_mode(const Context& c) {
-  if (!c.kvm || !gaming_guest(c) || host_cpu_mode(c.domain)) return std::nullopt;
+  if (!c.kvm || c.domain.qemu_cpu || !gaming_guest(c) || host_cpu_mode(c.domain)) return std::nullopt;
   DomainTuning t;
   t.cpu_host_passthrough = true;
   return tuning_fix(fmt::format("{}, on a guest with {}", cpu_mode_text(c.domain),
@@ -32,7 +32,7 @@ std::optional<Hit> cpu_mode(const Context& c) {
 
 std::optional<Hit> cpu_migratable(const Context& c) {
   const Domain& d = c.domain;
-  if (!c.kvm || !gaming_guest(c) || !host_cpu_mode(d) || d.cpu_migratable == "off") return std::nullopt;
+  if (!c.kvm || d.qemu_cpu || !gaming_guest(c) || !host_cpu_mode(d) || d.cpu_migratable == "off") return std::nullopt;
   DomainTuning t;
   t.cpu_migratable_off = true;
   return tuning_fix(d.cpu_migratable ? fmt::format("<cpu mode='{}' migratable='{}'>", *d.cpu_mode, *d.cpu_migratable)
@@ -68,7 +68,7 @@ std::optional<Hit> windows_sockets(const Context& c) {
 }
 
 std::optional<Hit> topoext_missing(const Context& c) {
-  if (!c.kvm || !is_amd(*c.host) || c.presented.threads < 2 || c.domain.require_topoext) return std::nullopt;
+  if (!c.kvm || c.domain.qemu_cpu || !is_amd(*c.host) || c.presented.threads < 2 || c.domain.require_topoext) return std::nullopt;
   Hit hit = plan_fix(c, fmt::format("AMD host ({}), <topology threads='{}'>, no <feature policy='require' "
                                     "name='topoext'/>",
                                     c.host->cpu_model.empty() ? c.host->cpu_vendor : c.host->cpu_model,
@@ -78,7 +78,7 @@ std::optional<Hit> topoext_missing(const Context& c) {
 
 std::optional<Hit> cache_passthrough(const Context& c) {
   const Domain& d = c.domain;
-  if (!c.kvm || !host_cpu_mode(d) || d.cache_passthrough) return std::nullopt;
+  if (!c.kvm || d.qemu_cpu || !host_cpu_mode(d) || d.cache_passthrough) return std::nullopt;
   DomainTuning t;
   t.cache_passthrough = true;
   return tuning_fix(fmt::format("<cpu mode='{}'> without <cache mode='passthrough'/>", *d.cpu_mode),
@@ -106,7 +106,7 @@ std::optional<Hit> kvm_hint_dedicated(const Context& c) {
   const Domain& d = c.domain;
   // Windows reads Hyper-V's enlightenments, not KVM's hints; libvirt accepts
   // the hint only with host-passthrough.
-  if (!c.kvm || c.windows || d.cpu_mode != "host-passthrough") return std::nullopt;
+  if (!c.kvm || d.qemu_cpu || c.windows || d.cpu_mode != "host-passthrough") return std::nullopt;
   auto it = d.kvm_features.find("hint-dedicated");
   if (it != d.kvm_features.end() && it->second) return std::nullopt;
   auto dedicated = dedicated_cpus(c);
@@ -131,7 +131,7 @@ std::vector<Check> cpu_checks() {
        "migratable='on' (libvirt's default) removes from the virtual CPU the features that block migration, such "
        "as the invariant TSC; a guest that never migrates keeps them with migratable='off'. Source: libvirt Domain "
        "XML format, \"CPU model and topology\" (migratable).",
-       Needs::Domain, cpu_migratable},
+       Needs::Domain, cpu_migratable, MinVersions{6005000, 2012000}},
       {"cpu-topology-missing", Severity::Warning, "No guest CPU topology",
        "Without <topology> libvirt presents every vCPU as a socket of its own: the guest sees no SMT siblings and "
        "no shared caches, and client editions of Windows use only their first sockets. Source: libvirt Domain XML "
@@ -157,7 +157,7 @@ std::vector<Check> cpu_checks() {
        "in idle (cpuidle-haltpoll) and skips paravirtual paths meant for overcommitted hosts. Set it only when each "
        "vCPU has a CPU of its own. Source: libvirt Domain XML format, \"Hypervisor features\" (kvm); Linux "
        "Documentation/virt/kvm/x86/cpuid.rst (KVM_HINTS_REALTIME).",
-       Needs::Domain, kvm_hint_dedicated},
+       Needs::Domain, kvm_hint_dedicated, MinVersions{5007000, 2012000}},
   };
 }
 

@@ -18,6 +18,14 @@ bool is_servable(const Domain& d, const std::string& label) {
                      [&](const IothreadDevice& dev) { return dev.label == label; });
 }
 
+// The label virt gives a controller an I/O thread can serve ("virtio-scsi controller 0"),
+// "" for every other controller (USB, SATA, PCI ones have index 0 too).
+std::string servable_label(const DomainController& ctl) {
+  const bool virtio = ctl.model == "virtio-scsi" || ctl.model == "virtio-transitional" ||
+                      ctl.model == "virtio-non-transitional";
+  return ctl.type == "scsi" && virtio ? fmt::format("virtio-scsi controller {}", ctl.index) : std::string();
+}
+
 // Disks the guest writes to: not CD-ROMs or floppies.
 bool data_disk(const DomainDisk& k) { return k.device == "disk" || k.device == "lun"; }
 
@@ -55,7 +63,8 @@ std::optional<Hit> disk_no_iothread(const Context& c) {
                                   driver_line(k, fmt::format(" iothread='{}'", id))));
   }
   for (const DomainController& ctl : d.controllers) {
-    if (!unserved(fmt::format("virtio-scsi controller {}", ctl.index))) continue;
+    const std::string label = servable_label(ctl);
+    if (label.empty() || !unserved(label)) continue;
     std::vector<std::string> disks;
     for (const DomainDisk& k : d.disks)
       if (k.bus == "scsi" && k.controller.value_or(0) == ctl.index) disks.push_back(k.target);
@@ -149,7 +158,7 @@ std::optional<Hit> disk_queues(const Context& c) {
                                     driver_line(k, fmt::format(" queues='{}'", d.max_vcpus))));
     }
   for (const DomainController& ctl : d.controllers)
-    if (is_servable(d, fmt::format("virtio-scsi controller {}", ctl.index)) && !ctl.queues) {
+    if (!servable_label(ctl).empty() && is_servable(d, servable_label(ctl)) && !ctl.queues) {
       found.push_back(fmt::format("virtio-scsi controller {}", ctl.index));
       snippet.push_back(fmt::format("<controller type='scsi' index='{}' model='{}'>\n  <driver queues='{}'/>\n</controller>",
                                     ctl.index, ctl.model, d.max_vcpus));
@@ -168,10 +177,40 @@ std::optional<Hit> disk_emulated_bus(const Context& c) {
   for (const DomainDisk& k : c.domain.disks)
     if (data_disk(k) && (k.bus == "sata" || k.bus == "ide")) found.push_back(fmt::format("disk {} on the {} bus", k.target, k.bus));
   if (found.empty()) return std::nullopt;
-  return manual_fix(fmt::format("{}", fmt::join(found, "; ")),
-                    "<controller type='scsi' model='virtio-scsi'/>\n<disk ...>\n  <target dev='sdX' bus='scsi'/>\n</disk>",
-                    "the guest needs its virtio driver before the disk moves (Windows: install virtio-win first): "
-                    "change the bus by hand");
+  const bool only_emulated = std::none_of(c.domain.disks.begin(), c.domain.disks.end(), [](const DomainDisk& k) {
+    return data_disk(k) && k.bus != "sata" && k.bus != "ide";
+  });
+  std::string evidence = fmt::format("{}", fmt::join(found, "; "));
+  Hit hit = manual_fix(evidence,
+                       "<controller type='scsi' model='virtio-scsi'/>\n<disk ...>\n  <target dev='sdX' bus='scsi'/>\n</disk>",
+                       "the guest needs its virtio driver before the disk moves (Windows: install virtio-win first): "
+                       "change the bus by hand");
+  if (c.windows && only_emulated) {
+    hit.severity = Severity::Warning;
+    hit.evidence += "; these are the Windows guest's only disks, so every disk access goes through an emulated "
+                    "AHCI controller. Switch safely: add a small second disk on bus='virtio' (or a virtio-scsi "
+                    "controller), boot, install the viostor (or vioscsi) driver from the virtio-win ISO, shut down, "
+                    "then move the system disk to that bus";
+  }
+  return hit;
+}
+
+// <iothreads> that no disk or controller names: threads that do nothing.
+std::optional<Hit> iothreads_unused(const Context& c) {
+  const Domain& d = c.domain;
+  if (d.iothreads == 0) return std::nullopt;
+  for (const IothreadDevice& dev : d.iothread_devices)
+    if (dev.iothread) return std::nullopt;
+  Hit hit;
+  hit.evidence = fmt::format("{} I/O thread{} defined, named by no <driver iothread='N'/>", d.iothreads,
+                             d.iothreads == 1 ? "" : "s");
+  if (!d.iothread_devices.empty()) {
+    hit.evidence += "; the fix of disk-no-iothread attaches the virtio devices to them";
+  } else {
+    hit.evidence += fmt::format("; the domain has no virtio disk or virtio-scsi controller for one to serve{}",
+                                d.unservable_disks.empty() ? "" : fmt::format(" ({})", fmt::join(d.unservable_disks, ", ")));
+  }
+  return hit;
 }
 
 std::optional<Hit> nvme_passthrough(const Context& c) {
@@ -199,6 +238,11 @@ std::vector<Check> disk_checks() {
        "for virtio-blk and virtio-scsi only. Source: libvirt Domain XML format, \"IOThreads Allocation\" and "
        "\"Hard drives\" (driver iothread); Arch Wiki, PCI passthrough via OVMF, \"CPU pinning\".",
        Needs::Domain, disk_no_iothread},
+      {"iothreads-unused", Severity::Info, "I/O threads are defined but serve nothing",
+       "An I/O thread serves only the virtio disks and virtio-scsi controllers whose <driver iothread='N'/> names "
+       "it; one that none names idles, and the disks it was meant for stay in QEMU's main loop. Source: libvirt "
+       "Domain XML format, \"IOThreads Allocation\".",
+       Needs::Domain, iothreads_unused},
       {"disk-io-native-cache", Severity::Error, "io='native' without the host cache off: QEMU refuses the disk",
        "Linux native AIO works on files opened with O_DIRECT only, so QEMU refuses to open such a disk (\"aio=native "
        "was specified, but it requires cache.direct=on\"); cache='none' or 'directsync' gives O_DIRECT. Source: QEMU "

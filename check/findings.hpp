@@ -17,6 +17,7 @@
 #include "probe/topology.hpp"
 #include "virt/domain.hpp"
 #include "virt/domain_xml.hpp"
+#include "virt/libvirt_connection.hpp"
 
 namespace vpt {
 
@@ -60,6 +61,9 @@ struct CheckInput {
   const GuestPlan* plan = nullptr;   // suggest's plan for this domain: the pinning fix
   std::string no_plan_reason;        // why `plan` is null, for the user ("" = no host model)
   std::optional<bool> running;       // the domain runs now (known with --domain only)
+  // The libvirt and QEMU that run the domain: from the connection with --domain, else
+  // --libvirt-version/--qemu-version. Fixes that need newer ones are gated (docs/check-notes.md).
+  VirtVersions versions;
 };
 
 struct CheckReport {

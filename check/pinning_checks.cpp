@@ -21,6 +21,8 @@ std::string joined(std::vector<std::string> items, std::size_t keep = 3) {
   return fmt::format("{}", fmt::join(items, "; "));
 }
 
+Hit helper_fix(const Context& c, std::string evidence);
+
 std::optional<Hit> vcpu_unpinned(const Context& c) {
   const Domain& d = c.domain;
   CpuSet none, floating;
@@ -35,6 +37,7 @@ std::optional<Hit> vcpu_unpinned(const Context& c) {
     }
   }
   if (none.empty() && floating.empty()) return std::nullopt;
+  const bool helpers_pinned = d.emulatorpin && d.iothreadpins.size() >= d.iothread_ids.size();
   std::vector<std::string> parts;
   if (!none.empty())
     parts.push_back(fmt::format("{} {} no <vcpupin>: {}", vcpus_text(none), none.size() == 1 ? "has" : "have",
@@ -43,7 +46,40 @@ std::optional<Hit> vcpu_unpinned(const Context& c) {
   if (!floating.empty())
     parts.push_back(fmt::format("{} {} pinned to several CPUs each and move among them ({})", vcpus_text(floating),
                                 floating.size() == 1 ? "is" : "are", fmt::join(examples, ", ")));
+  if (!c.plan && !helpers_pinned && !c.helper_fallback.empty()) return helper_fix(c, fmt::format("{}", fmt::join(parts, "; ")));
   return plan_fix(c, fmt::format("{}", fmt::join(parts, "; ")));
+}
+
+// CPU 0 takes the host's timer and most device interrupts on many systems.
+std::optional<Hit> vcpu0_on_cpu0(const Context& c) {
+  auto it = c.domain.vcpupins.find(0);
+  if (it == c.domain.vcpupins.end() || !it->second.contains(0u)) return std::nullopt;
+  std::string evidence = fmt::format("<vcpupin vcpu='0' cpuset='{}'>", it->second.to_string());
+  if (c.plan && !c.plan->vcpus.empty() && c.plan->vcpus.front() == 0) {
+    Hit hit;
+    hit.evidence = evidence + "; vpt-tune's plan keeps it there too (this host has no better CPU for it)";
+    hit.severity = Severity::Info;
+    return hit;
+  }
+  return plan_fix(c, std::move(evidence));
+}
+
+// -overcommit cpu-pm=on: an idle vCPU stays on its CPU (no HLT exit).
+std::optional<Hit> cpu_pm_shared(const Context& c) {
+  const Domain& d = c.domain;
+  if (!d.qemu_cpu_pm) return std::nullopt;
+  std::vector<std::string> shared;
+  if (c.single_pins.size() != d.max_vcpus) shared.push_back("not every vCPU is pinned to a CPU of its own");
+  else if (c.vcpu_cpus.size() != d.max_vcpus) shared.push_back("several vCPUs share a CPU");
+  CpuSet helpers = d.emulatorpin.value_or(CpuSet{});
+  for (const auto& [id, cpus] : d.iothreadpins) helpers |= cpus;
+  if (!d.emulatorpin) shared.push_back("the emulator thread is unpinned");
+  else if (helpers.intersects(c.vcpu_cpus)) shared.push_back(fmt::format("helper threads share {}", cpus_text(helpers & c.vcpu_cpus)));
+  if (shared.empty()) return std::nullopt;
+  return manual_fix(fmt::format("<qemu:commandline> passes -overcommit cpu-pm=on and {}", fmt::join(shared, "; ")),
+                    "<!-- remove the -overcommit cpu-pm=on argument pair from <qemu:commandline>, or give each vCPU "
+                    "a host CPU nothing else uses -->",
+                    "vpt-tune does not edit <qemu:commandline>");
 }
 
 std::optional<Hit> pins_missing_cpus(const Context& c) {
@@ -93,11 +129,31 @@ void soften_when_unavoidable(const Context& c, const CpuSet& planned_helpers, Hi
   hit.evidence += "; this host has no CPU to spare for it (the plan shares too)";
 }
 
+// Without a plan, the helpers still move to the CPUs the vCPUs leave free
+// (Context::helper_fallback), and the vCPUs stay as they are.
+Hit helper_fix(const Context& c, std::string evidence) {
+  if (c.plan || c.helper_fallback.empty()) return plan_fix(c, std::move(evidence));
+  DomainTuning t;
+  t.emulator_pin = c.helper_fallback;
+  for (unsigned id : c.domain.iothread_ids) t.iothread_pins[id] = c.helper_fallback;
+  std::string snippet = fmt::format("<cputune>\n  <emulatorpin cpuset='{}'/>", c.helper_fallback.to_string());
+  for (unsigned id : c.domain.iothread_ids)
+    snippet += fmt::format("\n  <iothreadpin iothread='{}' cpuset='{}'/>", id, c.helper_fallback.to_string());
+  snippet += "\n</cputune>";
+  const bool pinned = !c.vcpu_cpus.empty() && c.domain.vcpupins.size() == c.domain.max_vcpus;
+  evidence += fmt::format(
+      "; no plan places the vCPUs ({}), so the vCPUs stay as they are and the fix moves the emulator{} to {}, {}",
+      c.no_plan_reason.empty() ? "none fits this host" : c.no_plan_reason,
+      c.domain.iothread_ids.empty() ? " thread" : " and I/O threads", cpus_text(c.helper_fallback),
+      pinned ? "which the vCPUs' pins leave free" : "the core of CPU 0 (unpinned vCPUs may still run there)");
+  return tuning_fix(std::move(evidence), std::move(snippet), std::move(t));
+}
+
 std::optional<Hit> emulator_on_vcpu_cpus(const Context& c) {
   if (c.vcpu_cpus.empty()) return std::nullopt;  // unpinned vCPUs: vcpu-unpinned says it
   auto evidence = helper_overlap(c, c.domain.emulatorpin, "the emulator thread", "emulatorpin");
   if (!evidence) return std::nullopt;
-  Hit hit = plan_fix(c, *evidence);
+  Hit hit = helper_fix(c, *evidence);
   if (c.plan) soften_when_unavoidable(c, c.plan->emulator, hit);
   return hit;
 }
@@ -112,7 +168,7 @@ std::optional<Hit> iothread_on_vcpu_cpus(const Context& c) {
       found.push_back(*e);
   }
   if (found.empty()) return std::nullopt;
-  Hit hit = plan_fix(c, joined(found));
+  Hit hit = helper_fix(c, joined(found));
   if (c.plan) {
     CpuSet helpers;
     for (const CpuSet& io : c.plan->iothreads) helpers |= io;
@@ -232,6 +288,18 @@ std::vector<Check> pinning_checks() {
        "vCPU pinned to one host CPU keeps them, and the guest's idea of its topology stays true. Source: Arch Wiki, "
        "PCI passthrough via OVMF, \"CPU pinning\".",
        Needs::Domain, vcpu_unpinned},
+      {"vcpu0-on-cpu0", Severity::Warning, "vCPU 0 is pinned to host CPU 0",
+       "Host CPU 0 takes work no other CPU can: on many systems the timer and most device interrupts, and "
+       "housekeeping the kernel keeps on the boot CPU; guest vCPU 0 handles most of the guest's own interrupts. "
+       "Together they add latency to both; leave CPU 0's core to the host. Source: Arch Wiki, PCI passthrough via "
+       "OVMF, \"CPU pinning\" (leave core 0 to the host); Linux Documentation/admin-guide/kernel-per-CPU-kthreads.rst.",
+       Needs::Domain, vcpu0_on_cpu0},
+      {"cpu-pm-shared", Severity::Warning, "-overcommit cpu-pm=on on vCPUs that share their CPUs",
+       "With cpu-pm=on an idle vCPU does not exit on HLT/MWAIT and keeps its host CPU; every other thread that "
+       "needs that CPU waits and shows up as steal. It is for vCPUs that each own a CPU and nothing else. Source: "
+       "QEMU invocation (-overcommit cpu-pm: \"only when the vCPUs are pinned 1:1 ... and nothing else runs on "
+       "them\"); Linux Documentation/virt/kvm/x86/cpuid.rst.",
+       Needs::Domain, cpu_pm_shared},
       {"pins-missing-cpus", Severity::Error, "Pins name CPUs this host does not have online",
        "The kernel refuses an affinity to a CPU that is absent or offline, so libvirt cannot start the guest with "
        "these pins (or they were written for another machine). Source: libvirt Domain XML format, \"CPU Tuning\" "

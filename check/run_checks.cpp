@@ -32,16 +32,52 @@ namespace check_detail {
 
 namespace {
 
-// libosinfo's OS id decides when present; else <hyperv> (only Windows uses
-// it); else a name such as "win11", "Windows-10" or "gaming-win10".
+std::string lowercase(std::string text) {
+  for (char& ch : text) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return text;
+}
+
+// `word` in `text` at the start of a word ("win" in "gaming-win10", not in "darwin").
+bool has_word_start(const std::string& text, std::string_view word) {
+  for (std::size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1))
+    if (at == 0 || !std::isalpha(static_cast<unsigned char>(text[at - 1]))) return true;
+  return false;
+}
+
+// Names Linux guests are given, by distribution or by role.
+bool linux_name(const std::string& lower) {
+  for (std::string_view word : {"linux", "debian", "ubuntu", "fedora", "arch", "centos", "rhel", "rocky", "alma",
+                                "opensuse", "suse", "nixos", "gentoo", "truenas", "unraid", "openmediavault", "omv"})
+    if (has_word_start(lower, word)) return true;
+  return false;
+}
+
+// libosinfo's OS id decides when present; else a name such as "win11",
+// "Windows-10" or "gaming-win10"; else <hyperv> (meant for Windows) on a guest
+// whose name does not say Linux.
 bool looks_like_windows(const Domain& d) {
   if (!d.os_id.empty()) return d.os_id.find("microsoft.com/win") != std::string::npos;
-  if (d.hyperv_mode) return true;
-  std::string name = d.name;
-  for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  for (std::size_t at = name.find("win"); at != std::string::npos; at = name.find("win", at + 1))
-    if (at == 0 || !std::isalpha(static_cast<unsigned char>(name[at - 1]))) return true;
-  return false;
+  const std::string name = lowercase(d.name);
+  if (has_word_start(name, "win")) return true;
+  return d.hyperv_mode.has_value() && !linux_name(name);
+}
+
+bool looks_like_linux(const Domain& d) {
+  if (!d.os_id.empty())
+    return d.os_id.find("microsoft.com") == std::string::npos && d.os_id.find("freebsd") == std::string::npos &&
+           d.os_id.find("apple.com") == std::string::npos && d.os_id.find("openbsd") == std::string::npos &&
+           d.os_id.find("netbsd") == std::string::npos;
+  return linux_name(lowercase(d.name));
+}
+
+// Helpers' CPUs without a plan: what the vCPUs' pins leave free, else the
+// whole core of CPU 0 (the core the host keeps its housekeeping on).
+CpuSet helper_fallback_cpus(const Context& c) {
+  if (!c.host || c.plan) return {};
+  const CpuSet all = all_cpus(*c.host);
+  if (!c.vcpu_cpus.empty() && c.domain.vcpupins.size() == c.domain.max_vcpus) return all - c.vcpu_cpus;
+  if (all.empty()) return {};
+  return smt_siblings(*c.host, *all.begin()) & all;
 }
 
 std::vector<Check> all_checks() {
@@ -72,6 +108,33 @@ Hit plan_fix(const Context& c, std::string evidence) {
                             : c.no_plan_reason;
   }
   return hit;
+}
+
+Hit hyperv_fix(const Context& c, std::string evidence, const std::vector<std::string>& names,
+               const std::map<std::string, bool>& timers) {
+  DomainTuning t;
+  t.hyperv_on = names;
+  t.timers = timers;
+  std::vector<std::string> lines;
+  if (!names.empty() || c.hidden_without_vendor_id) {
+    lines.push_back("<features>\n  <hyperv mode='custom'>");
+    for (const std::string& name : names)
+      lines.push_back(name == "spinlocks" ? "    <spinlocks state='on' retries='8191'/>"
+                                          : fmt::format("    <{} state='on'/>", name));
+    if (c.hidden_without_vendor_id) {
+      t.hyperv_vendor_id = std::string(kHypervVendorId);
+      lines.push_back(fmt::format("    <vendor_id state='on' value='{}'/>", kHypervVendorId));
+    }
+    lines.push_back("  </hyperv>\n</features>");
+  }
+  for (const auto& [name, present] : timers)
+    lines.push_back(fmt::format("<clock ...>\n  <timer name='{}' present='{}'/>\n</clock>", name, present ? "yes" : "no"));
+  if (c.hidden_without_vendor_id)
+    evidence += fmt::format("; the guest hides KVM (<kvm><hidden state='on'/>) and has no Hyper-V vendor_id, so the "
+                            "fix adds vendor_id '{}': without it NVIDIA drivers before R465 see \"Microsoft Hv\" "
+                            "and stop with Code 43",
+                            kHypervVendorId);
+  return tuning_fix(std::move(evidence), fmt::format("{}", fmt::join(lines, "\n")), std::move(t));
 }
 
 Hit tuning_fix(std::string evidence, std::string snippet, DomainTuning tuning) {
@@ -149,14 +212,18 @@ CheckReport run_checks(const CheckInput& input) {
   using namespace check_detail;
   const Domain& d = *input.domain;
   const HostState* live = input.host && input.host->host.known ? &input.host->host : nullptr;
-  Context c{d, input.host, live, input.plan, input.no_plan_reason, input.running, {}, {}, {}, {}, {}, {}};
+  Context c{d, input.host, live, input.plan, input.no_plan_reason, input.running, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   c.windows = looks_like_windows(d);
+  c.linux_guest = !c.windows && looks_like_linux(d);
   c.kvm = d.type == "kvm";
   c.passthrough = !d.hostdevs.empty();
+  const auto hidden = d.kvm_features.find("hidden");
+  c.hidden_without_vendor_id = hidden != d.kvm_features.end() && hidden->second && !d.hyperv_vendor_id;
   for (const auto& [vcpu, cpus] : d.vcpupins) {
     c.vcpu_cpus |= cpus;
     if (cpus.size() == 1) c.single_pins[vcpu] = *cpus.begin();
   }
+  c.helper_fallback = helper_fallback_cpus(c);
   c.presented = d.cpu_topology.value_or(GuestTopology{d.max_vcpus, 1, 1, 1});
 
   CheckReport report;
@@ -175,6 +242,11 @@ CheckReport run_checks(const CheckInput& input) {
   report.host_state_read = live != nullptr;
 
   std::vector<std::string_view> no_model, no_live;
+  std::vector<std::string> too_old;
+  const VirtVersions& have = input.versions;
+  auto versions_text = [](const MinVersions& min) {
+    return fmt::format("libvirt {} and QEMU {}", virt_version_text(min.libvirt), virt_version_text(min.qemu));
+  };
   for (const Check& check : all_checks()) {
     if (check.needs == Needs::HostModel && !c.host) {
       no_model.push_back(check.id);
@@ -184,8 +256,20 @@ CheckReport run_checks(const CheckInput& input) {
       no_live.push_back(check.id);
       continue;
     }
+    if (check.min_versions && ((have.libvirt && *have.libvirt < check.min_versions->libvirt) ||
+                               (have.qemu && *have.qemu < check.min_versions->qemu))) {
+      too_old.push_back(fmt::format("{} (needs {})", check.id, versions_text(*check.min_versions)));
+      continue;
+    }
     std::optional<Hit> hit = check.run(c);
     if (!hit) continue;
+    if (check.min_versions && (!have.libvirt || !have.qemu) && hit->auto_fix != AutoFix::No) {
+      // Offline: which libvirt and QEMU will define and run it is unknown.
+      hit->auto_fix = AutoFix::No;
+      hit->manual_reason = fmt::format("needs {} or newer; the versions that run this domain are unknown (give "
+                                       "--libvirt-version and --qemu-version, or run `check --domain` on its host)",
+                                       versions_text(*check.min_versions));
+    }
     Finding f;
     f.id = check.id;
     f.severity = hit->severity.value_or(check.severity);
@@ -213,6 +297,14 @@ CheckReport run_checks(const CheckInput& input) {
         input.host ? "the host model comes from a file: the live host checks run with `check --domain NAME` on "
                      "the host itself, without --topology/--lscpu"
                    : "no live host (offline review)"));
+  if (!too_old.empty())
+    report.skipped.push_back(fmt::format("{}: this host runs libvirt {}, QEMU {}", fmt::join(too_old, ", "),
+                                         have.libvirt ? virt_version_text(*have.libvirt) : "?",
+                                         have.qemu ? virt_version_text(*have.qemu) : "?"));
+  if (d.qemu_cpu)
+    report.skipped.push_back("CPU and Hyper-V checks (cpu-mode, cpu-migratable, topoext-missing, cache-passthrough, "
+                             "kvm-hint-dedicated, hyperv-*, timer-hypervclock): the -cpu of <qemu:commandline> "
+                             "replaces the <cpu> and <hyperv> they would fix (see qemu-cpu-override)");
   if (!c.kvm)
     report.skipped.push_back(fmt::format("KVM-only checks (Hyper-V enlightenments, CPU mode, hint-dedicated, halt "
                                          "polling): domain type '{}' does not run under KVM",

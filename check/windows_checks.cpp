@@ -22,27 +22,17 @@ bool hypervclock_on(const Domain& d) {
   return it != d.timers.end() && it->second == true;
 }
 
-std::string hyperv_snippet(const std::vector<std::string>& names) {
-  std::string out = "<features>\n  <hyperv mode='custom'>\n";
-  for (const std::string& name : names)
-    out += name == "spinlocks" ? "    <spinlocks state='on' retries='8191'/>\n"
-                               : fmt::format("    <{} state='on'/>\n", name);
-  return out + "  </hyperv>\n</features>";
-}
-
 // One row per enlightenment: the same test, its own why.
 Check enlightenment(std::string_view id, std::string name, Severity severity, std::string_view title,
-                    std::string_view why) {
+                    std::string_view why, std::optional<MinVersions> min_versions = std::nullopt) {
   return {id, severity, title, why, Needs::Domain, [name](const Context& c) -> std::optional<Hit> {
-            if (!c.windows || !c.kvm || hyperv_on(c.domain, name)) return std::nullopt;
+            if (!c.windows || !c.kvm || c.domain.qemu_cpu || hyperv_on(c.domain, name)) return std::nullopt;
             auto it = c.domain.hyperv.find(name);
             std::string now = !c.domain.hyperv_mode ? "no <hyperv> in <features>"
                               : it != c.domain.hyperv.end() ? fmt::format("<hyperv><{} state='off'>", name)
                                                            : fmt::format("<hyperv> without <{}>", name);
-            DomainTuning t;
-            t.hyperv_on = {name};
-            return tuning_fix(now, hyperv_snippet({name}), t);
-          }};
+            return hyperv_fix(c, now, {name});
+          }, min_versions};
 }
 
 // QEMU's "Requires:" lines (docs/system/i386/hyperv.rst). hv-time is libvirt's
@@ -60,7 +50,7 @@ const Dependency kDependencies[] = {
 
 std::optional<Hit> hyperv_dependencies(const Context& c) {
   const Domain& d = c.domain;
-  if (!c.kvm || !d.hyperv_mode || d.hyperv_mode == "passthrough") return std::nullopt;
+  if (!c.kvm || d.qemu_cpu || !d.hyperv_mode || d.hyperv_mode == "passthrough") return std::nullopt;
   std::vector<std::string> broken, missing_features;
   bool missing_clock = false;
   for (const Dependency& dep : kDependencies) {
@@ -78,25 +68,71 @@ std::optional<Hit> hyperv_dependencies(const Context& c) {
     if (!lacks.empty()) broken.push_back(fmt::format("{} is on without {}", dep.feature, fmt::join(lacks, ", ")));
   }
   if (broken.empty()) return std::nullopt;
-  DomainTuning t;
-  t.hyperv_on = missing_features;
-  std::string snippet = missing_features.empty() ? "" : hyperv_snippet(missing_features);
-  if (missing_clock) {
-    t.timers["hypervclock"] = true;
-    if (!snippet.empty()) snippet += '\n';
-    snippet += "<clock ...>\n  <timer name='hypervclock' present='yes'/>\n</clock>";
-  }
-  return tuning_fix(fmt::format("{}", fmt::join(broken, "; ")), snippet, t);
+  std::map<std::string, bool> timers;
+  if (missing_clock) timers["hypervclock"] = true;
+  return hyperv_fix(c, fmt::format("{}", fmt::join(broken, "; ")), missing_features, timers);
 }
 
 std::optional<Hit> timer_hypervclock(const Context& c) {
-  if (!c.windows || !c.kvm || hypervclock_on(c.domain)) return std::nullopt;
+  if (!c.windows || !c.kvm || c.domain.qemu_cpu || hypervclock_on(c.domain)) return std::nullopt;
   auto it = c.domain.timers.find("hypervclock");
-  DomainTuning t;
-  t.timers["hypervclock"] = true;
-  return tuning_fix(it == c.domain.timers.end() ? "no <timer name='hypervclock'> in <clock>"
+  return hyperv_fix(c,
+                    it == c.domain.timers.end() ? "no <timer name='hypervclock'> in <clock>"
                                                 : "<timer name='hypervclock'> is not present='yes'",
-                    "<clock ...>\n  <timer name='hypervclock' present='yes'/>\n</clock>", t);
+                    {}, {{"hypervclock", true}});
+}
+
+// Windows ignores every enlightenment when the CPUID "hypervisor" bit is off.
+std::optional<Hit> hypervisor_bit_disabled(const Context& c) {
+  const Domain& d = c.domain;
+  const auto& off = d.cpu_disabled_features;
+  if (std::find(off.begin(), off.end(), "hypervisor") == off.end()) return std::nullopt;
+  const bool enlightened = d.qemu_cpu ? d.qemu_cpu->find("hv") != std::string::npos : d.hyperv_mode.has_value();
+  if (!enlightened) return std::nullopt;
+  Hit hit;
+  hit.evidence = d.qemu_cpu ? fmt::format("<qemu:commandline> -cpu '{}' turns off 'hypervisor' and sets Hyper-V flags",
+                                          *d.qemu_cpu)
+                            : "<cpu><feature policy='disable' name='hypervisor'/> next to <features><hyperv>";
+  hit.evidence += ": the guest cannot see the enlightenments, left as it is (anti-cheat setups do this on purpose)";
+  return hit;
+}
+
+// QEMU's -cpu of <qemu:commandline> replaces libvirt's: <cpu> and <hyperv> do nothing.
+std::optional<Hit> qemu_cpu_override(const Context& c) {
+  const Domain& d = c.domain;
+  if (!d.qemu_cpu) return std::nullopt;
+  std::vector<std::string> ignored;
+  if (d.cpu_mode) ignored.push_back(fmt::format("<cpu mode='{}'>", *d.cpu_mode));
+  if (d.hyperv_mode) ignored.push_back("<features><hyperv>");
+  if (!d.kvm_features.empty()) ignored.push_back("<features><kvm>");
+  if (d.timers.count("hypervclock")) ignored.push_back("<timer name='hypervclock'>");
+  std::string evidence = fmt::format(
+      "<qemu:commandline> passes -cpu '{}'; QEMU takes it instead of the -cpu libvirt builds{}; vpt-tune's CPU "
+      "and Hyper-V checks are skipped, and a fix to <cpu> or <hyperv> would have no effect",
+      d.qemu_cpu->substr(0, 200), ignored.empty() ? "" : fmt::format(" ({} ignored)", fmt::join(ignored, ", ")));
+  std::vector<std::string> lines{"<cpu mode='host-passthrough' check='none' migratable='off'>",
+                                 "  <topology .../>  <!-- -smp still comes from <vcpu> and <topology> -->", "</cpu>"};
+  if (d.kvm_features.count("hidden") || d.hyperv_vendor_id) {
+    lines.push_back("<features>");
+    if (d.hyperv_vendor_id)
+      lines.push_back(fmt::format("  <hyperv mode='custom'> ... <vendor_id state='on' value='{}'/> </hyperv>",
+                                  d.hyperv_vendor_id->substr(0, 12)));
+    if (d.kvm_features.count("hidden")) lines.push_back("  <kvm><hidden state='on'/></kvm>");
+    lines.push_back("</features>");
+  }
+  lines.push_back("<!-- then remove the -cpu argument pair from <qemu:commandline> -->");
+  return manual_fix(std::move(evidence), fmt::format("{}", fmt::join(lines, "\n")),
+                    "vpt-tune does not edit <qemu:commandline>: move that -cpu's flags into <cpu> and <features>, "
+                    "then remove it");
+}
+
+// Hyper-V enlightenments are for Windows.
+std::optional<Hit> hyperv_on_linux(const Context& c) {
+  if (!c.linux_guest || c.windows || !c.domain.hyperv_mode) return std::nullopt;
+  return manual_fix(fmt::format("a Linux guest ({}) with <features><hyperv mode='{}'>",
+                                c.domain.os_id.empty() ? "by its name" : c.domain.os_id, *c.domain.hyperv_mode),
+                    "<features>\n  <!-- remove <hyperv>...</hyperv> -->\n</features>",
+                    "removing enlightenments is left to you: check first that nothing in the guest relies on them");
 }
 
 std::optional<Hit> timer_hpet(const Context& c) {
@@ -158,13 +194,16 @@ std::vector<Check> windows_checks() {
                     "\"Hyper-V Enlightenments\" (hv-reset)."),
       enlightenment("hyperv-frequencies", "frequencies", Severity::Info, "Hyper-V enlightenment 'frequencies' is off",
                     "Tells Windows the TSC and APIC frequencies, so that it need not measure them. Source: QEMU "
-                    "documentation, \"Hyper-V Enlightenments\" (hv-frequencies)."),
+                    "documentation, \"Hyper-V Enlightenments\" (hv-frequencies).",
+                    MinVersions{4007000, 2012000}),
       enlightenment("hyperv-tlbflush", "tlbflush", Severity::Info, "Hyper-V enlightenment 'tlbflush' is off",
                     "Paravirtualized TLB shoot-down: no IPIs to vCPUs that are not running, whose flush can wait. "
-                    "Source: QEMU documentation, \"Hyper-V Enlightenments\" (hv-tlbflush)."),
+                    "Source: QEMU documentation, \"Hyper-V Enlightenments\" (hv-tlbflush).",
+                    MinVersions{4007000, 3000000}),
       enlightenment("hyperv-ipi", "ipi", Severity::Info, "Hyper-V enlightenment 'ipi' is off",
                     "Paravirtualized IPIs: one hypercall reaches many vCPUs instead of several APIC writes, each an "
-                    "exit. Source: QEMU documentation, \"Hyper-V Enlightenments\" (hv-ipi)."),
+                    "exit. Source: QEMU documentation, \"Hyper-V Enlightenments\" (hv-ipi).",
+                    MinVersions{4010000, 3001000}),
       {"hyperv-dependencies", Severity::Error, "A Hyper-V enlightenment is on without one it requires",
        "QEMU checks the enlightenments' dependencies and does not start the guest when one is missing: synic needs "
        "vpindex; stimer needs vpindex, synic and hv-time (libvirt's hypervclock timer); tlbflush and ipi need "
@@ -191,6 +230,25 @@ std::vector<Check> windows_checks() {
        "refuse to run in a VM; it is not a performance setting, so vpt-tune never changes it. Source: libvirt "
        "Domain XML format, \"Hypervisor features\" (kvm hidden).",
        Needs::Domain, kvm_hidden},
+      {"hypervisor-bit-disabled", Severity::Warning, "Hyper-V enlightenments behind a hidden hypervisor bit",
+       "With the CPUID 'hypervisor' bit off Windows believes it runs on bare metal and ignores every Hyper-V "
+       "enlightenment: no synthetic timers, no paravirtual EOI or spinlock hints. Anti-cheat setups turn it off "
+       "on purpose, so vpt-tune reports it and never changes it. Source: QEMU documentation, \"Hyper-V "
+       "Enlightenments\" (the guest finds them through the hypervisor CPUID leaves); Microsoft, Hypervisor Top "
+       "Level Functional Specification (CPUID 1 ECX bit 31).",
+       Needs::Domain, hypervisor_bit_disabled},
+      {"qemu-cpu-override", Severity::Warning, "<qemu:commandline> replaces the guest CPU libvirt defines",
+       "An -cpu argument in <qemu:commandline> comes after libvirt's own -cpu, and QEMU uses the last one: the "
+       "<cpu> mode, features, cache and topoext settings and every <hyperv> and <kvm> feature of the definition "
+       "are ignored. Keep them in the XML instead, where libvirt checks them. Source: libvirt Domain XML format, "
+       "\"QEMU command-line passthrough\"; QEMU invocation (-cpu: the last one given wins).",
+       Needs::Domain, qemu_cpu_override},
+      {"hyperv-on-linux", Severity::Info, "Hyper-V enlightenments on a Linux guest",
+       "Hyper-V enlightenments exist for Windows; Linux uses KVM's own paravirtual interfaces (kvm-clock, PV EOI, "
+       "PV spinlocks, PV TLB flush), and with <hyperv> it also finds a Hyper-V signature and may take Hyper-V's "
+       "paths instead. Source: QEMU documentation, \"Hyper-V Enlightenments\" (\"KVM implements its own "
+       "paravirtualized interfaces ... well for Linux\").",
+       Needs::Domain, hyperv_on_linux},
   };
 }
 

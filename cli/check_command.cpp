@@ -34,7 +34,23 @@ struct CheckOptions {
   bool fix = false;
   bool json = false;
   bool list = false;
+  std::string libvirt_version, qemu_version;  // --libvirt-version, --qemu-version
 };
+
+// The libvirt and QEMU that run the domain: the connection's with --domain, else the options.
+VirtVersions versions_for(const CheckOptions& o) {
+  VirtVersions v;
+  if (o.domain.xml_file.empty()) v = connect_libvirt(connect_uri(o.domain), /*read_write=*/false)->versions();
+  auto read = [](const std::string& text, const char* option) -> std::optional<unsigned long> {
+    if (text.empty()) return std::nullopt;
+    auto version = parse_virt_version(text);
+    if (!version) throw RequestError(fmt::format("{} '{}' is not a version such as 8.0.0", option, text.substr(0, 40)));
+    return version;
+  };
+  if (auto l = read(o.libvirt_version, "--libvirt-version")) v.libvirt = l;
+  if (auto q = read(o.qemu_version, "--qemu-version")) v.qemu = q;
+  return v;
+}
 
 void list_checks(std::ostream& out) {
   for (const CheckInfo& c : check_table())
@@ -92,7 +108,7 @@ void apply_live(std::ostream& out, const CheckOptions& o, const CheckReport& rep
 }
 
 void run_fix(std::ostream& out, const CheckOptions& o, const Domain& domain, const CheckReport& report,
-             const DomainFixes& fixes, const Topology* host, const GuestPlan* plan) {
+             const DomainFixes& fixes, const Topology* host, const GuestPlan* plan, const VirtVersions& versions) {
   out << "\n== --fix ==\n";
   for (const std::string& left : fixes.left) fmt::print(out, "left to you: {}\n", left);
   if (fixes.empty()) {
@@ -114,13 +130,16 @@ void run_fix(std::ostream& out, const CheckOptions& o, const Domain& domain, con
   }
   // What a review of the fixed definition still says.
   const Domain fixed = parse_domain_xml(patched.xml, domain.name);
-  CheckInput again{&fixed, host, plan, "", std::nullopt};
+  CheckInput again{&fixed, host, plan, "", std::nullopt, versions};
   CheckReport after = run_checks(again);
   std::vector<std::string> errors;
   for (const Finding& f : after.findings)
     if (f.severity == Severity::Error) errors.push_back(f.id);
   fmt::print(out, "after the fixes: {}{}\n", findings_count_text(after),
              errors.empty() ? "" : fmt::format(" (errors left: {})", fmt::join(errors, ", ")));
+  if (domain.qemu_cpu)
+    fmt::print(out, "QEMU still takes its CPU from the -cpu of <qemu:commandline>: the <cpu> and <hyperv> parts "
+                    "of these fixes have no effect until that argument goes (see qemu-cpu-override)\n");
 }
 
 void run_check(const CheckOptions& o, const CLI::App& command) {
@@ -135,7 +154,7 @@ void run_check(const CheckOptions& o, const CLI::App& command) {
   const std::optional<Topology> host = host_for(o);
   const PlanChoice choice = plan_for(o, command, domain, host ? &*host : nullptr);
   CheckInput input{&domain, host ? &*host : nullptr, choice.plan ? &*choice.plan : nullptr, choice.no_plan_reason,
-                   running};
+                   running, versions_for(o)};
   const CheckReport report = run_checks(input);
   if (o.json)
     std::cout << findings_to_json(report).dump(2) << '\n';
@@ -143,7 +162,7 @@ void run_check(const CheckOptions& o, const CLI::App& command) {
     write_findings_text(std::cout, report);
   if (!o.fix) return;
   DomainFixes fixes = collect_fixes(report, input.plan);
-  run_fix(o.json ? std::cerr : std::cout, o, domain, report, fixes, input.host, input.plan);
+  run_fix(o.json ? std::cerr : std::cout, o, domain, report, fixes, input.host, input.plan, input.versions);
 }
 
 }  // namespace
@@ -180,6 +199,14 @@ void setup_check(CLI::App& app) {
   check->add_flag("--this-host", options->this_host,
                   "With --xml: the domain runs on this machine: probe it and run the live host checks")
       ->excludes(check->get_option("--domain"));
+  check->add_option("--libvirt-version", options->libvirt_version,
+                    "With --xml: the libvirt version that will define the domain (e.g. 9.0.0); fixes that need a "
+                    "newer one are left out")
+      ->type_name("X.Y.Z");
+  check->add_option("--qemu-version", options->qemu_version,
+                    "With --xml: the QEMU version that will run the domain (e.g. 7.2.0); fixes that need a newer "
+                    "one are left out")
+      ->type_name("X.Y.Z");
   check->add_flag("--json", options->json, "Print the findings as JSON (schema vpt-tune/check/1)");
   check->add_flag("--list", options->list, "List every check (id, severity, area, title) and exit");
   check->callback([options, check] { run_check(*options, *check); });

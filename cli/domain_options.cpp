@@ -57,13 +57,13 @@ bool is_remote_uri(const std::string& uri) {
 bool has_domain(const DomainOptions& options) { return !options.xml_file.empty() || !options.domain.empty(); }
 
 Domain load_domain(const DomainOptions& options, std::optional<bool>* running) {
-  if (!options.xml_file.empty()) return load_domain_xml_file(options.xml_file);
+  if (!options.xml_file.empty()) return require_qemu_guest(load_domain_xml_file(options.xml_file), options.xml_file);
   // A definition that will be written back (--out, --apply) needs its secrets
   // (VNC passwords...), which only a read-write connection can read.
   const bool secure = options.apply || !options.out.empty();
   auto hypervisor = connect_libvirt(connect_uri(options), /*read_write=*/secure);
   std::string name = hypervisor->find_domain(options.domain);
-  Domain domain = parse_domain_xml(hypervisor->definition_xml(name, secure), name);
+  Domain domain = require_qemu_guest(parse_domain_xml(hypervisor->definition_xml(name, secure), name), name);
   if (running) *running = hypervisor->is_running(name);
   return domain;
 }

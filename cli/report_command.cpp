@@ -125,7 +125,7 @@ void run_report(const ReportOptions& o, const CLI::App& command) {
     const GuestPlan* guest = nullptr;
     for (const GuestPlan& g : sources.plan.guests)
       if (g.name == sources.domain->name || sources.plan.guests.size() == 1) guest = &g;
-    sources.check = run_checks(CheckInput{&*sources.domain, &topo, guest, "", running});
+    sources.check = run_checks(CheckInput{&*sources.domain, &topo, guest, "", running, {}});
   }
   sources.topology = std::move(topo);
   ReportSettings settings;

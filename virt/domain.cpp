@@ -22,6 +22,13 @@ namespace {
   throw DomainInputError(fmt::format("cannot read domain '{}': {}", source, reason));
 }
 
+// The part of an element name after its namespace prefix: "libosinfo:os" -> "os".
+std::string_view local_name(pugi::xml_node node) {
+  std::string_view name = node.name();
+  auto colon = name.find(':');
+  return colon == std::string_view::npos ? name : name.substr(colon + 1);
+}
+
 unsigned parse_count(const std::string& source, std::string_view what, std::string_view text) {
   std::string_view t = text;
   while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
@@ -41,12 +48,106 @@ CpuSet parse_cpuset_attr(const std::string& source, pugi::xml_node node, const c
   }
 }
 
-// "0x0000" -> 0; PCI address parts are hex in libvirt XML.
-unsigned parse_hex(std::string_view text) {
-  if (text.starts_with("0x") || text.starts_with("0X")) text.remove_prefix(2);
-  unsigned value = 0;
-  std::from_chars(text.data(), text.data() + text.size(), value, 16);
-  return value;
+// "0000:01:00.0" from a <hostdev><source><address>: libvirt reads each part in base 0.
+std::string hostdev_address(const std::string& source, pugi::xml_node address) {
+  unsigned parts[4] = {};
+  const char* names[4] = {"domain", "bus", "slot", "function"};
+  const unsigned limits[4] = {0xffff, 0xff, 0x1f, 0x7};
+  for (int i = 0; i < 4; ++i) {
+    pugi::xml_attribute a = address.attribute(names[i]);
+    std::optional<unsigned> value = a ? parse_libvirt_pci_part(a.value()) : std::optional<unsigned>(0);
+    if (!value || *value > limits[i])
+      fail(source, fmt::format("<hostdev><source><address {}='{}'> is not a PCI {} (0 to {:#x}; libvirt reads "
+                               "'10' as decimal, '0x10' as hex, '010' as octal)",
+                               names[i], a.value(), names[i], limits[i]));
+    parts[i] = *value;
+  }
+  return fmt::format("{:04x}:{:02x}:{:02x}.{:x}", parts[0], parts[1], parts[2], parts[3]);
+}
+
+// "01:00.0" or "0000:01:00.0" (QEMU's vfio-pci host=) as "0000:01:00.0"; nullopt if it is not one.
+std::optional<std::string> vfio_host_address(std::string_view text) {
+  unsigned domain = 0, bus = 0, slot = 0, function = 0;
+  auto hex = [](std::string_view part, unsigned max, unsigned& out) {
+    if (part.empty() || part.size() > 4) return false;
+    auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), out, 16);
+    return ec == std::errc() && end == part.data() + part.size() && out <= max;
+  };
+  const auto dot = text.rfind('.');
+  if (dot == std::string_view::npos || !hex(text.substr(dot + 1), 7, function)) return std::nullopt;
+  std::string_view head = text.substr(0, dot);
+  const auto last = head.rfind(':');
+  if (last == std::string_view::npos || !hex(head.substr(last + 1), 0x1f, slot)) return std::nullopt;
+  head = head.substr(0, last);
+  const auto first = head.rfind(':');
+  if (first != std::string_view::npos) {
+    if (!hex(head.substr(0, first), 0xffff, domain)) return std::nullopt;
+    head = head.substr(first + 1);
+  }
+  if (!hex(head, 0xff, bus)) return std::nullopt;
+  return fmt::format("{:04x}:{:02x}:{:02x}.{:x}", domain, bus, slot, function);
+}
+
+// QEMU's "key=value,flag,-flag,+flag" option list split at commas ("a,,b" escapes are not
+// used by -cpu or -device vfio-pci values people write).
+std::vector<std::string_view> option_items(std::string_view value) {
+  std::vector<std::string_view> items;
+  while (!value.empty()) {
+    const auto comma = value.find(',');
+    items.push_back(value.substr(0, comma));
+    value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
+  }
+  return items;
+}
+
+// What <qemu:commandline> changes that `check` and the plan must know.
+void read_qemu_commandline(pugi::xml_node root, Domain& d, const std::string& src) {
+  constexpr std::size_t kMaxArgs = 4096;
+  for (pugi::xml_node child : root.children()) {
+    if (local_name(child) != "commandline") continue;
+    for (pugi::xml_node arg : child.children()) {
+      if (local_name(arg) != "arg") continue;
+      if (d.qemu_args.size() == kMaxArgs) fail(src, fmt::format("<qemu:commandline> has more than {} arguments", kMaxArgs));
+      d.qemu_args.emplace_back(arg.attribute("value").value());
+    }
+  }
+  auto is = [](std::string_view arg, std::string_view option) {
+    return arg == option || (arg.size() == option.size() + 1 && arg[0] == '-' && arg.substr(1) == option);
+  };
+  for (std::size_t i = 0; i + 1 < d.qemu_args.size(); ++i) {
+    const std::string& arg = d.qemu_args[i];
+    const std::string& value = d.qemu_args[i + 1];
+    if (is(arg, "-cpu")) {
+      d.qemu_cpu = value;  // QEMU takes the last -cpu: libvirt's own comes first
+    } else if (is(arg, "-overcommit")) {
+      for (std::string_view item : option_items(value))
+        if (item == "cpu-pm=on") d.qemu_cpu_pm = true;
+    } else if (is(arg, "-device")) {
+      auto items = option_items(value);
+      if (items.empty() || (items.front() != "vfio-pci" && items.front() != "driver=vfio-pci")) continue;
+      for (std::string_view item : items)
+        if (item.starts_with("host="))
+          if (auto address = vfio_host_address(item.substr(5));
+              address && std::find(d.hostdevs.begin(), d.hostdevs.end(), *address) == d.hostdevs.end())
+            d.hostdevs.push_back(*address);
+    }
+  }
+  if (!d.qemu_cpu) return;
+  // QEMU's -cpu replaces what libvirt built from <cpu> and <features>: read its flags instead.
+  d.hyperv_vendor_id.reset();
+  d.kvm_features.erase("hidden");
+  d.cpu_disabled_features.clear();
+  for (std::string_view item : option_items(*d.qemu_cpu)) {
+    const auto eq = item.find('=');
+    std::string key(item.substr(0, eq));
+    std::string_view value = eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1);
+    for (char& ch : key)
+      if (ch == '_') ch = '-';
+    if (key == "hv-vendor-id" && !value.empty()) d.hyperv_vendor_id = std::string(value);
+    else if (key == "kvm" && (value == "off" || value == "false" || value == "no")) d.kvm_features["hidden"] = true;
+    else if (key.starts_with("-") && key.size() > 1) d.cpu_disabled_features.push_back(key.substr(1));
+    else if (value == "off" || value == "false") d.cpu_disabled_features.push_back(key);
+  }
 }
 
 std::uint64_t parse_memory(const std::string& source, pugi::xml_node node, const char* value_attr = nullptr) {
@@ -57,13 +158,6 @@ std::uint64_t parse_memory(const std::string& source, pugi::xml_node node, const
                              value_attr ? node.attribute(value_attr).value() : node.child_value(),
                              node.attribute("unit").as_string("KiB")));
   return *bytes;
-}
-
-// The part of an element name after its namespace prefix: "libosinfo:os" -> "os".
-std::string_view local_name(pugi::xml_node node) {
-  std::string_view name = node.name();
-  auto colon = name.find(':');
-  return colon == std::string_view::npos ? name : name.substr(colon + 1);
 }
 
 bool state_on(pugi::xml_node node) { return std::string_view(node.attribute("state").value()) == "on"; }
@@ -175,6 +269,22 @@ unsigned iothreads_for(const Domain& domain, unsigned wanted, std::vector<std::s
   return count;
 }
 
+std::optional<unsigned> parse_libvirt_pci_part(std::string_view text) {
+  // libvirt: virStrToLong_uip(..., 0, ...), i.e. strtoul with base 0, no sign, no spaces.
+  int base = 10;
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    base = 16;
+    text.remove_prefix(2);
+  } else if (text.size() > 1 && text[0] == '0') {
+    base = 8;
+    text.remove_prefix(1);
+  }
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
 CpuSet parse_libvirt_cpuset(std::string_view text) {
   // Items apply in order, as in libvirt: "^N" removes N from the CPUs so far.
   CpuSet set;
@@ -278,10 +388,11 @@ Domain parse_domain_xml(std::string_view xml, const std::string& source_name) {
       d.cpu_topology = t;
     }
     d.cache_passthrough = std::string_view(cpu.child("cache").attribute("mode").value()) == "passthrough";
-    for (pugi::xml_node f : cpu.children("feature"))
-      if (std::string_view(f.attribute("name").value()) == "topoext" &&
-          std::string_view(f.attribute("policy").value()) == "require")
-        d.require_topoext = true;
+    for (pugi::xml_node f : cpu.children("feature")) {
+      const std::string_view name = f.attribute("name").value(), policy = f.attribute("policy").as_string("require");
+      if (name == "topoext" && policy == "require") d.require_topoext = true;
+      if (policy == "disable" || policy == "forbid") d.cpu_disabled_features.emplace_back(name);
+    }
   }
 
   if (pugi::xml_node memory = root.child("numatune").child("memory")) {
@@ -318,11 +429,10 @@ Domain parse_domain_xml(std::string_view xml, const std::string& source_name) {
     if (std::string_view(hostdev.attribute("type").value()) != "pci") continue;
     pugi::xml_node a = hostdev.child("source").child("address");
     if (!a) continue;
-    d.hostdevs.push_back(fmt::format("{:04x}:{:02x}:{:02x}.{:x}", parse_hex(a.attribute("domain").value()),
-                                     parse_hex(a.attribute("bus").value()), parse_hex(a.attribute("slot").value()),
-                                     parse_hex(a.attribute("function").value())));
+    d.hostdevs.push_back(hostdev_address(src, a));
   }
   read_review_facts(root, d, src);
+  read_qemu_commandline(root, d, src);
   return d;
 }
 
@@ -336,6 +446,13 @@ Domain load_domain_xml_file(const std::string& path) {
   return parse_domain_xml(text, path);
 }
 
+Domain require_qemu_guest(Domain domain, const std::string& source) {
+  if (domain.type == "kvm" || domain.type == "qemu" || domain.type == "test") return domain;
+  fail(source, fmt::format("<domain type='{}'> is not a QEMU/KVM guest: vpt-tune reviews and plans only kvm and "
+                           "qemu domains, and writes nothing for others",
+                           domain.type.substr(0, 32)));
+}
+
 GuestRequest request_defaults_from(const Domain& domain, const Topology* host) {
   GuestRequest request;
   request.name = domain.name;
@@ -343,6 +460,12 @@ GuestRequest request_defaults_from(const Domain& domain, const Topology* host) {
   request.iothreads = iothreads_for(domain, std::max(1u, domain.iothreads), request.notes);
   request.memory_bytes = domain.memory_bytes;
   request.gpu = choose_gpu(domain.hostdevs, host);
+  if (domain.qemu_cpu)
+    request.notes.push_back(fmt::format(
+        "domain '{}' passes its own -cpu in <qemu:commandline>, which QEMU takes instead of libvirt's: the plan's "
+        "<cpu> mode, cache and topoext settings have no effect until that -cpu goes (its pins and topology, which "
+        "become -smp, do)",
+        domain.name));
   return request;
 }
 

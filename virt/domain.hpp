@@ -83,7 +83,15 @@ struct Domain {
   std::vector<DomainCell> numa_cells;        // <cpu><numa> cells, in order
   std::vector<IothreadDevice> iothread_devices;  // virtio disks, virtio-scsi controllers, in order
   std::vector<std::string> unservable_disks; // disks no I/O thread can serve: "disk sdb (sata)"
-  std::vector<std::string> hostdevs;         // PCI <hostdev>s as "0000:01:00.0", in order
+  std::vector<std::string> hostdevs;         // PCI <hostdev>s, then -device vfio-pci of <qemu:commandline>, as "0000:01:00.0"
+
+  // <qemu:commandline>: arguments libvirt hands to QEMU unchanged, after its own.
+  std::vector<std::string> qemu_args;
+  std::optional<std::string> qemu_cpu;       // the value of a -cpu there: it replaces libvirt's -cpu (<cpu>, <hyperv>, timers' hv-time)
+  bool qemu_cpu_pm = false;                  // -overcommit cpu-pm=on: vCPUs keep their CPU while idle
+  // CPU features the guest must not see: <cpu><feature policy='disable|forbid'>, or with
+  // qemu_cpu its "-name" / "name=off" flags ("hypervisor", "topoext").
+  std::vector<std::string> cpu_disabled_features;
 
   // What `check` reviews besides the pins.
   std::optional<CpuSet> vcpu_cpuset;         // <vcpu cpuset=...>: where unpinned vCPUs may run
@@ -111,6 +119,12 @@ bool is_memory_unit(std::string_view unit);
 // "^N" exclusions included. Throws DomainInputError.
 Domain parse_domain_xml(std::string_view xml, const std::string& source_name);
 
+// `domain` itself when QEMU runs it (<domain type='kvm'|'qemu'>, or libvirt's
+// test driver's 'test'); otherwise throws DomainInputError naming `source` and
+// the type: pins and a host-passthrough CPU mean nothing to an LXC container
+// or a Xen guest.
+Domain require_qemu_guest(Domain domain, const std::string& source);
+
 // Reads a file ("-" = standard input) and parses it. Throws DomainInputError.
 Domain load_domain_xml_file(const std::string& path);
 
@@ -131,6 +145,11 @@ std::optional<std::string> choose_gpu(const std::vector<std::string>& pci_addres
 // The iothreads the domain already defines are kept (and pinned) even where
 // they serve nothing, and the note says so. Says why in `notes`.
 unsigned iothreads_for(const Domain& domain, unsigned wanted, std::vector<std::string>& notes);
+
+// A PCI address part (domain, bus, slot, function) as libvirt reads it: an
+// unsigned number in C's base 0 ("0x10" = 16, "010" = 8, "10" = 10).
+// nullopt for anything else.
+std::optional<unsigned> parse_libvirt_pci_part(std::string_view text);
 
 // Parses libvirt's cpuset syntax: "0-3,8", and "0-7,^2" exclusions.
 // Throws std::invalid_argument.

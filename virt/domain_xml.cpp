@@ -754,6 +754,7 @@ class TuningPatcher {
 
   void run() {
     patch_memory_backing();
+    patch_helper_pins();
     patch_features();
     patch_cpu();
     patch_clock();
@@ -797,14 +798,42 @@ class TuningPatcher {
     }
   }
 
+  // One pin element of <cputune>: its cpuset replaced, or the element added in libvirt's order.
+  void put_pin(pugi::xml_node cputune, const char* name, const char* id_attr, const std::string& id,
+               const CpuSet& cpus) {
+    pugi::xml_node pin = id_attr ? cputune.find_child_by_attribute(name, id_attr, id.c_str()) : cputune.child(name);
+    if (pin) {
+      set_attr(pin, "cpuset", cpus.to_string());
+      return;
+    }
+    pugi::xml_node built = id_attr ? add(scratch(), name, {{id_attr, id}, {"cpuset", cpus.to_string()}})
+                                   : add(scratch(), name, {{"cpuset", cpus.to_string()}});
+    pugi::xml_node after;
+    for (pugi::xml_node p : cputune.children(name)) after = p;
+    if (after) editor_.insert(cputune, after, built);
+    else editor_.insert_in_order(cputune, built, kCputuneOrder);
+  }
+
+  void patch_helper_pins() {
+    if (!tuning_.emulator_pin && tuning_.iothread_pins.empty()) return;
+    pugi::xml_node cputune = child_or_insert(root_, "cputune", kDomainOrder);
+    if (tuning_.emulator_pin) put_pin(cputune, "emulatorpin", nullptr, "", *tuning_.emulator_pin);
+    for (const auto& [id, cpus] : tuning_.iothread_pins)
+      put_pin(cputune, "iothreadpin", "iothread", std::to_string(id), cpus);
+  }
+
   void patch_features() {
-    if (tuning_.hyperv_on.empty() && tuning_.kvm_on.empty()) return;
+    const bool hyperv_change = !tuning_.hyperv_on.empty() || tuning_.hyperv_vendor_id;
+    if (!hyperv_change && tuning_.kvm_on.empty()) return;
     pugi::xml_node features = child_or_insert(root_, "features", kDomainOrder);
-    if (!tuning_.hyperv_on.empty()) {
+    if (hyperv_change) {
       pugi::xml_node hyperv = child_or_insert(features, "hyperv", kFeaturesOrder, {{"mode", "custom"}});
       // mode='passthrough' already gives every enlightenment KVM has.
       if (std::string_view(hyperv.attribute("mode").value()) != "passthrough")
         switch_on(hyperv, tuning_.hyperv_on, kHypervOrder);
+      if (tuning_.hyperv_vendor_id && !hyperv.child("vendor_id"))
+        editor_.insert_in_order(hyperv, add(scratch(), "vendor_id", {{"state", "on"}, {"value", *tuning_.hyperv_vendor_id}}),
+                                kHypervOrder);
     }
     if (!tuning_.kvm_on.empty()) switch_on(child_or_insert(features, "kvm", kFeaturesOrder), tuning_.kvm_on, kKvmOrder);
   }
@@ -1048,7 +1077,8 @@ std::string patch_domain_xml(std::string_view original, const GuestPlan& plan) {
 }
 
 bool DomainTuning::empty() const {
-  return hyperv_on.empty() && kvm_on.empty() && timers.empty() && !cpu_host_passthrough && !cpu_migratable_off &&
+  return hyperv_on.empty() && !hyperv_vendor_id && !emulator_pin && iothread_pins.empty() && kvm_on.empty() &&
+         timers.empty() && !cpu_host_passthrough && !cpu_migratable_off &&
          !topology && !cache_passthrough && !memballoon_none && !hugepages && disk_cache_none.empty() &&
          disk_io_native.empty();
 }
@@ -1063,6 +1093,9 @@ void DomainTuning::merge(const DomainTuning& other) {
   add_all(disk_cache_none, other.disk_cache_none);
   add_all(disk_io_native, other.disk_io_native);
   for (const auto& [name, present] : other.timers) timers[name] = present;
+  if (other.hyperv_vendor_id) hyperv_vendor_id = other.hyperv_vendor_id;
+  if (other.emulator_pin) emulator_pin = other.emulator_pin;
+  for (const auto& [id, cpus] : other.iothread_pins) iothread_pins[id] = cpus;
   cpu_host_passthrough |= other.cpu_host_passthrough;
   cpu_migratable_off |= other.cpu_migratable_off;
   if (other.topology) topology = other.topology;

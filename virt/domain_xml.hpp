@@ -81,9 +81,16 @@ std::string patch_domain_xml(std::string_view original, const GuestPlan& plan);
 // else stays byte for byte; an empty DomainTuning changes nothing.
 struct DomainTuning {
   // <features><hyperv> children switched on (created, or state='on'), in
-  // libvirt's order; "spinlocks" gets retries='8191'. vendor_id is never
-  // touched (it is for drivers and anti-cheat, not performance).
+  // libvirt's order; "spinlocks" gets retries='8191'. An existing vendor_id is
+  // never touched (it is for drivers and anti-cheat, not performance).
   std::vector<std::string> hyperv_on;
+  // <hyperv><vendor_id state='on' value=.../> where the block has none: a guest
+  // with <kvm><hidden> would otherwise see "Microsoft Hv" again (NVIDIA Code 43).
+  std::optional<std::string> hyperv_vendor_id;
+  // <cputune><emulatorpin> and <iothreadpin iothread=id> (replacing those there):
+  // the helper pins when no plan places the vCPUs.
+  std::optional<CpuSet> emulator_pin;
+  std::map<unsigned, CpuSet> iothread_pins;
   std::vector<std::string> kvm_on;           // <features><kvm> children: "hint-dedicated"
   std::map<std::string, bool> timers;        // <clock><timer name present='yes|no'/>
   // <cpu mode='host-passthrough' check='none' migratable='off'> (a TCG

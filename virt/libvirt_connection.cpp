@@ -1,5 +1,6 @@
 #include "virt/libvirt_connection.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 
@@ -52,6 +53,30 @@ CpuSet from_cpumap(const unsigned char* map, int maplen) {
   return cpus;
 }
 
+}  // namespace
+
+std::optional<unsigned long> parse_virt_version(std::string_view text) {
+  unsigned long parts[3] = {0, 0, 0};
+  int count = 0;
+  while (count < 3) {
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parts[count]);
+    if (ec != std::errc() || end == text.data() || parts[count] > 999) return std::nullopt;
+    ++count;
+    text.remove_prefix(static_cast<std::size_t>(end - text.data()));
+    if (text.empty()) break;
+    if (text.front() != '.') return std::nullopt;
+    text.remove_prefix(1);
+  }
+  if (!text.empty() || count < 2) return std::nullopt;
+  return parts[0] * 1000000 + parts[1] * 1000 + parts[2];
+}
+
+std::string virt_version_text(unsigned long version) {
+  return fmt::format("{}.{}.{}", version / 1000000, version / 1000 % 1000, version % 1000);
+}
+
+namespace {
+
 class LibvirtConnection final : public Hypervisor {
  public:
   LibvirtConnection(std::string uri, bool read_write) : uri_(std::move(uri)) {
@@ -61,6 +86,15 @@ class LibvirtConnection final : public Hypervisor {
   }
 
   std::string uri() const override { return uri_; }
+
+  VirtVersions versions() override {
+    VirtVersions v;
+    unsigned long version = 0;
+    if (virConnectGetLibVersion(conn_.get(), &version) == 0) v.libvirt = version;
+    // The hypervisor version is QEMU's only on the QEMU driver (the test driver reports its own).
+    if (uri_.starts_with("qemu") && virConnectGetVersion(conn_.get(), &version) == 0 && version > 0) v.qemu = version;
+    return v;
+  }
 
   CpuSet host_cpus() override { return CpuSet::range(0, static_cast<unsigned>(cpumap_size()) - 1); }
 

@@ -8,7 +8,9 @@
 #include <map>
 #include <memory>
 #include <stdexcept>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "probe/cpuset.hpp"
@@ -45,6 +47,16 @@ struct LivePins {
   friend bool operator==(const LivePins&, const LivePins&) = default;
 };
 
+// libvirt's and QEMU's versions as libvirt encodes them (major * 1,000,000 +
+// minor * 1,000 + micro); nullopt where unknown.
+struct VirtVersions {
+  std::optional<unsigned long> libvirt, qemu;
+};
+// "8.0.0" or "8.0" -> 8000000; nullopt for anything else.
+std::optional<unsigned long> parse_virt_version(std::string_view text);
+// 8000000 -> "8.0.0"
+std::string virt_version_text(unsigned long version);
+
 class Hypervisor {
  public:
   virtual ~Hypervisor() = default;
@@ -72,6 +84,8 @@ class Hypervisor {
   virtual void pin_vcpu_live(const std::string& domain, unsigned vcpu, const CpuSet& cpus) = 0;
   virtual void pin_emulator_live(const std::string& domain, const CpuSet& cpus) = 0;
   virtual void pin_iothread_live(const std::string& domain, unsigned iothread, const CpuSet& cpus) = 0;
+  // The versions of libvirt (the daemon's) and of the QEMU it runs; nullopt parts where unknown.
+  virtual VirtVersions versions() { return {}; }
 };
 
 // What --connect means when it is not given: $LIBVIRT_DEFAULT_URI, else qemu:///system.

@@ -97,11 +97,13 @@ struct Review {
   CheckReport report;
 };
 
-// What `vpt-tune check` says about `xml` on `host` (nullptr: no host model).
-inline Review review(const std::string& xml, const Topology* host, std::optional<bool> running = std::nullopt) {
+// What `vpt-tune check` says about `xml` on `host` (nullptr: no host model), run by
+// the libvirt and QEMU `versions` (unknown by default, as offline).
+inline Review review(const std::string& xml, const Topology* host, std::optional<bool> running = std::nullopt,
+                     VirtVersions versions = {}) {
   Review r{parse_domain_xml(xml, "test.xml"), std::nullopt, {}};
   if (host) r.plan = plan_for(r.domain, *host);
-  r.report = run_checks(CheckInput{&r.domain, host, r.plan ? &*r.plan : nullptr, "", running});
+  r.report = run_checks(CheckInput{&r.domain, host, r.plan ? &*r.plan : nullptr, "", running, versions});
   return r;
 }
 

@@ -3,6 +3,9 @@
 // the facts some findings state, worked out by hand.
 #include <set>
 
+#include <fstream>
+#include <sstream>
+
 #include <gtest/gtest.h>
 
 #include "check/findings.hpp"
@@ -88,6 +91,14 @@ std::string epyc_guest(std::vector<unsigned> pins, const std::string& numatune =
   return domain_xml(s);
 }
 
+// A domain of tests/corpus/domains (its README says what each one holds).
+std::string corpus_domain(const std::string& name) {
+  std::ifstream in(std::string(VPT_CORPUS_DIR) + "/domains/" + name);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 Review live_review(const std::string& xml, const std::function<void(HostState&)>& change,
                    std::optional<bool> running = std::nullopt) {
   static Topology host;  // kept alive for the review's pointers
@@ -107,6 +118,13 @@ std::vector<Case> cases() {
       {"vcpus-share-cpu", true, "two vCPUs on CPU 0 (the live test's bad layout)",
        on(domain_xml([] { test::Spec s; s.vcpus = 2; s.pins = {0, 0}; s.emulatorpin = "0"; return s; }()), i7)},
       {"vcpus-share-cpu", false, "win11: one CPU each", on(win11(), i7)},
+      {"vcpu0-on-cpu0", true, "win11-sata-only: vCPU 0 on CPU 0", on(corpus_domain("win11-sata-only.xml"), nullptr)},
+      {"vcpu0-on-cpu0", false, "vCPUs on CPUs 2-3",
+       on(domain_xml([] { test::Spec s; s.vcpus = 2; s.pins = {2, 3}; s.emulatorpin = "16"; return s; }()), i7)},
+      {"cpu-pm-shared", true, "cpu-pm=on with the emulator unpinned",
+       on(replaced(corpus_domain("win11-sata-only.xml"), "<emulatorpin cpuset=\"5,11\"/>", ""), nullptr)},
+      {"cpu-pm-shared", false, "cpu-pm=on, every vCPU on a CPU of its own",
+       on(corpus_domain("win11-sata-only.xml"), nullptr)},
       {"emulator-on-vcpu-cpus", true, "win11 with the emulator on CPUs 0-1",
        on(replaced(win11(), "<emulatorpin cpuset=\"16\"/>", "<emulatorpin cpuset=\"0-1\"/>"), i7)},
       {"emulator-on-vcpu-cpus", false, "win11: emulator on E-core 16", on(win11(), i7)},
@@ -174,6 +192,15 @@ std::vector<Case> cases() {
           i7)},
       {"hyperv-reset", true, "win11", on(win11(), i7)},
       {"hyperv-reset", false, "every enlightenment on", on(tuned_windows(), i7)},
+      {"hypervisor-bit-disabled", true, "hypervisor disabled next to <hyperv>",
+       on(corpus_domain("win11-sata-only.xml"), nullptr)},
+      {"hypervisor-bit-disabled", false, "win11", on(win11(), i7)},
+      {"qemu-cpu-override", true, "-cpu in <qemu:commandline>", on(corpus_domain("win10-qemu-commandline.xml"), i7)},
+      {"qemu-cpu-override", false, "win11", on(win11(), i7)},
+      {"hyperv-on-linux", true, "a Debian NAS with <hyperv>", on(corpus_domain("linux-nas-hba.xml"), nullptr)},
+      {"hyperv-on-linux", false, "linux-server", on(server(), i7)},
+      {"iothreads-unused", true, "<iothreads>1 and only SATA disks", on(corpus_domain("win11-sata-only.xml"), nullptr)},
+      {"iothreads-unused", false, "win11", on(win11(), i7)},
       {"hyperv-frequencies", true, "win11", on(win11(), i7)},
       {"hyperv-frequencies", false, "every enlightenment on", on(tuned_windows(), i7)},
       {"hyperv-tlbflush", true, "win11", on(win11(), i7)},
