@@ -140,6 +140,12 @@ void run_pve_suggest(const PveOptions& pve, const DomainOptions& actions, const 
   const PveNode node = this_pve_node();
   const PveConfig config = load_config(pve, node);
   const std::optional<unsigned> vmid = pve.vmid ? std::optional(pve.vmid) : config.vmid;
+  // A locked VM is in the middle of a backup, migration or snapshot: its config is about to change.
+  if (config.lock)
+    throw PveConfigError(fmt::format("cannot plan {}: it is locked ({}); wait until that task ends (or `qm unlock "
+                                     "{}` if it died), then plan again",
+                                     vmid ? vm_label(*vmid, config) : "'" + config.source + "'", config.lock->substr(0, 40),
+                                     vmid ? std::to_string(*vmid) : "VMID"));
   if (!pve.hookscript_out.empty() && !vmid)
     throw RequestError(fmt::format("cannot write a hookscript for '{}': its VMID is unknown; give --vmid N (or name "
                                    "the file ID.conf)",
@@ -200,23 +206,39 @@ void run_pve_suggest(const PveOptions& pve, const DomainOptions& actions, const 
     write_file_atomically(actions.out, patch.text, "Proxmox config", 0644);
     fmt::print(out, "wrote the config of {} with the plan to {}\n", label, actions.out);
   }
+  // The same change as qemu-server's own command: on a running VM, qm set puts what it
+  // cannot change live into [PENDING], so the config keeps describing the running QEMU.
+  const std::string qm_set = vmid && !patch.edits.empty() ? pve_qm_set_command(*vmid, patch) : "";
+  if (!qm_set.empty()) fmt::print(out, "the same change with qemu-server's own command:\n  {}\n", qm_set);
+  if (vmid && !patch_options.hookscript.empty()) {
+    std::string install_at;
+    try {
+      install_at = snippet_path(node, patch_options.hookscript);
+    } catch (const std::exception&) {
+      install_at = fmt::format("the snippets directory of storage '{}'", pve.snippets_storage);
+    }
+    fmt::print(out, "note: the config names hookscript {}: install the script as {} (--apply does{}) on every node "
+                    "the VM may run on, before the VM starts\n",
+               patch_options.hookscript, install_at,
+               pve.hookscript_out.empty() ? "; --hookscript-out FILE writes it"
+                                          : fmt::format("; a copy is in {}", pve.hookscript_out));
+  }
   if (!actions.apply) {
     std::string diff = unified_diff(config.text, patch.text, fmt::format("{} (current)", config.source),
                                     fmt::format("{} (with the plan)", config.source));
     if (diff.empty()) fmt::print(out, "the config of {} already has this plan\n", label);
     out << diff;
     for (const std::string& note : patch.notes) out << "note: " << note << '\n';
-    if (vmid && pve.hookscript_out.empty())
-      fmt::print(out, "note: the config names hookscript {}: install it there (--apply does, or --hookscript-out FILE "
-                      "writes it) on every node the VM may run on\n",
-                 patch_options.hookscript);
     return;
   }
-
+  // A running VM's config must keep describing the QEMU that runs (a live migration starts
+  // the target from it): the changes go into [PENDING], as `qm set` records them.
+  const bool running = running_qemu_pid(node, *vmid).has_value();
+  const std::string new_config = running ? pve_pending_text(config, patch) : patch.text;
   PveApplyRequest request;
   request.vmid = *vmid;
   request.planned_from = config.text;
-  request.new_config = patch.text;
+  request.new_config = new_config;
   request.hookscript = script;
   request.hookscript_volume = patch_options.hookscript;
   request.backup_dir = actions.backup_dir;
@@ -225,10 +247,12 @@ void run_pve_suggest(const PveOptions& pve, const DomainOptions& actions, const 
   result.notes.push_back(fmt::format("copy {} to the same place on every node VM {} may migrate to",
                                      result.hookscript_path, *vmid));
   write_pve_apply_result(out, result);
+  if (running)
+    fmt::print(out, "note: VM {} is running: the changes are in its [PENDING] section (as `qm set` writes them) and "
+                    "take effect at its next start; the hookscript is set now\n", *vmid);
   if (actions.live) pin_running_vm(out, node, *vmid, result.hookscript_path, *hook);
-  else if (running_qemu_pid(node, *vmid))
-    fmt::print(out, "note: VM {} is running: add --live to pin it now; the new topology and affinity take effect "
-                    "at its next start\n", *vmid);
+  else if (running)
+    fmt::print(out, "note: add --live to pin the running VM now\n");
 }
 
 void run_pve_restore(unsigned vmid, const std::string& backup_arg, const std::string& backup_dir) {

@@ -45,7 +45,10 @@ ConfigLine classify(std::string_view text) {
   std::string_view value = text.substr(i + 1);
   while (!value.empty() && is_space(value.front())) value.remove_prefix(1);
   line.value = trim_right(value);
-  if (!line.value.empty()) line.kind = ConfigLine::Kind::Option;
+  // "boot: " (blanks after the colon, nothing else) is an option with an empty value for
+  // qemu-server's regex too (the lazy (.+?) takes a blank); "boot:" alone is not.
+  if (!line.value.empty() || text.size() > i + 1 + (text.back() == '\r' ? 1 : 0))
+    line.kind = ConfigLine::Kind::Option;
   return line;
 }
 

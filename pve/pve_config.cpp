@@ -137,7 +137,8 @@ PveConfig parse_pve_config(std::string_view text, const std::string& source) {
     fail(source, static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n')) + 1,
          "contains a NUL byte: this is not a text file");
 
-  std::map<std::string, Option> current;
+  std::map<std::string, Option> current, pending;
+  std::vector<std::string> deleted;
   std::string section;  // "" = the current configuration
   std::size_t line_no = 0;
   for (const ConfigLine& line : split_config_lines(text)) {
@@ -160,13 +161,21 @@ PveConfig parse_pve_config(std::string_view text, const std::string& source) {
             std::replace(list.begin(), list.end(), ';', ',');
             std::istringstream keys(list);
             for (std::string key; std::getline(keys, key, ',');)
-              if (!key.empty()) config.pending_keys.push_back(key);
+              if (!key.empty()) {
+                config.pending_keys.push_back(key);
+                deleted.push_back(key);
+              }
           } else {
             config.pending_keys.emplace_back(line.key);
+            pending[std::string(line.key)] = {std::string(line.value), line_no};
           }
         }
         break;
       case ConfigLine::Kind::Invalid:
+        if (line.text.starts_with("lxc."))  // pct's raw lxc.* lines
+          fail(source, line_no,
+               "'lxc.' lines belong to a container: this is a container config (/etc/pve/lxc), not a VM's; vpt-tune "
+               "plans QEMU VMs only");
         fail(source, line_no,
              line.value.empty() && !line.key.empty()
                  ? fmt::format("'{}:' has no value", shown(line.key))
@@ -178,6 +187,21 @@ PveConfig parse_pve_config(std::string_view text, const std::string& source) {
                                      "section: not a VM config",
                                      source));
   for (const auto& [key, option] : current) config.options[key] = option.value;
+
+  // A container's config (pct, /etc/pve/lxc/ID.conf) parses as lines too.
+  for (const auto& [key, option] : current)
+    if (key == "rootfs" || key == "hostname" || key == "unprivileged" || key == "arch" || key.starts_with("lxc.") ||
+        (key.starts_with("mp") && key.size() > 2 && std::isdigit(static_cast<unsigned char>(key[2]))))
+      fail(source, option.line,
+           fmt::format("'{}:' is a container key: this is a container config (/etc/pve/lxc), not a VM's; vpt-tune "
+                       "plans QEMU VMs only",
+                       key));
+
+  // What the VM's next start uses: [PENDING] values and deletions over the current ones.
+  std::map<std::string, Option> next = current;
+  for (const std::string& key : deleted) next.erase(key);
+  for (const auto& [key, option] : pending) next[key] = option;
+  current = std::move(next);
 
   const ValueReader read(source, current);
   config.sockets = read.count("sockets", 1).value_or(read.count("smp", 1).value_or(1));

@@ -43,6 +43,8 @@ struct PveConfig {
   std::map<std::string, std::string> options;
   std::vector<std::string> sections;         // section names in file order ("PENDING", snapshot names, ...)
   std::vector<std::string> pending_keys;     // keys set or deleted in [PENDING]
+  // The values below (sockets ... hostpci) are those of the VM's next start: the current
+  // configuration with [PENDING]'s values and `delete:` applied, as qemu-server starts it.
 
   // What vpt-tune reads from the current configuration.
   std::string name;                          // name:, "" when absent
@@ -67,7 +69,8 @@ struct PveConfig {
   unsigned vcpus() const { return sockets * cores; }
 };
 
-// Reads a config. `source` names it in errors; a source named "<digits>.conf"
+// Reads a config. A container's config (/etc/pve/lxc: rootfs:, hostname:,
+// lxc.* keys ...) is refused as one. `source` names it in errors; a source named "<digits>.conf"
 // (any directory) sets vmid. Lines follow qemu-server's parse_vm_config():
 // blank lines, '#' description lines, "key: value" lines, "[name]" section
 // headers. Any other line, a NUL byte, a file without a single option, or a
@@ -98,6 +101,8 @@ struct PvePatch {
   std::string text;                       // the new file
   std::vector<std::string> notes;         // what changed and when it takes effect
   std::vector<std::string> warnings;      // what the config cannot express
+  // Each key of the current section the patch sets (a value) or removes (nullopt).
+  std::map<std::string, std::optional<std::string>> edits;
 };
 
 // Merges a guest's plan into the current configuration:
@@ -126,6 +131,15 @@ struct PvePatch {
 // guest NUMA nodes, memory that does not split into the nodes' hugepages).
 PvePatch patch_pve_config(const PveConfig& config, const GuestPlan& plan, const Topology& host,
                           const PvePatchOptions& options = {});
+
+// The config of a running VM with the patch as qemu-server's `qm set` records it:
+// hookscript: in the current section (qemu-server applies it at once), every other
+// change in [PENDING] (values; removals as `delete:`), for the next start.
+std::string pve_pending_text(const PveConfig& config, const PvePatch& patch);
+
+// The `qm set` command that makes the same change as `patch` (qemu-server then puts
+// what it cannot change live into [PENDING] itself): "qm set 101 --affinity 2-9 ...".
+std::string pve_qm_set_command(unsigned vmid, const PvePatch& patch);
 
 // What a Proxmox user should do beyond what the patch writes, in place of the
 // plan's libvirt advice: CPU type, host isolation (the hookscript's

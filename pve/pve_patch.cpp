@@ -65,53 +65,96 @@ std::string args_with_smp(const std::string& args, const std::string& smp_value)
 // The line edits of one patch: key -> new value (nullopt = remove every line of it).
 using Edits = std::map<std::string, std::optional<std::string>>;
 
-// Applies edits to the current section (the lines before the first [section]).
-std::string apply_edits(std::string_view text, const Edits& edits) {
+// Applies edits to one section: the current one (the lines before the first
+// [section], `section` = "") or a named one, [PENDING], which is added after the
+// current section when missing. In [PENDING] a removal is a `delete:` entry.
+std::string apply_edits(std::string_view text, const Edits& edits, const std::string& section = "") {
   struct Line {
     std::string text;
     bool newline;
-    std::string key;  // option key, "" for other lines
+    std::string key;  // option key in the edited section, "" for other lines
+    bool header = false;  // a [section] line
   };
   std::vector<Line> lines;
-  std::size_t section_end = std::string::npos;
+  // A file saved with CRLF line ends keeps them on the lines the patch writes.
+  const auto first_newline = text.find('\n');
+  const std::string cr = first_newline != std::string_view::npos && first_newline > 0 && text[first_newline - 1] == '\r'
+                             ? "\r"
+                             : "";
+  std::size_t begin = section.empty() ? 0 : std::string::npos, end = std::string::npos;
+  bool inside = section.empty();
   for (const ConfigLine& l : split_config_lines(text)) {
-    if (l.kind == ConfigLine::Kind::Section && section_end == std::string::npos) section_end = lines.size();
+    if (l.kind == ConfigLine::Kind::Section) {
+      if (inside) end = lines.size();
+      inside = l.key == section;
+      if (inside) begin = lines.size() + 1;
+    }
     lines.push_back({std::string(l.text), l.newline,
-                     l.kind == ConfigLine::Kind::Option && section_end == std::string::npos ? std::string(l.key) : ""});
+                     l.kind == ConfigLine::Kind::Option && inside ? std::string(l.key) : "",
+                     l.kind == ConfigLine::Kind::Section});
   }
-  if (section_end == std::string::npos) section_end = lines.size();
+  if (inside) end = lines.size();
+  if (begin == std::string::npos) {
+    // qemu-server writes [PENDING] right after the current section, after a blank line.
+    std::size_t at = 0;
+    while (at < lines.size() && !lines[at].header) ++at;
+    // Blank lines before the next section stay before it.
+    while (at > 0 && lines[at - 1].text.find_first_not_of(" \t\r") == std::string::npos) --at;
+    if (at > 0 && !lines[at - 1].newline) lines[at - 1].newline = true;
+    std::vector<Line> header{{cr, true, ""}, {"[" + section + "]" + cr, true, "", true}};
+    lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(at), header.begin(), header.end());
+    begin = end = at + 2;
+  }
+  const bool pending = !section.empty();
+  std::vector<std::string> deleted;
 
   for (const auto& [key, value] : edits) {
     std::vector<std::size_t> at;
-    for (std::size_t i = 0; i < section_end; ++i)
+    for (std::size_t i = begin; i < end; ++i)
       if (lines[i].key == key) at.push_back(i);
     if (value && !at.empty()) {
-      lines[at.front()].text = key + ": " + *value;
+      lines[at.front()].text = key + ": " + *value + (lines[at.front()].text.ends_with('\r') ? "\r" : "");
       at.erase(at.begin());
     }
     for (std::size_t k = at.size(); k-- > 0;) {
       lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(at[k]));
-      --section_end;
+      --end;
     }
-    if (value && std::none_of(lines.begin(), lines.begin() + static_cast<std::ptrdiff_t>(section_end),
+    if (!value && pending) deleted.push_back(key);
+    if (value && std::none_of(lines.begin() + static_cast<std::ptrdiff_t>(begin),
+                              lines.begin() + static_cast<std::ptrdiff_t>(end),
                               [&](const Line& l) { return l.key == key; })) {
       // Where qemu-server's writer would put it: options sorted by key.
-      std::size_t pos = section_end, last_option = 0;
+      std::size_t pos = end, last_option = begin;
       bool any = false;
-      for (std::size_t i = 0; i < section_end; ++i) {
+      for (std::size_t i = begin; i < end; ++i) {
         if (lines[i].key.empty()) continue;
-        if (lines[i].key > key && pos == section_end) pos = i;
+        if (lines[i].key > key && pos == end) pos = i;
         last_option = i;
         any = true;
       }
-      if (pos == section_end && any) pos = last_option + 1;
-      Line line{key + ": " + *value, true, key};
+      if (pos == end && any) pos = last_option + 1;
+      Line line{key + ": " + *value + cr, true, key};
       if (pos == lines.size() && !lines.empty() && !lines.back().newline) {
         lines.back().newline = true;  // the file ended without '\n': so does the new one
         line.newline = false;
       }
       lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(pos), line);
-      ++section_end;
+      ++end;
+    }
+  }
+  if (!deleted.empty()) {
+    auto existing = std::find_if(lines.begin() + static_cast<std::ptrdiff_t>(begin),
+                                 lines.begin() + static_cast<std::ptrdiff_t>(end), [](const Line& l) { return l.key == "delete"; });
+    if (existing != lines.begin() + static_cast<std::ptrdiff_t>(end)) {
+      std::string list = existing->text.substr(existing->text.find(':') + 1);
+      while (!list.empty() && (list.back() == '\r' || list.back() == ' ')) list.pop_back();
+      while (!list.empty() && list.front() == ' ') list.erase(0, 1);
+      for (const std::string& key : deleted) list += (list.empty() ? "" : ",") + key;
+      existing->text = "delete: " + list + cr;
+    } else {
+      lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(begin),
+                   Line{fmt::format("delete: {}", fmt::join(deleted, ",")) + cr, true, "delete"});
     }
   }
   std::string out;
@@ -231,6 +274,18 @@ void edit_topology(const PveConfig& config, const GuestPlan& plan, KeyEdits& key
                                       keys.value("vcpus"), vcpus));
   }
   if (config.cpu_hotplug) {
+    // qemu-server adds vCPUs 2.. as devices with core-ids for sockets x cores; an -smp in
+    // args that changes the cores per socket leaves some without a slot: QEMU does not start.
+    for (const ArgsWord& word : split_pve_args(config.args))
+      if (word.text == "-smp" || word.text == "--smp")
+        throw PveConfigError(fmt::format(
+            "cannot patch Proxmox config '{}': CPU hotplug is on for the next start{} while args: has its own -smp: "
+            "qemu-server then adds vCPUs as devices whose core ids the args' topology may lack, and QEMU may not "
+            "start; remove 'cpu' from hotplug (`qm set VMID --revert hotplug` if it is pending) or the -smp from args",
+            config.source,
+            std::find(config.pending_keys.begin(), config.pending_keys.end(), "hotplug") != config.pending_keys.end()
+                ? " ([PENDING] hotplug)"
+                : ""));
     patch.warnings.push_back(fmt::format(
         "{} has CPU hotplug on (hotplug: {}): qemu-server then adds vCPUs as devices with thread-id=0, so no -smp "
         "in args can give the guest {} threads per core; it sees {} socket(s) x {} cores. Remove 'cpu' from "
@@ -343,18 +398,28 @@ PvePatch patch_pve_config(const PveConfig& config, const GuestPlan& plan, const 
           vm_name(config), *config.hookscript, options.hookscript));
   }
 
-  // [PENDING] changes to an owned key would undo the patch at the next start.
+  // [PENDING] changes to a key the plan writes or is built from (the vCPU layout) would
+  // undo the patch, or contradict it, at the next start. Pending memory, cpu, hotplug and
+  // hostpci are planned with: parse_pve_config reads the next start's values.
   std::vector<std::string> clashing;
+  auto owned = [&](const std::string& key) {
+    return keys.edits().count(key) || key == "sockets" || key == "smp" || key == "cores" || key == "vcpus" ||
+           key == "numa" || key.starts_with("numa") || key == "args" || key == "affinity";
+  };
   for (const std::string& key : config.pending_keys)
-    if (keys.edits().count(key) && std::find(clashing.begin(), clashing.end(), key) == clashing.end())
-      clashing.push_back(key);
+    if (owned(key) && std::find(clashing.begin(), clashing.end(), key) == clashing.end()) clashing.push_back(key);
   if (!clashing.empty())
     throw PveConfigError(fmt::format("cannot patch Proxmox config '{}': its [PENDING] section changes {} at the next "
-                                     "start, which the plan sets too: apply the pending changes (restart the VM) or "
-                                     "revert them first",
-                                     config.source, fmt::join(clashing, ", ")));
+                                     "start, which the plan sets or is built from: apply the pending changes (stop "
+                                     "and start the VM) or revert them (`qm set VMID --revert {}`), then plan again",
+                                     config.source, fmt::join(clashing, ", "), fmt::join(clashing, ",")));
 
   patch.text = apply_edits(config.text, keys.edits());
+  for (const auto& [key, value] : keys.edits()) {
+    auto now = config.options.find(key);
+    const bool same = value ? now != config.options.end() && now->second == *value : now == config.options.end();
+    if (!same) patch.edits[key] = value;
+  }
   if (!keys.edits().empty()) {
     std::vector<std::string> changed;
     for (const auto& [key, value] : keys.edits()) changed.push_back(key);
@@ -363,6 +428,30 @@ PvePatch patch_pve_config(const PveConfig& config, const GuestPlan& plan, const 
                                       fmt::join(changed, ", ")));
   }
   return patch;
+}
+
+std::string pve_qm_set_command(unsigned vmid, const PvePatch& patch) {
+  // Single quotes for the shell; a quote inside becomes '\''.
+  auto quoted = [](const std::string& value) {
+    std::string out = "'";
+    for (char c : value) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+  };
+  std::string command = fmt::format("qm set {}", vmid);
+  std::vector<std::string> removed;
+  for (const auto& [key, value] : patch.edits) {
+    if (value) command += fmt::format(" --{} {}", key, quoted(*value));
+    else removed.push_back(key);
+  }
+  if (!removed.empty()) command += fmt::format(" --delete {}", fmt::join(removed, ","));
+  return command;
+}
+
+std::string pve_pending_text(const PveConfig& config, const PvePatch& patch) {
+  Edits now, later;
+  for (const auto& [key, value] : patch.edits) (key == "hookscript" ? now : later)[key] = value;
+  std::string text = apply_edits(config.text, now);
+  return later.empty() ? text : apply_edits(text, later, "PENDING");
 }
 
 }  // namespace vpt

@@ -58,7 +58,10 @@ TEST(PveConfigWithHandPinning, ReadsAffinityArgsAndHotpluggedVcpus) {
 
 TEST(PveConfigWithPendingChanges, ListsThePendingKeys) {
   PveConfig c = load_pve_config_file(data_file("104.conf"));
-  EXPECT_EQ(c.cores, 4u);  // the current value, not the pending 6
+  // What the next start uses: [PENDING]'s cores 6 and memory 12288 (issue 21).
+  EXPECT_EQ(c.cores, 6u);
+  EXPECT_EQ(c.memory_mib, 12288u);
+  EXPECT_EQ(c.options.at("cores"), "4");  // the current section as written
   EXPECT_EQ(c.pending_keys, (std::vector<std::string>{"cores", "memory"}));
 }
 

@@ -232,9 +232,15 @@ TEST(PvePatchWithPendingChanges, RefusesWhenTheyTouchAnOwnedKey) {
   // 8 vCPUs set cores: 8, which [PENDING] changes to 6 at the next start.
   EXPECT_THROW(patch_pve_config(config, hand_plan(cpus_from(0, 8), {16}, {{17}}, {1, 1, 4, 2}), i7_14700f()),
                PveConfigError);
-  // 4 vCPUs keep cores: 4; pending memory is not the plan's business.
+  // 4 vCPUs would keep cores: 4, but the next start has 6: a pending vCPU layout is refused too.
+  EXPECT_THROW(patch_pve_config(config, hand_plan(cpus_from(0, 4), {16}, {{17}}, {1, 1, 2, 2}), i7_14700f()),
+               PveConfigError);
+  // Pending memory alone is planned with (the next start's value) and its section kept.
+  std::string memory_only = read_data("104.conf");
+  memory_only.erase(memory_only.find("[PENDING]\ncores: 6\n") + 10, 9);
+  config = parse_pve_config(memory_only, "104.conf");
   PvePatch patch = patch_pve_config(config, hand_plan(cpus_from(0, 4), {16}, {{17}}, {1, 1, 2, 2}), i7_14700f());
-  EXPECT_EQ(split_config(patch.text).tail, split_config(read_data("104.conf")).tail);
+  EXPECT_EQ(split_config(patch.text).tail, split_config(memory_only).tail);
 }
 
 TEST(PvePatchHookscript, KeepsAForeignOneAndReplacesAnOlderOwnOne) {
