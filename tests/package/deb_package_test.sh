@@ -38,7 +38,7 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [[ $(field Package) == vpt-tune ]] || fail "Package is '$(field Package)'"
 [[ $(field Version) == "$version" ]] || fail "Version is '$(field Version)', the project's is $version"
 [[ $(field Architecture) == "$(dpkg --print-architecture)" ]] || fail "Architecture is '$(field Architecture)'"
-# Package names of a relation field ("libc6 (>= 2.34), libfmt9 (>= 9.1.0+ds1)"), one a line.
+# Package names of a relation field ("libc6 (>= 2.34), libhwloc15 (>= 2.9.0)"), one a line.
 names_in() { tr ',' '\n' <<<"$1" | sed 's/^ *//; s/[ (].*//'; }
 depends=$(names_in "$(field Depends)")
 # Every library the binary needs (its ELF NEEDED entries, resolved by the
@@ -51,6 +51,11 @@ while read -r lib; do
   [[ -n $pkg ]] || { fail "no package owns $path"; continue; }
   grep -qxF "$pkg" <<<"$depends" || fail "$lib ($pkg) is not in Depends: $(field Depends)"
 done < <(objdump -p "$build/cli/vpt-tune" | awk '$1 == "NEEDED" { print $2 }')
+# fmt is compiled in (fmt::fmt-header-only): Debian 12 has libfmt9, Debian 13
+# (Proxmox VE 9) libfmt10 only, so a libfmt dependency breaks one of them
+# (issue 21 point 16; ctest -L trixie installs the package on Debian 13).
+grep -q '^libfmt' <<<"$depends" && fail "Depends names libfmt (fmt must be header-only): $(field Depends)"
+objdump -p "$build/cli/vpt-tune" | grep -q 'NEEDED *libfmt' && fail "vpt-tune links libfmt.so (fmt must be header-only)"
 for pkg in libvirt-clients hwloc; do
   grep -qxF "$pkg" <<<"$(names_in "$(field Recommends)")" || fail "$pkg is not in Recommends: $(field Recommends)"
 done
