@@ -69,9 +69,19 @@ void pin_running_vm(std::ostream& out, const PveNode& node, unsigned vmid, const
                     "starts\n", vmid);
     return;
   }
+  ProcPaths paths;
+  // A QEMU started from the config before the plan runs another vCPU count: the hookscript
+  // pins nothing then (its threads would not match the plan), and neither does --live.
+  std::size_t running_vcpus = 0;
+  for (const QemuThread& t : list_qemu_threads(*pid, "", paths)) running_vcpus += t.comm.starts_with("CPU ");
+  if (running_vcpus != plan.vcpus.size()) {
+    fmt::print(out, "note: VM {} runs {} vCPUs, the plan has {}: nothing pinned now; the plan takes effect when the "
+                    "VM is stopped and started\n",
+               vmid, running_vcpus, plan.vcpus.size());
+    return;
+  }
   std::cout.flush();
   run_pve_hookscript(script, vmid, "post-start", {{"VPT_PVE_RUN_DIR", node.run_dir()}, {"VPT_PVE_WAIT_S", "10"}});
-  ProcPaths paths;
   std::vector<QemuThread> threads = list_qemu_threads(*pid, "", paths);
   mark_iothreads(threads, iothread_tids(node, vmid, plan, out));
   std::vector<ThreadCounters> now;
@@ -118,6 +128,10 @@ void add_pve_options(CLI::App& command, PveOptions& o) {
                    "The hookscript also keeps the host's own processes on the host's CPUs while the VM runs "
                    "(systemd AllowedCPUs=)")
       ->group("Proxmox VE");
+  command.add_flag("--strict", o.strict,
+                   "The hookscript's pre-start refuses to start the VM on a node without the planned CPUs (default: "
+                   "it starts unpinned there, with a warning in the task log, so HA recovery is not blocked)")
+      ->group("Proxmox VE");
   command.add_option("--hugepages", o.hugepages, "Set hugepages: (and the numa lines it needs) to 2, 1024 or any")
       ->check(CLI::IsMember({"2", "1024", "any"}))
       ->group("Proxmox VE");
@@ -132,9 +146,9 @@ bool has_pve_vm(const PveOptions& options) { return options.vmid != 0 || !option
 
 void run_pve_suggest(const PveOptions& pve, const DomainOptions& actions, const HostOptions& host_options,
                      const RequestOptions& request_options, const CLI::App& command, bool json) {
-  if (!has_pve_vm(pve) && (!pve.hookscript_out.empty() || pve.confine_host || !pve.hugepages.empty()))
-    throw RequestError("--hookscript-out, --confine-host and --hugepages need a Proxmox VM: give --vmid N or "
-                       "--pve-config FILE");
+  if (!has_pve_vm(pve) && (!pve.hookscript_out.empty() || pve.confine_host || pve.strict || !pve.hugepages.empty()))
+    throw RequestError("--hookscript-out, --confine-host, --strict and --hugepages need a Proxmox VM: give --vmid N "
+                       "or --pve-config FILE");
   if (actions.apply && (pve.vmid == 0 || !pve.config_file.empty()))
     throw RequestError("--apply writes the VM's own config on its node: give --vmid N (without --pve-config)");
   const PveNode node = this_pve_node();
@@ -169,7 +183,10 @@ void run_pve_suggest(const PveOptions& pve, const DomainOptions& actions, const 
   if (!pve.hugepages.empty()) patch_options.hugepages = pve.hugepages;
   const PvePatch patch = patch_pve_config(config, guest, topo, patch_options);
   std::optional<PveHookPlan> hook;
-  if (vmid) hook = make_pve_hook_plan(*vmid, config, guest, plan.host, pve.confine_host);
+  if (vmid) {
+    hook = make_pve_hook_plan(*vmid, config, guest, plan.host, pve.confine_host);
+    hook->strict = pve.strict;
+  }
   const std::string script = hook ? pve_hookscript(*hook) : "";
 
   std::ostream& out = json ? std::cerr : std::cout;

@@ -22,6 +22,7 @@ struct PveOptions {
   std::string hookscript_out;              // --hookscript-out FILE
   std::string snippets_storage = "local";  // --snippets-storage NAME: where --apply installs the hookscript
   bool confine_host = false;               // --confine-host: the hookscript confines the host while the VM runs
+  bool strict = false;                     // --strict: pre-start refuses a node without the planned CPUs
   std::string hugepages;                   // --hugepages 2|1024|any ("" = leave as it is)
 };
 

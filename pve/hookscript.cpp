@@ -73,8 +73,9 @@ planned_cpus() {
 
 # ---- pre-start: can this node run the plan? ----
 check_node() {
+  MISSING_SAID=''
   if ! command -v taskset >/dev/null 2>&1; then
-    say "taskset (util-linux) is missing: the VM's threads cannot be pinned"
+    MISSING_SAID="taskset (util-linux) is missing"
     return 1
   fi
   online=$(expand "$(cat "$ONLINE_FILE" 2>/dev/null)")
@@ -83,11 +84,20 @@ check_node() {
     echo "$online" | grep -qx "$c" || missing="$missing $c"
   done
   if [ -n "$missing" ]; then
-    say "this node lacks CPU(s)$missing of the plan (online: $(cat "$ONLINE_FILE" 2>/dev/null)): not starting;" \
-        "plan the VM for this node with: vpt-tune suggest --vmid $VMID --apply"
+    MISSING_SAID="this node lacks CPU(s)$missing of the plan (online: $(cat "$ONLINE_FILE" 2>/dev/null))"
     return 1
   fi
   return 0
+}
+
+# pre-start on a node that cannot run the plan: refuse (STRICT=1), or start the VM unpinned
+# with a warning in the task log, so that HA recovery onto another node is not blocked.
+node_cannot_run_plan() {
+  if [ "$STRICT" = 1 ]; then
+    say "$MISSING_SAID: not starting (strict); plan the VM for this node with: vpt-tune suggest --vmid $VMID --apply"
+    exit 1
+  fi
+  say "WARNING: $MISSING_SAID: the VM starts unpinned here; plan it for this node with: vpt-tune suggest --vmid $VMID --apply"
 }
 
 # ---- host confinement (systemd, cgroup v2) ----
@@ -160,19 +170,27 @@ count_vcpu_threads() {
   echo "$n"
 }
 
-# Waits for the QEMU process and its vCPU threads; sets QEMU_PID.
+# Waits for the QEMU process and its vCPU threads; sets QEMU_PID. Returns 2 (nothing to pin,
+# said why) when that QEMU cannot be the plan's: unnamed threads, or another vCPU count
+# (a QEMU started from the config as it was before the plan).
 wait_for_qemu() {
   deadline=$(( $(date +%s) + WAIT_S ))
   last=-1; stable=0
   while :; do
     if pid=$(qemu_pid); then
+      if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q 'debug-threads=off'; then
+        say "QEMU $pid runs with debug-threads=off (args: -name ...): its threads have no names, so vCPUs cannot" \
+            "be told apart: nothing pinned; remove debug-threads=off from args"
+        return 2
+      fi
       n=$(count_vcpu_threads "$pid")
-      if [ "$n" -ge "$VCPU_COUNT" ]; then QEMU_PID=$pid; return 0; fi
+      if [ "$n" -eq "$VCPU_COUNT" ]; then QEMU_PID=$pid; return 0; fi
       if [ "$n" -gt 0 ] && [ "$n" -eq "$last" ]; then stable=$((stable + 1)); else stable=0; fi
       last=$n
-      if [ "$stable" -ge 5 ]; then
-        say "QEMU runs $n vCPUs, the plan has $VCPU_COUNT: stop and start the VM for the plan's count"
-        QEMU_PID=$pid; return 0
+      if [ "$stable" -ge 5 ] || [ "$n" -gt "$VCPU_COUNT" ]; then
+        say "QEMU $pid runs $n vCPUs, the plan has $VCPU_COUNT (started from the config as it was before the" \
+            "plan?): nothing pinned; the plan takes effect when the VM is stopped and started"
+        return 2
       fi
     fi
     [ "$(date +%s)" -lt "$deadline" ] || return 1
@@ -220,7 +238,13 @@ classify() {
 }
 
 pin_vm() {
-  if ! wait_for_qemu; then
+  if ! check_node; then
+    say "$MISSING_SAID: the VM runs unpinned on this node"
+    return 0
+  fi
+  wait_for_qemu; waited=$?
+  [ "$waited" -ne 2 ] || return 0
+  if [ "$waited" -ne 0 ]; then
     say "no running QEMU of VM $VMID after ${WAIT_S} s (PID file $PIDFILE): nothing pinned"
     return 1
   fi
@@ -264,8 +288,11 @@ pin_vm() {
 [ "${1:-}" = "$VMID" ] || { say "called for VM '${1:-}', written for VM $VMID: nothing done"; exit 0; }
 case $PHASE in
   pre-start)
-    check_node || exit 1
-    if [ "$CONFINE_HOST" = 1 ]; then confine_host; fi ;;
+    if check_node; then
+      if [ "$CONFINE_HOST" = 1 ]; then confine_host; fi
+    else
+      node_cannot_run_plan
+    fi ;;
   post-start)
     pin_vm ;;
   post-stop)
@@ -332,7 +359,7 @@ std::string pve_hookscript(const PveHookPlan& plan) {
       "#   vCPU n -> word n of VCPU_CPUS ({vcpus_list})\n"
       "{io_lines}"
       "#   every other thread (main loop, workers) -> CPUs {emulator}\n"
-      "# and checks each in /proc. pre-start refuses to start the VM on a node without these CPUs.\n"
+      "# and checks each in /proc. {prestart}\n"
       "{confine}"
       "# Self-contained: needs sh, taskset (util-linux) and socat (a qemu-server dependency),\n"
       "# so every node the VM may run on needs only this file.\n"
@@ -346,6 +373,7 @@ std::string pve_hookscript(const PveHookPlan& plan) {
       "IOTHREAD_CPUS='{io}'\n"
       "HOST_CPUS='{host}'\n"
       "CONFINE_HOST={confine_flag}\n"
+      "STRICT={strict_flag}\n"
       "{body}",
       fmt::arg("marker", kMarker), fmt::arg("version", VPT_VERSION), fmt::arg("vmid", plan.vmid),
       fmt::arg("name", plan.vm_name.empty() ? std::string() : " ('" + comment_safe(plan.vm_name) + "')"),
@@ -357,7 +385,11 @@ std::string pve_hookscript(const PveHookPlan& plan) {
                                             : std::string()),
       fmt::arg("vcpus", vcpus), fmt::arg("count", plan.vcpus.size()), fmt::arg("ids", ids),
       fmt::arg("io", words_of(plan.iothreads, [](const CpuSet& s) { return s.to_string(); })), fmt::arg("host", plan.host.to_string()),
-      fmt::arg("confine_flag", plan.confine_host ? 1 : 0), fmt::arg("body", kBody));
+      fmt::arg("confine_flag", plan.confine_host ? 1 : 0), fmt::arg("strict_flag", plan.strict ? 1 : 0),
+      fmt::arg("prestart", plan.strict ? "pre-start refuses to start the VM on a node without these CPUs (--strict)."
+                                       : "On a node without these CPUs pre-start lets the VM start unpinned, with a "
+                                         "warning\n# in the task log (HA recovery is not blocked; --strict refuses)."),
+      fmt::arg("body", kBody));
 }
 
 PveHookPlan read_pve_hookscript(std::string_view script, const std::string& source) {
@@ -406,6 +438,7 @@ PveHookPlan read_pve_hookscript(std::string_view script, const std::string& sour
     not_ours(source, "IOTHREAD_IDS and IOTHREAD_CPUS differ in length");
   plan.host = cpus(need("HOST_CPUS"), "HOST_CPUS");
   plan.confine_host = need("CONFINE_HOST") == "1";
+  plan.strict = vars.count("STRICT") && vars.at("STRICT") == "1";  // scripts before issue 21 have none (and refused)
   return plan;
 }
 

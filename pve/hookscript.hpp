@@ -23,6 +23,7 @@ struct PveHookPlan {
   std::vector<CpuSet> iothreads;          // CPUs of iothread_ids[i]
   CpuSet host;                            // CPUs the host keeps
   bool confine_host = false;              // pre-start/post-stop: AllowedCPUs= of the host's slices
+  bool strict = false;                    // pre-start refuses a node without the planned CPUs (else: unpinned, warned)
 
   CpuSet all_cpus() const;                // every CPU the VM may use (the config's affinity:)
 };
@@ -36,7 +37,9 @@ PveHookPlan make_pve_hook_plan(unsigned vmid, const PveConfig& config, const Gue
 
 // The script. Proxmox calls it as `SCRIPT VMID PHASE`:
 //  - pre-start: checks taskset is there and every planned CPU is online on
-//    this node; exits 1 (Proxmox then does not start the VM) when not. With
+//    this node; when not, logs a warning and lets the VM start unpinned (so
+//    HA recovery onto such a node works), or with `strict` exits 1 (Proxmox
+//    then does not start the VM). With
 //    confine_host, sets AllowedCPUs= of system.slice, user.slice and
 //    init.scope to the host's CPUs (systemctl set-property --runtime); with
 //    several confining VMs running, to what all of them leave the host.
@@ -48,7 +51,10 @@ PveHookPlan make_pve_hook_plan(unsigned vmid, const PveConfig& config, const Gue
 //    every other thread to the emulator's CPUs with `taskset -pc`; reads each
 //    thread's Cpus_allowed_list back from /proc and logs what it did to
 //    stderr and syslog (logger). Exits 0 even when the VM is gone or the
-//    wait times out (Proxmox would only warn).
+//    wait times out (Proxmox would only warn). Pins nothing, with a log line,
+//    when the QEMU cannot be the plan's: threads without names
+//    (debug-threads=off) or another vCPU count (a QEMU started from the config
+//    before the plan), or when this node lacks the planned CPUs.
 //  - post-stop: with confine_host, gives the host its CPUs back (or what the
 //    other running confining VMs leave it).
 //  - pre-stop, other phases, another VMID: exit 0, nothing done.

@@ -293,6 +293,11 @@ void edit_topology(const PveConfig& config, const GuestPlan& plan, KeyEdits& key
         vm, keys.value("hotplug"), t.threads, t.sockets, cores_per_socket));
     return;
   }
+  if (config.args.find("debug-threads=off") != std::string::npos)
+    patch.warnings.push_back(fmt::format(
+        "{}'s args: turn QEMU's thread names off (debug-threads=off): the hookscript cannot tell the vCPU threads "
+        "apart and pins nothing; remove it from args",
+        vm));
   std::string args = args_with_smp(config.args, pve_smp_value(t));
   if (args != config.args) keys.set("args", args);
 }

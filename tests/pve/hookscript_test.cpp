@@ -114,13 +114,49 @@ TEST_F(HookscriptOnFakeNode, DoesNothingForOtherPhasesAndOtherVms) {
   EXPECT_EQ(systemctl_log(), "");
 }
 
-TEST_F(HookscriptOnFakeNode, PreStartRefusesANodeWithoutThePlannedCpus) {
+TEST_F(HookscriptOnFakeNode, PreStartLetsTheVmStartUnpinnedOnANodeWithoutThePlannedCpus) {
   std::string script = install(sample_plan());
   EXPECT_EQ(run(script, "101 pre-start").exit_code, 0);
   write_file(dir_ / "online", "0-15\n");  // a smaller node: CPUs 16-19 are missing
   ScriptRun r = run(script, "101 pre-start");
+  EXPECT_EQ(r.exit_code, 0) << r.err;  // HA recovery onto this node is not blocked
+  EXPECT_NE(r.err.find("WARNING: this node lacks CPU(s) 16 17 18 19"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("starts unpinned"), std::string::npos) << r.err;
+  // post-start then pins nothing and does not wait for the QEMU.
+  r = run(script, "101 post-start", "VPT_PVE_WAIT_S=30");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.err.find("runs unpinned on this node"), std::string::npos) << r.err;
+  EXPECT_LT(r.seconds, 5.0);
+}
+
+TEST_F(HookscriptOnFakeNode, StrictPreStartRefusesANodeWithoutThePlannedCpus) {
+  PveHookPlan plan = sample_plan();
+  plan.strict = true;
+  std::string script = install(plan);
+  EXPECT_NE(read_file(script).find("--strict"), std::string::npos);
+  EXPECT_TRUE(read_pve_hookscript(read_file(script), "hook.sh").strict);
+  write_file(dir_ / "online", "0-15\n");
+  ScriptRun r = run(script, "101 pre-start");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("lacks CPU(s) 16 17 18 19"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("not starting (strict)"), std::string::npos) << r.err;
+}
+
+TEST_F(HookscriptOnFakeNode, PostStartSaysAtOnceThatUnnamedThreadsCannotBePinned) {
+  std::string script = install(sample_plan());
+  // A stand-in QEMU: a live process whose command line names the PID file and debug-threads=off.
+  const std::string pidfile = (dir_ / "run/101.pid");
+  ASSERT_EQ(std::system(fmt::format("mkdir -p '{0}' && (sh -c 'sleep 20; true' qemu -pidfile '{1}' -name "
+                                    "win,debug-threads=off & echo $! > '{1}')",
+                                    dir_ / "run", pidfile)
+                            .c_str()),
+            0);
+  ScriptRun r = run(script, "101 post-start", "VPT_PVE_WAIT_S=30");
+  std::system(fmt::format("kill $(cat '{}') 2>/dev/null", pidfile).c_str());
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.err.find("debug-threads=off"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nothing pinned"), std::string::npos) << r.err;
+  EXPECT_LT(r.seconds, 5.0);
 }
 
 TEST_F(HookscriptOnFakeNode, PreStartDoesNotWaitForAPidFile) {
