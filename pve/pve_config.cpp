@@ -85,31 +85,6 @@ class ValueReader {
   const std::map<std::string, Option>& options_;
 };
 
-// "01:00", "01:00.1", "0000:01:00.0" (hex) -> "0000:01:00.0"; nullopt when not an address.
-std::optional<std::string> pci_address(std::string_view id) {
-  auto hex = [](std::string_view s, std::size_t digits) {
-    if (s.empty() || s.size() > digits) return false;
-    return std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
-  };
-  std::string_view domain = "0000", function = "0";
-  std::size_t colons = static_cast<std::size_t>(std::count(id.begin(), id.end(), ':'));
-  if (colons == 2) {
-    domain = id.substr(0, id.find(':'));
-    id.remove_prefix(domain.size() + 1);
-  } else if (colons != 1) {
-    return std::nullopt;
-  }
-  if (auto dot = id.find('.'); dot != std::string_view::npos) {
-    function = id.substr(dot + 1);
-    id = id.substr(0, dot);
-  }
-  std::string_view bus = id.substr(0, id.find(':')), device = id.substr(id.find(':') + 1);
-  if (!hex(domain, 4) || !hex(bus, 2) || !hex(device, 2) || function.size() != 1 || function[0] < '0' ||
-      function[0] > '7')
-    return std::nullopt;
-  return lower(fmt::format("{:0>4}:{:0>2}:{:0>2}.{}", domain, bus, device, function));
-}
-
 // "virtio12" for bus "virtio" -> 12; nullopt for another key. Indices beyond
 // any qemu-server limit (hostpci15, virtio15, scsi30) are out of range.
 std::optional<unsigned> key_index(const std::string& key, std::string_view bus) {
@@ -296,7 +271,7 @@ PveConfig parse_pve_config(std::string_view text, const std::string& source) {
     }
     std::istringstream ids(pci["host"]);
     for (std::string id; std::getline(ids, id, ';');) {
-      auto address = pci_address(id);
+      auto address = parse_pci_address(id);
       if (!address) read.bad(key, current.at(key), fmt::format("names '{}', which is not a PCI address", shown(id)));
       config.hostpci.push_back(*address);
     }

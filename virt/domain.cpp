@@ -65,29 +65,6 @@ std::string hostdev_address(const std::string& source, pugi::xml_node address) {
   return fmt::format("{:04x}:{:02x}:{:02x}.{:x}", parts[0], parts[1], parts[2], parts[3]);
 }
 
-// "01:00.0" or "0000:01:00.0" (QEMU's vfio-pci host=) as "0000:01:00.0"; nullopt if it is not one.
-std::optional<std::string> vfio_host_address(std::string_view text) {
-  unsigned domain = 0, bus = 0, slot = 0, function = 0;
-  auto hex = [](std::string_view part, unsigned max, unsigned& out) {
-    if (part.empty() || part.size() > 4) return false;
-    auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), out, 16);
-    return ec == std::errc() && end == part.data() + part.size() && out <= max;
-  };
-  const auto dot = text.rfind('.');
-  if (dot == std::string_view::npos || !hex(text.substr(dot + 1), 7, function)) return std::nullopt;
-  std::string_view head = text.substr(0, dot);
-  const auto last = head.rfind(':');
-  if (last == std::string_view::npos || !hex(head.substr(last + 1), 0x1f, slot)) return std::nullopt;
-  head = head.substr(0, last);
-  const auto first = head.rfind(':');
-  if (first != std::string_view::npos) {
-    if (!hex(head.substr(0, first), 0xffff, domain)) return std::nullopt;
-    head = head.substr(first + 1);
-  }
-  if (!hex(head, 0xff, bus)) return std::nullopt;
-  return fmt::format("{:04x}:{:02x}:{:02x}.{:x}", domain, bus, slot, function);
-}
-
 // QEMU's "key=value,flag,-flag,+flag" option list split at commas ("a,,b" escapes are not
 // used by -cpu or -device vfio-pci values people write).
 std::vector<std::string_view> option_items(std::string_view value) {
@@ -127,7 +104,7 @@ void read_qemu_commandline(pugi::xml_node root, Domain& d, const std::string& sr
       if (items.empty() || (items.front() != "vfio-pci" && items.front() != "driver=vfio-pci")) continue;
       for (std::string_view item : items)
         if (item.starts_with("host="))
-          if (auto address = vfio_host_address(item.substr(5));
+          if (auto address = parse_pci_address(item.substr(5));
               address && std::find(d.hostdevs.begin(), d.hostdevs.end(), *address) == d.hostdevs.end())
             d.hostdevs.push_back(*address);
     }
@@ -267,6 +244,32 @@ unsigned iothreads_for(const Domain& domain, unsigned wanted, std::vector<std::s
     notes.push_back(fmt::format("{} I/O thread{}, not {}: domain '{}' has {}; another would do nothing.", count,
                                 count == 1 ? "" : "s", wanted, domain.name, devices));
   return count;
+}
+
+std::optional<std::string> parse_pci_address(std::string_view id) {
+  auto hex = [](std::string_view s, std::size_t digits) {
+    if (s.empty() || s.size() > digits) return false;
+    return std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+  };
+  std::string_view domain = "0000", function = "0";
+  std::size_t colons = static_cast<std::size_t>(std::count(id.begin(), id.end(), ':'));
+  if (colons == 2) {
+    domain = id.substr(0, id.find(':'));
+    id.remove_prefix(domain.size() + 1);
+  } else if (colons != 1) {
+    return std::nullopt;
+  }
+  if (auto dot = id.find('.'); dot != std::string_view::npos) {
+    function = id.substr(dot + 1);
+    id = id.substr(0, dot);
+  }
+  std::string_view bus = id.substr(0, id.find(':')), device = id.substr(id.find(':') + 1);
+  if (!hex(domain, 4) || !hex(bus, 2) || !hex(device, 2) || function.size() != 1 || function[0] < '0' ||
+      function[0] > '7')
+    return std::nullopt;
+  std::string address = fmt::format("{:0>4}:{:0>2}:{:0>2}.{}", domain, bus, device, function);
+  for (char& c : address) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return address;
 }
 
 std::optional<unsigned> parse_libvirt_pci_part(std::string_view text) {

@@ -146,6 +146,11 @@ std::optional<std::string> choose_gpu(const std::vector<std::string>& pci_addres
 // they serve nothing, and the note says so. Says why in `notes`.
 unsigned iothreads_for(const Domain& domain, unsigned wanted, std::vector<std::string>& notes);
 
+// A host PCI address as Proxmox's hostpci and QEMU's vfio-pci host= write it
+// ("01:00", "01:00.1", "0000:01:00.0", hex; no function = function 0), as
+// "0000:01:00.0"; nullopt when it is not one.
+std::optional<std::string> parse_pci_address(std::string_view text);
+
 // A PCI address part (domain, bus, slot, function) as libvirt reads it: an
 // unsigned number in C's base 0 ("0x10" = 16, "010" = 8, "10" = 10).
 // nullopt for anything else.

@@ -82,7 +82,9 @@ TEST(RealDomains, QemuCommandlineCpuIsOneFindingAndNoDeadCpuFixes) {
   EXPECT_NE(f->evidence.find("hv_vendor_id=1234567890ab"), std::string::npos) << f->evidence;
   for (const Finding& finding : r.report.findings) {
     // hyperv-vendor-id notes the -cpu's hv_vendor_id (read, never changed); nothing else Hyper-V.
-    if (finding.id != "hyperv-vendor-id") EXPECT_FALSE(finding.id.starts_with("hyperv-")) << finding.id;
+    if (finding.id != "hyperv-vendor-id") {
+      EXPECT_FALSE(finding.id.starts_with("hyperv-")) << finding.id;
+    }
     EXPECT_NE(finding.id, "cpu-mode");
     EXPECT_NE(finding.id, "cpu-migratable");
     EXPECT_NE(finding.id, "cache-passthrough");
@@ -101,7 +103,9 @@ TEST(RealDomains, HyperVFixesOnAHiddenKvmGuestAddAVendorId) {
   ASSERT_TRUE(has(r.report, "hyperv-relaxed"));
   for (const Finding& f : r.report.findings) {
     const bool turns_on_hyperv = !f.tuning.hyperv_on.empty() || f.tuning.timers.count("hypervclock");
-    if (turns_on_hyperv) EXPECT_EQ(f.tuning.hyperv_vendor_id, "randomid") << f.id;
+    if (turns_on_hyperv) {
+      EXPECT_EQ(f.tuning.hyperv_vendor_id, "randomid") << f.id;
+    }
   }
   const DomainFixes fixes = collect_fixes(r.report, r.plan ? &*r.plan : nullptr);
   const Domain fixed = parse_domain_xml(apply_fixes(r.domain.xml, fixes).xml, "fixed");

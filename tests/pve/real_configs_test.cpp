@@ -156,11 +156,13 @@ TEST(PveRealConfigs, TheQmSetCommandSetsWhatThePatchSets) {
   EXPECT_TRUE(command.starts_with("qm set 103 ")) << command;
   for (const auto& [key, value] : patch.edits) {
     // The value in single quotes, a quote inside written '\'' for the shell.
-    if (value)
+    if (value) {
       EXPECT_NE(command.find(fmt::format("--{} '{}'", key, std::regex_replace(*value, std::regex("'"), "'\\''"))),
                 std::string::npos)
           << command;
-    else EXPECT_NE(command.find("--delete"), std::string::npos) << command;
+    } else {
+      EXPECT_NE(command.find("--delete"), std::string::npos) << command;
+    }
   }
   EXPECT_NE(command.find("--affinity"), std::string::npos) << command;
 }
