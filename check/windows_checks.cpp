@@ -101,11 +101,7 @@ std::optional<Hit> hypervisor_bit_disabled(const Context& c) {
 std::optional<Hit> qemu_cpu_override(const Context& c) {
   const Domain& d = c.domain;
   if (!d.qemu_cpu) return std::nullopt;
-  std::vector<std::string> ignored;
-  if (d.cpu_mode) ignored.push_back(fmt::format("<cpu mode='{}'>", *d.cpu_mode));
-  if (d.hyperv_mode) ignored.push_back("<features><hyperv>");
-  if (!d.kvm_features.empty()) ignored.push_back("<features><kvm>");
-  if (d.timers.count("hypervclock")) ignored.push_back("<timer name='hypervclock'>");
+  const std::vector<std::string>& ignored = d.qemu_cpu_replaces;
   std::string evidence = fmt::format(
       "<qemu:commandline> passes -cpu '{}'; QEMU takes it instead of the -cpu libvirt builds{}; vpt-tune's CPU "
       "and Hyper-V checks are skipped, and a fix to <cpu> or <hyperv> would have no effect",

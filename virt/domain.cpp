@@ -111,6 +111,10 @@ void read_qemu_commandline(pugi::xml_node root, Domain& d, const std::string& sr
   }
   if (!d.qemu_cpu) return;
   // QEMU's -cpu replaces what libvirt built from <cpu> and <features>: read its flags instead.
+  if (d.cpu_mode) d.qemu_cpu_replaces.push_back(fmt::format("<cpu mode='{}'>", d.cpu_mode->substr(0, 40)));
+  if (d.hyperv_mode) d.qemu_cpu_replaces.emplace_back("<features><hyperv>");
+  if (!d.kvm_features.empty()) d.qemu_cpu_replaces.emplace_back("<features><kvm>");
+  if (d.timers.count("hypervclock")) d.qemu_cpu_replaces.emplace_back("<timer name='hypervclock'>");
   d.hyperv_vendor_id.reset();
   d.kvm_features.erase("hidden");
   d.cpu_disabled_features.clear();

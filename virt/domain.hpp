@@ -88,6 +88,7 @@ struct Domain {
   // <qemu:commandline>: arguments libvirt hands to QEMU unchanged, after its own.
   std::vector<std::string> qemu_args;
   std::optional<std::string> qemu_cpu;       // the value of a -cpu there: it replaces libvirt's -cpu (<cpu>, <hyperv>, timers' hv-time)
+  std::vector<std::string> qemu_cpu_replaces; // what of the definition that -cpu makes ineffective: "<cpu mode='host-passthrough'>", ...
   bool qemu_cpu_pm = false;                  // -overcommit cpu-pm=on: vCPUs keep their CPU while idle
   // CPU features the guest must not see: <cpu><feature policy='disable|forbid'>, or with
   // qemu_cpu its "-name" / "name=off" flags ("hypervisor", "topoext").

@@ -80,6 +80,10 @@ TEST(RealDomains, QemuCommandlineCpuIsOneFindingAndNoDeadCpuFixes) {
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->auto_fix, AutoFix::No);
   EXPECT_NE(f->evidence.find("hv_vendor_id=1234567890ab"), std::string::npos) << f->evidence;
+  // README: <cpu mode='host-passthrough'> and <hyperv> are in the XML, <kvm> is not (kvm=off is in the -cpu).
+  EXPECT_EQ(r.domain.qemu_cpu_replaces[0], "<cpu mode='host-passthrough'>");
+  EXPECT_NE(f->evidence.find("<features><hyperv>"), std::string::npos) << f->evidence;
+  EXPECT_EQ(f->evidence.find("<features><kvm>"), std::string::npos) << f->evidence;
   for (const Finding& finding : r.report.findings) {
     // hyperv-vendor-id notes the -cpu's hv_vendor_id (read, never changed); nothing else Hyper-V.
     if (finding.id != "hyperv-vendor-id") {
