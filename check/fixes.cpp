@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "check/check_table.hpp"
+
 namespace vpt {
 
 DomainFixes collect_fixes(const CheckReport& report, const GuestPlan* plan) {
@@ -73,22 +75,17 @@ std::set<std::string> snippet_words(const std::string& snippet) {
   return words;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 }  // namespace
 
 std::vector<std::string> fixes_named_in(std::string_view message, const CheckReport& report,
                                         const DomainFixes& fixes) {
-  const std::string text = lower(message);
+  const std::string text = check_detail::lowercase(message);
   std::vector<std::string> named;
   for (const Finding& f : report.findings) {
     if (!f.fix || std::find(fixes.applied.begin(), fixes.applied.end(), f.id) == fixes.applied.end()) continue;
     for (const std::string& word : snippet_words(*f.fix))
-      if (text.find(lower(word)) != std::string::npos) {
+      if (text.find(check_detail::lowercase(word)) != std::string::npos) {
         named.push_back(f.id);
         break;
       }

@@ -140,7 +140,7 @@ Hit helper_fix(const Context& c, std::string evidence) {
   for (unsigned id : c.domain.iothread_ids)
     snippet += fmt::format("\n  <iothreadpin iothread='{}' cpuset='{}'/>", id, c.helper_fallback.to_string());
   snippet += "\n</cputune>";
-  const bool pinned = !c.vcpu_cpus.empty() && c.domain.vcpupins.size() == c.domain.max_vcpus;
+  const bool pinned = all_vcpus_pinned(c);
   evidence += fmt::format(
       "; no plan places the vCPUs ({}), so the vCPUs stay as they are and the fix moves the emulator{} to {}, {}",
       c.no_plan_reason.empty() ? "none fits this host" : c.no_plan_reason,

@@ -32,11 +32,6 @@ namespace check_detail {
 
 namespace {
 
-std::string lowercase(std::string text) {
-  for (char& ch : text) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return text;
-}
-
 // `word` in `text` at the start of a word ("win" in "gaming-win10", not in "darwin").
 bool has_word_start(const std::string& text, std::string_view word) {
   for (std::size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1))
@@ -75,7 +70,7 @@ bool looks_like_linux(const Domain& d) {
 CpuSet helper_fallback_cpus(const Context& c) {
   if (!c.host || c.plan) return {};
   const CpuSet all = all_cpus(*c.host);
-  if (!c.vcpu_cpus.empty() && c.domain.vcpupins.size() == c.domain.max_vcpus) return all - c.vcpu_cpus;
+  if (all_vcpus_pinned(c)) return all - c.vcpu_cpus;
   if (all.empty()) return {};
   return smt_siblings(*c.host, *all.begin()) & all;
 }
@@ -162,6 +157,16 @@ Hit host_fix(std::string evidence, std::string commands) {
   hit.fix = std::move(commands);
   hit.fix_kind = FixKind::HostCommands;
   return hit;
+}
+
+bool all_vcpus_pinned(const Context& c) {
+  return !c.vcpu_cpus.empty() && c.domain.vcpupins.size() == c.domain.max_vcpus;
+}
+
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
 }
 
 std::string vcpus_text(const CpuSet& vcpus) {

@@ -124,7 +124,7 @@ std::optional<Hit> qemu_cpu_override(const Context& c) {
 
 // Hyper-V enlightenments are for Windows.
 std::optional<Hit> hyperv_on_linux(const Context& c) {
-  if (!c.linux_guest || c.windows || !c.domain.hyperv_mode) return std::nullopt;
+  if (!c.linux_guest || !c.domain.hyperv_mode) return std::nullopt;  // linux_guest excludes Windows
   return manual_fix(fmt::format("a Linux guest ({}) with <features><hyperv mode='{}'>",
                                 c.domain.os_id.empty() ? "by its name" : c.domain.os_id, *c.domain.hyperv_mode),
                     "<features>\n  <!-- remove <hyperv>...</hyperv> -->\n</features>",
