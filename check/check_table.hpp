@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "check/findings.hpp"
+#include "common/text.hpp"
 
 namespace vpt::check_detail {
 
@@ -109,8 +110,6 @@ Hit host_fix(std::string evidence, std::string commands);
 
 // Every vCPU of the domain has a <vcpupin>.
 bool all_vcpus_pinned(const Context& c);
-// ASCII lower case, for comparing names and messages.
-std::string lowercase(std::string_view text);
 
 // "vCPU 3", "vCPUs 0-3,8"; "CPU 5", "CPUs 0-7".
 std::string vcpus_text(const CpuSet& vcpus);

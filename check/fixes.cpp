@@ -80,12 +80,12 @@ std::set<std::string> snippet_words(const std::string& snippet) {
 
 std::vector<std::string> fixes_named_in(std::string_view message, const CheckReport& report,
                                         const DomainFixes& fixes) {
-  const std::string text = check_detail::lowercase(message);
+  const std::string text = lowercase(message);
   std::vector<std::string> named;
   for (const Finding& f : report.findings) {
     if (!f.fix || std::find(fixes.applied.begin(), fixes.applied.end(), f.id) == fixes.applied.end()) continue;
     for (const std::string& word : snippet_words(*f.fix))
-      if (text.find(check_detail::lowercase(word)) != std::string::npos) {
+      if (text.find(lowercase(word)) != std::string::npos) {
         named.push_back(f.id);
         break;
       }

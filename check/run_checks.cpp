@@ -163,11 +163,6 @@ bool all_vcpus_pinned(const Context& c) {
   return !c.vcpu_cpus.empty() && c.domain.vcpupins.size() == c.domain.max_vcpus;
 }
 
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
-}
 
 std::string vcpus_text(const CpuSet& vcpus) {
   return fmt::format("{} {}", vcpus.size() == 1 ? "vCPU" : "vCPUs", vcpus.to_string());

@@ -172,9 +172,13 @@ void run_pve_suggest(const PveOptions& pve, const DomainOptions& actions, const 
     plan = make_plan(topo, make_request(request_options, command, defaults, topo));
   } catch (const RequestError& e) {
     if (command.count("--vcpus") != 0) throw;
-    throw RequestError(fmt::format("{} asks for {} vCPUs (sockets: {} x cores: {}): {}",
-                                   vmid ? vm_label(*vmid, config) : "'" + config.source + "'", config.vcpus(),
-                                   config.sockets, config.cores, e.what()));
+    throw RequestError(fmt::format("{} asks for {} vCPUs (sockets: {} x cores: {}{}): {}",
+                                   vmid ? vm_label(*vmid, config) : "'" + config.source + "'", config.online_vcpus(),
+                                   config.sockets, config.cores,
+                                   config.online_vcpus() != config.vcpus()
+                                       ? fmt::format(", vcpus: {}", config.online_vcpus())
+                                       : "",
+                                   e.what()));
   }
   const GuestPlan& guest = plan.guests.front();
 
@@ -321,7 +325,7 @@ PveMeasuredVm open_pve_vm(unsigned vmid) {
   } else if (config.affinity) {
     fmt::print(std::cerr, "note: VM {} has no vpt-tune hookscript: every thread is checked against its affinity: {}\n",
                vmid, *config.affinity);
-    pins.vcpus.assign(config.vcpus(), *config.affinity);
+    pins.vcpus.assign(config.online_vcpus(), *config.affinity);
     pins.emulator = *config.affinity;
   } else {
     fmt::print(std::cerr, "note: VM {} has neither a vpt-tune hookscript nor affinity: its threads are listed, not "

@@ -161,6 +161,7 @@ Request make_request(const RequestOptions& options, const CLI::App& command, con
     guest.notes = from_domain.notes;
   }
   if (command.count("--memory") == 0) guest.memory_bytes = from_domain.memory_bytes;
+  guest.hugepages = from_domain.hugepages;
   if (command.count("--gpu") == 0 && from_domain.gpu) {
     bool known = false;
     for (const PciDevice& dev : topo.pci) known |= dev.address == *from_domain.gpu;

@@ -433,8 +433,7 @@ void GuestView::explain_helpers(bool& said_iothreads, Plan& plan) const {
   if (!guest.iothreads.empty() && !said_iothreads) {
     said_iothreads = true;
     plan.explanation.push_back(
-        "  An I/O thread serves only the virtio disks and virtio-scsi controllers that name it "
-        "(<driver iothread='N'/>): --domain/--xml attach the plan's to the domain's, spread over them.");
+        "  An I/O thread serves only the virtio disks and virtio-scsi controllers attached to it.");
   }
 
   // Helpers off the node they serve (the emulator serves every cell, I/O
@@ -582,7 +581,8 @@ void GuestView::warn_kinds(Plan& plan) const {
 }
 
 // Advice a user acts on outside the domain XML.
-void add_advice(const Topology& topo, const Layout& layout, bool host_has_own, Plan& plan) {
+void add_advice(const Topology& topo, const ResolvedRequest& resolved, const Layout& layout, bool host_has_own,
+                Plan& plan) {
   if (host_has_own) {
     // The kernel keeps its boot CPU for timekeeping: it clears CPU 0 from
     // nohz_full= ("Clearing 0 from nohz_full range") and keeps it a housekeeping CPU.
@@ -602,6 +602,8 @@ void add_advice(const Topology& topo, const Layout& layout, bool host_has_own, P
     plan.advice.push_back(fmt::format("Steer interrupts to the host's CPUs: set /proc/irq/*/smp_affinity_list to {} "
                                       "(or IRQBALANCE_BANNED_CPULIST={}).", layout.host, plan.isolate));
   }
+  const auto& guests = resolved.request.guests;
+  if (std::all_of(guests.begin(), guests.end(), [](const GuestRequest& g) { return g.hugepages; })) return;
   if (topo.host.known) {
     std::uint64_t huge = 0;
     for (const HugepagePool& pool : topo.host.hugepages)
@@ -646,7 +648,7 @@ void describe(const Topology& topo, const ResolvedRequest& resolved, const Layou
     plan.warnings.push_back("the CPU vendor is unknown from `lscpu -e` alone: on an AMD CPU add "
                             "<feature policy='require' name='topoext'/> to <cpu> (or paste `lscpu` too)");
 
-  add_advice(topo, layout, host_has_own, plan);
+  add_advice(topo, resolved, layout, host_has_own, plan);
 }
 
 // One cell per host node the guest runs on, its memory split by vCPUs.

@@ -32,6 +32,7 @@ struct GuestRequest {
   Preference prefer = Preference::Performance;
   std::optional<std::string> gpu;      // PCI address: keep the guest on its NUMA node
   std::optional<std::uint64_t> memory_bytes;  // the guest's memory, to size NUMA cells (nullopt = unknown)
+  bool hugepages = false;              // its memory is already backed by hugepages: no advice to add them
   std::vector<std::string> notes;      // said with the plan: why the request differs from what was asked
 };
 

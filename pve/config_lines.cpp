@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "common/text.hpp"
+
 namespace vpt {
 
 namespace {
@@ -85,8 +87,7 @@ PropertyString parse_property_string(std::string_view value, const std::string& 
 }
 
 std::optional<bool> parse_pve_bool(std::string_view value) {
-  std::string v;
-  for (char c : value) v += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string v = lowercase(value);
   if (v == "1" || v == "on" || v == "yes" || v == "true") return true;
   if (v == "0" || v == "off" || v == "no" || v == "false") return false;
   return std::nullopt;

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "common/input_file.hpp"
+#include "common/text.hpp"
 #include "pve/config_lines.hpp"
 #include "pve/pve_node.hpp"
 #include "virt/domain.hpp"
@@ -35,11 +36,6 @@ std::string shown(std::string_view text) {
   return out;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // One option line of the current section, for the value checks below.
 struct Option {
@@ -130,7 +126,7 @@ PveConfig parse_pve_config(std::string_view text, const std::string& source) {
       case ConfigLine::Kind::Option:
         if (section.empty()) {
           current[std::string(line.key)] = {std::string(line.value), line_no};
-        } else if (lower(section) == "pending") {
+        } else if (lowercase(section) == "pending") {
           if (line.key == "delete") {
             std::string list(line.value);
             std::replace(list.begin(), list.end(), ';', ',');
@@ -299,9 +295,10 @@ GuestRequest request_defaults_from(const PveConfig& config, const Topology* host
   request.name = !config.name.empty() ? config.name
                  : config.vmid        ? fmt::format("vm{}", *config.vmid)
                                       : std::string("guest");
-  request.vcpus = config.vcpus();
+  request.vcpus = config.online_vcpus();
   request.iothreads = static_cast<unsigned>(config.iothread_ids.size());
   request.gpu = choose_gpu(config.hostpci, host);
+  request.hugepages = config.hugepages.has_value();
   return request;
 }
 

@@ -66,7 +66,11 @@ struct PveConfig {
   std::vector<std::string> iothread_ids;     // "iothread-virtio0", "iothread-virtioscsi1", ...
   std::vector<std::string> disks_without_iothread;  // virtio/scsi disks that could have one
 
-  unsigned vcpus() const { return sockets * cores; }
+  unsigned vcpus() const { return sockets * cores; }  // the most vCPUs (QEMU's maxcpus)
+  // The vCPUs present at boot: vcpus: where it is set (and valid), else all.
+  unsigned online_vcpus() const {
+    return hotplugged_vcpus && *hotplugged_vcpus >= 1 && *hotplugged_vcpus <= vcpus() ? *hotplugged_vcpus : vcpus();
+  }
 };
 
 // Reads a config. A container's config (/etc/pve/lxc: rootfs:, hostname:,
@@ -110,7 +114,9 @@ struct PvePatch {
 //    so QEMU is confined from its first instruction (qemu-server starts it
 //    under `taskset --cpu-list --all-tasks`);
 //  - sockets:/cores: so that qemu-server's own -smp counts the plan's vCPUs
-//    (cores = dies x cores x threads per socket); vcpus: is removed;
+//    (cores = dies x cores x threads per socket); vcpus: stays where the plan
+//    is for the vCPUs it puts online and the topology divides the maximum
+//    (cores x sockets stays that maximum), else it goes;
 //  - args: "-smp N,sockets=S,dies=D,cores=C,threads=T,maxcpus=N" replaces any
 //    -smp already there (QEMU merges repeated -smp key by key, so every key
 //    qemu-server sets is given) and keeps the rest of args byte for byte; not
@@ -118,8 +124,10 @@ struct PvePatch {
 //    with thread-id=0: the topology stays sockets x cores, with a warning);
 //  - numa: 1 and numa<n>: cpus=<guest vCPUs>,hostnodes=<node>,memory=<MiB>,
 //    policy=bind for every host NUMA node the vCPUs use, when the plan places
-//    memory or hugepages are set; other numa<n> lines go; numa<n> lines that
-//    no longer fit the vCPU count go too (noted);
+//    memory or hugepages are set (policy=preferred where the share exceeds
+//    the node's memory); other numa<n> lines go; numa<n> lines that no longer
+//    fit the vCPU count go too (noted); a kept line naming a host node the
+//    host lacks, or binding more memory than its nodes hold, is refused;
 //  - hugepages: when options.hugepages is set;
 //  - hookscript: when options.hookscript is set and the VM has no other
 //    hookscript (Proxmox runs one per VM: a foreign one is kept, with a warning).
@@ -152,8 +160,10 @@ struct PveAdviceContext {
 std::vector<std::string> pve_advice(const PveConfig& config, const Plan& plan, const Topology& host,
                                     const PveAdviceContext& context);
 
-// The "-smp ..." value vpt-tune writes into args: for a guest topology.
-std::string pve_smp_value(const GuestTopology& topology);
+// The "-smp ..." value vpt-tune writes into args: for a guest topology;
+// `maxcpus` (default: the topology's vCPUs) is more where vcpus: keeps some
+// vCPUs for hot-plugging, and sets the cores per die.
+std::string pve_smp_value(const GuestTopology& topology, std::optional<unsigned> maxcpus = std::nullopt);
 
 // Splits args: like qemu-server (Text::ParseWords::shellwords): words split
 // at unquoted blanks, '...' and "..." quoting, backslash escapes.

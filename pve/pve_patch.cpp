@@ -1,6 +1,7 @@
 // patch_pve_config(): the plan's keys into a Proxmox VM config, every other
 // byte kept. Why each key gets the value it gets: docs/proxmox-notes.md.
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -230,9 +231,10 @@ std::vector<ArgsWord> split_pve_args(std::string_view args) {
   return words;
 }
 
-std::string pve_smp_value(const GuestTopology& t) {
-  return fmt::format("{},sockets={},dies={},cores={},threads={},maxcpus={}", t.vcpus(), t.sockets, t.dies, t.cores,
-                     t.threads, t.vcpus());
+std::string pve_smp_value(const GuestTopology& t, std::optional<unsigned> maxcpus) {
+  const unsigned most = maxcpus.value_or(t.vcpus());
+  return fmt::format("{},sockets={},dies={},cores={},threads={},maxcpus={}", t.vcpus(), t.sockets, t.dies,
+                     most / (t.sockets * t.dies * t.threads), t.threads, most);
 }
 
 namespace {
@@ -256,19 +258,42 @@ class KeyEdits {
   Edits edits_;
 };
 
-// sockets:, cores:, vcpus:, smp: and the -smp in args:.
-void edit_topology(const PveConfig& config, const GuestPlan& plan, KeyEdits& keys, PvePatch& patch) {
+// The most vCPUs the VM keeps (QEMU's maxcpus): more than the plan's where
+// vcpus: makes the plan's count the vCPUs online at boot and the rest can be
+// hot-plugged, and the plan's topology divides the maximum (so -smp can say it).
+unsigned kept_maxcpus(const PveConfig& config, const GuestPlan& plan, PvePatch& patch) {
+  const unsigned vcpus = static_cast<unsigned>(plan.vcpus.size());
+  const unsigned maxcpus = config.vcpus();
+  if (!config.hotplugged_vcpus || config.online_vcpus() != vcpus || maxcpus <= vcpus) return vcpus;
+  const GuestTopology& t = plan.topology;
+  if (maxcpus % (t.sockets * t.dies * t.threads) != 0) {
+    patch.notes.push_back(fmt::format("vcpus: {} removed: the plan's topology ({} socket(s) x {} threads per core) "
+                                      "cannot hold QEMU's maximum of {} vCPUs, so the {} planned are all there is",
+                                      vcpus, t.sockets, t.threads, maxcpus, vcpus));
+    return vcpus;
+  }
+  patch.notes.push_back(fmt::format(
+      "vcpus: {} stays: the plan places the {} vCPUs online at boot; vCPUs {}-{} (up to cores x sockets = {}), if "
+      "hot-plugged later, are not pinned and run where QEMU's main thread does (CPUs {})",
+      vcpus, vcpus, vcpus, maxcpus - 1, maxcpus, plan.emulator.empty() ? plan.vcpu_cpus() : plan.emulator));
+  return maxcpus;
+}
+
+// sockets:, cores:, vcpus:, smp: and the -smp in args:. `maxcpus` is the
+// plan's vCPU count, or more where vcpus: stays (kept_maxcpus).
+void edit_topology(const PveConfig& config, const GuestPlan& plan, unsigned maxcpus, KeyEdits& keys,
+                   PvePatch& patch) {
   const std::string vm = vm_name(config);
   const unsigned vcpus = static_cast<unsigned>(plan.vcpus.size());
   const GuestTopology& t = plan.topology;
   if (t.vcpus() != vcpus || vcpus == 0)
     throw RequestError(fmt::format("cannot write the plan into {}: its topology ({} x {} x {} x {}) does not cover its "
                                    "{} vCPUs", vm, t.sockets, t.dies, t.cores, t.threads, vcpus));
-  const unsigned cores_per_socket = vcpus / t.sockets;
+  const unsigned cores_per_socket = maxcpus / t.sockets;
   keys.remove("smp");  // the old name of sockets:, which qemu-server drops when it writes the config
   if (keys.has("sockets") || t.sockets != 1) keys.set("sockets", std::to_string(t.sockets));
   if (keys.has("cores") || cores_per_socket != 1) keys.set("cores", std::to_string(cores_per_socket));
-  if (keys.has("vcpus")) {
+  if (keys.has("vcpus") && maxcpus == vcpus) {
     keys.remove("vcpus");
     patch.notes.push_back(fmt::format("vcpus: {} removed: the plan places all {} vCPUs, so all are present at boot",
                                       keys.value("vcpus"), vcpus));
@@ -298,14 +323,50 @@ void edit_topology(const PveConfig& config, const GuestPlan& plan, KeyEdits& key
         "{}'s args: turn QEMU's thread names off (debug-threads=off): the hookscript cannot tell the vCPU threads "
         "apart and pins nothing; remove it from args",
         vm));
-  std::string args = args_with_smp(config.args, pve_smp_value(t));
+  std::string args = args_with_smp(config.args, pve_smp_value(t, maxcpus));
   if (args != config.args) keys.set("args", args);
+}
+
+// A numa<n> line must fit this host: QEMU does not start when hostnodes=
+// names a node the host lacks, and memory bound (policy=bind) beyond what
+// its nodes hold is taken by the OOM killer, not from another node.
+void check_numa_line_fits(const PveConfig& config, const Topology& host, unsigned n, const std::string& line) {
+  if (host.numa_nodes.empty()) return;
+  PropertyString node = parse_property_string(line, "cpus");
+  if (!node.count("hostnodes")) return;
+  std::optional<CpuSet> wanted = semicolon_set(node["hostnodes"]);
+  if (!wanted) return;  // unreadable: qemu-server says so itself
+  CpuSet present;
+  std::uint64_t bytes = 0;  // the memory of the wanted nodes
+  bool sizes_known = true;
+  for (const NumaNode& numa : host.numa_nodes) {
+    present.insert(numa.os_index);
+    if (!wanted->contains(numa.os_index)) continue;
+    if (numa.memory_bytes) bytes += *numa.memory_bytes;
+    else sizes_known = false;
+  }
+  if (!present.contains(*wanted)) {
+    CpuSet missing = *wanted;
+    missing -= present;
+    throw PveConfigError(fmt::format("cannot patch Proxmox config '{}': numa{} binds memory to host node(s) {}, which "
+                                     "this host lacks (its nodes are {}); QEMU would not start here. Fix hostnodes= "
+                                     "(or remove the numa{} line) and plan again",
+                                     config.source, n, missing, present, n));
+  }
+  unsigned memory_mib = 0;
+  auto [end, ec] = std::from_chars(node["memory"].data(), node["memory"].data() + node["memory"].size(), memory_mib);
+  const bool bound = node.count("policy") && node["policy"] == "bind";
+  if (bound && ec == std::errc() && sizes_known && std::uint64_t{memory_mib} << 20 > bytes)
+    throw PveConfigError(fmt::format("cannot patch Proxmox config '{}': numa{} binds {} MiB to host node(s) {}, which "
+                                     "hold {} MiB; the OOM killer would end the VM instead of using another node. "
+                                     "Lower memory=, add nodes to hostnodes= or use policy=preferred, and plan again",
+                                     config.source, n, memory_mib, *wanted, bytes >> 20));
 }
 
 // numa: and numa<n>: for a plan that places memory (or hugepages, which need
 // them); otherwise only numa<n> lines that no longer fit the vCPUs go.
 void edit_numa(const PveConfig& config, const GuestPlan& plan, const Topology& host,
-               const std::optional<std::string>& hugepages, KeyEdits& keys, PvePatch& patch) {
+               const std::optional<std::string>& hugepages, unsigned maxcpus, KeyEdits& keys, PvePatch& patch) {
   const std::string vm = vm_name(config);
   const unsigned vcpus = static_cast<unsigned>(plan.vcpus.size());
   std::map<unsigned, CpuSet> guest_cpus_by_host_node;
@@ -338,10 +399,23 @@ void edit_numa(const PveConfig& config, const GuestPlan& plan, const Topology& h
     const unsigned granule = hugepages == "1024" ? 1024 : hugepages ? 2 : 1;
     std::vector<unsigned> memory = split_memory(config.memory_mib, per_node, granule, vm);
     if (!config.numa || keys.value("numa") != "1") keys.set("numa", "1");
+    // vCPUs that may be hot-plugged later belong to a node too: the last one.
+    if (maxcpus > vcpus) guest_cpus_by_host_node.rbegin()->second |= CpuSet::range(vcpus, maxcpus - 1);
     unsigned k = 0;
     for (const auto& [node, cpus] : guest_cpus_by_host_node) {
+      // Memory bound beyond what the node holds is taken by the OOM killer:
+      // such a share only prefers its node.
+      const char* policy = "bind";
+      for (const NumaNode& numa : host.numa_nodes)
+        if (numa.os_index == node && numa.memory_bytes && (std::uint64_t{memory[k]} << 20) > *numa.memory_bytes) {
+          policy = "preferred";
+          patch.warnings.push_back(fmt::format(
+              "{}: its {} MiB on host node {} exceed the {} MiB that node holds: numa{} prefers the node "
+              "(policy=preferred) instead of binding to it, so the rest comes from another node",
+              vm, memory[k], node, *numa.memory_bytes >> 20, k));
+        }
       keys.set(fmt::format("numa{}", k),
-               fmt::format("cpus={},hostnodes={},memory={},policy=bind", semicolon_list(cpus), node, memory[k]));
+               fmt::format("cpus={},hostnodes={},memory={},policy={}", semicolon_list(cpus), node, memory[k], policy));
       keep.insert(k++);
     }
     if (guest_cpus_by_host_node.size() > 1)
@@ -358,17 +432,23 @@ void edit_numa(const PveConfig& config, const GuestPlan& plan, const Topology& h
       if (!cpus) readable = false;
       else listed |= *cpus;
     }
-    if (readable && listed == CpuSet::range(0, vcpus - 1)) {
+    if (readable && listed == CpuSet::range(0, maxcpus - 1)) {
       for (const auto& [n, value] : config.numa_nodes) keep.insert(n);
     } else if (!config.numa_nodes.empty()) {
       patch.notes.push_back(fmt::format(
-          "numa<n> lines removed: they list guest vCPUs {}, the plan has 0-{}{}", listed.to_string(), vcpus - 1,
+          "numa<n> lines removed: they list guest vCPUs {}, the plan has 0-{}{}", listed.to_string(), maxcpus - 1,
           config.numa ? "; with numa: 1 qemu-server gives each socket a node of its own" : ""));
     }
   }
   for (const auto& [n, value] : config.numa_nodes)
     if (!keep.count(n)) keys.remove(fmt::format("numa{}", n));
+  for (unsigned n : keep) {
+    auto edited = keys.edits().find(fmt::format("numa{}", n));
+    const std::string& line = edited != keys.edits().end() ? *edited->second : config.numa_nodes.at(n);
+    check_numa_line_fits(config, host, n, line);
+  }
 }
+
 
 }  // namespace
 
@@ -376,7 +456,8 @@ PvePatch patch_pve_config(const PveConfig& config, const GuestPlan& plan, const 
                           const PvePatchOptions& options) {
   PvePatch patch;
   KeyEdits keys(config);
-  edit_topology(config, plan, keys, patch);
+  const unsigned maxcpus = kept_maxcpus(config, plan, patch);
+  edit_topology(config, plan, maxcpus, keys, patch);
 
   // affinity: every CPU the VM may use.
   CpuSet all = plan.vcpu_cpus() | plan.emulator;
@@ -390,7 +471,7 @@ PvePatch patch_pve_config(const PveConfig& config, const GuestPlan& plan, const 
     hugepages = options.hugepages;
     keys.set("hugepages", *hugepages);
   }
-  edit_numa(config, plan, host, hugepages, keys, patch);
+  edit_numa(config, plan, host, hugepages, maxcpus, keys, patch);
 
   // hookscript: Proxmox runs one per VM; a foreign one stays.
   if (!options.hookscript.empty()) {

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <string_view>
 
+#include "common/text.hpp"
+
 namespace vpt::report_detail {
 
 std::string html_escape(std::string_view text) {
@@ -80,9 +82,7 @@ std::string bbcode_code_block(std::string_view code) {
     // "[/code" (any case) would end the block early: "[\u200B/code" does not.
     if (code[i] == '[' && code.size() - i >= 6) {
       std::string_view rest = code.substr(i + 1, 5);
-      std::string lower;
-      for (char c : rest) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (lower == "/code") body += "\xE2\x80\x8B";
+      if (lowercase(rest) == "/code") body += "\xE2\x80\x8B";
     }
   }
   std::string out = "[code]" + body;

@@ -12,6 +12,7 @@
 #include <pugixml.hpp>
 
 #include "common/input_file.hpp"
+#include "common/text.hpp"
 #include "virt/xml_util.hpp"
 
 namespace vpt {
@@ -271,9 +272,7 @@ std::optional<std::string> parse_pci_address(std::string_view id) {
   if (!hex(domain, 4) || !hex(bus, 2) || !hex(device, 2) || function.size() != 1 || function[0] < '0' ||
       function[0] > '7')
     return std::nullopt;
-  std::string address = fmt::format("{:0>4}:{:0>2}:{:0>2}.{}", domain, bus, device, function);
-  for (char& c : address) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return address;
+  return lowercase(fmt::format("{:0>4}:{:0>2}:{:0>2}.{}", domain, bus, device, function));
 }
 
 std::optional<unsigned> parse_libvirt_pci_part(std::string_view text) {
@@ -466,6 +465,7 @@ GuestRequest request_defaults_from(const Domain& domain, const Topology* host) {
   request.vcpus = domain.max_vcpus;
   request.iothreads = iothreads_for(domain, std::max(1u, domain.iothreads), request.notes);
   request.memory_bytes = domain.memory_bytes;
+  request.hugepages = domain.hugepages;
   request.gpu = choose_gpu(domain.hostdevs, host);
   if (domain.qemu_cpu)
     request.notes.push_back(fmt::format(

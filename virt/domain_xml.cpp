@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <pugixml.hpp>
 
 #include "virt/domain.hpp"
@@ -509,7 +510,7 @@ class Patcher : public DomainEditor {
     patch_cputune(ids);
     patch_numatune();
     patch_cpu();
-    note_vcpus_beyond_plan();
+    fit_vcpu_references();
   }
 
  private:
@@ -521,26 +522,62 @@ class Patcher : public DomainEditor {
     } else {
       if (detail::trimmed_text(vcpu) != std::to_string(count)) set_text(vcpu, std::to_string(count));
       if (pugi::xml_attribute placement = vcpu.attribute("placement");
-          placement && std::string_view(placement.value()) != "static")
+          placement && std::string_view(placement.value()) != "static") {
+        numad_placed_ = std::string_view(placement.value()) == "auto";
         notes_.push_back(fmt::format("<vcpu placement='{}'> becomes 'static': every vCPU gets its own pin",
                                      placement.value()));
+      }
       ensure_attr(vcpu, "placement", "static", true);
       if (pugi::xml_attribute cpuset = vcpu.attribute("cpuset")) {
         notes_.push_back(fmt::format("<vcpu cpuset='{}'> dropped: every vCPU gets its own pin", cpuset.value()));
         vcpu.remove_attribute(cpuset);
       }
-      if (pugi::xml_attribute current = vcpu.attribute("current"); current && to_unsigned(current.value()) > count) {
+      if (pugi::xml_attribute current = vcpu.attribute("current");
+          current && !root_.child("vcpus") && to_unsigned(current.value()) > count) {
         notes_.push_back(fmt::format("<vcpu current='{}'> dropped: the plan has {} vCPUs", current.value(), count));
         vcpu.remove_attribute(current);
       }
     }
-    if (pugi::xml_node vcpus = root_.child("vcpus")) {
-      auto listed = static_cast<std::size_t>(std::distance(vcpus.children("vcpu").begin(), vcpus.children("vcpu").end()));
-      if (listed != count) {
-        notes_.push_back(fmt::format("<vcpus> dropped: it lists {} vCPUs, the plan has {}", listed, count));
-        Editor::remove(vcpus);
-      }
+    if (pugi::xml_node vcpus = root_.child("vcpus")) fit_hotplug_list(vcpus, static_cast<unsigned>(count));
+  }
+
+  // <vcpus> says which vCPUs are online at start and in which order the rest
+  // are hot-plugged. Keep that choice for the vCPUs the plan keeps: drop the
+  // entries beyond the plan, add new vCPUs offline (or online where every vCPU
+  // was), and make <vcpu current> the number online, as libvirt requires.
+  void fit_hotplug_list(pugi::xml_node vcpus, unsigned count) {
+    pugi::xml_node vcpu = root_.child("vcpu");
+    const bool all_online = !vcpu.attribute("current");
+    unsigned listed = 0, last_order = 0;
+    bool ordered = false;
+    std::vector<pugi::xml_node> beyond;
+    for (pugi::xml_node entry : vcpus.children("vcpu")) {
+      ++listed;
+      if (entry.attribute("order")) ordered = true;
+      last_order = std::max(last_order, entry.attribute("order").as_uint());
+      if (entry.attribute("id").as_uint() >= count) beyond.push_back(entry);
     }
+    if (listed == count && beyond.empty()) return;
+    for (pugi::xml_node entry : beyond) Editor::remove(entry);
+    pugi::xml_node anchor = vcpus.last_child();
+    while (anchor && anchor.type() != pugi::node_element) anchor = anchor.previous_sibling();
+    for (unsigned id = listed - static_cast<unsigned>(beyond.size()); id < count; ++id) {
+      pugi::xml_node entry = add(scratch(), "vcpu", {{"id", std::to_string(id)}, {"enabled", all_online ? "yes" : "no"},
+                                                     {"hotpluggable", "yes"}});
+      if (all_online && ordered) entry.append_attribute("order").set_value(std::to_string(++last_order).c_str());
+      anchor = editor_.insert(vcpus, anchor, entry);
+    }
+    unsigned online = 0;
+    for (pugi::xml_node entry : vcpus.children("vcpu"))
+      if (std::string_view(entry.attribute("enabled").value()) == "yes") ++online;
+    if (all_online) {
+      notes_.push_back(fmt::format("<vcpus> lists the plan's {} vCPUs, all online at start as before", count));
+      return;
+    }
+    notes_.push_back(fmt::format("<vcpus> lists the plan's {} vCPUs: {} online at start (the listed ones that were), "
+                                 "the rest hot-pluggable",
+                                 count, online));
+    ensure_attr(vcpu, "current", std::to_string(online), true);
   }
 
   void patch_cputune(const std::vector<unsigned>& iothread_ids) {
@@ -567,7 +604,10 @@ class Patcher : public DomainEditor {
   }
 
   void patch_numatune() {
-    if (plan_.memory_nodes.empty()) return;
+    if (plan_.memory_nodes.empty()) {
+      keep_numad_memory_placement();
+      return;
+    }
     pugi::xml_node numatune = root_.child("numatune");
     if (!numatune) {
       editor_.insert_in_order(root_, build_numatune(scratch(), plan_), kDomainOrder);
@@ -611,6 +651,17 @@ class Patcher : public DomainEditor {
       old.erase(it);
     }
     for (auto& [id, memnode] : old) Editor::remove(memnode);
+  }
+
+  // <numatune><memory> without nodeset or placement takes <vcpu>'s placement;
+  // once that is 'static' libvirt wants a nodeset. With no node of its own
+  // to give, the plan keeps numad's memory placement by saying it.
+  void keep_numad_memory_placement() {
+    pugi::xml_node memory = root_.child("numatune").child("memory");
+    if (!numad_placed_ || !memory || memory.attribute("nodeset") || memory.attribute("placement")) return;
+    ensure_attr(memory, "placement", "auto");
+    notes_.push_back("<numatune><memory> gets placement='auto': numad still places the memory, as <vcpu "
+                     "placement='auto'> had it do");
   }
 
   std::uint64_t memory_of(pugi::xml_node memory) const {
@@ -692,26 +743,75 @@ class Patcher : public DomainEditor {
   }
 
   // Elements the plan does not own that name vCPUs by number: libvirt refuses
-  // the definition if they name vCPUs the plan no longer has.
-  void note_vcpus_beyond_plan() {
+  // a definition where they name vCPUs it no longer has ("vCPU '4' is not
+  // present"), and a guest NUMA cell must hold every vCPU.
+  void fit_vcpu_references() {
     const auto count = static_cast<unsigned>(plan_.vcpus.size());
-    auto check = [&](pugi::xml_node node, const char* attr, const std::string& what) {
+    const CpuSet planned = CpuSet::range(0, count - 1);
+    auto parsed = [](pugi::xml_node node, const char* attr) -> std::optional<CpuSet> {
       try {
-        CpuSet vcpus = parse_libvirt_cpuset(node.attribute(attr).value());
-        if (!vcpus.empty() && vcpus.last() >= count)
-          notes_.push_back(fmt::format("{} names vCPU {}, but the plan has {} vCPUs: edit it before applying",
-                                       what, vcpus.last(), count));
+        return parse_libvirt_cpuset(node.attribute(attr).value());
       } catch (const std::invalid_argument&) {
-        // Not ours to judge: libvirt reports it when the definition is used.
+        return std::nullopt;  // not ours to judge: libvirt reports it when the definition is used
       }
     };
-    for (pugi::xml_node sched : root_.child("cputune").children("vcpusched"))
-      check(sched, "vcpus", fmt::format("<vcpusched vcpus='{}'>", sched.attribute("vcpus").value()));
-    for (pugi::xml_node cell : root_.child("cpu").child("numa").children("cell"))
-      check(cell, "cpus", fmt::format("<numa><cell cpus='{}'>", cell.attribute("cpus").value()));
+    std::vector<pugi::xml_node> gone;
+    for (pugi::xml_node child : root_.child("cputune").children()) {
+      const std::string_view tag = child.name();
+      if (tag != "vcpusched" && tag != "cachetune" && tag != "memorytune") continue;
+      std::optional<CpuSet> vcpus = parsed(child, "vcpus");
+      if (!vcpus || planned.contains(*vcpus)) continue;
+      CpuSet kept = *vcpus;
+      kept &= planned;
+      if (kept.empty()) {
+        notes_.push_back(fmt::format("<{} vcpus='{}'> dropped: the plan has vCPUs 0-{}", tag, *vcpus, count - 1));
+        gone.push_back(child);
+      } else {
+        notes_.push_back(fmt::format("<{} vcpus='{}'> now names vCPUs {}: the plan has vCPUs 0-{}", tag, *vcpus,
+                                     kept, count - 1));
+        ensure_attr(child, "vcpus", kept.to_string());
+      }
+    }
+    for (pugi::xml_node node : gone) Editor::remove(node);
+    if (plan_.numa_cells.empty()) fit_guest_numa_cells(count, parsed);
+  }
+
+  // The guest's own NUMA cells, where the plan has none (one host node): their
+  // vCPUs must be exactly the plan's. When they are not, the vCPUs are dealt
+  // out again in order, a contiguous block per cell (the earlier cells take
+  // the remainder); memory, distances and memAccess stay as they are.
+  template <class Parse>
+  void fit_guest_numa_cells(unsigned count, Parse parsed) {
+    std::vector<pugi::xml_node> cells;
+    CpuSet named;
+    for (pugi::xml_node cell : root_.child("cpu").child("numa").children("cell")) {
+      if (!cell.attribute("cpus")) continue;  // a memory-only cell
+      std::optional<CpuSet> cpus = parsed(cell, "cpus");
+      if (!cpus) return;
+      named |= *cpus;
+      cells.push_back(cell);
+    }
+    if (cells.empty() || named == CpuSet::range(0, count - 1)) return;
+    if (count < cells.size())
+      throw DomainInputError(fmt::format("cannot patch domain '{}': its <cpu><numa> has {} cells with vCPUs and the "
+                                         "plan {} vCPUs; ask for at least {} (--vcpus) or remove cells",
+                                         name(), cells.size(), count, cells.size()));
+    const auto n = static_cast<unsigned>(cells.size());
+    unsigned next = 0;
+    std::vector<std::string> parts;
+    for (unsigned i = 0; i < n; ++i) {
+      const unsigned size = count / n + (i < count % n ? 1 : 0);
+      const CpuSet block = CpuSet::range(next, next + size - 1);
+      next += size;
+      ensure_attr(cells[i], "cpus", block.to_string());
+      parts.push_back(fmt::format("cell {} vCPUs {}", cells[i].attribute("id").as_uint(), block));
+    }
+    notes_.push_back(fmt::format("<cpu><numa> now holds the plan's {} vCPUs: {} (its memory stays)", count,
+                                 fmt::join(parts, ", ")));
   }
 
   const GuestPlan& plan_;
+  bool numad_placed_ = false;  // the domain had <vcpu placement='auto'>
 };
 
 // ---- Settings besides a plan (check --fix) ----------------------------------

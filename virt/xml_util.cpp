@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "common/text.hpp"
 #include "virt/domain.hpp"
 
 namespace vpt::detail {
@@ -65,21 +66,29 @@ std::optional<std::uint64_t> memory_bytes(pugi::xml_node node, const char* value
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
   std::uint64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value > (std::uint64_t{1} << 44))
-    return std::nullopt;
-  auto factor = memory_unit_bytes(node.attribute("unit").as_string("KiB"));
-  if (!factor) return std::nullopt;
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  auto factor = memory_unit_bytes(node.attribute("unit").value());
+  if (!factor || value > (std::uint64_t{1} << 54) / *factor) return std::nullopt;  // 16 PiB: beyond any host
   return value * *factor;
 }
 
+// libvirt's virScaleInteger (src/util/virutil.c): no unit is KiB for memory;
+// b/byte/bytes; else a letter k m g t p e, alone or with "iB" (powers of 1024)
+// or with "B" (powers of 1000), all case-insensitive: "mib", "K", "gb" are valid.
 std::optional<std::uint64_t> memory_unit_bytes(std::string_view unit) {
-  static const std::map<std::string_view, std::uint64_t> factors = {
-      {"b", 1},          {"bytes", 1},      {"KB", 1000},       {"k", 1024},         {"KiB", 1024},
-      {"MB", 1000000},   {"M", 1 << 20},    {"MiB", 1 << 20},   {"GB", 1000000000},  {"G", 1ull << 30},
-      {"GiB", 1ull << 30}, {"TB", 1000000000000}, {"T", 1ull << 40}, {"TiB", 1ull << 40}};
-  auto factor = factors.find(unit);
-  if (factor == factors.end()) return std::nullopt;
-  return factor->second;
+  const std::string u = lowercase(unit);
+  if (u.empty()) return 1024;
+  if (u == "b" || u == "byte" || u == "bytes") return 1;
+  std::uint64_t base = 0;
+  if (u.size() == 1 || u.substr(1) == "ib") base = 1024;
+  else if (u.substr(1) == "b") base = 1000;
+  else return std::nullopt;
+  static constexpr std::string_view kPowers = "kmgtpe";
+  const auto power = kPowers.find(u[0]);
+  if (power == std::string_view::npos) return std::nullopt;
+  std::uint64_t factor = 1;
+  for (std::size_t i = 0; i <= power; ++i) factor *= base;
+  return factor;
 }
 
 namespace {

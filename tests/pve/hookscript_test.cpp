@@ -152,7 +152,7 @@ TEST_F(HookscriptOnFakeNode, PostStartSaysAtOnceThatUnnamedThreadsCannotBePinned
                             .c_str()),
             0);
   ScriptRun r = run(script, "101 post-start", "VPT_PVE_WAIT_S=30");
-  std::system(fmt::format("kill $(cat '{}') 2>/dev/null", pidfile).c_str());
+  EXPECT_GE(std::system(fmt::format("kill $(cat '{}') 2>/dev/null", pidfile).c_str()), 0);
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.err.find("debug-threads=off"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("nothing pinned"), std::string::npos) << r.err;

@@ -167,6 +167,57 @@ TEST(PveRealConfigs, TheQmSetCommandSetsWhatThePatchSets) {
   EXPECT_NE(command.find("--affinity"), std::string::npos) << command;
 }
 
+TEST(PveRealConfigs, VcpusStaysAndTheMaximumStaysCoresTimesSockets) {
+  // 113-vcpus.conf: sockets 1 x cores 8, vcpus: 6 online (qemu-server: maxcpus 8).
+  const PveConfig c = parse_pve_config(corpus("113-vcpus.conf"), "113.conf");
+  EXPECT_EQ(c.online_vcpus(), 6u);
+  EXPECT_EQ(request_defaults_from(c, nullptr).vcpus, 6u);  // the plan is for the online vCPUs
+  const GuestPlan plan = hand_plan(cpus_from(0, 6), {16, 17}, {CpuSet{18}}, GuestTopology{1, 1, 3, 2});
+  const PvePatch patch = patch_pve_config(c, plan, two_node_xeon());
+  EXPECT_EQ(patch.edits.count("vcpus"), 0u) << patch.text;
+  EXPECT_EQ(patch.edits.count("cores"), 0u) << patch.text;
+  // 8 = 1 socket x 1 die x 4 cores x 2 threads, of which the first 6 online.
+  EXPECT_NE(patch.text.find("args: -smp 6,sockets=1,dies=1,cores=4,threads=2,maxcpus=8\n"), std::string::npos)
+      << patch.text;
+
+  // A topology that cannot hold 8 (3 threads a core): all planned vCPUs are present, vcpus: goes.
+  const GuestPlan odd = hand_plan(cpus_from(0, 6), {16, 17}, {CpuSet{18}}, GuestTopology{1, 1, 2, 3});
+  const PvePatch all = patch_pve_config(c, odd, two_node_xeon());
+  ASSERT_EQ(all.edits.count("vcpus"), 1u);
+  EXPECT_FALSE(all.edits.at("vcpus"));
+  EXPECT_EQ(all.edits.at("cores"), "6");
+}
+
+TEST(PveRealConfigs, NumaLinesMustFitTheHostsNodes) {
+  // 119-numa-bind.conf: numa0 bound to host node 0, numa1 to node 1, 12288 MiB each.
+  const PveConfig c = parse_pve_config(corpus("119-numa-bind.conf"), "119.conf");
+  const GuestPlan plan = hand_plan(cpus_from(2, 8), {0, 1}, {CpuSet{10}}, GuestTopology{1, 1, 4, 2});
+  // A host with one node (the i7-14700F's lscpu -e: NODE 0 only): qemu-server would stop
+  // at "host NUMA node1 doesn't exist".
+  const Topology one_node = load_lscpu_file(std::string(VPT_DATA_DIR) + "/lscpu/intel-core-i7-14700f.txt");
+  std::string e = error_of([&] { patch_pve_config(c, plan, one_node); });
+  EXPECT_NE(e.find("numa1 binds memory to host node(s) 1, which this host lacks (its nodes are 0)"),
+            std::string::npos) << e;
+
+  // A user's line binding more than its node holds (24em64t-2n6c2t: node 0 18421 MiB, node 1 18431 MiB).
+  const Topology small_nodes =
+      load_hwloc_xml_file(std::string(VPT_CORPUS_DIR) + "/hwloc/24em64t-2n6c2t-pci.xml");
+  std::string text = corpus("119-numa-bind.conf");
+  text = std::regex_replace(text, std::regex("hostnodes=0,memory=12288"), "hostnodes=0,memory=20480");
+  text = std::regex_replace(text, std::regex("memory: 24576"), "memory: 32768");
+  const PveConfig big = parse_pve_config(text, "119.conf");
+  const GuestPlan no_memory_placed = hand_plan({0, 12, 2, 14, 1, 13, 3, 15}, {4}, {CpuSet{5}}, GuestTopology{1, 1, 4, 2});
+  e = error_of([&] { patch_pve_config(big, no_memory_placed, small_nodes); });
+  EXPECT_NE(e.find("numa0 binds 20480 MiB to host node(s) 0, which hold 18421 MiB"), std::string::npos) << e;
+
+  // The plan's own line for all 24576 MiB on one such node prefers it instead of binding.
+  const GuestPlan on_node1 = hand_plan({1, 13, 3, 15, 5, 17, 7, 19}, {9}, {CpuSet{11}}, GuestTopology{1, 1, 4, 2},
+                                       CpuSet{1});
+  const PvePatch patch = patch_pve_config(c, on_node1, small_nodes);
+  EXPECT_EQ(patch.edits.at("numa0"), "cpus=0-7,hostnodes=1,memory=24576,policy=preferred");
+  EXPECT_FALSE(patch.edits.at("numa1"));
+}
+
 class PveRealConfigsCli : public ::testing::Test {
  protected:
   test::TempDir dir_;

@@ -120,6 +120,17 @@ TEST(ParseDomain, MemoryUnitsAndHugepageSizes) {
   EXPECT_EQ(d.hugepage_bytes, 1ull << 30);
   EXPECT_FALSE(with("<memoryBacking><hugepages/></memoryBacking>").hugepage_bytes);
   EXPECT_THROW(with("<memory unit='parsecs'>4</memory>"), DomainInputError);
+  // libvirt's units are case-insensitive; a letter + "B" is a power of 1000
+  // (tests/corpus/domains/README.md, "Memory units").
+  EXPECT_EQ(with("<memory unit='mib'>500</memory>").memory_bytes, 500ull << 20);
+  EXPECT_EQ(with("<memory unit='K'>1024</memory>").memory_bytes, 1024ull * 1024);
+  EXPECT_EQ(with("<memory unit='gb'>8</memory>").memory_bytes, 8000000000ull);
+  EXPECT_EQ(with("<memory unit='GB'>8</memory>").memory_bytes, 8000000000ull);
+  EXPECT_EQ(with("<memory unit='tib'>1</memory>").memory_bytes, 1ull << 40);
+  EXPECT_EQ(with("<memory unit=''>4</memory>").memory_bytes, 4096u);
+  EXPECT_EQ(with("<memory unit='Bytes'>4096</memory>").memory_bytes, 4096u);
+  EXPECT_THROW(with("<memory unit='kibi'>4</memory>"), DomainInputError);
+  EXPECT_THROW(with("<memory unit='EiB'>99999</memory>"), DomainInputError);  // beyond any host
 }
 
 void expect_input_error(const std::string& xml, const std::string& message) {

@@ -37,9 +37,15 @@ void strip_owned(pugi::xml_node root) {
   if (pugi::xml_node cputune = root.child("cputune")) {
     for (const char* name : {"vcpupin", "emulatorpin", "iothreadpin"})
       while (pugi::xml_node n = cputune.child(name)) cputune.remove_child(n);
+    // Which vCPUs these name follows the plan's count (libvirt refuses others).
+    for (pugi::xml_node n : cputune.children())
+      if (std::string_view(n.name()) == "vcpusched" || std::string_view(n.name()) == "cachetune" ||
+          std::string_view(n.name()) == "memorytune")
+        n.remove_attribute("vcpus");
     if (!cputune.first_child()) root.remove_child(cputune);
   }
   if (pugi::xml_node cpu = root.child("cpu")) {
+    for (pugi::xml_node cell : cpu.child("numa").children("cell")) cell.remove_attribute("cpus");
     for (const char* name : {"topology", "cache", "model", "vendor"})
       while (pugi::xml_node n = cpu.child(name)) cpu.remove_child(n);
     while (pugi::xml_node n = cpu.find_child_by_attribute("feature", "name", "topoext")) cpu.remove_child(n);
@@ -381,16 +387,92 @@ TEST(PatchDomain, KeepsVcpuCurrentAndVcpusWhenTheCountStays) {
   EXPECT_NE(patched.find("<vcpu id='7' enabled='no' hotpluggable='yes'/>"), std::string::npos);
 }
 
-TEST(PatchDomain, DropsVcpusAndTooHighCurrentWhenTheCountShrinks) {
+TEST(PatchDomain, AShrinkingCountKeepsTheHotplugListOfTheVcpusThatStay) {
+  // linux-server.xml: 8 vCPUs, 0-5 enabled (current='6'), 6-7 hot-pluggable, vcpusched 0-5.
   GuestPlan plan = make_plan(4, 2, CpuSet{0}, {CpuSet{0}, CpuSet{1}, CpuSet{1}}, {1, 1, 2, 2});
   PatchResult r = patch_domain(sample("linux-server.xml"), plan);
   pugi::xml_document doc = parse(r.xml);
-  EXPECT_FALSE(doc.document_element().child("vcpus"));
-  EXPECT_FALSE(doc.document_element().child("vcpu").attribute("current"));
-  // vcpusched names vCPUs 0-5: the user is told, the element is not ours to edit.
-  EXPECT_STREQ(doc.document_element().child("cputune").child("vcpusched").attribute("vcpus").value(), "0-5");
-  EXPECT_TRUE(std::any_of(r.notes.begin(), r.notes.end(),
-                          [](const std::string& n) { return n.find("<vcpusched vcpus='0-5'>") != std::string::npos; }));
+  pugi::xml_node root = doc.document_element();
+  std::vector<std::string> ids;
+  for (pugi::xml_node v : root.child("vcpus").children("vcpu"))
+    ids.push_back(fmt::format("{}:{}", v.attribute("id").value(), v.attribute("enabled").value()));
+  EXPECT_EQ(ids, (std::vector<std::string>{"0:yes", "1:yes", "2:yes", "3:yes"}));
+  EXPECT_STREQ(root.child("vcpu").attribute("current").value(), "4");
+  // vcpusched named vCPUs 0-5: libvirt refuses vCPUs the domain lacks, so it keeps 0-3.
+  EXPECT_STREQ(root.child("cputune").child("vcpusched").attribute("vcpus").value(), "0-3");
+  EXPECT_TRUE(std::any_of(r.notes.begin(), r.notes.end(), [](const std::string& n) {
+    return n == "<vcpusched vcpus='0-5'> now names vCPUs 0-3: the plan has vCPUs 0-3";
+  }));
+}
+
+// libvirt-cpu-hotplug-startup.xml: 6 vCPUs, current='3', online 0, 4 and 5.
+std::vector<std::string> online_vcpus(const std::string& xml) {
+  std::vector<std::string> online;
+  pugi::xml_document doc = parse(xml);
+  for (pugi::xml_node v : doc.document_element().child("vcpus").children("vcpu"))
+    if (std::string_view(v.attribute("enabled").value()) == "yes") online.push_back(v.attribute("id").value());
+  return online;
+}
+
+TEST(PatchDomain, HotplugListKeepsWhichVcpusAreOnline) {
+  const std::string domain = test::corpus_domain("libvirt-cpu-hotplug-startup.xml");
+  auto plan = [](unsigned n) { return make_plan(n, 2, CpuSet{0}, {}, {1, 1, n, 1}); };
+
+  const std::string same = patch_domain_xml(domain, plan(6));
+  EXPECT_EQ(online_vcpus(same), (std::vector<std::string>{"0", "4", "5"}));
+  EXPECT_EQ(parse_domain_xml(same, "x").current_vcpus, 3u);
+
+  const std::string more = patch_domain_xml(domain, plan(8));
+  EXPECT_EQ(online_vcpus(more), (std::vector<std::string>{"0", "4", "5"}));  // 6 and 7 come offline
+  EXPECT_EQ(parse_domain_xml(more, "x").current_vcpus, 3u);
+  EXPECT_NE(more.find("<vcpu id='7' enabled='no' hotpluggable='yes'/>"), std::string::npos);
+
+  const std::string fewer = patch_domain_xml(domain, plan(4));
+  EXPECT_EQ(online_vcpus(fewer), (std::vector<std::string>{"0"}));  // 4 and 5 are gone
+  EXPECT_EQ(parse_domain_xml(fewer, "x").current_vcpus, 1u);
+}
+
+TEST(PatchDomain, NumadPlacedMemoryStaysNumadsWhenTheVcpusArePinned) {
+  // <vcpu placement='auto'> and <memory mode='preferred'/> without nodeset: libvirt wants
+  // a nodeset once <vcpu> is static, unless the memory says placement='auto' itself.
+  PatchResult r = patch_domain(test::corpus_domain("libvirt-numatune-auto-prefer.xml"),
+                               make_plan(4, 2, CpuSet{0}, {}, {1, 1, 4, 1}));
+  pugi::xml_document doc = parse(r.xml);
+  pugi::xml_node root = doc.document_element();
+  EXPECT_STREQ(root.child("vcpu").attribute("placement").value(), "static");
+  EXPECT_STREQ(root.child("numatune").child("memory").attribute("placement").value(), "auto");
+  EXPECT_STREQ(root.child("numatune").child("memory").attribute("mode").value(), "preferred");
+  // Its one guest NUMA cell held vCPU 0; it holds the plan's four now.
+  EXPECT_STREQ(root.child("cpu").child("numa").child("cell").attribute("cpus").value(), "0-3");
+}
+
+TEST(PatchDomain, GuestNumaCellsShareOutTheVcpusWhenThePlanHasNoCells) {
+  const std::string domain = test::corpus_domain("numa-rt-two-cells.xml");
+  auto cells = [](const std::string& xml) {
+    std::vector<std::string> out;
+    pugi::xml_document doc = parse(xml);
+    for (pugi::xml_node c : doc.document_element().child("cpu").child("numa").children("cell"))
+      out.push_back(fmt::format("{}:{}:{}{}", c.attribute("id").value(), c.attribute("cpus").value(),
+                                c.attribute("memory").value(), c.attribute("unit").value()));
+    return out;
+  };
+  PatchResult twelve = patch_domain(domain, make_plan(12, 2, CpuSet{0}, {CpuSet{1}}, {1, 1, 6, 2}));
+  EXPECT_EQ(cells(twelve.xml), (std::vector<std::string>{"0:0-5:16GiB", "1:6-11:16GiB"}));
+  EXPECT_NE(twelve.xml.find("<vcpusched vcpus=\"8-11\" scheduler=\"fifo\" priority=\"1\"/>"), std::string::npos);
+
+  PatchResult five = patch_domain(domain, make_plan(5, 2, CpuSet{0}, {CpuSet{1}}, {1, 1, 5, 1}));
+  EXPECT_EQ(cells(five.xml), (std::vector<std::string>{"0:0-2:16GiB", "1:3-4:16GiB"}));
+  EXPECT_EQ(five.xml.find("<vcpusched"), std::string::npos);  // it named only vCPUs 8-15
+  EXPECT_TRUE(std::any_of(five.notes.begin(), five.notes.end(), [](const std::string& n) {
+    return n == "<vcpusched vcpus='8-15'> dropped: the plan has vCPUs 0-4";
+  }));
+
+  try {
+    patch_domain(domain, make_plan(1, 2, CpuSet{0}, {CpuSet{1}}, {1, 1, 1, 1}));
+    FAIL() << "one vCPU cannot fill two cells";
+  } catch (const DomainInputError& e) {
+    EXPECT_NE(std::string(e.what()).find("has 2 cells with vCPUs and the plan 1 vCPUs"), std::string::npos) << e.what();
+  }
 }
 
 TEST(PatchDomain, KeepsCommentsWhereTheyWere) {
@@ -516,7 +598,7 @@ TEST(PatchDomain, ALineInsideAValueSpanningLinesIsNotSwappedBack) {
 }
 
 TEST(PatchDomain, KeepsTheRootsQuoteWhenThePatchRemovesMostQuotesOfThatKind) {
-  // Single-quoted owned elements (a <vcpus> list the plan drops) and a
+  // Single-quoted owned elements (<vcpus> entries the plan drops) and a
   // double-quoted rest: counting quotes picked ' for the first patch and "
   // for the second. With a value that spans lines and holds the other quote
   // (machine=), the second patch could not copy the lines back and rewrote
@@ -529,7 +611,7 @@ TEST(PatchDomain, KeepsTheRootsQuoteWhenThePatchRemovesMostQuotesOfThatKind) {
   for (int i = 0; i < 15; ++i) xml += "    <interface type=\"bridge\">\n      <source bridge=\"br0\"/>\n    </interface>\n";
   xml += "  </devices>\n</domain>\n";
   const std::string once = patch_domain_xml(xml, four_vcpu_plan());
-  EXPECT_EQ(once.find("<vcpus>"), std::string::npos) << once;
+  EXPECT_EQ(once.find("<vcpu id='4'"), std::string::npos) << once;
   EXPECT_NE(once.find("<vcpupin vcpu='0' cpuset='4'/>"), std::string::npos) << once;
   EXPECT_NE(once.find("<source bridge=\"br0\"/>"), std::string::npos) << once;
   EXPECT_EQ(patch_domain_xml(once, four_vcpu_plan()), once);

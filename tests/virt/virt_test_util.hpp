@@ -20,6 +20,13 @@ inline std::string sample(const std::string& name) {
   return read_file(std::string(VPT_DATA_DIR) + "/domains/" + name);
 }
 
+#ifdef VPT_CORPUS_DIR
+// A domain of tests/corpus/domains (realistic definitions; facts in its README).
+inline std::string corpus_domain(const std::string& name) {
+  return read_file(std::string(VPT_CORPUS_DIR) + "/domains/" + name);
+}
+#endif
+
 // vCPU i on host CPU first_cpu + i, emulator and iothreads on the CPUs given.
 inline GuestPlan make_plan(unsigned vcpus, unsigned first_cpu, CpuSet emulator, std::vector<CpuSet> iothreads,
                            GuestTopology topology) {
