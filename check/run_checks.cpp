@@ -124,11 +124,8 @@ Hit hyperv_fix(const Context& c, std::string evidence, const std::vector<std::st
   }
   for (const auto& [name, present] : timers)
     lines.push_back(fmt::format("<clock ...>\n  <timer name='{}' present='{}'/>\n</clock>", name, present ? "yes" : "no"));
-  if (c.hidden_without_vendor_id)
-    evidence += fmt::format("; the guest hides KVM (<kvm><hidden state='on'/>) and has no Hyper-V vendor_id, so the "
-                            "fix adds vendor_id '{}': without it NVIDIA drivers before R465 see \"Microsoft Hv\" "
-                            "and stop with Code 43",
-                            kHypervVendorId);
+  if (c.hidden_without_vendor_id)  // why: said once, by the kvm-hidden finding
+    evidence += fmt::format("; the fix adds vendor_id '{}' (see kvm-hidden)", kHypervVendorId);
   return tuning_fix(std::move(evidence), fmt::format("{}", fmt::join(lines, "\n")), std::move(t));
 }
 

@@ -154,6 +154,11 @@ std::optional<Hit> kvm_hidden(const Context& c) {
   if (it == c.domain.kvm_features.end() || !it->second) return std::nullopt;
   Hit hit;
   hit.evidence = "<kvm><hidden state='on'/>: left as it is";
+  if (c.hidden_without_vendor_id)
+    hit.evidence += fmt::format(
+        "; there is no Hyper-V vendor_id, so every Hyper-V fix here adds vendor_id '{}': without it NVIDIA drivers "
+        "before R465 see \"Microsoft Hv\" and stop with Code 43",
+        kHypervVendorId);
   return hit;
 }
 

@@ -4,9 +4,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
+#include "check/findings_writers.hpp"
 #include "check/fixes.hpp"
 #include "tests/check/check_test_util.hpp"
 #include "tests/vpt_tune_runner.hpp"
@@ -111,6 +113,14 @@ TEST(RealDomains, HyperVFixesOnAHiddenKvmGuestAddAVendorId) {
       EXPECT_EQ(f.tuning.hyperv_vendor_id, "randomid") << f.id;
     }
   }
+  // Why is said once, in the kvm-hidden finding, not on each Hyper-V finding.
+  std::ostringstream text;
+  write_findings_text(text, r.report);
+  const std::string output = text.str();
+  std::size_t said = 0;
+  for (std::size_t at = output.find("Code 43"); at != std::string::npos; at = output.find("Code 43", at + 1)) ++said;
+  EXPECT_EQ(said, 1u) << output;
+  EXPECT_NE(test::find(r.report, "kvm-hidden")->evidence.find("Code 43"), std::string::npos);
   const DomainFixes fixes = collect_fixes(r.report, r.plan ? &*r.plan : nullptr);
   const Domain fixed = parse_domain_xml(apply_fixes(r.domain.xml, fixes).xml, "fixed");
   ASSERT_TRUE(fixed.hyperv_mode);
