@@ -37,10 +37,9 @@ struct CheckOptions {
   std::string libvirt_version, qemu_version;  // --libvirt-version, --qemu-version
 };
 
-// The libvirt and QEMU that run the domain: the connection's with --domain, else the options.
-VirtVersions versions_for(const CheckOptions& o) {
-  VirtVersions v;
-  if (o.domain.xml_file.empty()) v = connect_libvirt(connect_uri(o.domain), /*read_write=*/false)->versions();
+// The libvirt and QEMU that run the domain: --libvirt-version/--qemu-version
+// where given, else `v` (the connection's with --domain, unknown with --xml).
+VirtVersions versions_for(const CheckOptions& o, VirtVersions v) {
   auto read = [](const std::string& text, const char* option) -> std::optional<unsigned long> {
     if (text.empty()) return std::nullopt;
     auto version = parse_virt_version(text);
@@ -150,11 +149,13 @@ void run_check(const CheckOptions& o, const CLI::App& command) {
   if (!has_domain(o.domain))
     throw RequestError("check needs a domain: --domain NAME (with --connect URI) or --xml FILE (see --help)");
   std::optional<bool> running;
-  const Domain domain = load_domain(o.domain, o.domain.xml_file.empty() ? &running : nullptr);
+  VirtVersions connection;
+  const bool live = o.domain.xml_file.empty();
+  const Domain domain = load_domain(o.domain, live ? &running : nullptr, live ? &connection : nullptr);
   const std::optional<Topology> host = host_for(o);
   const PlanChoice choice = plan_for(o, command, domain, host ? &*host : nullptr);
   CheckInput input{&domain, host ? &*host : nullptr, choice.plan ? &*choice.plan : nullptr, choice.no_plan_reason,
-                   running, versions_for(o)};
+                   running, versions_for(o, connection)};
   const CheckReport report = run_checks(input);
   if (o.json)
     std::cout << findings_to_json(report).dump(2) << '\n';

@@ -56,7 +56,7 @@ bool is_remote_uri(const std::string& uri) {
 
 bool has_domain(const DomainOptions& options) { return !options.xml_file.empty() || !options.domain.empty(); }
 
-Domain load_domain(const DomainOptions& options, std::optional<bool>* running) {
+Domain load_domain(const DomainOptions& options, std::optional<bool>* running, VirtVersions* versions) {
   if (!options.xml_file.empty()) return require_qemu_guest(load_domain_xml_file(options.xml_file), options.xml_file);
   // A definition that will be written back (--out, --apply) needs its secrets
   // (VNC passwords...), which only a read-write connection can read.
@@ -65,6 +65,7 @@ Domain load_domain(const DomainOptions& options, std::optional<bool>* running) {
   std::string name = hypervisor->find_domain(options.domain);
   Domain domain = require_qemu_guest(parse_domain_xml(hypervisor->definition_xml(name, secure), name), name);
   if (running) *running = hypervisor->is_running(name);
+  if (versions) *versions = hypervisor->versions();
   return domain;
 }
 

@@ -11,6 +11,7 @@
 
 #include "optimizer/plan.hpp"
 #include "virt/domain.hpp"
+#include "virt/libvirt_connection.hpp"
 
 namespace vpt::cli {
 
@@ -42,9 +43,11 @@ bool has_domain(const DomainOptions& options);
 // Reads the domain from --xml FILE, or its persistent definition from libvirt:
 // over a read-only connection, or with --out/--apply a read-write one that
 // also reads its secrets. With `running`, also says whether the domain runs
-// now (--domain only). Throws DomainInputError (bad XML, unknown domain),
-// LibvirtError (cannot connect, permission denied).
-Domain load_domain(const DomainOptions& options, std::optional<bool>* running = nullptr);
+// now (--domain only); with `versions`, the libvirt and QEMU that run it,
+// from the same connection (--domain only). Throws DomainInputError (bad XML,
+// unknown domain), LibvirtError (cannot connect, permission denied).
+Domain load_domain(const DomainOptions& options, std::optional<bool>* running = nullptr,
+                   VirtVersions* versions = nullptr);
 
 // What to do with a guest's plan for that domain: prints the unified diff of
 // its definition and the patch's notes, writes --out FILE, and with --apply

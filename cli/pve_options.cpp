@@ -82,6 +82,12 @@ void pin_running_vm(std::ostream& out, const PveNode& node, unsigned vmid, const
   }
   std::cout.flush();
   run_pve_hookscript(script, vmid, "post-start", {{"VPT_PVE_RUN_DIR", node.run_dir()}, {"VPT_PVE_WAIT_S", "10"}});
+  // The script found QEMU by the VM's pidfile itself: a VM restarted meanwhile is another process.
+  if (running_qemu_pid(node, vmid) != pid) {
+    fmt::print(out, "note: VM {} stopped or restarted while it was pinned: its hookscript pins it when it starts\n",
+               vmid);
+    return;
+  }
   std::vector<QemuThread> threads = list_qemu_threads(*pid, "", paths);
   mark_iothreads(threads, iothread_tids(node, vmid, plan, out));
   std::vector<ThreadCounters> now;

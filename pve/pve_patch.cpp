@@ -4,6 +4,7 @@
 #include <charconv>
 #include <map>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -145,17 +146,33 @@ std::string apply_edits(std::string_view text, const Edits& edits, const std::st
     }
   }
   if (!deleted.empty()) {
-    auto existing = std::find_if(lines.begin() + static_cast<std::ptrdiff_t>(begin),
-                                 lines.begin() + static_cast<std::ptrdiff_t>(end), [](const Line& l) { return l.key == "delete"; });
-    if (existing != lines.begin() + static_cast<std::ptrdiff_t>(end)) {
+    // As qemu-server's print_pending_delete writes it: keys sorted, joined by
+    // ',', a '!' (force) kept; the line sorted among the pending keys.
+    auto first = lines.begin() + static_cast<std::ptrdiff_t>(begin), last = lines.begin() + static_cast<std::ptrdiff_t>(end);
+    auto existing = std::find_if(first, last, [](const Line& l) { return l.key == "delete"; });
+    std::map<std::string, bool> keys;  // key -> forced
+    if (existing != last) {
       std::string list = existing->text.substr(existing->text.find(':') + 1);
-      while (!list.empty() && (list.back() == '\r' || list.back() == ' ')) list.pop_back();
-      while (!list.empty() && list.front() == ' ') list.erase(0, 1);
-      for (const std::string& key : deleted) list += (list.empty() ? "" : ",") + key;
-      existing->text = "delete: " + list + cr;
+      for (char& ch : list)
+        if (ch == ';' || ch == ' ' || ch == '\t' || ch == '\r') ch = ',';
+      std::istringstream items(list);
+      for (std::string item; std::getline(items, item, ',');)
+        if (!item.empty()) keys[item[0] == '!' ? item.substr(1) : item] |= item[0] == '!';
+    }
+    for (const std::string& key : deleted) keys.emplace(key, false);
+    std::vector<std::string> items;
+    for (const auto& [key, forced] : keys) items.push_back((forced ? "!" : "") + key);
+    const std::string text = fmt::format("delete: {}", fmt::join(items, ",")) + cr;
+    if (existing != last) {
+      existing->text = text;
     } else {
-      lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(begin),
-                   Line{fmt::format("delete: {}", fmt::join(deleted, ",")) + cr, true, "delete"});
+      auto pos = std::find_if(first, last, [](const Line& l) { return !l.key.empty() && l.key > "delete"; });
+      Line line{text, true, "delete"};
+      if (pos == lines.end() && !lines.empty() && !lines.back().newline) {
+        lines.back().newline = true;  // the file ended without '\n': so does the new one
+        line.newline = false;
+      }
+      lines.insert(pos, line);
     }
   }
   std::string out;

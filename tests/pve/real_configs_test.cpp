@@ -188,6 +188,27 @@ TEST(PveRealConfigs, VcpusStaysAndTheMaximumStaysCoresTimesSockets) {
   EXPECT_EQ(all.edits.at("cores"), "6");
 }
 
+TEST(PveRealConfigs, APendingDeleteIsSortedAsQemuServerWritesIt) {
+  // A running 113 whose plan drops vcpus: the deletion waits in [PENDING] as a
+  // sorted key (qemu-server writes the section's keys in `sort keys` order).
+  const GuestPlan odd = hand_plan(cpus_from(0, 6), {16, 17}, {CpuSet{18}}, GuestTopology{1, 1, 2, 3});
+  const PveConfig c = parse_pve_config(corpus("113-vcpus.conf"), "113.conf");
+  const std::string pending = pve_pending_text(c, patch_pve_config(c, odd, two_node_xeon()));
+  const std::string section = pending.substr(pending.find("[PENDING]\n"));
+  std::vector<std::string> keys;
+  std::istringstream lines(section);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find(':') != std::string::npos) keys.push_back(line.substr(0, line.find(':')));
+  EXPECT_EQ(keys, (std::vector<std::string>{"affinity", "args", "cores", "delete"})) << section;
+  EXPECT_NE(section.find("\ndelete: vcpus\n"), std::string::npos) << section;
+
+  // Merged into a delete: already pending (';' and '!' as qemu-server reads them): one sorted list.
+  const std::string with_delete = corpus("113-vcpus.conf") + "\n[PENDING]\ndelete: onboot;!agent\n";
+  const PveConfig d = parse_pve_config(with_delete, "113.conf");
+  const std::string merged = pve_pending_text(d, patch_pve_config(d, odd, two_node_xeon()));
+  EXPECT_NE(merged.find("\ndelete: !agent,onboot,vcpus\n"), std::string::npos) << merged;
+}
+
 TEST(PveRealConfigs, NumaLinesMustFitTheHostsNodes) {
   // 119-numa-bind.conf: numa0 bound to host node 0, numa1 to node 1, 12288 MiB each.
   const PveConfig c = parse_pve_config(corpus("119-numa-bind.conf"), "119.conf");
