@@ -27,6 +27,9 @@ struct CostModel::Impl {
   const Topology* topo = nullptr;
   Weights weights;
   std::size_t n = 0;
+  // What each pair of CPUs shares (Shared, as a byte): the weights turn it
+  // into `share`, so a weight per level is one field and one line.
+  Eigen::Matrix<unsigned char, Eigen::Dynamic, Eigen::Dynamic> level;
   Eigen::MatrixXd share;   // between different parties; diagonal = same CPU
   Eigen::MatrixXd split;   // within one guest: L3 split + NUMA split + kind mixing
   Eigen::MatrixXd capacity;  // guests x CPUs: kind / vcache preference
@@ -83,16 +86,19 @@ struct CostModel::Impl {
       core_of[i] = static_cast<int>(cpu.core);
       l2_of[i] = cpu.l2 ? static_cast<int>(*cpu.l2) : -1;
     }
+    level.resize(n, n);
     share.resize(n, n);
     split.resize(n, n);
+    const double weight_of[] = {0.0, w.share_l3, w.share_l2, w.share_core};  // by Shared
     // Column by column: Eigen is column-major, so the writes stay sequential.
     for (std::size_t j = 0; j < n; ++j) {
       for (std::size_t i = 0; i < n; ++i) {
-        double s = 0.0;
-        if (core_of[i] == core_of[j]) s = w.share_core;  // also the diagonal: the same CPU
-        else if (l2_of[i] >= 0 && l2_of[i] == l2_of[j]) s = w.share_l2;
-        else if (l3_of[i] >= 0 && l3_of[i] == l3_of[j]) s = w.share_l3;
-        share(i, j) = s;
+        Shared s = Shared::Nothing;
+        if (core_of[i] == core_of[j]) s = Shared::Core;  // also the diagonal: the same CPU
+        else if (l2_of[i] >= 0 && l2_of[i] == l2_of[j]) s = Shared::L2;
+        else if (l3_of[i] >= 0 && l3_of[i] == l3_of[j]) s = Shared::L3;
+        level(i, j) = static_cast<unsigned char>(s);
+        share(i, j) = weight_of[static_cast<int>(s)];
         split(i, j) = pair_split(i, j);
       }
     }
@@ -179,7 +185,33 @@ CostModel& CostModel::operator=(CostModel&&) noexcept = default;
 
 std::size_t CostModel::position(unsigned os_index) const { return impl_->pos_of.at(os_index); }
 std::size_t CostModel::cpu_count() const { return impl_->n; }
+CostModel::Shared CostModel::shared(std::size_t a, std::size_t b) const {
+  return static_cast<Shared>(impl_->level(a, b));
+}
 double CostModel::sharing(std::size_t a, std::size_t b) const { return impl_->share(a, b); }
+
+CostModel::HelperCost CostModel::helper_cost(const std::vector<std::size_t>& at, const std::vector<double>& vcpu_sharing,
+                                             const std::vector<std::size_t>& served) const {
+  HelperCost cost;
+  if (at.empty()) return cost;
+  const Weights& w = impl_->weights;
+  double sum = 0;
+  for (std::size_t x : at) sum += vcpu_sharing[x];
+  cost.sharing = w.helper_share_factor * sum / static_cast<double>(at.size());
+  for (std::size_t v : served) {
+    double nearest = std::numeric_limits<double>::infinity();
+    for (std::size_t x : at) nearest = std::min(nearest, impl_->node_factor(x, v));
+    cost.off_node += w.helper_off_node * nearest;
+  }
+  return cost;
+}
+
+std::vector<double> CostModel::vcpu_sharing(const Layout& layout) const {
+  Eigen::VectorXd all = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(impl_->n));
+  for (const Layout::Guest& guest : layout.guests) all += impl_->indicator(guest.vcpus);
+  const Eigen::VectorXd sums = impl_->share * all;
+  return {sums.data(), sums.data() + sums.size()};
+}
 double CostModel::placement_cost(std::size_t guest, std::size_t pos) const {
   return impl_->capacity(guest, pos) + impl_->gpu(guest, pos) + impl_->boot[pos];
 }
@@ -215,7 +247,8 @@ Score CostModel::evaluate(const Layout& layout) const {
     for (unsigned os : layout.guests[k].vcpus) pos[k].push_back(m.pos_of.at(os));
   }
   const Eigen::VectorXd h = m.indicator(layout.host);
-  const Eigen::VectorXd share_all = m.share * all_guests;  // per CPU: sharing with every vCPU
+  const Eigen::VectorXd share_all_v = m.share * all_guests;  // per CPU: sharing with every vCPU
+  const std::vector<double> share_all(share_all_v.data(), share_all_v.data() + share_all_v.size());
 
   double host_guest = 0, guest_guest = 0, helpers = 0, off_node = 0, stacking = 0, split_l3 = 0, split_numa = 0,
          mixed = 0, hidden = 0, mismatch = 0, capacity = 0, gpu = 0, boot = 0;
@@ -228,27 +261,20 @@ Score CostModel::evaluate(const Layout& layout) const {
     host_guest += h.dot(share_g);
     for (std::size_t l = k + 1; l < guests; ++l) guest_guest += g[l].dot(share_g);
 
-    // Helper threads: each runs on one CPU of its pin at a time, so its
-    // sharing is the mean over those CPUs; its distance to each vCPU is the
-    // nearest of them.
+    // Helper threads, each measured against every vCPU of its guest.
     std::vector<const CpuSet*> threads = {&guest.emulator};
     for (const CpuSet& io : guest.iothreads) threads.push_back(&io);
     for (const CpuSet* thread : threads) {
       if (thread->empty()) continue;
-      double sum = 0;
       std::set<unsigned> cores;
       std::vector<std::size_t> at;
       for (unsigned os : *thread) {
         at.push_back(m.pos_of.at(os));
-        sum += share_all(static_cast<Eigen::Index>(at.back()));
         cores.insert(m.topo->cpus[at.back()].core);
       }
-      helpers += w.helper_share_factor * sum / static_cast<double>(at.size());
-      for (std::size_t v : pos[k]) {
-        double nearest = std::numeric_limits<double>::infinity();
-        for (std::size_t x : at) nearest = std::min(nearest, m.node_factor(x, v));
-        off_node += w.helper_off_node * nearest;
-      }
+      const HelperCost cost = helper_cost(at, share_all, pos[k]);
+      helpers += cost.sharing;
+      off_node += cost.off_node;
       helper_cores.push_back(std::move(cores));
     }
 

@@ -75,8 +75,26 @@ class CostModel {
   // Position of a CPU in the model's matrices (= index in Topology::cpus).
   std::size_t position(unsigned os_index) const;
   std::size_t cpu_count() const;
-  // Pairwise sharing cost between two CPUs (same core / L2 / L3), 0 if none.
+  // What two CPUs share, the closest level first (the same CPU is the same core).
+  enum class Shared : unsigned char { Nothing, L3, L2, Core };
+  Shared shared(std::size_t a, std::size_t b) const;
+  // Pairwise sharing cost between two CPUs: the weight of what they share, 0 if none.
   double sharing(std::size_t a, std::size_t b) const;
+  // The cost of one emulator or I/O thread pinned to the CPU positions `at`
+  // (it runs on one of them at a time) for the vCPUs it serves at positions
+  // `served`: helper_share_factor x its sharing with every vCPU (the mean over
+  // `at` of `vcpu_sharing`, each CPU's summed sharing with all vCPUs) plus
+  // helper_off_node x the distance from its nearest CPU to each served vCPU.
+  // The one formula for helpers: evaluate() and the search both use it.
+  struct HelperCost {
+    double sharing = 0;
+    double off_node = 0;
+    double total() const { return sharing + off_node; }
+  };
+  HelperCost helper_cost(const std::vector<std::size_t>& at, const std::vector<double>& vcpu_sharing,
+                         const std::vector<std::size_t>& served) const;
+  // For each CPU position, its sharing() summed over the vCPUs of `layout`.
+  std::vector<double> vcpu_sharing(const Layout& layout) const;
   // Cost of putting one vCPU of `guest` on CPU position `pos`: capacity + GPU
   // locality + the boot CPU's core.
   double placement_cost(std::size_t guest, std::size_t pos) const;

@@ -140,25 +140,16 @@ void Search::place_helpers(Layout& layout) const {
   std::vector<unsigned> host_cores;
   for (const Core& core : topo_.cores)
     if (layout.host.contains(core.cpus)) host_cores.push_back(core.index);
-  // Per host CPU: its sharing with every guest's vCPUs.
-  std::vector<std::size_t> vcpu_pos;
-  for (const Layout::Guest& guest : layout.guests)
-    for (unsigned os : guest.vcpus) vcpu_pos.push_back(model_.position(os));
-  std::vector<double> core_share(topo_.cores.size(), 0.0);  // mean over the core's CPUs
-  for (unsigned core : host_cores) {
-    double sum = 0;
-    for (unsigned cpu : topo_.cores[core].cpus)
-      for (std::size_t v : vcpu_pos) sum += model_.sharing(model_.position(cpu), v);
-    core_share[core] = sum / topo_.cores[core].cpus.size();
-  }
+  const std::vector<double> vcpu_sharing = model_.vcpu_sharing(layout);  // per CPU, with every vCPU
   std::vector<unsigned> load(topo_.cores.size(), 0);       // helper threads per core
   std::vector<int> dedicated_to(topo_.cores.size(), -1);   // guest that took the core, -1 = none
 
+  // The model's cost of a helper thread pinned to the core, plus stacking on
+  // the helpers already there (one pair per helper: evaluate()'s helper_stacking).
   auto cost_on = [&](unsigned core, const std::vector<std::size_t>& served) {
-    const std::size_t at = model_.position(topo_.cores[core].cpus.first());
-    double far = 0;
-    for (std::size_t v : served) far += model_.numa_factor(at, v);
-    return w.helper_share_factor * core_share[core] + w.helper_off_node * far + w.stack_helpers * load[core];
+    std::vector<std::size_t> at;
+    for (unsigned cpu : topo_.cores[core].cpus) at.push_back(model_.position(cpu));
+    return model_.helper_cost(at, vcpu_sharing, served).total() + w.stack_helpers * load[core];
   };
   // The node's own cores come first where it has room: a host core there that
   // shares no core and no L2 with the guest (the expert's rule; the cost then
@@ -314,33 +305,88 @@ double Search::lower_bound() const {
 }
 
 // ---- Heuristic -------------------------------------------------------------
-namespace {
 
-// Running sums for delta evaluation: for each CPU position i,
-//   host[i]     = sum of sharing(i, j) over host CPUs j
-//   guest[k][i] = sum of sharing(i, j) over guest k's CPUs j
-//   split[k][i] = sum of split_cost(i, j) over guest k's CPUs j
-struct Sums {
-  std::vector<double> host;
-  std::vector<std::vector<double>> guest, split;
-};
+CoreOwnership::CoreOwnership(const Topology& topo, const CostModel& model, std::size_t guests)
+    : model_(model), n_(model.cpu_count()) {
+  owner_.assign(topo.cores.size(), kHost);
+  pos_.resize(topo.cores.size());
+  for (const Core& core : topo.cores)
+    for (unsigned cpu : core.cpus) pos_[core.index].push_back(model.position(cpu));
+  host_ = model.sharing_row_sums();  // every CPU starts with the host
+  guest_.assign(guests, std::vector<double>(n_, 0.0));
+  split_.assign(guests, std::vector<double>(n_, 0.0));
+  threads_.assign(guests, 0);
+  cores_of_.resize(guests);
+}
+
+unsigned CoreOwnership::host_core_count() const {
+  return static_cast<unsigned>(std::count(owner_.begin(), owner_.end(), kHost));
+}
+
+double CoreOwnership::inner_share(unsigned core) const {
+  double s = 0;
+  for (auto i : pos_[core]) for (auto j : pos_[core]) s += model_.sharing(i, j);
+  return s;
+}
+
+double CoreOwnership::inner_split(unsigned core) const {
+  double s = 0;
+  for (auto i : pos_[core]) for (auto j : pos_[core]) s += model_.split_cost(i, j);
+  return s;
+}
+
+double CoreOwnership::cross(unsigned a, unsigned b, bool split) const {
+  double s = 0;
+  for (auto i : pos_[a]) for (auto j : pos_[b]) s += split ? model_.split_cost(i, j) : model_.sharing(i, j);
+  return s;
+}
+
+// A host core that joins guest k: its sharing with the host is new, its
+// sharing with k's vCPUs leaves the host-guest term (with other guests' it
+// moves from host-guest to guest-guest, which weigh the same), and its
+// split and placement costs within k are new.
+double CoreOwnership::delta_add(std::size_t k, unsigned core) const {
+  double d = 0;
+  for (auto i : pos_[core]) d += host_[i] - guest_[k][i] + split_[k][i] + model_.placement_cost(k, i);
+  return d - inner_share(core) + 0.5 * inner_split(core);
+}
+
+double CoreOwnership::delta_remove(std::size_t k, unsigned core) const {
+  double d = 0;
+  for (auto i : pos_[core]) d += -host_[i] + guest_[k][i] - split_[k][i] - model_.placement_cost(k, i);
+  return d - inner_share(core) + 0.5 * inner_split(core);
+}
+
+void CoreOwnership::move(unsigned core, int from, int to) {
+  for (auto i : pos_[core]) {
+    for (std::size_t x = 0; x < n_; ++x) {
+      double s = model_.sharing(x, i), t = model_.split_cost(x, i);
+      if (from == kHost) host_[x] -= s;
+      else { guest_[from][x] -= s; split_[from][x] -= t; }
+      if (to == kHost) host_[x] += s;
+      else { guest_[to][x] += s; split_[to][x] += t; }
+    }
+  }
+  owner_[core] = to;
+  unsigned t = static_cast<unsigned>(pos_[core].size());
+  if (from != kHost) {
+    threads_[from] -= t;
+    auto& v = cores_of_[from];
+    v.erase(std::find(v.begin(), v.end(), core));
+  }
+  if (to != kHost) {
+    threads_[to] += t;
+    cores_of_[to].push_back(core);
+  }
+}
+
+namespace {
 
 class LocalSearch {
  public:
   LocalSearch(const Topology& topo, const CostModel& model, const ResolvedRequest& resolved,
-              const std::vector<unsigned>& usable, const std::vector<std::vector<unsigned>>& classes)
-      : model_(model), resolved_(resolved), classes_(classes), n_(model.cpu_count()) {
-    const std::size_t guests = resolved.request.guests.size();
-    owner_.assign(topo.cores.size(), kHost);
-    for (unsigned core : usable) usable_.insert(core);
-    pos_.resize(topo.cores.size());
-    for (const Core& core : topo.cores)
-      for (unsigned cpu : core.cpus) pos_[core.index].push_back(model.position(cpu));
-    sums_.host = model.sharing_row_sums();  // every CPU starts with the host
-    sums_.guest.assign(guests, std::vector<double>(n_, 0.0));
-    sums_.split.assign(guests, std::vector<double>(n_, 0.0));
-    threads_.assign(guests, 0);
-    cores_of_.resize(guests);
+              const std::vector<std::vector<unsigned>>& classes)
+      : resolved_(resolved), classes_(classes), own_(topo, model, resolved.request.guests.size()) {
     class_of_.assign(topo.cores.size(), -1);
     for (std::size_t c = 0; c < classes.size(); ++c)
       for (unsigned core : classes[c]) class_of_[core] = static_cast<int>(c);
@@ -355,8 +401,8 @@ class LocalSearch {
     for (std::size_t k : order) construct(k);
     improve();
     CoreChoice choice;
-    for (auto& cores : cores_of_) {
-      std::vector<unsigned> sorted = cores;
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      std::vector<unsigned> sorted = own_.cores_of(k);
       std::sort(sorted.begin(), sorted.end());
       choice.guest_cores.push_back(sorted);
     }
@@ -364,68 +410,16 @@ class LocalSearch {
   }
 
  private:
-  static constexpr int kHost = -1;
+  static constexpr int kHost = CoreOwnership::kHost;
 
-  unsigned host_core_count() const {
-    return static_cast<unsigned>(std::count(owner_.begin(), owner_.end(), kHost));
-  }
   unsigned wanted(std::size_t k) const { return *resolved_.request.guests[k].vcpus; }
-
-  double inner_share(unsigned core) const {
-    double s = 0;
-    for (auto i : pos_[core]) for (auto j : pos_[core]) s += model_.sharing(i, j);
-    return s;
-  }
-  double inner_split(unsigned core) const {
-    double s = 0;
-    for (auto i : pos_[core]) for (auto j : pos_[core]) s += model_.split_cost(i, j);
-    return s;
-  }
-  double cross(unsigned a, unsigned b, bool split) const {
-    double s = 0;
-    for (auto i : pos_[a]) for (auto j : pos_[b]) s += split ? model_.split_cost(i, j) : model_.sharing(i, j);
-    return s;
-  }
-
-  double delta_add(std::size_t k, unsigned core) const {
-    double d = 0;
-    for (auto i : pos_[core]) d += sums_.host[i] - sums_.guest[k][i] + sums_.split[k][i] + model_.placement_cost(k, i);
-    return d - inner_share(core) + 0.5 * inner_split(core);
-  }
-  double delta_remove(std::size_t k, unsigned core) const {
-    double d = 0;
-    for (auto i : pos_[core]) d += -sums_.host[i] + sums_.guest[k][i] - sums_.split[k][i] - model_.placement_cost(k, i);
-    return d - inner_share(core) + 0.5 * inner_split(core);
-  }
-
-  void move(unsigned core, int from, int to) {
-    for (auto i : pos_[core]) {
-      for (std::size_t x = 0; x < n_; ++x) {
-        double s = model_.sharing(x, i), t = model_.split_cost(x, i);
-        if (from == kHost) sums_.host[x] -= s;
-        else { sums_.guest[from][x] -= s; sums_.split[from][x] -= t; }
-        if (to == kHost) sums_.host[x] += s;
-        else { sums_.guest[to][x] += s; sums_.split[to][x] += t; }
-      }
-    }
-    owner_[core] = to;
-    unsigned t = static_cast<unsigned>(pos_[core].size());
-    if (from != kHost) {
-      threads_[from] -= t;
-      auto& v = cores_of_[from];
-      v.erase(std::find(v.begin(), v.end(), core));
-    }
-    if (to != kHost) {
-      threads_[to] += t;
-      cores_of_[to].push_back(core);
-    }
-  }
+  unsigned reserve_needed() const { return resolved_.reserve_cores; }
 
   // Threads still minimal and sufficient after swapping `out` for `in`.
   bool swap_keeps_size(std::size_t k, unsigned out, unsigned in) const {
-    unsigned total = threads_[k] - pos_[out].size() + pos_[in].size();
-    unsigned fewest = pos_[in].size();
-    for (unsigned c : cores_of_[k]) if (c != out) fewest = std::min<unsigned>(fewest, pos_[c].size());
+    unsigned total = own_.threads(k) - own_.core_threads(out) + own_.core_threads(in);
+    unsigned fewest = own_.core_threads(in);
+    for (unsigned c : own_.cores_of(k)) if (c != out) fewest = std::min(fewest, own_.core_threads(c));
     return total >= wanted(k) && total - fewest < wanted(k);
   }
 
@@ -434,33 +428,31 @@ class LocalSearch {
     std::vector<unsigned> reps;
     for (const auto& cls : classes_)
       for (unsigned core : cls)
-        if (owner_[core] == kHost) { reps.push_back(core); break; }
+        if (own_.owner(core) == kHost) { reps.push_back(core); break; }
     return reps;
   }
-
-  unsigned reserve_needed() const { return resolved_.reserve_cores; }
 
   // Greedy by marginal cost, from every possible first core (one per class):
   // a single greedy run fills the L3 of its first pick, which may be the one
   // a slightly dearer core (CPU 0's) sits in while another L3 is free.
   void construct(std::size_t k) {
-    if (threads_[k] >= wanted(k)) return;
+    if (own_.threads(k) >= wanted(k)) return;
     double best = std::numeric_limits<double>::infinity();
     std::optional<unsigned> best_seed;
     for (unsigned seed : free_representatives()) {
-      if (host_core_count() <= reserve_needed()) break;
-      double total = delta_add(k, seed);
-      move(seed, kHost, static_cast<int>(k));
+      if (own_.host_core_count() <= reserve_needed()) break;
+      double total = own_.delta_add(k, seed);
+      own_.move(seed, kHost, static_cast<int>(k));
       std::vector<unsigned> picked = {seed};
       total += fill(k, picked);
-      if (threads_[k] >= wanted(k) && total < best - kEpsilon) {
+      if (own_.threads(k) >= wanted(k) && total < best - kEpsilon) {
         best = total;
         best_seed = seed;
       }
-      for (auto it = picked.rbegin(); it != picked.rend(); ++it) move(*it, static_cast<int>(k), kHost);
+      for (auto it = picked.rbegin(); it != picked.rend(); ++it) own_.move(*it, static_cast<int>(k), kHost);
     }
     if (!best_seed) return;  // infeasible; the caller checked sizes
-    move(*best_seed, kHost, static_cast<int>(k));
+    own_.move(*best_seed, kHost, static_cast<int>(k));
     std::vector<unsigned> picked;
     fill(k, picked);
   }
@@ -468,17 +460,17 @@ class LocalSearch {
   // Adds the cheapest core until guest k has its threads; returns the cost added.
   double fill(std::size_t k, std::vector<unsigned>& picked) {
     double added = 0;
-    while (threads_[k] < wanted(k)) {
-      if (host_core_count() <= reserve_needed()) break;
+    while (own_.threads(k) < wanted(k)) {
+      if (own_.host_core_count() <= reserve_needed()) break;
       double best = std::numeric_limits<double>::infinity();
       unsigned pick = 0;
       bool found = false;
       for (unsigned core : free_representatives()) {
-        double d = delta_add(k, core);
+        double d = own_.delta_add(k, core);
         if (d < best - kEpsilon) { best = d; pick = core; found = true; }
       }
       if (!found) break;
-      move(pick, kHost, static_cast<int>(k));
+      own_.move(pick, kHost, static_cast<int>(k));
       picked.push_back(pick);
       added += best;
     }
@@ -486,20 +478,23 @@ class LocalSearch {
   }
 
   void improve() {
-    const std::size_t guests = cores_of_.size();
+    const std::size_t guests = resolved_.request.guests.size();
     for (int round = 0; round < 10000; ++round) {
       double best = -kEpsilon;
       std::function<void()> apply;
       auto reps = free_representatives();
       for (std::size_t k = 0; k < guests; ++k) {
         for (unsigned out : representatives_of(k)) {
-          double removal = delta_remove(k, out);
+          double removal = own_.delta_remove(k, out);
           for (unsigned in : reps) {
             if (!swap_keeps_size(k, out, in)) continue;
-            double d = removal + delta_add(k, in) + 2 * cross(out, in, false) - cross(out, in, true);
+            double d = removal + own_.delta_add(k, in) + 2 * own_.cross(out, in, false) - own_.cross(out, in, true);
             if (d < best) {
               best = d;
-              apply = [this, k, out, in] { move(out, static_cast<int>(k), kHost); move(in, kHost, static_cast<int>(k)); };
+              apply = [this, k, out, in] {
+                own_.move(out, static_cast<int>(k), kHost);
+                own_.move(in, kHost, static_cast<int>(k));
+              };
             }
           }
         }
@@ -509,25 +504,25 @@ class LocalSearch {
         for (std::size_t l = k + 1; l < guests; ++l)
           for (unsigned a : representatives_of(k))
             for (unsigned b : representatives_of(l)) {
-              if (pos_[a].size() != pos_[b].size()) continue;
+              if (own_.core_threads(a) != own_.core_threads(b)) continue;
               if (same_class(a, b)) continue;
-              double d = delta_remove(k, a);
-              move(a, static_cast<int>(k), kHost);
-              d += delta_remove(l, b);
-              move(b, static_cast<int>(l), kHost);
-              d += delta_add(k, b);
-              move(b, kHost, static_cast<int>(k));
-              d += delta_add(l, a);
-              move(b, static_cast<int>(k), kHost);
-              move(b, kHost, static_cast<int>(l));
-              move(a, kHost, static_cast<int>(k));
+              double d = own_.delta_remove(k, a);
+              own_.move(a, static_cast<int>(k), kHost);
+              d += own_.delta_remove(l, b);
+              own_.move(b, static_cast<int>(l), kHost);
+              d += own_.delta_add(k, b);
+              own_.move(b, kHost, static_cast<int>(k));
+              d += own_.delta_add(l, a);
+              own_.move(b, static_cast<int>(k), kHost);
+              own_.move(b, kHost, static_cast<int>(l));
+              own_.move(a, kHost, static_cast<int>(k));
               if (d < best) {
                 best = d;
                 apply = [this, k, l, a, b] {
-                  move(a, static_cast<int>(k), kHost);
-                  move(b, static_cast<int>(l), kHost);
-                  move(b, kHost, static_cast<int>(k));
-                  move(a, kHost, static_cast<int>(l));
+                  own_.move(a, static_cast<int>(k), kHost);
+                  own_.move(b, static_cast<int>(l), kHost);
+                  own_.move(b, kHost, static_cast<int>(k));
+                  own_.move(a, kHost, static_cast<int>(l));
                 };
               }
             }
@@ -542,28 +537,21 @@ class LocalSearch {
   std::vector<unsigned> representatives_of(std::size_t k) const {
     std::vector<unsigned> reps;
     std::set<int> seen;
-    for (unsigned core : cores_of_[k])
+    for (unsigned core : own_.cores_of(k))
       if (seen.insert(class_of_[core]).second) reps.push_back(core);
     return reps;
   }
 
-  const CostModel& model_;
   const ResolvedRequest& resolved_;
   const std::vector<std::vector<unsigned>>& classes_;
-  std::size_t n_;
-  std::vector<int> owner_;
+  CoreOwnership own_;
   std::vector<int> class_of_;
-  std::set<unsigned> usable_;
-  std::vector<std::vector<std::size_t>> pos_;
-  Sums sums_;
-  std::vector<unsigned> threads_;
-  std::vector<std::vector<unsigned>> cores_of_;
 };
 
 }  // namespace
 
 CoreChoice Search::heuristic() const {
-  CoreChoice choice = LocalSearch(topo_, model_, resolved_, usable_cores_, classes_).run();
+  CoreChoice choice = LocalSearch(topo_, model_, resolved_, classes_).run();
   for (std::size_t k = 0; k < choice.guest_cores.size(); ++k) balance_nodes(choice, k);
   return choice;
 }

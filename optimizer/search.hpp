@@ -32,6 +32,45 @@ struct ResolvedRequest {
   std::vector<std::string> auto_notes;  // per guest: how --vcpus auto chose its count ("" = given)
 };
 
+// The heuristic's bookkeeping: which guest owns each core, and running sums
+// that give the change of the layout's vCPU terms (host-guest and
+// guest-guest sharing, a guest's L3/NUMA/kind splits, placement) when one
+// core moves, without evaluating the whole layout. The helper terms are not
+// in it: place_helpers adds the helpers once the cores are chosen.
+class CoreOwnership {
+ public:
+  static constexpr int kHost = -1;  // owner of the cores no guest has
+  CoreOwnership(const Topology& topo, const CostModel& model, std::size_t guests);
+
+  // Change of those terms if `core` (now the host's) joins guest k, or (now
+  // guest k's) goes back to the host.
+  double delta_add(std::size_t k, unsigned core) const;
+  double delta_remove(std::size_t k, unsigned core) const;
+  void move(unsigned core, int from, int to);
+
+  int owner(unsigned core) const { return owner_[core]; }
+  unsigned threads(std::size_t k) const { return threads_[k]; }
+  const std::vector<unsigned>& cores_of(std::size_t k) const { return cores_of_[k]; }
+  unsigned core_threads(unsigned core) const { return static_cast<unsigned>(pos_[core].size()); }
+  unsigned host_core_count() const;
+  // Sharing (or split) summed over the CPU pairs of two cores.
+  double cross(unsigned a, unsigned b, bool split) const;
+
+ private:
+  double inner_share(unsigned core) const;
+  double inner_split(unsigned core) const;
+
+  const CostModel& model_;
+  std::size_t n_;
+  std::vector<int> owner_;                       // per core: guest index or kHost
+  std::vector<std::vector<std::size_t>> pos_;    // per core: its CPUs' matrix positions
+  std::vector<double> host_;                     // per CPU: sharing summed over the host's CPUs
+  std::vector<std::vector<double>> guest_;       // per guest, per CPU: sharing summed over its CPUs
+  std::vector<std::vector<double>> split_;       // per guest, per CPU: split_cost summed over its CPUs
+  std::vector<unsigned> threads_;                // per guest: CPUs owned
+  std::vector<std::vector<unsigned>> cores_of_;  // per guest: cores owned
+};
+
 class Search {
  public:
   Search(const Topology& topo, const ResolvedRequest& resolved, const CostModel& model);

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <limits>
+#include <random>
 #include <set>
 
 #include <fmt/format.h>
@@ -108,6 +109,63 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"machines/amd-ryzen9-3900x.txt", {18}}, Case{"machines/amd-ryzen-ai-9-hx370.txt", {12}},
         Case{"machines/intel-core-ultra5-225u.txt", {8}}, Case{"hwloc/24em64t-2n6c2t-pci.xml", {16}},
         Case{"hwloc/32em64t-2n8c2t-pci-wholeio.xml", {8}}));
+
+// ---- Delta evaluation ------------------------------------------------------
+
+// CostModel::evaluate's terms that CoreOwnership keeps: all but the helpers'
+// and the presented topology's (a guest's topology with no cores and 2
+// threads per core turns hidden_smt and topology_mismatch off).
+double vcpu_terms(const CostModel& model, const Topology& topo, const CoreOwnership& own, std::size_t guests) {
+  Layout layout;
+  CpuSet taken;
+  for (std::size_t k = 0; k < guests; ++k) {
+    Layout::Guest guest;
+    for (unsigned core : own.cores_of(k))
+      for (unsigned cpu : topo.cores[core].cpus) {
+        guest.vcpus.push_back(cpu);
+        taken.insert(cpu);
+      }
+    guest.topology = GuestTopology{1, 1, 0, 2};
+    layout.guests.push_back(std::move(guest));
+  }
+  layout.host = all_cpus(topo) - taken;
+  return model.total(layout);
+}
+
+class DeltaEqualsFullEvaluation : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(DeltaEqualsFullEvaluation, AfterRandomMoves) {
+  const Topology topo = corpus(GetParam());
+  Request request;
+  for (unsigned g = 0; g < 3; ++g) request.guests.push_back(test::guest_of(fmt::format("g{}", g), 2));
+  request.guests[1].prefer = Preference::Efficiency;  // a placement cost that differs between guests
+  const CostModel model(topo, request);
+  CoreOwnership own(topo, model, request.guests.size());
+  double running = vcpu_terms(model, topo, own, 3);
+  EXPECT_NEAR(running, 0.0, 1e-9);  // no guest: nothing shared, split or placed
+  std::mt19937 random(20261207);
+  for (int step = 0; step < 200; ++step) {
+    const auto core = static_cast<unsigned>(random() % topo.cores.size());
+    const int from = own.owner(core);
+    int to = static_cast<int>(random() % 4) - 1;  // the host or one of three guests
+    if (to == from) continue;
+    if (from != CoreOwnership::kHost) {
+      running += own.delta_remove(static_cast<std::size_t>(from), core);
+      own.move(core, from, CoreOwnership::kHost);
+    }
+    if (to != CoreOwnership::kHost) {
+      running += own.delta_add(static_cast<std::size_t>(to), core);
+      own.move(core, CoreOwnership::kHost, to);
+    }
+    const double full = vcpu_terms(model, topo, own, 3);
+    ASSERT_NEAR(running, full, 1e-6 * std::max(1.0, full)) << "step " << step << ", core " << core;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Machines, DeltaEqualsFullEvaluation,
+                         ::testing::Values("lscpu/intel-core-i7-14700f.txt", "lscpu/amd-ryzen7-5800x.txt",
+                                           "hwloc/24em64t-2n6c2t-pci.xml", "machines/amd-ryzen-ai-9-hx370.txt",
+                                           "hwloc/Intel-RaptorLake-Corei7-1370P.xml"));
 
 }  // namespace
 }  // namespace vpt
