@@ -13,16 +13,6 @@
 
 namespace vpt {
 
-namespace {
-
-std::string normalize_pci(std::string address) {
-  std::transform(address.begin(), address.end(), address.begin(), ::tolower);
-  if (std::count(address.begin(), address.end(), ':') == 1) address = "0000:" + address;
-  return address;
-}
-
-}  // namespace
-
 struct CostModel::Impl {
   const Topology* topo = nullptr;
   Weights weights;
@@ -131,10 +121,7 @@ struct CostModel::Impl {
       const GuestRequest& guest = request.guests[g];
       std::optional<unsigned> gpu_node;
       if (guest.gpu) {
-        std::string wanted = normalize_pci(*guest.gpu);
-        const PciDevice* found = nullptr;
-        for (const PciDevice& dev : topo->pci)
-          if (dev.address == wanted) found = &dev;
+        const PciDevice* found = find_pci(*topo, *guest.gpu);
         if (!found) {
           std::vector<std::string> known;
           for (const PciDevice& dev : topo->pci)

@@ -63,14 +63,6 @@ std::optional<unsigned> node_of_cpus(const Topology& topo, const CpuSet& cpus) {
   return node;
 }
 
-const PciDevice* find_pci(const Topology& topo, std::string address) {
-  std::transform(address.begin(), address.end(), address.begin(), ::tolower);
-  if (std::count(address.begin(), address.end(), ':') == 1) address = "0000:" + address;
-  for (const PciDevice& dev : topo.pci)
-    if (dev.address == address) return &dev;
-  return nullptr;
-}
-
 std::optional<unsigned> gpu_node(const Topology& topo, const GuestRequest& guest) {
   if (!guest.gpu) return std::nullopt;
   const PciDevice* gpu = find_pci(topo, *guest.gpu);

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "common/text.hpp"
+
 namespace vpt {
 
 std::string_view to_string(TopologySource source) {
@@ -27,6 +29,14 @@ std::string_view to_string(PciDevice::Class device_class) {
     case PciDevice::Class::Other: return "other";
   }
   return "?";
+}
+
+const PciDevice* find_pci(const Topology& topo, std::string_view address) {
+  std::string wanted = lowercase(address);
+  if (std::count(wanted.begin(), wanted.end(), ':') == 1) wanted = "0000:" + wanted;
+  for (const PciDevice& dev : topo.pci)
+    if (dev.address == wanted) return &dev;
+  return nullptr;
 }
 
 const LogicalCpu* find_cpu(const Topology& topo, unsigned os_index) {

@@ -187,6 +187,9 @@ struct Topology {
 // ---- Lookups --------------------------------------------------------------
 
 const LogicalCpu* find_cpu(const Topology& topo, unsigned os_index);
+// The PCI device at `address` ("0000:01:00.0", or "01:00.0" in domain 0, any
+// case), nullptr when the host model lacks it.
+const PciDevice* find_pci(const Topology& topo, std::string_view address);
 CpuSet all_cpus(const Topology& topo);          // online CPUs
 CpuSet smt_siblings(const Topology& topo, unsigned os_index);  // CPUs of its core, itself included
 std::vector<const Cache*> caches_at_level(const Topology& topo, int level);  // data/unified only
