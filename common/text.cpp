@@ -10,4 +10,13 @@ std::string lowercase(std::string_view text) {
   return out;
 }
 
+std::string printable(std::string_view text, std::size_t max_bytes) {
+  const bool cut = text.size() > max_bytes;
+  std::string out(text.substr(0, max_bytes));
+  for (char& ch : out)
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
+  if (cut) out += "...";
+  return out;
+}
+
 }  // namespace vpt

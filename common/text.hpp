@@ -9,4 +9,9 @@ namespace vpt {
 // ASCII lowercase (locale-independent): for keywords, units and hex digits.
 std::string lowercase(std::string_view text);
 
+// Text from outside (a guest, a config, a name) made safe to print: control
+// characters (ESC, newline, ...) become '?', and more than `max_bytes` is cut
+// with "...", so it can neither reach a terminal raw nor flood it.
+std::string printable(std::string_view text, std::size_t max_bytes = 200);
+
 }  // namespace vpt

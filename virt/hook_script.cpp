@@ -1,6 +1,11 @@
 #include "virt/hook_script.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
+
+#include "common/text.hpp"
+#include "virt/domain.hpp"
 
 namespace vpt {
 
@@ -78,7 +83,8 @@ confine() {
       echo "$pid" > "$HOST_GROUP/$PROCS" 2>/dev/null  # kernel threads stay where they are
     done
   fi
-  for group in $(host_groups); do confine_group "$group" "$HOST_CPUS"; done
+  # One group a line: names with spaces or glob characters stay whole.
+  host_groups | while IFS= read -r group; do confine_group "$group" "$HOST_CPUS"; done
 }
 
 restore() {
@@ -105,19 +111,33 @@ exit 0
 
 }  // namespace
 
+void check_hook_domain_name(const std::string& domain) {
+  std::string why;
+  if (domain.empty()) why = "it is empty";
+  else if (domain.size() > 1024) why = "it is longer than 1024 bytes";
+  else if (std::any_of(domain.begin(), domain.end(), [](char c) {
+             return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+           }))
+    why = "it holds control characters (a newline would end the script's comment)";
+  else if (domain.find('/') != std::string::npos) why = "it holds a '/' (libvirt's names never do)";
+  if (!why.empty())
+    throw DomainInputError(fmt::format("cannot write a hook for domain name '{}': {}", printable(domain, 64), why));
+}
+
 std::string qemu_hook_script(const std::string& domain, const CpuSet& host_cpus) {
+  check_hook_domain_name(domain);
   return fmt::format(
       "#!/bin/sh\n"
       "# libvirt qemu hook written by vpt-tune {version}:\n"
-      "#   vpt-tune hook --domain {domain} --host-cpus {cpus}\n"
-      "# While guest '{domain}' runs, the host's own processes run on CPUs {cpus} only;\n"
+      "#   vpt-tune hook --domain {qdomain} --host-cpus {cpus}\n"
+      "# While guest {qdomain} runs, the host's own processes run on CPUs {cpus} only;\n"
       "# when it stops they get back what they had. libvirt calls hooks as\n"
       "#   qemu GUEST OPERATION SUB-OPERATION EXTRA\n"
       "# and this one acts on 'prepare begin' and 'release end' of that guest only.\n"
       "GUEST={qdomain}\n"
       "HOST_CPUS={qcpus}\n"
       "{body}",
-      fmt::arg("version", VPT_VERSION), fmt::arg("domain", domain), fmt::arg("cpus", host_cpus.to_string()),
+      fmt::arg("version", VPT_VERSION), fmt::arg("cpus", host_cpus.to_string()),
       fmt::arg("qdomain", shell_quote(domain)), fmt::arg("qcpus", shell_quote(host_cpus.to_string())),
       fmt::arg("body", kBody));
 }

@@ -19,6 +19,9 @@ namespace vpt {
 //    back on release.
 // VPT_CGROUP_ROOT, VPT_SYSTEMD_RUN, VPT_SYSTEMCTL, VPT_ONLINE_CPUS and
 // VPT_STATE_DIR override the system paths (tests run it on a fake tree).
+// Throws DomainInputError for a name no script should carry: empty, over
+// 1024 bytes, with a '/' or with control characters.
 std::string qemu_hook_script(const std::string& domain, const CpuSet& host_cpus);
+void check_hook_domain_name(const std::string& domain);
 
 }  // namespace vpt

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/virt/virt_test_util.hpp"
+#include "virt/domain.hpp"
 
 namespace vpt {
 namespace {
@@ -38,7 +39,7 @@ class HookScript : public ::testing::Test {
 
   int run(const std::string& args) {
     std::string cmd = fmt::format(
-        "VPT_CGROUP_ROOT={0}/cgroup VPT_SYSTEMD_RUN={0}/systemd VPT_SYSTEMCTL={0}/systemctl "
+        "cd {0} && VPT_CGROUP_ROOT={0}/cgroup VPT_SYSTEMD_RUN={0}/systemd VPT_SYSTEMCTL={0}/systemctl "
         "VPT_ONLINE_CPUS={0}/online VPT_STATE_DIR={0}/state sh {0}/hook {1} 2>{0}/stderr",
         dir_.string(), args);
     return std::system(cmd.c_str());
@@ -113,6 +114,44 @@ TEST_F(HookScript, OtherGuestsAndOperationsDoNothing) {
   ASSERT_EQ(run("win11 started begin -"), 0);
   EXPECT_EQ(read("cgroup/services/cpuset.cpus"), "\n");
   EXPECT_FALSE(fs::exists(dir_ / "state"));
+}
+
+TEST_F(HookScript, HostileNamesAreRefusedOrStayData) {
+  // A newline would end the comment that names the guest and run the rest as root.
+  for (const std::string& name : {std::string("x\ntouch /tmp/p #"), std::string("a\rb"), std::string("esc\x1b[2J"),
+                                 std::string(""), std::string("../../etc/cron.d/x")}) {
+    try {
+      qemu_hook_script(name, CpuSet{0});
+      ADD_FAILURE() << "accepted " << name;
+    } catch (const DomainInputError& e) {
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).find('\x1b'), std::string::npos) << e.what();
+    }
+  }
+  // Quotes, $(...) and backticks stay data: the hook runs for that exact name and nothing else runs.
+  // (run() works in dir_: a command that ran would leave its file there.)
+  const std::string name = "it's $(touch dollar) `touch tick`";
+  write("hook", qemu_hook_script(name, CpuSet{0, 1}));
+  write("cgroup/cgroup.controllers", "cpuset\n");
+  write("cgroup/cgroup.subtree_control", "cpuset\n");
+  write("cgroup/services/cpuset.cpus", "\n");
+  const std::string arg = "'it'\\''s $(touch dollar) `touch tick`'";
+  ASSERT_EQ(run(arg + " prepare begin -"), 0) << read("stderr");
+  EXPECT_FALSE(fs::exists(dir_ / "dollar"));
+  EXPECT_FALSE(fs::exists(dir_ / "tick"));
+  EXPECT_EQ(read("cgroup/services/cpuset.cpus"), "0-1\n");  // it acted for that guest
+}
+
+TEST_F(HookScript, AGroupWithASpaceInItsNameIsConfinedToo) {
+  write("cgroup/cgroup.controllers", "cpuset\n");
+  write("cgroup/cgroup.subtree_control", "cpuset\n");
+  write("cgroup/x y/cpuset.cpus", "\n");
+  write("cgroup/x/cpuset.cpus", "\n");
+  ASSERT_EQ(run("win11 prepare begin -"), 0) << read("stderr");
+  EXPECT_EQ(read("cgroup/x y/cpuset.cpus"), "0-1\n");
+  EXPECT_EQ(read("cgroup/x/cpuset.cpus"), "0-1\n");
+  ASSERT_EQ(run("win11 release end -"), 0) << read("stderr");
+  EXPECT_EQ(read("cgroup/x y/cpuset.cpus"), "\n");
 }
 
 TEST_F(HookScript, QuotesTheGuestNameForTheShell) {
