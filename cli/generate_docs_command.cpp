@@ -14,6 +14,7 @@
 #include "cli/command_doc.hpp"
 #include "cli/completion.hpp"
 #include "cli/man_page.hpp"
+#include "common/atomic_file.hpp"
 
 namespace vpt::cli {
 
@@ -27,10 +28,7 @@ struct GenerateDocsOptions {
 };
 
 void write_file(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) throw std::runtime_error(fmt::format("cannot write '{}': {}", path.string(), std::strerror(errno)));
+  write_file_atomically(path.string(), text, "documentation", 0644);
 }
 
 void write_pages(const CommandDoc& command, const CommandDoc& root, const ManPageInfo& info,

@@ -230,7 +230,8 @@ void run_pve_suggest(const PveOptions& pve, const DomainOptions& actions, const 
     fmt::print(out, "wrote the hookscript of {} to {}\n", label, pve.hookscript_out);
   }
   if (!actions.out.empty()) {
-    write_file_atomically(actions.out, patch.text, "Proxmox config", 0644);
+    // 0600: a config may hold cipassword's hash and sshkeys (the node keeps it 0640, root:www-data).
+    write_file_atomically(actions.out, patch.text, "Proxmox config", 0600);
     fmt::print(out, "wrote the config of {} with the plan to {}\n", label, actions.out);
   }
   // The same change as qemu-server's own command: on a running VM, qm set puts what it

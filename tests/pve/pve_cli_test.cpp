@@ -42,6 +42,9 @@ TEST(PveSuggestOffline, WritesTheConfigAndAHookscriptThatAgree) {
                   dir / "101.conf", dir / "hook.sh"),
       dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // A config may hold cipassword's hash and sshkeys: only its owner reads the copy.
+  EXPECT_EQ(std::filesystem::status(dir / "101.conf").permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   const std::string before = read_data("101.conf"), after = read_file(dir / "101.conf");
   test::ConfigParts b = split_config(before), a = split_config(after);
   EXPECT_EQ(a.other_lines, b.other_lines);
