@@ -128,7 +128,11 @@ void GuestAgent::write_file(const std::string& path, std::string_view bytes) {
       if (!written.is_object() || !written.contains("count") || written["count"] != chunk.size())
         throw AgentError(AgentError::Kind::CommandFailed,
                          fmt::format("cannot write '{}' in domain '{}': the agent wrote {} of {} bytes", path,
-                                     domain_, written.value("count", 0), chunk.size()));
+                                     domain_,
+                                     written.is_object() && written.contains("count") && written["count"].is_number()
+                                         ? written["count"].dump()
+                                         : std::string("an unreadable count"),
+                                     chunk.size()));
     }
   } catch (...) {
     try {
@@ -152,12 +156,21 @@ ExecStatus GuestAgent::exec_status(std::int64_t pid) {
   json r = json::parse(call("guest-exec-status", json({{"pid", pid}}).dump()));
   ExecStatus s;
   if (!r.is_object()) return s;
-  s.exited = r.value("exited", false);
+  // A reply from the guest is untrusted: a field of another type is the agent's error, not an abort.
+  auto flag = [&](const char* key) {
+    if (!r.contains(key)) return false;
+    if (!r[key].is_boolean())
+      throw AgentError(AgentError::Kind::CommandFailed,
+                       fmt::format("cannot read guest-exec-status in domain '{}': its \"{}\" is {}, not true or false",
+                                   domain_, key, r[key].type_name()));
+    return r[key].get<bool>();
+  };
+  s.exited = flag("exited");
   if (r.contains("exitcode") && r["exitcode"].is_number_integer()) s.exit_code = r["exitcode"].get<int>();
   if (r.contains("signal") && r["signal"].is_number_integer()) s.signal = r["signal"].get<int>();
   for (auto [key, into] : {std::pair{"out-data", &s.out}, std::pair{"err-data", &s.err}})
     if (r.contains(key) && r[key].is_string()) *into = base64_decode(r[key].get<std::string>()).value_or("");
-  s.truncated = r.value("out-truncated", false) || r.value("err-truncated", false);
+  s.truncated = flag("out-truncated") || flag("err-truncated");
   return s;
 }
 

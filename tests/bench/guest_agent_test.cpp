@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -65,6 +66,7 @@ class FakeAgent {
   std::map<std::string, std::string> canned;           // guest-exec path -> the output it "prints" (not run)
   std::string exe_output;                              // what any *.exe "prints" (a Windows guest's probe)
   std::vector<std::string> stuck;                      // guest-exec paths that never exit
+  std::optional<json> status_reply;                     // what guest-exec-status returns instead (a hostile agent)
   std::map<std::string, std::string> files;            // every file written: path -> bytes
   std::vector<json> commands;                          // every command, in order
 
@@ -113,6 +115,7 @@ class FakeAgent {
       return json({{"return", {{"pid", pid_}}}}).dump();
     }
     if (name == "guest-exec-status") {
+      if (status_reply) return json({{"return", *status_reply}}).dump();
       const Finished& f = exec_.at(a["pid"]);
       if (f.exit_code == -2) return R"({"return": {"exited": false}})";
       return json({{"return",
@@ -292,6 +295,20 @@ TEST(AgentRun, AStuckProbeIsStoppedAtTheTimeoutAndDeleted) {
       << r.guest->error;
   EXPECT_EQ(agent.executed(), (std::vector<std::string>{"/bin/sh", "kill", "/bin/rm"}));
   EXPECT_TRUE(warned(r, "no result within 1 s")) << all_warnings(r);
+  for (const auto& [path, bytes] : agent.files) EXPECT_FALSE(fs::exists(path)) << path;
+}
+
+TEST(AgentRun, AMalformedStatusReplyIsAnAgentErrorAndTheProbeIsDeleted) {
+  // A hostile (or broken) guest answers "exited": "yes": an uncaught JSON type error
+  // ended bench with the probe left in the guest.
+  FakeAgent agent;
+  agent.status_reply = json{{"exited", "yes"}, {"exitcode", 0}};
+  AgentDomain vm(agent);
+  Results r;
+  run_guest_probe(r, vm.domain, agent_options(), nullptr);
+  ASSERT_TRUE(r.guest);
+  EXPECT_NE(r.guest->error.find("its \"exited\" is string, not true or false"), std::string::npos) << r.guest->error;
+  EXPECT_EQ(agent.executed(), (std::vector<std::string>{"/bin/sh", "/bin/rm"}));
   for (const auto& [path, bytes] : agent.files) EXPECT_FALSE(fs::exists(path)) << path;
 }
 
