@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
 
+#include "common/text.hpp"
+
 namespace vpt {
 
 using nlohmann::json;
@@ -109,8 +111,8 @@ AgentInfo GuestAgent::info() {
 
 GuestOsInfo GuestAgent::osinfo() {
   json r = json::parse(call("guest-get-osinfo"));
-  auto text = [&](const char* key) {
-    return r.contains(key) && r[key].is_string() ? r[key].get<std::string>() : std::string();
+  auto text = [&](const char* key) {  // the guest's words: never raw to a terminal
+    return r.contains(key) && r[key].is_string() ? printable(r[key].get<std::string>(), 100) : std::string();
   };
   return {text("id"), text("pretty-name"), text("kernel-release"), text("machine")};
 }

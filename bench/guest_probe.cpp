@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "bench/results_json.hpp"
+#include "common/text.hpp"
 
 
 namespace vpt {
@@ -29,7 +30,7 @@ Record split_record(std::string_view line) {
     std::size_t start = line.find_first_not_of(' ', pos);
     if (start == std::string_view::npos) break;
     if (line.substr(start).starts_with("error=")) {
-      rec.fields["error"] = std::string(line.substr(start + 6));
+      rec.fields["error"] = printable(line.substr(start + 6));  // the guest's words: never raw to a terminal
       break;
     }
     pos = line.find(' ', start);
@@ -105,9 +106,7 @@ GuestProbeOutput parse_guest_probe_output(std::string_view text) {
   std::map<std::pair<unsigned, std::uint64_t>, std::size_t> chase_index;
   std::map<unsigned, std::size_t> wakeup_index;
   auto problem = [&](std::string_view line, std::string_view what) {
-    std::string shown(line.substr(0, 80));
-    if (line.size() > 80) shown += "...";
-    out.problems.push_back(fmt::format("{}: '{}'", what, shown));
+    out.problems.push_back(fmt::format("{}: '{}'", what, printable(line, 80)));
   };
   // "round=N" (version 2; version 1 had one round), below the announced count.
   auto round_field = [&](const Record& rec, std::string_view line) -> std::optional<unsigned> {

@@ -20,6 +20,7 @@
 #include "bench/guest_agent.hpp"
 #include "bench/guest_probe.hpp"
 #include "bench/steal.hpp"
+#include "common/text.hpp"
 
 namespace vpt {
 
@@ -306,7 +307,7 @@ class AgentRun {
     if (status.exited && status.signal)
       run.error = fmt::format("'{}' was killed by signal {} in the guest", path, *status.signal);
     else if (status.exited && status.exit_code && *status.exit_code != 0) {
-      std::string err = status.err.substr(0, status.err.find('\n'));
+      const std::string err = printable(status.err.substr(0, status.err.find('\n')));
       run.error = fmt::format("'{}' exited with {} in the guest{}", run.command, *status.exit_code,
                               err.empty() ? "" : ": " + err);
     }

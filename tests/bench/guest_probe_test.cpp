@@ -227,6 +227,20 @@ TEST(GuestProbeOutput, AnErrorRecordKeepsTheRestOfTheLine) {
   EXPECT_TRUE(o.problems.empty());
 }
 
+TEST(GuestProbeOutput, TerminalControlFromTheGuestNeverComesBackRaw) {
+  // ESC[2J clears the screen; OSC 52 (ESC]52;c;...BEL) writes root's clipboard.
+  const std::string hostile = "\x1b[2J\x1b]52;c;cm0gLXJmIC8=\x07";
+  GuestProbeOutput o = parse_guest_probe_output("probe version=1 online_cpus=2 timer_ns=20\nc2c cpus=0,1 error=" +
+                                                hostile + "\nc2c_samples cpus=0,1 ns=" + hostile + "\nend\n");
+  ASSERT_EQ(o.c2c.size(), 1u);
+  EXPECT_EQ(o.c2c[0].error, "?[2J?]52;c;cm0gLXJmIC8=?");
+  ASSERT_FALSE(o.problems.empty());
+  for (const std::string& p : o.problems) {
+    EXPECT_EQ(p.find('\x1b'), std::string::npos) << p;
+    EXPECT_EQ(p.find('\x07'), std::string::npos) << p;
+  }
+}
+
 TEST(GuestProbeOutput, BadSampleListsAndMissingPartsAreProblemsNotCrashes) {
   GuestProbeOutput o = parse_guest_probe_output(
       "probe version=1\n"
