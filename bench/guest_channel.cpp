@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <stdexcept>
 
@@ -63,6 +64,11 @@ std::string tail_of(const std::string& s) {
 
 }  // namespace
 
+// What a guest may send for one command: qemu-ga caps guest-exec output at
+// 16 MiB too; the probe's longest line (a round of samples) is a few KiB.
+constexpr std::size_t kMaxGuestOutputBytes = 16u << 20;
+constexpr std::size_t kMaxGuestLineBytes = 1u << 20;
+
 GuestReply run_guest_command(const std::string& socket_path, std::string_view command,
                              std::chrono::milliseconds timeout) {
   auto fail = [&](const std::string& reason) {
@@ -96,6 +102,7 @@ GuestReply run_guest_command(const std::string& socket_path, std::string_view co
   // where the end marker has digits.
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string pending, output;
+  std::size_t scanned = 0;  // bytes of `pending` already searched for '\n'
   bool begun = false;
   std::string received_tail;
   char buffer[8192];
@@ -116,9 +123,11 @@ GuestReply run_guest_command(const std::string& socket_path, std::string_view co
     if (n == 0) throw fail("the guest closed the channel");
     pending.append(buffer, static_cast<std::size_t>(n));
     received_tail = tail_of(received_tail + std::string(buffer, static_cast<std::size_t>(n)));
-    for (std::size_t nl; (nl = pending.find('\n')) != std::string::npos;) {
-      std::string l = pending.substr(0, nl);
-      pending.erase(0, nl + 1);
+    // A guest is untrusted: only new bytes are scanned, and what it may send is bounded.
+    std::size_t line_start = 0;
+    for (std::size_t nl; (nl = pending.find('\n', scanned)) != std::string::npos; scanned = line_start) {
+      std::string l = pending.substr(line_start, nl - line_start);
+      line_start = nl + 1;
       std::erase(l, '\r');
       if (!begun) {
         begun = l == begin;
@@ -126,12 +135,20 @@ GuestReply run_guest_command(const std::string& socket_path, std::string_view co
       }
       if (l.starts_with(end)) {
         std::string_view rc = std::string_view(l).substr(end.size());
-        if (!rc.empty() && rc.find_first_not_of("0123456789") == std::string_view::npos)
-          return {std::move(output), std::stoi(std::string(rc))};
+        int code = 0;
+        auto [last, ec] = std::from_chars(rc.data(), rc.data() + rc.size(), code);
+        if (!rc.empty() && ec == std::errc() && last == rc.data() + rc.size()) return {std::move(output), code};
       }
+      if (output.size() + l.size() + 1 > kMaxGuestOutputBytes)
+        throw fail(fmt::format("the guest sent more than {} MiB before its end marker: stopped reading",
+                               kMaxGuestOutputBytes >> 20));
       output += l;
       output += '\n';
     }
+    pending.erase(0, line_start);
+    scanned = pending.size();
+    if (pending.size() > kMaxGuestLineBytes)
+      throw fail(fmt::format("the guest sent a line longer than {} KiB: stopped reading", kMaxGuestLineBytes >> 10));
   }
 }
 

@@ -136,6 +136,48 @@ TEST(GuestCommand, GivesUpAtTheTimeoutAndSaysWhat) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
 }
 
+TEST(GuestCommand, AGuestThatFloodsTheChannelIsCutOffAtTheCap) {
+  // Lines at full speed, forever: bench grew from 0.9 to 8 GB in 25 s before the cap.
+  FakeGuest guest;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    run_guest_command(guest.path(), "while :; do echo c2c cpus=0,1 round_trips_per_sample=1000 ns=1,2,3,4,5,6,7,8; done",
+                      std::chrono::seconds(60));
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("the guest sent more than 16 MiB before its end marker: stopped reading"),
+              std::string::npos) << e.what();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(50));
+}
+
+TEST(GuestCommand, AnEndlessLineIsCutOffAtTheCap) {
+  FakeGuest guest;
+  try {
+    run_guest_command(guest.path(), "while :; do printf xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; done", std::chrono::seconds(60));
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("a line longer than 1024 KiB"), std::string::npos) << e.what();
+  }
+}
+
+TEST(GuestCommand, AHugeExitCodeIsNotAnEndMarker) {
+  // A guest sees the command line, end marker included ($l in the fake guest's loop), and
+  // can answer it early; rc= beyond int is no exit code (std::stoi threw out_of_range, a
+  // logic_error, here): the line is output and the real marker is awaited.
+  FakeGuest guest;
+  EXPECT_THROW(run_guest_command(guest.path(),
+                                 "id=${l#echo VPT-BEGIN-}; id=${id%%;*}; echo VPT-END-$id rc=99999999999999999999; "
+                                 "sleep 5",
+                                 std::chrono::milliseconds(500)),
+               std::runtime_error);
+  FakeGuest fresh;
+  GuestReply r = run_guest_command(fresh.path(), "id=${l#echo VPT-BEGIN-}; id=${id%%;*}; echo VPT-END-$id rc=7; echo no",
+                                   std::chrono::seconds(5));
+  EXPECT_EQ(r.exit_code, 7);  // the guest can end a command early: the marker is what it says
+  EXPECT_EQ(r.output, "");
+}
+
 TEST(GuestCommand, MissingSocketAndMultiLineCommandsAreRefused) {
   EXPECT_THROW(run_guest_command("/nonexistent/vpt/cmd.sock", "true", std::chrono::seconds(1)), std::runtime_error);
   FakeGuest guest;
