@@ -91,6 +91,13 @@ std::optional<std::string_view> field(const Record& rec, std::string_view key) {
 
 // More rounds than any probe takes: a bound against garbage input.
 constexpr unsigned kMaxRounds = 100;
+// What a guest's output may make of the results (a guest is untrusted: 9.9 MiB
+// of distinct c2c lines once became a 395 MB results file). The probe's own
+// maximum is --max-pairs 100000 pairs; rows beyond these bounds are dropped
+// with one problem each kind, and at most kMaxProblems problem lines are kept.
+constexpr std::size_t kMaxRows = 4096;         // c2c pairs, chase (CPU, size) rows, wake-up CPUs: each
+constexpr std::size_t kMaxSamples = 1u << 21;  // samples over every row and round
+constexpr std::size_t kMaxProblems = 50;
 
 // Samples of round `round` of a row, the rounds grown as needed.
 std::vector<double>& round_of(RoundSamples& samples, unsigned round) {
@@ -105,8 +112,21 @@ GuestProbeOutput parse_guest_probe_output(std::string_view text) {
   std::map<std::pair<unsigned, unsigned>, std::size_t> c2c_index;
   std::map<std::pair<unsigned, std::uint64_t>, std::size_t> chase_index;
   std::map<unsigned, std::size_t> wakeup_index;
+  std::size_t dropped_problems = 0, samples = 0;
   auto problem = [&](std::string_view line, std::string_view what) {
+    if (out.problems.size() >= kMaxProblems) {
+      ++dropped_problems;
+      return;
+    }
     out.problems.push_back(fmt::format("{}: '{}'", what, printable(line, 80)));
+  };
+  // A CPU the guest said it does not have (probe online_cpus=N comes first):
+  // no measurement of it is a row; an error about it (--cpus named it) is.
+  auto offline = [&](unsigned cpu) { return out.online_cpus && cpu >= *out.online_cpus; };
+  auto full = [&](std::size_t rows, std::string_view line, std::string_view what) {
+    if (rows < kMaxRows) return false;
+    problem(line, fmt::format("more than {} {} rows: the rest are dropped", kMaxRows, what));
+    return true;
   };
   // "round=N" (version 2; version 1 had one round), below the announced count.
   auto round_field = [&](const Record& rec, std::string_view line) -> std::optional<unsigned> {
@@ -124,6 +144,10 @@ GuestProbeOutput parse_guest_probe_output(std::string_view text) {
     auto values = field(rec, key);
     auto list = values ? number_list(*values) : std::nullopt;
     if (!list) problem(line, fmt::format("{} line with a bad {}= list", what, key));
+    else if ((samples += list->size()) > kMaxSamples) {
+      problem(line, fmt::format("more than {} samples in all: the rest are dropped", kMaxSamples));
+      return std::nullopt;
+    }
     return list;
   };
 
@@ -156,8 +180,13 @@ GuestProbeOutput parse_guest_probe_output(std::string_view text) {
         problem(line, "c2c line without cpus=A,B");
         continue;
       }
+      if ((offline(pair->first) || offline(pair->second)) && !field(rec, "error")) {
+        problem(line, "c2c line for a CPU beyond the guest's online CPUs");
+        continue;
+      }
       auto round = round_field(rec, line);
       if (!round) continue;
+      if (!c2c_index.count(*pair) && full(out.c2c.size(), line, "c2c")) continue;
       auto [it, added] = c2c_index.try_emplace(*pair, out.c2c.size());
       if (added) {
         out.c2c.push_back({});
@@ -185,8 +214,13 @@ GuestProbeOutput parse_guest_probe_output(std::string_view text) {
         problem(line, "chase line without cpu= and bytes=");
         continue;
       }
+      if (offline(*cpu) && !field(rec, "error")) {
+        problem(line, "chase line for a CPU beyond the guest's online CPUs");
+        continue;
+      }
       auto round = round_field(rec, line);
       if (!round) continue;
+      if (!chase_index.count({*cpu, *bytes}) && full(out.chase.size(), line, "chase")) continue;
       auto [it, added] = chase_index.try_emplace({*cpu, *bytes}, out.chase.size());
       if (added) {
         out.chase.push_back({});
@@ -209,8 +243,13 @@ GuestProbeOutput parse_guest_probe_output(std::string_view text) {
         problem(line, "wakeup line without cpu=");
         continue;
       }
+      if (offline(*cpu) && !field(rec, "error")) {
+        problem(line, "wakeup line for a CPU beyond the guest's online CPUs");
+        continue;
+      }
       auto round = round_field(rec, line);
       if (!round) continue;
+      if (!wakeup_index.count(*cpu) && full(out.wakeup.size(), line, "wakeup")) continue;
       auto [it, added] = wakeup_index.try_emplace(*cpu, out.wakeup.size());
       if (added) {
         out.wakeup.push_back({});
@@ -232,23 +271,28 @@ GuestProbeOutput parse_guest_probe_output(std::string_view text) {
     }
     // Anything else is not the probe's (a shell's message, an empty line).
   }
+  auto note = [&](std::string text) {
+    if (out.problems.size() < kMaxProblems) out.problems.push_back(std::move(text));
+    else ++dropped_problems;
+  };
   for (GuestC2c& c : out.c2c) {
     if (c.error.empty() && c.round_trips_per_sample == 0)
-      out.problems.push_back(fmt::format("c2c samples of vCPUs {},{} without their summary line", c.cpu_a, c.cpu_b));
+      note(fmt::format("c2c samples of vCPUs {},{} without their summary line", c.cpu_a, c.cpu_b));
     c.samples_ns.rounds.resize(std::max<std::size_t>(c.samples_ns.rounds.size(), out.rounds));
   }
   for (GuestChase& c : out.chase) {
     if (c.error.empty() && c.loads_per_sample == 0)
-      out.problems.push_back(fmt::format("chase samples of {} bytes without their summary line", c.bytes));
+      note(fmt::format("chase samples of {} bytes without their summary line", c.bytes));
     c.samples_ns.rounds.resize(std::max<std::size_t>(c.samples_ns.rounds.size(), out.rounds));
   }
   for (GuestWakeup& w : out.wakeup) {
     if (w.error.empty() && w.interval_us == 0)
-      out.problems.push_back(fmt::format("wake-up samples of vCPU {} without their summary line", w.cpu));
+      note(fmt::format("wake-up samples of vCPU {} without their summary line", w.cpu));
     w.samples_us.rounds.resize(std::max<std::size_t>(w.samples_us.rounds.size(), out.rounds));
   }
-  if (!out.version) out.problems.push_back("no 'probe version=' line: is vpt-guest-probe in the guest?");
-  else if (!out.complete) out.problems.push_back("the output stops before its 'end' line");
+  if (!out.version) note("no 'probe version=' line: is vpt-guest-probe in the guest?");
+  else if (!out.complete) note("the output stops before its 'end' line");
+  if (dropped_problems) out.problems.push_back(fmt::format("{} more problems not shown", dropped_problems));
   return out;
 }
 

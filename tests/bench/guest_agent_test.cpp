@@ -109,7 +109,9 @@ class FakeAgent {
       if (std::find(stuck.begin(), stuck.end(), path) != stuck.end()) f.exit_code = -2;
       else if (canned.count(path)) f = {0, canned[path], ""};
       else if (path.ends_with(".exe")) f = {0, exe_output, ""};
-      else if (path == "cmd.exe" || path == "taskkill") f = {0, "", ""};
+      // Never run for real: the pid is the fake agent's (4001, ...), and a real `kill -9 4001`
+      // hit whatever process of this host had it (once the probe of a test running beside).
+      else if (path == "cmd.exe" || path == "taskkill" || path == "kill") f = {0, "", ""};
       else f = run_here(path, args);
       exec_[++pid_] = f;
       return json({{"return", {{"pid", pid_}}}}).dump();

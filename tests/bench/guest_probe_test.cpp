@@ -283,6 +283,27 @@ TEST(GuestProbeOutput, TerminalControlFromTheGuestNeverComesBackRaw) {
   }
 }
 
+TEST(GuestProbeOutput, AFloodOfDistinctRowsStaysSmall) {
+  // 9.9 MiB of distinct c2c lines once became a 395 MB results file.
+  std::string text = "probe version=2 online_cpus=4096 timer_ns=20 rounds=1\n";
+  for (unsigned a = 0; text.size() < (9u << 20) + (9u << 20) / 10; ++a)
+    text += fmt::format("c2c cpus={},{} round_trips_per_sample=1000\nc2c_samples cpus={},{} round=0 ns=1,2,3,4\n",
+                        a % 4096, a / 4096, a % 4096, a / 4096);
+  text += "end\n";
+  GuestProbeOutput o = parse_guest_probe_output(text);
+  EXPECT_EQ(o.c2c.size(), 4096u);
+  EXPECT_LE(o.problems.size(), 51u);
+  EXPECT_NE(o.problems.back().find("more problems not shown"), std::string::npos) << o.problems.back();
+
+  // CPUs the guest said it does not have are not rows.
+  GuestProbeOutput two = parse_guest_probe_output(
+      "probe version=2 online_cpus=2 timer_ns=20 rounds=1\nc2c cpus=0,7 round_trips_per_sample=1\n"
+      "wakeup cpu=9 interval_us=100\nend\n");
+  EXPECT_TRUE(two.c2c.empty());
+  EXPECT_TRUE(two.wakeup.empty());
+  EXPECT_EQ(two.problems.size(), 2u);
+}
+
 TEST(GuestProbeOutput, BadSampleListsAndMissingPartsAreProblemsNotCrashes) {
   GuestProbeOutput o = parse_guest_probe_output(
       "probe version=1\n"
