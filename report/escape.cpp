@@ -8,6 +8,17 @@
 
 namespace vpt::report_detail {
 
+namespace {
+
+// C0 controls but tab and line breaks, and DEL: ESC starts terminal sequences
+// (a report printed to a terminal must not clear it or write its clipboard).
+bool terminal_control(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return (u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7f;
+}
+
+}  // namespace
+
 std::string html_escape(std::string_view text) {
   std::string out;
   out.reserve(text.size() + text.size() / 8);
@@ -38,6 +49,8 @@ std::string markdown_escape(std::string_view text) {
   for (char c : text) {
     if (c == '\n' || c == '\r' || c == '\t') {
       out += ' ';
+    } else if (terminal_control(c)) {
+      out += '?';
     } else if (kSpecial.find(c) != std::string_view::npos) {
       out += '\\';
       out += c;
@@ -55,7 +68,9 @@ std::string markdown_code_block(std::string_view code, std::string_view language
     longest = std::max(longest, run);
   }
   std::string fence(std::max<std::size_t>(3, longest + 1), '`');
-  std::string out = fence + std::string(language) + "\n" + std::string(code);
+  std::string body(code);
+  std::replace_if(body.begin(), body.end(), terminal_control, '?');
+  std::string out = fence + std::string(language) + "\n" + body;
   if (!code.empty() && code.back() != '\n') out += '\n';
   return out + fence + "\n";
 }
@@ -69,6 +84,8 @@ std::string bbcode_escape(std::string_view text) {
       out += "\xEF\xBC\xBD";  // U+FF3D FULLWIDTH RIGHT SQUARE BRACKET
     else if (c == '\n' || c == '\r')
       out += ' ';
+    else if (terminal_control(c))
+      out += '?';
     else
       out += c;
   }
@@ -78,7 +95,7 @@ std::string bbcode_escape(std::string_view text) {
 std::string bbcode_code_block(std::string_view code) {
   std::string body;
   for (std::size_t i = 0; i < code.size(); ++i) {
-    body += code[i];
+    body += terminal_control(code[i]) ? '?' : code[i];
     // "[/code" (any case) would end the block early: "[\u200B/code" does not.
     if (code[i] == '[' && code.size() - i >= 6) {
       std::string_view rest = code.substr(i + 1, 5);

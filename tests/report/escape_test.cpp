@@ -41,6 +41,18 @@ TEST(MarkdownCodeBlock, UsesAFenceLongerThanAnyBacktickRunInside) {
   EXPECT_EQ(markdown_code_block("<vcpu/>", "xml"), "```xml\n<vcpu/>\n```\n");
 }
 
+TEST(ForumFormats, CarryNoTerminalControlSequences) {
+  // A guest's error text: ESC[2J clears the screen, OSC 52 (ESC]52;c;...BEL) writes the clipboard.
+  const std::string hostile = "a\x1b[2J\x1b]52;c;eA==\x07\x7f b";
+  for (const std::string& out : {markdown_escape(hostile), markdown_code_block(hostile, ""), bbcode_escape(hostile),
+                                 bbcode_code_block(hostile)}) {
+    EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
+    EXPECT_EQ(out.find('\x07'), std::string::npos) << out;
+    EXPECT_EQ(out.find('\x7f'), std::string::npos) << out;
+  }
+  EXPECT_NE(markdown_code_block("a\tb\nc", "").find("a\tb\nc"), std::string::npos);  // tabs and lines stay
+}
+
 TEST(BbcodeEscape, LeavesNoTagOpen) {
   std::string s = bbcode_escape("[url=http://x]y[/url]");
   EXPECT_EQ(s.find('['), std::string::npos);
