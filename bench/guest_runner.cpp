@@ -11,6 +11,7 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -84,6 +85,13 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : std::string(separator)) + item;
   return out;
+}
+
+// 16 hex digits from the system's random source: a file name in the guest no
+// one can guess (Windows has no mktemp; the old name was pid and clock).
+std::string random_name() {
+  std::random_device random;
+  return fmt::format("{:08x}{:08x}", random(), random());
 }
 
 // Warnings for what came back, whichever the channel.
@@ -218,7 +226,7 @@ class AgentRun {
           join(looked, ", "),
           os.windows() ? ": it is built by the MinGW-w64 cross compiler (Debian: gcc-mingw-w64-x86-64)" : "")};
 
-    const std::string nonce = fmt::format("{}-{}", ::getpid(), Clock::now().time_since_epoch().count() % 1000000);
+    const std::string nonce = random_name();
     const std::vector<std::string> args = probe_arguments(options_, results.rounds);
     std::unique_ptr<StealSampler> steal = steal_sampler(results);
     const auto start = Clock::now();
@@ -231,8 +239,17 @@ class AgentRun {
       remove(results, path, "cmd.exe", {"/c", "del", "/f", "/q", path});
     } else {
       // /tmp may be mounted noexec: then the shell's exec gives 126 and the next directory is tried.
-      for (const char* dir : {"/tmp", "/var/tmp", "/dev/shm"}) {
-        const std::string path = fmt::format("{}/vpt-guest-probe-{}", dir, nonce);
+      bool tried = false;
+      for (const char* base : {"/tmp", "/var/tmp", "/dev/shm"}) {
+        std::optional<std::string> dir;
+        try {
+          dir = private_dir(base);
+        } catch (const AgentError& e) {
+          throw AgentFailure{e.what()};
+        }
+        if (!dir) continue;
+        tried = true;
+        const std::string path = *dir + "/vpt-guest-probe";
         run.command = path + " " + join(args, " ");
         run.exit_code.reset();
         run.error.clear();
@@ -245,9 +262,12 @@ class AgentRun {
         std::vector<std::string> shell = {"-c", "chmod 700 \"$0\" && exec \"$0\" \"$@\"", path};
         shell.insert(shell.end(), args.begin(), args.end());
         execute(run, "/bin/sh", shell, "kill", {"-9"});
-        remove(results, path, "/bin/rm", {"-f", path});
+        remove(results, path, "/bin/rm", {"-rf", "--", *dir});
         if (run.exit_code != 126) break;
       }
+      if (!tried)
+        throw AgentFailure{"cannot make a private directory for the probe in the guest's /tmp, /var/tmp or /dev/shm "
+                           "(mktemp -d failed in each)"};
     }
     run.duration_s = std::chrono::duration<double>(Clock::now() - start).count();
     if (steal) add_steal_window(results, *steal, run.duration_s);
@@ -317,17 +337,12 @@ class AgentRun {
   void remove(Results& results, const std::string& path, const std::string& command,
               const std::vector<std::string>& args) {
     try {
-      std::int64_t pid = agent_.exec(command, args);
-      for (int i = 0; i < 50; ++i) {
-        ExecStatus s = agent_.exec_status(pid);
-        if (s.exited) {
-          if (s.exit_code && *s.exit_code != 0)
-            results.warnings.push_back(fmt::format("the in-guest probe {} could not be deleted from domain '{}' ({} "
-                                                   "exited with {}): delete it by hand",
-                                                   path, agent_.domain(), command, *s.exit_code));
-          return;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (std::optional<ExecStatus> s = run_helper(command, args)) {
+        if (s->exit_code && *s->exit_code != 0)
+          results.warnings.push_back(fmt::format("the in-guest probe {} could not be deleted from domain '{}' ({} "
+                                                 "exited with {}): delete it by hand",
+                                                 path, agent_.domain(), command, *s->exit_code));
+        return;
       }
       results.warnings.push_back(
           fmt::format("the in-guest probe {} may be left in domain '{}': deleting it did not finish", path,
@@ -338,19 +353,42 @@ class AgentRun {
     }
   }
 
+  // A short helper command in the guest (mktemp, rm, echo %TEMP%): its status
+  // once it exits, nullopt when it has not within one overall deadline.
+  std::optional<ExecStatus> run_helper(const std::string& command, const std::vector<std::string>& args) {
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    const std::int64_t pid = agent_.exec(command, args);
+    for (;;) {
+      ExecStatus s = agent_.exec_status(pid);
+      if (s.exited) return s;
+      if (Clock::now() >= deadline) return std::nullopt;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
+  // A new directory only root reads (mktemp -d: a random name, mode 0700) under
+  // `base`: no user of the guest can have made it, or the probe's file in it,
+  // before the probe runs there as root.
+  std::optional<std::string> private_dir(const std::string& base) {
+    std::optional<ExecStatus> s =
+        run_helper("/bin/sh", {"-c", "umask 077 && exec mktemp -d \"$0/vpt-guest-probe.XXXXXXXXXX\"", base});
+    if (!s || !s->exit_code || *s->exit_code != 0) return std::nullopt;
+    std::string dir = s->out;
+    while (!dir.empty() && (dir.back() == '\n' || dir.back() == '\r')) dir.pop_back();
+    const std::string prefix = base + "/vpt-guest-probe.";
+    if (!dir.starts_with(prefix) || dir.size() == prefix.size() ||
+        dir.find_first_of("/\n\r ", prefix.size()) != std::string::npos)
+      return std::nullopt;  // not what mktemp prints
+    return dir;
+  }
+
   // %TEMP% of the account qemu-ga runs as (LocalSystem: C:\Windows\Temp).
   std::string windows_temp_dir() {
     try {
-      std::int64_t pid = agent_.exec("cmd.exe", {"/c", "echo %TEMP%"});
-      for (int i = 0; i < 50; ++i) {
-        ExecStatus s = agent_.exec_status(pid);
-        if (s.exited) {
-          std::string dir = s.out;
-          while (!dir.empty() && (dir.back() == '\n' || dir.back() == '\r' || dir.back() == ' ')) dir.pop_back();
-          if (!dir.empty() && dir.find('%') == std::string::npos) return dir;
-          break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (std::optional<ExecStatus> s = run_helper("cmd.exe", {"/c", "echo %TEMP%"})) {
+        std::string dir = s->out;
+        while (!dir.empty() && (dir.back() == '\n' || dir.back() == '\r' || dir.back() == ' ')) dir.pop_back();
+        if (!dir.empty() && dir.find_first_of("%\n\r") == std::string::npos) return dir;
       }
     } catch (const AgentError&) {
     }

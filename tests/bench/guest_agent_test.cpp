@@ -40,7 +40,9 @@ struct Finished {
 };
 Finished run_here(const std::string& path, const std::vector<std::string>& args) {
   const fs::path dir = fs::path(testing::TempDir());
-  const fs::path out = dir / "vpt-agent-exec-out", err = dir / "vpt-agent-exec-err";
+  // Per process: test processes that ctest runs side by side must not share them.
+  const fs::path out = dir / fmt::format("vpt-agent-exec-out-{}", ::getpid()),
+                 err = dir / fmt::format("vpt-agent-exec-err-{}", ::getpid());
   pid_t child = ::fork();
   if (child == 0) {
     std::vector<char*> argv{const_cast<char*>(path.c_str())};
@@ -56,8 +58,8 @@ Finished run_here(const std::string& path, const std::vector<std::string>& args)
 }
 
 // qemu-ga as far as bench uses it. Files are written where the guest path says
-// (this host is the guest); guest-exec runs synchronously, or, for `stuck`
-// programs, never reports an exit.
+// (this host is the guest); guest-exec runs synchronously, or, with
+// `probe_stuck`, the probe's run never reports an exit.
 class FakeAgent {
  public:
   std::string version = "7.2.0";
@@ -65,8 +67,8 @@ class FakeAgent {
   std::vector<std::string> missing, blocked;           // commands guest-info leaves out / marks disabled
   std::map<std::string, std::string> canned;           // guest-exec path -> the output it "prints" (not run)
   std::string exe_output;                              // what any *.exe "prints" (a Windows guest's probe)
-  std::vector<std::string> stuck;                      // guest-exec paths that never exit
-  std::optional<json> status_reply;                     // what guest-exec-status returns instead (a hostile agent)
+  bool probe_stuck = false;                              // the probe's run never exits
+  std::optional<json> status_reply;                     // what guest-exec-status of the probe's run returns (hostile)
   std::map<std::string, std::string> files;            // every file written: path -> bytes
   std::vector<json> commands;                          // every command, in order
 
@@ -106,7 +108,9 @@ class FakeAgent {
       const std::string path = a["path"];
       std::vector<std::string> args = a.value("arg", std::vector<std::string>{});
       Finished f;
-      if (std::find(stuck.begin(), stuck.end(), path) != stuck.end()) f.exit_code = -2;
+      const bool probe_run = path == "/bin/sh" && args.size() > 1 && args[1].starts_with("chmod");
+      if (probe_run && probe_stuck) f.exit_code = -2;
+      else if (probe_run && status_reply) f.exit_code = -3;
       else if (canned.count(path)) f = {0, canned[path], ""};
       else if (path.ends_with(".exe")) f = {0, exe_output, ""};
       // Never run for real: the pid is the fake agent's (4001, ...), and a real `kill -9 4001`
@@ -117,8 +121,8 @@ class FakeAgent {
       return json({{"return", {{"pid", pid_}}}}).dump();
     }
     if (name == "guest-exec-status") {
-      if (status_reply) return json({{"return", *status_reply}}).dump();
       const Finished& f = exec_.at(a["pid"]);
+      if (f.exit_code == -3) return json({{"return", *status_reply}}).dump();
       if (f.exit_code == -2) return R"({"return": {"exited": false}})";
       return json({{"return",
                     {{"exited", true}, {"exitcode", f.exit_code}, {"out-data", base64_encode(f.out)},
@@ -220,10 +224,12 @@ TEST(AgentRun, CopiesTheLinuxProbeInRunsItAndDeletesIt) {
   EXPECT_EQ(g.os, "Fake Linux");
   EXPECT_EQ(g.exit_code, 0) << g.error;
   EXPECT_TRUE(g.error.empty()) << g.error;
-  // The bytes that arrived are the Linux build, byte for byte, in /tmp.
+  // The bytes that arrived are the Linux build, byte for byte, in a directory of
+  // its own that mktemp -d made (a random name, mode 0700) in /tmp.
   ASSERT_EQ(agent.files.size(), 1u);
   const auto& [path, bytes] = *agent.files.begin();
-  EXPECT_TRUE(path.starts_with("/tmp/vpt-guest-probe-")) << path;
+  EXPECT_TRUE(path.starts_with("/tmp/vpt-guest-probe.")) << path;
+  EXPECT_TRUE(path.ends_with("/vpt-guest-probe")) << path;
   EXPECT_EQ(bytes, read_bytes(VPT_GUEST_PROBE_LINUX));
   EXPECT_TRUE(g.command.starts_with(path + " --quick --rounds 2")) << g.command;
   // It ran (through sh, which makes it executable), printed the protocol, and is gone.
@@ -233,8 +239,12 @@ TEST(AgentRun, CopiesTheLinuxProbeInRunsItAndDeletesIt) {
   EXPECT_TRUE(g.output.complete);
   EXPECT_FALSE(g.output.wakeup.empty());
   EXPECT_EQ(g.output.chase.size(), 2u);
-  EXPECT_FALSE(fs::exists(path));
-  EXPECT_EQ(agent.executed(), (std::vector<std::string>{"/bin/sh", "/bin/rm"}));
+  EXPECT_FALSE(fs::exists(fs::path(path).parent_path()));  // the directory is gone too
+  EXPECT_EQ(agent.executed(), (std::vector<std::string>{"/bin/sh", "/bin/sh", "/bin/rm"}));
+  const json mktemp = agent.commands[std::find_if(agent.commands.begin(), agent.commands.end(),
+                                                  [](const json& c) { return c["execute"] == "guest-exec"; }) -
+                                     agent.commands.begin()];
+  EXPECT_NE(mktemp["arguments"]["arg"][1].get<std::string>().find("umask 077 && exec mktemp -d"), std::string::npos);
   std::vector<std::string> names = agent.names();
   EXPECT_EQ(names.front(), "guest-ping");
   EXPECT_EQ(names[1], "guest-info");
@@ -284,7 +294,7 @@ TEST(AgentRun, AWindowsGuestGetsTheExeInItsTempDirectory) {
 
 TEST(AgentRun, AStuckProbeIsStoppedAtTheTimeoutAndDeleted) {
   FakeAgent agent;
-  agent.stuck = {"/bin/sh"};
+  agent.probe_stuck = true;
   AgentDomain vm(agent);
   GuestProbeOptions o = agent_options();
   o.timeout = std::chrono::seconds(1);
@@ -295,7 +305,7 @@ TEST(AgentRun, AStuckProbeIsStoppedAtTheTimeoutAndDeleted) {
   ASSERT_TRUE(r.guest);
   EXPECT_TRUE(r.guest->error.starts_with("no result within 1 s (--guest-timeout); stopped it with kill"))
       << r.guest->error;
-  EXPECT_EQ(agent.executed(), (std::vector<std::string>{"/bin/sh", "kill", "/bin/rm"}));
+  EXPECT_EQ(agent.executed(), (std::vector<std::string>{"/bin/sh", "/bin/sh", "kill", "/bin/rm"}));
   EXPECT_TRUE(warned(r, "no result within 1 s")) << all_warnings(r);
   for (const auto& [path, bytes] : agent.files) EXPECT_FALSE(fs::exists(path)) << path;
 }
@@ -310,8 +320,8 @@ TEST(AgentRun, AMalformedStatusReplyIsAnAgentErrorAndTheProbeIsDeleted) {
   run_guest_probe(r, vm.domain, agent_options(), nullptr);
   ASSERT_TRUE(r.guest);
   EXPECT_NE(r.guest->error.find("its \"exited\" is string, not true or false"), std::string::npos) << r.guest->error;
-  EXPECT_EQ(agent.executed(), (std::vector<std::string>{"/bin/sh", "/bin/rm"}));
-  for (const auto& [path, bytes] : agent.files) EXPECT_FALSE(fs::exists(path)) << path;
+  EXPECT_EQ(agent.executed(), (std::vector<std::string>{"/bin/sh", "/bin/sh", "/bin/rm"}));
+  for (const auto& [path, bytes] : agent.files) EXPECT_FALSE(fs::exists(fs::path(path).parent_path())) << path;
 }
 
 TEST(AgentRun, AnOutdatedAgentSaysWhatItLacksAndWhatToDo) {

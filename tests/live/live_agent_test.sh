@@ -130,9 +130,9 @@ bench() {  # NAME.json: bench --quick --domain through the agent
     || { cat "$WORK/bench-$1.log"; fail "bench $1"; }
   grep -q "through the guest agent" "$WORK/bench-$1.log" || { cat "$WORK/bench-$1.log"; fail "bench $1 did not use the guest agent"; }
   $CHECK agent "$WORK/$1.json" 5 || { cat "$WORK/bench-$1.txt"; fail "no usable in-guest results through the agent ($1)"; }
-  # The probe was deleted from the guest.
-  left=$(guest_sh "ls /tmp/vpt-guest-probe-* 2>/dev/null | wc -l") || fail "cannot list /tmp in the guest"
-  [ "$left" -eq 0 ] || fail "the in-guest probe was left in the guest's /tmp ($left files)"
+  # The probe and its private directory were deleted from the guest.
+  left=$(guest_sh "ls -d /tmp/vpt-guest-probe* 2>/dev/null | wc -l") || fail "cannot list /tmp in the guest"
+  [ "$left" -eq 0 ] || fail "the in-guest probe was left in the guest's /tmp ($left entries)"
 }
 say "vpt-tune bench --quick --domain $NAME --save before.json (channel: auto)"
 bench before
