@@ -1,12 +1,14 @@
 // `bench --domain`: the in-guest probe, through the guest agent or the serial
 // command channel, stored as the results' "guest" section, with the vCPU
 // threads' steal sampled while it keeps the vCPUs busy.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -153,6 +155,10 @@ std::vector<fs::path> probe_dirs(const GuestProbeOptions& options) {
   if (!options.probe_dir.empty()) return {options.probe_dir};
   std::vector<fs::path> dirs;
   if (const char* env = std::getenv("VPT_GUEST_PROBE_DIR"); env && *env) dirs.emplace_back(env);
+  dirs.emplace_back(VPT_GUEST_PROBE_INSTALL_DIR);
+  // Beside the executable (the .deb's /usr/bin -> /usr/lib/vpt-tune/guest, a
+  // build tree's build/cli -> build/guest): used only where untrusted_because()
+  // finds nothing.
   std::error_code ec;
   fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
@@ -160,6 +166,20 @@ std::vector<fs::path> probe_dirs(const GuestProbeOptions& options) {
     dirs.push_back(exe.parent_path().parent_path() / "guest");
   }
   return dirs;
+}
+
+// Why a probe file may not be copied into a guest (where it runs as root):
+// "" when it and its directory belong to root (or to whoever runs vpt-tune)
+// and no one else may write them.
+std::string untrusted_because(const fs::path& file) {
+  for (const fs::path& p : {file.parent_path(), file}) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) return fmt::format("cannot stat {}: {}", p.string(), std::strerror(errno));
+    if (st.st_uid != 0 && st.st_uid != ::geteuid())
+      return fmt::format("{} belongs to uid {}, not root", p.string(), st.st_uid);
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) return fmt::format("others may write {}", p.string());
+  }
+  return "";
 }
 
 struct AgentFailure {
@@ -218,6 +238,11 @@ class AgentRun {
     std::vector<std::string> looked;
     for (const fs::path& dir : probe_dirs(options_)) {
       looked.push_back(dir.string());
+      std::error_code ec;
+      if (!fs::exists(dir / file, ec)) continue;
+      if (std::string why = untrusted_because(dir / file); !why.empty())
+        throw AgentFailure{fmt::format("refusing to copy {} into the guest, where it runs as root: {}",
+                                       (dir / file).string(), why)};
       if ((probe = read_binary(dir / file))) break;
     }
     if (!probe)

@@ -415,5 +415,31 @@ TEST(AgentRun, AMissingProbeBuildSaysWhereItLooked) {
   EXPECT_TRUE(warned(r, "gcc-mingw-w64-x86-64")) << all_warnings(r);
 }
 
+TEST(AgentRun, AProbeOthersMayWriteIsNeverCopiedIn) {
+  // The probe runs as root in the guest: a file or directory someone else may
+  // replace (a binary run from /tmp finds "beside itself" what any user made) is refused.
+  const fs::path dir = fs::path(testing::TempDir()) / fmt::format("vpt-writable-probes-{}", ::getpid());
+  fs::create_directories(dir);
+  std::ofstream(dir / "vpt-guest-probe", std::ios::binary) << "#!/bin/sh\necho planted\n";
+  fs::permissions(dir, fs::perms::all);  // 0777
+  FakeAgent agent;
+  AgentDomain vm(agent);
+  GuestProbeOptions o = agent_options();
+  o.probe_dir = dir.string();
+  Results r;
+  run_guest_probe(r, vm.domain, o, nullptr);
+  EXPECT_FALSE(r.guest);
+  EXPECT_TRUE(warned(r, "refusing to copy " + (dir / "vpt-guest-probe").string() +
+                            " into the guest, where it runs as root: others may write " + dir.string()))
+      << all_warnings(r);
+  EXPECT_TRUE(agent.files.empty());
+  fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
+  fs::permissions(dir / "vpt-guest-probe", fs::perms::all);
+  Results again;
+  run_guest_probe(again, vm.domain, o, nullptr);
+  EXPECT_TRUE(warned(again, "others may write " + (dir / "vpt-guest-probe").string())) << all_warnings(again);
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace vpt
