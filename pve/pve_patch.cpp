@@ -332,7 +332,8 @@ void edit_topology(const PveConfig& config, const GuestPlan& plan, unsigned maxc
         "{} has CPU hotplug on (hotplug: {}): qemu-server then adds vCPUs as devices with thread-id=0, so no -smp "
         "in args can give the guest {} threads per core; it sees {} socket(s) x {} cores. Remove 'cpu' from "
         "hotplug and run vpt-tune again for the plan's topology",
-        vm, keys.value("hotplug"), t.threads, t.sockets, cores_per_socket));
+        vm, keys.has("hotplug") ? keys.value("hotplug") : std::string("pending"), t.threads, t.sockets,
+        cores_per_socket));
     return;
   }
   if (config.args.find("debug-threads=off") != std::string::npos)
@@ -415,7 +416,7 @@ void edit_numa(const PveConfig& config, const GuestPlan& plan, const Topology& h
     for (const auto& [node, cpus] : guest_cpus_by_host_node) per_node.push_back(cpus.size());
     const unsigned granule = hugepages == "1024" ? 1024 : hugepages ? 2 : 1;
     std::vector<unsigned> memory = split_memory(config.memory_mib, per_node, granule, vm);
-    if (!config.numa || keys.value("numa") != "1") keys.set("numa", "1");
+    if (!keys.has("numa") || keys.value("numa") != "1") keys.set("numa", "1");
     // vCPUs that may be hot-plugged later belong to a node too: the last one.
     if (maxcpus > vcpus) guest_cpus_by_host_node.rbegin()->second |= CpuSet::range(vcpus, maxcpus - 1);
     unsigned k = 0;

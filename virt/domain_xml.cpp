@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <tuple>
 
@@ -12,6 +13,7 @@
 #include <fmt/ranges.h>
 #include <pugixml.hpp>
 
+#include "common/text.hpp"
 #include "virt/domain.hpp"
 #include "virt/xml_util.hpp"
 
@@ -548,36 +550,44 @@ class Patcher : public DomainEditor {
   void fit_hotplug_list(pugi::xml_node vcpus, unsigned count) {
     pugi::xml_node vcpu = root_.child("vcpu");
     const bool all_online = !vcpu.attribute("current");
-    unsigned listed = 0, last_order = 0;
+    unsigned last_order = 0;
     bool ordered = false;
-    std::vector<pugi::xml_node> beyond;
+    std::set<unsigned> listed;            // ids kept, each once
+    std::vector<pugi::xml_node> dropped;  // beyond the plan, or an id listed twice
     for (pugi::xml_node entry : vcpus.children("vcpu")) {
-      ++listed;
       if (entry.attribute("order")) ordered = true;
       last_order = std::max(last_order, entry.attribute("order").as_uint());
-      if (entry.attribute("id").as_uint() >= count) beyond.push_back(entry);
+      const unsigned id = entry.attribute("id").as_uint();
+      if (id >= count || !listed.insert(id).second) dropped.push_back(entry);
     }
-    if (listed == count && beyond.empty()) return;
-    for (pugi::xml_node entry : beyond) Editor::remove(entry);
+    const bool fits = dropped.empty() && listed.size() == count;
+    for (pugi::xml_node entry : dropped) Editor::remove(entry);
     pugi::xml_node anchor = vcpus.last_child();
     while (anchor && anchor.type() != pugi::node_element) anchor = anchor.previous_sibling();
-    for (unsigned id = listed - static_cast<unsigned>(beyond.size()); id < count; ++id) {
+    for (unsigned id = 0; id < count; ++id) {
+      if (listed.count(id)) continue;
       pugi::xml_node entry = add(scratch(), "vcpu", {{"id", std::to_string(id)}, {"enabled", all_online ? "yes" : "no"},
                                                      {"hotpluggable", "yes"}});
       if (all_online && ordered) entry.append_attribute("order").set_value(std::to_string(++last_order).c_str());
       anchor = editor_.insert(vcpus, anchor, entry);
     }
+    if (!fits)
+      notes_.push_back(all_online
+                           ? fmt::format("<vcpus> lists the plan's {} vCPUs, all online at start as before", count)
+                           : fmt::format("<vcpus> lists the plan's {} vCPUs: those listed online before stay online, "
+                                         "the others are hot-pluggable",
+                                         count));
+    if (all_online) return;
+    // <vcpu current> is the number the list puts online (vCPU 0 always is).
     unsigned online = 0;
     for (pugi::xml_node entry : vcpus.children("vcpu"))
       if (std::string_view(entry.attribute("enabled").value()) == "yes") ++online;
-    if (all_online) {
-      notes_.push_back(fmt::format("<vcpus> lists the plan's {} vCPUs, all online at start as before", count));
-      return;
+    online = std::max(online, 1u);
+    if (to_unsigned(vcpu.attribute("current").value()) != online) {
+      notes_.push_back(fmt::format("<vcpu current='{}'> becomes {}: the vCPUs <vcpus> puts online",
+                                   printable(vcpu.attribute("current").value(), 16), online));
+      ensure_attr(vcpu, "current", std::to_string(online), true);
     }
-    notes_.push_back(fmt::format("<vcpus> lists the plan's {} vCPUs: {} online at start (the listed ones that were), "
-                                 "the rest hot-pluggable",
-                                 count, online));
-    ensure_attr(vcpu, "current", std::to_string(online), true);
   }
 
   void patch_cputune(const std::vector<unsigned>& iothread_ids) {

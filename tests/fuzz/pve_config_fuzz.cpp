@@ -7,7 +7,9 @@
 //    documented refusals: pending changes to an owned key, memory that does
 //    not split into hugepages);
 //  - the patched config parses again and holds the plan: affinity, sockets x
-//    cores = vCPUs, no vcpus:, one -smp in args: with the plan's topology (no
+//    cores = vCPUs and no vcpus: (or, where vcpus: stays, vcpus: = the plan's
+//    vCPUs and sockets x cores the old maximum), one -smp in args: with the
+//    plan's topology and that maximum (no
 //    CPU hotplug), hugepages: and hookscript: as asked, numa: 1 when memory is
 //    placed on host nodes the model knows for every vCPU, or hugepages are set
 //    (without memory hotplug);
@@ -125,15 +127,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   vpt::CpuSet all = plan.vcpu_cpus() | plan.emulator;
   for (const vpt::CpuSet& io : plan.iothreads) all |= io;
   FUZZ_CHECK(after.affinity == all, patch.text);
-  FUZZ_CHECK(after.vcpus() == plan.vcpus.size() && after.sockets == plan.topology.sockets, patch.text);
-  FUZZ_CHECK(!after.hotplugged_vcpus, patch.text);
+  // vcpus: stays where the plan is for the vCPUs it puts online and the plan's
+  // topology divides the maximum (cores x sockets), which then stays.
+  const vpt::GuestTopology& t = plan.topology;
+  const bool keeps_vcpus = config.hotplugged_vcpus && config.online_vcpus() == plan.vcpus.size() &&
+                           config.vcpus() > plan.vcpus.size() && config.vcpus() % (t.sockets * t.dies * t.threads) == 0;
+  const unsigned maxcpus = keeps_vcpus ? config.vcpus() : static_cast<unsigned>(plan.vcpus.size());
+  FUZZ_CHECK(after.vcpus() == maxcpus && after.sockets == plan.topology.sockets, patch.text);
+  FUZZ_CHECK(keeps_vcpus ? after.online_vcpus() == plan.vcpus.size() : !after.hotplugged_vcpus, patch.text);
   if (!config.cpu_hotplug) {
     std::vector<std::string> smp_values;
     const std::vector<vpt::ArgsWord> words = vpt::split_pve_args(after.args);
     for (std::size_t i = 0; i < words.size(); ++i)
       if (words[i].text == "-smp" || words[i].text == "--smp")
         smp_values.push_back(i + 1 < words.size() ? words[i + 1].text : "");
-    FUZZ_CHECK(smp_values == std::vector<std::string>{vpt::pve_smp_value(plan.topology)}, "args: " + after.args);
+    FUZZ_CHECK(smp_values == std::vector<std::string>{vpt::pve_smp_value(plan.topology, maxcpus)},
+               "args: " + after.args);
   }
   if (c.options.hugepages) FUZZ_CHECK(after.hugepages == c.options.hugepages, patch.text);
   if (!c.options.hookscript.empty()) {
