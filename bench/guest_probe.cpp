@@ -113,12 +113,13 @@ GuestProbeOutput parse_guest_probe_output(std::string_view text) {
   std::map<std::pair<unsigned, std::uint64_t>, std::size_t> chase_index;
   std::map<unsigned, std::size_t> wakeup_index;
   std::size_t dropped_problems = 0, samples = 0;
+  // Every problem goes through note(): at most kMaxProblems are kept, the rest counted.
+  auto note = [&](std::string text) {
+    if (out.problems.size() < kMaxProblems) out.problems.push_back(std::move(text));
+    else ++dropped_problems;
+  };
   auto problem = [&](std::string_view line, std::string_view what) {
-    if (out.problems.size() >= kMaxProblems) {
-      ++dropped_problems;
-      return;
-    }
-    out.problems.push_back(fmt::format("{}: '{}'", what, printable(line, 80)));
+    note(fmt::format("{}: '{}'", what, printable(line, 80)));
   };
   // A CPU the guest said it does not have (probe online_cpus=N comes first):
   // no measurement of it is a row; an error about it (--cpus named it) is.
@@ -271,10 +272,6 @@ GuestProbeOutput parse_guest_probe_output(std::string_view text) {
     }
     // Anything else is not the probe's (a shell's message, an empty line).
   }
-  auto note = [&](std::string text) {
-    if (out.problems.size() < kMaxProblems) out.problems.push_back(std::move(text));
-    else ++dropped_problems;
-  };
   for (GuestC2c& c : out.c2c) {
     if (c.error.empty() && c.round_trips_per_sample == 0)
       note(fmt::format("c2c samples of vCPUs {},{} without their summary line", c.cpu_a, c.cpu_b));

@@ -14,7 +14,7 @@ std::string printable(std::string_view text, std::size_t max_bytes) {
   const bool cut = text.size() > max_bytes;
   std::string out(text.substr(0, max_bytes));
   for (char& ch : out)
-    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
+    if (is_control(ch)) ch = '?';
   if (cut) out += "...";
   return out;
 }

@@ -9,6 +9,9 @@ namespace vpt {
 // ASCII lowercase (locale-independent): for keywords, units and hex digits.
 std::string lowercase(std::string_view text);
 
+// A C0 control character (ESC, BEL, newline, tab, ...) or DEL.
+inline bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
+
 // Text from outside (a guest, a config, a name) made safe to print: control
 // characters (ESC, newline, ...) become '?', and more than `max_bytes` is cut
 // with "...", so it can neither reach a terminal raw nor flood it.

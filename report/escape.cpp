@@ -12,10 +12,7 @@ namespace {
 
 // C0 controls but tab and line breaks, and DEL: ESC starts terminal sequences
 // (a report printed to a terminal must not clear it or write its clipboard).
-bool terminal_control(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  return (u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7f;
-}
+bool terminal_control(char c) { return is_control(c) && c != '\t' && c != '\n' && c != '\r'; }
 
 }  // namespace
 

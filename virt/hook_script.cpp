@@ -115,9 +115,7 @@ void check_hook_domain_name(const std::string& domain) {
   std::string why;
   if (domain.empty()) why = "it is empty";
   else if (domain.size() > 1024) why = "it is longer than 1024 bytes";
-  else if (std::any_of(domain.begin(), domain.end(), [](char c) {
-             return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-           }))
+  else if (std::any_of(domain.begin(), domain.end(), is_control))
     why = "it holds control characters (a newline would end the script's comment)";
   else if (domain.find('/') != std::string::npos) why = "it holds a '/' (libvirt's names never do)";
   if (!why.empty())
