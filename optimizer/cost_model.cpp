@@ -158,6 +158,12 @@ struct CostModel::Impl {
     return v;
   }
 
+  // Per CPU position: its sharing summed over the vCPUs `vcpus` counts.
+  std::vector<double> sharing_with(const Eigen::VectorXd& vcpus) const {
+    const Eigen::VectorXd sums = share * vcpus;
+    return {sums.data(), sums.data() + sums.size()};
+  }
+
   Eigen::VectorXd indicator(const std::vector<unsigned>& cpus) const {
     Eigen::VectorXd v = Eigen::VectorXd::Zero(n);
     for (unsigned os : cpus) v(pos_of.at(os)) += 1.0;
@@ -196,8 +202,7 @@ CostModel::HelperCost CostModel::helper_cost(const std::vector<std::size_t>& at,
 std::vector<double> CostModel::vcpu_sharing(const Layout& layout) const {
   Eigen::VectorXd all = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(impl_->n));
   for (const Layout::Guest& guest : layout.guests) all += impl_->indicator(guest.vcpus);
-  const Eigen::VectorXd sums = impl_->share * all;
-  return {sums.data(), sums.data() + sums.size()};
+  return impl_->sharing_with(all);
 }
 double CostModel::placement_cost(std::size_t guest, std::size_t pos) const {
   return impl_->capacity(guest, pos) + impl_->gpu(guest, pos) + impl_->boot[pos];
@@ -234,8 +239,7 @@ Score CostModel::evaluate(const Layout& layout) const {
     for (unsigned os : layout.guests[k].vcpus) pos[k].push_back(m.pos_of.at(os));
   }
   const Eigen::VectorXd h = m.indicator(layout.host);
-  const Eigen::VectorXd share_all_v = m.share * all_guests;  // per CPU: sharing with every vCPU
-  const std::vector<double> share_all(share_all_v.data(), share_all_v.data() + share_all_v.size());
+  const std::vector<double> share_all = m.sharing_with(all_guests);  // per CPU: sharing with every vCPU
 
   double host_guest = 0, guest_guest = 0, helpers = 0, off_node = 0, stacking = 0, split_l3 = 0, split_numa = 0,
          mixed = 0, hidden = 0, mismatch = 0, capacity = 0, gpu = 0, boot = 0;

@@ -550,12 +550,10 @@ class Patcher : public DomainEditor {
   void fit_hotplug_list(pugi::xml_node vcpus, unsigned count) {
     pugi::xml_node vcpu = root_.child("vcpu");
     const bool all_online = !vcpu.attribute("current");
-    unsigned last_order = 0;
-    bool ordered = false;
+    unsigned last_order = 0;              // 0: no entry has an order (libvirt's start at 1)
     std::set<unsigned> listed;            // ids kept, each once
     std::vector<pugi::xml_node> dropped;  // beyond the plan, or an id listed twice
     for (pugi::xml_node entry : vcpus.children("vcpu")) {
-      if (entry.attribute("order")) ordered = true;
       last_order = std::max(last_order, entry.attribute("order").as_uint());
       const unsigned id = entry.attribute("id").as_uint();
       if (id >= count || !listed.insert(id).second) dropped.push_back(entry);
@@ -568,7 +566,7 @@ class Patcher : public DomainEditor {
       if (listed.count(id)) continue;
       pugi::xml_node entry = add(scratch(), "vcpu", {{"id", std::to_string(id)}, {"enabled", all_online ? "yes" : "no"},
                                                      {"hotpluggable", "yes"}});
-      if (all_online && ordered) entry.append_attribute("order").set_value(std::to_string(++last_order).c_str());
+      if (all_online && last_order > 0) entry.append_attribute("order").set_value(std::to_string(++last_order).c_str());
       anchor = editor_.insert(vcpus, anchor, entry);
     }
     if (!fits)
