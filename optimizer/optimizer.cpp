@@ -183,6 +183,38 @@ unsigned auto_vcpus(const Topology& topo, const CpuSet& usable, unsigned reserve
   return best;
 }
 
+// The user's isolated CPUs (isolcpus=/nohz_full= of the live host, or
+// --isolated) hold the vCPUs when every guest fits inside them; the helpers
+// and the host stay outside either way (the kernel keeps its own work off
+// them, and a helper there would lose the scheduler's balancing).
+void use_isolated_cpus(const Topology& topo, ResolvedRequest& resolved) {
+  const Request& request = resolved.request;
+  resolved.isolated = (request.isolated | (topo.host.known ? topo.host.isolcpus | topo.host.nohz_full : CpuSet{})) &
+                      all_cpus(topo);
+  resolved.no_helpers = request.excluded | resolved.isolated;
+  if (resolved.isolated.empty()) return;
+  const CpuSet inside = resolved.usable & resolved.isolated;
+  unsigned wanted = 0;
+  bool any_auto = false;
+  for (const GuestRequest& guest : request.guests) {
+    wanted += guest.vcpus.value_or(0);
+    any_auto |= !guest.vcpus;
+  }
+  // Inside, the host keeps nothing: it has every CPU outside.
+  const unsigned room = max_vcpus(topo, inside, 0);
+  if (room > 0 && (any_auto ? room > wanted : room >= wanted)) {
+    resolved.usable = inside;
+    resolved.isolation_note = fmt::format("The vCPUs run inside the CPUs the kernel isolates ({}); the host and "
+                                          "QEMU's helper threads stay outside them.", resolved.isolated);
+    return;
+  }
+  resolved.isolation_too_small = true;
+  resolved.isolation_note = fmt::format(
+      "the kernel isolates CPUs {} ({} whole-core vCPUs), fewer than the guests' {}: the plan runs them outside "
+      "that set too; change the kernel line to the plan's isolcpus= below",
+      resolved.isolated, room, wanted);
+}
+
 ResolvedRequest resolve(const Topology& topo, const Request& request) {
   if (request.guests.empty()) throw RequestError("cannot plan: the request names no guest");
   std::set<std::string> names;
@@ -194,7 +226,8 @@ ResolvedRequest resolve(const Topology& topo, const Request& request) {
       throw RequestError(fmt::format("cannot plan guest '{}': it needs at least one vCPU", guest.name));
   }
   const CpuSet online = all_cpus(topo);
-  for (const auto& [flag, set] : {std::pair{"--cpus", request.allowed}, std::pair{"--exclude", request.excluded}})
+  for (const auto& [flag, set] : {std::pair{"--cpus", request.allowed}, std::pair{"--exclude", request.excluded},
+                                  std::pair{"--isolated", request.isolated}})
     if (!online.contains(set))
       throw RequestError(fmt::format("cannot plan: CPUs {} given to {} are not online CPUs of this host (online: {})",
                                      set - online, flag, online));
@@ -204,6 +237,7 @@ ResolvedRequest resolve(const Topology& topo, const Request& request) {
   resolved.usable = (request.allowed.empty() ? online : request.allowed) - request.excluded;
   resolved.reserve_cores = request.reserve_cores.value_or(default_reserve(topo));
   resolved.auto_notes.assign(request.guests.size(), "");
+  use_isolated_cpus(topo, resolved);
 
   const unsigned most = max_vcpus(topo, resolved.usable, resolved.reserve_cores);
   unsigned autos = 0;
@@ -631,6 +665,8 @@ void describe(const Topology& topo, const ResolvedRequest& resolved, const Layou
     plan.explanation.push_back(
         fmt::format("The host keeps CPUs {} ({}).", layout.host, describe_cores(topo, layout.host)));
   }
+  if (!resolved.isolation_note.empty())
+    (resolved.isolation_too_small ? plan.warnings : plan.explanation).push_back(resolved.isolation_note);
   if (!topo.offline_cpus.empty())
     plan.explanation.push_back(fmt::format("{} offline: not planned on (bring them online and plan again to use them).",
                                            cpu_list_phrase(topo.offline_cpus) +

@@ -59,6 +59,12 @@ struct GuestPlan {
     for (unsigned cpu : vcpus) set.insert(cpu);
     return set;
   }
+  // Where QEMU's emulator and I/O threads may run.
+  CpuSet helper_cpus() const {
+    CpuSet set = emulator;
+    for (const CpuSet& io : iothreads) set |= io;
+    return set;
+  }
 };
 
 // One term of the objective, so a user sees why a plan wins.

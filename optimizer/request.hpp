@@ -43,7 +43,11 @@ struct Request {
   // of its own (tiny hosts; the plan then warns about sharing).
   std::optional<unsigned> reserve_cores;
   CpuSet allowed;                      // --cpus: only these CPUs (empty = all online)
-  CpuSet excluded;                     // --exclude: never these CPUs
+  CpuSet excluded;                     // --exclude: never these CPUs (vCPUs nor helpers)
+  // The kernel's isolated CPUs (isolcpus=/nohz_full=, or --isolated offline),
+  // besides the live host's own (Topology::host): what the user set aside for
+  // guests. vCPUs go inside where they fit; the host and helpers stay outside.
+  CpuSet isolated;
   Weights weights;
 };
 

@@ -117,6 +117,8 @@ Layout Search::materialize(const CoreChoice& choice) const {
   }
 
   layout.host = all_cpus(topo_) - guest_cpus - idle;
+  // Isolated CPUs no guest took stay idle: the kernel keeps the host off them.
+  if (CpuSet outside = layout.host - resolved_.isolated; !outside.empty()) layout.host = std::move(outside);
   if (layout.host.empty()) {
     // The host still runs: on the guests' CPUs, and so do the helpers.
     layout.host = all_cpus(topo_);
@@ -137,9 +139,15 @@ Layout Search::materialize(const CoreChoice& choice) const {
 // their core away from the host while the host keeps its reserve.
 void Search::place_helpers(Layout& layout) const {
   const Weights& w = model_.weights();
-  std::vector<unsigned> host_cores;
+  // Host cores helpers may use: not excluded (--exclude keeps every thread of
+  // the guests off them), unless that leaves none.
+  std::vector<unsigned> host_cores, allowed_cores;
   for (const Core& core : topo_.cores)
-    if (layout.host.contains(core.cpus)) host_cores.push_back(core.index);
+    if (layout.host.contains(core.cpus)) {
+      host_cores.push_back(core.index);
+      if (!core.cpus.intersects(resolved_.no_helpers)) allowed_cores.push_back(core.index);
+    }
+  if (!allowed_cores.empty()) host_cores = std::move(allowed_cores);
   const std::vector<double> vcpu_sharing = model_.vcpu_sharing(layout);  // per CPU, with every vCPU
   std::vector<unsigned> load(topo_.cores.size(), 0);       // helper threads per core
   std::vector<int> dedicated_to(topo_.cores.size(), -1);   // guest that took the core, -1 = none

@@ -28,7 +28,11 @@ struct CoreChoice {
 struct ResolvedRequest {
   Request request;                      // guests[i].vcpus all set
   unsigned reserve_cores = 0;           // whole cores the host keeps, at least
-  CpuSet usable;                        // CPUs guests may use (allowed - excluded)
+  CpuSet usable;                        // CPUs guests may use (allowed - excluded, inside `isolated` where it fits)
+  CpuSet isolated;                      // the kernel's isolated CPUs: not the host's, never a helper's
+  CpuSet no_helpers;                    // CPUs helpers never get: excluded | isolated
+  std::string isolation_note;           // how the isolated CPUs were used, "" when there are none
+  bool isolation_too_small = false;     // the guests did not fit inside them (the note is a warning)
   std::vector<std::string> auto_notes;  // per guest: how --vcpus auto chose its count ("" = given)
 };
 

@@ -1,0 +1,276 @@
+#include "optimizer/host_plan.hpp"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace vpt {
+
+const char* role_name(GuestRole role) {
+  switch (role) {
+    case GuestRole::Dedicated: return "dedicated";
+    case GuestRole::Shared: return "shared";
+    case GuestRole::Kept: return "kept";
+  }
+  return "?";
+}
+
+namespace {
+
+// Every CPU of the cores that `cpus` touches: a kept pin on one thread of a
+// core keeps the whole core from the other guests (they would share it).
+CpuSet whole_cores(const Topology& topo, const CpuSet& cpus) {
+  CpuSet cores;
+  for (const Core& core : topo.cores)
+    if (core.cpus.intersects(cpus)) cores |= core.cpus;
+  return cores;
+}
+
+// The L3s (their CPUs) that hold any of `cpus`.
+CpuSet l3s_of(const Topology& topo, const CpuSet& cpus) {
+  CpuSet l3s;
+  for (const Cache* l3 : caches_at_level(topo, 3))
+    if (l3->cpus.intersects(cpus)) l3s |= l3->cpus;
+  return l3s;
+}
+
+unsigned whole_core_count(const Topology& topo, const CpuSet& cpus) {
+  unsigned n = 0;
+  for (const Core& core : topo.cores) n += cpus.contains(core.cpus);
+  return n;
+}
+
+// Dedicated guests that pass through a common device, as groups of indices
+// into request.guests (each group in request order, groups by first member).
+std::vector<std::vector<std::size_t>> device_groups(const HostRequest& request) {
+  std::vector<std::size_t> parent(request.guests.size());
+  std::iota(parent.begin(), parent.end(), 0);
+  auto find = [&](std::size_t i) {
+    while (parent[i] != i) i = parent[i] = parent[parent[i]];
+    return i;
+  };
+  std::map<std::string, std::size_t> first_with;  // device -> first dedicated guest passing it through
+  for (std::size_t k = 0; k < request.guests.size(); ++k) {
+    if (request.guests[k].role != GuestRole::Dedicated) continue;
+    for (const std::string& dev : request.guests[k].devices) {
+      auto [it, fresh] = first_with.emplace(dev, k);
+      if (!fresh) parent[find(k)] = find(it->second);
+    }
+  }
+  std::map<std::size_t, std::vector<std::size_t>> groups;
+  for (std::size_t k = 0; k < request.guests.size(); ++k)
+    if (request.guests[k].role == GuestRole::Dedicated) groups[find(k)].push_back(k);
+  std::vector<std::vector<std::size_t>> out;
+  for (auto& [root, members] : groups) out.push_back(std::move(members));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The member with the most vCPUs (the first on ties) stands for the group in the search.
+std::size_t largest(const HostRequest& request, const std::vector<std::size_t>& group) {
+  std::size_t best = group.front();
+  for (std::size_t k : group)
+    if (*request.guests[k].request.vcpus > *request.guests[best].request.vcpus) best = k;
+  return best;
+}
+
+std::string vcpu_phrase(unsigned n) { return fmt::format("{} vCPU{}", n, n == 1 ? "" : "s"); }
+
+// When the dedicated guests do not fit: which of them do, added in order
+// (guests with a passed-through device first), and the first that does not.
+[[noreturn]] void throw_does_not_fit(const Topology& topo, const HostRequest& request, const Request& search,
+                                     const std::vector<std::size_t>& reps, const SearchLimits& limits,
+                                     const std::string& why) {
+  std::vector<std::size_t> order(search.guests.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_partition(order.begin(), order.end(),
+                        [&](std::size_t i) { return !request.guests[reps[i]].devices.empty(); });
+  Request trial = search;
+  trial.guests.clear();
+  std::vector<std::string> fit;
+  std::string short_of;
+  for (std::size_t i : order) {
+    trial.guests.push_back(search.guests[i]);
+    try {
+      make_plan(topo, trial, limits);
+      fit.push_back(fmt::format("{} ({})", search.guests[i].name, vcpu_phrase(*search.guests[i].vcpus)));
+    } catch (const RequestError&) {
+      trial.guests.pop_back();
+      if (short_of.empty())
+        short_of = fmt::format("{} ({}) does not", search.guests[i].name, vcpu_phrase(*search.guests[i].vcpus));
+    }
+  }
+  throw RequestError(fmt::format(
+      "cannot give every dedicated guest cores of its own: {} fit{}, {} ({}); make a guest --shared, give it fewer "
+      "vCPUs, or lower --reserve",
+      fit.empty() ? std::string("none") : fmt::format("{}", fmt::join(fit, ", ")), fit.size() == 1 ? "s" : "",
+      short_of.empty() ? "not all together" : short_of, why));
+}
+
+}  // namespace
+
+HostPlan plan_host(const Topology& topo, const HostRequest& request, const SearchLimits& limits) {
+  if (request.guests.empty()) throw RequestError("cannot plan the host: no guest to plan");
+  std::set<std::string> names;
+  for (const HostGuest& g : request.guests) {
+    if (g.request.name.empty()) throw RequestError("cannot plan the host: a guest has an empty name");
+    if (!names.insert(g.request.name).second)
+      throw RequestError(fmt::format("cannot plan the host: guest name '{}' is used twice", g.request.name));
+    if (!g.request.vcpus || *g.request.vcpus == 0)
+      throw RequestError(fmt::format("cannot plan guest '{}': it has no vCPU count", g.request.name));
+    if (g.role == GuestRole::Kept && g.kept_cpus.empty())
+      throw RequestError(fmt::format("cannot keep the pins of guest '{}': it has none (drop --keep {} to plan it)",
+                                     g.request.name, g.request.name));
+  }
+  const CpuSet online = all_cpus(topo);
+  HostPlan out;
+
+  // Kept guests: their cores are no one else's.
+  CpuSet kept;
+  for (const HostGuest& g : request.guests) {
+    if (g.role != GuestRole::Kept) continue;
+    if (!online.contains(g.kept_cpus))
+      throw RequestError(fmt::format("cannot keep the pins of guest '{}': CPUs {} are not online CPUs of this host",
+                                     g.request.name, g.kept_cpus - online));
+    const CpuSet cores = whole_cores(topo, g.kept_cpus);
+    if (cores.intersects(kept))
+      out.warnings.push_back(fmt::format("kept guest '{}' shares cores ({}) with another kept guest", g.request.name,
+                                         cores & kept));
+    kept |= cores;
+  }
+
+  // One search guest per group of dedicated guests that pass through one device.
+  const auto groups = device_groups(request);
+  Request search;
+  search.reserve_cores = request.reserve_cores;
+  search.excluded = request.excluded | kept;
+  search.isolated = request.isolated;
+  search.weights = request.weights;
+  std::vector<std::size_t> reps;
+  for (const auto& group : groups) {
+    const std::size_t rep = largest(request, group);
+    reps.push_back(rep);
+    GuestRequest guest = request.guests[rep].request;
+    for (std::size_t k : group)
+      if (!guest.gpu && request.guests[k].request.gpu) guest.gpu = request.guests[k].request.gpu;
+    search.guests.push_back(std::move(guest));
+  }
+
+  std::map<std::size_t, GuestPlan> planned;  // request index -> its plan
+  CpuSet dedicated_vcpus;
+  if (!search.guests.empty()) {
+    try {
+      out.dedicated = make_plan(topo, search, limits);
+    } catch (const RequestError& e) {
+      throw_does_not_fit(topo, request, search, reps, limits, e.what());
+    }
+    for (const GuestPlan& g : out.dedicated.guests) dedicated_vcpus |= g.vcpu_cpus();
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+      const GuestPlan& rep_plan = out.dedicated.guests[i];
+      for (std::size_t k : groups[i]) {
+        const GuestRequest& mine = request.guests[k].request;
+        if (k == reps[i] || *mine.vcpus == rep_plan.vcpus.size()) {
+          GuestPlan copy = rep_plan;
+          copy.name = mine.name;
+          if (mine.memory_bytes && !copy.numa_cells.empty()) size_numa_cells(copy.numa_cells, *mine.memory_bytes);
+          planned[k] = std::move(copy);
+          continue;
+        }
+        // Fewer vCPUs than the group's largest: the best of its cores, helpers
+        // where they were (never on another guest's cores).
+        Request sub;
+        sub.guests = {mine};
+        sub.guests.front().gpu = search.guests[i].gpu;
+        sub.reserve_cores = request.reserve_cores;
+        sub.allowed = rep_plan.vcpu_cpus();
+        sub.excluded = search.excluded | (dedicated_vcpus - rep_plan.vcpu_cpus());
+        sub.isolated = request.isolated;
+        sub.weights = request.weights;
+        planned[k] = make_plan(topo, sub, limits).guests.front();
+      }
+    }
+  }
+
+  // The shared pool: what neither the dedicated guests nor the kept ones have,
+  // outside the isolated CPUs (the scheduler does not balance threads there),
+  // away from the dedicated guests' L3s where at least two whole cores remain.
+  CpuSet host_side = out.dedicated.guests.empty() ? online : out.dedicated.host;
+  const CpuSet isolated =
+      (request.isolated | (topo.host.known ? topo.host.isolcpus | topo.host.nohz_full : CpuSet{})) & online;
+  if (CpuSet outside = host_side - isolated; !outside.empty()) host_side = std::move(outside);
+  out.host = host_side - kept;
+  if (out.host.empty()) out.host = host_side;
+  std::vector<std::string> shared_names;
+  for (const HostGuest& g : request.guests)
+    if (g.role == GuestRole::Shared) shared_names.push_back(g.request.name);
+  if (!shared_names.empty()) {
+    CpuSet pool = out.host - request.excluded;
+    if (pool.empty()) pool = out.host;
+    const CpuSet near = l3s_of(topo, dedicated_vcpus);
+    const CpuSet far = pool - near;
+    if (!dedicated_vcpus.empty() && whole_core_count(topo, far) >= 2) {
+      pool = far;
+      out.explanation.push_back(fmt::format(
+          "The shared guests ({}) float over CPUs {}, which share no L3 with the dedicated guests.",
+          fmt::join(shared_names, ", "), pool));
+    } else if (!dedicated_vcpus.empty() && pool.intersects(near)) {
+      out.explanation.push_back(fmt::format(
+          "The shared guests ({}) float over CPUs {} with the host: fewer than two whole cores share no L3 with the "
+          "dedicated guests, so the pool shares their L3.",
+          fmt::join(shared_names, ", "), pool));
+    } else {
+      out.explanation.push_back(
+          fmt::format("The shared guests ({}) float over CPUs {} with the host.", fmt::join(shared_names, ", "), pool));
+    }
+    out.shared_pool = pool;
+  }
+
+  for (std::size_t k = 0; k < request.guests.size(); ++k) {
+    const HostGuest& g = request.guests[k];
+    HostGuestPlan p;
+    p.name = g.request.name;
+    p.role = g.role;
+    p.role_reason = g.role_reason;
+    p.vcpus = *g.request.vcpus;
+    switch (g.role) {
+      case GuestRole::Dedicated: p.plan = planned.at(k); break;
+      case GuestRole::Shared:
+        p.pool = out.shared_pool;
+        if (p.vcpus > p.pool.size())
+          out.warnings.push_back(fmt::format(
+              "shared guest '{}' has {} on a pool of {} CPUs ({}): its vCPUs wait for each other; give it at most {}",
+              p.name, vcpu_phrase(p.vcpus), p.pool.size(), p.pool, p.pool.size()));
+        break;
+      case GuestRole::Kept:
+        p.kept_cpus = g.kept_cpus;
+        out.explanation.push_back(fmt::format("'{}' keeps its pins (CPUs {}); no other guest was planned on their cores.",
+                                              p.name, g.kept_cpus));
+        break;
+    }
+    out.guests.push_back(std::move(p));
+  }
+
+  // Guests that pass through one device run one at a time: name who shares cores.
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    if (groups[i].size() < 2) continue;
+    std::vector<std::string> members;
+    std::set<std::string> devices;
+    for (std::size_t k : groups[i]) {
+      members.push_back(request.guests[k].request.name);
+      for (const std::string& dev : request.guests[k].devices) devices.insert(dev);
+    }
+    for (std::size_t k : groups[i])
+      for (const std::string& other : members)
+        if (other != request.guests[k].request.name) out.guests[k].same_cores_as.push_back(other);
+    out.explanation.push_back(fmt::format("{} pass through the same device ({}) and can never run at the same time: "
+                                          "they share the same cores.",
+                                          fmt::join(members, " and "), fmt::join(devices, ", ")));
+  }
+  return out;
+}
+
+}  // namespace vpt

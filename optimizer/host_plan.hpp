@@ -1,0 +1,76 @@
+// Whole-host planning: every VM of a host planned together, around what the
+// user already decided.
+//
+// Only guests that need it get cores of their own (Dedicated: a passed-through
+// device, or the user said so). Pinning every VM is what LXD and oVirt shipped
+// and withdrew (docs/whole-host.md); the other guests share one pool of host
+// cores (Shared, as OpenStack's cpu_shared_set), away from the dedicated
+// guests' L3s where the host has room. A Kept guest's pins stay as they are
+// and the others are planned around them. Guests that pass through the same
+// device can never run at the same time, so they may get the same cores.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "optimizer/optimizer.hpp"
+#include "optimizer/plan.hpp"
+#include "optimizer/request.hpp"
+#include "probe/topology.hpp"
+
+namespace vpt {
+
+enum class GuestRole {
+  Dedicated,  // whole cores of its own, from the cost-model search
+  Shared,     // floats over the shared pool with the other shared guests
+  Kept,       // its current pins stay; no other guest gets their cores
+};
+
+const char* role_name(GuestRole role);
+
+struct HostGuest {
+  GuestRequest request;              // vcpus must be set
+  GuestRole role = GuestRole::Shared;
+  std::string role_reason;           // "passes through 0000:01:00.0", "--dedicated", ...
+  std::vector<std::string> devices;  // passed-through PCI addresses ("0000:01:00.0")
+  CpuSet kept_cpus;                  // Kept: every CPU its current pins name
+};
+
+struct HostRequest {
+  std::vector<HostGuest> guests;     // at least one, names unique
+  std::optional<unsigned> reserve_cores;  // as Request::reserve_cores
+  CpuSet excluded;                   // never any guest's (vCPUs, helpers, pool)
+  CpuSet isolated;                   // as Request::isolated (the live host's own are added)
+  Weights weights;
+};
+
+struct HostGuestPlan {
+  std::string name;
+  GuestRole role = GuestRole::Shared;
+  std::string role_reason;
+  unsigned vcpus = 0;
+  std::optional<GuestPlan> plan;     // Dedicated: its pins, topology, cells
+  CpuSet pool;                       // Shared: where its vCPUs and helpers float
+  CpuSet kept_cpus;                  // Kept: the CPUs of its pins
+  std::vector<std::string> same_cores_as;  // Dedicated guests it shares cores with (same device)
+};
+
+struct HostPlan {
+  std::vector<HostGuestPlan> guests;  // in request order
+  // The search's plan for the dedicated guests (one per group of guests that
+  // pass through the same device): score, explanation, warnings, advice.
+  // Empty guests when no guest is dedicated.
+  Plan dedicated;
+  CpuSet shared_pool;                 // empty when no guest is shared
+  CpuSet host;                        // CPUs the host's own work keeps
+  std::vector<std::string> explanation;
+  std::vector<std::string> warnings;
+};
+
+// Throws RequestError: empty or duplicate names, a kept guest without pins,
+// pins that overlap, or dedicated guests that do not fit (one line naming
+// which fit and what is short).
+HostPlan plan_host(const Topology& topo, const HostRequest& request, const SearchLimits& limits = {});
+
+}  // namespace vpt

@@ -1,0 +1,211 @@
+// Whole-host planning (optimizer/host_plan.hpp). Facts about the machines come
+// from the lscpu files themselves (their CORE and L1d:L1i:L2:L3 columns, read
+// here with a few lines of parsing), never from the planner.
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "optimizer/host_plan.hpp"
+#include "optimizer_test_util.hpp"
+
+namespace vpt {
+namespace {
+
+using test::corpus;
+using test::guest_of;
+
+// CPU -> core and CPU -> L3 id, from an `lscpu -e` file's own columns.
+struct LscpuColumns {
+  std::map<unsigned, unsigned> core, l3;
+  CpuSet l3_cpus(unsigned id) const {
+    CpuSet set;
+    for (auto [cpu, l] : l3)
+      if (l == id) set.insert(cpu);
+    return set;
+  }
+  CpuSet l3s_touching(const CpuSet& cpus) const {
+    CpuSet set;
+    for (unsigned cpu : cpus) set |= l3_cpus(l3.at(cpu));
+    return set;
+  }
+  CpuSet cores_touching(const CpuSet& cpus) const {
+    CpuSet set;
+    for (unsigned cpu : cpus)
+      for (auto [other, c] : core)
+        if (c == core.at(cpu)) set.insert(other);
+    return set;
+  }
+};
+
+LscpuColumns columns(const std::string& relative) {
+  std::ifstream in(std::string(VPT_CORPUS_DIR) + "/" + relative);
+  std::string line;
+  std::getline(in, line);  // header: CPU NODE SOCKET CORE L1d:L1i:L2:L3 ...
+  LscpuColumns c;
+  while (std::getline(in, line)) {
+    std::istringstream row(line);
+    unsigned cpu = 0, node = 0, socket = 0, core = 0;
+    std::string caches;
+    if (!(row >> cpu >> node >> socket >> core >> caches)) continue;
+    c.core[cpu] = core;
+    c.l3[cpu] = static_cast<unsigned>(std::stoul(caches.substr(caches.rfind(':') + 1)));
+  }
+  return c;
+}
+
+HostGuest dedicated(const std::string& name, unsigned vcpus, std::vector<std::string> devices = {}) {
+  HostGuest g;
+  g.request = guest_of(name, vcpus);
+  g.role = GuestRole::Dedicated;
+  g.devices = std::move(devices);
+  return g;
+}
+
+HostGuest shared(const std::string& name, unsigned vcpus) {
+  HostGuest g;
+  g.request = guest_of(name, vcpus);
+  g.role = GuestRole::Shared;
+  return g;
+}
+
+const HostGuestPlan& guest(const HostPlan& plan, const std::string& name) {
+  for (const HostGuestPlan& g : plan.guests)
+    if (g.name == name) return g;
+  throw std::runtime_error("no guest " + name);
+}
+
+CpuSet threads_of(const GuestPlan& g) { return g.vcpu_cpus() | g.helper_cpus(); }
+
+constexpr const char* kTr = "lscpu/amd-threadripper-pro-7965wx.txt";  // 4 L3s: 0-5, 6-11, 12-17, 18-23
+constexpr const char* kRaptor = "lscpu/intel-core-i7-14700f.txt";
+
+TEST(HostPlan, DedicatedGuestsGetTheirOwnL3sApartFromTheHost) {
+  const LscpuColumns cols = columns(kTr);
+  HostRequest request;
+  request.guests = {dedicated("gaming", 6, {"0000:01:00.0"}), dedicated("work", 6, {"0000:02:00.0"})};
+  HostPlan plan = plan_host(corpus(kTr), request);
+  const CpuSet a = guest(plan, "gaming").plan->vcpu_cpus(), b = guest(plan, "work").plan->vcpu_cpus();
+  EXPECT_EQ(a.size(), 6u);
+  EXPECT_EQ(b.size(), 6u);
+  EXPECT_FALSE(cols.l3s_touching(a).intersects(cols.l3s_touching(b)));
+  EXPECT_FALSE(cols.l3s_touching(a).intersects(plan.host));
+  EXPECT_FALSE(cols.l3s_touching(b).intersects(plan.host));
+}
+
+TEST(HostPlan, SharedGuestsFloatAwayFromTheDedicatedGuestsL3s) {
+  const LscpuColumns cols = columns(kTr);
+  HostRequest request;
+  request.guests = {dedicated("gaming", 6, {"0000:01:00.0"}), shared("nas", 4), shared("web", 2)};
+  HostPlan plan = plan_host(corpus(kTr), request);
+  const GuestPlan& gaming = *guest(plan, "gaming").plan;
+  const CpuSet pool = guest(plan, "nas").pool;
+  EXPECT_EQ(pool, guest(plan, "web").pool);
+  EXPECT_FALSE(pool.empty());
+  EXPECT_FALSE(pool.intersects(cols.l3s_touching(gaming.vcpu_cpus())));
+  EXPECT_FALSE(pool.intersects(threads_of(gaming) - plan.host));
+  EXPECT_FALSE(guest(plan, "nas").plan.has_value());
+}
+
+TEST(HostPlan, GuestsOfOneDeviceShareTheirCoresAndNoOneElseDoes) {
+  const LscpuColumns cols = columns(kTr);
+  HostRequest request;
+  request.guests = {dedicated("windows", 6, {"0000:01:00.0", "0000:01:00.1"}),
+                    dedicated("linux", 6, {"0000:01:00.0"}), dedicated("smaller", 4, {"0000:01:00.1"}),
+                    dedicated("db", 6, {"0000:41:00.0"})};
+  HostPlan plan = plan_host(corpus(kTr), request);
+  const CpuSet win = guest(plan, "windows").plan->vcpu_cpus();
+  EXPECT_EQ(guest(plan, "linux").plan->vcpu_cpus(), win);
+  EXPECT_TRUE(win.contains(guest(plan, "smaller").plan->vcpu_cpus()));
+  EXPECT_EQ(guest(plan, "smaller").plan->vcpus.size(), 4u);
+  const CpuSet db = guest(plan, "db").plan->vcpu_cpus();
+  EXPECT_FALSE(cols.cores_touching(db).intersects(win));
+  EXPECT_FALSE(guest(plan, "smaller").plan->helper_cpus().intersects(db));
+  EXPECT_EQ(guest(plan, "linux").same_cores_as, (std::vector<std::string>{"windows", "smaller"}));
+  EXPECT_TRUE(guest(plan, "db").same_cores_as.empty());
+}
+
+TEST(HostPlan, KeptPinsStayAndNoOtherGuestGetsTheirCores) {
+  const LscpuColumns cols = columns(kRaptor);
+  HostRequest request;
+  HostGuest kept;
+  kept.request = guest_of("router", 2);
+  kept.role = GuestRole::Kept;
+  kept.kept_cpus = CpuSet::parse("4,6");  // one thread of cores 2 and 3 (CPUs 4-5, 6-7)
+  request.guests = {kept, dedicated("gaming", 8, {"0000:01:00.0"}), shared("nas", 2)};
+  HostPlan plan = plan_host(corpus(kRaptor), request);
+  const CpuSet kept_cores = cols.cores_touching(CpuSet::parse("4,6"));
+  EXPECT_EQ(kept_cores, CpuSet::parse("4-7"));
+  EXPECT_EQ(guest(plan, "router").kept_cpus, CpuSet::parse("4,6"));
+  EXPECT_FALSE(threads_of(*guest(plan, "gaming").plan).intersects(kept_cores));
+  EXPECT_FALSE(guest(plan, "nas").pool.intersects(kept_cores));
+}
+
+TEST(HostPlan, IsolatedCpusHoldTheVcpusAndNeverAHelperOrThePool) {
+  HostRequest request;
+  request.isolated = CpuSet::parse("4-15");
+  request.guests = {dedicated("gaming", 8, {"0000:01:00.0"}), shared("nas", 2)};
+  HostPlan plan = plan_host(corpus(kRaptor), request);
+  const GuestPlan& gaming = *guest(plan, "gaming").plan;
+  EXPECT_TRUE(request.isolated.contains(gaming.vcpu_cpus()));
+  EXPECT_FALSE(gaming.helper_cpus().intersects(request.isolated));
+  EXPECT_FALSE(guest(plan, "nas").pool.intersects(request.isolated));
+  EXPECT_FALSE(plan.host.intersects(request.isolated));
+}
+
+TEST(HostPlan, AnIsolatedSetTooSmallIsAWarningThatNamesTheKernelLine) {
+  Request request;
+  request.guests = {guest_of("gaming", 12)};
+  request.isolated = CpuSet::parse("8-11");
+  Plan plan = make_plan(corpus(kRaptor), request);
+  bool warned = false;
+  for (const std::string& w : plan.warnings) warned |= w.find("kernel isolates CPUs 8-11") != std::string::npos;
+  EXPECT_TRUE(warned);
+}
+
+TEST(HostPlan, ExcludedCpusGetNoHelperEither) {
+  Request request;
+  request.guests = {guest_of("second", 4)};
+  request.excluded = CpuSet::parse("2-11");
+  Plan plan = make_plan(corpus(kRaptor), request);
+  EXPECT_FALSE(plan.guests.front().vcpu_cpus().intersects(request.excluded));
+  EXPECT_FALSE(plan.guests.front().helper_cpus().intersects(request.excluded));
+}
+
+TEST(HostPlan, DedicatedGuestsThatDoNotFitAreNamedNeverOverlapped) {
+  // A Ryzen 7 5800X has 8 cores, 16 threads; the host keeps 2 cores: 12 threads for guests.
+  HostRequest request;
+  request.guests = {dedicated("a", 8, {"0000:01:00.0"}), dedicated("b", 4, {"0000:02:00.0"}),
+                    dedicated("c", 8, {"0000:03:00.0"})};
+  try {
+    plan_host(corpus("lscpu/amd-ryzen7-5800x.txt"), request);
+    FAIL() << "expected RequestError";
+  } catch (const RequestError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("a (8 vCPUs), b (4 vCPUs) fit"), std::string::npos) << what;
+    EXPECT_NE(what.find("c (8 vCPUs) does not"), std::string::npos) << what;
+  }
+}
+
+TEST(HostPlan, RefusesAKeptGuestWithoutPinsAndDuplicateNames) {
+  HostRequest request;
+  HostGuest kept;
+  kept.request = guest_of("router", 2);
+  kept.role = GuestRole::Kept;
+  request.guests = {kept};
+  EXPECT_THROW(plan_host(corpus(kRaptor), request), RequestError);
+  request.guests = {shared("x", 2), shared("x", 2)};
+  EXPECT_THROW(plan_host(corpus(kRaptor), request), RequestError);
+}
+
+TEST(HostPlan, OnlySharedGuestsFloatOverTheHostOutsideKeptCores) {
+  HostRequest request;
+  request.guests = {shared("a", 2), shared("b", 4)};
+  HostPlan plan = plan_host(corpus(kRaptor), request);
+  EXPECT_TRUE(plan.dedicated.guests.empty());
+  EXPECT_EQ(guest(plan, "a").pool, CpuSet::parse("0-27"));
+}
+
+}  // namespace
+}  // namespace vpt
