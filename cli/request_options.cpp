@@ -88,7 +88,12 @@ void add_request_options(CLI::App& command, RequestOptions& o) {
   command.add_option("--gpu", o.gpu, "PCI address of the passed-through GPU: keep the guest on its NUMA node")
       ->option_text("ADDRESS");
   command.add_option("--cpus", o.cpus, "Only these host CPUs may run vCPUs (list like 0-7,16-23)")->option_text("LIST");
-  command.add_option("--exclude", o.exclude, "Never give these host CPUs to a guest")->option_text("LIST");
+  command.add_option("--exclude", o.exclude, "Never give these host CPUs to a guest (vCPUs nor QEMU's threads)")
+      ->option_text("LIST");
+  command.add_option("--isolated", o.isolated,
+                     "CPUs the host's kernel isolates (isolcpus=/nohz_full=; read from the live host): vCPUs go "
+                     "inside, the host and QEMU's helper threads outside")
+      ->option_text("LIST");
   command.add_option("--guest", o.guests, "Plan several guests at once, each isolated from the host and the others "
                                           "(repeat: --guest web:8 --guest db:16)")
       ->option_text("NAME:VCPUS");
@@ -132,6 +137,7 @@ Request make_request(const RequestOptions& o) {
   if (!o.reserve.empty()) request.reserve_cores = parse_count(o.reserve, "--reserve");
   if (!o.cpus.empty()) request.allowed = parse_cpus(o.cpus, "--cpus");
   if (!o.exclude.empty()) request.excluded = parse_cpus(o.exclude, "--exclude");
+  if (!o.isolated.empty()) request.isolated = parse_cpus(o.isolated, "--isolated");
   request.weights = o.weights;
   return request;
 }

@@ -23,6 +23,7 @@ struct RequestOptions {
   std::string prefer = "performance";     // performance | efficiency | vcache
   std::string gpu;
   std::string cpus, exclude;
+  std::string isolated;                   // --isolated LIST: the kernel's isolcpus= of an offline host
   std::vector<std::string> guests;        // name:vcpus, repeated
   Weights weights;
 };

@@ -6,7 +6,10 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <fmt/ranges.h>
+
 #include "cli/domain_options.hpp"
+#include "common/input_file.hpp"
 #include "cli/pve_options.hpp"
 #include "virt/apply.hpp"
 #include "virt/libvirt_connection.hpp"
@@ -20,7 +23,46 @@ struct RestoreOptions {
   unsigned vmid = 0;   // --vmid: a Proxmox VM's config backups
   std::string backup_dir;
   std::string backup;  // a backup file, "latest", or "" to list
+  bool all = false;    // --all: the last whole-host apply
 };
+
+// `restore --all`: every domain the newest whole-host apply defined, from its
+// record (virt/apply.hpp, kWholeHostManifest). Goes on past a failed domain and
+// says which failed.
+void restore_whole_host(const RestoreOptions& options, const std::string& dir) {
+  std::vector<Backup> records = list_backups(dir, kWholeHostManifest, ".tsv");
+  if (records.empty())
+    throw DomainInputError(fmt::format("cannot restore a whole-host apply: no record of one in '{}' (`suggest --all "
+                                       "--apply` writes it)", dir));
+  const Backup& record = records.back();
+  std::string text;
+  try {
+    text = read_input_file_text(record.path);
+  } catch (const InputFileError& e) {
+    throw DomainInputError(fmt::format("cannot read whole-host record '{}': {}", record.path, e.what()));
+  }
+  auto hypervisor = connect_libvirt(connect_uri(options.domain), /*read_write=*/true);
+  std::vector<std::string> failed;
+  std::size_t start = 0;
+  fmt::print(std::cout, "restoring the whole-host apply of {} ({})\n", record.time, record.path);
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(start, end - start);
+    start = end + 1;
+    const std::size_t tab = line.find('\t');
+    if (tab == std::string::npos) continue;
+    const std::string name = line.substr(0, tab), backup = line.substr(tab + 1);
+    try {
+      RestoreResult r = restore_backup(*hypervisor, name, backup, dir);
+      fmt::print(std::cout, "domain '{}': defined from backup {}\n", r.domain, backup);
+    } catch (const std::exception& e) {
+      failed.push_back(e.what());
+    }
+  }
+  if (!failed.empty())
+    throw DomainInputError(fmt::format("cannot restore every domain of the whole-host apply: {}", fmt::join(failed, "; ")));
+}
 
 void run_restore(const RestoreOptions& options) {
   if (options.vmid != 0) {
@@ -28,6 +70,10 @@ void run_restore(const RestoreOptions& options) {
     return;
   }
   const std::string dir = options.backup_dir.empty() ? default_backup_dir() : options.backup_dir;
+  if (options.all) {
+    restore_whole_host(options, dir);
+    return;
+  }
   std::string backup = options.backup;
   if (backup.empty() || backup == "latest") {
     std::vector<Backup> backups = list_backups(dir, options.domain.domain);
@@ -70,6 +116,7 @@ void setup_restore(CLI::App& app) {
       "  vpt-tune restore --domain win11                     list the backups of win11, oldest first\n"
       "  vpt-tune restore --domain win11 latest              define win11's newest backup again\n"
       "  vpt-tune restore /var/lib/vpt-tune/backups/win11.20250301T140211.042Z.xml\n"
+      "  vpt-tune restore --all                              undo the last whole-host apply (suggest --all --apply)\n"
       "  vpt-tune restore --vmid 101 [latest]                Proxmox VE: list or restore VM 101's config backups\n"
       "Restoring backs up the definition it replaces first, so a restore can be undone the same way.");
   add_connect_options(*restore, options->domain);
@@ -81,6 +128,9 @@ void setup_restore(CLI::App& app) {
   restore->add_option("--backup-dir", options->backup_dir,
                       "Where the backups are (default: $VPT_TUNE_BACKUP_DIR, else /var/lib/vpt-tune/backups)")
       ->option_text("DIR");
+  restore->add_flag("--all", options->all, "Define again every domain the last `suggest --all --apply` changed")
+      ->excludes(restore->get_option("--domain"))
+      ->excludes(restore->get_option("--vmid"));
   restore->add_option("backup", options->backup, "Backup file to define again, or 'latest'; none lists them")
       ->option_text("BACKUP");
   restore->callback([options] { run_restore(*options); });

@@ -11,6 +11,7 @@
 #include "cli/host_options.hpp"
 #include "cli/pve_options.hpp"
 #include "cli/request_options.hpp"
+#include "cli/whole_host.hpp"
 #include "optimizer/optimizer.hpp"
 #include "optimizer/plan_writers.hpp"
 #include "virt/domain.hpp"
@@ -25,6 +26,7 @@ struct SuggestOptions {
   RequestOptions request;
   DomainOptions domain;
   PveOptions pve;
+  WholeHostOptions whole_host;
   bool json = false;
 };
 
@@ -32,6 +34,10 @@ void run_suggest(const SuggestOptions& options, const CLI::App& command) {
   if (has_pve_vm(options.pve) || !options.pve.hookscript_out.empty() || options.pve.confine_host ||
       !options.pve.hugepages.empty()) {
     run_pve_suggest(options.pve, options.domain, options.host, options.request, command, options.json);
+    return;
+  }
+  if (wants_whole_host(options.whole_host)) {
+    run_whole_host_suggest(options.whole_host, options.domain, options.host, options.request, command, options.json);
     return;
   }
   std::optional<Domain> domain;
@@ -83,6 +89,8 @@ void setup_suggest(CLI::App& app) {
       "  vpt-tune suggest --vcpus 8 --json                     the plan as JSON (schema vpt-tune/plan/1)\n"
       "  vpt-tune suggest --xml win11.xml --out win11-new.xml  patch a `virsh dumpxml` file, show the diff\n"
       "  vpt-tune suggest --domain win11 --apply [--live]      back up, define, verify (and pin the running guest)\n"
+      "  vpt-tune suggest --all [--keep router] --apply        every VM of the host planned together, one apply\n"
+      "  vpt-tune suggest --xml win11.xml --xml nas.xml --out-dir planned/   several VMs offline\n"
       "  vpt-tune suggest --pve-config 101.conf --out new.conf --hookscript-out vpt-tune-101.sh\n"
       "                                                        a Proxmox VE VM: patched config and its hookscript\n"
       "  vpt-tune suggest --vmid 101 --apply [--live]          on the Proxmox node: back up, write, install, verify\n"
@@ -94,6 +102,7 @@ void setup_suggest(CLI::App& app) {
   add_pve_options(*suggest, options->pve);
   // --apply acts on --domain or on --vmid: run_suggest checks which.
   suggest->get_option("--apply")->remove_needs(suggest->get_option("--domain"));
+  add_whole_host_options(*suggest, options->whole_host, options->domain);
   suggest->add_flag("--json", options->json, "Print the plan as a JSON document");
   suggest->callback([options, suggest] { run_suggest(*options, *suggest); });
 }

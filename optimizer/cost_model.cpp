@@ -250,7 +250,7 @@ Score CostModel::evaluate(const Layout& layout) const {
     // Where the host keeps no CPU of its own it runs on the guest's: the
     // overlap counts through share's diagonal (same CPU = same core).
     host_guest += h.dot(share_g);
-    for (std::size_t l = k + 1; l < guests; ++l) guest_guest += g[l].dot(share_g);
+    for (std::size_t l = k + 1; l < guests; ++l) guest_guest += w.guest_neighbour_factor * g[l].dot(share_g);
 
     // Helper threads, each measured against every vCPU of its guest.
     std::vector<const CpuSet*> threads = {&guest.emulator};

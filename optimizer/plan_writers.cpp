@@ -40,29 +40,35 @@ const json& field(const json& object, const char* name) {
 
 }  // namespace
 
+namespace {
+
+json guest_json(const GuestPlan& g) {
+  json iothreads = json::array();
+  for (const CpuSet& io : g.iothreads) iothreads.push_back(cpus_json(io));
+  json cells = json::array();
+  for (const NumaCell& c : g.numa_cells) {
+    json cell = {{"cell", c.cell}, {"vcpus", cpus_json(c.vcpus)}, {"host_node", c.host_node}};
+    if (c.memory_bytes) cell["memory_bytes"] = *c.memory_bytes;
+    cells.push_back(std::move(cell));
+  }
+  return {{"name", g.name},
+          {"vcpus", g.vcpus},
+          {"emulator", cpus_json(g.emulator)},
+          {"iothreads", iothreads},
+          {"topology",
+           {{"sockets", g.topology.sockets}, {"dies", g.topology.dies}, {"cores", g.topology.cores},
+            {"threads", g.topology.threads}}},
+          {"memory_nodes", cpus_json(g.memory_nodes)},
+          {"numa_cells", cells},
+          {"cache_passthrough", g.cache_passthrough},
+          {"require_topoext", g.require_topoext}};
+}
+
+}  // namespace
+
 json plan_to_json(const Plan& plan) {
   json guests = json::array();
-  for (const GuestPlan& g : plan.guests) {
-    json iothreads = json::array();
-    for (const CpuSet& io : g.iothreads) iothreads.push_back(cpus_json(io));
-    json cells = json::array();
-    for (const NumaCell& c : g.numa_cells) {
-      json cell = {{"cell", c.cell}, {"vcpus", cpus_json(c.vcpus)}, {"host_node", c.host_node}};
-      if (c.memory_bytes) cell["memory_bytes"] = *c.memory_bytes;
-      cells.push_back(std::move(cell));
-    }
-    guests.push_back({{"name", g.name},
-                      {"vcpus", g.vcpus},
-                      {"emulator", cpus_json(g.emulator)},
-                      {"iothreads", iothreads},
-                      {"topology",
-                       {{"sockets", g.topology.sockets}, {"dies", g.topology.dies}, {"cores", g.topology.cores},
-                        {"threads", g.topology.threads}}},
-                      {"memory_nodes", cpus_json(g.memory_nodes)},
-                      {"numa_cells", cells},
-                      {"cache_passthrough", g.cache_passthrough},
-                      {"require_topoext", g.require_topoext}});
-  }
+  for (const GuestPlan& g : plan.guests) guests.push_back(guest_json(g));
   json terms = json::object();
   json term_notes = json::object();
   for (const ScoreTerm& t : plan.score.terms) {
@@ -83,6 +89,30 @@ json plan_to_json(const Plan& plan) {
           {"explanation", plan.explanation},
           {"warnings", plan.warnings},
           {"advice", plan.advice}};
+}
+
+json host_plan_to_json(const HostPlan& plan) {
+  json guests = json::array();
+  for (const HostGuestPlan& g : plan.guests) {
+    json guest = {{"name", g.name}, {"role", role_name(g.role)}, {"why", g.role_reason}, {"vcpus", g.vcpus}};
+    switch (g.role) {
+      case GuestRole::Dedicated:
+        guest["plan"] = guest_json(*g.plan);
+        guest["same_cores_as"] = g.same_cores_as;
+        break;
+      case GuestRole::Shared: guest["pool"] = cpus_json(g.pool); break;
+      case GuestRole::Kept: guest["kept_cpus"] = cpus_json(g.kept_cpus); break;
+    }
+    guests.push_back(std::move(guest));
+  }
+  json doc = {{"schema", kHostPlanSchema},
+              {"guests", guests},
+              {"host", cpus_json(plan.host)},
+              {"shared_pool", cpus_json(plan.shared_pool)},
+              {"explanation", plan.explanation},
+              {"warnings", plan.warnings}};
+  doc["dedicated"] = plan.dedicated.guests.empty() ? json(nullptr) : plan_to_json(plan.dedicated);
+  return doc;
 }
 
 Plan plan_from_json(const json& doc) {

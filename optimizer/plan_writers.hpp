@@ -6,13 +6,18 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "optimizer/host_plan.hpp"
 #include "optimizer/plan.hpp"
 
 namespace vpt {
 
 inline constexpr const char* kPlanSchema = "vpt-tune/plan/1";
+inline constexpr const char* kHostPlanSchema = "vpt-tune/host-plan/1";
 
 nlohmann::json plan_to_json(const Plan& plan);
+// A whole-host plan: each guest's role and pins, the shared pool, and the
+// dedicated guests' plan as plan_to_json writes it.
+nlohmann::json host_plan_to_json(const HostPlan& plan);
 // Throws std::runtime_error naming the first missing or malformed field.
 Plan plan_from_json(const nlohmann::json& doc);
 

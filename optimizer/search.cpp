@@ -322,6 +322,7 @@ CoreOwnership::CoreOwnership(const Topology& topo, const CostModel& model, std::
     for (unsigned cpu : core.cpus) pos_[core.index].push_back(model.position(cpu));
   host_ = model.sharing_row_sums();  // every CPU starts with the host
   guest_.assign(guests, std::vector<double>(n_, 0.0));
+  every_guest_.assign(n_, 0.0);
   split_.assign(guests, std::vector<double>(n_, 0.0));
   threads_.assign(guests, 0);
   cores_of_.resize(guests);
@@ -350,18 +351,24 @@ double CoreOwnership::cross(unsigned a, unsigned b, bool split) const {
 }
 
 // A host core that joins guest k: its sharing with the host is new, its
-// sharing with k's vCPUs leaves the host-guest term (with other guests' it
-// moves from host-guest to guest-guest, which weigh the same), and its
-// split and placement costs within k are new.
+// sharing with k's vCPUs leaves the host-guest term, its sharing with other
+// guests' moves from host-guest to guest-guest (guest_neighbour_factor times
+// as dear), and its split and placement costs within k are new.
 double CoreOwnership::delta_add(std::size_t k, unsigned core) const {
+  const double neighbour = model_.weights().guest_neighbour_factor - 1.0;
   double d = 0;
-  for (auto i : pos_[core]) d += host_[i] - guest_[k][i] + split_[k][i] + model_.placement_cost(k, i);
+  for (auto i : pos_[core])
+    d += host_[i] - guest_[k][i] + neighbour * (every_guest_[i] - guest_[k][i]) + split_[k][i] +
+         model_.placement_cost(k, i);
   return d - inner_share(core) + 0.5 * inner_split(core);
 }
 
 double CoreOwnership::delta_remove(std::size_t k, unsigned core) const {
+  const double neighbour = model_.weights().guest_neighbour_factor - 1.0;
   double d = 0;
-  for (auto i : pos_[core]) d += -host_[i] + guest_[k][i] - split_[k][i] - model_.placement_cost(k, i);
+  for (auto i : pos_[core])
+    d += -host_[i] + guest_[k][i] - neighbour * (every_guest_[i] - guest_[k][i]) - split_[k][i] -
+         model_.placement_cost(k, i);
   return d - inner_share(core) + 0.5 * inner_split(core);
 }
 
@@ -370,9 +377,9 @@ void CoreOwnership::move(unsigned core, int from, int to) {
     for (std::size_t x = 0; x < n_; ++x) {
       double s = model_.sharing(x, i), t = model_.split_cost(x, i);
       if (from == kHost) host_[x] -= s;
-      else { guest_[from][x] -= s; split_[from][x] -= t; }
+      else { guest_[from][x] -= s; every_guest_[x] -= s; split_[from][x] -= t; }
       if (to == kHost) host_[x] += s;
-      else { guest_[to][x] += s; split_[to][x] += t; }
+      else { guest_[to][x] += s; every_guest_[x] += s; split_[to][x] += t; }
     }
   }
   owner_[core] = to;

@@ -70,6 +70,7 @@ class CoreOwnership {
   std::vector<std::vector<std::size_t>> pos_;    // per core: its CPUs' matrix positions
   std::vector<double> host_;                     // per CPU: sharing summed over the host's CPUs
   std::vector<std::vector<double>> guest_;       // per guest, per CPU: sharing summed over its CPUs
+  std::vector<double> every_guest_;              // per CPU: guest_ summed over all guests
   std::vector<std::vector<double>> split_;       // per guest, per CPU: split_cost summed over its CPUs
   std::vector<unsigned> threads_;                // per guest: CPUs owned
   std::vector<std::vector<unsigned>> cores_of_;  // per guest: cores owned

@@ -22,6 +22,13 @@ struct Weights {
   // evictions and L3 bandwidth. Kubernetes reports ~18% on TPROC-C from
   // keeping a workload inside one L3.
   double share_l3 = 4.0;
+  // Sharing between two guests' vCPUs counts this many times sharing with
+  // the host: a dedicated guest runs busy by design (a game, a build, a NAS
+  // scrub), while most of the host's CPUs sit idle, so a second guest in
+  // the L3 evicts more than the host does. Above 1, two guests get separate
+  // L3s wherever the host has them (a 7965WX: a 4-vCPU NAS and an 8-vCPU
+  // gaming VM on CCDs 1 and 2-3, not both on CCD 1).
+  double guest_neighbour_factor = 2.0;
 
   // --- Emulator / I/O threads ("helpers") ---
   // They belong to the guest, so they hurt less than a foreign party: scale.
@@ -84,6 +91,7 @@ inline constexpr WeightField kWeightFields[] = {
     {"share_core", &Weights::share_core},
     {"share_l2", &Weights::share_l2},
     {"share_l3", &Weights::share_l3},
+    {"guest_neighbour_factor", &Weights::guest_neighbour_factor},
     {"helper_share_factor", &Weights::helper_share_factor},
     {"helper_off_node", &Weights::helper_off_node},
     {"stack_helpers", &Weights::stack_helpers},

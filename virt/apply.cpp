@@ -11,10 +11,12 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common/atomic_file.hpp"
 #include "virt/domain_xml.hpp"
@@ -424,6 +426,69 @@ ApplyResult apply_patch(Hypervisor& hv, const std::string& domain_arg, const Def
 ApplyResult apply_plan(Hypervisor& hv, const std::string& domain, const GuestPlan& plan, const ApplyOptions& options) {
   return apply_patch(hv, domain, [&](const std::string& xml) { return patch_domain(xml, plan); }, options);
 }
+
+namespace {
+
+// Every apply so far is rolled back: the backup defined again and, where the
+// running guest was re-pinned, its previous pins put back. Returns what failed.
+std::vector<std::string> roll_back(Hypervisor& hv, const std::vector<ApplyResult>& done,
+                                   const std::vector<std::optional<LivePins>>& before, const std::string& backup_dir) {
+  std::vector<std::string> trouble;
+  for (std::size_t i = done.size(); i-- > 0;) {
+    const ApplyResult& r = done[i];
+    try {
+      if (r.defined && !r.backup.empty()) restore_backup(hv, r.domain, r.backup, backup_dir);
+      if (r.live_pinned && before[i]) {
+        const LivePins& pins = *before[i];
+        hv.pin_emulator_live(r.domain, pins.emulator);
+        for (const auto& [id, cpus] : pins.iothreads) hv.pin_iothread_live(r.domain, id, cpus);
+        for (unsigned v = 0; v < pins.vcpus.size(); ++v) hv.pin_vcpu_live(r.domain, v, pins.vcpus[v]);
+      }
+    } catch (const std::exception& e) {
+      trouble.push_back(fmt::format("domain '{}': {}", r.domain, e.what()));
+    }
+  }
+  return trouble;
+}
+
+// A record of one whole-host apply, for `restore --all`: one "DOMAIN<TAB>BACKUP" line each.
+void write_manifest(const std::string& backup_dir, const std::vector<ApplyResult>& done) {
+  std::string text;
+  for (const ApplyResult& r : done)
+    if (r.defined && !r.backup.empty()) text += r.domain + '\t' + r.backup + '\n';
+  if (text.empty()) return;
+  write_backup(backup_dir, kWholeHostManifest, text, ".tsv");
+}
+
+}  // namespace
+
+std::vector<ApplyResult> apply_changes(Hypervisor& hv, const std::vector<DomainChange>& changes,
+                                       const ApplyOptions& options) {
+  ApplyOptions apply = options;
+  if (apply.backup_dir.empty()) apply.backup_dir = default_backup_dir();
+  std::vector<ApplyResult> done;
+  std::vector<std::optional<LivePins>> before;
+  for (const auto& [name, patch] : changes) {
+    std::optional<LivePins> pins;
+    try {
+      if (apply.live && hv.is_running(name)) pins = hv.live_pins(name);
+      done.push_back(apply_patch(hv, name, patch, apply));
+      before.push_back(pins);
+    } catch (const std::exception& e) {
+      std::vector<std::string> names;
+      for (const ApplyResult& r : done) names.push_back(r.domain);
+      std::vector<std::string> trouble = roll_back(hv, done, before, apply.backup_dir);
+      throw ApplyError(fmt::format(
+          "cannot apply the whole-host plan: {}; {}{}", e.what(),
+          names.empty() ? std::string("nothing else had changed")
+                        : fmt::format("rolled back {} to their backups", fmt::join(names, ", ")),
+          trouble.empty() ? std::string() : fmt::format(" (rollback failed for {})", fmt::join(trouble, "; "))));
+    }
+  }
+  write_manifest(apply.backup_dir, done);
+  return done;
+}
+
 
 void write_apply_result(std::ostream& out, const ApplyResult& r) {
   if (!r.defined && !r.live_pinned) {

@@ -71,6 +71,20 @@ ApplyResult apply_patch(Hypervisor& hypervisor, const std::string& domain, const
 ApplyResult apply_plan(Hypervisor& hypervisor, const std::string& domain, const GuestPlan& plan,
                        const ApplyOptions& options = {});
 
+// One domain's change in an apply of several (the whole host).
+struct DomainChange {
+  std::string domain;
+  DefinitionPatch patch;
+};
+
+// Applies the changes in order, each as apply_patch does. If one fails, every
+// domain changed before it is defined again from its backup and, where its
+// running guest was re-pinned, gets its previous live pins back; then throws
+// ApplyError saying what failed and what was rolled back. On success, writes a
+// record of the backups (kWholeHostManifest) that `restore --all` reads.
+std::vector<ApplyResult> apply_changes(Hypervisor& hypervisor, const std::vector<DomainChange>& changes,
+                                       const ApplyOptions& options = {});
+
 // Prints the diff (or "already applied"), the backup and the notes.
 void write_apply_result(std::ostream& out, const ApplyResult& result);
 
@@ -86,6 +100,11 @@ struct Backup {
 // are backed up the same way as "pve-VMID" with extension ".conf".
 std::string write_backup(const std::string& dir, const std::string& domain, const std::string& xml,
                          std::string_view extension = ".xml");
+
+// The backup name of a whole-host apply's record ("whole-host.<time>.tsv" in
+// the backup directory): one "DOMAIN<TAB>BACKUP" line per domain it defined,
+// which `restore --all` defines again.
+inline constexpr const char* kWholeHostManifest = "whole-host";
 
 // Backups of one domain ("" = every domain), oldest first. A missing directory has none.
 std::vector<Backup> list_backups(const std::string& dir, const std::string& domain,

@@ -923,8 +923,9 @@ class TuningPatcher {
   }
 
   void patch_helper_pins() {
-    if (!tuning_.emulator_pin && tuning_.iothread_pins.empty()) return;
+    if (!tuning_.emulator_pin && tuning_.iothread_pins.empty() && tuning_.vcpu_pins.empty()) return;
     pugi::xml_node cputune = child_or_insert(root_, "cputune", kDomainOrder);
+    for (const auto& [vcpu, cpus] : tuning_.vcpu_pins) put_pin(cputune, "vcpupin", "vcpu", std::to_string(vcpu), cpus);
     if (tuning_.emulator_pin) put_pin(cputune, "emulatorpin", nullptr, "", *tuning_.emulator_pin);
     for (const auto& [id, cpus] : tuning_.iothread_pins)
       put_pin(cputune, "iothreadpin", "iothread", std::to_string(id), cpus);
@@ -1185,7 +1186,8 @@ std::string patch_domain_xml(std::string_view original, const GuestPlan& plan) {
 }
 
 bool DomainTuning::empty() const {
-  return hyperv_on.empty() && !hyperv_vendor_id && !emulator_pin && iothread_pins.empty() && kvm_on.empty() &&
+  return hyperv_on.empty() && !hyperv_vendor_id && !emulator_pin && iothread_pins.empty() && vcpu_pins.empty() &&
+         kvm_on.empty() &&
          timers.empty() && !cpu_host_passthrough && !cpu_migratable_off &&
          !topology && !cache_passthrough && !memballoon_none && !hugepages && disk_cache_none.empty() &&
          disk_io_native.empty();
@@ -1204,6 +1206,7 @@ void DomainTuning::merge(const DomainTuning& other) {
   if (other.hyperv_vendor_id) hyperv_vendor_id = other.hyperv_vendor_id;
   if (other.emulator_pin) emulator_pin = other.emulator_pin;
   for (const auto& [id, cpus] : other.iothread_pins) iothread_pins[id] = cpus;
+  for (const auto& [vcpu, cpus] : other.vcpu_pins) vcpu_pins[vcpu] = cpus;
   cpu_host_passthrough |= other.cpu_host_passthrough;
   cpu_migratable_off |= other.cpu_migratable_off;
   if (other.topology) topology = other.topology;

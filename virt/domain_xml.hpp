@@ -91,6 +91,7 @@ struct DomainTuning {
   // the helper pins when no plan places the vCPUs.
   std::optional<CpuSet> emulator_pin;
   std::map<unsigned, CpuSet> iothread_pins;
+  std::map<unsigned, CpuSet> vcpu_pins;      // <vcpupin vcpu=N cpuset=...>: a shared guest's pool
   std::vector<std::string> kvm_on;           // <features><kvm> children: "hint-dedicated"
   std::map<std::string, bool> timers;        // <clock><timer name present='yes|no'/>
   // <cpu mode='host-passthrough' check='none' migratable='off'> (a TCG

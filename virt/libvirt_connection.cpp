@@ -1,5 +1,7 @@
 #include "virt/libvirt_connection.hpp"
 
+#include <algorithm>
+
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
@@ -103,6 +105,20 @@ class LibvirtConnection final : public Hypervisor {
     const char* name = virDomainGetName(dom.get());
     if (!name) fail("read the name of domain", name_or_uuid);
     return name;
+  }
+
+  std::vector<std::string> domain_names() override {
+    virDomainPtr* domains = nullptr;
+    const int n = virConnectListAllDomains(conn_.get(), &domains, 0);
+    if (n < 0) throw LibvirtError(fmt::format("cannot list the domains of '{}': {}", uri_, last_error()));
+    std::vector<std::string> names;
+    for (int i = 0; i < n; ++i) {
+      if (const char* name = virDomainGetName(domains[i])) names.emplace_back(name);
+      virDomainFree(domains[i]);
+    }
+    free(domains);
+    std::sort(names.begin(), names.end());
+    return names;
   }
 
   std::string definition_xml(const std::string& domain, bool secure) override {

@@ -67,6 +67,9 @@ class Hypervisor {
   // NAME or UUID -> the domain's name. Throws DomainInputError
   // "cannot find domain 'X' on 'URI': <libvirt's message>".
   virtual std::string find_domain(const std::string& name_or_uuid) = 0;
+  // The names of every domain of the connection, defined or running, sorted.
+  // Throws LibvirtError.
+  virtual std::vector<std::string> domain_names() = 0;
   // The persistent definition (VIR_DOMAIN_XML_INACTIVE), with secrets such as
   // VNC passwords when `secure` (needs a read-write connection): what a
   // backup must hold so that defining it again loses nothing.

@@ -1,6 +1,7 @@
 // A Hypervisor that keeps definitions in memory and fails where a test says.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <optional>
@@ -39,6 +40,12 @@ class FakeHypervisor : public Hypervisor {
       throw DomainInputError(fmt::format("cannot find domain '{}' on 'fake:///': Domain not found", name));
     return name;
   }
+  std::vector<std::string> domain_names() override {
+    std::vector<std::string> names;
+    for (const auto& [name, xml] : definitions) names.push_back(name);
+    return names;
+  }
+  std::vector<std::string> running_domains;                // is_running() per name when not empty
   std::string definition_xml(const std::string& name, bool) override { return definitions.at(find_domain(name)); }
   void define(const std::string& xml) override {
     ++defines;
@@ -49,7 +56,11 @@ class FakeHypervisor : public Hypervisor {
     Domain d = parse_domain_xml(xml, "define");
     definitions[d.name] = on_define ? on_define(xml) : xml;
   }
-  bool is_running(const std::string&) override { return running; }
+  bool is_running(const std::string& name) override {
+    if (!running_domains.empty())
+      return std::find(running_domains.begin(), running_domains.end(), name) != running_domains.end();
+    return running;
+  }
   LivePins live_pins(const std::string&) override { return live; }
   std::string live_xml(const std::string& name) override {
     return running_xml ? *running_xml : definitions.at(find_domain(name));

@@ -1,0 +1,333 @@
+#include "cli/whole_host.hpp"
+
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include "common/atomic_file.hpp"
+#include "common/text.hpp"
+#include "optimizer/host_plan.hpp"
+#include "optimizer/plan_writers.hpp"
+#include "virt/apply.hpp"
+#include "virt/domain.hpp"
+#include "virt/domain_xml.hpp"
+#include "virt/libvirt_connection.hpp"
+
+namespace vpt::cli {
+
+namespace {
+
+// More VMs than any host runs: a bound on what a connection or a command line hands us.
+constexpr std::size_t kMaxGuests = 512;
+
+struct Vm {
+  Domain domain;
+  std::string source;  // "domain 'win11'" or the file
+};
+
+std::vector<Vm> load_vms(const WholeHostOptions& options, const DomainOptions& domain, Hypervisor* hv,
+                         std::vector<std::string>& skipped) {
+  std::vector<Vm> vms;
+  if (!options.xml_files.empty()) {
+    for (const std::string& file : options.xml_files)
+      vms.push_back({require_qemu_guest(load_domain_xml_file(file), file), file});
+    return vms;
+  }
+  const bool secure = domain.apply || !options.out_dir.empty();
+  std::vector<std::string> names;
+  if (options.all) {
+    names = hv->domain_names();
+  } else {
+    for (const std::string& name : options.domains) names.push_back(hv->find_domain(name));
+  }
+  if (names.size() > kMaxGuests)
+    throw RequestError(fmt::format("cannot plan {} domains at once: at most {}; name them with --domain", names.size(),
+                                   kMaxGuests));
+  for (const std::string& name : names) {
+    try {
+      vms.push_back({require_qemu_guest(parse_domain_xml(hv->definition_xml(name, secure), name), name),
+                     fmt::format("domain '{}'", name)});
+    } catch (const DomainInputError& e) {
+      if (!options.all) throw;
+      skipped.push_back(printable(e.what()));  // --all: an LXC or Xen domain is not ours to plan
+    }
+  }
+  return vms;
+}
+
+// Every CPU the domain's <vcpupin>s name (its <vcpu cpuset> when it has none).
+CpuSet pinned_cpus(const Domain& d) {
+  CpuSet cpus;
+  for (const auto& [vcpu, set] : d.vcpupins) cpus |= set;
+  if (cpus.empty() && d.vcpu_cpuset) cpus = *d.vcpu_cpuset;
+  return cpus;
+}
+
+void check_names(const WholeHostOptions& o, const std::vector<Vm>& vms) {
+  std::set<std::string> known;
+  for (const Vm& vm : vms) known.insert(vm.domain.name);
+  std::map<std::string, std::string> flag_of;
+  for (const auto& [flag, names] : {std::pair{"--dedicated", &o.dedicated}, std::pair{"--shared", &o.shared},
+                                    std::pair{"--keep", &o.keep}})
+    for (const std::string& name : *names) {
+      if (!known.count(name))
+        throw RequestError(fmt::format("{} {}: no such VM among those planned ({})", flag, printable(name),
+                                       fmt::join(known, ", ")));
+      auto [it, fresh] = flag_of.emplace(name, flag);
+      if (!fresh && it->second != flag)
+        throw RequestError(fmt::format("VM '{}' is given to both {} and {}: choose one", printable(name), it->second, flag));
+    }
+}
+
+HostGuest host_guest(const WholeHostOptions& o, const Vm& vm, const RequestOptions& request, const CLI::App& command,
+                     const Topology& topo) {
+  HostGuest g;
+  g.request = make_request(request, command, vm.domain, topo).guests.front();
+  g.devices = vm.domain.hostdevs;
+  const std::string& name = vm.domain.name;
+  auto listed = [&](const std::vector<std::string>& names) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  if (listed(o.keep)) {
+    g.role = GuestRole::Kept;
+    g.role_reason = "--keep";
+    g.kept_cpus = pinned_cpus(vm.domain);
+  } else if (listed(o.dedicated)) {
+    g.role = GuestRole::Dedicated;
+    g.role_reason = "--dedicated";
+  } else if (listed(o.shared)) {
+    g.role = GuestRole::Shared;
+    g.role_reason = "--shared";
+  } else if (!g.devices.empty()) {
+    g.role = GuestRole::Dedicated;
+    g.role_reason = fmt::format("passes through {}", g.devices.front());
+  } else {
+    g.role = GuestRole::Shared;
+    g.role_reason = "no passed-through device";
+  }
+  return g;
+}
+
+// The change a guest's role makes to its definition; nullopt for a kept guest.
+std::optional<DefinitionPatch> change_for(const HostGuestPlan& p, const Domain& d) {
+  switch (p.role) {
+    case GuestRole::Dedicated: {
+      GuestPlan plan = *p.plan;
+      return DefinitionPatch([plan](const std::string& xml) { return patch_domain(xml, plan); });
+    }
+    case GuestRole::Shared: {
+      DomainTuning tuning;
+      for (unsigned v = 0; v < d.max_vcpus; ++v) tuning.vcpu_pins[v] = p.pool;
+      tuning.emulator_pin = p.pool;
+      for (unsigned id : d.iothread_ids) tuning.iothread_pins[id] = p.pool;
+      return DefinitionPatch([tuning](const std::string& xml) { return patch_domain(xml, tuning); });
+    }
+    case GuestRole::Kept: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::string threads_column(const HostGuestPlan& p) {
+  switch (p.role) {
+    case GuestRole::Dedicated: return p.plan->helper_cpus().to_string();
+    case GuestRole::Shared: return "the pool";
+    case GuestRole::Kept: return "as defined";
+  }
+  return "";
+}
+
+std::string vcpus_column(const HostGuestPlan& p) {
+  switch (p.role) {
+    case GuestRole::Dedicated: return p.plan->vcpu_cpus().to_string();
+    case GuestRole::Shared: return fmt::format("pool {}", p.pool);
+    case GuestRole::Kept: return fmt::format("{} (its pins)", p.kept_cpus);
+  }
+  return "";
+}
+
+void write_host_plan_text(std::ostream& out, const Topology& topo, const HostPlan& plan,
+                          const std::vector<std::string>& skipped) {
+  std::map<GuestRole, unsigned> count;
+  for (const HostGuestPlan& g : plan.guests) ++count[g.role];
+  fmt::print(out, "Whole-host plan for {} ({}): {} guest{}, {} dedicated, {} shared, {} kept\n\n",
+             topo.cpu_model.empty() ? "this host" : topo.cpu_model, topo.source_name, plan.guests.size(),
+             plan.guests.size() == 1 ? "" : "s", count[GuestRole::Dedicated], count[GuestRole::Shared],
+             count[GuestRole::Kept]);
+  fmt::print(out, "  {:<20} {:<10} {:>5}  {:<22} {:<14} {}\n", "guest", "role", "vCPUs", "vCPUs run on",
+             "QEMU threads", "why");
+  for (const HostGuestPlan& g : plan.guests)
+    fmt::print(out, "  {:<20} {:<10} {:>5}  {:<22} {:<14} {}\n", printable(g.name, 20), role_name(g.role), g.vcpus,
+               vcpus_column(g), threads_column(g), printable(g.role_reason, 60));
+  out << '\n';
+  for (const std::string& line : plan.explanation) out << line << '\n';
+  fmt::print(out, "The host keeps CPUs {}.\n", plan.host);
+  for (const std::string& s : skipped) fmt::print(out, "skipped: {}\n", s);
+  for (const std::string& w : plan.warnings) fmt::print(out, "warning: {}\n", w);
+  if (!plan.dedicated.guests.empty()) {
+    out << "\nThe dedicated guests (one search over the cost model):\n";
+    write_plan_text(out, plan.dedicated);
+  }
+}
+
+void make_private_dir(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    throw std::runtime_error(fmt::format("cannot create --out-dir '{}': {}", dir, std::strerror(errno)));
+}
+
+void apply_all(std::ostream& out, Hypervisor& hv, const DomainOptions& domain,
+               const std::vector<DomainChange>& changes) {
+  ApplyOptions apply;
+  apply.live = domain.live;
+  apply.backup_dir = domain.backup_dir;
+  for (const ApplyResult& r : apply_changes(hv, changes, apply)) write_apply_result(out, r);
+  fmt::print(out, "undo all of it: vpt-tune restore --all{}\n",
+             domain.backup_dir.empty() ? std::string() : fmt::format(" --backup-dir {}", domain.backup_dir));
+}
+
+}  // namespace
+
+void add_whole_host_options(CLI::App& command, WholeHostOptions& o, DomainOptions& domain) {
+  // --domain and --xml become repeatable: one-VM code still reads domain.domain / xml_file.
+  command.remove_option(command.get_option("--domain"));
+  command.remove_option(command.get_option("--xml"));
+  auto* d = command
+                .add_option_function<std::vector<std::string>>(
+                    "-d,--domain",
+                    [&o, &domain](const std::vector<std::string>& names) {
+                      o.domains = names;
+                      domain.domain = names.back();
+                    },
+                    "The libvirt domain, by name or UUID (repeat to plan several VMs together)")
+                ->option_text("NAME")
+                ->expected(1)
+                ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  auto* x = command
+                .add_option_function<std::vector<std::string>>(
+                    "--xml",
+                    [&o, &domain](const std::vector<std::string>& files) {
+                      o.xml_files = files;
+                      domain.xml_file = files.back();
+                    },
+                    "Read the domain from a file (`virsh dumpxml NAME > FILE`; '-' reads standard input; repeat "
+                    "to plan several VMs together)")
+                ->option_text("FILE")
+                ->expected(1)
+                ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  x->excludes(d);
+  const char* group = "Whole host (several VMs planned together)";
+  command.add_flag("--all", o.all, "Plan every domain of the libvirt connection together")->group(group)->excludes(x);
+  command.add_option("--dedicated", o.dedicated,
+                     "This VM gets cores of its own (default: only VMs with a passed-through device); repeat")
+      ->option_text("NAME")
+      ->group(group);
+  command.add_option("--shared", o.shared, "This VM floats over the shared pool with the other shared VMs; repeat")
+      ->option_text("NAME")
+      ->group(group);
+  command.add_option("--keep", o.keep, "Keep this VM's current pins; the others are planned around them; repeat")
+      ->option_text("NAME")
+      ->group(group);
+  command.add_option("--out-dir", o.out_dir, "Write each VM's patched definition to DIR/NAME.xml")
+      ->option_text("DIR")
+      ->group(group);
+}
+
+bool wants_whole_host(const WholeHostOptions& o) {
+  return o.all || o.domains.size() > 1 || o.xml_files.size() > 1 || !o.dedicated.empty() || !o.shared.empty() ||
+         !o.keep.empty() || !o.out_dir.empty();
+}
+
+void run_whole_host_suggest(const WholeHostOptions& options, const DomainOptions& domain, const HostOptions& host,
+                            const RequestOptions& request, const CLI::App& command, bool json) {
+  for (const char* one : {"--vcpus", "--guest", "--name", "--gpu", "--memory", "--cpus"})
+    if (command.count(one) != 0)
+      throw RequestError(fmt::format("{} is for one guest: in a whole-host plan each VM's vCPUs, memory and GPU come "
+                                     "from its definition (plan that VM alone with one --domain to use it)",
+                                     one));
+  if (!domain.out.empty()) throw RequestError("--out writes one definition: with several VMs use --out-dir DIR");
+  if (domain.apply && !options.xml_files.empty())
+    throw RequestError("--apply defines domains through libvirt: name them with --domain NAME (or --all), not --xml");
+  if (options.domains.empty() && options.xml_files.empty() && !options.all)
+    throw RequestError("name the VMs to plan together: --all, or --domain NAME (or --xml FILE) for each");
+  std::unique_ptr<Hypervisor> hv;
+  if (options.xml_files.empty()) {
+    if (host.topology_xml.empty() && host.lscpu_text.empty() && is_remote_uri(connect_uri(domain)))
+      throw RequestError(fmt::format("cannot plan the domains on '{}' from this host's topology: give that host's "
+                                     "with --topology FILE.xml or --lscpu FILE",
+                                     connect_uri(domain)));
+    hv = connect_libvirt(connect_uri(domain), /*read_write=*/domain.apply || !options.out_dir.empty());
+  }
+  std::vector<std::string> skipped;
+  std::vector<Vm> vms = load_vms(options, domain, hv.get(), skipped);
+  if (vms.empty()) throw RequestError(fmt::format("no QEMU/KVM domain to plan on '{}'", connect_uri(domain)));
+  check_names(options, vms);
+  Topology topo = load_host(host);
+
+  const Request base = make_request(request);
+  HostRequest host_request;
+  host_request.reserve_cores = base.reserve_cores;
+  host_request.excluded = base.excluded;
+  host_request.isolated = base.isolated;
+  host_request.weights = base.weights;
+  for (const Vm& vm : vms) host_request.guests.push_back(host_guest(options, vm, request, command, topo));
+  const HostPlan plan = plan_host(topo, host_request);
+
+  std::ostream& out = json ? std::cerr : std::cout;
+  if (json)
+    std::cout << host_plan_to_json(plan).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  else
+    write_host_plan_text(out, topo, plan, skipped);
+
+  std::vector<DomainChange> changes;
+  if (!options.out_dir.empty()) make_private_dir(options.out_dir);
+  for (std::size_t k = 0; k < vms.size(); ++k) {
+    const Domain& d = vms[k].domain;
+    std::optional<DefinitionPatch> change = change_for(plan.guests[k], d);
+    if (!change) {
+      if (!json) fmt::print(out, "\ndomain '{}': kept as defined (--keep)\n", printable(d.name));
+      continue;
+    }
+    PatchResult patched = (*change)(d.xml);
+    if (!options.out_dir.empty()) {
+      if (d.name.find('/') != std::string::npos || d.name == "." || d.name == "..")
+        throw RequestError(fmt::format("cannot write '{}' under --out-dir: the name is not a file name",
+                                       printable(d.name)));
+      const std::string path = options.out_dir + "/" + d.name + ".xml";
+      write_file_atomically(path, patched.xml, "patched definition", 0600);
+      fmt::print(out, "wrote the patched definition of domain '{}' to {}\n", printable(d.name), path);
+    }
+    if (domain.apply) {
+      if (patched.xml != d.xml) changes.push_back({d.name, *change});
+      continue;
+    }
+    if (json) continue;
+    fmt::print(out, "\n");
+    const std::string diff =
+        unified_diff(d.xml, patched.xml, d.name + " (current definition)", d.name + " (with the plan)");
+    if (diff.empty()) fmt::print(out, "domain '{}' already has this plan\n", printable(d.name));
+    out << diff;
+    for (const std::string& note : patched.notes) out << "note: " << note << '\n';
+  }
+  if (domain.apply) {
+    if (changes.empty()) {
+      fmt::print(out, "every domain already has this plan: nothing to apply\n");
+      return;
+    }
+    out << '\n';
+    apply_all(out, *hv, domain, changes);
+  }
+}
+
+}  // namespace vpt::cli
