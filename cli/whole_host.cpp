@@ -105,6 +105,8 @@ HostGuest host_guest(const WholeHostOptions& o, const Vm& vm, const RequestOptio
     g.role = GuestRole::Kept;
     g.role_reason = "--keep";
     g.kept_cpus = pinned_cpus(vm.domain);
+    if (vm.domain.emulatorpin) g.kept_helper_cpus |= *vm.domain.emulatorpin;
+    for (const auto& [id, cpus] : vm.domain.iothreadpins) g.kept_helper_cpus |= cpus;
   } else if (listed(o.dedicated)) {
     g.role = GuestRole::Dedicated;
     g.role_reason = "--dedicated";

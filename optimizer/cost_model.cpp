@@ -35,10 +35,18 @@ struct CostModel::Impl {
     }
     build_pair_matrices();
     build_placement_costs(request);
+    // The boot CPU's core costs boot_cpu; on a host with several L3s, the
+    // rest of its L3 a quarter of that: the host's own work gathers around
+    // CPU 0 (its reserve, timekeeping, interrupts by default), so between
+    // plans that are otherwise equal a guest takes another L3.
     boot.assign(n, 0.0);
-    if (const LogicalCpu* cpu0 = find_cpu(t, 0))
-      for (std::size_t i = 0; i < n; ++i)
+    if (const LogicalCpu* cpu0 = find_cpu(t, 0)) {
+      const bool several_l3 = caches_at_level(t, 3).size() > 1;
+      for (std::size_t i = 0; i < n; ++i) {
         if (t.cpus[i].core == cpu0->core) boot[i] = weights.boot_cpu;
+        else if (several_l3 && cpu0->l3 && t.cpus[i].l3 == cpu0->l3) boot[i] = weights.boot_cpu / 4;
+      }
+    }
   }
 
   // Per-CPU group indices; the split terms are counted from these groups.
@@ -318,7 +326,7 @@ Score CostModel::evaluate(const Layout& layout) const {
       "vCPU pairs the guest is told share a die (L3) or socket that do not on the host");
   add(term::kCapacity, capacity, "vCPUs on a core kind or L3 other than the preferred one");
   add(term::kGpuLocality, gpu, "vCPUs off the NUMA node of the guest's GPU");
-  add(term::kBootCpu, boot, "vCPUs on the core of CPU 0, the boot CPU the host keeps for timekeeping");
+  add(term::kBootCpu, boot, "vCPUs on the core (or L3) of CPU 0, the boot CPU the host keeps for timekeeping");
   return score;
 }
 

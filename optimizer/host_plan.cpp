@@ -148,6 +148,13 @@ HostPlan plan_host(const Topology& topo, const HostRequest& request, const Searc
   Request search;
   search.reserve_cores = request.reserve_cores;
   search.excluded = request.excluded | kept;
+  // A kept guest's emulator and I/O threads stay where it pinned them: no
+  // other guest's vCPUs there (helpers may share them; they are the host's).
+  CpuSet kept_helpers;
+  for (const HostGuest& g : request.guests)
+    if (g.role == GuestRole::Kept) kept_helpers |= whole_cores(topo, g.kept_helper_cpus & online);
+  if (const CpuSet allowed = online - kept_helpers - search.excluded; !kept_helpers.empty() && !allowed.empty())
+    search.allowed = online - kept_helpers;
   search.isolated = request.isolated;
   search.weights = request.weights;
   std::vector<std::size_t> reps;

@@ -34,7 +34,8 @@ struct HostGuest {
   GuestRole role = GuestRole::Shared;
   std::string role_reason;           // "passes through 0000:01:00.0", "--dedicated", ...
   std::vector<std::string> devices;  // passed-through PCI addresses ("0000:01:00.0")
-  CpuSet kept_cpus;                  // Kept: every CPU its current pins name
+  CpuSet kept_cpus;                  // Kept: every CPU its current vCPU pins name
+  CpuSet kept_helper_cpus;           // Kept: its emulator and I/O thread pins (no other guest's vCPUs go there)
 };
 
 struct HostRequest {

@@ -117,8 +117,12 @@ Layout Search::materialize(const CoreChoice& choice) const {
   }
 
   layout.host = all_cpus(topo_) - guest_cpus - idle;
-  // Isolated CPUs no guest took stay idle: the kernel keeps the host off them.
-  if (CpuSet outside = layout.host - resolved_.isolated; !outside.empty()) layout.host = std::move(outside);
+  // Isolated cores no guest took stay idle: the kernel keeps the host off them.
+  // (Whole cores only: the host's cores stay whole, as helpers need them.)
+  CpuSet isolated_cores;
+  for (const Core& core : topo_.cores)
+    if (resolved_.isolated.contains(core.cpus)) isolated_cores |= core.cpus;
+  if (CpuSet outside = layout.host - isolated_cores; !outside.empty()) layout.host = std::move(outside);
   if (layout.host.empty()) {
     // The host still runs: on the guests' CPUs, and so do the helpers.
     layout.host = all_cpus(topo_);
@@ -148,6 +152,9 @@ void Search::place_helpers(Layout& layout) const {
       if (!core.cpus.intersects(resolved_.no_helpers)) allowed_cores.push_back(core.index);
     }
   if (!allowed_cores.empty()) host_cores = std::move(allowed_cores);
+  if (host_cores.empty())  // the host has no whole core: any core it has a CPU of
+    for (const Core& core : topo_.cores)
+      if (layout.host.intersects(core.cpus)) host_cores.push_back(core.index);
   const std::vector<double> vcpu_sharing = model_.vcpu_sharing(layout);  // per CPU, with every vCPU
   std::vector<unsigned> load(topo_.cores.size(), 0);       // helper threads per core
   std::vector<int> dedicated_to(topo_.cores.size(), -1);   // guest that took the core, -1 = none
@@ -614,14 +621,15 @@ void Search::balance_nodes(CoreChoice& choice, std::size_t k) const {
       continue;
     }
     balanced.insert(balanced.end(), cores.begin(), cores.end());
-    // Fill the L3s the guest already uses, then the emptiest free L3s.
+    // Fill the L3s the guest already uses, then the emptiest free L3s, CPU 0's last.
     std::vector<unsigned> spare;
     for (unsigned core : usable_cores_)
       if (!taken.count(core) && node_of(core) == node && threads_of(topo_, core) == t) spare.push_back(core);
+    const int cpu0_l3 = topo_.cores.empty() || !find_cpu(topo_, 0) ? -2 : l3_of(topo_, find_cpu(topo_, 0)->core);
     std::sort(spare.begin(), spare.end(), [&](unsigned a, unsigned b) {
       int la = l3_of(topo_, a), lb = l3_of(topo_, b);
-      return std::tuple{-static_cast<int>(mine_in_l3[la]), -static_cast<int>(free_in_l3[la]), la, a} <
-             std::tuple{-static_cast<int>(mine_in_l3[lb]), -static_cast<int>(free_in_l3[lb]), lb, b};
+      return std::tuple{-static_cast<int>(mine_in_l3[la]), la == cpu0_l3, -static_cast<int>(free_in_l3[la]), la, a} <
+             std::tuple{-static_cast<int>(mine_in_l3[lb]), lb == cpu0_l3, -static_cast<int>(free_in_l3[lb]), lb, b};
     });
     const std::size_t missing = target - cores.size();
     if (spare.size() < missing) return;

@@ -24,11 +24,13 @@ struct Weights {
   double share_l3 = 4.0;
   // Sharing between two guests' vCPUs counts this many times sharing with
   // the host: a dedicated guest runs busy by design (a game, a build, a NAS
-  // scrub), while most of the host's CPUs sit idle, so a second guest in
-  // the L3 evicts more than the host does. Above 1, two guests get separate
-  // L3s wherever the host has them (a 7965WX: a 4-vCPU NAS and an 8-vCPU
-  // gaming VM on CCDs 1 and 2-3, not both on CCD 1).
-  double guest_neighbour_factor = 2.0;
+  // scrub), while most of the host's CPUs sit idle. Above 2, a guest beside
+  // another guest costs more than a guest beside twice as many host CPUs, so
+  // two guests get separate L3s wherever the host has them, which is what a
+  // VFIO helper posts ("the gaming VM gets its own CCX, the NAS goes with the
+  // host"): on a 7965WX a 4-vCPU NAS and an 8-vCPU gaming VM land on
+  // different CCDs, not both on CCD 1.
+  double guest_neighbour_factor = 3.0;
 
   // --- Emulator / I/O threads ("helpers") ---
   // They belong to the guest, so they hurt less than a foreign party: scale.
@@ -78,7 +80,8 @@ struct Weights {
   double off_gpu_node = 25.0;
   // Per vCPU on the core of CPU 0, the boot CPU: the kernel keeps it for
   // timekeeping and drops it from nohz_full= and isolcpus=, and guides leave
-  // core 0 to the host. Smaller than every other weight: it only breaks ties.
+  // core 0 to the host; the rest of CPU 0's L3 costs a quarter of it on hosts
+  // with several L3s. Smaller than every other weight: it only breaks ties.
   double boot_cpu = 0.5;
 };
 

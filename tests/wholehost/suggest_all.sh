@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Whole-host planning end to end (ctest label wholehost):
+#  - offline: four VMs of tests/wholehost (gaming and nas pass a PCI device
+#    through, web does not, router is --keep) on a synthetic 8-CPU host with
+#    two L3s (hwloc's own `lstopo --input "pack:1 l3:2 core:4 pu:1"`), written
+#    with --out-dir; the facts checked come from the written files: dedicated
+#    guests' vCPUs on distinct cores, none on the kept guest's cores or its
+#    emulator's, the shared guest pinned to CPUs no dedicated vCPU has, the
+#    kept guest not written;
+#  - through libvirt (its test driver, one process: a node file holding the
+#    four domains, web shut off): `suggest --all --keep router --apply` defines
+#    three, verifies each, writes the record `restore --all` reads; an unknown
+#    --dedicated name and --out with several VMs are one-line errors (exit 2).
+#
+#   suggest_all.sh VPT_TUNE SOURCE_DIR WORKDIR
+set -euo pipefail
+VPT=${1:?usage: $0 VPT_TUNE SOURCE_DIR WORKDIR}
+SRC=${2:?usage}
+WORK=${3:?usage}
+PY=/usr/bin/python3
+rm -rf "$WORK" && mkdir -p "$WORK"
+cd "$WORK"
+lstopo-no-graphics --input "pack:1 l3:2 core:4 pu:1" --of xml host8.xml 2> /dev/null
+VMS=("$SRC/tests/wholehost/gaming.xml" "$SRC/tests/wholehost/nas.xml" "$SRC/tests/wholehost/web.xml"
+     "$SRC/tests/wholehost/router.xml")
+
+echo "== offline: --xml x4 --keep router --out-dir"
+args=()
+for vm in "${VMS[@]}"; do args+=(--xml "$vm"); done
+"$VPT" suggest --topology host8.xml "${args[@]}" --keep router --out-dir planned > offline.txt
+cat offline.txt | head -12
+[ ! -e planned/router.xml ] || { echo "FAIL: the kept guest was written"; exit 1; }
+"$PY" - planned "$SRC/tests/wholehost/router.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+planned, router = sys.argv[1], sys.argv[2]
+def pins(path):
+    root = ET.parse(path).getroot()
+    vcpu = {int(p.get('vcpu')): p.get('cpuset') for p in root.iter('vcpupin')}
+    emu = [p.get('cpuset') for p in root.iter('emulatorpin')]
+    return vcpu, emu
+def cpus(text):
+    out = set()
+    for part in text.split(','):
+        a, _, b = part.partition('-')
+        out |= set(range(int(a), int(b or a) + 1))
+    return out
+g, _ = pins(f'{planned}/gaming.xml')
+n, _ = pins(f'{planned}/nas.xml')
+w, w_emu = pins(f'{planned}/web.xml')
+r, r_emu = pins(router)
+# Synthetic host: one thread per core, so a CPU is a core.
+gaming = set().union(*(cpus(c) for c in g.values()))
+nas = set().union(*(cpus(c) for c in n.values()))
+kept = set().union(*(cpus(c) for c in r.values())) | set().union(*(cpus(c) for c in r_emu))
+assert len(g) == 2 and len(n) == 2 and len(w) == 2, (g, n, w)
+assert all(len(cpus(c)) == 1 for c in list(g.values()) + list(n.values())), 'dedicated vCPUs get one CPU each'
+assert not gaming & nas, f'gaming {gaming} and nas {nas} share CPUs'
+assert not (gaming | nas) & kept, f'a dedicated guest on the kept guest\'s CPUs {kept}'
+pool = cpus(w[0])
+assert all(cpus(c) == pool for c in w.values()) and w_emu == [w[0]], 'the shared guest floats over one pool'
+assert not pool & (gaming | nas), f'pool {pool} has dedicated vCPUs'
+print('offline facts hold: gaming', sorted(gaming), 'nas', sorted(nas), 'pool', sorted(pool), 'kept', sorted(kept))
+PY
+
+echo "== libvirt test driver: --all --keep router --apply"
+{
+  echo "<node>"
+  for vm in "${VMS[@]}"; do
+    if [ "$(basename "$vm")" = web.xml ]; then  # defined, not running
+      sed "s|<domain type='kvm'>|<domain type='kvm' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>|; s|</domain>|  <test:runstate>5</test:runstate>\n</domain>|" "$vm"
+    else
+      cat "$vm"
+    fi
+  done
+  echo "</node>"
+} > node.xml
+URI="test://$WORK/node.xml"
+"$VPT" suggest --all -c "$URI" --topology host8.xml --keep router --apply --backup-dir backups > apply.txt
+tail -n 12 apply.txt
+for vm in gaming nas web; do
+  grep -q "^--- $vm (current definition)" apply.txt || { echo "FAIL: no diff for $vm"; exit 1; }
+done
+grep -q "^domain 'router': kept as defined (--keep)" apply.txt || { echo "FAIL: router not kept"; exit 1; }
+grep -q "^undo all of it: vpt-tune restore --all --backup-dir backups" apply.txt || { echo "FAIL: no undo line"; exit 1; }
+ls backups/whole-host.*.tsv > /dev/null
+[ "$(wc -l < backups/whole-host.*.tsv)" -eq 3 ] || { echo "FAIL: the record should list 3 domains"; exit 1; }
+
+echo "== errors"
+set +e
+"$VPT" suggest --all -c "$URI" --topology host8.xml --dedicated nosuch > err.txt 2>&1; rc=$?
+set -e
+[ "$rc" -eq 2 ] && [ "$(wc -l < err.txt)" -eq 1 ] && grep -q "no such VM" err.txt || { echo "FAIL: rc $rc"; cat err.txt; exit 1; }
+set +e
+"$VPT" suggest --topology host8.xml "${args[@]}" --out x.xml > err.txt 2>&1; rc=$?
+set -e
+[ "$rc" -eq 2 ] && grep -q "use --out-dir" err.txt || { echo "FAIL: --out with several VMs: rc $rc"; cat err.txt; exit 1; }
+echo "whole-host: all checks passed"
