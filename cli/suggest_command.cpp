@@ -31,13 +31,15 @@ struct SuggestOptions {
 };
 
 void run_suggest(const SuggestOptions& options, const CLI::App& command) {
-  if (has_pve_vm(options.pve) || !options.pve.hookscript_out.empty() || options.pve.confine_host ||
-      !options.pve.hugepages.empty()) {
+  if (!wants_whole_host(options.whole_host) &&
+      (has_pve_vm(options.pve) || !options.pve.hookscript_out.empty() || options.pve.confine_host ||
+       !options.pve.hugepages.empty())) {
     run_pve_suggest(options.pve, options.domain, options.host, options.request, command, options.json);
     return;
   }
   if (wants_whole_host(options.whole_host)) {
-    run_whole_host_suggest(options.whole_host, options.domain, options.host, options.request, command, options.json);
+    run_whole_host_suggest(options.whole_host, options.domain, options.pve, options.host, options.request, command,
+                           options.json);
     return;
   }
   std::optional<Domain> domain;
@@ -91,6 +93,7 @@ void setup_suggest(CLI::App& app) {
       "  vpt-tune suggest --domain win11 --apply [--live]      back up, define, verify (and pin the running guest)\n"
       "  vpt-tune suggest --all [--keep router] --apply        every VM of the host planned together, one apply\n"
       "  vpt-tune suggest --xml win11.xml --xml nas.xml --out-dir planned/   several VMs offline\n"
+      "  vpt-tune suggest --pve-dir qemu-server/ --out-dir planned/   every VM of a Proxmox node, offline\n"
       "  vpt-tune suggest --pve-config 101.conf --out new.conf --hookscript-out vpt-tune-101.sh\n"
       "                                                        a Proxmox VE VM: patched config and its hookscript\n"
       "  vpt-tune suggest --vmid 101 --apply [--live]          on the Proxmox node: back up, write, install, verify\n"

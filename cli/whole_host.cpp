@@ -10,6 +10,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <filesystem>
 #include <set>
 
 #include <fmt/format.h>
@@ -21,6 +22,9 @@
 #include "common/text.hpp"
 #include "optimizer/host_plan.hpp"
 #include "optimizer/plan_writers.hpp"
+#include "pve/hookscript.hpp"
+#include "pve/pve_config.hpp"
+#include "pve/pve_node.hpp"
 #include "virt/apply.hpp"
 #include "virt/domain.hpp"
 #include "virt/domain_xml.hpp"
@@ -32,6 +36,8 @@ namespace {
 
 // More VMs than any host runs: a bound on what a connection or a command line hands us.
 constexpr std::size_t kMaxGuests = 512;
+
+std::string fs_parent(const std::string& path) { return std::filesystem::path(path).parent_path().string(); }
 
 struct Vm {
   Domain domain;
@@ -199,6 +205,186 @@ void apply_all(std::ostream& out, Hypervisor& hv, const DomainOptions& domain,
              domain.backup_dir.empty() ? std::string() : fmt::format(" --backup-dir {}", domain.backup_dir));
 }
 
+// ---- Proxmox VE: a node's VM configs ----------------------------------------
+
+struct PveVm {
+  unsigned vmid = 0;
+  PveConfig config;
+};
+
+// Every DIR/<VMID>.conf, by VMID. Containers' configs, templates and locked
+// VMs are skipped with a line saying why.
+std::vector<PveVm> load_pve_vms(const std::string& dir, std::vector<std::string>& skipped) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw RequestError(fmt::format("cannot read --pve-dir '{}': not a directory (give a copy of "
+                                   "/etc/pve/qemu-server)",
+                                   dir));
+  std::map<unsigned, std::string> files;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.ends_with(".conf") || name.size() < 6 || name.size() > 14) continue;
+    const std::string id = name.substr(0, name.size() - 5);
+    if (!std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; }) || id.front() == '0') continue;
+    files[static_cast<unsigned>(std::stoul(id))] = entry.path().string();
+    if (files.size() > kMaxGuests)
+      throw RequestError(fmt::format("cannot plan more than {} VMs at once from '{}'", kMaxGuests, dir));
+  }
+  if (ec) throw RequestError(fmt::format("cannot read --pve-dir '{}': {}", dir, ec.message()));
+  std::vector<PveVm> vms;
+  for (const auto& [vmid, path] : files) {
+    PveVm vm{vmid, {}};
+    try {
+      vm.config = load_pve_config_file(path);
+    } catch (const PveConfigError& e) {
+      skipped.push_back(printable(e.what()));
+      continue;
+    }
+    auto template_flag = vm.config.options.find("template");
+    if (template_flag != vm.config.options.end() && template_flag->second == "1") {
+      skipped.push_back(fmt::format("VM {}: a template (it never runs)", vmid));
+      continue;
+    }
+    if (vm.config.lock) {
+      skipped.push_back(fmt::format("VM {}: locked ({}); plan again when that task ends", vmid,
+                                    printable(*vm.config.lock, 40)));
+      continue;
+    }
+    vms.push_back(std::move(vm));
+  }
+  return vms;
+}
+
+// --dedicated/--shared/--keep take a VMID or a VM's name.
+bool names_vm(const std::vector<std::string>& names, const PveVm& vm, const std::string& name) {
+  return std::any_of(names.begin(), names.end(),
+                     [&](const std::string& n) { return n == std::to_string(vm.vmid) || n == name; });
+}
+
+void run_pve_whole_host(const WholeHostOptions& o, const DomainOptions& domain, const PveOptions& pve,
+                        const HostOptions& host, const RequestOptions& request, const CLI::App& command, bool json) {
+  if (domain.apply)
+    throw RequestError("--apply for several Proxmox VMs is not supported yet: write them with --out-dir DIR, review, "
+                       "then apply each with `vpt-tune suggest --vmid N --apply`");
+  const std::string dir = o.all_vmids ? fs_parent(this_pve_node().config_path(1)) : o.pve_dir;
+  std::vector<std::string> skipped;
+  std::vector<PveVm> vms = load_pve_vms(dir, skipped);
+  if (vms.empty()) throw RequestError(fmt::format("no VM config to plan in '{}'", dir));
+  Topology topo = load_host(host);
+
+  const Request base = make_request(request);
+  HostRequest host_request;
+  host_request.reserve_cores = base.reserve_cores;
+  host_request.excluded = base.excluded;
+  host_request.isolated = base.isolated;
+  host_request.weights = base.weights;
+  std::set<std::string> known;
+  for (const PveVm& vm : vms) {
+    HostGuest g;
+    g.request = make_request(request, command, request_defaults_from(vm.config, &topo), topo).guests.front();
+    known.insert(std::to_string(vm.vmid));
+    known.insert(g.request.name);
+    g.devices = vm.config.hostpci;
+    for (const std::string& mapping : vm.config.hostpci_mappings) g.devices.push_back("mapping=" + mapping);
+    const std::string& name = g.request.name;
+    if (names_vm(o.keep, vm, name)) {
+      g.role = GuestRole::Kept;
+      g.role_reason = "--keep";
+      if (vm.config.affinity) g.kept_cpus = *vm.config.affinity;
+    } else if (names_vm(o.dedicated, vm, name)) {
+      g.role = GuestRole::Dedicated;
+      g.role_reason = "--dedicated";
+    } else if (names_vm(o.shared, vm, name)) {
+      g.role = GuestRole::Shared;
+      g.role_reason = "--shared";
+    } else if (!g.devices.empty()) {
+      g.role = GuestRole::Dedicated;
+      g.role_reason = fmt::format("passes through {}", g.devices.front());
+    } else {
+      g.role = GuestRole::Shared;
+      g.role_reason = "no passed-through device";
+    }
+    host_request.guests.push_back(std::move(g));
+  }
+  for (const auto& [flag, names] : {std::pair{"--dedicated", &o.dedicated}, std::pair{"--shared", &o.shared},
+                                    std::pair{"--keep", &o.keep}})
+    for (const std::string& name : *names)
+      if (!known.count(name))
+        throw RequestError(fmt::format("{} {}: no such VM (VMID or name) in '{}'", flag, printable(name), dir));
+  const HostPlan plan = plan_host(topo, host_request);
+
+  std::ostream& out = json ? std::cerr : std::cout;
+  if (json)
+    std::cout << host_plan_to_json(plan).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  else
+    write_host_plan_text(out, topo, plan, skipped);
+  // Every patch first: a VM whose config cannot take its plan stops the whole
+  // plan before anything is written.
+  struct Output {
+    std::optional<PvePatch> patch;  // nullopt: kept
+    std::string script;
+  };
+  std::vector<Output> outputs(vms.size());
+  std::vector<std::string> refused;
+  for (std::size_t k = 0; k < vms.size(); ++k) {
+    const PveVm& vm = vms[k];
+    const HostGuestPlan& p = plan.guests[k];
+    try {
+      switch (p.role) {
+        case GuestRole::Kept: break;
+        case GuestRole::Shared: outputs[k].patch = patch_pve_affinity(vm.config, p.pool); break;
+        case GuestRole::Dedicated: {
+          PvePatchOptions options;
+          options.hookscript = fmt::format("{}:snippets/vpt-tune-{}.sh", pve.snippets_storage, vm.vmid);
+          outputs[k].patch = patch_pve_config(vm.config, *p.plan, topo, options);
+          PveHookPlan hook = make_pve_hook_plan(vm.vmid, vm.config, *p.plan, plan.host, /*confine_host=*/false);
+          hook.strict = pve.strict;
+          outputs[k].script = pve_hookscript(hook);
+          break;
+        }
+      }
+    } catch (const std::exception& e) {
+      refused.push_back(fmt::format("VM {}: {}", vm.vmid, e.what()));
+    }
+  }
+  if (!refused.empty())
+    throw PveConfigError(fmt::format("cannot write the whole-host plan ({} of {} VMs cannot take theirs; nothing was "
+                                     "written): {}",
+                                     refused.size(), vms.size(), fmt::join(refused, "; ")));
+  if (!o.out_dir.empty()) make_private_dir(o.out_dir);
+  for (std::size_t k = 0; k < vms.size(); ++k) {
+    const PveVm& vm = vms[k];
+    const HostGuestPlan& p = plan.guests[k];
+    const std::string label = fmt::format("VM {} ({})", vm.vmid, printable(p.name, 40));
+    if (!outputs[k].patch) {
+      if (!json) fmt::print(out, "\n{}: kept as configured (--keep)\n", label);
+      continue;
+    }
+    const PvePatch& patch = *outputs[k].patch;
+    const std::string& script = outputs[k].script;
+    if (!o.out_dir.empty()) {
+      const std::string conf = fmt::format("{}/{}.conf", o.out_dir, vm.vmid);
+      write_file_atomically(conf, patch.text, "patched config", 0600);
+      fmt::print(out, "wrote the patched config of {} to {}\n", label, conf);
+      if (!script.empty()) {
+        const std::string hook = fmt::format("{}/vpt-tune-{}.sh", o.out_dir, vm.vmid);
+        write_file_atomically(hook, script, "hookscript", 0755);
+        fmt::print(out, "wrote its hookscript to {} (install it as {}:snippets/vpt-tune-{}.sh)\n", hook,
+                   pve.snippets_storage, vm.vmid);
+      }
+    }
+    if (json) continue;
+    const std::string diff = unified_diff(vm.config.text, patch.text, fmt::format("{}.conf (current)", vm.vmid),
+                                          fmt::format("{}.conf (with the plan)", vm.vmid));
+    out << '\n';
+    if (diff.empty()) fmt::print(out, "{} already has this plan\n", label);
+    out << diff;
+    for (const std::string& note : patch.notes) out << "note: " << note << '\n';
+    for (const std::string& w : patch.warnings) out << "warning: " << w << '\n';
+  }
+}
+
 }  // namespace
 
 void add_whole_host_options(CLI::App& command, WholeHostOptions& o, DomainOptions& domain) {
@@ -241,24 +427,40 @@ void add_whole_host_options(CLI::App& command, WholeHostOptions& o, DomainOption
   command.add_option("--keep", o.keep, "Keep this VM's current pins; the others are planned around them; repeat")
       ->option_text("NAME")
       ->group(group);
-  command.add_option("--out-dir", o.out_dir, "Write each VM's patched definition to DIR/NAME.xml")
+  command.add_option("--pve-dir", o.pve_dir,
+                     "Proxmox VE: plan every VM config of DIR together (a copy of a node's /etc/pve/qemu-server)")
+      ->option_text("DIR")
+      ->group(group);
+  command.add_flag("--all-vmids", o.all_vmids, "Proxmox VE: plan every VM of this node together")->group(group);
+  command.add_option("--out-dir", o.out_dir,
+                     "Write each VM's patched definition to DIR/NAME.xml (Proxmox: DIR/VMID.conf and its hookscript)")
       ->option_text("DIR")
       ->group(group);
 }
 
 bool wants_whole_host(const WholeHostOptions& o) {
-  return o.all || o.domains.size() > 1 || o.xml_files.size() > 1 || !o.dedicated.empty() || !o.shared.empty() ||
+  return o.all || o.all_vmids || !o.pve_dir.empty() || o.domains.size() > 1 || o.xml_files.size() > 1 || !o.dedicated.empty() || !o.shared.empty() ||
          !o.keep.empty() || !o.out_dir.empty();
 }
 
-void run_whole_host_suggest(const WholeHostOptions& options, const DomainOptions& domain, const HostOptions& host,
-                            const RequestOptions& request, const CLI::App& command, bool json) {
+void run_whole_host_suggest(const WholeHostOptions& options, const DomainOptions& domain, const PveOptions& pve,
+                            const HostOptions& host, const RequestOptions& request, const CLI::App& command,
+                            bool json) {
   for (const char* one : {"--vcpus", "--guest", "--name", "--gpu", "--memory", "--cpus"})
     if (command.count(one) != 0)
       throw RequestError(fmt::format("{} is for one guest: in a whole-host plan each VM's vCPUs, memory and GPU come "
                                      "from its definition (plan that VM alone with one --domain to use it)",
                                      one));
   if (!domain.out.empty()) throw RequestError("--out writes one definition: with several VMs use --out-dir DIR");
+  if (options.all_vmids || !options.pve_dir.empty()) {
+    if (options.all || !options.domains.empty() || !options.xml_files.empty())
+      throw RequestError("plan a Proxmox node (--pve-dir, --all-vmids) or libvirt domains (--all, --domain, --xml), "
+                         "not both at once");
+    if (options.all_vmids && !options.pve_dir.empty())
+      throw RequestError("--all-vmids reads this node's configs; --pve-dir a copy of them: give one");
+    run_pve_whole_host(options, domain, pve, host, request, command, json);
+    return;
+  }
   if (domain.apply && !options.xml_files.empty())
     throw RequestError("--apply defines domains through libvirt: name them with --domain NAME (or --all), not --xml");
   if (options.domains.empty() && options.xml_files.empty() && !options.all)

@@ -10,6 +10,7 @@
 
 #include "cli/domain_options.hpp"
 #include "cli/host_options.hpp"
+#include "cli/pve_options.hpp"
 #include "cli/request_options.hpp"
 
 namespace vpt::cli {
@@ -22,9 +23,11 @@ struct WholeHostOptions {
   std::vector<std::string> shared;     // --shared NAME: the shared pool
   std::vector<std::string> keep;       // --keep NAME: its pins stay
   std::string out_dir;                 // --out-dir DIR: each patched definition as DIR/NAME.xml
+  std::string pve_dir;                 // --pve-dir DIR: Proxmox VE VM configs (a copy of /etc/pve/qemu-server)
+  bool all_vmids = false;              // --all-vmids: every VM of this Proxmox VE node
 };
 
-// --all, --dedicated, --shared, --keep, --out-dir; and makes --domain and
+// --all, --all-vmids, --pve-dir, --dedicated, --shared, --keep, --out-dir; and makes --domain and
 // --xml repeatable (the last one also lands in `domain` for one-VM commands).
 void add_whole_host_options(CLI::App& command, WholeHostOptions& options, DomainOptions& domain);
 
@@ -33,7 +36,8 @@ bool wants_whole_host(const WholeHostOptions& options);
 
 // Plans, prints, and with --out-dir / --apply [--live] acts. Throws
 // RequestError, DomainInputError, LibvirtError, ApplyError (after the rollback).
-void run_whole_host_suggest(const WholeHostOptions& options, const DomainOptions& domain, const HostOptions& host,
-                            const RequestOptions& request, const CLI::App& command, bool json);
+void run_whole_host_suggest(const WholeHostOptions& options, const DomainOptions& domain, const PveOptions& pve,
+                            const HostOptions& host, const RequestOptions& request, const CLI::App& command,
+                            bool json);
 
 }  // namespace vpt::cli

@@ -265,17 +265,23 @@ HostPlan plan_host(const Topology& topo, const HostRequest& request, const Searc
   for (std::size_t i = 0; i < groups.size(); ++i) {
     if (groups[i].size() < 2) continue;
     std::vector<std::string> members;
-    std::set<std::string> devices;
+    std::map<std::string, unsigned> users;  // device -> members passing it through
     for (std::size_t k : groups[i]) {
       members.push_back(request.guests[k].request.name);
-      for (const std::string& dev : request.guests[k].devices) devices.insert(dev);
+      for (const std::string& dev : std::set<std::string>(request.guests[k].devices.begin(),
+                                                         request.guests[k].devices.end()))
+        ++users[dev];
     }
+    std::vector<std::string> devices;  // those at least two of them pass through
+    for (const auto& [dev, n] : users)
+      if (n > 1) devices.push_back(dev);
     for (std::size_t k : groups[i])
       for (const std::string& other : members)
         if (other != request.guests[k].request.name) out.guests[k].same_cores_as.push_back(other);
-    out.explanation.push_back(fmt::format("{} pass through the same device ({}) and can never run at the same time: "
-                                          "they share the same cores.",
-                                          fmt::join(members, " and "), fmt::join(devices, ", ")));
+    out.explanation.push_back(fmt::format("{} pass through the same device{} ({}) and can never run at the same "
+                                          "time: they share the same cores.",
+                                          fmt::join(members, " and "), devices.size() == 1 ? "" : "s",
+                                          fmt::join(devices, ", ")));
   }
   return out;
 }

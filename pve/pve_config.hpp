@@ -140,6 +140,11 @@ struct PvePatch {
 PvePatch patch_pve_config(const PveConfig& config, const GuestPlan& plan, const Topology& host,
                           const PvePatchOptions& options = {});
 
+// A shared guest of a whole-host plan: only affinity: changes, to `cpus` (the
+// pool every thread of the VM floats over). Throws PveConfigError when
+// [PENDING] changes affinity.
+PvePatch patch_pve_affinity(const PveConfig& config, const CpuSet& cpus);
+
 // The config of a running VM with the patch as qemu-server's `qm set` records it:
 // hookscript: in the current section (qemu-server applies it at once), every other
 // change in [PENDING] (values; removals as `delete:`), for the next start.

@@ -534,6 +534,26 @@ PvePatch patch_pve_config(const PveConfig& config, const GuestPlan& plan, const 
   return patch;
 }
 
+PvePatch patch_pve_affinity(const PveConfig& config, const CpuSet& cpus) {
+  PvePatch patch;
+  if (std::find(config.pending_keys.begin(), config.pending_keys.end(), "affinity") != config.pending_keys.end())
+    throw PveConfigError(fmt::format("cannot patch Proxmox config '{}': its [PENDING] section changes affinity at the "
+                                     "next start: apply or revert that change (`qm set VMID --revert affinity`), then "
+                                     "plan again",
+                                     config.source));
+  if (config.affinity == cpus) {
+    patch.text = config.text;
+    return patch;
+  }
+  Edits edits;
+  edits["affinity"] = cpus.to_string();
+  patch.text = apply_edits(config.text, edits);
+  patch.edits = edits;
+  patch.notes.push_back("the new affinity takes effect at the VM's next start (or at once with `qm set VMID "
+                        "--affinity ...` on a running VM)");
+  return patch;
+}
+
 std::string pve_qm_set_command(unsigned vmid, const PvePatch& patch) {
   // Single quotes for the shell; a quote inside becomes '\''.
   auto quoted = [](const std::string& value) {

@@ -94,4 +94,67 @@ set +e
 "$VPT" suggest --topology host8.xml "${args[@]}" --out x.xml > err.txt 2>&1; rc=$?
 set -e
 [ "$rc" -eq 2 ] && grep -q "use --out-dir" err.txt || { echo "FAIL: --out with several VMs: rc $rc"; cat err.txt; exit 1; }
+echo "== Proxmox VE: --pve-dir (a node's configs from tests/corpus/proxmox and data/proxmox)"
+mkdir -p node
+for f in "$SRC"/tests/corpus/proxmox/*.conf "$SRC"/data/proxmox/*.conf; do
+  id=$(basename "$f" .conf); id=${id%%-*}
+  cp "$f" "node/$id.conf"
+done
+TR="$SRC/tests/corpus/lscpu/amd-threadripper-pro-7965wx.txt"
+# 110 has a pending numa0 the plan would set: the whole plan is refused, nothing written.
+set +e
+"$VPT" suggest --pve-dir node --lscpu "$TR" --out-dir pve-out > pve.txt 2> pve.err; rc=$?
+set -e
+[ "$rc" -eq 2 ] && [ ! -e pve-out ] && [ "$(wc -l < pve.err)" -eq 1 ] && grep -q "VM 110: .*\[PENDING\].*numa0" pve.err \
+  || { echo "FAIL: a pending clash should refuse the plan: rc $rc"; cat pve.err; exit 1; }
+rm node/110.conf
+"$VPT" suggest --pve-dir node --lscpu "$TR" --out-dir pve-out > pve.txt
+head -n 20 pve.txt
+grep -q "^skipped: VM 114: locked (backup)" pve.txt || { echo "FAIL: the locked VM was not skipped"; exit 1; }
+grep -q "^skipped: .*200.conf.*container" pve.txt || { echo "FAIL: the container config was not skipped"; exit 1; }
+"$PY" - node pve-out <<'PY'
+import os, re, sys
+node, out = sys.argv[1], sys.argv[2]
+def current(path):  # the current section's key: value lines
+    keys = {}
+    for line in open(path):
+        line = line.rstrip('\n')
+        if line.startswith('['): break
+        m = re.match(r'^([a-z0-9_-]+): (.*)$', line)
+        if m: keys[m.group(1)] = m.group(2)
+    return keys
+def cpus(text):
+    s = set()
+    for part in text.split(','):
+        a, _, b = part.partition('-'); s |= set(range(int(a), int(b or a) + 1))
+    return s
+dedicated, shared = {}, {}
+for name in sorted(os.listdir(out)):
+    if not name.endswith('.conf'): continue
+    vmid = name[:-5]
+    before, after = current(f'{node}/{name}'), current(f'{out}/{name}')
+    changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    if os.path.exists(f'{out}/vpt-tune-{vmid}.sh'):
+        assert after['hookscript'].endswith(f'snippets/vpt-tune-{vmid}.sh'), (vmid, after.get('hookscript'))
+        hostpci = sorted(v for k, v in before.items() if k.startswith('hostpci'))
+        dedicated[vmid] = (cpus(after['affinity']), hostpci)
+    else:
+        assert changed <= {'affinity'}, (vmid, changed)  # a shared VM: only its affinity
+        shared[vmid] = cpus(after['affinity'])
+assert dedicated and shared, (dedicated, shared)
+pools = set(map(frozenset, shared.values()))
+assert len(pools) == 1, pools
+# Dedicated VMs that pass through different devices never share a CPU's vCPUs with
+# each other beyond the host's helper CPUs, which every affinity includes: compare
+# what is left after removing the pool (the host's CPUs).
+pool = set(next(iter(pools)))
+ids = sorted(dedicated)
+for i, a in enumerate(ids):
+    for b in ids[i + 1:]:
+        devs_a = {d.split(',')[0] for d in dedicated[a][1]}; devs_b = {d.split(',')[0] for d in dedicated[b][1]}
+        if devs_a & devs_b: continue  # one device: never together, may share
+        overlap = (dedicated[a][0] - pool) & (dedicated[b][0] - pool)
+        assert not overlap, (a, b, overlap)
+print('Proxmox facts hold: dedicated', {k: sorted(v[0]) for k, v in dedicated.items()}, 'pool', sorted(pool))
+PY
 echo "whole-host: all checks passed"
