@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "probe/topology_writers.hpp"
+
 namespace vpt {
 
 const char* role_name(GuestRole role) {
@@ -111,6 +113,54 @@ std::string vcpu_phrase(unsigned n) { return fmt::format("{} vCPU{}", n, n == 1 
       short_of.empty() ? "not all together" : short_of, why));
 }
 
+// Memory the dedicated guests bind to each host node (their NUMA cells, or
+// the one node of numatune), against what the node has. Guests of one device
+// never run together: a group counts as its largest member on each node.
+void check_node_memory(const Topology& topo, const HostRequest& request,
+                       const std::vector<std::vector<std::size_t>>& groups,
+                       const std::map<std::size_t, GuestPlan>& planned, HostPlan& out) {
+  if (topo.numa_nodes.size() < 2) return;
+  std::map<unsigned, std::uint64_t> bound;              // host node -> bytes
+  std::map<unsigned, std::vector<std::string>> who;     // host node -> guests
+  for (const auto& group : groups) {
+    std::map<unsigned, std::uint64_t> most;
+    std::map<unsigned, std::string> whose;
+    for (std::size_t k : group) {
+      const GuestPlan& plan = planned.at(k);
+      const GuestRequest& guest = request.guests[k].request;
+      std::map<unsigned, std::uint64_t> mine;
+      if (!plan.numa_cells.empty()) {
+        for (const NumaCell& cell : plan.numa_cells)
+          if (cell.memory_bytes) mine[cell.host_node] += *cell.memory_bytes;
+      } else if (plan.memory_nodes.size() == 1 && guest.memory_bytes) {
+        mine[plan.memory_nodes.first()] = *guest.memory_bytes;
+      }
+      for (const auto& [node, bytes] : mine)
+        if (bytes > most[node]) most[node] = bytes, whose[node] = guest.name;
+    }
+    for (const auto& [node, bytes] : most) {
+      bound[node] += bytes;
+      who[node].push_back(whose[node]);
+    }
+  }
+  for (const auto& [node, bytes] : bound) {
+    auto it = std::find_if(topo.numa_nodes.begin(), topo.numa_nodes.end(),
+                           [&](const NumaNode& n) { return n.os_index == node; });
+    if (it == topo.numa_nodes.end()) continue;
+    if (!it->memory_bytes) {
+      out.warnings.push_back(fmt::format(
+          "{} bind {} of memory to NUMA node {}, whose size this input does not give (an `lscpu -e` listing has "
+          "none): check it holds that much (numactl -H)",
+          fmt::join(who[node], ", "), format_bytes(bytes), node));
+    } else if (bytes > *it->memory_bytes) {
+      out.warnings.push_back(fmt::format(
+          "{} bind {} of memory to NUMA node {}, which has {}: they cannot all start there; give them less memory, "
+          "or make one of them --shared",
+          fmt::join(who[node], ", "), format_bytes(bytes), node, format_bytes(it->memory_bytes)));
+    }
+  }
+}
+
 }  // namespace
 
 HostPlan plan_host(const Topology& topo, const HostRequest& request, const SearchLimits& limits) {
@@ -201,6 +251,8 @@ HostPlan plan_host(const Topology& topo, const HostRequest& request, const Searc
       }
     }
   }
+
+  check_node_memory(topo, request, groups, planned, out);
 
   // The shared pool: what neither the dedicated guests nor the kept ones have,
   // outside the isolated CPUs (the scheduler does not balance threads there),

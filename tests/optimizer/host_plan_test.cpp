@@ -188,6 +188,25 @@ TEST(HostPlan, DedicatedGuestsThatDoNotFitAreNamedNeverOverlapped) {
   }
 }
 
+TEST(HostPlan, GuestsBoundToANodeBeyondItsMemoryAreNamed) {
+  // 24em64t-2n6c2t-pci.xml: two nodes; node 0 has local_memory="19316633600" (18 GiB) in the file.
+  const Topology topo = corpus("hwloc/24em64t-2n6c2t-pci.xml");
+  HostRequest request;
+  HostGuest a = dedicated("a", 4, {"0000:01:00.0"}), b = dedicated("b", 4, {"0000:02:00.0"});
+  a.request.memory_bytes = b.request.memory_bytes = 12ull << 30;
+  request.guests = {a, b};
+  for (const NumaNode& node : topo.numa_nodes)
+    if (node.os_index != 0) request.excluded |= node.cpus;  // both must run on node 0
+  HostPlan plan = plan_host(topo, request);
+  bool named = false;
+  for (const std::string& w : plan.warnings)
+    named |= w.find("a, b bind") != std::string::npos && w.find("to NUMA node 0, which has") != std::string::npos;
+  EXPECT_TRUE(named) << ::testing::PrintToString(plan.warnings);
+  // 8 GiB each fits: no warning.
+  request.guests[0].request.memory_bytes = request.guests[1].request.memory_bytes = 8ull << 30;
+  for (const std::string& w : plan_host(topo, request).warnings) EXPECT_EQ(w.find("bind"), std::string::npos) << w;
+}
+
 TEST(HostPlan, RefusesAKeptGuestWithoutPinsAndDuplicateNames) {
   HostRequest request;
   HostGuest kept;
