@@ -98,25 +98,18 @@ void check_names(const WholeHostOptions& o, const std::vector<Vm>& vms) {
     }
 }
 
-HostGuest host_guest(const WholeHostOptions& o, const Vm& vm, const RequestOptions& request, const CLI::App& command,
-                     const Topology& topo) {
-  HostGuest g;
-  g.request = make_request(request, command, vm.domain, topo).guests.front();
-  g.devices = vm.domain.hostdevs;
-  const std::string& name = vm.domain.name;
-  auto listed = [&](const std::vector<std::string>& names) {
-    return std::find(names.begin(), names.end(), name) != names.end();
-  };
-  if (listed(o.keep)) {
+// The role the command line gives a VM (`named` says whether a list of
+// --keep/--dedicated/--shared names it), else the default: dedicated when it
+// passes a device through, shared otherwise. The caller fills a kept guest's CPUs.
+void assign_role(const WholeHostOptions& o, const std::function<bool(const std::vector<std::string>&)>& named,
+                 HostGuest& g) {
+  if (named(o.keep)) {
     g.role = GuestRole::Kept;
     g.role_reason = "--keep";
-    g.kept_cpus = pinned_cpus(vm.domain);
-    if (vm.domain.emulatorpin) g.kept_helper_cpus |= *vm.domain.emulatorpin;
-    for (const auto& [id, cpus] : vm.domain.iothreadpins) g.kept_helper_cpus |= cpus;
-  } else if (listed(o.dedicated)) {
+  } else if (named(o.dedicated)) {
     g.role = GuestRole::Dedicated;
     g.role_reason = "--dedicated";
-  } else if (listed(o.shared)) {
+  } else if (named(o.shared)) {
     g.role = GuestRole::Shared;
     g.role_reason = "--shared";
   } else if (!g.devices.empty()) {
@@ -125,6 +118,32 @@ HostGuest host_guest(const WholeHostOptions& o, const Vm& vm, const RequestOptio
   } else {
     g.role = GuestRole::Shared;
     g.role_reason = "no passed-through device";
+  }
+}
+
+// What every guest shares: --reserve, --exclude, --isolated and the weights.
+HostRequest host_request_base(const RequestOptions& options) {
+  const Request base = make_request(options);
+  HostRequest request;
+  request.reserve_cores = base.reserve_cores;
+  request.excluded = base.excluded;
+  request.isolated = base.isolated;
+  request.weights = base.weights;
+  return request;
+}
+
+HostGuest host_guest(const WholeHostOptions& o, const Vm& vm, const RequestOptions& request, const CLI::App& command,
+                     const Topology& topo) {
+  HostGuest g;
+  g.request = make_request(request, command, vm.domain, topo).guests.front();
+  g.devices = vm.domain.hostdevs;
+  assign_role(o, [&](const std::vector<std::string>& names) {
+    return std::find(names.begin(), names.end(), vm.domain.name) != names.end();
+  }, g);
+  if (g.role == GuestRole::Kept) {
+    g.kept_cpus = pinned_cpus(vm.domain);
+    if (vm.domain.emulatorpin) g.kept_helper_cpus |= *vm.domain.emulatorpin;
+    for (const auto& [id, cpus] : vm.domain.iothreadpins) g.kept_helper_cpus |= cpus;
   }
   return g;
 }
@@ -273,12 +292,7 @@ void run_pve_whole_host(const WholeHostOptions& o, const DomainOptions& domain, 
   if (vms.empty()) throw RequestError(fmt::format("no VM config to plan in '{}'", dir));
   Topology topo = load_host(host);
 
-  const Request base = make_request(request);
-  HostRequest host_request;
-  host_request.reserve_cores = base.reserve_cores;
-  host_request.excluded = base.excluded;
-  host_request.isolated = base.isolated;
-  host_request.weights = base.weights;
+  HostRequest host_request = host_request_base(request);
   std::set<std::string> known;
   for (const PveVm& vm : vms) {
     HostGuest g;
@@ -287,24 +301,8 @@ void run_pve_whole_host(const WholeHostOptions& o, const DomainOptions& domain, 
     known.insert(g.request.name);
     g.devices = vm.config.hostpci;
     for (const std::string& mapping : vm.config.hostpci_mappings) g.devices.push_back("mapping=" + mapping);
-    const std::string& name = g.request.name;
-    if (names_vm(o.keep, vm, name)) {
-      g.role = GuestRole::Kept;
-      g.role_reason = "--keep";
-      if (vm.config.affinity) g.kept_cpus = *vm.config.affinity;
-    } else if (names_vm(o.dedicated, vm, name)) {
-      g.role = GuestRole::Dedicated;
-      g.role_reason = "--dedicated";
-    } else if (names_vm(o.shared, vm, name)) {
-      g.role = GuestRole::Shared;
-      g.role_reason = "--shared";
-    } else if (!g.devices.empty()) {
-      g.role = GuestRole::Dedicated;
-      g.role_reason = fmt::format("passes through {}", g.devices.front());
-    } else {
-      g.role = GuestRole::Shared;
-      g.role_reason = "no passed-through device";
-    }
+    assign_role(o, [&](const std::vector<std::string>& names) { return names_vm(names, vm, g.request.name); }, g);
+    if (g.role == GuestRole::Kept && vm.config.affinity) g.kept_cpus = *vm.config.affinity;
     host_request.guests.push_back(std::move(g));
   }
   for (const auto& [flag, names] : {std::pair{"--dedicated", &o.dedicated}, std::pair{"--shared", &o.shared},
@@ -479,12 +477,7 @@ void run_whole_host_suggest(const WholeHostOptions& options, const DomainOptions
   check_names(options, vms);
   Topology topo = load_host(host);
 
-  const Request base = make_request(request);
-  HostRequest host_request;
-  host_request.reserve_cores = base.reserve_cores;
-  host_request.excluded = base.excluded;
-  host_request.isolated = base.isolated;
-  host_request.weights = base.weights;
+  HostRequest host_request = host_request_base(request);
   for (const Vm& vm : vms) host_request.guests.push_back(host_guest(options, vm, request, command, topo));
   const HostPlan plan = plan_host(topo, host_request);
 

@@ -258,8 +258,7 @@ HostPlan plan_host(const Topology& topo, const HostRequest& request, const Searc
   // outside the isolated CPUs (the scheduler does not balance threads there),
   // away from the dedicated guests' L3s where at least two whole cores remain.
   CpuSet host_side = out.dedicated.guests.empty() ? online : out.dedicated.host;
-  const CpuSet isolated =
-      (request.isolated | (topo.host.known ? topo.host.isolcpus | topo.host.nohz_full : CpuSet{})) & online;
+  const CpuSet isolated = isolated_cpus(topo, request.isolated);
   if (CpuSet outside = host_side - isolated; !outside.empty()) host_side = std::move(outside);
   out.host = host_side - kept;
   if (out.host.empty()) out.host = host_side;

@@ -189,8 +189,7 @@ unsigned auto_vcpus(const Topology& topo, const CpuSet& usable, unsigned reserve
 // them, and a helper there would lose the scheduler's balancing).
 void use_isolated_cpus(const Topology& topo, ResolvedRequest& resolved) {
   const Request& request = resolved.request;
-  resolved.isolated = (request.isolated | (topo.host.known ? topo.host.isolcpus | topo.host.nohz_full : CpuSet{})) &
-                      all_cpus(topo);
+  resolved.isolated = isolated_cpus(topo, request.isolated);
   resolved.no_helpers = request.excluded | resolved.isolated;
   if (resolved.isolated.empty()) return;
   const CpuSet inside = resolved.usable & resolved.isolated;
@@ -700,6 +699,10 @@ std::vector<NumaCell> numa_cells(const Topology& topo, const std::vector<unsigne
 }
 
 }  // namespace
+
+CpuSet isolated_cpus(const Topology& topo, const CpuSet& requested) {
+  return (requested | (topo.host.known ? topo.host.isolcpus | topo.host.nohz_full : CpuSet{})) & all_cpus(topo);
+}
 
 Plan make_plan(const Topology& topo, const Request& request, const SearchLimits& limits) {
   ResolvedRequest resolved = resolve(topo, request);

@@ -22,6 +22,10 @@ struct SearchLimits {
   std::size_t max_exact_candidates = 200'000;
 };
 
+// The CPUs set aside for guests: `requested` (--isolated) and the live host's
+// isolcpus= and nohz_full=, limited to its online CPUs.
+CpuSet isolated_cpus(const Topology& topo, const CpuSet& requested);
+
 // Throws RequestError.
 Plan make_plan(const Topology& topo, const Request& request, const SearchLimits& limits = {});
 
