@@ -82,16 +82,14 @@ CpuSet pinned_cpus(const Domain& d) {
   return cpus;
 }
 
-void check_names(const WholeHostOptions& o, const std::vector<Vm>& vms) {
-  std::set<std::string> known;
-  for (const Vm& vm : vms) known.insert(vm.domain.name);
+// Every name of --dedicated/--shared/--keep is one of `known` (else "no such
+// VM `where`"), and none is given to two of them.
+void check_names(const WholeHostOptions& o, const std::set<std::string>& known, const std::string& where) {
   std::map<std::string, std::string> flag_of;
   for (const auto& [flag, names] : {std::pair{"--dedicated", &o.dedicated}, std::pair{"--shared", &o.shared},
                                     std::pair{"--keep", &o.keep}})
     for (const std::string& name : *names) {
-      if (!known.count(name))
-        throw RequestError(fmt::format("{} {}: no such VM among those planned ({})", flag, printable(name),
-                                       fmt::join(known, ", ")));
+      if (!known.count(name)) throw RequestError(fmt::format("{} {}: no such VM {}", flag, printable(name), where));
       auto [it, fresh] = flag_of.emplace(name, flag);
       if (!fresh && it->second != flag)
         throw RequestError(fmt::format("VM '{}' is given to both {} and {}: choose one", printable(name), it->second, flag));
@@ -209,6 +207,17 @@ void write_host_plan_text(std::ostream& out, const Topology& topo, const HostPla
   }
 }
 
+// The plan as JSON on stdout or as text; returns where the rest goes (stderr with JSON).
+std::ostream& print_host_plan(const Topology& topo, const HostPlan& plan, const std::vector<std::string>& skipped,
+                              bool json) {
+  if (!json) {
+    write_host_plan_text(std::cout, topo, plan, skipped);
+    return std::cout;
+  }
+  std::cout << host_plan_to_json(plan).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  return std::cerr;
+}
+
 void make_private_dir(const std::string& dir) {
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
     throw std::runtime_error(fmt::format("cannot create --out-dir '{}': {}", dir, std::strerror(errno)));
@@ -305,18 +314,9 @@ void run_pve_whole_host(const WholeHostOptions& o, const DomainOptions& domain, 
     if (g.role == GuestRole::Kept && vm.config.affinity) g.kept_cpus = *vm.config.affinity;
     host_request.guests.push_back(std::move(g));
   }
-  for (const auto& [flag, names] : {std::pair{"--dedicated", &o.dedicated}, std::pair{"--shared", &o.shared},
-                                    std::pair{"--keep", &o.keep}})
-    for (const std::string& name : *names)
-      if (!known.count(name))
-        throw RequestError(fmt::format("{} {}: no such VM (VMID or name) in '{}'", flag, printable(name), dir));
+  check_names(o, known, fmt::format("(VMID or name) in '{}'", dir));
   const HostPlan plan = plan_host(topo, host_request);
-
-  std::ostream& out = json ? std::cerr : std::cout;
-  if (json)
-    std::cout << host_plan_to_json(plan).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
-  else
-    write_host_plan_text(out, topo, plan, skipped);
+  std::ostream& out = print_host_plan(topo, plan, skipped, json);
   // Every patch first: a VM whose config cannot take its plan stops the whole
   // plan before anything is written.
   struct Output {
@@ -474,18 +474,15 @@ void run_whole_host_suggest(const WholeHostOptions& options, const DomainOptions
   std::vector<std::string> skipped;
   std::vector<Vm> vms = load_vms(options, domain, hv.get(), skipped);
   if (vms.empty()) throw RequestError(fmt::format("no QEMU/KVM domain to plan on '{}'", connect_uri(domain)));
-  check_names(options, vms);
+  std::set<std::string> known;
+  for (const Vm& vm : vms) known.insert(vm.domain.name);
+  check_names(options, known, fmt::format("among those planned ({})", fmt::join(known, ", ")));
   Topology topo = load_host(host);
 
   HostRequest host_request = host_request_base(request);
   for (const Vm& vm : vms) host_request.guests.push_back(host_guest(options, vm, request, command, topo));
   const HostPlan plan = plan_host(topo, host_request);
-
-  std::ostream& out = json ? std::cerr : std::cout;
-  if (json)
-    std::cout << host_plan_to_json(plan).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
-  else
-    write_host_plan_text(out, topo, plan, skipped);
+  std::ostream& out = print_host_plan(topo, plan, skipped, json);
 
   std::vector<DomainChange> changes;
   if (!options.out_dir.empty()) make_private_dir(options.out_dir);
