@@ -27,16 +27,14 @@ namespace {
 // core keeps the whole core from the other guests (they would share it).
 CpuSet whole_cores(const Topology& topo, const CpuSet& cpus) {
   CpuSet cores;
-  for (const Core& core : topo.cores)
-    if (core.cpus.intersects(cpus)) cores |= core.cpus;
+  for (unsigned cpu : cpus) cores |= smt_siblings(topo, cpu);
   return cores;
 }
 
 // The L3s (their CPUs) that hold any of `cpus`.
 CpuSet l3s_of(const Topology& topo, const CpuSet& cpus) {
   CpuSet l3s;
-  for (const Cache* l3 : caches_at_level(topo, 3))
-    if (l3->cpus.intersects(cpus)) l3s |= l3->cpus;
+  for (unsigned cpu : cpus) l3s |= cpus_sharing_cache(topo, cpu, 3);
   return l3s;
 }
 
