@@ -68,6 +68,7 @@ std::optional<Topology> host_for(const CheckOptions& o) {
 struct PlanChoice {
   std::optional<GuestPlan> plan;
   std::string no_plan_reason;
+  std::vector<std::string> notes;  // the request's: kept or re-planned pins, I/O threads
 };
 
 // suggest's plan for the domain: the fix of the pinning findings.
@@ -75,7 +76,9 @@ PlanChoice plan_for(const CheckOptions& o, const CLI::App& command, const Domain
   PlanChoice choice;
   if (!host) return choice;
   try {
-    Plan plan = make_plan(*host, make_request(o.request, command, domain, *host));
+    const Request request = make_request(o.request, command, domain, *host);
+    choice.notes = request.guests.front().notes;
+    Plan plan = make_plan(*host, request);
     choice.plan = plan.guests.front();
   } catch (const RequestError& e) {
     choice.no_plan_reason =
@@ -107,9 +110,12 @@ void apply_live(std::ostream& out, const CheckOptions& o, const CheckReport& rep
 }
 
 void run_fix(std::ostream& out, const CheckOptions& o, const Domain& domain, const CheckReport& report,
-             const DomainFixes& fixes, const Topology* host, const GuestPlan* plan, const VirtVersions& versions) {
+             const DomainFixes& fixes, const Topology* host, const PlanChoice& choice, const VirtVersions& versions) {
+  const GuestPlan* plan = choice.plan ? &*choice.plan : nullptr;
   out << "\n== --fix ==\n";
   for (const std::string& left : fixes.left) fmt::print(out, "left to you: {}\n", left);
+  if (fixes.plan)
+    for (const std::string& note : choice.notes) fmt::print(out, "plan: {}\n", note);
   if (fixes.empty()) {
     fmt::print(out, "nothing for --fix to change in domain '{}'\n", domain.name);
     return;
@@ -163,7 +169,7 @@ void run_check(const CheckOptions& o, const CLI::App& command) {
     write_findings_text(std::cout, report);
   if (!o.fix) return;
   DomainFixes fixes = collect_fixes(report, input.plan);
-  run_fix(o.json ? std::cerr : std::cout, o, domain, report, fixes, input.host, input.plan, input.versions);
+  run_fix(o.json ? std::cerr : std::cout, o, domain, report, fixes, input.host, choice, input.versions);
 }
 
 }  // namespace

@@ -94,6 +94,10 @@ void add_request_options(CLI::App& command, RequestOptions& o) {
                      "CPUs the host's kernel isolates (isolcpus=/nohz_full=; read from the live host): vCPUs go "
                      "inside, the host and QEMU's helper threads outside")
       ->option_text("LIST");
+  command.add_flag("--replan", o.replan,
+                   "Plan a domain's vCPUs anew even when its pins are clean (one CPU per vCPU on whole cores, off the "
+                   "host's core and L3, or inside the isolated CPUs): without it those pins are kept and only their "
+                   "order and the guest's topology change");
   command.add_option("--guest", o.guests, "Plan several guests at once, each isolated from the host and the others "
                                           "(repeat: --guest web:8 --guest db:16)")
       ->option_text("NAME:VCPUS");
@@ -142,13 +146,31 @@ Request make_request(const RequestOptions& o) {
   return request;
 }
 
+std::optional<PinsReview> review_domain_pins(const RequestOptions& options, const CLI::App& command,
+                                             const Domain& domain, const Topology& topo, const GuestRequest& guest,
+                                             const CpuSet& isolated) {
+  if (domain.vcpupins.empty() || !guest.vcpus || options.replan) return std::nullopt;
+  if (command.count("--cpus") != 0 || command.count("--exclude") != 0) return std::nullopt;  // the user chose
+  return review_existing_pins(topo, domain.vcpupins, *guest.vcpus, isolated_cpus(topo, isolated));
+}
+
 Request make_request(const RequestOptions& options, const CLI::App& command, const Domain& domain,
-                     const Topology& topo) {
+                     const Topology& topo, bool keep_pins) {
   Request request = make_request(options, command, request_defaults_from(domain, &topo), topo);
-  if (command.count("--iothreads") != 0) {
-    // The user's count, but none that no device of the domain could use.
-    GuestRequest& guest = request.guests.front();
-    guest.iothreads = iothreads_for(domain, guest.iothreads, guest.notes);
+  GuestRequest& guest = request.guests.front();
+  // The user's count, but none that no device of the domain could use.
+  if (command.count("--iothreads") != 0) guest.iothreads = iothreads_for(domain, guest.iothreads, guest.notes);
+  if (!keep_pins) return request;
+  if (options.replan && !domain.vcpupins.empty()) guest.notes.push_back("--replan: the vCPUs' current pins are planned anew");
+  const auto review = review_domain_pins(options, command, domain, topo, guest, request.isolated);
+  if (!review) return request;
+  if (!review->keep) {
+    guest.notes.push_back(fmt::format("the current vCPU pins are planned anew: {}", review->reason));
+  } else {
+    request.allowed = review->cpus;
+    guest.notes.push_back(fmt::format("keeps the current vCPU pins, CPUs {} ({}): only the vCPUs' order and the "
+                                      "guest's topology are set; --replan plans them anew",
+                                      review->cpus, review->reason));
   }
   return request;
 }

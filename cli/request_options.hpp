@@ -2,11 +2,13 @@
 // turns them into a Request.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <CLI/App.hpp>
 
+#include "optimizer/existing_pins.hpp"
 #include "optimizer/request.hpp"
 #include "probe/topology.hpp"
 #include "virt/domain.hpp"
@@ -25,6 +27,7 @@ struct RequestOptions {
   std::string cpus, exclude;
   std::string isolated;                   // --isolated LIST: the kernel's isolcpus= of an offline host
   std::vector<std::string> guests;        // name:vcpus, repeated
+  bool replan = false;                    // --replan: plan a domain's clean existing pins anew
   Weights weights;
 };
 
@@ -33,8 +36,16 @@ void add_request_options(CLI::App& command, RequestOptions& options);
 Request make_request(const RequestOptions& options);
 // The same, with the domain's settings (name, vCPUs, iothreads, a GPU the host
 // lists) filling what the user did not say on `command`'s line. One guest only.
+// Clean existing vCPU pins (optimizer/existing_pins.hpp) become the plan's only
+// CPUs unless --replan, --cpus, --exclude or another --vcpus count says otherwise.
 Request make_request(const RequestOptions& options, const CLI::App& command, const Domain& domain,
-                     const Topology& topo);
+                     const Topology& topo, bool keep_pins = true);
+// The review of a domain's existing vCPU pins for a guest `guest` planned with
+// `options`, or nullopt when the pins are not the user's word: none, --replan,
+// or --cpus/--exclude given.
+std::optional<PinsReview> review_domain_pins(const RequestOptions& options, const CLI::App& command,
+                                             const Domain& domain, const Topology& topo, const GuestRequest& guest,
+                                             const CpuSet& isolated);
 // The same from a guest's settings read elsewhere (a Proxmox config's
 // request_defaults_from): `from_domain`'s GPU is used only if the host lists it.
 Request make_request(const RequestOptions& options, const CLI::App& command, const GuestRequest& from_domain,

@@ -133,11 +133,20 @@ HostRequest host_request_base(const RequestOptions& options) {
 HostGuest host_guest(const WholeHostOptions& o, const Vm& vm, const RequestOptions& request, const CLI::App& command,
                      const Topology& topo) {
   HostGuest g;
-  g.request = make_request(request, command, vm.domain, topo).guests.front();
+  g.request = make_request(request, command, vm.domain, topo, /*keep_pins=*/false).guests.front();
   g.devices = vm.domain.hostdevs;
   assign_role(o, [&](const std::vector<std::string>& names) {
     return std::find(names.begin(), names.end(), vm.domain.name) != names.end();
   }, g);
+  if (g.role == GuestRole::Dedicated) {
+    const auto review = review_domain_pins(request, command, vm.domain, topo, g.request, make_request(request).isolated);
+    if (review && review->keep) {
+      g.clean_pins = review->cpus;
+      g.clean_pins_reason = review->reason;
+    } else if (review) {
+      g.request.notes.push_back(fmt::format("its current vCPU pins are planned anew: {}", review->reason));
+    }
+  }
   if (g.role == GuestRole::Kept) {
     g.kept_cpus = pinned_cpus(vm.domain);
     if (vm.domain.emulatorpin) g.kept_helper_cpus |= *vm.domain.emulatorpin;

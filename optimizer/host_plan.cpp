@@ -193,9 +193,26 @@ HostPlan plan_host(const Topology& topo, const HostRequest& request, const Searc
 
   // One search guest per group of dedicated guests that pass through one device.
   const auto groups = device_groups(request);
+
+  // Dedicated guests alone in their group whose clean pins touch no kept core
+  // and no other such guest's: their CPUs stay theirs.
+  std::map<std::size_t, CpuSet> fixed;  // request index -> its pins
+  CpuSet fixed_cpus;
+  for (const auto& group : groups) {
+    const HostGuest& g = request.guests[group.front()];
+    if (group.size() != 1 || g.clean_pins.empty()) continue;
+    if (g.clean_pins.intersects(kept | fixed_cpus | request.excluded)) {
+      out.explanation.push_back(fmt::format("'{}' is planned anew: its pins (CPUs {}) overlap another guest's.",
+                                            g.request.name, g.clean_pins));
+      continue;
+    }
+    fixed[group.front()] = g.clean_pins;
+    fixed_cpus |= g.clean_pins;
+  }
+
   Request search;
   search.reserve_cores = request.reserve_cores;
-  search.excluded = request.excluded | kept;
+  search.excluded = request.excluded | kept | fixed_cpus;
   // A kept guest's emulator and I/O threads stay where it pinned them: no
   // other guest's vCPUs there (helpers may share them; they are the host's).
   CpuSet kept_helpers;
@@ -206,7 +223,10 @@ HostPlan plan_host(const Topology& topo, const HostRequest& request, const Searc
   search.isolated = request.isolated;
   search.weights = request.weights;
   std::vector<std::size_t> reps;
+  std::vector<std::vector<std::size_t>> searched;  // the groups the search plans
   for (const auto& group : groups) {
+    if (fixed.count(group.front())) continue;
+    searched.push_back(group);
     const std::size_t rep = largest(request, group);
     reps.push_back(rep);
     GuestRequest guest = request.guests[rep].request;
@@ -224,9 +244,9 @@ HostPlan plan_host(const Topology& topo, const HostRequest& request, const Searc
       throw_does_not_fit(topo, request, search, reps, limits, e.what());
     }
     for (const GuestPlan& g : out.dedicated.guests) dedicated_vcpus |= g.vcpu_cpus();
-    for (std::size_t i = 0; i < groups.size(); ++i) {
+    for (std::size_t i = 0; i < searched.size(); ++i) {
       const GuestPlan& rep_plan = out.dedicated.guests[i];
-      for (std::size_t k : groups[i]) {
+      for (std::size_t k : searched[i]) {
         const GuestRequest& mine = request.guests[k].request;
         if (k == reps[i] || *mine.vcpus == rep_plan.vcpus.size()) {
           GuestPlan copy = rep_plan;
@@ -250,12 +270,31 @@ HostPlan plan_host(const Topology& topo, const HostRequest& request, const Searc
     }
   }
 
+  // Guests on their clean pins: only order, topology and helpers are planned,
+  // helpers off every other guest's vCPUs.
+  for (const auto& [k, pins] : fixed) {
+    const HostGuest& g = request.guests[k];
+    Request sub;
+    sub.guests = {g.request};
+    sub.reserve_cores = request.reserve_cores;
+    sub.allowed = pins;
+    sub.excluded = request.excluded | kept | dedicated_vcpus | (fixed_cpus - pins);
+    sub.isolated = request.isolated;
+    sub.weights = request.weights;
+    planned[k] = make_plan(topo, sub, limits).guests.front();
+    out.explanation.push_back(fmt::format(
+        "'{}' keeps its vCPU pins, CPUs {} ({}): only the vCPUs' order, the guest's topology and its QEMU threads "
+        "are planned; --replan plans it anew.",
+        g.request.name, pins, g.clean_pins_reason));
+  }
+  dedicated_vcpus |= fixed_cpus;
+
   check_node_memory(topo, request, groups, planned, out);
 
   // The shared pool: what neither the dedicated guests nor the kept ones have,
   // outside the isolated CPUs (the scheduler does not balance threads there),
   // away from the dedicated guests' L3s where at least two whole cores remain.
-  CpuSet host_side = out.dedicated.guests.empty() ? online : out.dedicated.host;
+  CpuSet host_side = (out.dedicated.guests.empty() ? online : out.dedicated.host) - fixed_cpus;
   const CpuSet isolated = isolated_cpus(topo, request.isolated);
   if (CpuSet outside = host_side - isolated; !outside.empty()) host_side = std::move(outside);
   out.host = host_side - kept;
@@ -293,7 +332,10 @@ HostPlan plan_host(const Topology& topo, const HostRequest& request, const Searc
     p.role_reason = g.role_reason;
     p.vcpus = *g.request.vcpus;
     switch (g.role) {
-      case GuestRole::Dedicated: p.plan = planned.at(k); break;
+      case GuestRole::Dedicated:
+        p.plan = planned.at(k);
+        p.kept_clean_pins = fixed.count(k) != 0;
+        break;
       case GuestRole::Shared:
         p.pool = out.shared_pool;
         if (p.vcpus > p.pool.size())

@@ -36,6 +36,10 @@ struct HostGuest {
   std::vector<std::string> devices;  // passed-through PCI addresses ("0000:01:00.0")
   CpuSet kept_cpus;                  // Kept: every CPU its current vCPU pins name
   CpuSet kept_helper_cpus;           // Kept: its emulator and I/O thread pins (no other guest's vCPUs go there)
+  // Dedicated: its current vCPU pins when they are clean (optimizer/existing_pins.hpp) and the
+  // user did not say --replan. The plan keeps these CPUs and sets only order, topology and helpers.
+  CpuSet clean_pins;
+  std::string clean_pins_reason;     // review_existing_pins' reason
 };
 
 struct HostRequest {
@@ -55,13 +59,15 @@ struct HostGuestPlan {
   CpuSet pool;                       // Shared: where its vCPUs and helpers float
   CpuSet kept_cpus;                  // Kept: the CPUs of its pins
   std::vector<std::string> same_cores_as;  // Dedicated guests it shares cores with (same device)
+  bool kept_clean_pins = false;      // Dedicated: planned on its own clean pins (HostGuest::clean_pins)
 };
 
 struct HostPlan {
   std::vector<HostGuestPlan> guests;  // in request order
   // The search's plan for the dedicated guests (one per group of guests that
   // pass through the same device): score, explanation, warnings, advice.
-  // Empty guests when no guest is dedicated.
+  // Empty guests when no guest is dedicated. Guests that keep their clean
+  // pins are planned on their own and are not in it.
   Plan dedicated;
   CpuSet shared_pool;                 // empty when no guest is shared
   CpuSet host;                        // CPUs the host's own work keeps

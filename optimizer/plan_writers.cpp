@@ -99,6 +99,7 @@ json host_plan_to_json(const HostPlan& plan) {
       case GuestRole::Dedicated:
         guest["plan"] = guest_json(*g.plan);
         guest["same_cores_as"] = g.same_cores_as;
+        guest["kept_clean_pins"] = g.kept_clean_pins;
         break;
       case GuestRole::Shared: guest["pool"] = cpus_json(g.pool); break;
       case GuestRole::Kept: guest["kept_cpus"] = cpus_json(g.kept_cpus); break;

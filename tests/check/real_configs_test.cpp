@@ -301,5 +301,62 @@ TEST_F(RealDomainsCli, VersionOptionsAreCheckedAndUsed) {
   EXPECT_NE(old.out.find("needs libvirt 4.10.0 and QEMU 3.1.0"), std::string::npos) << old.out;
 }
 
+// ---- Issue 23, point 4: clean existing pins are the user's decision ------------------
+
+// vCPU -> its one pinned CPU, from a written definition.
+CpuSet pinned_union(const Domain& d) {
+  CpuSet cpus;
+  for (const auto& [vcpu, set] : d.vcpupins) {
+    EXPECT_EQ(set.size(), 1u) << "vCPU " << vcpu;
+    cpus |= set;
+  }
+  return cpus;
+}
+
+TEST_F(RealDomainsCli, CheckFixKeepsPinsOnTheIsolatedCoresAndFixesTheirTopology) {
+  // win10-isolcpus.xml: vCPUs 0-7 on CPUs 8-15 = cores 4-7 of the i7-14700F, which isolcpus=8-15
+  // keeps free; its topology claims 8 one-thread cores (README of tests/corpus/domains).
+  const std::string lscpu = std::string(VPT_DATA_DIR) + "/lscpu/intel-core-i7-14700f.txt";
+  const std::string out = (dir_ / "fixed.xml").string();
+  test::CommandResult r = test::run_vpt_tune(
+      fmt::format("check --xml '{}' --lscpu '{}' --isolated 8-15 --fix --out '{}'", corpus_path("win10-isolcpus.xml"),
+                  lscpu, out),
+      dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("plan: keeps the current vCPU pins, CPUs 8-15"), std::string::npos) << r.out;
+  const Domain fixed = load_domain_xml_file(out);
+  ASSERT_EQ(fixed.vcpupins.size(), 8u);
+  EXPECT_EQ(pinned_union(fixed), CpuSet::parse("8-15"));
+  ASSERT_TRUE(fixed.cpu_topology);
+  EXPECT_EQ(fixed.cpu_topology->threads, 2u);
+  EXPECT_EQ(fixed.cpu_topology->cores, 4u);
+  // Each pair of vCPUs that the guest sees as one core is one host core (CPUs 2k, 2k+1).
+  for (unsigned v = 0; v < 8; v += 2)
+    EXPECT_EQ(fixed.vcpupins.at(v).first() / 2, fixed.vcpupins.at(v + 1).first() / 2) << "vCPUs " << v << "," << v + 1;
+  EXPECT_FALSE(fixed.emulatorpin->intersects(CpuSet::parse("8-15")));
+}
+
+TEST_F(RealDomainsCli, SuggestKeepsCleanPinsUnlessReplan) {
+  const std::string lscpu = std::string(VPT_DATA_DIR) + "/lscpu/intel-core-i7-14700f.txt";
+  const std::string xml = corpus_path("win10-isolcpus.xml");
+  const std::string out = (dir_ / "planned.xml").string();
+  // No isolated CPUs: on the i7's one L3, whole cores off CPU 0's core are clean too.
+  test::CommandResult r =
+      test::run_vpt_tune(fmt::format("suggest --xml '{}' --lscpu '{}' --out '{}'", xml, lscpu, out), dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("keeps the current vCPU pins"), std::string::npos) << r.out;
+  EXPECT_EQ(pinned_union(load_domain_xml_file(out)), CpuSet::parse("8-15"));
+  r = test::run_vpt_tune(fmt::format("suggest --xml '{}' --lscpu '{}' --replan", xml, lscpu), dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("--replan: the vCPUs' current pins are planned anew"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("keeps the current vCPU pins"), std::string::npos) << r.out;
+  // Pins outside the isolated CPUs are the kernel line's loss: planned anew, and said why.
+  r = test::run_vpt_tune(fmt::format("suggest --xml '{}' --lscpu '{}' --isolated 2-7,16-17", xml, lscpu), dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("the current vCPU pins are planned anew: CPUs 8-15 are outside the isolated CPUs"),
+            std::string::npos)
+      << r.out;
+}
+
 }  // namespace
 }  // namespace vpt

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "optimizer/existing_pins.hpp"
 #include "optimizer/host_plan.hpp"
 #include "optimizer_test_util.hpp"
 
@@ -80,6 +81,96 @@ CpuSet threads_of(const GuestPlan& g) { return g.vcpu_cpus() | g.helper_cpus(); 
 
 constexpr const char* kTr = "lscpu/amd-threadripper-pro-7965wx.txt";  // 4 L3s: 0-5, 6-11, 12-17, 18-23
 constexpr const char* kRaptor = "lscpu/intel-core-i7-14700f.txt";
+
+// --- Existing pins (optimizer/existing_pins.hpp) ---
+
+std::map<unsigned, CpuSet> pins_on(const std::string& cpus) {
+  std::map<unsigned, CpuSet> pins;
+  unsigned v = 0;
+  for (unsigned cpu : CpuSet::parse(cpus)) pins[v++] = CpuSet{cpu};
+  return pins;
+}
+
+TEST(ExistingPins, OneCpuPerVcpuOnWholeCoresOffTheHostsCoreIsKeptOnOneL3) {
+  const LscpuColumns cols = columns(kRaptor);  // one L3 (the last column is 0 on every row)
+  ASSERT_EQ(cols.l3_cpus(0).size(), 28u);
+  ASSERT_EQ(cols.cores_touching(CpuSet::parse("4,6")), CpuSet::parse("4-7"));
+  const Topology topo = corpus(kRaptor);
+  PinsReview r = review_existing_pins(topo, pins_on("4-7"), 4, {});
+  EXPECT_TRUE(r.keep) << r.reason;
+  EXPECT_EQ(r.cpus, CpuSet::parse("4-7"));
+  // Half of two cores: the other threads would go to someone else.
+  r = review_existing_pins(topo, pins_on("4,6"), 2, {});
+  EXPECT_FALSE(r.keep);
+  EXPECT_NE(r.reason.find("shares its core"), std::string::npos) << r.reason;
+  // CPU 0's core is where the host's own work runs.
+  r = review_existing_pins(topo, pins_on("0-3"), 4, {});
+  EXPECT_FALSE(r.keep);
+  EXPECT_NE(r.reason.find("core of CPU 0"), std::string::npos) << r.reason;
+  // A vCPU that floats, two vCPUs on one CPU, a vCPU without a pin.
+  std::map<unsigned, CpuSet> floating = pins_on("4-7");
+  floating[3] = CpuSet::parse("6-7");
+  EXPECT_FALSE(review_existing_pins(topo, floating, 4, {}).keep);
+  std::map<unsigned, CpuSet> twice = pins_on("4-7");
+  twice[3] = CpuSet{6};
+  EXPECT_FALSE(review_existing_pins(topo, twice, 4, {}).keep);
+  EXPECT_FALSE(review_existing_pins(topo, pins_on("4-7"), 6, {}).keep);
+}
+
+TEST(ExistingPins, IsolatedCpusDecideWhereTheyMayBe) {
+  const Topology topo = corpus(kRaptor);
+  // The case: pins on the cores isolcpus= keeps free are the user's decision.
+  EXPECT_TRUE(review_existing_pins(topo, pins_on("8-15"), 8, CpuSet::parse("8-15")).keep);
+  PinsReview outside = review_existing_pins(topo, pins_on("2-9"), 8, CpuSet::parse("8-15"));
+  EXPECT_FALSE(outside.keep);
+  EXPECT_NE(outside.reason.find("outside the isolated CPUs"), std::string::npos) << outside.reason;
+}
+
+TEST(ExistingPins, OnAHostWithSeveralL3sPinsOnTheHostsL3AreNotKept) {
+  const LscpuColumns cols = columns(kTr);
+  ASSERT_EQ(cols.l3_cpus(cols.l3.at(0)), CpuSet::parse("0-5"));
+  ASSERT_EQ(cols.l3_cpus(cols.l3.at(6)), CpuSet::parse("6-11"));
+  const Topology topo = corpus(kTr);
+  EXPECT_TRUE(review_existing_pins(topo, pins_on("6-11"), 6, {}).keep);
+  PinsReview r = review_existing_pins(topo, pins_on("2-5"), 4, {});
+  EXPECT_FALSE(r.keep);
+  EXPECT_NE(r.reason.find("share the host's L3"), std::string::npos) << r.reason;
+}
+
+TEST(HostPlan, ADedicatedGuestKeepsItsCleanPinsAndTheOthersPlanAroundThem) {
+  const LscpuColumns cols = columns(kTr);
+  HostRequest request;
+  HostGuest gaming = dedicated("gaming", 6, {"0000:01:00.0"});
+  gaming.clean_pins = CpuSet::parse("12-17");  // the third L3, where the user put it
+  gaming.clean_pins_reason = "test";
+  request.guests = {gaming, dedicated("work", 6, {"0000:02:00.0"}), shared("nas", 2)};
+  HostPlan plan = plan_host(corpus(kTr), request);
+  const HostGuestPlan& g = guest(plan, "gaming");
+  EXPECT_TRUE(g.kept_clean_pins);
+  EXPECT_EQ(g.plan->vcpu_cpus(), CpuSet::parse("12-17"));
+  EXPECT_EQ(g.plan->vcpus.size(), 6u);
+  const GuestPlan& work = *guest(plan, "work").plan;
+  EXPECT_FALSE(guest(plan, "work").kept_clean_pins);
+  EXPECT_FALSE(cols.l3s_touching(work.vcpu_cpus()).intersects(CpuSet::parse("12-17")));
+  EXPECT_FALSE(work.helper_cpus().intersects(CpuSet::parse("12-17")));
+  EXPECT_FALSE(g.plan->helper_cpus().intersects(work.vcpu_cpus()));
+  EXPECT_FALSE(plan.host.intersects(CpuSet::parse("12-17")));
+  EXPECT_FALSE(guest(plan, "nas").pool.intersects(CpuSet::parse("12-17") | work.vcpu_cpus()));
+}
+
+TEST(HostPlan, CleanPinsThatOverlapAKeptGuestArePlannedAnew) {
+  HostRequest request;
+  HostGuest kept;
+  kept.request = guest_of("router", 2);
+  kept.role = GuestRole::Kept;
+  kept.kept_cpus = CpuSet::parse("6-7");
+  HostGuest gaming = dedicated("gaming", 4, {"0000:01:00.0"});
+  gaming.clean_pins = CpuSet::parse("6-9");
+  request.guests = {kept, gaming};
+  HostPlan plan = plan_host(corpus(kRaptor), request);
+  EXPECT_FALSE(guest(plan, "gaming").kept_clean_pins);
+  EXPECT_FALSE(guest(plan, "gaming").plan->vcpu_cpus().intersects(CpuSet::parse("6-7")));
+}
 
 TEST(HostPlan, DedicatedGuestsGetTheirOwnL3sApartFromTheHost) {
   const LscpuColumns cols = columns(kTr);

@@ -62,6 +62,27 @@ assert not pool & (gaming | nas), f'pool {pool} has dedicated vCPUs'
 print('offline facts hold: gaming', sorted(gaming), 'nas', sorted(nas), 'pool', sorted(pool), 'kept', sorted(kept))
 PY
 
+echo "== offline: clean existing pins are kept (gaming pinned to CPUs 5,4 on the second L3), --replan plans anew"
+# host8.xml: L3 #0 holds CPUs 0-3, L3 #1 CPUs 4-7 (lstopo's synthetic order); CPU 0's L3 is the host's.
+sed "s|  <vcpu placement='static'>2</vcpu>|  <vcpu placement='static'>2</vcpu>\n  <cputune>\n    <vcpupin vcpu='0' cpuset='5'/>\n    <vcpupin vcpu='1' cpuset='4'/>\n  </cputune>|" \
+  "$SRC/tests/wholehost/gaming.xml" > gaming-pinned.xml
+grep -q "cpuset='5'" gaming-pinned.xml
+"$VPT" suggest --topology host8.xml --xml gaming-pinned.xml --xml "$SRC/tests/wholehost/nas.xml" \
+  --xml "$SRC/tests/wholehost/web.xml" --out-dir kept-pins > kept.txt
+grep -q "'gaming' keeps its vCPU pins, CPUs 4-5" kept.txt || { echo "FAIL: clean pins not kept"; cat kept.txt; exit 1; }
+"$PY" - kept-pins <<'PY'
+import sys, xml.etree.ElementTree as ET
+d = sys.argv[1]
+def vcpus(name):
+    return {int(p.get('vcpu')): p.get('cpuset') for p in ET.parse(f'{d}/{name}.xml').getroot().iter('vcpupin')}
+g, n = vcpus('gaming'), vcpus('nas')
+assert sorted(g.values()) == ['4', '5'], g
+assert not set(n.values()) & {'4', '5'}, n
+print('kept pins hold: gaming', g, 'nas', n)
+PY
+"$VPT" suggest --topology host8.xml --xml gaming-pinned.xml --xml "$SRC/tests/wholehost/nas.xml" --replan > replan.txt
+! grep -q "keeps its vCPU pins" replan.txt || { echo "FAIL: --replan kept the pins"; exit 1; }
+
 echo "== libvirt test driver: --all --keep router --apply"
 {
   echo "<node>"
