@@ -22,7 +22,9 @@
 #include "bench/bench.hpp"
 #include "bench/guest_agent.hpp"
 #include "bench/guest_probe.hpp"
+#include "bench/probe_hashes.hpp"
 #include "bench/steal.hpp"
+#include "common/sha256.hpp"
 #include "common/text.hpp"
 
 namespace vpt {
@@ -243,7 +245,10 @@ class AgentRun {
       if (std::string why = untrusted_because(dir / file); !why.empty())
         throw AgentFailure{fmt::format("refusing to copy {} into the guest, where it runs as root: {}",
                                        (dir / file).string(), why)};
-      if ((probe = read_binary(dir / file))) break;
+      if ((probe = read_binary(dir / file))) {
+        check_build_hash(results, dir / file, *probe, os.windows());
+        break;
+      }
     }
     if (!probe)
       throw AgentFailure{fmt::format(
@@ -256,12 +261,13 @@ class AgentRun {
     std::unique_ptr<StealSampler> steal = steal_sampler(results);
     const auto start = Clock::now();
     if (os.windows()) {
-      const std::string path = windows_temp_dir() + "\\vpt-guest-probe-" + nonce + ".exe";
+      const std::string dir = windows_private_dir(nonce);
+      const std::string path = dir + "\\vpt-guest-probe.exe";
       run.command = path + " " + join(args, " ");
       copy_in(path, *probe);
       if (steal) steal->start();
       execute(run, path, args, "taskkill", {"/F", "/PID"});
-      remove(results, path, "cmd.exe", {"/c", "del", "/f", "/q", path});
+      remove(results, path, "cmd.exe", {"/c", "rmdir", "/s", "/q", dir});
     } else {
       // /tmp may be mounted noexec: then the shell's exec gives 126 and the next directory is tried.
       bool tried = false;
@@ -407,17 +413,59 @@ class AgentRun {
     return dir;
   }
 
-  // %TEMP% of the account qemu-ga runs as (LocalSystem: C:\Windows\Temp).
+  // %TEMP% of the account qemu-ga runs as (LocalSystem: C:\Windows\Temp); a
+  // path cmd.exe would read as more than a path falls back to that one.
   std::string windows_temp_dir() {
     try {
       if (std::optional<ExecStatus> s = run_helper("cmd.exe", {"/c", "echo %TEMP%"})) {
         std::string dir = s->out;
         while (!dir.empty() && (dir.back() == '\n' || dir.back() == '\r' || dir.back() == ' ')) dir.pop_back();
-        if (!dir.empty() && dir.find_first_of("%\n\r") == std::string::npos) return dir;
+        if (!dir.empty() && dir.find_first_of("%\n\r \"&|<>^()") == std::string::npos) return dir;
       }
     } catch (const AgentError&) {
     }
     return "C:\\Windows\\Temp";
+  }
+
+  // A directory of a random name in %TEMP% that only SYSTEM and the
+  // Administrators may open (inherited rights removed): no user of the guest
+  // can have made it, or put a file in it, before the probe runs there as
+  // SYSTEM. mkdir fails when the name exists. The well-known SIDs (S-1-5-18,
+  // S-1-5-32-544) hold on every Windows language.
+  std::string windows_private_dir(const std::string& nonce) {
+    const std::string dir = windows_temp_dir() + "\\vpt-guest-probe." + nonce;
+    std::optional<ExecStatus> s;
+    try {
+      s = run_helper("cmd.exe", {"/c", "mkdir", dir, "&&", "icacls", dir, "/inheritance:r", "/grant:r",
+                                 "*S-1-5-18:(OI)(CI)F", "*S-1-5-32-544:(OI)(CI)F"});
+    } catch (const AgentError& e) {
+      throw AgentFailure{e.what()};
+    }
+    if (!s || !s->exit_code || *s->exit_code != 0)
+      throw AgentFailure{fmt::format("cannot make a private directory for the probe in the guest ({}: mkdir and "
+                                     "icacls failed{})",
+                                     dir, s && !s->err.empty() ? ": " + printable(s->err, 200) : "")};
+    return dir;
+  }
+
+  // A probe from the install or build directory must be the one this
+  // vpt-tune was built with (bench/probe_hashes.hpp); one named by
+  // --guest-probe-dir is the admin's choice and is copied with a warning.
+  void check_build_hash(Results& results, const fs::path& file, const std::string& bytes, bool windows) {
+    const std::string_view built = built_probe_sha256(windows);
+    const std::string actual = sha256_hex(bytes);
+    if (actual == built) return;
+    const std::string differs =
+        built.empty() ? fmt::format("this vpt-tune was built without a {} probe, so nothing vouches for it (SHA-256 {})",
+                                    windows ? "Windows" : "Linux", actual)
+                      : fmt::format("its SHA-256 {} is not that of the probe this vpt-tune was built with ({})",
+                                    actual, built);
+    if (options_.probe_dir.empty())
+      throw AgentFailure{fmt::format("refusing to copy {} into the guest, where it runs as root: {}; reinstall "
+                                     "vpt-tune, or name a probe you trust with --guest-probe-dir",
+                                     file.string(), differs)};
+    results.warnings.push_back(fmt::format("the in-guest probe {} named by --guest-probe-dir: {}; copied as asked",
+                                           file.string(), differs));
   }
 
   GuestAgent& agent_;

@@ -98,6 +98,10 @@ std::string hostnames(std::string_view text, const RedactionSecrets& secrets) {
     names.push_back({h, shown});
     auto dot = h.find('.');
     if (dot != std::string::npos && dot >= 2) names.push_back({h.substr(0, dot), shown});  // the short name
+    // The host's own domain alone ("example.com" of "box.example.com"): it names
+    // the person's network. A one-label domain ("lan") is a common word.
+    if (dot != std::string::npos && h.find('.', dot + 1) != std::string::npos)
+      names.push_back({h.substr(dot + 1), "[domain]"});
   }
   std::stable_sort(names.begin(), names.end(), [](const auto& a, const auto& b) { return a.name.size() > b.name.size(); });
   std::string out;
@@ -173,6 +177,16 @@ bool mac_at(std::string_view text, std::size_t i) {
   return true;
 }
 
+// "bc24.115a.2b01" (Cisco's dotted form of a MAC).
+bool dotted_mac_at(std::string_view text, std::size_t i) {
+  if (i + 14 > text.size()) return false;
+  if (i > 0 && (is_alnum(text[i - 1]) || text[i - 1] == '.')) return false;
+  if (i + 14 < text.size() && (is_alnum(text[i + 14]) || text[i + 14] == '.')) return false;
+  for (std::size_t k = 0; k < 14; ++k)
+    if (k % 5 == 4 ? text[i + k] != '.' : !is_hex(text[i + k])) return false;
+  return true;
+}
+
 std::string uuids_and_macs(std::string_view text) {
   std::string out;
   for (std::size_t i = 0; i < text.size();) {
@@ -182,10 +196,127 @@ std::string uuids_and_macs(std::string_view text) {
     } else if (mac_at(text, i)) {
       out += "[mac]";
       i += 17;
+    } else if (dotted_mac_at(text, i)) {
+      out += "[mac]";
+      i += 14;
     } else {
       out += text[i++];
     }
   }
+  return out;
+}
+
+// Runs of letters and digits that are all hex: 32 of them are a UUID without
+// dashes (or another 128-bit id), 12 with a letter and a digit a MAC without
+// separators ("BC24115A2B01"). Numbers alone stay (byte counts have 12 digits).
+std::string bare_hex_ids(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    if (!is_alnum(text[i]) || (i > 0 && (is_alnum(text[i - 1]) || text[i - 1] == '-' || text[i - 1] == ':'))) {
+      out += text[i++];
+      continue;
+    }
+    std::size_t end = i;
+    while (end < text.size() && is_alnum(text[end])) ++end;
+    std::string_view run = text.substr(i, end - i);
+    const bool hex = std::all_of(run.begin(), run.end(), is_hex);
+    const bool letter = std::any_of(run.begin(), run.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; });
+    const bool digit = std::any_of(run.begin(), run.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+    const bool joined = end < text.size() && (text[end] == '-' || text[end] == ':');
+    if (hex && !joined && run.size() == 32) out += "[uuid]";
+    else if (hex && !joined && run.size() == 12 && letter && digit) out += "[mac]";
+    else out.append(run);
+    i = end;
+  }
+  return out;
+}
+
+// An IPv4 address (with an optional /prefix): four numbers of at most 255.
+std::size_t ipv4_length(std::string_view text, std::size_t i) {
+  if (i > 0 && (is_alnum(text[i - 1]) || text[i - 1] == '.')) return 0;
+  std::size_t p = i;
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (p >= text.size() || text[p] != '.') return 0;
+      ++p;
+    }
+    std::size_t start = p;
+    unsigned value = 0;
+    while (p < text.size() && p - start < 4 && std::isdigit(static_cast<unsigned char>(text[p])))
+      value = value * 10 + static_cast<unsigned>(text[p++] - '0');
+    if (p == start || p - start > 3 || value > 255) return 0;
+  }
+  if (p < text.size() && text[p] == '/' && p + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[p + 1]))) {
+    ++p;
+    while (p < text.size() && std::isdigit(static_cast<unsigned char>(text[p]))) ++p;
+  }
+  if (p < text.size() && (is_alnum(text[p]) || (text[p] == '.' && p + 1 < text.size() && is_alnum(text[p + 1]))))
+    return 0;
+  return p - i;
+}
+
+// An IPv6 address: groups of 1-4 hex digits joined by ':', eight of them or
+// fewer with one "::". A PCI address ("0000:01:00.0") and a time ("12:34:56")
+// are not: they end in '.' or have three groups without "::".
+std::size_t ipv6_length(std::string_view text, std::size_t i) {
+  if (i > 0 && (is_alnum(text[i - 1]) || text[i - 1] == ':' || text[i - 1] == '.')) return 0;
+  std::size_t end = i;
+  while (end < text.size() && (is_hex(text[end]) || text[end] == ':')) ++end;
+  if (end < text.size() && (is_alnum(text[end]) || text[end] == '.')) return 0;
+  std::string_view run = text.substr(i, end - i);
+  const std::size_t gap = run.find("::");
+  if (gap != std::string_view::npos && run.find("::", gap + 1) != std::string_view::npos) return 0;
+  if (run.find(":::") != std::string_view::npos) return 0;
+  unsigned groups = 0;
+  for (std::size_t k = 0; k < run.size();) {
+    if (run[k] == ':') {
+      ++k;
+      continue;
+    }
+    std::size_t start = k;
+    while (k < run.size() && run[k] != ':') ++k;
+    if (k - start > 4) return 0;
+    ++groups;
+  }
+  const bool ok = gap == std::string_view::npos ? groups == 8 : groups >= 2 && groups <= 7;
+  return ok ? run.size() : 0;
+}
+
+std::string ip_addresses(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t n = ipv4_length(text, i);
+    if (!n) n = ipv6_length(text, i);
+    if (n) {
+      out += "[ip]";
+      i += n;
+    } else {
+      out += text[i++];
+    }
+  }
+  return out;
+}
+
+// "alice@example.com" -> "[email]", "root@pve1" -> "[account]".
+std::string emails(std::string_view text) {
+  auto local_char = [](char c) { return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'; };
+  std::string out;
+  std::size_t copied = 0;
+  for (std::size_t at = text.find('@'); at != std::string_view::npos; at = text.find('@', at + 1)) {
+    if (at < copied) continue;
+    std::size_t begin = at;
+    while (begin > copied && local_char(text[begin - 1])) --begin;
+    std::size_t end = at + 1;
+    while (end < text.size() && (is_word(text[end]) || (text[end] == '.' && end + 1 < text.size() && is_word(text[end + 1]))))
+      ++end;
+    if (begin == at || end == at + 1 || !is_alnum(text[at + 1])) continue;
+    const bool dotted = text.substr(at + 1, end - at - 1).find('.') != std::string_view::npos;
+    out.append(text.substr(copied, begin - copied));
+    out += dotted ? "[email]" : "[account]";
+    copied = end;
+    at = end - 1;
+  }
+  out.append(text.substr(copied));
   return out;
 }
 
@@ -208,18 +339,21 @@ std::string serials(std::string_view text) {
         p += suffix.size();
         break;
       }
+    const bool numbered = p > key_end;  // "serial number X" says what X is without ':' or '='
     if (p < text.size() && is_alnum(text[p])) {  // "serialize", "serials"
       out.append(text.substr(i, p - i));
       i = p;
       continue;
     }
+    const std::size_t after_key = p;
     while (p < text.size() && (text[p] == '"' || text[p] == '\'' || text[p] == ' ')) ++p;
-    if (p >= text.size() || (text[p] != ':' && text[p] != '=' && text[p] != '>')) {
+    const bool separated = p < text.size() && (text[p] == ':' || text[p] == '=' || text[p] == '>');
+    if (!separated && !(numbered && p > after_key && p < text.size() && is_alnum(text[p]))) {
       out.append(text.substr(i, p - i));
       i = p;
       continue;
     }
-    ++p;
+    if (separated) ++p;
     while (p < text.size() && (text[p] == '"' || text[p] == '\'' || text[p] == ' ')) ++p;
     std::size_t value_end = p;
     while (value_end < text.size() && !is_space(text[value_end]) && text[value_end] != '"' &&
@@ -262,11 +396,21 @@ std::string disk_images(std::string_view text) {
   return out;
 }
 
-// Paths named the same on every Linux host: nothing personal in them.
+// Paths named the same on every Linux host: nothing personal in them. Under
+// /dev only device nodes ("/dev/sda", "/dev/kvm") and the kernel's own
+// directories: /dev/disk/by-id names carry serials, /dev/mapper, /dev/zvol and
+// an LVM volume group's directory carry the names people give their volumes.
 bool is_system_path(std::string_view path) {
-  static constexpr std::array<std::string_view, 10> kSystem = {"/proc/", "/sys/", "/etc/",   "/usr/", "/bin/",
-                                                              "/sbin/", "/lib/", "/lib64/", "/run/", "/dev/"};
-  if (path.starts_with("/dev/disk/")) return false;  // by-id and by-uuid names carry serials
+  static constexpr std::array<std::string_view, 9> kSystem = {"/proc/", "/sys/",   "/etc/", "/usr/", "/bin/",
+                                                             "/sbin/", "/lib/", "/lib64/", "/run/"};
+  static constexpr std::array<std::string_view, 11> kDevDirs = {"vfio/", "dri/", "snd/",  "bus/",   "cpu/", "pts/",
+                                                               "net/",  "hugepages", "shm/", "char/", "block/"};
+  if (path.starts_with("/run/user/")) return false;  // a user's id
+  if (path.starts_with("/dev/")) {
+    std::string_view rest = path.substr(5);
+    if (rest.find('/') == std::string_view::npos) return true;
+    return std::any_of(kDevDirs.begin(), kDevDirs.end(), [&](std::string_view d) { return rest.starts_with(d); });
+  }
   return std::any_of(kSystem.begin(), kSystem.end(), [&](std::string_view p) { return path.starts_with(p); });
 }
 
@@ -276,6 +420,16 @@ std::string paths(std::string_view text) {
     bool boundary = i == 0 || ends_token(text[i - 1]) || text[i - 1] == ':';
     bool home = text[i] == '~' && i + 1 < text.size() && text[i + 1] == '/';
     bool absolute = text[i] == '/' && !(i > 0 && text[i - 1] == ':' && text.compare(i, 2, "//") == 0);
+    // "C:\Users\alice\...": a Windows path names its user as a home does.
+    bool windows = std::isalpha(static_cast<unsigned char>(text[i])) != 0 && i + 2 < text.size() &&
+                   text[i + 1] == ':' && text[i + 2] == '\\' && (i == 0 || !is_alnum(text[i - 1]));
+    if (windows) {
+      std::size_t end = i;
+      while (end < text.size() && !ends_token(text[end])) ++end;
+      out += "[path]";
+      i = std::max(trim_trailing_punctuation(text, i, end), i + 3);
+      continue;
+    }
     if (!boundary || !(home || absolute)) {
       out += text[i++];
       continue;
@@ -303,7 +457,10 @@ std::string redact_text(std::string_view text, const RedactionSecrets& secrets) 
   std::string out = secret_paths(std::string(text), secrets);
   out = hostnames(out, secrets);
   out = uri_authorities(out);
+  out = emails(out);
   out = uuids_and_macs(out);
+  out = bare_hex_ids(out);
+  out = ip_addresses(out);
   out = serials(out);
   out = disk_images(out);
   out = paths(out);

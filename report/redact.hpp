@@ -27,13 +27,20 @@ struct RedactionSecrets {
 // Replaces, in order:
 //  - the secrets' paths by their base name, hostnames by "[host]" (a second, different host by
 //    "[host 2]", and so on: a comparison of two hosts still says they differ);
+//    the host's own domain of an FQDN of three labels or more ("example.com") by "[domain]";
 //  - the authority of URIs ("qemu+ssh://alice@box/system" -> "qemu+ssh://[host]/system");
-//  - UUIDs (8-4-4-4-12 hex) by "[uuid]", MAC addresses (six hex pairs, ':' or '-') by "[mac]";
-//  - serial numbers after "serial", "serial number", "S/N" (":", "=", "='", "<serial>") by "[serial]";
+//  - e-mail addresses by "[email]", "user@host" by "[account]";
+//  - UUIDs (8-4-4-4-12 hex, or 32 hex digits) by "[uuid]", MAC addresses (six hex pairs with ':'
+//    or '-', "bc24.115a.2b01", or 12 hex digits with a letter and a digit) by "[mac]";
+//  - IPv4 addresses (with a /prefix) and IPv6 addresses by "[ip]" (PCI addresses and times stay);
+//  - serial numbers after "serial", "serial number", "S/N" (":", "=", "='", "<serial>"; after
+//    "serial number"/"serialnumber" a space is enough) by "[serial]";
 //  - disk images (a word ending in .qcow2, .img, .raw, .iso, .vmdk, .vdi, .vhd, .vhdx, .qed) by "[disk image]";
-//  - absolute and home paths ("/home/alice/vm", "~/x", "/dev/disk/by-id/...") by "[path]", except the
+//  - absolute, home and Windows paths ("/home/alice/vm", "~/x", "C:\\Users\\alice\\x",
+//    "/dev/disk/by-id/...", "/dev/mapper/vg_alice-root", "/run/user/1000") by "[path]", except the
 //    system paths whose names are the same on every host (/proc, /sys, /etc, /usr, /bin, /sbin, /lib,
-//    /dev/ other than /dev/disk/): advice such as "/proc/irq/*/smp_affinity_list" stays readable.
+//    /run other than /run/user, device nodes and the kernel's own /dev directories such as
+//    /dev/vfio): advice such as "/proc/irq/*/smp_affinity_list" stays readable.
 std::string redact_text(std::string_view text, const RedactionSecrets& secrets = {});
 
 // A file path field (topology or results file): its base name, since the

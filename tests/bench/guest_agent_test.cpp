@@ -18,6 +18,8 @@
 
 #include "bench/bench.hpp"
 #include "bench/guest_agent.hpp"
+#include "bench/probe_hashes.hpp"
+#include "common/sha256.hpp"
 #include "tests/virt/fake_hypervisor.hpp"
 
 namespace vpt {
@@ -275,21 +277,67 @@ TEST(AgentRun, AWindowsGuestGetsTheExeInItsTempDirectory) {
   EXPECT_EQ(r.guest->output.wakeup[0].timer, "waitable-timer-high-resolution");
   ASSERT_EQ(agent.files.size(), 1u);
   const auto& [path, bytes] = *agent.files.begin();
-  EXPECT_TRUE(path.starts_with("C:\\Windows\\TEMP\\vpt-guest-probe-")) << path;
-  EXPECT_TRUE(path.ends_with(".exe")) << path;
+  // A directory of its own, of a random name, in %TEMP%.
+  const std::string prefix = "C:\\Windows\\TEMP\\vpt-guest-probe.";
+  ASSERT_TRUE(path.starts_with(prefix)) << path;
+  ASSERT_TRUE(path.ends_with("\\vpt-guest-probe.exe")) << path;
+  const std::string probe_dir = path.substr(0, path.rfind('\\'));
+  EXPECT_GE(probe_dir.size(), prefix.size() + 8) << probe_dir;
   EXPECT_EQ(bytes, "MZ fake exe");
   EXPECT_EQ(r.guest->os, "Microsoft Windows 11 Pro");
-  // Asked for %TEMP%, ran the exe, deleted it with cmd's del.
+  // A fake exe is not the build's probe: copied because --guest-probe-dir names it, and said.
+  EXPECT_TRUE(warned(r, "named by --guest-probe-dir")) << all_warnings(r);
+  // Asked for %TEMP%, made the directory (only SYSTEM and Administrators may open it),
+  // ran the exe, removed the directory.
   std::vector<std::string> executed = agent.executed();
-  ASSERT_EQ(executed.size(), 3u);
+  ASSERT_EQ(executed.size(), 4u);
   EXPECT_EQ(executed[0], "cmd.exe");
-  EXPECT_EQ(executed[1], path);
-  EXPECT_EQ(executed[2], "cmd.exe");
-  json last_exec;
+  EXPECT_EQ(executed[1], "cmd.exe");
+  EXPECT_EQ(executed[2], path);
+  EXPECT_EQ(executed[3], "cmd.exe");
+  std::vector<json> execs;
   for (const json& c : agent.commands)
-    if (c["execute"] == "guest-exec") last_exec = c;
-  EXPECT_EQ(last_exec["arguments"]["arg"], json({"/c", "del", "/f", "/q", path}));
+    if (c["execute"] == "guest-exec") execs.push_back(c);
+  ASSERT_EQ(execs.size(), 4u);
+  EXPECT_EQ(execs[1]["arguments"]["arg"],
+            json({"/c", "mkdir", probe_dir, "&&", "icacls", probe_dir, "/inheritance:r", "/grant:r",
+                  "*S-1-5-18:(OI)(CI)F", "*S-1-5-32-544:(OI)(CI)F"}));
+  EXPECT_EQ(execs[3]["arguments"]["arg"], json({"/c", "rmdir", "/s", "/q", probe_dir}));
   fs::remove_all(dir);
+}
+
+TEST(AgentRun, AProbeInTheBuildDirectoryThatIsNotTheBuildsIsNeverCopiedIn) {
+  // The probe the install (here: build) directory holds must have the SHA-256
+  // compiled in at build time; someone who swapped it gets nothing into the guest.
+  const fs::path dir = fs::path(testing::TempDir()) / fmt::format("vpt-swapped-probes-{}", ::getpid());
+  fs::create_directories(dir);
+  fs::permissions(dir, fs::perms::owner_all);
+  std::ofstream(dir / "vpt-guest-probe", std::ios::binary) << "#!/bin/sh\necho swapped\n";
+  ::setenv("VPT_GUEST_PROBE_DIR", dir.c_str(), 1);
+  FakeAgent agent;
+  AgentDomain vm(agent);
+  GuestProbeOptions o = agent_options();
+  o.probe_dir.clear();  // not named by the admin: found by the search
+  Results r;
+  run_guest_probe(r, vm.domain, o, nullptr);
+  ::unsetenv("VPT_GUEST_PROBE_DIR");
+  EXPECT_FALSE(r.guest);
+  EXPECT_TRUE(warned(r, "refusing to copy " + (dir / "vpt-guest-probe").string() +
+                            " into the guest, where it runs as root: its SHA-256 " +
+                            sha256_hex("#!/bin/sh\necho swapped\n")))
+      << all_warnings(r);
+  EXPECT_TRUE(agent.files.empty());
+  fs::remove_all(dir);
+}
+
+TEST(AgentRun, TheBuildsOwnProbeHasTheHashCompiledIn) {
+  // coreutils' sha256sum, not our code, says what the file's hash is.
+  FILE* pipe = ::popen(("sha256sum '" + std::string(VPT_GUEST_PROBE_LINUX) + "'").c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  char line[256] = {};
+  ASSERT_NE(std::fgets(line, sizeof line, pipe), nullptr);
+  ::pclose(pipe);
+  EXPECT_EQ(std::string(built_probe_sha256(false)), std::string(line).substr(0, 64));
 }
 
 TEST(AgentRun, AStuckProbeIsStoppedAtTheTimeoutAndDeleted) {

@@ -115,6 +115,29 @@ TEST_P(WritersOn, HookFailsCleanly) {
   expect_disk_unchanged();
 }
 
+// Issue 28, point 10: the documentation writer, too, replaces a symlink planted
+// where it writes instead of writing through it into the file it points to.
+TEST(DocumentationWriter, ReplacesAPlantedSymlinkAndLeavesItsTargetAlone) {
+  const std::filesystem::path dir =
+      std::filesystem::path(testing::TempDir()) / ("vpt-docs-symlink-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path victim = dir / "victim", planted = dir / "vpt-tune.bash";
+  std::ofstream(victim) << "root's file\n";
+  std::filesystem::create_symlink(victim, planted);
+  test::CommandResult r =
+      test::run_vpt_tune("generate-docs --date 2026-12-07 --bash " + planted.string(), dir.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(victim);
+  std::string victim_text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(victim_text, "root's file\n");
+  EXPECT_FALSE(std::filesystem::is_symlink(planted));
+  std::ifstream written(planted);
+  std::string script((std::istreambuf_iterator<char>(written)), std::istreambuf_iterator<char>());
+  EXPECT_NE(script.find("complete"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
 INSTANTIATE_TEST_SUITE_P(Trouble, WritersOn, testing::Values(Trouble::FullDisk, Trouble::ReadOnly),
                          [](const auto& info) { return info.param == Trouble::FullDisk ? "FullDisk" : "ReadOnlyDir"; });
 

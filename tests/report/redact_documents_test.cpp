@@ -43,7 +43,7 @@ bool shows_marker(const std::string& text) { return lower(text).find(kMarker) !=
 
 // Appends " zorblax" to every string of `doc` (and tries a "zorblax" in every
 // null and every empty array) that `reads` still accepts; returns how many.
-int plant_json(json& doc, const std::function<void(const json&)>& reads) {
+int plant_json(json& doc, const std::function<void(const json&)>& reads, const std::string& marker = kMarker) {
   int planted = 0;
   std::vector<json::json_pointer> leaves;
   std::function<void(const json&, const json::json_pointer&)> collect = [&](const json& v, const json::json_pointer& at) {
@@ -57,9 +57,9 @@ int plant_json(json& doc, const std::function<void(const json&)>& reads) {
   collect(doc, json::json_pointer());
   for (const auto& at : leaves) {
     json old = doc[at];
-    if (old.is_string()) doc[at] = old.get<std::string>() + " " + kMarker;
-    else if (old.is_null()) doc[at] = kMarker;
-    else doc[at] = json::array({kMarker});
+    if (old.is_string()) doc[at] = old.get<std::string>() + " " + marker;
+    else if (old.is_null()) doc[at] = marker;
+    else doc[at] = json::array({marker});
     try {
       reads(doc);
       ++planted;
@@ -71,21 +71,22 @@ int plant_json(json& doc, const std::function<void(const json&)>& reads) {
 }
 
 // The same for every attribute value and text of an XML document.
-int plant_xml(std::string& xml, const std::function<void(const std::string&)>& reads) {
+int plant_xml(std::string& xml, const std::function<void(const std::string&)>& reads,
+              const std::string& marker = kMarker) {
   pugi::xml_document doc;
   const unsigned flags = pugi::parse_default | pugi::parse_comments | pugi::parse_ws_pcdata;
   EXPECT_TRUE(doc.load_string(xml.c_str(), flags));
   std::vector<std::function<void(bool)>> sites;  // plant (true) or undo (false)
   std::function<void(pugi::xml_node)> collect = [&](pugi::xml_node node) {
     for (pugi::xml_attribute a : node.attributes())
-      sites.push_back([a, old = std::string(a.value())](bool plant) mutable {
-        a.set_value((plant ? old + " " + kMarker : old).c_str());
+      sites.push_back([a, &marker, old = std::string(a.value())](bool plant) mutable {
+        a.set_value((plant ? old + " " + marker : old).c_str());
       });
     for (pugi::xml_node child : node.children()) {
       if (child.type() == pugi::node_element) collect(child);
       else if (child.type() == pugi::node_pcdata || child.type() == pugi::node_comment)
-        sites.push_back([child, old = std::string(child.value())](bool plant) mutable {
-          child.set_value((plant ? old + " " + kMarker : old).c_str());
+        sites.push_back([child, &marker, old = std::string(child.value())](bool plant) mutable {
+          child.set_value((plant ? old + " " + marker : old).c_str());
         });
     }
   };
@@ -177,31 +178,33 @@ Topology with_live_host_state(Topology topo) {
   return topo;
 }
 
-Planted planted_sources() {
+// `marker` is appended to every string; the host's name and the file names
+// are always the kMarker host's.
+Planted planted_sources(const std::string& marker = kMarker) {
   Planted p;
   // A host with PCI devices (names, OS devices), two packages and NUMA nodes.
   Topology topo = test::load_corpus("hwloc/32em64t-2n8c2t-pci-wholeio.xml");
   json topo_doc = topology_to_json(with_live_host_state(topo));
-  p.counts["topology"] = plant_json(topo_doc, [](const json& d) { topology_from_json(d, "t"); });
+  p.counts["topology"] = plant_json(topo_doc, [](const json& d) { topology_from_json(d, "t"); }, marker);
   topo_doc["host"]["hostname"] = kMarker;  // the secret itself, as an hwloc export names its host
   p.sources.topology = topology_from_json(topo_doc, "t");
 
   Plan plan = test::plan_for(topo, 8);
   json plan_doc = plan_to_json(plan);
-  p.counts["plan"] = plant_json(plan_doc, [](const json& d) { plan_from_json(d); });
+  p.counts["plan"] = plant_json(plan_doc, [](const json& d) { plan_from_json(d); }, marker);
   p.sources.plan = plan_from_json(plan_doc);
   p.sources.plan_file = std::string("/home/") + kMarker + "/plans/" + kMarker + "-plan.json";
 
   std::string xml = test::read_file_text(std::string(VPT_DATA_DIR) + "/domains/win11-gaming.xml");
-  p.counts["domain XML"] = plant_xml(xml, [](const std::string& x) { parse_domain_xml(x, "d"); });
+  p.counts["domain XML"] = plant_xml(xml, [](const std::string& x) { parse_domain_xml(x, "d"); }, marker);
   p.sources.domain = parse_domain_xml(xml, "d");
 
   test::SampleConfig before_config, after_config;
   before_config.pinned = false;
   before_config.hostname = after_config.hostname = kMarker;
-  auto planted_results = [&](const test::SampleConfig& config, const std::string& name) {
+  auto planted_results = [&, marker](const test::SampleConfig& config, const std::string& name) {
     json doc = full_results_json(test::sample_results(topo, plan, config));
-    p.counts[name] = plant_json(doc, [](const json& d) { results_from_json_text(d.dump(), "r"); });
+    p.counts[name] = plant_json(doc, [](const json& d) { results_from_json_text(d.dump(), "r"); }, marker);
     doc["host"]["hostname"] = kMarker;
     return results_from_json_text(doc.dump(), "r");
   };
@@ -213,7 +216,7 @@ Planted planted_sources() {
   p.sources.bench_file = std::string("~/") + kMarker + ".json";
 
   json check_doc = findings_to_json(test::sample_review());
-  p.counts["review"] = plant_json(check_doc, [](const json& d) { findings_from_json(d, "c"); });
+  p.counts["review"] = plant_json(check_doc, [](const json& d) { findings_from_json(d, "c"); }, marker);
   p.sources.check = findings_from_json(check_doc, "c");
   p.sources.check_file = std::string("/home/") + kMarker + "/check.json";
   return p;
@@ -258,6 +261,41 @@ TEST(RedactionOfEveryField, NoReportFormatShowsTheMarker) {
   std::ostringstream comparison;
   write_comparison_text(comparison, report.comparison->comparison);
   EXPECT_FALSE(shows_marker(comparison.str()));
+}
+
+// Issue 28, point 9: every other form that identifies a person, planted in every
+// string of every document at once; none of the tell-tale parts may show.
+TEST(RedactionOfEveryField, NoReportFormatShowsAnIdentifyingForm) {
+  const std::vector<std::pair<std::string, std::string>> forms = {
+      {"10.23.45.67", "10.23.45.67"},
+      {"fd00:1234:5678::42", "fd00:1234:5678"},
+      {"BC24115A2B01", "bc24115a2b01"},
+      {"bc24.115a.2b01", "bc24.115a.2b01"},
+      {"5f3c2a1e9b7d4c2e8f1a0b2c3d4e5f60", "5f3c2a1e9b7d4c2e"},
+      {"serialnumber QX7781Z", "qx7781z"},
+      {"C:\\Users\\qalice\\Documents", "qalice"},
+      {"qcarol@example.org", "qcarol"},
+      {"root@qpvenode", "qpvenode"},
+      {"/dev/mapper/vg_qdave-root", "qdave"},
+      {"/dev/zvol/rpool/data/qerin-disk", "qerin"},
+      {"/run/user/4242/pipewire-0", "user/4242"},
+  };
+  std::string planted;
+  for (const auto& [form, tell] : forms) planted += (planted.empty() ? "" : " ") + form;
+  Planted p = planted_sources(planted);
+  EXPECT_GE(p.counts["domain XML"], 60);
+  EXPECT_GE(p.counts["review"], 12);
+  const std::string text = lower(every_format(build_report(p.sources, {})));
+  for (const auto& [form, tell] : forms) {
+    auto at = text.find(tell);
+    EXPECT_EQ(at, std::string::npos) << form << " leaked: ..."
+                                     << text.substr(at == std::string::npos ? 0 : at - std::min<std::size_t>(at, 120), 240);
+  }
+  // The control: without redaction they are there.
+  ReportSettings off;
+  off.redact = false;
+  const std::string raw = lower(every_format(build_report(p.sources, off)));
+  for (const auto& [form, tell] : forms) EXPECT_NE(raw.find(tell), std::string::npos) << form;
 }
 
 // The control: the marker does reach the pages when redaction is off.

@@ -89,6 +89,72 @@ TEST(RedactText, IsIdempotent) {
   }
 }
 
+// ---- Issue 28, point 9: what else identifies a person ----------------------------
+
+TEST(RedactText, HidesIpAddresses) {
+  EXPECT_EQ(redact_text("bridge vmbr0 192.168.1.23/24 gw 192.168.1.1."), "bridge vmbr0 [ip] gw [ip].");
+  EXPECT_EQ(redact_text("listen fd00:1234:5678::42 and 2001:0db8:85a3:0000:0000:8a2e:0370:7334"),
+            "listen [ip] and [ip]");
+  EXPECT_EQ(redact_text("link fe80::be24:11ff:fe5a:2b01%vmbr0"), "link [ip]%vmbr0");
+}
+
+TEST(RedactText, HidesMacsWithoutSeparatorsOrDotted) {
+  EXPECT_EQ(redact_text("net0: virtio=BC24115A2B01,bridge=vmbr0"), "net0: virtio=[mac],bridge=vmbr0");
+  EXPECT_EQ(redact_text("mac bc24.115a.2b01 learned"), "mac [mac] learned");
+}
+
+TEST(RedactText, HidesUuidsWithoutDashes) {
+  EXPECT_EQ(redact_text("vmgenid 5f3c2a1e9b7d4c2e8f1a0b2c3d4e5f60 set"), "vmgenid [uuid] set");
+}
+
+TEST(RedactText, HidesSerialNumbersGivenAfterASpace) {
+  EXPECT_EQ(redact_text("serialnumber QX7781Z"), "serialnumber [serial]");
+  EXPECT_EQ(redact_text("Serial Number 7CE1234XYZ found"), "Serial Number [serial] found");
+  EXPECT_EQ(redact_text("serial console on ttyS0"), "serial console on ttyS0");
+}
+
+TEST(RedactText, HidesWindowsUserPaths) {
+  EXPECT_EQ(redact_text("probe at C:\\Users\\alice.smith\\AppData\\Local\\Temp\\p.exe failed"),
+            "probe at [path] failed");
+}
+
+TEST(RedactText, HidesEmailAddressesAndUserAtHost) {
+  EXPECT_EQ(redact_text("report by alice.smith+vfio@example.org, thanks"), "report by [email], thanks");
+  EXPECT_EQ(redact_text("ssh root@pve1 then"), "ssh [account] then");
+}
+
+TEST(RedactText, HidesTheHostsOwnDomainAlone) {
+  RedactionSecrets secrets;
+  secrets.hostnames = {"box.corp.example.com"};
+  EXPECT_EQ(redact_text("search corp.example.com", secrets), "search [domain]");
+  EXPECT_EQ(redact_text("box", secrets), "[host]");
+}
+
+TEST(RedactText, HidesDevicePathsThatCarryNames) {
+  EXPECT_EQ(redact_text("root on /dev/mapper/vg_alice-root"), "root on [path]");
+  EXPECT_EQ(redact_text("disk /dev/zvol/rpool/data/alice-vm-100-disk-0 busy"), "disk [path] busy");
+  EXPECT_EQ(redact_text("LV /dev/vg_alice/win11"), "LV [path]");
+  EXPECT_EQ(redact_text("socket /run/user/1000/pipewire-0"), "socket [path]");
+  for (const char* text : {"/dev/sda", "/dev/vfio/12", "/dev/kvm", "/dev/hugepages", "/run/libvirt/qemu"})
+    EXPECT_EQ(redact_text(text), text);
+}
+
+TEST(RedactText, KeepsNumbersTimesAndPciAddressesBesideTheNewForms) {
+  for (const char* text : {"memory 137438953472 bytes", "GPU 0000:01:00.0", "at 12:34:56", "version 9.0.0",
+                           "ratio 1.25", "std::map", "sha 3f786850e387550fdab836ed7e6dc881de23001b"})
+    EXPECT_EQ(redact_text(text), text);
+}
+
+TEST(RedactText, TheNewFormsAreIdempotent) {
+  RedactionSecrets secrets;
+  secrets.hostnames = {"box.corp.example.com"};
+  const std::string text =
+      "10.0.0.7 fd00::1:2 BC24115A2B01 bc24.115a.2b01 5f3c2a1e9b7d4c2e8f1a0b2c3d4e5f60 serialnumber X1 "
+      "C:\\Users\\a\\b a@b.org root@pve1 corp.example.com /dev/mapper/x-y /run/user/1000";
+  const std::string once = redact_text(text, secrets);
+  EXPECT_EQ(redact_text(once, secrets), once);
+}
+
 TEST(RedactPath, KeepsOnlyTheBaseName) {
   EXPECT_EQ(redact_path("/home/alice/bench/after.json"), "after.json");
   EXPECT_EQ(redact_path("tests/corpus/lscpu/intel-core-i7-14700f.txt"), "intel-core-i7-14700f.txt");
