@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -111,50 +112,64 @@ std::string vcpu_phrase(unsigned n) { return fmt::format("{} vCPU{}", n, n == 1 
       short_of.empty() ? "not all together" : short_of, why));
 }
 
-// Memory the dedicated guests bind to each host node (their NUMA cells, or
-// the one node of numatune), against what the node has. Guests of one device
-// never run together: a group counts as its largest member on each node.
-void check_node_memory(const Topology& topo, const HostRequest& request,
-                       const std::vector<std::vector<std::size_t>>& groups,
-                       const std::map<std::size_t, GuestPlan>& planned, HostPlan& out) {
-  if (topo.numa_nodes.size() < 2) return;
-  std::map<unsigned, std::uint64_t> bound;              // host node -> bytes
-  std::map<unsigned, std::vector<std::string>> who;     // host node -> guests
+// The memory a plan binds to host nodes (its NUMA cells, or the one node of
+// its numatune); empty when it binds none or its size is unknown.
+std::map<unsigned, std::uint64_t> bound_memory(const GuestPlan& plan, const GuestRequest& guest) {
+  std::map<unsigned, std::uint64_t> mine;
+  if (!plan.numa_cells.empty()) {
+    for (const NumaCell& cell : plan.numa_cells)
+      if (cell.memory_bytes) mine[cell.host_node] += *cell.memory_bytes;
+  } else if (plan.memory_nodes.size() == 1 && guest.memory_bytes) {
+    mine[plan.memory_nodes.first()] = *guest.memory_bytes;
+  }
+  return mine;
+}
+
+// Memory the dedicated guests bind to each host node, and who binds it. Guests
+// of one device never run together: a group counts as its largest member.
+struct NodeLoad {
+  std::uint64_t bytes = 0;
+  std::vector<std::string> guests;
+};
+
+std::map<unsigned, NodeLoad> node_loads(const HostRequest& request, const std::vector<std::vector<std::size_t>>& groups,
+                                        const std::map<std::size_t, GuestPlan>& planned) {
+  std::map<unsigned, NodeLoad> loads;
   for (const auto& group : groups) {
     std::map<unsigned, std::uint64_t> most;
     std::map<unsigned, std::string> whose;
-    for (std::size_t k : group) {
-      const GuestPlan& plan = planned.at(k);
-      const GuestRequest& guest = request.guests[k].request;
-      std::map<unsigned, std::uint64_t> mine;
-      if (!plan.numa_cells.empty()) {
-        for (const NumaCell& cell : plan.numa_cells)
-          if (cell.memory_bytes) mine[cell.host_node] += *cell.memory_bytes;
-      } else if (plan.memory_nodes.size() == 1 && guest.memory_bytes) {
-        mine[plan.memory_nodes.first()] = *guest.memory_bytes;
-      }
-      for (const auto& [node, bytes] : mine)
-        if (bytes > most[node]) most[node] = bytes, whose[node] = guest.name;
-    }
+    for (std::size_t k : group)
+      for (const auto& [node, bytes] : bound_memory(planned.at(k), request.guests[k].request))
+        if (bytes > most[node]) most[node] = bytes, whose[node] = request.guests[k].request.name;
     for (const auto& [node, bytes] : most) {
-      bound[node] += bytes;
-      who[node].push_back(whose[node]);
+      loads[node].bytes += bytes;
+      loads[node].guests.push_back(whose[node]);
     }
   }
-  for (const auto& [node, bytes] : bound) {
-    auto it = std::find_if(topo.numa_nodes.begin(), topo.numa_nodes.end(),
-                           [&](const NumaNode& n) { return n.os_index == node; });
-    if (it == topo.numa_nodes.end()) continue;
-    if (!it->memory_bytes) {
+  return loads;
+}
+
+const NumaNode* find_node(const Topology& topo, unsigned os_index) {
+  for (const NumaNode& n : topo.numa_nodes)
+    if (n.os_index == os_index) return &n;
+  return nullptr;
+}
+
+// A node that holds more than it has, or of unknown size, is a warning naming the guests.
+void warn_node_memory(const Topology& topo, const std::map<unsigned, NodeLoad>& loads, HostPlan& out) {
+  for (const auto& [node, load] : loads) {
+    const NumaNode* n = find_node(topo, node);
+    if (!n) continue;
+    if (!n->memory_bytes) {
       out.warnings.push_back(fmt::format(
           "{} bind {} of memory to NUMA node {}, whose size this input does not give (an `lscpu -e` listing has "
           "none): check it holds that much (numactl -H)",
-          fmt::join(who[node], ", "), format_bytes(bytes), node));
-    } else if (bytes > *it->memory_bytes) {
+          fmt::join(load.guests, ", "), format_bytes(load.bytes), node));
+    } else if (load.bytes > *n->memory_bytes) {
       out.warnings.push_back(fmt::format(
           "{} bind {} of memory to NUMA node {}, which has {}: they cannot all start there; give them less memory, "
           "or make one of them --shared",
-          fmt::join(who[node], ", "), format_bytes(bytes), node, format_bytes(it->memory_bytes)));
+          fmt::join(load.guests, ", "), format_bytes(load.bytes), node, format_bytes(n->memory_bytes)));
     }
   }
 }
@@ -210,91 +225,166 @@ HostPlan plan_host(const Topology& topo, const HostRequest& request, const Searc
     fixed_cpus |= g.clean_pins;
   }
 
-  Request search;
-  search.reserve_cores = request.reserve_cores;
-  search.excluded = request.excluded | kept | fixed_cpus;
   // A kept guest's emulator and I/O threads stay where it pinned them: no
   // other guest's vCPUs there (helpers may share them; they are the host's).
   CpuSet kept_helpers;
   for (const HostGuest& g : request.guests)
     if (g.role == GuestRole::Kept) kept_helpers |= whole_cores(topo, g.kept_helper_cpus & online);
-  if (const CpuSet allowed = online - kept_helpers - search.excluded; !kept_helpers.empty() && !allowed.empty())
-    search.allowed = online - kept_helpers;
-  search.isolated = request.isolated;
-  search.weights = request.weights;
-  std::vector<std::size_t> reps;
-  std::vector<std::vector<std::size_t>> searched;  // the groups the search plans
-  for (const auto& group : groups) {
-    if (fixed.count(group.front())) continue;
-    searched.push_back(group);
-    const std::size_t rep = largest(request, group);
-    reps.push_back(rep);
-    GuestRequest guest = request.guests[rep].request;
-    for (std::size_t k : group)
-      if (!guest.gpu && request.guests[k].request.gpu) guest.gpu = request.guests[k].request.gpu;
-    search.guests.push_back(std::move(guest));
-  }
 
+  // One pass plans the dedicated guests: the search for all but the fixed and
+  // the moved ones, then each of those on its own CPUs.
+  std::map<std::size_t, unsigned> moved;  // request index -> the host node it was moved to
   std::map<std::size_t, GuestPlan> planned;  // request index -> its plan
-  CpuSet dedicated_vcpus;
-  if (!search.guests.empty()) {
-    try {
-      out.dedicated = make_plan(topo, search, limits);
-    } catch (const RequestError& e) {
-      throw_does_not_fit(topo, request, search, reps, limits, e.what());
+  CpuSet dedicated_vcpus, moved_cpus;
+  std::vector<std::string> pass_explanation;
+  auto plan_pass = [&] {
+    out.dedicated = Plan{};
+    planned.clear();
+    dedicated_vcpus = moved_cpus = CpuSet{};
+    pass_explanation.clear();
+    Request search;
+    search.reserve_cores = request.reserve_cores;
+    search.excluded = request.excluded | kept | fixed_cpus;
+    if (const CpuSet allowed = online - kept_helpers - search.excluded; !kept_helpers.empty() && !allowed.empty())
+      search.allowed = online - kept_helpers;
+    search.isolated = request.isolated;
+    search.weights = request.weights;
+    std::vector<std::size_t> reps;
+    std::vector<std::vector<std::size_t>> searched;  // the groups the search plans
+    for (const auto& group : groups) {
+      if (fixed.count(group.front()) || moved.count(group.front())) continue;
+      searched.push_back(group);
+      const std::size_t rep = largest(request, group);
+      reps.push_back(rep);
+      GuestRequest guest = request.guests[rep].request;
+      for (std::size_t k : group)
+        if (!guest.gpu && request.guests[k].request.gpu) guest.gpu = request.guests[k].request.gpu;
+      search.guests.push_back(std::move(guest));
     }
-    for (const GuestPlan& g : out.dedicated.guests) dedicated_vcpus |= g.vcpu_cpus();
-    for (std::size_t i = 0; i < searched.size(); ++i) {
-      const GuestPlan& rep_plan = out.dedicated.guests[i];
-      for (std::size_t k : searched[i]) {
-        const GuestRequest& mine = request.guests[k].request;
-        if (k == reps[i] || *mine.vcpus == rep_plan.vcpus.size()) {
-          GuestPlan copy = rep_plan;
-          copy.name = mine.name;
-          if (mine.memory_bytes && !copy.numa_cells.empty()) size_numa_cells(copy.numa_cells, *mine.memory_bytes);
-          planned[k] = std::move(copy);
-          continue;
+    if (!search.guests.empty()) {
+      try {
+        out.dedicated = make_plan(topo, search, limits);
+      } catch (const RequestError& e) {
+        throw_does_not_fit(topo, request, search, reps, limits, e.what());
+      }
+      for (const GuestPlan& g : out.dedicated.guests) dedicated_vcpus |= g.vcpu_cpus();
+      for (std::size_t i = 0; i < searched.size(); ++i) {
+        const GuestPlan& rep_plan = out.dedicated.guests[i];
+        for (std::size_t k : searched[i]) {
+          const GuestRequest& mine = request.guests[k].request;
+          if (k == reps[i] || *mine.vcpus == rep_plan.vcpus.size()) {
+            GuestPlan copy = rep_plan;
+            copy.name = mine.name;
+            if (mine.memory_bytes && !copy.numa_cells.empty()) size_numa_cells(copy.numa_cells, *mine.memory_bytes);
+            planned[k] = std::move(copy);
+            continue;
+          }
+          // Fewer vCPUs than the group's largest: the best of its cores, helpers
+          // where they were (never on another guest's cores).
+          Request sub;
+          sub.guests = {mine};
+          sub.guests.front().gpu = search.guests[i].gpu;
+          sub.reserve_cores = request.reserve_cores;
+          sub.allowed = rep_plan.vcpu_cpus();
+          sub.excluded = search.excluded | (dedicated_vcpus - rep_plan.vcpu_cpus());
+          sub.isolated = request.isolated;
+          sub.weights = request.weights;
+          planned[k] = make_plan(topo, sub, limits).guests.front();
         }
-        // Fewer vCPUs than the group's largest: the best of its cores, helpers
-        // where they were (never on another guest's cores).
-        Request sub;
-        sub.guests = {mine};
-        sub.guests.front().gpu = search.guests[i].gpu;
-        sub.reserve_cores = request.reserve_cores;
-        sub.allowed = rep_plan.vcpu_cpus();
-        sub.excluded = search.excluded | (dedicated_vcpus - rep_plan.vcpu_cpus());
-        sub.isolated = request.isolated;
-        sub.weights = request.weights;
-        planned[k] = make_plan(topo, sub, limits).guests.front();
       }
     }
-  }
 
-  // Guests on their clean pins: only order, topology and helpers are planned,
-  // helpers off every other guest's vCPUs.
-  for (const auto& [k, pins] : fixed) {
-    const HostGuest& g = request.guests[k];
-    Request sub;
-    sub.guests = {g.request};
-    sub.reserve_cores = request.reserve_cores;
-    sub.allowed = pins;
-    sub.excluded = request.excluded | kept | dedicated_vcpus | (fixed_cpus - pins);
-    sub.isolated = request.isolated;
-    sub.weights = request.weights;
-    planned[k] = make_plan(topo, sub, limits).guests.front();
+    // Guests on their clean pins: only order, topology and helpers are planned,
+    // helpers off every other guest's vCPUs.
+    for (const auto& [k, pins] : fixed) {
+      const HostGuest& g = request.guests[k];
+      Request sub;
+      sub.guests = {g.request};
+      sub.reserve_cores = request.reserve_cores;
+      sub.allowed = pins;
+      sub.excluded = request.excluded | kept | dedicated_vcpus | (fixed_cpus - pins);
+      sub.isolated = request.isolated;
+      sub.weights = request.weights;
+      planned[k] = make_plan(topo, sub, limits).guests.front();
+      pass_explanation.push_back(fmt::format(
+          "'{}' keeps its vCPU pins, CPUs {} ({}): only the vCPUs' order, the guest's topology and its QEMU threads "
+          "are planned; --replan plans it anew.",
+          g.request.name, pins, g.clean_pins_reason));
+    }
+    dedicated_vcpus |= fixed_cpus;
+
+    // Guests moved to another node: the best free cores there, away from the
+    // host's first core. Throws RequestError when they do not fit.
+    for (const auto& [k, node] : moved) {
+      const NumaNode* n = find_node(topo, node);
+      Request sub;
+      sub.guests = {request.guests[k].request};
+      sub.reserve_cores = 0;  // the search above kept the host its reserve
+      sub.excluded = request.excluded | kept | kept_helpers | dedicated_vcpus | smt_siblings(topo, online.first());
+      sub.allowed = n ? n->cpus - sub.excluded : CpuSet{};
+      if (sub.allowed.empty()) throw RequestError(fmt::format("NUMA node {} has no free CPU", node));
+      sub.isolated = request.isolated;
+      sub.weights = request.weights;
+      GuestPlan plan = make_plan(topo, sub, limits).guests.front();
+      dedicated_vcpus |= plan.vcpu_cpus();
+      moved_cpus |= plan.vcpu_cpus();
+      planned[k] = std::move(plan);
+    }
+  };
+
+  // Memory per node: a guest bound to a node that cannot hold everything bound
+  // there moves to the node with the most memory left that holds it (one guest
+  // at a time, largest first; guests kept by a GPU on that node stay).
+  std::set<std::size_t> unmovable;
+  for (;;) {
+    plan_pass();
+    const auto loads = node_loads(request, groups, planned);
+    std::optional<unsigned> full;
+    for (const auto& [node, load] : loads)
+      if (const NumaNode* n = find_node(topo, node); n && n->memory_bytes && load.bytes > *n->memory_bytes) full = node;
+    if (!full) break;
+    std::optional<std::size_t> pick;
+    std::optional<unsigned> target;
+    for (const auto& group : groups) {
+      const std::size_t k = group.front();
+      const GuestRequest& g = request.guests[k].request;
+      if (group.size() != 1 || fixed.count(k) || moved.count(k) || unmovable.count(k) || !g.memory_bytes) continue;
+      const auto mine = bound_memory(planned.at(k), g);
+      if (mine.size() != 1 || mine.begin()->first != *full) continue;
+      const PciDevice* gpu = g.gpu ? find_pci(topo, *g.gpu) : nullptr;
+      if (gpu && gpu->numa == full) continue;  // its GPU keeps it there
+      if (pick && *request.guests[*pick].request.memory_bytes >= *g.memory_bytes) continue;
+      std::optional<unsigned> best;
+      std::uint64_t best_free = 0;
+      for (const NumaNode& n : topo.numa_nodes) {
+        if (n.os_index == *full || !n.memory_bytes) continue;
+        const std::uint64_t used = loads.count(n.os_index) ? loads.at(n.os_index).bytes : 0;
+        const std::uint64_t left = *n.memory_bytes > used ? *n.memory_bytes - used : 0;
+        if (left >= *g.memory_bytes && (!best || left > best_free)) best = n.os_index, best_free = left;
+      }
+      if (best) pick = k, target = best;
+    }
+    if (!pick) break;
+    moved[*pick] = *target;
+    try {
+      plan_pass();
+    } catch (const RequestError&) {
+      moved.erase(*pick);  // no room for its vCPUs there: it stays, and the warning says so
+      unmovable.insert(*pick);
+      continue;
+    }
     out.explanation.push_back(fmt::format(
-        "'{}' keeps its vCPU pins, CPUs {} ({}): only the vCPUs' order, the guest's topology and its QEMU threads "
-        "are planned; --replan plans it anew.",
-        g.request.name, pins, g.clean_pins_reason));
+        "'{}' moves to NUMA node {}: node {} cannot hold the memory bound to it ({}), node {} can.",
+        request.guests[*pick].request.name, *target, *full,
+        format_bytes(loads.at(*full).bytes), *target));
   }
-  dedicated_vcpus |= fixed_cpus;
-
-  check_node_memory(topo, request, groups, planned, out);
+  for (std::string& line : pass_explanation) out.explanation.push_back(std::move(line));
+  warn_node_memory(topo, node_loads(request, groups, planned), out);
 
   // The shared pool: what neither the dedicated guests nor the kept ones have,
   // outside the isolated CPUs (the scheduler does not balance threads there),
   // away from the dedicated guests' L3s where at least two whole cores remain.
-  CpuSet host_side = (out.dedicated.guests.empty() ? online : out.dedicated.host) - fixed_cpus;
+  CpuSet host_side = (out.dedicated.guests.empty() ? online : out.dedicated.host) - fixed_cpus - moved_cpus;
   const CpuSet isolated = isolated_cpus(topo, request.isolated);
   if (CpuSet outside = host_side - isolated; !outside.empty()) host_side = std::move(outside);
   out.host = host_side - kept;

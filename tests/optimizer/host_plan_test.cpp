@@ -279,6 +279,33 @@ TEST(HostPlan, DedicatedGuestsThatDoNotFitAreNamedNeverOverlapped) {
   }
 }
 
+TEST(HostPlan, AGuestMovesToAnotherNodeWhenItsNodeCannotHoldTheMemory) {
+  // 24em64t-2n6c2t-pci.xml: node 0 = even CPUs (cpuset 0x00555555), 19316633600 bytes;
+  // node 1 = odd CPUs (0x00aaaaaa), 19327348736 bytes (both about 18 GiB).
+  const Topology topo = corpus("hwloc/24em64t-2n6c2t-pci.xml");
+  CpuSet even, odd;
+  for (unsigned cpu = 0; cpu < 24; ++cpu) (cpu % 2 ? odd : even).insert(cpu);
+  HostRequest request;
+  request.isolated = odd;  // the kernel line draws both guests to node 1
+  request.guests = {dedicated("a", 4), dedicated("b", 4)};
+  // Control: without memory sizes both go where the isolated CPUs are.
+  HostPlan control = plan_host(topo, request);
+  ASSERT_TRUE(odd.contains(guest(control, "a").plan->vcpu_cpus()));
+  ASSERT_TRUE(odd.contains(guest(control, "b").plan->vcpu_cpus()));
+  // 12 GiB each: 24 GiB cannot be bound to one 18 GiB node; one guest moves.
+  request.guests[0].request.memory_bytes = request.guests[1].request.memory_bytes = 12ull << 30;
+  HostPlan plan = plan_host(topo, request);
+  const CpuSet a = guest(plan, "a").plan->vcpu_cpus(), b = guest(plan, "b").plan->vcpu_cpus();
+  EXPECT_TRUE((even.contains(a) && odd.contains(b)) || (odd.contains(a) && even.contains(b))) << a.to_string() << " / " << b.to_string();
+  EXPECT_FALSE(a.intersects(b));
+  EXPECT_FALSE(smt_siblings(topo, 0).intersects(a | b));
+  for (const std::string& w : plan.warnings) EXPECT_EQ(w.find("cannot all start there"), std::string::npos) << w;
+  bool said = false;
+  for (const std::string& line : plan.explanation) said |= line.find("moves to NUMA node 0") != std::string::npos;
+  EXPECT_TRUE(said) << ::testing::PrintToString(plan.explanation);
+  EXPECT_FALSE(plan.host.intersects(a | b));
+}
+
 TEST(HostPlan, GuestsBoundToANodeBeyondItsMemoryAreNamed) {
   // 24em64t-2n6c2t-pci.xml: two nodes; node 0 has local_memory="19316633600" (18 GiB) in the file.
   const Topology topo = corpus("hwloc/24em64t-2n6c2t-pci.xml");
