@@ -31,6 +31,9 @@ struct SuggestOptions {
 };
 
 void run_suggest(const SuggestOptions& options, const CLI::App& command) {
+  if (!options.whole_host.report_file.empty() && !wants_whole_host(options.whole_host))
+    throw RequestError("--report draws a whole-host plan (--all, several --domain/--xml, --pve-dir, --all-vmids); "
+                       "for one VM use `vpt-tune report`");
   if (!wants_whole_host(options.whole_host) &&
       (has_pve_vm(options.pve) || !options.pve.hookscript_out.empty() || options.pve.confine_host ||
        !options.pve.hugepages.empty())) {

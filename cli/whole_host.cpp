@@ -12,6 +12,7 @@
 #include <memory>
 #include <filesystem>
 #include <set>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -22,6 +23,7 @@
 #include "common/text.hpp"
 #include "optimizer/host_plan.hpp"
 #include "optimizer/plan_writers.hpp"
+#include "report/report.hpp"
 #include "pve/hookscript.hpp"
 #include "pve/pve_config.hpp"
 #include "pve/pve_node.hpp"
@@ -216,6 +218,28 @@ void write_host_plan_text(std::ostream& out, const Topology& topo, const HostPla
   }
 }
 
+// --report FILE: the whole host as one report (report/report.hpp), redacted.
+void write_host_report(std::ostream& out, const Topology& topo, const HostPlan& plan, const std::string& file) {
+  if (file.empty()) return;
+  ReportSources sources;
+  sources.topology = topo;
+  sources.plan = as_one_plan(plan);
+  std::size_t index = 0;
+  for (const HostGuestPlan& g : plan.guests) {
+    if (g.role == GuestRole::Kept) sources.as_defined[index] = "its own pins, left as defined (--keep)";
+    if (g.role == GuestRole::Shared) sources.host_shared_with.push_back(g.name);
+    if (g.role != GuestRole::Shared) ++index;  // as_one_plan's order: dedicated and kept guests
+  }
+  const std::string ext = std::filesystem::path(file).extension().string();
+  const ReportFormat format = ext == ".md" || ext == ".markdown" ? ReportFormat::Markdown
+                              : ext == ".bbcode" || ext == ".bb" ? ReportFormat::Bbcode
+                                                                 : ReportFormat::Html;
+  std::ostringstream text;
+  write_report(text, build_report(sources, ReportSettings{}), format);
+  write_file_atomically(file, text.str(), "report", 0644);
+  fmt::print(out, "wrote the whole-host report to {}\n", file);
+}
+
 // The plan as JSON on stdout or as text; returns where the rest goes (stderr with JSON).
 std::ostream& print_host_plan(const Topology& topo, const HostPlan& plan, const std::vector<std::string>& skipped,
                               bool json) {
@@ -326,6 +350,7 @@ void run_pve_whole_host(const WholeHostOptions& o, const DomainOptions& domain, 
   check_names(o, known, fmt::format("(VMID or name) in '{}'", dir));
   const HostPlan plan = plan_host(topo, host_request);
   std::ostream& out = print_host_plan(topo, plan, skipped, json);
+  write_host_report(out, topo, plan, o.report_file);
   // Every patch first: a VM whose config cannot take its plan stops the whole
   // plan before anything is written.
   struct Output {
@@ -439,6 +464,11 @@ void add_whole_host_options(CLI::App& command, WholeHostOptions& o, DomainOption
       ->option_text("DIR")
       ->group(group);
   command.add_flag("--all-vmids", o.all_vmids, "Proxmox VE: plan every VM of this node together")->group(group);
+  command.add_option("--report", o.report_file,
+                     "Write the whole host drawn as a shareable report: every guest in its own colour, the shared "
+                     "pool and the host's CPUs (HTML; .md or .bbcode for a forum post; names and addresses redacted)")
+      ->option_text("FILE")
+      ->group(group);
   command.add_option("--out-dir", o.out_dir,
                      "Write each VM's patched definition to DIR/NAME.xml (Proxmox: DIR/VMID.conf and its hookscript)")
       ->option_text("DIR")
@@ -492,6 +522,7 @@ void run_whole_host_suggest(const WholeHostOptions& options, const DomainOptions
   for (const Vm& vm : vms) host_request.guests.push_back(host_guest(options, vm, request, command, topo));
   const HostPlan plan = plan_host(topo, host_request);
   std::ostream& out = print_host_plan(topo, plan, skipped, json);
+  write_host_report(out, topo, plan, options.report_file);
 
   std::vector<DomainChange> changes;
   if (!options.out_dir.empty()) make_private_dir(options.out_dir);

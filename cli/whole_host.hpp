@@ -25,6 +25,7 @@ struct WholeHostOptions {
   std::string out_dir;                 // --out-dir DIR: each patched definition as DIR/NAME.xml
   std::string pve_dir;                 // --pve-dir DIR: Proxmox VE VM configs (a copy of /etc/pve/qemu-server)
   bool all_vmids = false;              // --all-vmids: every VM of this Proxmox VE node
+  std::string report_file;             // --report FILE: the whole host drawn (HTML, .md or .bbcode)
 };
 
 // --all, --all-vmids, --pve-dir, --dedicated, --shared, --keep, --out-dir; and makes --domain and

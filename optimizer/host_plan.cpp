@@ -467,4 +467,33 @@ HostPlan plan_host(const Topology& topo, const HostRequest& request, const Searc
   return out;
 }
 
+Plan as_one_plan(const HostPlan& plan) {
+  Plan one;
+  for (const HostGuestPlan& g : plan.guests) {
+    switch (g.role) {
+      case GuestRole::Dedicated: one.guests.push_back(*g.plan); break;
+      case GuestRole::Kept: {
+        GuestPlan kept;
+        kept.name = g.name + " (kept)";
+        for (unsigned cpu : g.kept_cpus) kept.vcpus.push_back(cpu);
+        kept.topology.cores = static_cast<unsigned>(kept.vcpus.size());
+        kept.cache_passthrough = false;
+        one.guests.push_back(std::move(kept));
+        break;
+      }
+      case GuestRole::Shared: break;  // they float over the host's CPUs: the explanation names the pool
+    }
+  }
+  one.host = plan.host;
+  one.irq_affinity = plan.host;
+  one.score = plan.dedicated.score;
+  one.search = plan.dedicated.search;
+  one.optimal = plan.dedicated.optimal;
+  one.explanation = plan.explanation;
+  one.warnings = plan.warnings;
+  for (const std::string& w : plan.dedicated.warnings) one.warnings.push_back(w);
+  one.advice = plan.dedicated.advice;
+  return one;
+}
+
 }  // namespace vpt

@@ -80,4 +80,10 @@ struct HostPlan {
 // which fit and what is short).
 HostPlan plan_host(const Topology& topo, const HostRequest& request, const SearchLimits& limits = {});
 
+// The whole host as one Plan, for the report's picture and rows: each
+// dedicated guest's plan and each kept guest on the CPUs of its pins ("router
+// (kept)"); the shared guests float over the host's CPUs, which the
+// explanation names; the host, explanation and warnings of the whole-host plan.
+Plan as_one_plan(const HostPlan& plan);
+
 }  // namespace vpt

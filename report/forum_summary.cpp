@@ -53,7 +53,7 @@ Post make_post(const Report& r) {
   p.setup.push_back({{"CPU", cpu_line(r)}});
   for (const GuestSummary& g : r.guests) {
     p.setup.push_back({{fmt::format("Guest '{}'", g.name),
-                        fmt::format("{} vCPUs on CPUs {} ({}), presented as {}", g.vcpus, g.cpus, g.cores, g.presented)}});
+                        fmt::format("{} vCPU{} on CPUs {} ({}), presented as {}", g.vcpus, g.vcpus == 1 ? "" : "s", g.cpus, g.cores, g.presented)}});
     p.setup.push_back({{"Emulator / I/O threads", fmt::format("{} / {}", g.emulator, g.iothreads)}});
     std::string caches;
     for (const CacheVerdict& v : g.caches)
@@ -97,7 +97,8 @@ Post make_post(const Report& r) {
       if (i.ratio) p.results.push_back({{fmt::format("interference {}", i.sized_to), fmt::format("× {} next to a cache thrasher", format_number(*i.ratio))}});
     p.results_note = fmt::format("One run ({}), no comparison.", r.bench->name);
   }
-  for (const GuestSummary& g : r.guests) p.xml.push_back({g.name, g.xml});
+  for (const GuestSummary& g : r.guests)
+    if (!g.xml.empty()) p.xml.push_back({g.name, g.xml});
   if (r.review) {
     p.review_title = fmt::format("Review of domain '{}' (vpt-tune check): {}", r.review->domain, r.review->counts);
     std::size_t notes = 0;

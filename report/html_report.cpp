@@ -164,8 +164,8 @@ std::string value(const std::optional<double>& v, const std::string& unit) {
 void summary_section(std::ostream& out, const Report& r) {
   out << "<section id=\"summary\"><h2>At a glance</h2>\n<div class=\"cards\">\n";
   for (const GuestSummary& g : r.guests) {
-    fmt::print(out, "<div class=\"card\"><h3>Guest '{}': {} vCPUs</h3><p>CPUs {} — {}; presented as {}.</p><p>", e(g.name),
-               g.vcpus, e(g.cpus), e(g.cores), e(g.presented));
+    fmt::print(out, "<div class=\"card\"><h3>Guest '{}': {} vCPU{}</h3><p>CPUs {} — {}; presented as {}.</p><p>", e(g.name),
+               g.vcpus, g.vcpus == 1 ? "" : "s", e(g.cpus), e(g.cores), e(g.presented));
     for (const CacheVerdict& v : g.caches)
       fmt::print(out, "<span class=\"chip {}\" title=\"{}\">{} {}</span> ", to_string(v.sharing), e(v.text), e(v.level),
                  to_string(v.sharing));
@@ -240,6 +240,7 @@ void xml_section(std::ostream& out, const Report& r) {
   out << "<section id=\"xml\"><h2>libvirt XML</h2>\n<p class=\"note\">Paste into <code>virsh edit</code>, replacing "
          "these elements.</p>\n";
   for (std::size_t i = 0; i < r.guests.size(); ++i) {
+    if (r.guests[i].xml.empty()) continue;  // left as defined
     if (r.guests.size() > 1) fmt::print(out, "<h3>Guest '{}'</h3>\n", e(r.guests[i].name));
     fmt::print(out,
                "<div class=\"codebox\"><button class=\"copy\" type=\"button\" data-target=\"xml-{0}\" hidden>Copy"

@@ -91,6 +91,7 @@ class Redactor {
   std::string path(const std::string& p) const {
     return !on_ || p.empty() ? p : redact_text(redact_path(p), secrets_);
   }
+  std::string text(const std::string& t) const { return on_ ? redact_text(t, secrets_) : t; }
 
  private:
   bool on_;
@@ -125,6 +126,8 @@ ReportSources redacted(const ReportSources& src, const Redactor& r) {
   out.after_file = r.path(src.after_file);
   if (src.check) out.check = r.check(*src.check);
   out.check_file = r.path(src.check_file);
+  out.as_defined = src.as_defined;  // vpt-tune's own words, by index: nothing to hide
+  for (const std::string& name : src.host_shared_with) out.host_shared_with.push_back(r.text(name));
   return out;
 }
 
@@ -447,6 +450,15 @@ GuestSummary guest_summary(const Topology& topo, const Plan& plan, unsigned g) {
   return s;
 }
 
+// A guest the plan leaves as defined: what it is, and no XML to paste.
+GuestSummary as_defined_summary(GuestSummary s, const std::string& what) {
+  s.presented = what;
+  s.emulator = s.iothreads = "as defined";
+  s.memory = "as defined";
+  s.xml.clear();
+  return s;
+}
+
 // ---- Domain ------------------------------------------------------------------------
 
 std::string pins_text(const std::map<unsigned, CpuSet>& pins) {
@@ -650,7 +662,7 @@ Report build_report(const ReportSources& raw, const ReportSettings& settings) {
                         ? run->host.cpu_model
                         : fmt::format("{}-core, {}-thread host", topo.cores.size(), topo.cpus.size());
   std::vector<std::string> guests;
-  for (const GuestPlan& g : plan.guests) guests.push_back(fmt::format("'{}' {} vCPUs", g.name, g.vcpus.size()));
+  for (const GuestPlan& g : plan.guests) guests.push_back(fmt::format("'{}' {} vCPU{}", g.name, g.vcpus.size(), g.vcpus.size() == 1 ? "" : "s"));
   report.title = fmt::format("{}: {}", cpu, fmt::join(guests, ", "));
 
   // Inputs.
@@ -674,9 +686,15 @@ Report build_report(const ReportSources& raw, const ReportSettings& settings) {
 
   report.host = host_facts(topo, run);
   report.layout = layout_topology(topo, plan);
-  for (unsigned g = 0; g < plan.guests.size(); ++g) report.guests.push_back(guest_summary(topo, plan, g));
+  for (unsigned g = 0; g < plan.guests.size(); ++g) {
+    auto it = src.as_defined.find(g);
+    report.guests.push_back(it == src.as_defined.end() ? guest_summary(topo, plan, g)
+                                                       : as_defined_summary(guest_summary(topo, plan, g), it->second));
+  }
   report.host_keeps = plan.host.empty() ? "no CPUs of its own"
                                         : fmt::format("CPUs {} ({})", plan.host, cores_by_kind(topo, plan.host));
+  if (!src.host_shared_with.empty())
+    report.host_keeps += fmt::format(", shared with {} (no cores of their own)", fmt::join(src.host_shared_with, ", "));
   report.explanation = plan.explanation;
 
   // CPUs the plan names that the host model does not have.

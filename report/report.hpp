@@ -8,6 +8,7 @@
 // every text for their format.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -39,6 +40,12 @@ struct ReportSources {
   std::string before_file, after_file;
   std::optional<CheckReport> check;  // `vpt-tune check` findings: read from check_file, or made for the domain
   std::string check_file;            // "" = made for this report
+  // Guests drawn on the host whose definitions the plan does not change (a
+  // whole-host plan's kept guests): index into plan.guests -> what is said
+  // instead of a presented topology (vpt-tune's own words); they get no XML.
+  std::map<std::size_t, std::string> as_defined;
+  // Guests that float over the host's CPUs (a whole-host plan's shared pool).
+  std::vector<std::string> host_shared_with;
 };
 
 struct ReportSettings {

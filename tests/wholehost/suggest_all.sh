@@ -62,6 +62,30 @@ assert not pool & (gaming | nas), f'pool {pool} has dedicated vCPUs'
 print('offline facts hold: gaming', sorted(gaming), 'nas', sorted(nas), 'pool', sorted(pool), 'kept', sorted(kept))
 PY
 
+echo "== offline: --report draws the whole host (HTML and a Markdown post)"
+"$VPT" suggest --topology host8.xml "${args[@]}" --keep router --report host.html > report.txt
+"$VPT" suggest --topology host8.xml "${args[@]}" --keep router --report host.md > /dev/null
+grep -q "wrote the whole-host report to host.html" report.txt || { echo "FAIL: no report line"; exit 1; }
+"$PY" - host.html host.md <<'PY'
+import sys, html
+page, post = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+assert page.lstrip().lower().startswith('<!doctype html'), page[:60]
+for text in (page, post):
+    t = html.unescape(text)
+    # Every VM of tests/wholehost by the role its definition gives it.
+    for name in ('gaming', 'nas', 'router (kept)', 'web'):
+        assert name in t, name
+    # The kept guest is left as defined: no XML is offered for it.
+    assert "XML for 'router (kept)'" not in t
+    assert 'left as defined (--keep)' in t
+assert page.count('<pre id="xml-') == 2, 'XML for gaming and nas only'
+print('whole-host report names every guest; the kept one gets no XML')
+PY
+set +e
+"$VPT" suggest --topology host8.xml --xml "$SRC/tests/wholehost/gaming.xml" --report one.html > err.txt 2>&1; rc=$?
+set -e
+[ "$rc" -eq 2 ] && grep -q "for one VM use \`vpt-tune report\`" err.txt || { echo "FAIL: --report for one VM: rc $rc"; cat err.txt; exit 1; }
+
 echo "== offline: clean existing pins are kept (gaming pinned to CPUs 5,4 on the second L3), --replan plans anew"
 # host8.xml: L3 #0 holds CPUs 0-3, L3 #1 CPUs 4-7 (lstopo's synthetic order); CPU 0's L3 is the host's.
 sed "s|  <vcpu placement='static'>2</vcpu>|  <vcpu placement='static'>2</vcpu>\n  <cputune>\n    <vcpupin vcpu='0' cpuset='5'/>\n    <vcpupin vcpu='1' cpuset='4'/>\n  </cputune>|" \
