@@ -336,8 +336,8 @@ HostPlan plan_host(const Topology& topo, const HostRequest& request, const Searc
   // there moves to the node with the most memory left that holds it (one guest
   // at a time, largest first; guests kept by a GPU on that node stay).
   std::set<std::size_t> unmovable;
+  plan_pass();
   for (;;) {
-    plan_pass();
     const auto loads = node_loads(request, groups, planned);
     std::optional<unsigned> full;
     for (const auto& [node, load] : loads)
@@ -371,6 +371,7 @@ HostPlan plan_host(const Topology& topo, const HostRequest& request, const Searc
     } catch (const RequestError&) {
       moved.erase(*pick);  // no room for its vCPUs there: it stays, and the warning says so
       unmovable.insert(*pick);
+      plan_pass();
       continue;
     }
     out.explanation.push_back(fmt::format(
