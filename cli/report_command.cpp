@@ -50,10 +50,8 @@ ReportFormat format_for(const ReportOptions& o) {
   if (o.format == "markdown") return ReportFormat::Markdown;
   if (o.format == "bbcode") return ReportFormat::Bbcode;
   if (o.format == "html") return ReportFormat::Html;
-  std::string ext = std::filesystem::path(o.out).extension().string();
-  if (ext == ".md" || ext == ".markdown") return ReportFormat::Markdown;
-  if (ext == ".bbcode" || ext == ".bb") return ReportFormat::Bbcode;
-  if (!o.out.empty() && ext != ".html" && ext != ".htm")
+  if (std::optional<ReportFormat> format = format_from_extension(o.out)) return *format;
+  if (!o.out.empty())
     fmt::print(stderr, "vpt-tune: cannot infer the format from '{}': writing HTML (use --format)\n", o.out);
   return ReportFormat::Html;
 }

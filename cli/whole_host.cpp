@@ -230,13 +230,9 @@ void write_host_report(std::ostream& out, const Topology& topo, const HostPlan& 
     if (g.role == GuestRole::Shared) sources.host_shared_with.push_back(g.name);
     if (g.role != GuestRole::Shared) ++index;  // as_one_plan's order: dedicated and kept guests
   }
-  const std::string ext = std::filesystem::path(file).extension().string();
-  const ReportFormat format = ext == ".md" || ext == ".markdown" ? ReportFormat::Markdown
-                              : ext == ".bbcode" || ext == ".bb" ? ReportFormat::Bbcode
-                                                                 : ReportFormat::Html;
   std::ostringstream text;
-  write_report(text, build_report(sources, ReportSettings{}), format);
-  write_file_atomically(file, text.str(), "report", 0644);
+  write_report(text, build_report(sources, ReportSettings{}), format_from_extension(file).value_or(ReportFormat::Html));
+  write_file_atomically(file, text.str(), "report", 0644, ExistingFile::Keep);  // never lose a file of the user's
   fmt::print(out, "wrote the whole-host report to {}\n", file);
 }
 

@@ -2,6 +2,7 @@
 #include "report/report.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -15,6 +16,14 @@
 #include "virt/domain_xml.hpp"
 
 namespace vpt {
+
+std::optional<ReportFormat> format_from_extension(std::string_view path) {
+  const std::string ext = std::filesystem::path(path).extension().string();
+  if (ext == ".md" || ext == ".markdown") return ReportFormat::Markdown;
+  if (ext == ".bbcode" || ext == ".bb") return ReportFormat::Bbcode;
+  if (ext == ".html" || ext == ".htm") return ReportFormat::Html;
+  return std::nullopt;
+}
 
 std::string_view to_string(ReportFormat format) {
   switch (format) {

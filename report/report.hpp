@@ -27,6 +27,9 @@ namespace vpt {
 
 enum class ReportFormat { Html, Markdown, Bbcode };
 std::string_view to_string(ReportFormat format);  // "html", "markdown", "bbcode"
+// The format a file name asks for: .md/.markdown, .bbcode/.bb, .html/.htm;
+// nullopt for any other extension.
+std::optional<ReportFormat> format_from_extension(std::string_view path);
 
 // The inputs, as the command read them.
 struct ReportSources {
