@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "optimizer/optimizer.hpp"
+
 namespace vpt {
 
 namespace {
@@ -28,17 +30,18 @@ PinsReview review_existing_pins(const Topology& topo, const std::map<unsigned, C
   }
   cpus = seen;
   const CpuSet online = all_cpus(topo);
-  if (!online.contains(cpus)) return not_kept(cpus, fmt::format("CPUs {} are not online", cpus - online));
+  if (!online.contains(cpus)) return not_kept(cpus, fmt::format("{} {} not online", cpu_list_phrase(cpus - online), (cpus - online).size() == 1 ? "is" : "are"));
   for (unsigned cpu : cpus)
     if (!cpus.contains(smt_siblings(topo, cpu)))
-      return not_kept(cpus, fmt::format("CPU {} shares its core with CPUs {} outside the pins", cpu,
-                                        smt_siblings(topo, cpu) - cpus));
+      return not_kept(cpus, fmt::format("CPU {} shares its core with {} outside the pins", cpu,
+                                        cpu_list_phrase(smt_siblings(topo, cpu) - cpus)));
   bool host_has_core = false;
   for (const Core& core : topo.cores) host_has_core |= !core.cpus.intersects(cpus);
   if (!host_has_core) return not_kept(cpus, "they leave the host no whole core");
   if (!isolated.empty()) {
     if (!isolated.contains(cpus))
-      return not_kept(cpus, fmt::format("CPUs {} are outside the isolated CPUs {}", cpus - isolated, isolated));
+      return not_kept(cpus, fmt::format("{} {} outside the isolated CPUs {}", cpu_list_phrase(cpus - isolated),
+                                        (cpus - isolated).size() == 1 ? "is" : "are", isolated));
     return {true, cpus, fmt::format("one CPU per vCPU on whole cores inside the isolated CPUs {}", isolated)};
   }
   const unsigned first = online.first();
@@ -46,7 +49,8 @@ PinsReview review_existing_pins(const Topology& topo, const std::map<unsigned, C
     return not_kept(cpus, fmt::format("they take the core of CPU {}, where the host's own work runs", first));
   const CpuSet host_l3 = cpus_sharing_cache(topo, first, 3);
   if (!host_l3.empty() && host_l3 != online && cpus.intersects(host_l3))
-    return not_kept(cpus, fmt::format("CPUs {} share the host's L3 (CPUs {}) while other L3s exist", cpus & host_l3,
+    return not_kept(cpus, fmt::format("{} {} the host's L3 (CPUs {}) while other L3s exist", cpu_list_phrase(cpus & host_l3),
+                                      (cpus & host_l3).size() == 1 ? "shares" : "share",
                                       host_l3));
   return {true, cpus,
           host_l3 == online || host_l3.empty() ? "one CPU per vCPU on whole cores, off the host's core"

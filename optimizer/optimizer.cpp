@@ -293,9 +293,6 @@ CpuSet numa_nodes_of(const Topology& topo, const CpuSet& cpus) {
   return nodes;
 }
 
-std::string cpu_list_phrase(const CpuSet& cpus) {
-  return fmt::format("{} {}", cpus.size() == 1 ? "CPU" : "CPUs", cpus);
-}
 
 std::string cache_name(const Cache& cache) { return fmt::format("L{} #{} (CPUs {})", cache.level, cache.index, cache.cpus); }
 
@@ -699,6 +696,10 @@ std::vector<NumaCell> numa_cells(const Topology& topo, const std::vector<unsigne
 }
 
 }  // namespace
+
+std::string cpu_list_phrase(const CpuSet& cpus) {
+  return fmt::format("{} {}", cpus.size() == 1 ? "CPU" : "CPUs", cpus);
+}
 
 CpuSet isolated_cpus(const Topology& topo, const CpuSet& requested) {
   return (requested | (topo.host.known ? topo.host.isolcpus | topo.host.nohz_full : CpuSet{})) & all_cpus(topo);

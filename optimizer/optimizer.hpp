@@ -25,6 +25,8 @@ struct SearchLimits {
 // The CPUs set aside for guests: `requested` (--isolated) and the live host's
 // isolcpus= and nohz_full=, limited to its online CPUs.
 CpuSet isolated_cpus(const Topology& topo, const CpuSet& requested);
+// "CPU 3" or "CPUs 3-5": a set named in a sentence.
+std::string cpu_list_phrase(const CpuSet& cpus);
 
 // Throws RequestError.
 Plan make_plan(const Topology& topo, const Request& request, const SearchLimits& limits = {});
