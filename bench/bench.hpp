@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "bench/results.hpp"
-#include "probe/cpuset.hpp"
+#include "common/cpuset.hpp"
 #include "probe/topology.hpp"
 #include "virt/libvirt_connection.hpp"
 

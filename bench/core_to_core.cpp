@@ -305,7 +305,7 @@ void read(const ResultsReader& r, const Json& doc, Results& results) {
     pair.to_cpu = r.cpu(pairs[i], "to", pp);
     pair.round_trips_per_sample = r.field<unsigned>(pairs[i], "round_trips_per_sample", pp);
     pair.samples_ns = r.round_samples(pairs[i], "samples_ns", pp);
-    pair.error = r.string_or_empty(pairs[i], "error", pp);
+    pair.error = r.text_or_empty(pairs[i], "error", pp);
     c2c.pairs.push_back(std::move(pair));
   }
   results.core_to_core = std::move(c2c);

@@ -65,12 +65,12 @@ std::optional<std::vector<double>> number_list(std::string_view text) {
   }
 }
 
-// A vCPU number the results reader takes back (ResultsReader::kMaxCpu): a
+// A vCPU number the results reader takes back (kCpuNumberLimit): a
 // larger one would make the saved results unreadable (found by
 // tests/fuzz/guest_probe_fuzz.cpp).
 std::optional<unsigned> cpu_number(std::string_view text) {
   auto n = number<unsigned>(text);
-  if (n && *n >= ResultsReader::kMaxCpu) return std::nullopt;
+  if (n && *n >= kCpuNumberLimit) return std::nullopt;
   return n;
 }
 

@@ -91,22 +91,22 @@ void read(const ResultsReader& r, const Json& doc, Results& results) {
   if (r.version1()) {
     // bench/1 had only the serial channel, and called its socket "channel".
     g.channel = "serial";
-    g.via = r.string_or_empty(j, "channel", p);
+    g.via = r.text_or_empty(j, "channel", p);
   } else {
     g.channel = r.field<std::string>(j, "channel", p);
-    g.via = r.string_or_empty(j, "via", p);
-    g.os = r.optional_field<std::string>(j, "os", p);
-    o.os = r.optional_field<std::string>(j, "probe_os", p);
+    g.via = r.text_or_empty(j, "via", p);
+    g.os = r.optional<std::string>(j, "os", p);
+    o.os = r.optional<std::string>(j, "probe_os", p);
     o.rounds = r.field<unsigned>(j, "rounds", p);
     o.complete = r.field<bool>(j, "complete", p);
   }
-  g.command = r.string_or_empty(j, "command", p);
-  g.exit_code = r.optional_field<int>(j, "exit_code", p);
-  g.duration_s = r.optional_field<double>(j, "duration_s", p).value_or(0);
-  g.error = r.string_or_empty(j, "error", p);
-  o.version = r.optional_field<unsigned>(j, "probe_version", p);
-  o.online_cpus = r.optional_field<unsigned>(j, "online_cpus", p);
-  o.timer_ns = r.optional_field<double>(j, "timer_ns", p);
+  g.command = r.text_or_empty(j, "command", p);
+  g.exit_code = r.optional<int>(j, "exit_code", p);
+  g.duration_s = r.optional<double>(j, "duration_s", p).value_or(0);
+  g.error = r.text_or_empty(j, "error", p);
+  o.version = r.optional<unsigned>(j, "probe_version", p);
+  o.online_cpus = r.optional<unsigned>(j, "online_cpus", p);
+  o.timer_ns = r.optional<double>(j, "timer_ns", p);
   if (r.version1()) o.complete = o.version.has_value();
   if (const Json* problems = r.find(j, "problems")) o.problems = r.get<std::vector<std::string>>(*problems, p + ".problems");
   if (const Json* c2c = r.find(j, "c2c")) {
@@ -121,7 +121,7 @@ void read(const ResultsReader& r, const Json& doc, Results& results) {
       c.cpu_b = cpus[1];
       c.round_trips_per_sample = r.field<unsigned>(row, "round_trips_per_sample", cp);
       c.samples_ns = r.round_samples(row, "samples_ns", cp);
-      c.error = r.string_or_empty(row, "error", cp);
+      c.error = r.text_or_empty(row, "error", cp);
       o.c2c.push_back(std::move(c));
     }
   }
@@ -135,7 +135,7 @@ void read(const ResultsReader& r, const Json& doc, Results& results) {
       c.bytes = r.field<std::uint64_t>(row, "bytes", cp);
       c.loads_per_sample = r.field<std::uint64_t>(row, "loads_per_sample", cp);
       c.samples_ns = r.round_samples(row, "samples_ns", cp);
-      c.error = r.string_or_empty(row, "error", cp);
+      c.error = r.text_or_empty(row, "error", cp);
       o.chase.push_back(std::move(c));
     }
   }
@@ -147,9 +147,9 @@ void read(const ResultsReader& r, const Json& doc, Results& results) {
       GuestWakeup w;
       w.cpu = r.cpu(row, "cpu", wp);
       w.interval_us = r.field<unsigned>(row, "interval_us", wp);
-      w.timer = r.string_or_empty(row, "timer", wp);
+      w.timer = r.text_or_empty(row, "timer", wp);
       w.samples_us = r.round_samples(row, "samples_us", wp);
-      w.error = r.string_or_empty(row, "error", wp);
+      w.error = r.text_or_empty(row, "error", wp);
       o.wakeup.push_back(std::move(w));
     }
   }

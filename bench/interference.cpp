@@ -352,15 +352,15 @@ void read(const ResultsReader& r, const Json& doc, Results& results) {
     const Json& j = points[i];
     InterferencePoint pt;
     pt.bytes = r.field<std::uint64_t>(j, "bytes", p);
-    pt.sized_to = r.string_or_empty(j, "sized_to", p);
+    pt.sized_to = r.text_or_empty(j, "sized_to", p);
     pt.cpu = r.cpu(j, "cpu", p);
     pt.neighbour_cpus = r.cpus(j, "neighbour_cpus", p);
-    pt.quiet_ns = r.optional_field<double>(j, "quiet_ns", p);
-    pt.noisy_ns = r.optional_field<double>(j, "noisy_ns", p);
-    pt.ratio = r.optional_field<double>(j, "ratio", p);
+    pt.quiet_ns = r.optional<double>(j, "quiet_ns", p);
+    pt.noisy_ns = r.optional<double>(j, "noisy_ns", p);
+    pt.ratio = r.optional<double>(j, "ratio", p);
     pt.quiet_samples_ns = r.round_samples(j, "quiet_samples_ns", p);
     pt.noisy_samples_ns = r.round_samples(j, "noisy_samples_ns", p);
-    pt.error = r.string_or_empty(j, "error", p);
+    pt.error = r.text_or_empty(j, "error", p);
     itf.points.push_back(std::move(pt));
   }
   results.interference = std::move(itf);

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "bench/results.hpp"
-#include "probe/cpuset.hpp"
+#include "common/cpuset.hpp"
 
 namespace vpt {
 

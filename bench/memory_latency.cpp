@@ -235,12 +235,12 @@ void read(const ResultsReader& r, const Json& doc, Results& results) {
     std::string p = ResultsReader::index(pp, i);
     LatencyPoint pt;
     pt.bytes = r.field<std::uint64_t>(points[i], "bytes", p);
-    pt.ns = r.optional_field<double>(points[i], "ns", p);
-    pt.level = r.string_or_empty(points[i], "level", p);
+    pt.ns = r.optional<double>(points[i], "ns", p);
+    pt.level = r.text_or_empty(points[i], "level", p);
     // bench/1 used the method's count for every size.
     pt.loads_per_sample = v1 ? m.method.loads_per_sample : r.field<std::uint64_t>(points[i], "loads_per_sample", p);
     pt.samples_ns = r.round_samples(points[i], "samples_ns", p);
-    pt.error = r.string_or_empty(points[i], "error", p);
+    pt.error = r.text_or_empty(points[i], "error", p);
     m.points.push_back(std::move(pt));
   }
   results.memory_latency = std::move(m);

@@ -17,6 +17,7 @@
 #include "common/atomic_file.hpp"
 #include "common/input_file.hpp"
 #include "common/json_document.hpp"
+#include "common/text.hpp"
 
 namespace vpt {
 
@@ -70,15 +71,6 @@ Json round_samples_json(const RoundSamples& samples) {
   return rounds;
 }
 
-CpuSet ResultsReader::cpus(const Json& obj, const std::string& key, const std::string& path) const {
-  auto text = field<std::string>(obj, key, path);
-  try {
-    return CpuSet::parse(text);
-  } catch (const std::invalid_argument& e) {
-    fail(join(path, key), e.what());
-  }
-}
-
 RoundSamples ResultsReader::round_samples(const Json& obj, const std::string& key, const std::string& path) const {
   const Json& list = array(obj, key, path);
   const std::string p = join(path, key);
@@ -91,7 +83,8 @@ RoundSamples ResultsReader::round_samples(const Json& obj, const std::string& ke
   for (std::size_t r = 0; r < list.size(); ++r) {
     const std::string rp = index(p, r);
     if (!list[r].is_array()) fail(rp, fmt::format("expected an array of samples, found {}", list[r].type_name()));
-    check_count(count += list[r].size(), p);
+    if ((count += list[r].size()) > kMaxNumbers)
+      fail(p, fmt::format("{} numbers, more than the {} this list may hold", count, kMaxNumbers));
     std::vector<double>& round = out.rounds.emplace_back();
     round.reserve(list[r].size());
     for (std::size_t i = 0; i < list[r].size(); ++i) round.push_back(get<double>(list[r][i], index(rp, i)));
@@ -110,19 +103,19 @@ HostFingerprint read_host(const Reader& r, const json& j) {
   HostFingerprint h;
   h.hostname = r.field<std::string>(j, "hostname", p);
   h.cpu_model = r.field<std::string>(j, "cpu_model", p);
-  h.cpu_vendor = r.string_or_empty(j, "cpu_vendor", p);
-  h.microcode = r.optional_field<std::string>(j, "microcode", p);
+  h.cpu_vendor = r.text_or_empty(j, "cpu_vendor", p);
+  h.microcode = r.optional<std::string>(j, "microcode", p);
   h.kernel = r.field<std::string>(j, "kernel", p);
-  h.bios_version = r.optional_field<std::string>(j, "bios_version", p);
-  h.bios_date = r.optional_field<std::string>(j, "bios_date", p);
+  h.bios_version = r.optional<std::string>(j, "bios_version", p);
+  h.bios_date = r.optional<std::string>(j, "bios_date", p);
   h.online_cpus = r.field<unsigned>(j, "online_cpus", p);
   h.allowed_cpus = r.cpus(j, "allowed_cpus", p);
-  h.governor = r.optional_field<std::string>(j, "governor", p);
-  h.smt_active = r.optional_field<bool>(j, "smt_active", p);
+  h.governor = r.optional<std::string>(j, "governor", p);
+  h.smt_active = r.optional<bool>(j, "smt_active", p);
   h.isolcpus = r.cpus(j, "isolcpus", p);
   h.nohz_full = r.cpus(j, "nohz_full", p);
   h.hypervisor = r.field<bool>(j, "hypervisor", p);
-  h.transparent_hugepage = r.optional_field<std::string>(j, "transparent_hugepage", p);
+  h.transparent_hugepage = r.optional<std::string>(j, "transparent_hugepage", p);
   const json& caches = r.array(j, "caches", p);
   for (std::size_t i = 0; i < caches.size(); ++i) {
     std::string cp = Reader::index(p + ".caches", i);
@@ -142,7 +135,7 @@ DomainInForce read_domain(const Reader& r, const json& j) {
   DomainInForce d;
   d.uri = r.field<std::string>(j, "uri", p);
   d.name = r.field<std::string>(j, "name", p);
-  d.qemu_pid = r.optional_field<int>(j, "qemu_pid", p);
+  d.qemu_pid = r.optional<int>(j, "qemu_pid", p);
   const json& pins = r.at(j, "pins", p);
   const json& vcpus = r.array(pins, "vcpus", p + ".pins");
   for (std::size_t i = 0; i < vcpus.size(); ++i) {
@@ -167,14 +160,14 @@ DomainInForce read_domain(const Reader& r, const json& j) {
     const json& t = threads[i];
     ThreadCheck c;
     c.kind = thread_kind(r, r.field<std::string>(t, "kind", tp), tp + ".kind");
-    c.index = r.optional_field<unsigned>(t, "index", tp);
+    c.index = r.optional<unsigned>(t, "index", tp);
     c.tid = r.field<int>(t, "tid", tp);
     c.comm = r.field<std::string>(t, "comm", tp);
     c.pinned = r.optional_cpus(t, "pinned", tp);
     c.actual = r.optional_cpus(t, "actual", tp);
-    c.matches = r.optional_field<bool>(t, "matches", tp);
-    c.migrations = r.optional_field<std::uint64_t>(t, "migrations", tp);
-    c.nonvoluntary_switches = r.optional_field<std::uint64_t>(t, "nonvoluntary_switches", tp);
+    c.matches = r.optional<bool>(t, "matches", tp);
+    c.migrations = r.optional<std::uint64_t>(t, "migrations", tp);
+    c.nonvoluntary_switches = r.optional<std::uint64_t>(t, "nonvoluntary_switches", tp);
     d.threads.push_back(std::move(c));
   }
   return d;
@@ -244,21 +237,23 @@ std::string results_to_json_text(const Results& res) {
   return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-Results results_from_json_text(std::string_view text, const std::string& name) {
-  Reader first(name, kBenchSchema);
+namespace {
+
+Results results_from_json(std::string_view text) {
   json doc;
   try {
     doc = parse_json_document(text);
   } catch (const JsonDocumentError& e) {
-    first.fail("", e.what());
+    Reader::fail("", e.what());
   }
-  if (!doc.is_object()) first.fail("", "not a JSON object");
-  auto schema = first.optional_field<std::string>(doc, "schema", "");
+  if (!doc.is_object()) Reader::fail("", "not a JSON object");
+  auto schema = Reader::optional<std::string>(doc, "schema", "");
   if (!schema)
-    first.fail("", fmt::format("no \"schema\" field: not a vpt-tune bench file (expected {})", kBenchSchema));
+    Reader::fail("", fmt::format("no \"schema\" field: not a vpt-tune bench file (expected {})", kBenchSchema));
   if (*schema != kBenchSchema && *schema != kBenchSchema1)
-    first.fail("", fmt::format("schema '{}' is not the supported '{}' (or '{}')", *schema, kBenchSchema, kBenchSchema1));
-  const Reader r(name, *schema);
+    Reader::fail("", fmt::format("schema '{}' is not the supported '{}' (or '{}')", printable(*schema, 60), kBenchSchema,
+                                 kBenchSchema1));
+  const Reader r(*schema);
 
   Results res;
   res.schema = *schema;
@@ -274,6 +269,16 @@ Results results_from_json_text(std::string_view text, const std::string& name) {
   for (const Kernel* kernel : kernel_table()) kernel->read(r, doc, res);
   if (const json* w = r.find(doc, "warnings")) res.warnings = r.get<std::vector<std::string>>(*w, "warnings");
   return res;
+}
+
+}  // namespace
+
+Results results_from_json_text(std::string_view text, const std::string& name) {
+  try {
+    return results_from_json(text);
+  } catch (const JsonFieldError& e) {
+    throw BenchInputError(fmt::format("cannot read results '{}': {}", name, e.what()));
+  }
 }
 
 Results load_results_file(const std::string& path) {

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "probe/cpuset.hpp"
+#include "common/cpuset.hpp"
 #include "virt/libvirt_connection.hpp"
 
 namespace vpt {

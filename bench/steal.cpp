@@ -208,7 +208,7 @@ void read(const ResultsReader& r, const Json& doc, Results& results) {
     const std::string wp = ResultsReader::index("steal.windows", i);
     StealWindow w;
     w.kind = r.field<std::string>(windows[i], "kind", wp);
-    w.chosen = r.string_or_empty(windows[i], "chosen", wp);
+    w.chosen = r.text_or_empty(windows[i], "chosen", wp);
     w.sample_s = r.field<double>(windows[i], "sample_s", wp);
     w.total_s = r.field<double>(windows[i], "total_s", wp);
     const Json& vcpus = r.array(windows[i], "vcpus", wp);
@@ -220,7 +220,7 @@ void read(const ResultsReader& r, const Json& doc, Results& results) {
       v.timeslices = r.field<std::uint64_t>(vcpus[k], "timeslices", vp);
       v.wait_percent = r.round_samples(vcpus[k], "wait_percent", vp);
       v.run_percent = r.round_samples(vcpus[k], "run_percent", vp);
-      v.error = r.string_or_empty(vcpus[k], "error", vp);
+      v.error = r.text_or_empty(vcpus[k], "error", vp);
       w.vcpus.push_back(std::move(v));
     }
     steal.windows.push_back(std::move(w));

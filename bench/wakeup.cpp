@@ -169,11 +169,11 @@ void write(const Results& results, Json& doc) {
 WakeupResult read_row(const ResultsReader& r, const Json& j, const std::string& p) {
   WakeupResult w;
   w.cpu = r.cpu(j, "cpu", p);
-  w.p50_us = r.optional_field<double>(j, "p50_us", p);
-  w.p99_us = r.optional_field<double>(j, "p99_us", p);
-  w.max_us = r.optional_field<double>(j, "max_us", p);
+  w.p50_us = r.optional<double>(j, "p50_us", p);
+  w.p99_us = r.optional<double>(j, "p99_us", p);
+  w.max_us = r.optional<double>(j, "max_us", p);
   w.samples_us = r.round_samples(j, "samples_us", p);
-  w.error = r.string_or_empty(j, "error", p);
+  w.error = r.text_or_empty(j, "error", p);
   return w;
 }
 

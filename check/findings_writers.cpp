@@ -9,6 +9,8 @@
 
 #include "common/input_file.hpp"
 #include "common/json_document.hpp"
+#include "common/json_reader.hpp"
+#include "common/text.hpp"
 
 namespace vpt {
 
@@ -134,89 +136,59 @@ nlohmann::json findings_to_json(const CheckReport& r) {
 
 namespace {
 
-// Reads fields and names the bad one: "findings[2].severity: expected a string, found number".
-class Reader {
- public:
-  explicit Reader(std::string source) : source_(std::move(source)) {}
+std::string_view severity_name(Severity s) { return to_string(s); }
+std::string_view fix_kind_name(FixKind k) { return to_string(k); }
+constexpr Severity kSeverities[] = {Severity::Error, Severity::Warning, Severity::Info};
+constexpr FixKind kFixKinds[] = {FixKind::None, FixKind::DomainXml, FixKind::HostCommands};
 
-  [[noreturn]] void fail(const std::string& path, const std::string& problem) const {
-    throw FindingsInputError(fmt::format("cannot read findings '{}': {}: {}", source_, path, problem));
-  }
-
-  const nlohmann::json& field(const nlohmann::json& object, const std::string& path, const char* key) const {
-    if (!object.is_object()) fail(path, fmt::format("expected an object, found {}", object.type_name()));
-    auto it = object.find(key);
-    if (it == object.end()) fail(path.empty() ? key : path + "." + key, "missing");
-    return *it;
-  }
-
-  std::string text(const nlohmann::json& object, const std::string& path, const char* key) const {
-    const nlohmann::json& v = field(object, path, key);
-    if (!v.is_string()) fail(path.empty() ? key : path + "." + key, fmt::format("expected a string, found {}", v.type_name()));
-    return v.get<std::string>();
-  }
-
-  std::optional<std::string> optional_text(const nlohmann::json& object, const std::string& path, const char* key) const {
-    const nlohmann::json& v = field(object, path, key);
-    if (v.is_null()) return std::nullopt;
-    return text(object, path, key);
-  }
-
- private:
-  std::string source_;
-};
-
-}  // namespace
-
-CheckReport findings_from_json(const nlohmann::json& j, const std::string& source) {
-  Reader read(source);
-  const std::string schema = read.text(j, "", "schema");
+CheckReport read_findings(const nlohmann::json& j) {
+  using R = JsonReader;
+  const std::string schema = R::field<std::string>(j, "schema", "");
   if (schema != kCheckSchema)
-    read.fail("schema", fmt::format("'{}' is not {} (the output of `vpt-tune check --json`)", schema, kCheckSchema));
+    R::fail("schema", fmt::format("'{}' is not {} (the output of `vpt-tune check --json`)", printable(schema, 60),
+                                  kCheckSchema));
   CheckReport r;
-  const nlohmann::json& domain = read.field(j, "", "domain");
-  r.domain = read.text(domain, "domain", "name");
-  r.summary = read.text(domain, "domain", "summary");
-  const nlohmann::json& host = read.field(j, "", "host");
-  r.host = read.optional_text(host, "host", "source").value_or("");
-  const nlohmann::json& live = read.field(host, "host", "live_state");
-  if (!live.is_boolean()) read.fail("host.live_state", fmt::format("expected true or false, found {}", live.type_name()));
-  r.host_state_read = live.get<bool>();
-  const nlohmann::json& findings = read.field(j, "", "findings");
-  if (!findings.is_array()) read.fail("findings", fmt::format("expected an array, found {}", findings.type_name()));
+  const nlohmann::json& domain = R::at(j, "domain", "");
+  r.domain = R::field<std::string>(domain, "name", "domain");
+  r.summary = R::field<std::string>(domain, "summary", "domain");
+  const nlohmann::json& host = R::at(j, "host", "");
+  R::at(host, "source", "host");  // null when the host was not named, never absent
+  r.host = R::text_or_empty(host, "source", "host");
+  r.host_state_read = R::field<bool>(host, "live_state", "host");
+  const nlohmann::json& findings = R::array(j, "findings", "");
   for (std::size_t i = 0; i < findings.size(); ++i) {
-    const std::string path = fmt::format("findings[{}]", i);
+    const std::string path = R::index("findings", i);
     const nlohmann::json& f = findings[i];
     Finding out;
-    out.id = read.text(f, path, "id");
-    const std::string severity = read.text(f, path, "severity");
-    if (severity == "error") out.severity = Severity::Error;
-    else if (severity == "warning") out.severity = Severity::Warning;
-    else if (severity == "info") out.severity = Severity::Info;
-    else read.fail(path + ".severity", fmt::format("'{}' is not error, warning or info", severity));
-    out.title = read.text(f, path, "title");
-    out.why = read.text(f, path, "why");
-    out.evidence = read.text(f, path, "evidence");
-    out.fix = read.optional_text(f, path, "fix");
-    const std::string kind = read.text(f, path, "fix_kind");
-    if (kind == "domain-xml") out.fix_kind = FixKind::DomainXml;
-    else if (kind == "host-commands") out.fix_kind = FixKind::HostCommands;
-    else if (kind == "none") out.fix_kind = FixKind::None;
-    else read.fail(path + ".fix_kind", fmt::format("'{}' is not none, domain-xml or host-commands", kind));
-    out.manual_reason = read.optional_text(f, path, "manual_reason").value_or("");
+    out.id = R::field<std::string>(f, "id", path);
+    out.severity = R::choice(f, "severity", path, kSeverities, severity_name);
+    out.title = R::field<std::string>(f, "title", path);
+    out.why = R::field<std::string>(f, "why", path);
+    out.evidence = R::field<std::string>(f, "evidence", path);
+    R::at(f, "fix", path);
+    out.fix = R::optional<std::string>(f, "fix", path);
+    out.fix_kind = R::choice(f, "fix_kind", path, kFixKinds, fix_kind_name);
+    R::at(f, "manual_reason", path);
+    out.manual_reason = R::text_or_empty(f, "manual_reason", path);
     // The file says whether `check --fix` applies the finding, not how: a
     // finding read back is for showing (report --findings), never for fixing.
-    if (auto applied = f.find("applied_by_fix"); applied != f.end()) {
-      if (!applied->is_boolean())
-        read.fail(path + ".applied_by_fix", fmt::format("expected true or false, found {}", applied->type_name()));
-      if (applied->get<bool>()) out.auto_fix = AutoFix::Tuning;
-    }
+    if (R::optional<bool>(f, "applied_by_fix", path).value_or(false)) out.auto_fix = AutoFix::Tuning;
     r.findings.push_back(std::move(out));
   }
   if (auto it = j.find("skipped"); it != j.end() && it->is_array())
     for (const nlohmann::json& s : *it)
       if (s.is_string()) r.skipped.push_back(s.get<std::string>());
   return r;
+}
+
+}  // namespace
+
+CheckReport findings_from_json(const nlohmann::json& j, const std::string& source) {
+  try {
+    return read_findings(j);
+  } catch (const JsonFieldError& e) {
+    throw FindingsInputError(fmt::format("cannot read findings '{}': {}", source, e.what()));
+  }
 }
 
 CheckReport load_findings_file(const std::string& path) {

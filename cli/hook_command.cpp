@@ -14,7 +14,8 @@
 #include <fmt/ostream.h>
 
 #include "common/atomic_file.hpp"
-#include "probe/cpuset.hpp"
+#include "common/cpuset.hpp"
+#include "common/input_file.hpp"
 #include "virt/hook_script.hpp"
 
 namespace vpt::cli {
@@ -48,10 +49,7 @@ void run_hook(const HookOptions& options) {
   std::error_code ec;
   const bool exists = fs::exists(path, ec);
   if (exists) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream old;
-    old << in.rdbuf();
-    if (old.str() == script) {
+    if (read_whole_file(path).value_or("") == script) {
       fmt::print(std::cout, "hook {} is already installed, unchanged\n", path.string());
       return;
     }

@@ -59,8 +59,10 @@ ReportFormat format_for(const ReportOptions& o) {
 Plan load_plan(const std::string& path, const Topology& topo) {
   Plan plan;
   try {
-    plan = plan_from_json(parse_json_document(read_input_file_text(path)));
-  } catch (const std::exception& e) {
+    plan = plan_from_json(parse_json_document(read_input_file_text(path)), path);
+  } catch (const PlanInputError& e) {
+    throw RequestError(e.what());
+  } catch (const std::exception& e) {  // the file or its JSON syntax
     throw RequestError(fmt::format("cannot read plan '{}': {}", path, e.what()));
   }
   CpuSet named = plan.host;

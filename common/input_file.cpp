@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <memory>
 
 #include <fmt/format.h>
@@ -29,6 +30,14 @@ std::string read_input_file_text(const std::string& path) {
     if (n < sizeof block) break;
   }
   if (std::ferror(in)) throw InputFileError(errno == EISDIR ? "it is a directory" : std::strerror(errno));
+  return text;
+}
+
+std::optional<std::string> read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return std::nullopt;
   return text;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -22,5 +23,9 @@ inline constexpr std::uint64_t kMaxInputBytes = 64ull << 20;
 
 // The whole file, or standard input for "-"; at most kMaxInputBytes.
 std::string read_input_file_text(const std::string& path);
+
+// The whole file as it is (a file vpt-tune wrote, or one of /proc and /sys),
+// or nullopt when it cannot be opened or read (errno says why).
+std::optional<std::string> read_whole_file(const std::string& path);
 
 }  // namespace vpt

@@ -8,7 +8,7 @@
 #include <map>
 #include <string>
 
-#include "probe/cpuset.hpp"
+#include "common/cpuset.hpp"
 #include "probe/topology.hpp"
 
 namespace vpt {

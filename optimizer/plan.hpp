@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "probe/cpuset.hpp"
+#include "common/cpuset.hpp"
 
 namespace vpt {
 

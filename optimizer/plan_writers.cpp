@@ -4,6 +4,8 @@
 #include <fmt/ostream.h>
 #include <nlohmann/json.hpp>
 
+#include "common/json_reader.hpp"
+
 namespace vpt {
 
 using nlohmann::json;
@@ -11,36 +13,6 @@ using nlohmann::json;
 namespace {
 
 json cpus_json(const CpuSet& set) { return set.to_vector(); }
-
-// CPU numbers as CpuSet::parse bounds them: a -1 or a 1e10 is an error, not
-// a wrapped 4294967295 that a CpuSet would allocate half a gigabyte for.
-constexpr unsigned kCpuLimit = 1u << 20;
-
-unsigned whole_number(const json& value, std::string_view field, unsigned limit) {
-  bool ok = value.is_number_unsigned() ? value.get<std::uint64_t>() < limit
-            : value.is_number_integer() ? value.get<std::int64_t>() >= 0 && value.get<std::int64_t>() < limit
-                                        : false;
-  if (!ok)
-    throw std::runtime_error(fmt::format("plan field '{}': {} is not a whole number below {}", field, value.dump(), limit));
-  return static_cast<unsigned>(value.get<std::uint64_t>());
-}
-
-CpuSet cpus_from(const json& value, std::string_view field) {
-  if (!value.is_array()) throw std::runtime_error(fmt::format("plan field '{}' must be an array of CPU numbers", field));
-  CpuSet set;
-  for (const json& cpu : value) set.insert(whole_number(cpu, field, kCpuLimit));
-  return set;
-}
-
-const json& field(const json& object, const char* name) {
-  if (!object.is_object() || !object.contains(name))
-    throw std::runtime_error(fmt::format("plan has no field '{}'", name));
-  return object.at(name);
-}
-
-}  // namespace
-
-namespace {
 
 json guest_json(const GuestPlan& g) {
   json iothreads = json::array();
@@ -116,64 +88,90 @@ json host_plan_to_json(const HostPlan& plan) {
   return doc;
 }
 
-Plan plan_from_json(const json& doc) {
-  const json* schema = doc.is_object() && doc.contains("schema") ? &doc.at("schema") : nullptr;
+namespace {
+
+Plan read_plan(const json& doc) {
+  using R = JsonReader;
+  if (!doc.is_object()) R::fail("", "not a JSON object");
+  const json* schema = R::find(doc, "schema");
   if (!schema || !schema->is_string() || schema->get<std::string>() != kPlanSchema)
-    throw std::runtime_error(fmt::format("not a vpt-tune plan (expected \"schema\": \"{}\")", kPlanSchema));
-  try {
-    Plan plan;
-    for (const json& g : field(doc, "guests")) {
-      GuestPlan guest;
-      guest.name = field(g, "name").get<std::string>();
-      const json& vcpus = field(g, "vcpus");
-      if (!vcpus.is_array() || vcpus.empty())
-        throw std::runtime_error("plan field 'vcpus' must be a non-empty array of CPU numbers");
-      for (const json& cpu : vcpus) guest.vcpus.push_back(whole_number(cpu, "vcpus", kCpuLimit));
-      guest.emulator = cpus_from(field(g, "emulator"), "emulator");
-      for (const json& io : field(g, "iothreads")) guest.iothreads.push_back(cpus_from(io, "iothreads"));
-      const json& t = field(g, "topology");
-      guest.topology = {whole_number(field(t, "sockets"), "sockets", kCpuLimit),
-                        whole_number(field(t, "dies"), "dies", kCpuLimit),
-                        whole_number(field(t, "cores"), "cores", kCpuLimit),
-                        whole_number(field(t, "threads"), "threads", kCpuLimit)};
-      // The product in 64 bits: four numbers below 2^20 cannot wrap it.
-      std::uint64_t presented = std::uint64_t{guest.topology.sockets} * guest.topology.dies * guest.topology.cores *
-                                guest.topology.threads;
-      if (presented != guest.vcpus.size())
-        throw std::runtime_error(fmt::format("guest '{}': its topology presents {} vCPUs ({} sockets x {} dies x {} "
-                                             "cores x {} threads), its vcpus list has {}",
-                                             guest.name, presented, guest.topology.sockets, guest.topology.dies,
-                                             guest.topology.cores, guest.topology.threads, guest.vcpus.size()));
-      if (g.contains("memory_nodes")) guest.memory_nodes = cpus_from(g.at("memory_nodes"), "memory_nodes");
-      if (g.contains("numa_cells"))
-        for (const json& c : g.at("numa_cells")) {
-          NumaCell cell;
-          cell.cell = field(c, "cell").get<unsigned>();
-          cell.vcpus = cpus_from(field(c, "vcpus"), "numa_cells[].vcpus");
-          cell.host_node = field(c, "host_node").get<unsigned>();
-          if (c.contains("memory_bytes")) cell.memory_bytes = c.at("memory_bytes").get<std::uint64_t>();
-          guest.numa_cells.push_back(std::move(cell));
-        }
-      guest.cache_passthrough = g.value("cache_passthrough", true);
-      guest.require_topoext = g.value("require_topoext", false);
-      plan.guests.push_back(std::move(guest));
+    R::fail("", fmt::format("not a vpt-tune plan (expected \"schema\": \"{}\")", kPlanSchema));
+  Plan plan;
+  const json& guests = R::array(doc, "guests", "");
+  for (std::size_t i = 0; i < guests.size(); ++i) {
+    const std::string p = R::index("guests", i);
+    const json& g = guests[i];
+    GuestPlan guest;
+    guest.name = R::field<std::string>(g, "name", p);
+    guest.vcpus = R::cpu_numbers(g, "vcpus", p);
+    if (guest.vcpus.empty()) R::fail(R::join(p, "vcpus"), "a guest has at least one vCPU");
+    guest.emulator = R::cpu_number_set(R::at(g, "emulator", p), R::join(p, "emulator"));
+    const json& iothreads = R::array(g, "iothreads", p);
+    for (std::size_t k = 0; k < iothreads.size(); ++k)
+      guest.iothreads.push_back(R::cpu_number_set(iothreads[k], R::index(R::join(p, "iothreads"), k)));
+    const std::string tp = R::join(p, "topology");
+    const json& t = R::at(g, "topology", p);
+    // Each below kCpuNumberLimit, so that the product in 64 bits cannot wrap.
+    auto count = [&](std::string_view key) {
+      const unsigned n = R::field<unsigned>(t, key, tp);
+      if (n >= kCpuNumberLimit) R::fail(R::join(tp, key), fmt::format("{} is more than a guest can have", n));
+      return n;
+    };
+    guest.topology = {count("sockets"), count("dies"), count("cores"), count("threads")};
+    std::uint64_t presented = std::uint64_t{guest.topology.sockets} * guest.topology.dies * guest.topology.cores *
+                              guest.topology.threads;
+    if (presented != guest.vcpus.size())
+      R::fail(tp, fmt::format("presents {} vCPUs ({} sockets x {} dies x {} cores x {} threads), its vcpus list has {}",
+                              presented, guest.topology.sockets, guest.topology.dies, guest.topology.cores,
+                              guest.topology.threads, guest.vcpus.size()));
+    if (const json* nodes = R::find(g, "memory_nodes"))
+      guest.memory_nodes = R::cpu_number_set(*nodes, R::join(p, "memory_nodes"));
+    if (const json* cells = R::find(g, "numa_cells")) {
+      const std::string cp = R::join(p, "numa_cells");
+      if (!cells->is_array()) R::fail(cp, fmt::format("expected an array, found {}", cells->type_name()));
+      for (std::size_t k = 0; k < cells->size(); ++k) {
+        const json& c = (*cells)[k];
+        const std::string cellp = R::index(cp, k);
+        NumaCell cell;
+        cell.cell = R::field<unsigned>(c, "cell", cellp);
+        cell.vcpus = R::cpu_number_set(R::at(c, "vcpus", cellp), R::join(cellp, "vcpus"));
+        cell.host_node = R::field<unsigned>(c, "host_node", cellp);
+        cell.memory_bytes = R::optional<std::uint64_t>(c, "memory_bytes", cellp);
+        guest.numa_cells.push_back(std::move(cell));
+      }
     }
-    plan.host = cpus_from(field(doc, "host"), "host");
-    if (doc.contains("isolate")) plan.isolate = cpus_from(doc.at("isolate"), "isolate");
-    if (doc.contains("irq_affinity")) plan.irq_affinity = cpus_from(doc.at("irq_affinity"), "irq_affinity");
-    const json& score = field(doc, "score");
-    plan.score.total = field(score, "total").get<double>();
-    json notes = doc.value("score_terms", json::object());
-    for (auto& [name, value] : score.items())
-      if (name != "total") plan.score.terms.push_back({name, value.get<double>(), notes.value(name, "")});
-    plan.optimal = doc.value("optimal", false);
-    plan.search = doc.value("search", "");
-    plan.explanation = doc.value("explanation", std::vector<std::string>{});
-    plan.warnings = doc.value("warnings", std::vector<std::string>{});
-    plan.advice = doc.value("advice", std::vector<std::string>{});
-    return plan;
-  } catch (const json::exception& e) {
-    throw std::runtime_error(fmt::format("malformed plan: {}", e.what()));
+    guest.cache_passthrough = R::optional<bool>(g, "cache_passthrough", p).value_or(true);
+    guest.require_topoext = R::optional<bool>(g, "require_topoext", p).value_or(false);
+    plan.guests.push_back(std::move(guest));
+  }
+  plan.host = R::cpu_number_set(R::at(doc, "host", ""), "host");
+  if (const json* isolate = R::find(doc, "isolate")) plan.isolate = R::cpu_number_set(*isolate, "isolate");
+  if (const json* irqs = R::find(doc, "irq_affinity")) plan.irq_affinity = R::cpu_number_set(*irqs, "irq_affinity");
+  const json& score = R::at(doc, "score", "");
+  plan.score.total = R::field<double>(score, "total", "score");
+  const json* notes = R::find(doc, "score_terms");
+  for (const auto& [name, value] : score.items())
+    if (name != "total")
+      plan.score.terms.push_back({name, R::get<double>(value, R::join("score", name)),
+                                  notes ? R::optional<std::string>(*notes, name, "score_terms").value_or("") : ""});
+  plan.optimal = R::optional<bool>(doc, "optimal", "").value_or(false);
+  plan.search = R::text_or_empty(doc, "search", "");
+  for (const char* key : {"explanation", "warnings", "advice"}) {
+    std::vector<std::string>& lines = key == std::string_view("explanation") ? plan.explanation
+                                      : key == std::string_view("warnings")  ? plan.warnings
+                                                                             : plan.advice;
+    lines = R::optional<std::vector<std::string>>(doc, key, "").value_or(std::vector<std::string>{});
+  }
+  return plan;
+}
+
+}  // namespace
+
+Plan plan_from_json(const json& doc, const std::string& name) {
+  try {
+    return read_plan(doc);
+  } catch (const JsonFieldError& e) {
+    throw PlanInputError(fmt::format("cannot read plan '{}': {}", name, e.what()));
   }
 }
 

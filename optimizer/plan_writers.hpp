@@ -3,6 +3,8 @@
 #pragma once
 
 #include <ostream>
+#include <stdexcept>
+#include <string>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -18,8 +20,14 @@ nlohmann::json plan_to_json(const Plan& plan);
 // A whole-host plan: each guest's role and pins, the shared pool, and the
 // dedicated guests' plan as plan_to_json writes it.
 nlohmann::json host_plan_to_json(const HostPlan& plan);
-// Throws std::runtime_error naming the first missing or malformed field.
-Plan plan_from_json(const nlohmann::json& doc);
+// A plan file that cannot be read: "cannot read plan '<name>': <field>: <problem>".
+class PlanInputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+// The inverse of plan_to_json; throws PlanInputError naming the first missing
+// or malformed field.
+Plan plan_from_json(const nlohmann::json& doc, const std::string& name);
 
 // Explanation, score term by term, warnings and advice (the XML snippet is
 // written by virt/, which owns libvirt XML).

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/input_file.hpp"
+
 namespace vpt {
 
 namespace fs = std::filesystem;
@@ -23,10 +25,7 @@ std::string read_trimmed(const fs::path& path) {
   return text;
 }
 
-std::string read_all(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+std::string read_all(const fs::path& path) { return read_whole_file(path).value_or(""); }
 
 std::optional<std::uint64_t> read_number(const fs::path& path) {
   std::string text = read_trimmed(path);

@@ -70,7 +70,7 @@ void read_cpus_cores_packages(hwloc_topology_t h, Topology& topo) {
     // A PU's cpuset is its own OS index; a corrupt export can say otherwise (and
     // name a CPU number too large to hold in a CpuSet).
     if (hwloc_bitmap_weight(pu->cpuset) != 1 || !hwloc_bitmap_isset(pu->cpuset, pu->os_index) ||
-        pu->os_index >= (1u << 20))
+        pu->os_index >= kCpuNumberLimit)
       throw std::runtime_error(fmt::format("PU P#{} does not match its CPU set (the export is corrupt)", pu->os_index));
     LogicalCpu cpu;
     cpu.os_index = pu->os_index;
@@ -282,7 +282,7 @@ void precheck_xml(std::string_view xml, const std::string& name) {
     const char* attribute;
     std::uint64_t max;
   };
-  constexpr Limit kLimits[] = {{"os_index", (1u << 20) - 1}, {"cache_size", 1ull << 40}, {"local_memory", 1ull << 56}};
+  constexpr Limit kLimits[] = {{"os_index", kCpuNumberLimit - 1}, {"cache_size", 1ull << 40}, {"local_memory", 1ull << 56}};
   std::string problem;
   doc.find_node([&](pugi::xml_node n) {
     if (std::string_view(n.name()) != "object") return false;

@@ -156,9 +156,8 @@ class LscpuParser {
     if (words.size() != header_.size())
       fail_at(line_no, fmt::format("{} columns where the header has {}", words.size(), header_.size()));
     unsigned cpu = require_id(words[col_cpu_], "CPU", line_no);
-    // Same bound as CpuSet::parse: a larger number is a typo or corruption, and a
-    // CpuSet holding it would need hundreds of megabytes.
-    if (cpu >= (1u << 20)) fail_at(line_no, fmt::format("CPU {} is out of range", cpu));
+    // A larger number is a typo or corruption (common/cpuset.hpp).
+    if (cpu >= kCpuNumberLimit) fail_at(line_no, fmt::format("CPU {} is out of range", cpu));
     if (auto [it, fresh] = first_line_.try_emplace(cpu, line_no); !fresh)
       fail_at(line_no, fmt::format("CPU {} is listed twice (first on line {})", cpu, it->second));
     ++rows_;

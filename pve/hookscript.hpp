@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "optimizer/plan.hpp"
-#include "probe/cpuset.hpp"
+#include "common/cpuset.hpp"
 #include "pve/pve_config.hpp"
 
 namespace vpt {

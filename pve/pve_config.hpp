@@ -16,7 +16,7 @@
 
 #include "optimizer/plan.hpp"
 #include "optimizer/request.hpp"
-#include "probe/cpuset.hpp"
+#include "common/cpuset.hpp"
 #include "probe/topology.hpp"
 
 namespace vpt {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "optimizer/plan.hpp"
-#include "probe/cpuset.hpp"
+#include "common/cpuset.hpp"
 #include "probe/topology.hpp"
 
 namespace vpt {

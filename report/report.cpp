@@ -77,7 +77,7 @@ class Redactor {
     if (!on_) return p;
     nlohmann::json doc = plan_to_json(p);
     redact_json(doc, secrets_, plan_vocabulary());
-    return plan_from_json(doc);
+    return plan_from_json(doc, "the redacted plan");
   }
   Results results(const Results& res) const {
     if (!on_) return res;

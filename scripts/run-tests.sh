@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set-up and the whole test suite in one command, on a fresh Debian 12 machine:
 # installs the dependencies (including libvirtd and QEMU for the live tests)
-# and prepares the host for them, builds everything (Release, warnings on) and
+# and prepares the host for them, builds everything (Release, warnings are errors) and
 # runs ctest. Prints how long each stage took.
 #   scripts/run-tests.sh                 all tests
 #   scripts/run-tests.sh -L optimizer    extra arguments go to ctest
@@ -15,7 +15,7 @@ trap report_stages EXIT
 
 bash scripts/install-deps.sh --all
 stage_done install
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DVPT_BUILD_TESTS=ON -DVPT_BUILD_BENCHMARKS=ON >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DVPT_BUILD_TESTS=ON -DVPT_BUILD_BENCHMARKS=ON -DVPT_WERROR=ON >/dev/null
 cmake --build build -j"$(nproc)"
 stage_done build
 cd build

@@ -19,6 +19,7 @@
 #include <fmt/ranges.h>
 
 #include "common/atomic_file.hpp"
+#include "common/input_file.hpp"
 #include "virt/domain_xml.hpp"
 
 namespace vpt {
@@ -27,12 +28,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("cannot read backup '{}': {}", path, std::strerror(errno)));
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+std::string read_backup(const std::string& path) {
+  auto text = read_whole_file(path);
+  if (!text) throw std::runtime_error(fmt::format("cannot read backup '{}': {}", path, std::strerror(errno)));
+  return *text;
 }
 
 // "20250301T140211.042Z" for now, UTC: sorts by name in time order.
@@ -228,7 +227,7 @@ std::string write_backup(const std::string& dir, const std::string& domain, cons
       if (e.error_number() == EEXIST) continue;
       throw;
     }
-    if (read_whole_file(path) != xml)
+    if (read_backup(path) != xml)
       throw std::runtime_error(fmt::format("cannot write backup '{}': it reads back different", path));
     return path;
   }
@@ -507,7 +506,7 @@ RestoreResult restore_backup(Hypervisor& hv, const std::string& domain_arg, cons
                              const std::string& backup_dir) {
   std::string xml;
   try {
-    xml = read_whole_file(backup_path);
+    xml = read_backup(backup_path);
   } catch (const std::runtime_error& e) {
     throw DomainInputError(e.what());
   }

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "probe/cpuset.hpp"
+#include "common/cpuset.hpp"
 
 namespace vpt {
 

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "probe/cpuset.hpp"
+#include "common/cpuset.hpp"
 
 namespace vpt {
 

@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "bench/domain_threads.hpp"
-#include "tests/probe/cpuset_printer.hpp"
+#include "tests/common/cpuset_printer.hpp"
 
 namespace vpt {
 namespace {

@@ -1,14 +1,14 @@
-// The kernels on the live host. These measure, so they assert orderings that
-// hold on any machine (an L1-sized chase is faster than a DRAM-sized one)
-// rather than numbers, and skip where the host cannot show the property.
+// The kernels on the live host: what they refuse, and that they return the
+// samples asked for. Timing orderings (an L1-sized chase beats a DRAM-sized
+// one, core-to-core latency is symmetric) are timings: they are read in
+// tests/perf/kernels_benchmark.cpp and recorded in the README, not asserted here.
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "bench/kernels.hpp"
-#include "bench/statistics.hpp"
 #include "probe/probe.hpp"
 
 namespace vpt {
@@ -69,56 +69,33 @@ TEST(CoreToCore, RefusesTheSameCpuTwice) {
   EXPECT_THROW(measure_core_to_core(cpu, cpu, {}), std::invalid_argument);
 }
 
-TEST(CoreToCore, GivesTheRequestedSamplesAndIsSymmetricWithinNoise) {
+TEST(CoreToCore, GivesTheRequestedSamplesInBothDirections) {
   CpuSet cpus = usable();
   if (cpus.size() < 2) GTEST_SKIP() << "needs two usable CPUs";
   unsigned a = cpus.first(), b = cpus.last();
   CoreToCoreConfig config;
   config.samples = 25;
   config.budget = std::chrono::duration<double>(5.0);
-  // Directions alternate in sixteen short rounds: on a virtual machine the
-  // hypervisor can move the two vCPUs between physical cores (45 vs 210 ns
-  // here), and short rounds make a move land in both directions alike (four
-  // rounds of 100 once gave 38 vs 51 ns).
-  std::vector<double> ab, ba;
-  for (int round = 0; round < 16; ++round) {
-    CoreToCoreSamples x = measure_core_to_core(a, b, config), y = measure_core_to_core(b, a, config);
-    ASSERT_EQ(x.one_way_ns.size(), 25u);
-    ASSERT_EQ(y.one_way_ns.size(), 25u);
-    ab.insert(ab.end(), x.one_way_ns.begin(), x.one_way_ns.end());
-    ba.insert(ba.end(), y.one_way_ns.begin(), y.one_way_ns.end());
+  for (auto [from, to] : {std::pair{a, b}, std::pair{b, a}}) {
+    CoreToCoreSamples s = measure_core_to_core(from, to, config);
+    ASSERT_EQ(s.one_way_ns.size(), 25u);
+    for (double ns : s.one_way_ns) EXPECT_GT(ns, 0.0);
+    EXPECT_GE(s.round_trips_per_sample, 1u);
   }
-  double m_ab = *median(ab), m_ba = *median(ba);
-  EXPECT_GT(m_ab, 0);
-  // Same line, same two caches: the direction should not matter beyond noise
-  // (±25%: runs here differ by up to 7% a direction).
-  EXPECT_LT(std::fabs(m_ab - m_ba) / std::min(m_ab, m_ba), 0.25) << m_ab << " vs " << m_ba;
 }
 
-TEST(MemoryLatency, L1IsFasterThanL2IsFasterThanDram) {
+TEST(MemoryLatency, GivesTheRequestedSamplesForEachSize) {
   Topology host = probe_live_host();
-  auto l1 = smallest_cache(host, 1), l2 = smallest_cache(host, 2);
-  if (!l1 || !l2) GTEST_SKIP() << "host model lacks L1/L2 sizes";
-  // Half of each cache fits in it; DRAM-sized is 256 MiB, or 4 x the L3 the
-  // model reports (a VM may report a large one: 480 MiB on the Intel VM this
-  // runs on since 2026-12, where 256 MiB was half the "L3").
+  auto l1 = smallest_cache(host, 1);
+  if (!l1) GTEST_SKIP() << "host model lacks an L1 size";
   unsigned cpu = usable().first();
   PointerChaseConfig config;
-  config.samples = 9;
-  config.loads_per_sample = 1u << 17;
-  const std::uint64_t dram_bytes = std::max<std::uint64_t>(256u << 20, 4 * smallest_cache(host, 3).value_or(0));
-  double in_l1 = *median(measure_pointer_chase(cpu, *l1 / 2, config));
-  double in_l2 = *median(measure_pointer_chase(cpu, *l2 / 2, config));
-  double in_dram = *median(measure_pointer_chase(cpu, dram_bytes, config));
-  EXPECT_LT(in_l1, in_l2);
-  EXPECT_LT(in_l2, in_dram);
-  // Only an L3 well below the DRAM size can be told apart from it: a VM may
-  // report its host socket's whole L3 (480 MiB on one of this project's
-  // machines), and half of that chased against 256 MiB is DRAM against DRAM.
-  if (auto l3 = smallest_cache(host, 3); l3 && *l3 * 4 <= dram_bytes) {
-    double in_l3 = *median(measure_pointer_chase(cpu, std::max<std::uint64_t>(*l3 / 2, *l2 * 2), config));
-    EXPECT_LT(in_l2, in_l3);
-    EXPECT_LT(in_l3, in_dram);
+  config.samples = 5;
+  config.loads_per_sample = 1u << 14;
+  for (std::size_t bytes : {static_cast<std::size_t>(*l1 / 2), std::size_t{8} << 20}) {
+    std::vector<double> ns = measure_pointer_chase(cpu, bytes, config);
+    ASSERT_EQ(ns.size(), 5u) << bytes;
+    for (double x : ns) EXPECT_GT(x, 0.0) << bytes;
   }
 }
 

@@ -10,7 +10,7 @@
 #include <filesystem>
 
 #include "bench/bench.hpp"
-#include "tests/probe/cpuset_printer.hpp"
+#include "tests/common/cpuset_printer.hpp"
 #include "tests/vpt_tune_runner.hpp"
 #include "virt/domain.hpp"
 

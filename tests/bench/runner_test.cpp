@@ -6,7 +6,7 @@
 #include "bench/bench.hpp"
 #include "bench/kernels.hpp"
 #include "probe/probe.hpp"
-#include "tests/probe/cpuset_printer.hpp"
+#include "tests/common/cpuset_printer.hpp"
 #include "tests/virt/fake_hypervisor.hpp"
 
 namespace vpt {

@@ -92,7 +92,7 @@ TEST(FindingsJson, NamesTheBadField) {
                 "`vpt-tune check --json`)");
   j = good;
   j["findings"][1]["severity"] = "fatal";
-  expect_bad(j, "cannot read findings 'f.json': findings[1].severity: 'fatal' is not error, warning or info");
+  expect_bad(j, "cannot read findings 'f.json': findings[1].severity: 'fatal' is not one of error, warning, info");
   j = good;
   j["findings"][0].erase("why");
   expect_bad(j, "cannot read findings 'f.json': findings[0].why: missing");

@@ -230,7 +230,7 @@ std::vector<Case> cases() {
        [](const fs::path&) {
          return replace_once(results_json(), "\"samples_ns\": [", "\"samples_ns\": [" + repeat("1.5, ", 3000000));
        },
-       results + "core_to_core.pairs[0].samples_ns: 3000020 numbers, more than the 100000 a results file holds"},
+       results + "core_to_core.pairs[0].samples_ns: 3000020 numbers, more than the 100000 this list may hold"},
       {"ResultsNumberOutOfRange", "compare {} {}",
        [](const fs::path&) { return replace_once(results_json(), "\"duration_s\": ", "\"duration_s\": 1e999, \"x\": "); },
        results},

@@ -3,7 +3,7 @@
 // prints and parses back to the same set.
 #include <stdexcept>
 
-#include "probe/cpuset.hpp"
+#include "common/cpuset.hpp"
 #include "tests/fuzz/fuzz_target.hpp"
 #include "virt/domain.hpp"
 

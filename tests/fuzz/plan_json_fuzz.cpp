@@ -14,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (doc.is_discarded()) return 0;
   vpt::Plan plan;
   try {
-    plan = vpt::plan_from_json(doc);
+    plan = vpt::plan_from_json(doc, "fuzz");
   } catch (const std::runtime_error&) {
     return 0;
   }
@@ -30,6 +30,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::ostringstream text;
   vpt::write_plan_text(text, plan);
   nlohmann::json again = vpt::plan_to_json(plan);
-  FUZZ_CHECK(vpt::plan_to_json(vpt::plan_from_json(again)) == again, "the plan's JSON does not read back the same");
+  FUZZ_CHECK(vpt::plan_to_json(vpt::plan_from_json(again, "fuzz")) == again, "the plan's JSON does not read back the same");
   return 0;
 }

@@ -47,7 +47,7 @@ inline void check_topology(const Topology& topo, std::uint32_t hash) {
     Plan plan = make_plan(topo, request_from_hash(hash));
     std::ostringstream out;
     write_plan_text(out, plan);
-    plan_from_json(plan_to_json(plan));
+    plan_from_json(plan_to_json(plan), "t.json");
   } catch (const RequestError&) {
   }
 }

@@ -26,7 +26,7 @@ bool any_warning_contains(const Plan& plan, const std::string& text) {
 
 CpuSet l3_cpus_of(const Topology& topo, unsigned cpu) { return cpus_sharing_cache(topo, cpu, 3); }
 
-// The brief's i7-14700F: CPUs 0-15 are the 8 P-cores (pairs 0/1 ... 14/15,
+// The passthrough guide's i7-14700F (docs/optimizer-notes.md): CPUs 0-15 are the 8 P-cores (pairs 0/1 ... 14/15,
 // MAXMHZ 5300-5400), 16-27 the 12 E-cores (MAXMHZ 4200, L2 ids 8, 9, 10 in
 // clusters of four). The hand plan pins vCPU i to CPU i, the emulator to 16
 // and the I/O thread to 17.
@@ -62,7 +62,7 @@ TEST(PlanForI7_14700F, CostsNoMoreThanTheBriefsHandPlan) {
   guest.iothreads = {CpuSet{17}};
   guest.topology = {1, 1, 8, 2};
   hand.guests.push_back(guest);
-  // The brief's plan is optimal under the model too: same CPUs, and its
+  // The guide's plan is optimal under the model too: same CPUs, and its
   // emulator/I-O thread CPUs share only the L3 with the guest, as ours do.
   EXPECT_NEAR(plan.score.total, model.total(hand), 1e-9);
 }
@@ -171,7 +171,7 @@ TEST_P(PlanDoesNotCrash, SmallAndAutoGuestsPlanCleanly) {
   Plan plan = make_plan(topo, automatic);
   EXPECT_GE(plan.guests[0].vcpus.size(), 1u);
   // JSON round trip keeps every pin.
-  Plan again = plan_from_json(plan_to_json(plan));
+  Plan again = plan_from_json(plan_to_json(plan), "t.json");
   EXPECT_EQ(again.guests[0].vcpus, plan.guests[0].vcpus);
   EXPECT_EQ(again.guests[0].emulator, plan.guests[0].emulator);
   EXPECT_EQ(again.host, plan.host);
@@ -344,13 +344,13 @@ TEST(PlanJson, RoundTripsNumaCells) {
   EXPECT_FALSE(plan.guests[0].numa_cells[0].memory_bytes);  // the memory was not given
   nlohmann::json doc = plan_to_json(plan);
   EXPECT_FALSE(doc["guests"][0]["numa_cells"][0].contains("memory_bytes"));
-  Plan again = plan_from_json(doc);
+  Plan again = plan_from_json(doc, "t.json");
   ASSERT_EQ(again.guests[0].numa_cells.size(), 2u);
   EXPECT_EQ(again.guests[0].numa_cells[1].vcpus, plan.guests[0].numa_cells[1].vcpus);
   EXPECT_EQ(again.guests[0].numa_cells[1].host_node, 1u);
   // A plan written before cells existed still reads, with none.
   doc["guests"][0].erase("numa_cells");
-  EXPECT_TRUE(plan_from_json(doc).guests[0].numa_cells.empty());
+  EXPECT_TRUE(plan_from_json(doc, "t.json").guests[0].numa_cells.empty());
 }
 
 TEST(NumaCells, MemorySplitsByVcpusInWholeMiBAndAddsUp) {
@@ -374,7 +374,7 @@ std::string plan_json_error(const std::function<void(nlohmann::json&)>& edit) {
   nlohmann::json doc = plan_to_json(make_plan(topo, test::one_guest(16)));
   edit(doc);
   try {
-    plan_from_json(doc);
+    plan_from_json(doc, "t.json");
   } catch (const std::runtime_error& e) {
     return e.what();
   }
@@ -383,26 +383,27 @@ std::string plan_json_error(const std::function<void(nlohmann::json&)>& edit) {
 
 TEST(PlanJson, RefusesATopologyThatDoesNotPresentTheVcpus) {
   EXPECT_EQ(plan_json_error([](nlohmann::json& d) { d["guests"][0]["topology"]["cores"] = 9; }),
-            "guest 'vm': its topology presents 18 vCPUs (1 sockets x 1 dies x 9 cores x 2 threads), its vcpus list "
-            "has 16");
+            "cannot read plan 't.json': guests[0].topology: presents 18 vCPUs (1 sockets x 1 dies x 9 cores x 2 "
+            "threads), its vcpus list has 16");
 }
 
 TEST(PlanJson, RefusesCpuNumbersThatWouldWrapOrOverflow) {
   // -1 once became CPU 4294967295, which a CpuSet would allocate 512 MiB for.
   EXPECT_EQ(plan_json_error([](nlohmann::json& d) { d["guests"][0]["vcpus"][0] = -1; }),
-            "plan field 'vcpus': -1 is not a whole number below 1048576");
+            "cannot read plan 't.json': guests[0].vcpus[0]: -1 is not a CPU number (a whole number below 1048576)");
   EXPECT_EQ(plan_json_error([](nlohmann::json& d) { d["guests"][0]["emulator"] = {1e10}; }),
-            "plan field 'emulator': 10000000000.0 is not a whole number below 1048576");
+            "cannot read plan 't.json': guests[0].emulator[0]: 10000000000.0 is not a CPU number (a whole number below "
+            "1048576)");
   EXPECT_EQ(plan_json_error([](nlohmann::json& d) { d["guests"][0]["vcpus"] = nlohmann::json::array(); }),
-            "plan field 'vcpus' must be a non-empty array of CPU numbers");
+            "cannot read plan 't.json': guests[0].vcpus: a guest has at least one vCPU");
 }
 
 TEST(PlanJson, RefusesASchemaThatIsNotAString) {
   // Found by tests/fuzz/plan_json_fuzz.cpp: nlohmann's type_error escaped the reader (a crash in report --plan).
   EXPECT_EQ(plan_json_error([](nlohmann::json& d) { d["schema"] = nlohmann::json::array({"vpt-tune/plan/1"}); }),
-            "not a vpt-tune plan (expected \"schema\": \"vpt-tune/plan/1\")");
+            "cannot read plan 't.json': not a vpt-tune plan (expected \"schema\": \"vpt-tune/plan/1\")");
   EXPECT_EQ(plan_json_error([](nlohmann::json& d) { d["schema"] = 1; }),
-            "not a vpt-tune plan (expected \"schema\": \"vpt-tune/plan/1\")");
+            "cannot read plan 't.json': not a vpt-tune plan (expected \"schema\": \"vpt-tune/plan/1\")");
 }
 
 }  // namespace

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <set>
 
-#include "tests/probe/cpuset_printer.hpp"
+#include "tests/common/cpuset_printer.hpp"
 #include "probe/probe.hpp"
 #include "tests/probe/corpus_facts.hpp"
 

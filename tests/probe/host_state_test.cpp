@@ -1,7 +1,7 @@
 // isolcpus= and nohz_full= from a kernel command line.
 #include <gtest/gtest.h>
 
-#include "tests/probe/cpuset_printer.hpp"
+#include "tests/common/cpuset_printer.hpp"
 #include "probe/host_state.hpp"
 
 namespace vpt {

@@ -1,7 +1,7 @@
 // `lscpu -e` text: offline CPUs, varying column sets, standard input.
 #include <gtest/gtest.h>
 
-#include "tests/probe/cpuset_printer.hpp"
+#include "tests/common/cpuset_printer.hpp"
 #include "probe/probe.hpp"
 
 namespace vpt {

@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "tests/probe/cpuset_printer.hpp"
+#include "tests/common/cpuset_printer.hpp"
 #include "probe/probe.hpp"
 #include "tests/probe/corpus_facts.hpp"
 

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/probe/cpuset_printer.hpp"
+#include "tests/common/cpuset_printer.hpp"
 #include "probe/probe.hpp"
 #include "probe/topology_writers.hpp"
 

@@ -71,13 +71,13 @@ TEST_F(BadTopologyJson, NamesTheFieldAndTheProblem) {
   EXPECT_EQ(error_of(d), "cannot read topology 't.json': cores[3].cpus: missing");
   d = doc_;
   d["cpus"][0]["cpu"] = -1;
-  EXPECT_EQ(error_of(d), "cannot read topology 't.json': cpus[0].cpu: -1 is not a whole number from 0 to 4294967295");
+  EXPECT_EQ(error_of(d), "cannot read topology 't.json': cpus[0].cpu: -1 is not a CPU number (a whole number below 1048576)");
   d = doc_;
   d["cpus"][0]["cpu"] = 4000000000u;
-  EXPECT_EQ(error_of(d), "cannot read topology 't.json': cpus[0].cpu: CPU 4000000000 is out of range");
+  EXPECT_EQ(error_of(d), "cannot read topology 't.json': cpus[0].cpu: 4000000000 is not a CPU number (a whole number below 1048576)");
   d = doc_;
   d["caches"][0]["type"] = "victim";
-  EXPECT_EQ(error_of(d), "cannot read topology 't.json': caches[0].type: unknown value 'victim'");
+  EXPECT_EQ(error_of(d), "cannot read topology 't.json': caches[0].type: 'victim' is not one of unified, data, instruction");
   d = doc_;
   d["kinds"][0]["cpus"] = "3-1";
   EXPECT_EQ(error_of(d), "cannot read topology 't.json': kinds[0].cpus: range '3-1' runs backwards in CPU list '3-1'");

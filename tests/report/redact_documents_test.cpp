@@ -191,8 +191,8 @@ Planted planted_sources(const std::string& marker = kMarker) {
 
   Plan plan = test::plan_for(topo, 8);
   json plan_doc = plan_to_json(plan);
-  p.counts["plan"] = plant_json(plan_doc, [](const json& d) { plan_from_json(d); }, marker);
-  p.sources.plan = plan_from_json(plan_doc);
+  p.counts["plan"] = plant_json(plan_doc, [](const json& d) { plan_from_json(d, "p.json"); }, marker);
+  p.sources.plan = plan_from_json(plan_doc, "p.json");
   p.sources.plan_file = std::string("/home/") + kMarker + "/plans/" + kMarker + "-plan.json";
 
   std::string xml = test::read_file_text(std::string(VPT_DATA_DIR) + "/domains/win11-gaming.xml");
@@ -339,7 +339,7 @@ TEST(RedactionVocabulary, AHostNamedLikeAnyWordKeepsTheJsonDocumentsReadable) {
     redact_json(r, secrets, results_vocabulary());
     redact_json(c, secrets, check_vocabulary());
     EXPECT_NO_THROW(topology_from_json(t, "t")) << word;
-    EXPECT_NO_THROW(plan_from_json(p)) << word;
+    EXPECT_NO_THROW(plan_from_json(p, "p.json")) << word;
     EXPECT_NO_THROW(results_from_json_text(r.dump(), "r")) << word;
     CheckReport back;
     ASSERT_NO_THROW(back = findings_from_json(c, "c")) << word;

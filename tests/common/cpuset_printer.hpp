@@ -3,7 +3,7 @@
 
 #include <ostream>
 
-#include "probe/cpuset.hpp"
+#include "common/cpuset.hpp"
 
 namespace vpt {
 inline void PrintTo(const CpuSet& set, std::ostream* os) { *os << "{" << set.to_string() << "}"; }

@@ -1,4 +1,4 @@
-#include "probe/cpuset.hpp"
+#include "common/cpuset.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -21,8 +21,7 @@ unsigned parse_cpu_number(std::string_view item, std::string_view whole) {
   auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
   if (item.empty() || ec != std::errc() || end != item.data() + item.size())
     throw std::invalid_argument(fmt::format("'{}' is not a CPU number in CPU list '{}'", item, whole));
-  // Larger than any machine hwloc or libvirt describe; guards against typos allocating gigabytes.
-  if (value >= (1u << 20))
+  if (value >= kCpuNumberLimit)
     throw std::invalid_argument(fmt::format("CPU {} is out of range in CPU list '{}'", value, whole));
   return value;
 }

@@ -16,6 +16,12 @@
 
 namespace vpt {
 
+// Every CPU number vpt-tune reads is below this: larger than any machine hwloc
+// or libvirt describe, small enough that a typo ("1e10", "-1" wrapped to
+// 4294967295) cannot make a CpuSet allocate gigabytes. Hosts are bounded in
+// count separately (probe/topology.hpp: kMaxCpus).
+inline constexpr unsigned kCpuNumberLimit = 1u << 20;
+
 class CpuSet {
  public:
   CpuSet() = default;

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "tests/probe/cpuset_printer.hpp"
-#include "probe/cpuset.hpp"
+#include "tests/common/cpuset_printer.hpp"
+#include "common/cpuset.hpp"
 
 namespace vpt {
 namespace {
