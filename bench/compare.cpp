@@ -276,12 +276,7 @@ ComparisonRow make_row(const Metric& m, const CompareOptions& o) {
 std::string show(const std::optional<std::string>& s) { return s ? *s : "unknown"; }
 
 std::string join_with(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += separator;
-    out += item;
-  }
-  return out;
+  return fmt::format("{}", fmt::join(items, separator));
 }
 
 std::string join(const std::vector<std::string>& names) { return join_with(names, ", "); }

@@ -8,19 +8,13 @@
 
 #include <pugixml.hpp>
 
+#include "common/input_file.hpp"
+
 namespace vpt {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::optional<std::string> read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 template <typename T>
 std::optional<T> parse_number(std::string_view text) {
@@ -81,13 +75,13 @@ bool cmdline_names_guest(const std::string& cmdline, const std::string& name) {
 }  // namespace
 
 std::optional<int> find_qemu_pid(const std::string& name, const ProcPaths& paths) {
-  if (auto text = read_file(fs::path(paths.libvirt_run) / (name + ".pid")))
+  if (auto text = read_whole_file(fs::path(paths.libvirt_run) / (name + ".pid")))
     if (auto pid = parse_number<int>(*text); pid && process_exists(*pid, paths)) return pid;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(paths.proc, ec)) {
     auto pid = parse_number<int>(entry.path().filename().string());
     if (!pid || std::to_string(*pid) != entry.path().filename().string()) continue;
-    if (auto cmdline = read_file(entry.path() / "cmdline"); cmdline && cmdline_names_guest(*cmdline, name))
+    if (auto cmdline = read_whole_file(entry.path() / "cmdline"); cmdline && cmdline_names_guest(*cmdline, name))
       return pid;
   }
   return std::nullopt;
@@ -115,7 +109,7 @@ std::vector<QemuThread> list_qemu_threads(int pid, const std::string& domain_nam
     if (!tid) continue;
     QemuThread t;
     t.tid = *tid;
-    t.comm = read_file(entry.path() / "comm").value_or("");
+    t.comm = read_whole_file(entry.path() / "comm").value_or("");
     while (!t.comm.empty() && t.comm.back() == '\n') t.comm.pop_back();
     std::tie(t.kind, t.index) = classify_qemu_thread(t.comm, t.tid, pid);
     threads.push_back(std::move(t));
@@ -150,7 +144,7 @@ void mark_iothreads(std::vector<QemuThread>& threads, const std::map<int, unsign
 ThreadCounters read_thread_counters(int pid, int tid, const ProcPaths& paths) {
   ThreadCounters c;
   fs::path dir = fs::path(paths.proc) / std::to_string(pid) / "task" / std::to_string(tid);
-  if (auto status = read_file(dir / "status")) {
+  if (auto status = read_whole_file(dir / "status")) {
     if (auto list = field(*status, "Cpus_allowed_list")) {
       try {
         c.cpus_allowed = CpuSet::parse(*list);
@@ -159,7 +153,7 @@ ThreadCounters read_thread_counters(int pid, int tid, const ProcPaths& paths) {
     }
     if (auto n = field(*status, "nonvoluntary_ctxt_switches")) c.nonvoluntary_switches = parse_number<std::uint64_t>(*n);
   }
-  if (auto sched = read_file(dir / "sched"))
+  if (auto sched = read_whole_file(dir / "sched"))
     if (auto n = field(*sched, "se.nr_migrations")) c.migrations = parse_number<std::uint64_t>(*n);
   return c;
 }

@@ -24,6 +24,7 @@
 #include "bench/guest_probe.hpp"
 #include "bench/probe_hashes.hpp"
 #include "bench/steal.hpp"
+#include "common/input_file.hpp"
 #include "common/sha256.hpp"
 #include "common/text.hpp"
 
@@ -86,9 +87,7 @@ std::vector<std::string> probe_arguments(const GuestProbeOptions& options, unsig
 }
 
 std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : std::string(separator)) + item;
-  return out;
+  return fmt::format("{}", fmt::join(items, separator));
 }
 
 // 16 hex digits from the system's random source: a file name in the guest no
@@ -141,14 +140,6 @@ void run_serial(Results& results, const MeasuredDomain& domain, const std::strin
 }
 
 // ---- The guest agent ----
-
-std::optional<std::string> read_binary(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
 
 // Where the probe builds may be: --guest-probe-dir, $VPT_GUEST_PROBE_DIR, the
 // installed lib/vpt-tune/guest next to bin/vpt-tune (packaging/README.md:
@@ -245,7 +236,7 @@ class AgentRun {
       if (std::string why = untrusted_because(dir / file); !why.empty())
         throw AgentFailure{fmt::format("refusing to copy {} into the guest, where it runs as root: {}",
                                        (dir / file).string(), why)};
-      if ((probe = read_binary(dir / file))) {
+      if ((probe = read_whole_file(dir / file))) {
         check_build_hash(results, dir / file, *probe, os.windows());
         break;
       }

@@ -13,6 +13,7 @@
 #include "common/atomic_file.hpp"
 #include "optimizer/optimizer.hpp"
 #include "optimizer/plan_writers.hpp"
+#include "common/input_file.hpp"
 #include "pve/hookscript.hpp"
 #include "pve/pve_apply.hpp"
 #include "pve/pve_config.hpp"
@@ -205,11 +206,6 @@ void run_pve_suggest(const PveOptions& pve, const DomainOptions& actions, const 
   } else {
     Plan shown = plan;
     shown.advice = pve_advice(config, plan, topo, {pve.confine_host, !pve.hugepages.empty()});
-    // The optimizer words its topoext warning for libvirt XML; say it the Proxmox way.
-    for (std::string& w : shown.warnings)
-      if (w.find("name='topoext'") != std::string::npos)
-        w = "the CPU vendor is unknown from `lscpu -e` alone: on an AMD CPU use cpu: host, which passes topoext "
-            "through (or paste `lscpu` too)";
     fmt::print(out, "Plan for {} ({})\n\n", topo.cpu_model.empty() ? "this host" : topo.cpu_model, topo.source_name);
     write_plan_text(out, shown);
     out << '\n';
@@ -320,7 +316,7 @@ PveMeasuredVm open_pve_vm(unsigned vmid) {
   if (config.hookscript) {
     try {
       std::string path = snippet_path(node, *config.hookscript);
-      if (auto text = read_node_file(path)) hook = read_pve_hookscript(*text, path);
+      if (auto text = read_whole_file(path)) hook = read_pve_hookscript(*text, path);
       else fmt::print(std::cerr, "note: cannot read hookscript '{}': {}\n", path, std::strerror(errno));
     } catch (const PveConfigError& e) {
       fmt::print(std::cerr, "note: {}\n", e.what());

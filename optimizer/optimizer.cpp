@@ -22,8 +22,9 @@ std::string plural(std::size_t n, std::string_view one, std::string_view many) {
   return fmt::format("{} {}", n, n == 1 ? one : many);
 }
 
-// The brief's rule: the host keeps at least two cores, and never less than
-// one whole L2 group (an E-core cluster), so it does not share an L2 with the guest.
+// The host keeps at least two cores, and never less than one whole L2 group
+// (an E-core cluster), so it does not share an L2 with the guest
+// (docs/optimizer-notes.md, "What the host keeps").
 unsigned default_reserve(const Topology& topo) {
   unsigned reserve = 2;
   for (const Cache* l2 : multi_core_caches(topo, 2)) {
@@ -669,8 +670,9 @@ void describe(const Topology& topo, const ResolvedRequest& resolved, const Layou
                                                (topo.offline_cpus.size() == 1 ? " is" : " are")));
   for (const std::string& w : topo.warnings) plan.warnings.push_back(w);
   if (topo.cpu_vendor.empty() && topo.source == TopologySource::LscpuText && !looks_intel(topo))
-    plan.warnings.push_back("the CPU vendor is unknown from `lscpu -e` alone: on an AMD CPU add "
-                            "<feature policy='require' name='topoext'/> to <cpu> (or paste `lscpu` too)");
+    plan.warnings.push_back("the CPU vendor is unknown from `lscpu -e` alone: on an AMD CPU the guest needs "
+                            "topoext to see SMT siblings (libvirt: <feature policy='require' name='topoext'/> "
+                            "in <cpu>; Proxmox: cpu: host passes it through), or paste `lscpu` too");
 
   add_advice(topo, resolved, layout, host_has_own, plan);
 }

@@ -1,3 +1,4 @@
+#include "common/input_file.hpp"
 #include "pve/pve_apply.hpp"
 
 #include <filesystem>
@@ -18,7 +19,7 @@ namespace {
 constexpr std::string_view kHookscriptMarker = "# Proxmox VE hookscript written by vpt-tune";
 
 std::string read_config(const std::string& path, unsigned vmid) {
-  auto text = read_node_file(path);
+  auto text = read_whole_file(path);
   if (!text)
     throw PveConfigError(fmt::format("cannot read the config of VM {} '{}': {}", vmid, path, std::strerror(errno)));
   return *text;
@@ -27,7 +28,7 @@ std::string read_config(const std::string& path, unsigned vmid) {
 // Writes and reads back; throws std::runtime_error when it reads back different.
 void write_checked(const std::string& path, const std::string& text, mode_t mode, std::string_view what) {
   write_file_atomically(path, text, what, mode);
-  if (read_node_file(path) != text)
+  if (read_whole_file(path) != text)
     throw std::runtime_error(fmt::format("cannot write {} '{}': it reads back different", what, path));
 }
 
@@ -58,7 +59,7 @@ PveApplyResult apply_pve_config(const PveNode& node, const PveApplyRequest& requ
   std::optional<std::string> old_script;
   if (!request.hookscript.empty()) {
     result.hookscript_path = snippet_path(node, request.hookscript_volume);
-    old_script = read_node_file(result.hookscript_path);
+    old_script = read_whole_file(result.hookscript_path);
     if (old_script && old_script->find(kHookscriptMarker) == std::string::npos)
       throw PveConfigError(fmt::format("cannot install the hookscript of VM {}: '{}' exists and vpt-tune did not write "
                                        "it; move it away or choose another storage with --snippets-storage",
@@ -99,7 +100,7 @@ PveApplyResult apply_pve_config(const PveNode& node, const PveApplyRequest& requ
     } catch (const std::exception& failure) {
       std::string restored;
       try {
-        if (read_node_file(result.config_path) != current) write_checked(result.config_path, current, 0640, "Proxmox config");
+        if (read_whole_file(result.config_path) != current) write_checked(result.config_path, current, 0640, "Proxmox config");
         restored = "the previous config is back";
       } catch (const std::exception& e) {
         restored = fmt::format("putting the previous config back failed too: {}; restore it with: vpt-tune restore "
@@ -133,7 +134,7 @@ PveRestoreResult restore_pve_config(const PveNode& node, unsigned vmid, const st
   if (!fs::path(backup_path).filename().string().starts_with(owner))
     throw PveConfigError(fmt::format("cannot restore '{}' to VM {}: it is not a backup of that VM ({}*.conf)",
                                      backup_path, vmid, owner));
-  auto text = read_node_file(backup_path);
+  auto text = read_whole_file(backup_path);
   if (!text) throw PveConfigError(fmt::format("cannot read backup '{}': {}", backup_path, std::strerror(errno)));
   parse_pve_config(*text, backup_path);  // a backup that is not a config is refused before anything changes
 
@@ -141,7 +142,7 @@ PveRestoreResult restore_pve_config(const PveNode& node, unsigned vmid, const st
   result.vmid = vmid;
   const std::string path = node.config_path(vmid);
   PveConfigLock lock(node, vmid);
-  auto current = read_node_file(path);
+  auto current = read_whole_file(path);
   if (current) {
     result.backup_of_replaced = write_backup(backup_dir.empty() ? default_backup_dir() : backup_dir,
                                              pve_backup_name(vmid), *current, ".conf");

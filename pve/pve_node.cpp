@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/input_file.hpp"
 #include "pve/pve_config.hpp"
 
 namespace vpt {
@@ -71,15 +72,6 @@ std::string PveNode::lock_path(unsigned vmid) const {
 }
 std::string PveNode::storage_cfg_path() const { return root + "/etc/pve/storage.cfg"; }
 
-std::optional<std::string> read_node_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return std::nullopt;
-  return text.str();
-}
-
 PveNode this_pve_node() {
   PveNode node;
   if (const char* root = std::getenv("VPT_PVE_ROOT"); root && *root) node.root = root;
@@ -91,7 +83,7 @@ std::string snippets_dir(const PveNode& node, const std::string& storage) {
   // pve-storage forces 'local' to be a dir storage at /var/lib/vz (Plugin.pm parse_config).
   if (storage == "local") return node.root + "/var/lib/vz/snippets";
   const std::string cfg_path = node.storage_cfg_path();
-  auto cfg = read_node_file(cfg_path);
+  auto cfg = read_whole_file(cfg_path);
   if (!cfg) throw PveConfigError(fmt::format("cannot find storage '{}': there is no {}", storage, cfg_path));
   // "TYPE: NAME" starts a storage, indented "key value" lines describe it.
   std::istringstream lines(*cfg);
@@ -137,7 +129,7 @@ std::string snippet_path(const PveNode& node, const std::string& volume) {
 }
 
 std::optional<int> running_qemu_pid(const PveNode& node, unsigned vmid) {
-  auto text = read_node_file(node.pid_path(vmid));
+  auto text = read_whole_file(node.pid_path(vmid));
   if (!text) return std::nullopt;
   int pid = 0;
   try {
@@ -146,7 +138,7 @@ std::optional<int> running_qemu_pid(const PveNode& node, unsigned vmid) {
   } catch (const std::exception&) {
     return std::nullopt;
   }
-  auto cmdline = read_node_file(fmt::format("/proc/{}/cmdline", pid));
+  auto cmdline = read_whole_file(fmt::format("/proc/{}/cmdline", pid));
   if (pid <= 0 || !cmdline) return std::nullopt;
   std::vector<std::string> args;
   std::istringstream in(*cmdline);

@@ -27,9 +27,6 @@ struct PveNode {
 // The node this runs on: root from $VPT_PVE_ROOT, else "".
 PveNode this_pve_node();
 
-// A whole file (configs, snippets, PID files); nullopt when it cannot be read (errno says why).
-std::optional<std::string> read_node_file(const std::string& path);
-
 // The directory of a storage's snippets: "local" is always
 // /var/lib/vz/snippets (pve-storage forces it); another storage's "path" in
 // storage.cfg + "/snippets" (or its content-dirs snippets= directory).
