@@ -7,13 +7,13 @@
 #include <vector>
 
 #include "optimizer/weights.hpp"
-#include "probe/cpuset.hpp"
+#include "common/cpuset.hpp"
 
 namespace vpt {
 
 // Where QEMU's emulator thread and I/O threads run.
 enum class HelperPlacement {
-  Shared,     // on the CPUs the host keeps (the brief's choice; default)
+  Shared,     // on the CPUs the host keeps (default; docs/optimizer-notes.md)
   Dedicated,  // on CPUs of their own, kept off the host and the guests
 };
 

@@ -438,7 +438,7 @@ PveHookPlan read_pve_hookscript(std::string_view script, const std::string& sour
     not_ours(source, "IOTHREAD_IDS and IOTHREAD_CPUS differ in length");
   plan.host = cpus(need("HOST_CPUS"), "HOST_CPUS");
   plan.confine_host = need("CONFINE_HOST") == "1";
-  plan.strict = vars.count("STRICT") && vars.at("STRICT") == "1";  // scripts before issue 21 have none (and refused)
+  plan.strict = vars.count("STRICT") && vars.at("STRICT") == "1";  // older scripts have none (and refused)
   return plan;
 }
 

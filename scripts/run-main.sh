@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set-up and main job in one command, on a fresh Debian 12 machine:
 # installs the dependencies, builds vpt-tune (Release), then runs it.
-#   scripts/run-main.sh              probe this host, then plan the brief's i7-14700F and this host
+#   scripts/run-main.sh              probe this host, then plan the guide's i7-14700F (docs/optimizer-notes.md) and this host
 #   scripts/run-main.sh ARGS...      run `vpt-tune ARGS...` instead
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -17,7 +17,7 @@
 
 namespace vpt::test {
 
-// The brief's i7-14700F: CPUs 0-15 are 8 P-cores (siblings 2k, 2k+1), 16-27 are 12 E-cores, one L3.
+// The passthrough guide's i7-14700F (docs/optimizer-notes.md): CPUs 0-15 are 8 P-cores (siblings 2k, 2k+1), 16-27 are 12 E-cores, one L3.
 inline Topology i7() { return load_lscpu_file(std::string(VPT_DATA_DIR) + "/lscpu/intel-core-i7-14700f.txt"); }
 // Ryzen 7 5800X: cores k = CPUs k and k+8, one L3; AuthenticAMD.
 inline Topology ryzen() { return load_lscpu_file(std::string(VPT_CORPUS_DIR) + "/lscpu/amd-ryzen7-5800x.txt"); }
