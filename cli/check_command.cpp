@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomic_file.hpp"
+#include "common/unified_diff.hpp"
 #include "check/findings.hpp"
 #include "check/findings_writers.hpp"
 #include "check/fixes.hpp"

@@ -12,6 +12,7 @@
 #include <fmt/ostream.h>
 
 #include "common/atomic_file.hpp"
+#include "common/unified_diff.hpp"
 #include "virt/apply.hpp"
 #include "virt/domain_xml.hpp"
 #include "virt/libvirt_connection.hpp"

@@ -11,9 +11,10 @@
 
 #include "bench/domain_threads.hpp"
 #include "common/atomic_file.hpp"
+#include "common/input_file.hpp"
+#include "common/unified_diff.hpp"
 #include "optimizer/optimizer.hpp"
 #include "optimizer/plan_writers.hpp"
-#include "common/input_file.hpp"
 #include "pve/hookscript.hpp"
 #include "pve/pve_apply.hpp"
 #include "pve/pve_config.hpp"

@@ -21,6 +21,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/text.hpp"
+#include "common/unified_diff.hpp"
 #include "optimizer/host_plan.hpp"
 #include "optimizer/plan_writers.hpp"
 #include "report/report.hpp"

@@ -1,4 +1,3 @@
-#include "common/input_file.hpp"
 #include "pve/pve_apply.hpp"
 
 #include <filesystem>
@@ -6,9 +5,10 @@
 #include <fmt/format.h>
 
 #include "common/atomic_file.hpp"
+#include "common/backups.hpp"
+#include "common/input_file.hpp"
+#include "common/unified_diff.hpp"
 #include "pve/pve_config.hpp"
-#include "virt/apply.hpp"
-#include "virt/domain_xml.hpp"
 
 namespace vpt {
 

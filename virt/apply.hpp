@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/backups.hpp"
 #include "optimizer/plan.hpp"
 #include "virt/domain.hpp"
 #include "virt/domain_xml.hpp"
@@ -25,9 +26,6 @@ class ApplyError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
-
-// $VPT_TUNE_BACKUP_DIR, else /var/lib/vpt-tune/backups.
-std::string default_backup_dir();
 
 struct ApplyOptions {
   bool live = false;          // also pin the running guest now
@@ -88,27 +86,10 @@ std::vector<ApplyResult> apply_changes(Hypervisor& hypervisor, const std::vector
 // Prints the diff (or "already applied"), the backup and the notes.
 void write_apply_result(std::ostream& out, const ApplyResult& result);
 
-struct Backup {
-  std::string path;
-  std::string domain;
-  std::string time;           // "2025-03-01 14:02:11.042 UTC"
-};
-
-// Writes `xml` to DIR/DOMAIN.YYYYmmddTHHMMSS.mmmZ.xml (mode 0600: it holds
-// secrets) atomically and checks it reads back. Returns the path. Throws
-// std::runtime_error "cannot write backup 'PATH': <reason>". Proxmox configs
-// are backed up the same way as "pve-VMID" with extension ".conf".
-std::string write_backup(const std::string& dir, const std::string& domain, const std::string& xml,
-                         std::string_view extension = ".xml");
-
 // The backup name of a whole-host apply's record ("whole-host.<time>.tsv" in
 // the backup directory): one "DOMAIN<TAB>BACKUP" line per domain it defined,
 // which `restore --all` defines again.
 inline constexpr const char* kWholeHostManifest = "whole-host";
-
-// Backups of one domain ("" = every domain), oldest first. A missing directory has none.
-std::vector<Backup> list_backups(const std::string& dir, const std::string& domain,
-                                 std::string_view extension = ".xml");
 
 struct RestoreResult {
   std::string domain;

@@ -116,8 +116,4 @@ struct DomainTuning {
 // that the definition lacks.
 PatchResult patch_domain(std::string_view original, const DomainTuning& tuning);
 
-// A unified diff (3 lines of context) of two texts, "" when they are equal.
-std::string unified_diff(std::string_view old_text, std::string_view new_text,
-                         const std::string& old_label, const std::string& new_label);
-
 }  // namespace vpt

@@ -1,3 +1,4 @@
+#include "common/unified_diff.hpp"
 #include "virt/domain_xml.hpp"
 
 #include <algorithm>
