@@ -207,9 +207,9 @@ CostModel::HelperCost CostModel::helper_cost(const std::vector<std::size_t>& at,
   return cost;
 }
 
-std::vector<double> CostModel::vcpu_sharing(const Layout& layout) const {
+std::vector<double> CostModel::vcpu_sharing(const ThreadPlacement& layout) const {
   Eigen::VectorXd all = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(impl_->n));
-  for (const Layout::Guest& guest : layout.guests) all += impl_->indicator(guest.vcpus);
+  for (const ThreadPlacement::Guest& guest : layout.guests) all += impl_->indicator(guest.vcpus);
   return impl_->sharing_with(all);
 }
 double CostModel::placement_cost(std::size_t guest, std::size_t pos) const {
@@ -234,7 +234,7 @@ std::vector<NodeSpan> node_spans(const Topology& topo, const std::vector<unsigne
   return spans;
 }
 
-Score CostModel::evaluate(const Layout& layout) const {
+Score CostModel::evaluate(const ThreadPlacement& layout) const {
   const Impl& m = *impl_;
   const Weights& w = m.weights;
   const std::size_t guests = layout.guests.size();
@@ -253,7 +253,7 @@ Score CostModel::evaluate(const Layout& layout) const {
          mixed = 0, hidden = 0, mismatch = 0, capacity = 0, gpu = 0, boot = 0;
   std::vector<std::set<unsigned>> helper_cores;  // cores of every helper thread of every guest
   for (std::size_t k = 0; k < guests; ++k) {
-    const Layout::Guest& guest = layout.guests[k];
+    const ThreadPlacement::Guest& guest = layout.guests[k];
     const Eigen::VectorXd share_g = m.share * g[k];
     // Where the host keeps no CPU of its own it runs on the guest's: the
     // overlap counts through share's diagonal (same CPU = same core).

@@ -19,7 +19,7 @@
 namespace vpt {
 
 // Who runs on the CPUs: the raw material of a Plan before it gets words.
-struct Layout {
+struct ThreadPlacement {
   CpuSet host;                        // the host's CPUs (shared helpers run here too)
   struct Guest {
     std::vector<unsigned> vcpus;      // host CPU of each vCPU
@@ -40,7 +40,7 @@ struct Layout {
 // One span with node nullopt when the host does not say where its CPUs are.
 struct NodeSpan {
   std::optional<unsigned> node;          // NumaNode::os_index
-  std::vector<unsigned> vcpu_indices;    // positions in Layout::Guest::vcpus
+  std::vector<unsigned> vcpu_indices;    // positions in ThreadPlacement::Guest::vcpus
 };
 std::vector<NodeSpan> node_spans(const Topology& topo, const std::vector<unsigned>& vcpus);
 
@@ -69,8 +69,8 @@ class CostModel {
   CostModel(CostModel&&) noexcept;
   CostModel& operator=(CostModel&&) noexcept;
 
-  Score evaluate(const Layout& layout) const;
-  double total(const Layout& layout) const { return evaluate(layout).total; }
+  Score evaluate(const ThreadPlacement& layout) const;
+  double total(const ThreadPlacement& layout) const { return evaluate(layout).total; }
 
   // Position of a CPU in the model's matrices (= index in Topology::cpus).
   std::size_t position(unsigned os_index) const;
@@ -94,7 +94,7 @@ class CostModel {
   HelperCost helper_cost(const std::vector<std::size_t>& at, const std::vector<double>& vcpu_sharing,
                          const std::vector<std::size_t>& served) const;
   // For each CPU position, its sharing() summed over the vCPUs of `layout`.
-  std::vector<double> vcpu_sharing(const Layout& layout) const;
+  std::vector<double> vcpu_sharing(const ThreadPlacement& layout) const;
   // Cost of putting one vCPU of `guest` on CPU position `pos`: capacity + GPU
   // locality + the boot CPU's core.
   double placement_cost(std::size_t guest, std::size_t pos) const;

@@ -1,5 +1,8 @@
-// Plan: the optimizer's answer, everything a writer (text, JSON, libvirt XML,
-// report) needs without recomputing anything.
+// Plan: the optimizer's answer, everything a writer (text, JSON, a libvirt
+// definition, a Proxmox config and hookscript, the report) needs without
+// recomputing anything. It says where each thread runs and what the guest is
+// shown; how a target spells that is the target's (virt/domain_xml.cpp for
+// libvirt, pve/ for Proxmox).
 #pragma once
 
 #include <cstdint>
@@ -11,21 +14,20 @@
 
 namespace vpt {
 
-// The CPU topology presented to the guest (<cpu><topology .../>).
+// The CPU topology presented to the guest: sockets x dies x cores x threads.
 struct GuestTopology {
   unsigned sockets = 1, dies = 1, cores = 1, threads = 1;
   unsigned vcpus() const { return sockets * dies * cores * threads; }
 };
 
-// One guest NUMA cell (<cpu><numa><cell>), backed by one host node
-// (<numatune><memnode cellid= nodeset= mode='strict'>). A guest that spans
-// several host nodes gets one cell per node, so its kernel places memory and
-// threads the way the host has them.
+// One guest NUMA cell, backed by one host node (its memory bound there). A
+// guest that spans several host nodes gets one cell per node, so its kernel
+// places memory and threads the way the host has them.
 struct NumaCell {
-  unsigned cell = 0;                   // <cell id>
-  CpuSet vcpus;                        // guest vCPU numbers in the cell (<cell cpus>)
+  unsigned cell = 0;                   // the cell's number in the guest
+  CpuSet vcpus;                        // guest vCPU numbers in the cell
   unsigned host_node = 0;              // the host NUMA node it runs on and takes memory from
-  std::optional<std::uint64_t> memory_bytes;  // <cell memory>; nullopt when the guest's memory is unknown
+  std::optional<std::uint64_t> memory_bytes;  // nullopt when the guest's memory is unknown
 };
 
 // Splits a guest's memory over its cells by their vCPU counts, in whole MiB;
@@ -46,13 +48,13 @@ struct GuestPlan {
   // vcpus[i] = host CPU of vCPU i. With threads=2, vCPUs 2k and 2k+1 are SMT
   // siblings on the host, the order QEMU enumerates guest threads in.
   std::vector<unsigned> vcpus;
-  CpuSet emulator;                     // <emulatorpin cpuset=...>
-  std::vector<CpuSet> iothreads;       // <iothreadpin iothread=i+1 cpuset=...>
+  CpuSet emulator;                     // where QEMU's emulator thread runs
+  std::vector<CpuSet> iothreads;       // where I/O thread i+1 runs
   GuestTopology topology;
-  CpuSet memory_nodes;                 // <numatune><memory nodeset=...>; empty = no numatune
+  CpuSet memory_nodes;                 // host nodes the guest's memory is bound to; empty = not bound
   std::vector<NumaCell> numa_cells;    // empty = one host node, no guest NUMA topology
-  bool cache_passthrough = true;       // <cache mode='passthrough'/>
-  bool require_topoext = false;        // AMD hosts: <feature policy='require' name='topoext'/>
+  bool cache_passthrough = true;       // the guest sees the host's cache sizes and sharing
+  bool require_topoext = false;        // AMD hosts: the guest needs topoext to see SMT siblings
 
   CpuSet vcpu_cpus() const {
     CpuSet set;

@@ -28,7 +28,9 @@ Search::Search(const Topology& topo, const ResolvedRequest& resolved, const Cost
     : topo_(topo), resolved_(resolved), model_(model) {
   // Interchangeable cores: same kind, threads, L3, NUMA node, package and, when
   // their L2 is shared by several cores, the same L2; the core of CPU 0 is its own.
-  std::map<std::tuple<unsigned, unsigned, int, int, unsigned, int, bool>, std::vector<unsigned>> classes;
+  using Key = std::tuple<unsigned, unsigned, std::optional<unsigned>, std::optional<unsigned>, unsigned,
+                         std::optional<unsigned>, bool>;
+  std::map<Key, std::vector<unsigned>> classes;
   std::map<unsigned, std::set<unsigned>> cores_of_l2;  // L2 index -> cores sharing it
   for (const LogicalCpu& cpu : topo.cpus)
     if (cpu.l2) cores_of_l2[*cpu.l2].insert(cpu.core);
@@ -36,11 +38,10 @@ Search::Search(const Topology& topo, const ResolvedRequest& resolved, const Cost
     if (!resolved.usable.contains(core.cpus)) continue;
     usable_cores_.push_back(core.index);
     const LogicalCpu& cpu = *find_cpu(topo, core.cpus.first());
-    int shared_l2 = -1;
-    if (cpu.l2 && cores_of_l2[*cpu.l2].size() > 1) shared_l2 = static_cast<int>(*cpu.l2);
-    auto key = std::tuple{core.kind, core.cpus.size(), cpu.l3 ? static_cast<int>(*cpu.l3) : -1,
-                          cpu.numa ? static_cast<int>(*cpu.numa) : -1, core.package, shared_l2,
-                          core.cpus.contains(0u)};  // the boot CPU's core costs boot_cpu
+    std::optional<unsigned> shared_l2;  // only an L2 several cores share tells cores apart
+    if (cpu.l2 && cores_of_l2[*cpu.l2].size() > 1) shared_l2 = cpu.l2;
+    Key key{core.kind, core.cpus.size(), cpu.l3, cpu.numa, core.package, shared_l2,
+            core.cpus.contains(0u)};  // the boot CPU's core costs boot_cpu
     classes[key].push_back(core.index);
   }
   for (auto& [key, cores] : classes) classes_.push_back(std::move(cores));
@@ -66,8 +67,8 @@ bool Search::feasible(const CoreChoice& choice) const {
   return topo_.cores.size() - cores_taken >= resolved_.reserve_cores;
 }
 
-Layout Search::materialize(const CoreChoice& choice) const {
-  Layout layout;
+ThreadPlacement Search::materialize(const CoreChoice& choice) const {
+  ThreadPlacement layout;
   CpuSet guest_cpus, idle;
   for (std::size_t k = 0; k < choice.guest_cores.size(); ++k) {
     const unsigned wanted = *resolved_.request.guests[k].vcpus;
@@ -79,7 +80,7 @@ Layout Search::materialize(const CoreChoice& choice) const {
       return std::tuple{topo_.cores[core].package, numa ? static_cast<int>(*numa) : -1, l3_of(topo_, core), core};
     };
     std::sort(cores.begin(), cores.end(), [&](unsigned a, unsigned b) { return order(a) < order(b); });
-    Layout::Guest guest;
+    ThreadPlacement::Guest guest;
     const unsigned t = threads_of(topo_, cores.front());
     bool uniform = std::all_of(cores.begin(), cores.end(), [&](unsigned c) { return threads_of(topo_, c) == t; });
     guest.topology.threads = uniform && wanted % t == 0 ? t : 1;
@@ -141,7 +142,7 @@ Layout Search::materialize(const CoreChoice& choice) const {
 // the model: its sharing with every guest's vCPUs, its distance to the vCPUs
 // it serves, and the helpers already on that core. Dedicated helpers take
 // their core away from the host while the host keeps its reserve.
-void Search::place_helpers(Layout& layout) const {
+void Search::place_helpers(ThreadPlacement& layout) const {
   const Weights& w = model_.weights();
   // Host cores helpers may use: not excluded (--exclude keeps every thread of
   // the guests off them), unless that leaves none.
@@ -157,7 +158,7 @@ void Search::place_helpers(Layout& layout) const {
       if (layout.host.intersects(core.cpus)) host_cores.push_back(core.index);
   const std::vector<double> vcpu_sharing = model_.vcpu_sharing(layout);  // per CPU, with every vCPU
   std::vector<unsigned> load(topo_.cores.size(), 0);       // helper threads per core
-  std::vector<int> dedicated_to(topo_.cores.size(), -1);   // guest that took the core, -1 = none
+  std::vector<std::optional<std::size_t>> dedicated_to(topo_.cores.size());  // guest that took the core
 
   // The model's cost of a helper thread pinned to the core, plus stacking on
   // the helpers already there (one pair per helper: evaluate()'s helper_stacking).
@@ -195,7 +196,7 @@ void Search::place_helpers(Layout& layout) const {
     return resolved_.request.guests[k].helpers == HelperPlacement::Dedicated;
   });
   for (std::size_t k : order) {
-    Layout::Guest& guest = layout.guests[k];
+    ThreadPlacement::Guest& guest = layout.guests[k];
     const GuestRequest& request = resolved_.request.guests[k];
     struct Cell {
       std::optional<unsigned> node;
@@ -213,11 +214,11 @@ void Search::place_helpers(Layout& layout) const {
     auto place = [&](const Cell& cell) {
       std::vector<unsigned> shared;
       for (unsigned core : host_cores)
-        if (dedicated_to[core] < 0) shared.push_back(core);
+        if (!dedicated_to[core]) shared.push_back(core);
       unsigned core;
       if (request.helpers == HelperPlacement::Dedicated && shared.size() > std::max(1u, resolved_.reserve_cores)) {
         core = best_of(shared, cell.served, cell.node, guest_l2s);
-        dedicated_to[core] = static_cast<int>(k);
+        dedicated_to[core] = k;
         layout.host -= topo_.cores[core].cpus;
         own.push_back(core);
       } else {

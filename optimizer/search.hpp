@@ -86,7 +86,7 @@ class Search {
   // host keeps its reserve.
   bool feasible(const CoreChoice& choice) const;
   // The whole layout a choice implies: vCPU order, guest topology, helpers, host.
-  Layout materialize(const CoreChoice& choice) const;
+  ThreadPlacement materialize(const CoreChoice& choice) const;
   double cost(const CoreChoice& choice) const { return model_.total(materialize(choice)); }
 
   // Exact search; nullopt when the class space exceeds max_candidates.
@@ -96,7 +96,7 @@ class Search {
   double lower_bound() const;
 
  private:
-  void place_helpers(Layout& layout) const;
+  void place_helpers(ThreadPlacement& layout) const;
   void balance_nodes(CoreChoice& choice, std::size_t guest) const;
 
   const Topology& topo_;

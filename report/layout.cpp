@@ -630,8 +630,8 @@ std::vector<std::string> notes_for(const Topology& topo, const std::vector<BoxKi
 
 }  // namespace
 
-TopologyLayout layout_topology(const Topology& topo, const Plan& plan, const LayoutMetrics& metrics) {
-  TopologyLayout layout;
+TopologyPicture layout_topology(const Topology& topo, const Plan& plan, const LayoutMetrics& metrics) {
+  TopologyPicture layout;
   layout.cpus = cpu_uses(topo, plan);
   layout.font_size = metrics.font_size;
   Builder builder(topo, layout.cpus);

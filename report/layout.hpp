@@ -1,4 +1,4 @@
-// TopologyLayout: the host drawn once, like lstopo draws it — packages, NUMA
+// TopologyPicture: the host drawn once, like lstopo draws it — packages, NUMA
 // nodes, L3 groups, L2 groups, cores and CPUs as nested boxes — with each CPU's
 // role in the plan. Computed once from a Topology and a Plan; the HTML/SVG
 // writer only draws the boxes, and the text writers read the roles.
@@ -47,7 +47,7 @@ struct LayoutBox {
   std::string sublabel;          // CPUs only: the role in short ("v3", "emu", "io1", "host", "")
   std::string detail;            // everything the box stands for, for a tooltip
   CpuSet cpus;
-  std::optional<std::size_t> cpu;  // CPU boxes: index in TopologyLayout::cpus
+  std::optional<std::size_t> cpu;  // CPU boxes: index in TopologyPicture::cpus
 };
 
 struct LegendEntry {
@@ -57,7 +57,9 @@ struct LegendEntry {
   unsigned count = 0;             // CPUs drawn with this role
 };
 
-struct TopologyLayout {
+// The topology picture, placed: nested boxes (machine, package, NUMA node, L3,
+// L2, core, CPU) with their positions and roles, ready to be drawn as SVG.
+struct TopologyPicture {
   double width = 0, height = 0;
   std::vector<LayoutBox> boxes;   // parents before their children: the drawing order
   std::vector<CpuUse> cpus;       // cpu_uses(): one per online CPU
@@ -76,6 +78,6 @@ struct LayoutMetrics {
   double max_width = 1144;  // the HTML page's content width, less the picture's margin
 };
 
-TopologyLayout layout_topology(const Topology& topo, const Plan& plan, const LayoutMetrics& metrics = {});
+TopologyPicture layout_topology(const Topology& topo, const Plan& plan, const LayoutMetrics& metrics = {});
 
 }  // namespace vpt

@@ -109,7 +109,7 @@ struct Report {
   std::vector<Fact> inputs;         // where each part came from
   std::vector<Fact> host;           // CPU, cores/threads, kinds, caches, NUMA, kernel, microcode
   std::vector<Fact> domain;         // the domain as defined now (empty without --xml/--domain)
-  TopologyLayout layout;
+  TopologyPicture layout;
   std::vector<GuestSummary> guests;
   std::string host_keeps;           // "CPUs 16-27 (12 E-cores)"
   std::vector<std::string> explanation;

@@ -15,7 +15,7 @@
 namespace vpt::report_detail {
 
 // The layout's boxes; one <g data-cpu=N data-role=...> per logical CPU.
-void write_topology_svg(std::ostream& out, const TopologyLayout& layout);
+void write_topology_svg(std::ostream& out, const TopologyPicture& layout);
 
 // Most CPUs a heatmap draws; the rest are named in a note.
 inline constexpr std::size_t kHeatmapMaxCpus = 64;

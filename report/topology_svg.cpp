@@ -25,7 +25,7 @@ std::string fit(const std::string& text, double width, double font, double char_
 
 }  // namespace
 
-void write_topology_svg(std::ostream& out, const TopologyLayout& layout) {
+void write_topology_svg(std::ostream& out, const TopologyPicture& layout) {
   const double margin = 2;
   const double font = layout.font_size;
   // Small machines are drawn larger, up to 1.5 times, so that the picture

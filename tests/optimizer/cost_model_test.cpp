@@ -39,7 +39,7 @@ double term(const Score& score, const std::string& name) {
 TEST(CostModelOnTwoSmtCores, GuestOnOneCoreSharesOnlyL3WithHost) {
   Topology topo = two_smt_cores();
   CostModel model(topo, request_for(2));
-  Layout layout;
+  ThreadPlacement layout;
   layout.host = CpuSet{2, 3};
   layout.guests.push_back({{0, 1}, CpuSet{2, 3}, {CpuSet{2, 3}}, {1, 1, 1, 2}});
   Score s = model.evaluate(layout);
@@ -63,7 +63,7 @@ TEST(CostModelOnTwoSmtCores, GuestOnOneCoreSharesOnlyL3WithHost) {
 TEST(CostModelOnTwoSmtCores, HelpersOnCoresOfTheirOwnDoNotStack) {
   Topology topo = two_smt_cores();
   CostModel model(topo, request_for(2));
-  Layout layout;
+  ThreadPlacement layout;
   layout.host = CpuSet{0, 1};
   layout.guests.push_back({{2, 3}, CpuSet{0}, {CpuSet{1}}, {1, 1, 1, 2}});
   Score s = model.evaluate(layout);
@@ -75,7 +75,7 @@ TEST(CostModelOnTwoSmtCores, HelpersOnCoresOfTheirOwnDoNotStack) {
 TEST(CostModelOnTwoSmtCores, SplittingSiblingsBetweenHostAndGuestCostsACore) {
   Topology topo = two_smt_cores();
   CostModel model(topo, request_for(2));
-  Layout layout;
+  ThreadPlacement layout;
   layout.host = CpuSet{1, 3};
   layout.guests.push_back({{0, 2}, CpuSet{1}, {CpuSet{3}}, {1, 1, 2, 1}});
   Score s = model.evaluate(layout);
@@ -89,7 +89,7 @@ TEST(CostModelOnTwoSmtCores, SplittingSiblingsBetweenHostAndGuestCostsACore) {
 TEST(CostModelOnTwoSmtCores, SiblingsPresentedAsSeparateCoresAreHiddenSmt) {
   Topology topo = two_smt_cores();
   CostModel model(topo, request_for(2));
-  Layout layout;
+  ThreadPlacement layout;
   layout.host = CpuSet{2, 3};
   layout.guests.push_back({{0, 1}, CpuSet{2}, {CpuSet{3}}, {1, 1, 2, 1}});  // threads=1
   EXPECT_DOUBLE_EQ(term(model.evaluate(layout), term::kHiddenSmt), Weights{}.hidden_smt);
@@ -101,7 +101,7 @@ TEST(CostModelWeights, OverridesComeFromTheRequest) {
   r.weights.share_l3 = 10;
   r.weights.helper_share_factor = 0;
   CostModel model(topo, r);
-  Layout layout;
+  ThreadPlacement layout;
   layout.host = CpuSet{2, 3};
   layout.guests.push_back({{0, 1}, CpuSet{2, 3}, {}, {1, 1, 1, 2}});
   // host {2,3} x guest {0,1}: 4 pairs x 10, plus the guest on core 0: 2 x boot_cpu.
@@ -133,12 +133,12 @@ TEST(CostModelOnTwoNodes, HelperOnTheOtherNodeCostsPerVcpu) {
   Topology topo = two_nodes();
   CostModel model(topo, request_for(1));
   const Weights w;
-  Layout remote;
+  ThreadPlacement remote;
   remote.host = CpuSet{0, 1, 2};
   remote.guests.push_back({{3}, CpuSet{0}, {}, {1, 1, 1, 1}});
   // One helper thread, one vCPU on the other node at distance 20: factor 1.
   EXPECT_DOUBLE_EQ(term(model.evaluate(remote), term::kHelperOffNode), w.helper_off_node);
-  Layout local = remote;
+  ThreadPlacement local = remote;
   local.guests[0].emulator = CpuSet{2};
   Score s = model.evaluate(local);
   EXPECT_DOUBLE_EQ(term(s, term::kHelperOffNode), 0.0);
@@ -151,7 +151,7 @@ TEST(CostModelOnTwoNodes, OneSocketPresentedOverTwoPackagesIsAMismatch) {
   Topology topo = two_nodes();
   CostModel model(topo, request_for(2));
   const Weights w;
-  Layout layout;
+  ThreadPlacement layout;
   layout.host = CpuSet{0, 2};
   layout.guests.push_back({{1, 3}, CpuSet{0}, {}, {1, 1, 2, 1}});  // told: one socket, one die
   // The pair (1,3) is told it shares a die but sits on two L3s: one mismatch.

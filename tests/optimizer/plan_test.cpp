@@ -54,9 +54,9 @@ TEST(PlanForI7_14700F, CostsNoMoreThanTheBriefsHandPlan) {
   Request request = one_guest(16);
   Plan plan = make_plan(topo, request);
   CostModel model(topo, request);
-  Layout hand;
+  ThreadPlacement hand;
   hand.host = CpuSet::range(16, 27);
-  Layout::Guest guest;
+  ThreadPlacement::Guest guest;
   for (unsigned i = 0; i < 16; ++i) guest.vcpus.push_back(i);
   guest.emulator = CpuSet{16};
   guest.iothreads = {CpuSet{17}};

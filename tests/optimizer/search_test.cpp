@@ -116,10 +116,10 @@ INSTANTIATE_TEST_SUITE_P(
 // and the presented topology's (a guest's topology with no cores and 2
 // threads per core turns hidden_smt and topology_mismatch off).
 double vcpu_terms(const CostModel& model, const Topology& topo, const CoreOwnership& own, std::size_t guests) {
-  Layout layout;
+  ThreadPlacement layout;
   CpuSet taken;
   for (std::size_t k = 0; k < guests; ++k) {
-    Layout::Guest guest;
+    ThreadPlacement::Guest guest;
     for (unsigned core : own.cores_of(k))
       for (unsigned cpu : topo.cores[core].cpus) {
         guest.vcpus.push_back(cpu);

@@ -14,7 +14,7 @@ namespace {
 
 // Parent of each box: the nearest earlier box one level up (boxes come in
 // drawing order, parents first).
-std::vector<std::optional<std::size_t>> parents(const TopologyLayout& layout) {
+std::vector<std::optional<std::size_t>> parents(const TopologyPicture& layout) {
   std::vector<std::optional<std::size_t>> out(layout.boxes.size());
   std::vector<std::size_t> stack;
   for (std::size_t i = 0; i < layout.boxes.size(); ++i) {
@@ -52,7 +52,7 @@ class LayoutOnCorpus : public testing::TestWithParam<std::filesystem::path> {
   }
   Topology topo_;
   Plan plan_;
-  TopologyLayout layout_;
+  TopologyPicture layout_;
 };
 
 TEST_P(LayoutOnCorpus, DrawsEveryOnlineCpuOnce) {
@@ -125,7 +125,7 @@ INSTANTIATE_TEST_SUITE_P(Corpus, LayoutOnCorpus, testing::ValuesIn(test::corpus_
 // each, and 3 L2 clusters of 4 single-thread E-cores (CPUs 16-19, 20-23, 24-27).
 TEST(LayoutOfI7_14700F, DrawsPCoresWithTwoThreadsAndECoreClustersOfFour) {
   Topology topo = test::load_corpus("lscpu/intel-core-i7-14700f.txt");
-  TopologyLayout layout = layout_topology(topo, test::plan_for(topo, 16));
+  TopologyPicture layout = layout_topology(topo, test::plan_for(topo, 16));
   auto parent = parents(layout);
   unsigned p_cores = 0, clusters = 0;
   for (std::size_t i = 0; i < layout.boxes.size(); ++i) {
@@ -151,7 +151,7 @@ TEST(LayoutOfI7_14700F, DrawsPCoresWithTwoThreadsAndECoreClustersOfFour) {
 
 TEST(LayoutOfI7_14700F, PutsThePCoresOnOneRowAndTheClustersOnTheNext) {
   Topology topo = test::load_corpus("lscpu/intel-core-i7-14700f.txt");
-  TopologyLayout layout = layout_topology(topo, test::plan_for(topo, 16));
+  TopologyPicture layout = layout_topology(topo, test::plan_for(topo, 16));
   std::set<double> core_rows, cluster_rows;
   for (const LayoutBox& b : layout.boxes) {
     if (b.kind == BoxKind::Core) core_rows.insert(b.y);
@@ -166,7 +166,7 @@ TEST(LayoutOfI7_14700F, PutsThePCoresOnOneRowAndTheClustersOnTheNext) {
 // twelve of a package get the same arrangement.
 TEST(LayoutOfEpyc9654, DrawsTwentyFourAlikeL3sOfSixteenCpus) {
   Topology topo = test::load_corpus("hwloc/AMD-19h-Zen4-2xEpyc-9654.xml");
-  TopologyLayout layout = layout_topology(topo, test::plan_for(topo));
+  TopologyPicture layout = layout_topology(topo, test::plan_for(topo));
   std::set<std::pair<double, double>> shapes;
   unsigned l3 = 0;
   for (const LayoutBox& b : layout.boxes)
@@ -192,7 +192,7 @@ TEST(LayoutOfEpyc9654, PutsThreeCcdsOnARow) {
     request.guests.push_back(g);
   }
   for (const Plan& plan : {test::plan_for(topo), make_plan(topo, request)}) {
-    TopologyLayout layout = layout_topology(topo, plan);
+    TopologyPicture layout = layout_topology(topo, plan);
     std::set<double> columns, rows;
     for (const LayoutBox& b : layout.boxes)
       if (b.kind == BoxKind::L3) {
@@ -207,7 +207,7 @@ TEST(LayoutOfEpyc9654, PutsThreeCcdsOnARow) {
 TEST(LayoutLegend, CountsEachRoleAndSaysWhenHelpersShareHostCpus) {
   Topology topo = test::load_corpus("lscpu/intel-core-i7-14700f.txt");
   Plan plan = test::plan_for(topo, 16);
-  TopologyLayout layout = layout_topology(topo, plan);
+  TopologyPicture layout = layout_topology(topo, plan);
   std::map<std::string, unsigned> counts;
   for (const LayoutBox& b : layout.boxes)
     if (b.cpu) ++counts[std::string(to_string(layout.cpus[*b.cpu].role))];
