@@ -113,6 +113,7 @@ GuestProbeOutput parse_guest_probe_output(std::string_view text) {
   std::map<std::pair<unsigned, std::uint64_t>, std::size_t> chase_index;
   std::map<unsigned, std::size_t> wakeup_index;
   std::size_t dropped_problems = 0, samples = 0;
+  std::optional<unsigned> current_round;  // of the line being read
   // Every problem goes through note(): at most kMaxProblems are kept, the rest counted.
   auto note = [&](std::string text) {
     if (out.problems.size() < kMaxProblems) out.problems.push_back(std::move(text));
@@ -152,6 +153,34 @@ GuestProbeOutput parse_guest_probe_output(std::string_view text) {
     return list;
   };
 
+  // What every row kind does with a line (c2c by vCPU pair, chase by vCPU and
+  // size, wakeup by vCPU): a measurement of an offline vCPU is refused, the
+  // round read, and the row found or added (at most kMaxRows a kind).
+  // nullptr: the line was a problem, noted.
+  auto row_of = [&](auto& rows, auto& index, const auto& key, bool key_offline, std::string_view kind,
+                    const Record& rec, std::string_view line, auto init) -> decltype(&rows.front()) {
+    if (key_offline && !field(rec, "error")) {
+      problem(line, fmt::format("{} line for a CPU beyond the guest's online CPUs", kind));
+      return nullptr;
+    }
+    current_round = round_field(rec, line);
+    if (!current_round) return nullptr;
+    if (!index.count(key) && full(rows.size(), line, kind)) return nullptr;
+    auto [it, added] = index.try_emplace(key, rows.size());
+    if (added) init(rows.emplace_back());
+    return &rows[it->second];
+  };
+  // A *_samples line: its list is the samples of the row's current round.
+  auto take_samples = [&](RoundSamples& samples, const Record& rec, std::string_view key, std::string_view line) {
+    if (auto list = samples_list(rec, key, line, rec.type)) round_of(samples, *current_round) = std::move(*list);
+  };
+  auto positive = [&](const Record& rec, std::string_view key) -> std::optional<unsigned> {
+    auto text = field(rec, key);
+    auto n = text ? number<unsigned>(*text) : std::nullopt;
+    if (n && *n > 0) return n;
+    return std::nullopt;
+  };
+
   std::size_t start = 0;
   while (start < text.size()) {
     std::size_t nl = text.find('\n', start);
@@ -181,31 +210,14 @@ GuestProbeOutput parse_guest_probe_output(std::string_view text) {
         problem(line, "c2c line without cpus=A,B");
         continue;
       }
-      if ((offline(pair->first) || offline(pair->second)) && !field(rec, "error")) {
-        problem(line, "c2c line for a CPU beyond the guest's online CPUs");
-        continue;
-      }
-      auto round = round_field(rec, line);
-      if (!round) continue;
-      if (!c2c_index.count(*pair) && full(out.c2c.size(), line, "c2c")) continue;
-      auto [it, added] = c2c_index.try_emplace(*pair, out.c2c.size());
-      if (added) {
-        out.c2c.push_back({});
-        out.c2c.back().cpu_a = pair->first;
-        out.c2c.back().cpu_b = pair->second;
-      }
-      GuestC2c& c = out.c2c[it->second];
-      if (rec.type == "c2c") {
-        if (auto e = field(rec, "error")) {
-          c.error = std::string(*e);
-        } else if (auto k = field(rec, "round_trips_per_sample"); k && number<unsigned>(*k) && *number<unsigned>(*k) > 0) {
-          if (c.round_trips_per_sample == 0) c.round_trips_per_sample = *number<unsigned>(*k);
-        } else {
-          problem(line, "c2c line without round_trips_per_sample or error");
-        }
-      } else if (auto list = samples_list(rec, "ns", line, "c2c_samples")) {
-        round_of(c.samples_ns, *round) = std::move(*list);
-      }
+      GuestC2c* c = row_of(out.c2c, c2c_index, *pair, offline(pair->first) || offline(pair->second), "c2c", rec, line,
+                           [&](GuestC2c& r) { r.cpu_a = pair->first, r.cpu_b = pair->second; });
+      if (!c) continue;
+      if (rec.type == "c2c_samples") take_samples(c->samples_ns, rec, "ns", line);
+      else if (auto e = field(rec, "error")) c->error = std::string(*e);
+      else if (auto k = positive(rec, "round_trips_per_sample")) {
+        if (c->round_trips_per_sample == 0) c->round_trips_per_sample = *k;
+      } else problem(line, "c2c line without round_trips_per_sample or error");
     } else if (rec.type == "chase" || rec.type == "chase_samples") {
       auto cpu_text = field(rec, "cpu");
       auto bytes_text = field(rec, "bytes");
@@ -215,28 +227,14 @@ GuestProbeOutput parse_guest_probe_output(std::string_view text) {
         problem(line, "chase line without cpu= and bytes=");
         continue;
       }
-      if (offline(*cpu) && !field(rec, "error")) {
-        problem(line, "chase line for a CPU beyond the guest's online CPUs");
-        continue;
-      }
-      auto round = round_field(rec, line);
-      if (!round) continue;
-      if (!chase_index.count({*cpu, *bytes}) && full(out.chase.size(), line, "chase")) continue;
-      auto [it, added] = chase_index.try_emplace({*cpu, *bytes}, out.chase.size());
-      if (added) {
-        out.chase.push_back({});
-        out.chase.back().cpu = *cpu;
-        out.chase.back().bytes = *bytes;
-      }
-      GuestChase& c = out.chase[it->second];
-      if (rec.type == "chase") {
-        if (auto e = field(rec, "error")) c.error = std::string(*e);
-        else if (auto l = field(rec, "loads_per_sample"); l && number<std::uint64_t>(*l)) {
-          if (c.loads_per_sample == 0) c.loads_per_sample = *number<std::uint64_t>(*l);
-        } else problem(line, "chase line without loads_per_sample or error");
-      } else if (auto list = samples_list(rec, "ns", line, "chase_samples")) {
-        round_of(c.samples_ns, *round) = std::move(*list);
-      }
+      GuestChase* c = row_of(out.chase, chase_index, std::pair{*cpu, *bytes}, offline(*cpu), "chase", rec, line,
+                             [&](GuestChase& r) { r.cpu = *cpu, r.bytes = *bytes; });
+      if (!c) continue;
+      if (rec.type == "chase_samples") take_samples(c->samples_ns, rec, "ns", line);
+      else if (auto e = field(rec, "error")) c->error = std::string(*e);
+      else if (auto l = field(rec, "loads_per_sample"); l && number<std::uint64_t>(*l)) {
+        if (c->loads_per_sample == 0) c->loads_per_sample = *number<std::uint64_t>(*l);
+      } else problem(line, "chase line without loads_per_sample or error");
     } else if (rec.type == "wakeup" || rec.type == "wakeup_samples") {
       auto cpu_text = field(rec, "cpu");
       auto cpu = cpu_text ? cpu_number(*cpu_text) : std::nullopt;
@@ -244,31 +242,15 @@ GuestProbeOutput parse_guest_probe_output(std::string_view text) {
         problem(line, "wakeup line without cpu=");
         continue;
       }
-      if (offline(*cpu) && !field(rec, "error")) {
-        problem(line, "wakeup line for a CPU beyond the guest's online CPUs");
-        continue;
-      }
-      auto round = round_field(rec, line);
-      if (!round) continue;
-      if (!wakeup_index.count(*cpu) && full(out.wakeup.size(), line, "wakeup")) continue;
-      auto [it, added] = wakeup_index.try_emplace(*cpu, out.wakeup.size());
-      if (added) {
-        out.wakeup.push_back({});
-        out.wakeup.back().cpu = *cpu;
-      }
-      GuestWakeup& w = out.wakeup[it->second];
-      if (rec.type == "wakeup") {
-        if (auto e = field(rec, "error")) {
-          w.error = std::string(*e);
-        } else if (auto i = field(rec, "interval_us"); i && number<unsigned>(*i) && *number<unsigned>(*i) > 0) {
-          w.interval_us = *number<unsigned>(*i);
-          if (auto t = field(rec, "timer")) w.timer = std::string(*t);
-        } else {
-          problem(line, "wakeup line without interval_us or error");
-        }
-      } else if (auto list = samples_list(rec, "us", line, "wakeup_samples")) {
-        round_of(w.samples_us, *round) = std::move(*list);
-      }
+      GuestWakeup* w = row_of(out.wakeup, wakeup_index, *cpu, offline(*cpu), "wakeup", rec, line,
+                              [&](GuestWakeup& r) { r.cpu = *cpu; });
+      if (!w) continue;
+      if (rec.type == "wakeup_samples") take_samples(w->samples_us, rec, "us", line);
+      else if (auto e = field(rec, "error")) w->error = std::string(*e);
+      else if (auto i = positive(rec, "interval_us")) {
+        w->interval_us = *i;
+        if (auto t = field(rec, "timer")) w->timer = std::string(*t);
+      } else problem(line, "wakeup line without interval_us or error");
     }
     // Anything else is not the probe's (a shell's message, an empty line).
   }
