@@ -19,4 +19,14 @@ std::string printable(std::string_view text, std::size_t max_bytes) {
   return out;
 }
 
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    lines.push_back(text.substr(0, nl == std::string_view::npos ? text.size() : nl + 1));
+    text.remove_prefix(lines.back().size());
+  }
+  return lines;
+}
+
 }  // namespace vpt

@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace vpt {
 
@@ -16,5 +17,9 @@ inline bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || 
 // characters (ESC, newline, ...) become '?', and more than `max_bytes` is cut
 // with "...", so it can neither reach a terminal raw nor flood it.
 std::string printable(std::string_view text, std::size_t max_bytes = 200);
+
+// The lines of `text`, each with its '\n' (the last one may lack it): joined
+// again they are `text` byte for byte.
+std::vector<std::string_view> split_lines(std::string_view text);
 
 }  // namespace vpt

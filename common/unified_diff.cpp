@@ -5,19 +5,11 @@
 
 #include <fmt/format.h>
 
+#include "common/text.hpp"
+
 namespace vpt {
 
 namespace {
-
-std::vector<std::string_view> split_lines(std::string_view text) {
-  std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    auto nl = text.find('\n');
-    lines.push_back(text.substr(0, nl == std::string_view::npos ? text.size() : nl + 1));
-    text.remove_prefix(lines.back().size());
-  }
-  return lines;
-}
 
 struct Edit {
   char op;  // ' ', '-', '+'

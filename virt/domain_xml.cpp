@@ -1067,15 +1067,6 @@ void escape_quotes(pugi::xml_node node, bool single_quote) {
 // result must read as the same document as the patched text, or the patched
 // text is returned as pugixml wrote it (found by tests/fuzz/domain_patch_fuzz.cpp).
 std::string keep_original_lines(std::string_view original, const std::string& patched, char quote) {
-  auto lines = [](std::string_view text) {
-    std::vector<std::string_view> out;
-    while (!text.empty()) {
-      auto nl = text.find('\n');
-      out.push_back(text.substr(0, nl == std::string_view::npos ? text.size() : nl + 1));
-      text.remove_prefix(out.back().size());
-    }
-    return out;
-  };
   const char other = quote == '"' ? '\'' : '"';
   auto same = [&](std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
@@ -1083,7 +1074,7 @@ std::string keep_original_lines(std::string_view original, const std::string& pa
       if (a[i] != b[i] && !(a[i] == other && b[i] == quote)) return false;
     return true;
   };
-  const auto a = lines(original), b = lines(patched);
+  const auto a = split_lines(original), b = split_lines(patched);
   const std::size_t n = a.size(), m = b.size();
   std::vector<std::uint32_t> lcs((n + 1) * (m + 1), 0);
   auto at = [&](std::size_t i, std::size_t j) -> std::uint32_t& { return lcs[i * (m + 1) + j]; };
