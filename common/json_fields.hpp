@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -111,12 +112,7 @@ class JsonFields {
     return add(
         std::move(key), [member, name](const S& s) { return Json(name(s.*member)); },
         [member, name, all](const Json& v, const std::string& p, S& s) {
-          const std::string text = JsonReader::get<std::string>(v, p);
-          for (E e : all)
-            if (name(e) == text) return void(s.*member = e);
-          std::vector<std::string_view> names;
-          for (E e : all) names.push_back(name(e));
-          JsonReader::fail(p, fmt::format("'{}' is not one of {}", printable(text, 60), fmt::join(names, ", ")));
+          s.*member = JsonReader::choice(v, p, std::span<const E>(all), name);
         },
         false);
   }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -85,8 +86,13 @@ class JsonReader {
   static std::vector<T> numbers(const Json& obj, std::string_view key, const std::string& path, std::size_t max_count);
 
   // One of `values`, by the name name() gives it.
+  template <typename Enum>
+  static Enum choice(const Json& value, const std::string& path, std::span<const Enum> values,
+                     std::string_view (*name)(Enum));
   template <typename Enum, std::size_t N>
-  static Enum choice(const Json& value, const std::string& path, const Enum (&values)[N], std::string_view (*name)(Enum));
+  static Enum choice(const Json& value, const std::string& path, const Enum (&values)[N], std::string_view (*name)(Enum)) {
+    return choice(value, path, std::span<const Enum>(values), name);
+  }
   template <typename Enum, std::size_t N>
   static Enum choice(const Json& obj, std::string_view key, const std::string& path, const Enum (&values)[N],
                      std::string_view (*name)(Enum)) {
@@ -155,8 +161,8 @@ std::vector<T> JsonReader::numbers(const Json& obj, std::string_view key, const 
   return get<std::vector<T>>(list, join(path, key));
 }
 
-template <typename Enum, std::size_t N>
-Enum JsonReader::choice(const Json& value, const std::string& path, const Enum (&values)[N],
+template <typename Enum>
+Enum JsonReader::choice(const Json& value, const std::string& path, std::span<const Enum> values,
                         std::string_view (*name)(Enum)) {
   const std::string text = get<std::string>(value, path);
   for (Enum v : values)

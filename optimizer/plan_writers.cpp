@@ -156,12 +156,10 @@ Plan read_plan(const json& doc) {
                                   notes ? R::optional<std::string>(*notes, name, "score_terms").value_or("") : ""});
   plan.optimal = R::optional<bool>(doc, "optimal", "").value_or(false);
   plan.search = R::text_or_empty(doc, "search", "");
-  for (const char* key : {"explanation", "warnings", "advice"}) {
-    std::vector<std::string>& lines = key == std::string_view("explanation") ? plan.explanation
-                                      : key == std::string_view("warnings")  ? plan.warnings
-                                                                             : plan.advice;
-    lines = R::optional<std::vector<std::string>>(doc, key, "").value_or(std::vector<std::string>{});
-  }
+  using Lines = std::vector<std::string>;
+  plan.explanation = R::optional<Lines>(doc, "explanation", "").value_or(Lines{});
+  plan.warnings = R::optional<Lines>(doc, "warnings", "").value_or(Lines{});
+  plan.advice = R::optional<Lines>(doc, "advice", "").value_or(Lines{});
   return plan;
 }
 
