@@ -3,7 +3,6 @@
 // line it reads (tests/live/guest/init; shared notes live-vm.md).
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -16,6 +15,7 @@
 #include <pugixml.hpp>
 
 #include "bench/guest_probe.hpp"
+#include "common/unix_socket.hpp"
 
 namespace vpt {
 
@@ -36,20 +36,6 @@ std::optional<std::string> guest_channel_path(std::string_view domain_xml) {
 }
 
 namespace {
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 std::string nonce() {
   static std::atomic<unsigned> counter{0};
@@ -77,14 +63,12 @@ GuestReply run_guest_command(const std::string& socket_path, std::string_view co
   };
   if (command.find('\n') != std::string_view::npos || command.find('\r') != std::string_view::npos)
     throw fail("the command has a line break (the channel takes one line)");
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (socket_path.size() >= sizeof addr.sun_path) throw fail("the socket path is too long");
-  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
-
-  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0) throw fail(std::strerror(errno));
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) throw fail(std::strerror(errno));
+  UniqueFd fd;
+  try {
+    fd = connect_unix_socket(socket_path);
+  } catch (const SocketError& e) {
+    throw fail(e.what());
+  }
 
   const std::string id = nonce();
   const std::string begin = "VPT-BEGIN-" + id;

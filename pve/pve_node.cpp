@@ -5,7 +5,6 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <spawn.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/input_file.hpp"
+#include "common/unix_socket.hpp"
 #include "pve/pve_config.hpp"
 
 namespace vpt {
@@ -150,21 +150,13 @@ std::optional<int> running_qemu_pid(const PveNode& node, unsigned vmid) {
 }
 
 nlohmann::json qmp_command(const std::string& qmp_socket, const std::string& command, int timeout_ms) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (qmp_socket.size() >= sizeof addr.sun_path)
-    throw std::runtime_error(fmt::format("cannot query QMP socket '{}': the path is too long", qmp_socket));
-  std::memcpy(addr.sun_path, qmp_socket.c_str(), qmp_socket.size() + 1);
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    int err = errno;
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error(fmt::format("cannot query QMP socket '{}': {}", qmp_socket, std::strerror(err)));
+  UniqueFd socket;
+  try {
+    socket = connect_unix_socket(qmp_socket);
+  } catch (const SocketError& e) {
+    throw std::runtime_error(fmt::format("cannot query QMP socket '{}': {}", qmp_socket, e.what()));
   }
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
+  const int fd = socket.get();
   LineReader reader(fd, std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms));
   // A reply is the line with "return" (or "error"); events may come between.
   auto call = [&](const std::string& name) {
