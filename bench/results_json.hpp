@@ -51,6 +51,9 @@ class ResultsReader : public JsonReader {
   static std::vector<T> numbers(const Json& obj, std::string_view key, const std::string& path) {
     return JsonReader::numbers<T>(obj, key, path, kMaxNumbers);
   }
+  static std::vector<unsigned> cpu_numbers(const Json& obj, std::string_view key, const std::string& path) {
+    return JsonReader::cpu_numbers(obj, key, path, kMaxNumbers);
+  }
   // bench/2: an array of rounds, each an array of numbers; bench/1: one flat array (one round).
   RoundSamples round_samples(const Json& obj, const std::string& key, const std::string& path) const;
 

@@ -172,7 +172,7 @@ CheckReport read_findings(const nlohmann::json& j) {
     out.manual_reason = R::text_or_empty(f, "manual_reason", path);
     // The file says whether `check --fix` applies the finding, not how: a
     // finding read back is for showing (report --findings), never for fixing.
-    if (R::optional<bool>(f, "applied_by_fix", path).value_or(false)) out.auto_fix = AutoFix::Tuning;
+    if (R::field_or(f, "applied_by_fix", path, false)) out.auto_fix = AutoFix::Tuning;
     r.findings.push_back(std::move(out));
   }
   if (auto it = j.find("skipped"); it != j.end() && it->is_array())

@@ -85,25 +85,27 @@ class JsonFields {
   // Written, and required when read. A std::optional member may be null or absent.
   template <typename T>
   JsonFields& field(std::string key, T S::*member) {
-    return add(std::move(key), writer(member), reader(member), json_value::is_optional<T>::value);
+    constexpr bool optional = json_value::is_optional<T>::value;
+    return add(std::move(key), writer(member), reader(member), optional, optional);
   }
   // Written; read when present (absent or null keeps the member's default):
   // a field that files from earlier versions lack.
   template <typename T>
-  JsonFields& added_later(std::string key, T S::*member) {  // Presence::AddedLater
-    return add(std::move(key), writer(member), reader(member), true);
+  JsonFields& added_later(std::string key, T S::*member) {
+    return add(std::move(key), writer(member), reader(member), true, true);
   }
   // Written, never read: a value the reader recomputes from the others
   // (a topology's indices), kept in the file for people and other tools.
   template <typename T>
   JsonFields& derived(std::string key, T S::*member) {
-    return add(std::move(key), writer(member), nullptr, true);
+    return add(std::move(key), writer(member), nullptr, true, true);
   }
   // Text that is "" when unknown: written as null, read from null or absent.
   JsonFields& text_or_null(std::string key, std::string S::*member) {
     return add(
         std::move(key), [member](const S& s) { return (s.*member).empty() ? Json(nullptr) : Json(s.*member); },
-        [member](const Json& v, const std::string& p, S& s) { s.*member = JsonReader::get<std::string>(v, p); }, true);
+        [member](const Json& v, const std::string& p, S& s) { s.*member = JsonReader::get<std::string>(v, p); }, true,
+        true);
   }
   // One of an enum's values, by name.
   template <typename E, std::size_t N>
@@ -114,9 +116,10 @@ class JsonFields {
         [member, name, all](const Json& v, const std::string& p, S& s) {
           s.*member = JsonReader::choice(v, p, std::span<const E>(all), name);
         },
-        false);
+        false, false);
   }
-  // A list of structs, each with its own field list (which must outlive this one).
+  // A list of structs, each with its own field list (which must outlive this
+  // one). Presence::AddedLater: it may be absent; null is never a list.
   template <typename E>
   JsonFields& list(std::string key, std::vector<E> S::*member, const JsonFields<E>& element,
                    Presence presence = Presence::Required) {
@@ -131,12 +134,13 @@ class JsonFields {
           if (!v.is_array()) JsonReader::fail(p, fmt::format("expected an array, found {}", v.type_name()));
           for (std::size_t i = 0; i < v.size(); ++i) (s.*member).push_back(element.read(v[i], JsonReader::index(p, i)));
         },
-        presence == Presence::AddedLater);
+        presence == Presence::AddedLater, false);
   }
-  // Anything else: the pair of conversions. `optional`: absent or null is
-  // not an error (the member keeps its default).
-  JsonFields& custom(std::string key, Writer write, Reader read, bool optional = false) {
-    return add(std::move(key), std::move(write), std::move(read), optional);
+  // Anything else: the pair of conversions. Presence::AddedLater: it may be
+  // absent (the member keeps its default); a null reaches `read`, which says
+  // whether it means anything.
+  JsonFields& custom(std::string key, Writer write, Reader read, Presence presence = Presence::Required) {
+    return add(std::move(key), std::move(write), std::move(read), presence == Presence::AddedLater, false);
   }
 
   Json write(const S& s) const {
@@ -149,11 +153,12 @@ class JsonFields {
     for (const Field& f : fields_) {
       if (!f.read) continue;
       auto it = obj.find(f.key);
-      if (it == obj.end() || it->is_null()) {
-        if (f.optional) continue;
-        if (it == obj.end()) JsonReader::fail(JsonReader::join(path, f.key), "missing");
+      if (it == obj.end()) {
+        if (f.absent_ok) continue;
+        JsonReader::fail(JsonReader::join(path, f.key), "missing");
       }
-      f.read(*it, JsonReader::join(path, f.key), s);  // a required null fails there, naming the type it wanted
+      if (it->is_null() && f.null_ok) continue;
+      f.read(*it, JsonReader::join(path, f.key), s);  // any other null fails there, naming the type it wanted
     }
   }
   S read(const Json& obj, const std::string& path) const {
@@ -166,11 +171,12 @@ class JsonFields {
   struct Field {
     std::string key;
     Writer write;
-    Reader read;  // empty: derived, written only
-    bool optional = false;
+    Reader read;             // empty: derived, written only
+    bool absent_ok = false;  // absent keeps the member's default
+    bool null_ok = false;    // null keeps the member's default
   };
-  JsonFields& add(std::string key, Writer write, Reader read, bool optional) {
-    fields_.push_back({std::move(key), std::move(write), std::move(read), optional});
+  JsonFields& add(std::string key, Writer write, Reader read, bool absent_ok, bool null_ok) {
+    fields_.push_back({std::move(key), std::move(write), std::move(read), absent_ok, null_ok});
     return *this;
   }
   template <typename T>

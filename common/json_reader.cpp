@@ -56,9 +56,12 @@ unsigned JsonReader::cpu_number(const Json& value, const std::string& path) {
   return static_cast<unsigned>(value.get<std::uint64_t>());
 }
 
-std::vector<unsigned> JsonReader::cpu_numbers(const Json& obj, std::string_view key, const std::string& path) {
+std::vector<unsigned> JsonReader::cpu_numbers(const Json& obj, std::string_view key, const std::string& path,
+                                              std::size_t max_count) {
   const Json& list = array(obj, key, path);
   const std::string p = join(path, key);
+  if (list.size() > max_count)
+    fail(p, fmt::format("{} numbers, more than the {} this list may hold", list.size(), max_count));
   std::vector<unsigned> out;
   out.reserve(list.size());
   for (std::size_t i = 0; i < list.size(); ++i) out.push_back(cpu_number(list[i], index(p, i)));

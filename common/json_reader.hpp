@@ -62,6 +62,12 @@ class JsonReader {
   // Absent or null: nullopt.
   template <typename T>
   static std::optional<T> optional(const Json& obj, std::string_view key, const std::string& path);
+  // Absent: `fallback`; present, it must be a T (null is not one).
+  template <typename T>
+  static T field_or(const Json& obj, std::string_view key, const std::string& path, T fallback) {
+    if (!obj.is_object()) fail(path, fmt::format("expected an object, found {}", obj.type_name()));
+    return obj.contains(key) ? field<T>(obj, key, path) : std::move(fallback);
+  }
   static std::string text_or_empty(const Json& obj, std::string_view key, const std::string& path) {
     return optional<std::string>(obj, key, path).value_or("");
   }
@@ -77,8 +83,10 @@ class JsonReader {
   static unsigned cpu(const Json& obj, std::string_view key, const std::string& path) {
     return cpu_number(at(obj, key, path), join(path, key));
   }
-  // An array of CPU numbers, [0, 2, 5], as a list (order kept) or as a set.
-  static std::vector<unsigned> cpu_numbers(const Json& obj, std::string_view key, const std::string& path);
+  // An array of at most max_count CPU numbers, [0, 2, 5], as a list (order
+  // kept); or of any count as a set (which holds each CPU once).
+  static std::vector<unsigned> cpu_numbers(const Json& obj, std::string_view key, const std::string& path,
+                                           std::size_t max_count);
   static CpuSet cpu_number_set(const Json& value, const std::string& path);
 
   // An array of at most max_count numbers (a bad element is named by its index).

@@ -103,7 +103,7 @@ Plan read_plan(const json& doc) {
     const json& g = guests[i];
     GuestPlan guest;
     guest.name = R::field<std::string>(g, "name", p);
-    guest.vcpus = R::cpu_numbers(g, "vcpus", p);
+    guest.vcpus = R::cpu_numbers(g, "vcpus", p, kCpuNumberLimit);  // no guest has more vCPUs than CPU numbers
     if (guest.vcpus.empty()) R::fail(R::join(p, "vcpus"), "a guest has at least one vCPU");
     guest.emulator = R::cpu_number_set(R::at(g, "emulator", p), R::join(p, "emulator"));
     const json& iothreads = R::array(g, "iothreads", p);
@@ -124,8 +124,8 @@ Plan read_plan(const json& doc) {
       R::fail(tp, fmt::format("presents {} vCPUs ({} sockets x {} dies x {} cores x {} threads), its vcpus list has {}",
                               presented, guest.topology.sockets, guest.topology.dies, guest.topology.cores,
                               guest.topology.threads, guest.vcpus.size()));
-    if (const json* nodes = R::find(g, "memory_nodes"))
-      guest.memory_nodes = R::cpu_number_set(*nodes, R::join(p, "memory_nodes"));
+    if (g.contains("memory_nodes"))
+      guest.memory_nodes = R::cpu_number_set(R::at(g, "memory_nodes", p), R::join(p, "memory_nodes"));
     if (const json* cells = R::find(g, "numa_cells")) {
       const std::string cp = R::join(p, "numa_cells");
       if (!cells->is_array()) R::fail(cp, fmt::format("expected an array, found {}", cells->type_name()));
@@ -136,17 +136,18 @@ Plan read_plan(const json& doc) {
         cell.cell = R::field<unsigned>(c, "cell", cellp);
         cell.vcpus = R::cpu_number_set(R::at(c, "vcpus", cellp), R::join(cellp, "vcpus"));
         cell.host_node = R::field<unsigned>(c, "host_node", cellp);
-        cell.memory_bytes = R::optional<std::uint64_t>(c, "memory_bytes", cellp);
+        if (c.contains("memory_bytes")) cell.memory_bytes = R::field<std::uint64_t>(c, "memory_bytes", cellp);
         guest.numa_cells.push_back(std::move(cell));
       }
     }
-    guest.cache_passthrough = R::optional<bool>(g, "cache_passthrough", p).value_or(true);
-    guest.require_topoext = R::optional<bool>(g, "require_topoext", p).value_or(false);
+    guest.cache_passthrough = R::field_or(g, "cache_passthrough", p, true);
+    guest.require_topoext = R::field_or(g, "require_topoext", p, false);
     plan.guests.push_back(std::move(guest));
   }
   plan.host = R::cpu_number_set(R::at(doc, "host", ""), "host");
-  if (const json* isolate = R::find(doc, "isolate")) plan.isolate = R::cpu_number_set(*isolate, "isolate");
-  if (const json* irqs = R::find(doc, "irq_affinity")) plan.irq_affinity = R::cpu_number_set(*irqs, "irq_affinity");
+  if (doc.contains("isolate")) plan.isolate = R::cpu_number_set(R::at(doc, "isolate", ""), "isolate");
+  if (doc.contains("irq_affinity"))
+    plan.irq_affinity = R::cpu_number_set(R::at(doc, "irq_affinity", ""), "irq_affinity");
   const json& score = R::at(doc, "score", "");
   plan.score.total = R::field<double>(score, "total", "score");
   const json* notes = R::find(doc, "score_terms");
@@ -154,12 +155,12 @@ Plan read_plan(const json& doc) {
     if (name != "total")
       plan.score.terms.push_back({name, R::get<double>(value, R::join("score", name)),
                                   notes ? R::optional<std::string>(*notes, name, "score_terms").value_or("") : ""});
-  plan.optimal = R::optional<bool>(doc, "optimal", "").value_or(false);
-  plan.search = R::text_or_empty(doc, "search", "");
+  plan.optimal = R::field_or(doc, "optimal", "", false);
+  plan.search = R::field_or<std::string>(doc, "search", "", "");
   using Lines = std::vector<std::string>;
-  plan.explanation = R::optional<Lines>(doc, "explanation", "").value_or(Lines{});
-  plan.warnings = R::optional<Lines>(doc, "warnings", "").value_or(Lines{});
-  plan.advice = R::optional<Lines>(doc, "advice", "").value_or(Lines{});
+  plan.explanation = R::field_or(doc, "explanation", "", Lines{});
+  plan.warnings = R::field_or(doc, "warnings", "", Lines{});
+  plan.advice = R::field_or(doc, "advice", "", Lines{});
   return plan;
 }
 

@@ -172,7 +172,7 @@ const JsonFields<IrqbalanceDaemon>& irqbalance_fields() {
               "pid", [](const IrqbalanceDaemon& d) { return json(d.pid); },
               [](const json& v, const std::string& p, IrqbalanceDaemon& d) {
                 d.pid = JsonReader::get<int>(v, p);
-                if (d.pid <= 0) JsonReader::fail(p, fmt::format("{} is not a process id", d.pid));
+                if (d.pid < 0) JsonReader::fail(p, fmt::format("{} is not a process id", d.pid));
               })
           .field("banned", &IrqbalanceDaemon::banned);
   return fields;
@@ -210,7 +210,7 @@ const JsonFields<HostState>& host_fields() {
                   h.cpufreq[JsonReader::field<unsigned>(v[i], "cpu", entry)] = cpufreq_fields().read(v[i], entry);
                 }
               },
-              /*optional=*/true)
+              Presence::AddedLater)
           .custom(
               "transparent_hugepage",
               [](const HostState& h) { return json{{"enabled", h.thp_enabled}, {"defrag", h.thp_defrag}}; },
@@ -218,15 +218,22 @@ const JsonFields<HostState>& host_fields() {
                 h.thp_enabled = JsonReader::field<std::string>(v, "enabled", p);
                 h.thp_defrag = JsonReader::field<std::string>(v, "defrag", p);
               },
-              /*optional=*/true)
+              Presence::AddedLater)
           .added_later("kvm_halt_poll_ns", &HostState::kvm_halt_poll_ns)
           .custom(
               "irqbalance",
               [](const HostState& h) { return h.irqbalance ? irqbalance_fields().write(*h.irqbalance) : json(nullptr); },
-              [](const json& v, const std::string& p, HostState& h) { h.irqbalance = irqbalance_fields().read(v, p); },
-              /*optional=*/true)
+              [](const json& v, const std::string& p, HostState& h) {
+                if (!v.is_null()) h.irqbalance = irqbalance_fields().read(v, p);  // null: not running
+              },
+              Presence::AddedLater)
           .list("irqs", &HostState::irqs, irq_fields(), Presence::AddedLater)
-          .added_later("libvirt_qemu_hooks", &HostState::libvirt_qemu_hooks);
+          .custom(
+              "libvirt_qemu_hooks", [](const HostState& h) { return json(h.libvirt_qemu_hooks); },
+              [](const json& v, const std::string& p, HostState& h) {
+                h.libvirt_qemu_hooks = JsonReader::get<std::vector<std::string>>(v, p);
+              },
+              Presence::AddedLater);
   return fields;
 }
 

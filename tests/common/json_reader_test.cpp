@@ -50,6 +50,9 @@ TEST(JsonReader, CpuNumbersStayBelowTheOneLimit) {
   EXPECT_EQ(error_of([] { JsonReader::cpu_number(json(-1), "c"); }),
             "c: -1 is not a CPU number (a whole number below 1048576)");
   EXPECT_EQ(JsonReader::cpu_number_set(json::array({3, 1, 3}), "s"), (CpuSet{1, 3}));
+  EXPECT_EQ(JsonReader::cpu_numbers(json{{"v", {5, 1}}}, "v", "", 2), (std::vector<unsigned>{5, 1}));
+  EXPECT_EQ(error_of([] { JsonReader::cpu_numbers(json{{"v", {5, 1, 2}}}, "v", "g", 2); }),
+            "g.v: 3 numbers, more than the 2 this list may hold");
   EXPECT_EQ(JsonReader::cpus(json{{"cpus", "0-2,8"}}, "cpus", "x"), (CpuSet{0, 1, 2, 8}));
   EXPECT_EQ(error_of([] { JsonReader::cpus(json{{"cpus", "3-1"}}, "cpus", "x"); }).rfind("x.cpus: ", 0), 0u);
 }
@@ -68,6 +71,11 @@ TEST(JsonReader, ErrorsNameThePathOfTheBadField) {
   EXPECT_FALSE(JsonReader::optional<int>(json{{"a", nullptr}}, "a", "").has_value());
   EXPECT_FALSE(JsonReader::optional<int>(json::object(), "a", "").has_value());
   EXPECT_EQ(JsonReader::text_or_empty(json::object(), "a", ""), "");
+  // field_or: absent takes the fallback; present must be the type, null included.
+  EXPECT_TRUE(JsonReader::field_or(json::object(), "f", "", true));
+  EXPECT_FALSE(JsonReader::field_or(json{{"f", false}}, "f", "", true));
+  EXPECT_EQ(error_of([] { JsonReader::field_or(json{{"f", nullptr}}, "f", "p", true); }),
+            "p.f: expected true or false, found null");
 }
 
 TEST(JsonReader, AListOfNumbersIsBounded) {
@@ -159,6 +167,10 @@ TEST(JsonFields, RequiredFieldsMustBeThereAndLaterOnesMayBeAbsent) {
   json null_name = j;
   null_name["name"] = nullptr;
   EXPECT_EQ(error_of([&] { part_fields().read(null_name, "p"); }), "p.name: expected a string, found null");
+  json null_flag = j;
+  null_flag["flag"] = nullptr;  // added later: null is as good as absent
+  EXPECT_FALSE(part_fields().read(null_flag, "p").flag);
+  EXPECT_EQ(error_of([&] { whole_fields().read(json{{"parts", nullptr}}, ""); }), "parts: expected an array, found null");
   json bad = {{"parts", json::array({j, json(5)})}};
   EXPECT_EQ(error_of([&] { whole_fields().read(bad, ""); }), "parts[1]: expected an object, found number");
 }
