@@ -111,6 +111,12 @@ struct CostModel::Impl {
     if (numa_of[i] >= 0 && numa_of[j] >= 0) return numa_factor[numa_of[i]][numa_of[j]];
     return topo->cpus[i].package != topo->cpus[j].package ? 1.0 : 0.0;
   }
+  // A helper runs on one CPU of its pin at a time; the scheduler keeps it near its work.
+  double nearest_node_factor(const std::vector<std::size_t>& at, std::size_t v) const {
+    double nearest = std::numeric_limits<double>::infinity();
+    for (std::size_t x : at) nearest = std::min(nearest, node_factor(x, v));
+    return nearest;
+  }
   double pair_split_numa(std::size_t i, std::size_t j) const { return weights.split_numa * node_factor(i, j); }
   double pair_mixed(std::size_t i, std::size_t j) const { return kind_of[i] != kind_of[j] ? weights.mix_kinds : 0.0; }
   double pair_split(std::size_t i, std::size_t j) const {
@@ -199,12 +205,21 @@ CostModel::HelperCost CostModel::helper_cost(const std::vector<std::size_t>& at,
   double sum = 0;
   for (std::size_t x : at) sum += vcpu_sharing[x];
   cost.sharing = w.helper_share_factor * sum / static_cast<double>(at.size());
-  for (std::size_t v : served) {
-    double nearest = std::numeric_limits<double>::infinity();
-    for (std::size_t x : at) nearest = std::min(nearest, impl_->node_factor(x, v));
-    cost.off_node += w.helper_off_node * nearest;
-  }
+  for (std::size_t v : served) cost.off_node += w.helper_off_node * impl_->nearest_node_factor(at, v);
   return cost;
+}
+
+std::vector<CostModel::HelperCost> CostModel::helper_cost_by_vcpu(const std::vector<std::size_t>& at) const {
+  std::vector<HelperCost> by_vcpu(impl_->n);
+  if (at.empty()) return by_vcpu;
+  const Weights& w = impl_->weights;
+  for (std::size_t v = 0; v < impl_->n; ++v) {
+    double sum = 0;
+    for (std::size_t x : at) sum += impl_->share(x, v);
+    by_vcpu[v].sharing = w.helper_share_factor * sum / static_cast<double>(at.size());
+    by_vcpu[v].off_node = w.helper_off_node * impl_->nearest_node_factor(at, v);
+  }
+  return by_vcpu;
 }
 
 std::vector<double> CostModel::vcpu_sharing(const ThreadPlacement& layout) const {

@@ -93,6 +93,11 @@ class CostModel {
   };
   HelperCost helper_cost(const std::vector<std::size_t>& at, const std::vector<double>& vcpu_sharing,
                          const std::vector<std::size_t>& served) const;
+  // The same cost split by vCPU: for each CPU position v, what one vCPU there
+  // adds to `sharing` (a vCPU of any guest) and to `off_node` (a vCPU the
+  // thread serves). helper_cost is the sum of these over the vCPUs; the
+  // heuristic's delta evaluation adds them one core at a time.
+  std::vector<HelperCost> helper_cost_by_vcpu(const std::vector<std::size_t>& at) const;
   // For each CPU position, its sharing() summed over the vCPUs of `layout`.
   std::vector<double> vcpu_sharing(const ThreadPlacement& layout) const;
   // Cost of putting one vCPU of `guest` on CPU position `pos`: capacity + GPU

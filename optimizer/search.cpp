@@ -167,26 +167,31 @@ void Search::place_helpers(ThreadPlacement& layout) const {
     for (unsigned cpu : topo_.cores[core].cpus) at.push_back(model_.position(cpu));
     return model_.helper_cost(at, vcpu_sharing, served).total() + w.stack_helpers * load[core];
   };
-  // The node's own cores come first where it has room: a host core there that
-  // shares no core and no L2 with the guest (the expert's rule; the cost then
-  // picks among them). Elsewhere only when the node has none.
+  // Where a helper may go is one rule: on the node of the vCPUs it serves
+  // (their memory and devices are there) when that node has room for it, a
+  // host core sharing no core and no L2 with the guest; anywhere when it has
+  // none. The per-vCPU distance weight alone would let a small cell's helper
+  // leave its node to avoid the L3 its node shares with the rest of the guest
+  // (docs/optimizer-notes.md, "Where helpers go"). Within that, the cost chooses.
   auto best_of = [&](const std::vector<unsigned>& candidates, const std::vector<std::size_t>& served,
-                     std::optional<unsigned> node, const std::set<unsigned>& guest_l2s) {
-    std::vector<unsigned> local;
-    for (unsigned core : candidates) {
-      const LogicalCpu& cpu = *find_cpu(topo_, topo_.cores[core].cpus.first());
-      bool near_guest = false;
+                     std::optional<unsigned> node, const std::vector<std::size_t>& guest_positions) {
+    auto on_node = [&](unsigned core) { return node && find_cpu(topo_, topo_.cores[core].cpus.first())->numa == node; };
+    auto near_guest = [&](unsigned core) {
       for (unsigned os : topo_.cores[core].cpus)
-        if (auto l2 = find_cpu(topo_, os)->l2; l2 && guest_l2s.count(*l2)) near_guest = true;
-      if (node && cpu.numa == node && !near_guest) local.push_back(core);
-    }
-    unsigned best = candidates.front();
+        for (std::size_t v : guest_positions)
+          if (model_.shared(model_.position(os), v) >= CostModel::Shared::L2) return true;
+      return false;
+    };
+    const bool node_has_room = std::any_of(candidates.begin(), candidates.end(),
+                                           [&](unsigned core) { return on_node(core) && !near_guest(core); });
+    std::optional<unsigned> best;
     double best_cost = std::numeric_limits<double>::infinity();
-    for (unsigned core : local.empty() ? candidates : local) {
+    for (unsigned core : candidates) {
+      if (node_has_room && !on_node(core)) continue;
       double c = cost_on(core, served);
       if (c < best_cost - kEpsilon) best_cost = c, best = core;
     }
-    return best;
+    return best.value_or(candidates.front());
   };
 
   // Dedicated guests first: the cores they take are then no one else's.
@@ -207,9 +212,8 @@ void Search::place_helpers(ThreadPlacement& layout) const {
       cells.push_back({span.node, {}});
       for (unsigned i : span.vcpu_indices) cells.back().served.push_back(model_.position(guest.vcpus[i]));
     }
-    std::set<unsigned> guest_l2s;
-    for (unsigned os : guest.vcpus)
-      if (auto l2 = find_cpu(topo_, os)->l2) guest_l2s.insert(*l2);
+    std::vector<std::size_t> guest_positions;
+    for (unsigned os : guest.vcpus) guest_positions.push_back(model_.position(os));
     std::vector<unsigned> own;  // cores dedicated to this guest
     auto place = [&](const Cell& cell) {
       std::vector<unsigned> shared;
@@ -217,13 +221,13 @@ void Search::place_helpers(ThreadPlacement& layout) const {
         if (!dedicated_to[core]) shared.push_back(core);
       unsigned core;
       if (request.helpers == HelperPlacement::Dedicated && shared.size() > std::max(1u, resolved_.reserve_cores)) {
-        core = best_of(shared, cell.served, cell.node, guest_l2s);
+        core = best_of(shared, cell.served, cell.node, guest_positions);
         dedicated_to[core] = k;
         layout.host -= topo_.cores[core].cpus;
         own.push_back(core);
       } else {
         core = best_of(request.helpers == HelperPlacement::Dedicated && !own.empty() ? own : shared, cell.served,
-                       cell.node, guest_l2s);
+                       cell.node, guest_positions);
       }
       ++load[core];
       return topo_.cores[core].cpus;
@@ -334,10 +338,33 @@ CoreOwnership::CoreOwnership(const Topology& topo, const CostModel& model, std::
   split_.assign(guests, std::vector<double>(n_, 0.0));
   threads_.assign(guests, 0);
   cores_of_.resize(guests);
+  helper_share_.assign(n_, 0.0);
+  helper_far_.assign(guests, std::vector<double>(n_, 0.0));
+  holds_helper_.assign(topo.cores.size(), false);
 }
 
 unsigned CoreOwnership::host_core_count() const {
-  return static_cast<unsigned>(std::count(owner_.begin(), owner_.end(), kHost));
+  return static_cast<unsigned>(std::count_if(owner_.begin(), owner_.end(), [](int o) { return o < 0; }));
+}
+
+void CoreOwnership::hold_helpers(const std::vector<HeldHelper>& helpers, const std::vector<unsigned>& dedicated) {
+  for (unsigned core = 0; core < owner_.size(); ++core)
+    if (owner_[core] == kHelper) move(core, kHelper, kHost);
+  for (unsigned core : dedicated) move(core, kHost, kHelper);
+  std::fill(helper_share_.begin(), helper_share_.end(), 0.0);
+  for (auto& far : helper_far_) std::fill(far.begin(), far.end(), 0.0);
+  std::fill(holds_helper_.begin(), holds_helper_.end(), false);
+  std::vector<unsigned> core_at(n_);
+  for (unsigned core = 0; core < pos_.size(); ++core)
+    for (auto i : pos_[core]) core_at[i] = core;
+  for (const HeldHelper& helper : helpers) {
+    const std::vector<CostModel::HelperCost> by_vcpu = model_.helper_cost_by_vcpu(helper.at);
+    for (std::size_t i = 0; i < n_; ++i) {
+      helper_share_[i] += by_vcpu[i].sharing;
+      helper_far_[helper.guest][i] += by_vcpu[i].off_node;
+    }
+    for (auto x : helper.at) holds_helper_[core_at[x]] = true;
+  }
 }
 
 double CoreOwnership::inner_share(unsigned core) const {
@@ -361,13 +388,14 @@ double CoreOwnership::cross(unsigned a, unsigned b, bool split) const {
 // A host core that joins guest k: its sharing with the host is new, its
 // sharing with k's vCPUs leaves the host-guest term, its sharing with other
 // guests' moves from host-guest to guest-guest (guest_neighbour_factor times
-// as dear), and its split and placement costs within k are new.
+// as dear), its split and placement costs within k are new, and so are the
+// held helpers' costs for a vCPU there.
 double CoreOwnership::delta_add(std::size_t k, unsigned core) const {
   const double neighbour = model_.weights().guest_neighbour_factor - 1.0;
   double d = 0;
   for (auto i : pos_[core])
     d += host_[i] - guest_[k][i] + neighbour * (every_guest_[i] - guest_[k][i]) + split_[k][i] +
-         model_.placement_cost(k, i);
+         model_.placement_cost(k, i) + helper_terms(k, i);
   return d - inner_share(core) + 0.5 * inner_split(core);
 }
 
@@ -376,28 +404,29 @@ double CoreOwnership::delta_remove(std::size_t k, unsigned core) const {
   double d = 0;
   for (auto i : pos_[core])
     d += -host_[i] + guest_[k][i] - neighbour * (every_guest_[i] - guest_[k][i]) - split_[k][i] -
-         model_.placement_cost(k, i);
+         model_.placement_cost(k, i) - helper_terms(k, i);
   return d - inner_share(core) + 0.5 * inner_split(core);
 }
 
 void CoreOwnership::move(unsigned core, int from, int to) {
+  // A kHelper core counts in no sum: its CPUs run only the helpers.
   for (auto i : pos_[core]) {
     for (std::size_t x = 0; x < n_; ++x) {
       double s = model_.sharing(x, i), t = model_.split_cost(x, i);
       if (from == kHost) host_[x] -= s;
-      else { guest_[from][x] -= s; every_guest_[x] -= s; split_[from][x] -= t; }
+      else if (from >= 0) { guest_[from][x] -= s; every_guest_[x] -= s; split_[from][x] -= t; }
       if (to == kHost) host_[x] += s;
-      else { guest_[to][x] += s; every_guest_[x] += s; split_[to][x] += t; }
+      else if (to >= 0) { guest_[to][x] += s; every_guest_[x] += s; split_[to][x] += t; }
     }
   }
   owner_[core] = to;
   unsigned t = static_cast<unsigned>(pos_[core].size());
-  if (from != kHost) {
+  if (from >= 0) {
     threads_[from] -= t;
     auto& v = cores_of_[from];
     v.erase(std::find(v.begin(), v.end(), core));
   }
-  if (to != kHost) {
+  if (to >= 0) {
     threads_[to] += t;
     cores_of_[to].push_back(core);
   }
@@ -407,9 +436,10 @@ namespace {
 
 class LocalSearch {
  public:
-  LocalSearch(const Topology& topo, const CostModel& model, const ResolvedRequest& resolved,
+  LocalSearch(const Search& search, const Topology& topo, const CostModel& model, const ResolvedRequest& resolved,
               const std::vector<std::vector<unsigned>>& classes)
-      : resolved_(resolved), classes_(classes), own_(topo, model, resolved.request.guests.size()) {
+      : search_(search), topo_(topo), model_(model), resolved_(resolved), classes_(classes),
+        own_(topo, model, resolved.request.guests.size()) {
     class_of_.assign(topo.cores.size(), -1);
     for (std::size_t c = 0; c < classes.size(); ++c)
       for (unsigned core : classes[c]) class_of_[core] = static_cast<int>(c);
@@ -423,8 +453,29 @@ class LocalSearch {
     });
     for (std::size_t k : order) construct(k);
     improve();
+    // The helpers' terms: place the helpers for these cores, hold them there
+    // so that the swaps weigh them, and again while a pass lowers the cost.
+    CoreChoice best = current();
+    double best_cost = search_.cost(best);
+    for (int pass = 0; pass < kHelperPasses; ++pass) {
+      if (!hold_helpers(search_.materialize(best)) || !improve()) break;
+      CoreChoice next = current();
+      const double cost = search_.cost(next);
+      if (cost >= best_cost - kEpsilon) break;
+      best = std::move(next);
+      best_cost = cost;
+    }
+    return best;
+  }
+
+ private:
+  static constexpr int kHost = CoreOwnership::kHost;
+  // Passes of helper placement and swaps: the second rarely moves a core.
+  static constexpr int kHelperPasses = 3;
+
+  CoreChoice current() const {
     CoreChoice choice;
-    for (std::size_t k = 0; k < order.size(); ++k) {
+    for (std::size_t k = 0; k < resolved_.request.guests.size(); ++k) {
       std::vector<unsigned> sorted = own_.cores_of(k);
       std::sort(sorted.begin(), sorted.end());
       choice.guest_cores.push_back(sorted);
@@ -432,8 +483,33 @@ class LocalSearch {
     return choice;
   }
 
- private:
-  static constexpr int kHost = CoreOwnership::kHost;
+  // Holds the layout's helpers in the ownership sums; false where they run
+  // on guests' cores (a host with no core of its own), which no move changes.
+  bool hold_helpers(const ThreadPlacement& layout) {
+    std::vector<CoreOwnership::HeldHelper> helpers;
+    std::set<unsigned> cores;
+    for (std::size_t k = 0; k < layout.guests.size(); ++k) {
+      const ThreadPlacement::Guest& guest = layout.guests[k];
+      std::vector<const CpuSet*> threads = {&guest.emulator};
+      for (const CpuSet& io : guest.iothreads) threads.push_back(&io);
+      for (const CpuSet* thread : threads) {
+        if (thread->empty()) continue;
+        CoreOwnership::HeldHelper helper{k, {}};
+        for (unsigned cpu : *thread) {
+          const unsigned core = find_cpu(topo_, cpu)->core;
+          if (own_.owner(core) >= 0) return false;
+          helper.at.push_back(model_.position(cpu));
+          cores.insert(core);
+        }
+        helpers.push_back(std::move(helper));
+      }
+    }
+    std::vector<unsigned> dedicated;  // helper cores materialize took from the host
+    for (unsigned core : cores)
+      if (!layout.host.contains(topo_.cores[core].cpus)) dedicated.push_back(core);
+    own_.hold_helpers(helpers, dedicated);
+    return true;
+  }
 
   unsigned wanted(std::size_t k) const { return *resolved_.request.guests[k].vcpus; }
   unsigned reserve_needed() const { return resolved_.reserve_cores; }
@@ -451,7 +527,7 @@ class LocalSearch {
     std::vector<unsigned> reps;
     for (const auto& cls : classes_)
       for (unsigned core : cls)
-        if (own_.owner(core) == kHost) { reps.push_back(core); break; }
+        if (own_.owner(core) == kHost && !own_.holds_helper(core)) { reps.push_back(core); break; }
     return reps;
   }
 
@@ -500,8 +576,10 @@ class LocalSearch {
     return added;
   }
 
-  void improve() {
+  // Swaps while one lowers the cost; true when it moved a core.
+  bool improve() {
     const std::size_t guests = resolved_.request.guests.size();
+    bool moved = false;
     for (int round = 0; round < 10000; ++round) {
       double best = -kEpsilon;
       std::function<void()> apply;
@@ -549,9 +627,11 @@ class LocalSearch {
                 };
               }
             }
-      if (!apply) return;
+      if (!apply) return moved;
       apply();
+      moved = true;
     }
+    return moved;
   }
 
   bool same_class(unsigned a, unsigned b) const { return class_of_[a] == class_of_[b]; }
@@ -565,6 +645,9 @@ class LocalSearch {
     return reps;
   }
 
+  const Search& search_;
+  const Topology& topo_;
+  const CostModel& model_;
   const ResolvedRequest& resolved_;
   const std::vector<std::vector<unsigned>>& classes_;
   CoreOwnership own_;
@@ -574,7 +657,7 @@ class LocalSearch {
 }  // namespace
 
 CoreChoice Search::heuristic() const {
-  CoreChoice choice = LocalSearch(topo_, model_, resolved_, classes_).run();
+  CoreChoice choice = LocalSearch(*this, topo_, model_, resolved_, classes_).run();
   for (std::size_t k = 0; k < choice.guest_cores.size(); ++k) balance_nodes(choice, k);
   return choice;
 }

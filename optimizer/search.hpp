@@ -1,14 +1,16 @@
 // The plan search: which whole cores each guest gets.
 //
 // Units are whole cores (a guest never shares a core with the host or another
-// guest); the helpers' placement follows from the guests' cores by a fixed
-// rule (materialize), so a choice of cores determines the whole layout and
-// its cost. Two searches over that space:
+// guest); the helpers then go where the model says they cost least
+// (materialize), so a choice of cores determines the whole layout and its
+// cost. Two searches over that space:
 //   exact      enumerates equivalence classes of cores (same kind, threads,
 //              L2 cluster, L3, NUMA node, package: interchangeable), provably
 //              optimal under the model; used when the space is small enough;
 //   heuristic  greedy construction by marginal cost, then swaps of cores
-//              between guests and host while the cost drops (delta-evaluated).
+//              between guests and host while the cost drops (delta-evaluated),
+//              then passes with the helpers held where they were placed, so
+//              that the swaps weigh them too.
 #pragma once
 
 #include <optional>
@@ -37,16 +39,31 @@ struct ResolvedRequest {
 };
 
 // The heuristic's bookkeeping: which guest owns each core, and running sums
-// that give the change of the layout's vCPU terms (host-guest and
-// guest-guest sharing, a guest's L3/NUMA/kind splits, placement) when one
-// core moves, without evaluating the whole layout. The helper terms are not
-// in it: place_helpers adds the helpers once the cores are chosen.
+// that give the change of the layout's cost when one core moves, without
+// evaluating the whole layout: the vCPU terms (host-guest and guest-guest
+// sharing, a guest's L3/NUMA/kind splits, placement) and, once helpers are
+// held where place_helpers put them, the helpers' terms against the vCPUs
+// (sharing and distance, both linear in the vCPU set; stacking does not
+// change while the helpers stay).
 class CoreOwnership {
  public:
-  static constexpr int kHost = -1;  // owner of the cores no guest has
+  static constexpr int kHost = -1;    // owner of the cores no guest has
+  static constexpr int kHelper = -2;  // a core dedicated helpers took: neither the host's nor a guest's
   CoreOwnership(const Topology& topo, const CostModel& model, std::size_t guests);
 
-  // Change of those terms if `core` (now the host's) joins guest k, or (now
+  // One emulator or I/O thread of `guest`, pinned to the CPU positions `at`.
+  struct HeldHelper {
+    std::size_t guest = 0;
+    std::vector<std::size_t> at;
+  };
+  // Holds these helpers fixed: their sharing with every vCPU and their
+  // distance to their guest's vCPUs join the deltas; `dedicated` cores (the
+  // host's before) become kHelper. Replaces the helpers held before.
+  void hold_helpers(const std::vector<HeldHelper>& helpers, const std::vector<unsigned>& dedicated);
+  // A held helper runs on the core: it stays out of the moves.
+  bool holds_helper(unsigned core) const { return holds_helper_[core]; }
+
+  // Change of the cost if `core` (now the host's) joins guest k, or (now
   // guest k's) goes back to the host.
   double delta_add(std::size_t k, unsigned core) const;
   double delta_remove(std::size_t k, unsigned core) const;
@@ -56,6 +73,7 @@ class CoreOwnership {
   unsigned threads(std::size_t k) const { return threads_[k]; }
   const std::vector<unsigned>& cores_of(std::size_t k) const { return cores_of_[k]; }
   unsigned core_threads(unsigned core) const { return static_cast<unsigned>(pos_[core].size()); }
+  // Cores no guest owns (the host's and the dedicated helpers').
   unsigned host_core_count() const;
   // Sharing (or split) summed over the CPU pairs of two cores.
   double cross(unsigned a, unsigned b, bool split) const;
@@ -63,10 +81,12 @@ class CoreOwnership {
  private:
   double inner_share(unsigned core) const;
   double inner_split(unsigned core) const;
+  // What one vCPU of guest k on CPU position i costs against the held helpers.
+  double helper_terms(std::size_t k, std::size_t i) const { return helper_share_[i] + helper_far_[k][i]; }
 
   const CostModel& model_;
   std::size_t n_;
-  std::vector<int> owner_;                       // per core: guest index or kHost
+  std::vector<int> owner_;                       // per core: guest index, kHost or kHelper
   std::vector<std::vector<std::size_t>> pos_;    // per core: its CPUs' matrix positions
   std::vector<double> host_;                     // per CPU: sharing summed over the host's CPUs
   std::vector<std::vector<double>> guest_;       // per guest, per CPU: sharing summed over its CPUs
@@ -74,6 +94,9 @@ class CoreOwnership {
   std::vector<std::vector<double>> split_;       // per guest, per CPU: split_cost summed over its CPUs
   std::vector<unsigned> threads_;                // per guest: CPUs owned
   std::vector<std::vector<unsigned>> cores_of_;  // per guest: cores owned
+  std::vector<double> helper_share_;             // per CPU: a vCPU there, its helper_cost sharing summed over helpers
+  std::vector<std::vector<double>> helper_far_;  // per guest, per CPU: helper_cost off_node of its helpers
+  std::vector<bool> holds_helper_;               // per core
 };
 
 class Search {

@@ -112,10 +112,36 @@ INSTANTIATE_TEST_SUITE_P(
 
 // ---- Delta evaluation ------------------------------------------------------
 
-// CostModel::evaluate's terms that CoreOwnership keeps: all but the helpers'
-// and the presented topology's (a guest's topology with no cores and 2
-// threads per core turns hidden_smt and topology_mismatch off).
-double vcpu_terms(const CostModel& model, const Topology& topo, const CoreOwnership& own, std::size_t guests) {
+// Helpers held fixed for the delta test: guest 0's emulator on core 1 (the
+// host keeps the core), guest 1's I/O thread on core 2 (dedicated: the host
+// loses it), guest 2's emulator on core 3 and the last core together.
+struct HeldHelpers {
+  std::vector<CoreOwnership::HeldHelper> threads;
+  std::vector<unsigned> dedicated;
+  std::set<unsigned> cores;
+};
+
+HeldHelpers held_helpers(const Topology& topo, const CostModel& model) {
+  HeldHelpers held;
+  auto positions = [&](std::initializer_list<unsigned> cores) {
+    std::vector<std::size_t> at;
+    for (unsigned core : cores)
+      for (unsigned cpu : topo.cores[core].cpus) at.push_back(model.position(cpu));
+    return at;
+  };
+  const auto last = static_cast<unsigned>(topo.cores.size() - 1);
+  held.threads = {{0, positions({1})}, {1, positions({2})}, {2, positions({3, last})}};
+  held.dedicated = {2};
+  held.cores = {1, 2, 3, last};
+  return held;
+}
+
+// CostModel::evaluate over what CoreOwnership keeps: every term but the
+// presented topology's (a guest's topology with no cores and 2 threads per
+// core turns hidden_smt and topology_mismatch off). Helper stacking is 0
+// here: the held helpers share no core.
+double kept_terms(const CostModel& model, const Topology& topo, const CoreOwnership& own, std::size_t guests,
+                  const HeldHelpers* helpers) {
   ThreadPlacement layout;
   CpuSet taken;
   for (std::size_t k = 0; k < guests; ++k) {
@@ -128,24 +154,44 @@ double vcpu_terms(const CostModel& model, const Topology& topo, const CoreOwners
     guest.topology = GuestTopology{1, 1, 0, 2};
     layout.guests.push_back(std::move(guest));
   }
+  if (helpers) {
+    for (const CoreOwnership::HeldHelper& thread : helpers->threads) {
+      CpuSet at;
+      for (std::size_t pos : thread.at) at.insert(topo.cpus[pos].os_index);
+      auto& guest = layout.guests[thread.guest];
+      if (guest.emulator.empty()) guest.emulator = at;
+      else guest.iothreads.push_back(at);
+    }
+    for (unsigned core : helpers->dedicated) taken |= topo.cores[core].cpus;
+  }
   layout.host = all_cpus(topo) - taken;
   return model.total(layout);
 }
 
-class DeltaEqualsFullEvaluation : public ::testing::TestWithParam<const char*> {};
+class DeltaEqualsFullEvaluation : public ::testing::TestWithParam<std::tuple<const char*, bool>> {};
 
 TEST_P(DeltaEqualsFullEvaluation, AfterRandomMoves) {
-  const Topology topo = corpus(GetParam());
+  const auto [file, with_helpers] = GetParam();
+  const Topology topo = corpus(file);
   Request request;
   for (unsigned g = 0; g < 3; ++g) request.guests.push_back(test::guest_of(fmt::format("g{}", g), 2));
   request.guests[1].prefer = Preference::Efficiency;  // a placement cost that differs between guests
   const CostModel model(topo, request);
   CoreOwnership own(topo, model, request.guests.size());
-  double running = vcpu_terms(model, topo, own, 3);
-  EXPECT_NEAR(running, 0.0, 1e-9);  // no guest: nothing shared, split or placed
+  const HeldHelpers helpers = held_helpers(topo, model);
+  if (with_helpers) {
+    own.hold_helpers(helpers.threads, helpers.dedicated);
+    for (unsigned core : helpers.cores) EXPECT_TRUE(own.holds_helper(core)) << "core " << core;
+    EXPECT_EQ(own.owner(2), CoreOwnership::kHelper);
+  }
+  const HeldHelpers* held = with_helpers ? &helpers : nullptr;
+  double running = kept_terms(model, topo, own, 3, held);
+  EXPECT_NEAR(running, 0.0, 1e-9);  // no guest: nothing shared, split, placed or served
   std::mt19937 random(20261207);
-  for (int step = 0; step < 200; ++step) {
+  int moves = 0;
+  for (int step = 0; step < 300; ++step) {
     const auto core = static_cast<unsigned>(random() % topo.cores.size());
+    if (with_helpers && helpers.cores.count(core)) continue;  // the search never moves a helper's core
     const int from = own.owner(core);
     int to = static_cast<int>(random() % 4) - 1;  // the host or one of three guests
     if (to == from) continue;
@@ -157,15 +203,20 @@ TEST_P(DeltaEqualsFullEvaluation, AfterRandomMoves) {
       running += own.delta_add(static_cast<std::size_t>(to), core);
       own.move(core, CoreOwnership::kHost, to);
     }
-    const double full = vcpu_terms(model, topo, own, 3);
+    ++moves;
+    const double full = kept_terms(model, topo, own, 3, held);
     ASSERT_NEAR(running, full, 1e-6 * std::max(1.0, full)) << "step " << step << ", core " << core;
   }
+  EXPECT_GT(moves, 100);
 }
 
 INSTANTIATE_TEST_SUITE_P(Machines, DeltaEqualsFullEvaluation,
-                         ::testing::Values("lscpu/intel-core-i7-14700f.txt", "lscpu/amd-ryzen7-5800x.txt",
-                                           "hwloc/24em64t-2n6c2t-pci.xml", "machines/amd-ryzen-ai-9-hx370.txt",
-                                           "hwloc/Intel-RaptorLake-Corei7-1370P.xml"));
+                         ::testing::Combine(::testing::Values("lscpu/intel-core-i7-14700f.txt",
+                                                              "lscpu/amd-ryzen7-5800x.txt",
+                                                              "hwloc/24em64t-2n6c2t-pci.xml",
+                                                              "machines/amd-ryzen-ai-9-hx370.txt",
+                                                              "hwloc/Intel-RaptorLake-Corei7-1370P.xml"),
+                                            ::testing::Bool()));
 
 }  // namespace
 }  // namespace vpt
