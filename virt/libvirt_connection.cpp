@@ -2,9 +2,7 @@
 
 #include <algorithm>
 
-#include <charconv>
 #include <chrono>
-#include <cstdlib>
 
 #include <fmt/format.h>
 #include <libvirt/libvirt-qemu.h>
@@ -54,30 +52,6 @@ CpuSet from_cpumap(const unsigned char* map, int maplen) {
     if (VIR_CPU_USED(map, cpu)) cpus.insert(static_cast<unsigned>(cpu));
   return cpus;
 }
-
-}  // namespace
-
-std::optional<unsigned long> parse_virt_version(std::string_view text) {
-  unsigned long parts[3] = {0, 0, 0};
-  int count = 0;
-  while (count < 3) {
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parts[count]);
-    if (ec != std::errc() || end == text.data() || parts[count] > 999) return std::nullopt;
-    ++count;
-    text.remove_prefix(static_cast<std::size_t>(end - text.data()));
-    if (text.empty()) break;
-    if (text.front() != '.') return std::nullopt;
-    text.remove_prefix(1);
-  }
-  if (!text.empty() || count < 2) return std::nullopt;
-  return parts[0] * 1000000 + parts[1] * 1000 + parts[2];
-}
-
-std::string virt_version_text(unsigned long version) {
-  return fmt::format("{}.{}.{}", version / 1000000, version / 1000 % 1000, version % 1000);
-}
-
-namespace {
 
 class LibvirtConnection final : public Hypervisor {
  public:
@@ -251,11 +225,6 @@ class LibvirtConnection final : public Hypervisor {
 };
 
 }  // namespace
-
-std::string default_connect_uri() {
-  const char* env = std::getenv("LIBVIRT_DEFAULT_URI");
-  return env && *env ? env : "qemu:///system";
-}
 
 std::unique_ptr<Hypervisor> connect_libvirt(const std::string& uri, bool read_write) {
   static const bool initialized = [] {
