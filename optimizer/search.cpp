@@ -174,12 +174,11 @@ void Search::place_helpers(ThreadPlacement& layout) const {
   // leave its node to avoid the L3 its node shares with the rest of the guest
   // (docs/optimizer-notes.md, "Where helpers go"). Within that, the cost chooses.
   auto best_of = [&](const std::vector<unsigned>& candidates, const std::vector<std::size_t>& served,
-                     std::optional<unsigned> node, const std::vector<std::size_t>& guest_positions) {
+                     std::optional<unsigned> node, const std::set<unsigned>& guest_l2s) {
     auto on_node = [&](unsigned core) { return node && find_cpu(topo_, topo_.cores[core].cpus.first())->numa == node; };
-    auto near_guest = [&](unsigned core) {
+    auto near_guest = [&](unsigned core) {  // a host core is never the guest's: only an L2 can be shared
       for (unsigned os : topo_.cores[core].cpus)
-        for (std::size_t v : guest_positions)
-          if (model_.shared(model_.position(os), v) >= CostModel::Shared::L2) return true;
+        if (auto l2 = find_cpu(topo_, os)->l2; l2 && guest_l2s.count(*l2)) return true;
       return false;
     };
     const bool node_has_room = std::any_of(candidates.begin(), candidates.end(),
@@ -212,8 +211,9 @@ void Search::place_helpers(ThreadPlacement& layout) const {
       cells.push_back({span.node, {}});
       for (unsigned i : span.vcpu_indices) cells.back().served.push_back(model_.position(guest.vcpus[i]));
     }
-    std::vector<std::size_t> guest_positions;
-    for (unsigned os : guest.vcpus) guest_positions.push_back(model_.position(os));
+    std::set<unsigned> guest_l2s;
+    for (unsigned os : guest.vcpus)
+      if (auto l2 = find_cpu(topo_, os)->l2) guest_l2s.insert(*l2);
     std::vector<unsigned> own;  // cores dedicated to this guest
     auto place = [&](const Cell& cell) {
       std::vector<unsigned> shared;
@@ -221,13 +221,13 @@ void Search::place_helpers(ThreadPlacement& layout) const {
         if (!dedicated_to[core]) shared.push_back(core);
       unsigned core;
       if (request.helpers == HelperPlacement::Dedicated && shared.size() > std::max(1u, resolved_.reserve_cores)) {
-        core = best_of(shared, cell.served, cell.node, guest_positions);
+        core = best_of(shared, cell.served, cell.node, guest_l2s);
         dedicated_to[core] = k;
         layout.host -= topo_.cores[core].cpus;
         own.push_back(core);
       } else {
         core = best_of(request.helpers == HelperPlacement::Dedicated && !own.empty() ? own : shared, cell.served,
-                       cell.node, guest_positions);
+                       cell.node, guest_l2s);
       }
       ++load[core];
       return topo_.cores[core].cpus;
