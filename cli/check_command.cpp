@@ -97,6 +97,7 @@ void apply_live(std::ostream& out, const CheckOptions& o, const CheckReport& rep
   options.live = o.domain.live;
   options.backup_dir = o.domain.backup_dir;
   options.what = "the fixes";
+  options.made_by = BackupMaker::Fix;
   ApplyResult result;
   try {
     result = apply_patch(*hypervisor, o.domain.domain,

@@ -286,12 +286,16 @@ void run_pve_restore(unsigned vmid, const std::string& backup_arg, const std::st
   std::string backup = backup_arg;
   if (backup.empty()) {
     if (backups.empty()) fmt::print(std::cout, "no backups of VM {} in {}\n", vmid, dir);
-    for (const Backup& b : backups) fmt::print(std::cout, "{}  VM {}  {}\n", b.time, vmid, b.path);
+    for (const Backup& b : backups)
+      fmt::print(std::cout, "{}  VM {}  {:<7}  {}\n", b.time, vmid, to_string(b.made_by), b.path);
     return;
   }
   if (backup == "latest") {
-    if (backups.empty()) throw PveConfigError(fmt::format("cannot restore VM {}: no backups in '{}'", vmid, dir));
-    backup = backups.back().path;
+    const Backup* undo = latest_undo(backups);
+    if (!undo)
+      throw PveConfigError(fmt::format("cannot restore VM {}: no backup an apply took in '{}'{}", vmid, dir,
+                                       backups.empty() ? "" : " (only the ones restores took: name one of them)"));
+    backup = undo->path;
   }
   const PveNode node = this_pve_node();
   PveRestoreResult r = restore_pve_config(node, vmid, backup, dir);

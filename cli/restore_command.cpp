@@ -80,16 +80,20 @@ void run_restore(const RestoreOptions& options) {
     if (backup == "latest") {
       if (options.domain.domain.empty())
         throw DomainInputError("cannot restore the latest backup: say of which domain with --domain NAME");
-      if (backups.empty())
-        throw DomainInputError(fmt::format("cannot restore domain '{}': no backups in '{}'", options.domain.domain, dir));
-      backup = backups.back().path;
+      const Backup* undo = latest_undo(backups);
+      if (!undo)
+        throw DomainInputError(fmt::format("cannot restore domain '{}': no backup an apply or a fix took in '{}'{}",
+                                           options.domain.domain, dir,
+                                           backups.empty() ? "" : " (only the ones restores took: name one of them)"));
+      backup = undo->path;
     } else {
       if (backups.empty()) {
         fmt::print(std::cout, "no backups{} in {}\n",
                    options.domain.domain.empty() ? "" : fmt::format(" of domain '{}'", options.domain.domain), dir);
         return;
       }
-      for (const Backup& b : backups) fmt::print(std::cout, "{}  {}  {}\n", b.time, b.domain, b.path);
+      for (const Backup& b : backups)
+        fmt::print(std::cout, "{}  {}  {:<7}  {}\n", b.time, b.domain, to_string(b.made_by), b.path);
       return;
     }
   }
@@ -114,7 +118,7 @@ void setup_restore(CLI::App& app) {
       "Examples:\n"
       "  vpt-tune restore                                    list every backup\n"
       "  vpt-tune restore --domain win11                     list the backups of win11, oldest first\n"
-      "  vpt-tune restore --domain win11 latest              define win11's newest backup again\n"
+      "  vpt-tune restore --domain win11 latest              undo win11's last apply or fix\n"
       "  vpt-tune restore /var/lib/vpt-tune/backups/win11.20250301T140211.042Z.xml\n"
       "  vpt-tune restore --all                              undo the last whole-host apply (suggest --all --apply)\n"
       "  vpt-tune restore --vmid 101 [latest]                Proxmox VE: list or restore VM 101's config backups\n"
@@ -131,7 +135,7 @@ void setup_restore(CLI::App& app) {
   restore->add_flag("--all", options->all, "Define again every domain the last `suggest --all --apply` changed")
       ->excludes(restore->get_option("--domain"))
       ->excludes(restore->get_option("--vmid"));
-  restore->add_option("backup", options->backup, "Backup file to define again, or 'latest'; none lists them")
+  restore->add_option("backup", options->backup, "Backup file to define again, or 'latest' (the newest an apply or a fix took); none lists them")
       ->option_text("BACKUP");
   restore->callback([options] { run_restore(*options); });
 }

@@ -45,7 +45,19 @@ std::string readable_time(std::string_view s) {
                      s.substr(11, 2), s.substr(13, 2), s.substr(16, 3));
 }
 
+constexpr BackupMaker kMakers[] = {BackupMaker::Apply, BackupMaker::Fix, BackupMaker::Restore};
+
 }  // namespace
+
+std::string_view to_string(BackupMaker maker) {
+  switch (maker) {
+    case BackupMaker::Apply: return "apply";
+    case BackupMaker::Fix: return "fix";
+    case BackupMaker::Restore: return "restore";
+    case BackupMaker::Unknown: return "unknown";
+  }
+  return "unknown";
+}
 
 std::string read_backup(const std::string& path) {
   auto text = read_whole_file(path);
@@ -59,7 +71,7 @@ std::string default_backup_dir() {
 }
 
 std::string write_backup(const std::string& dir, const std::string& domain, const std::string& xml,
-                         std::string_view extension) {
+                         BackupMaker made_by, std::string_view extension) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("cannot create backup directory '{}': {}", dir, ec.message()));
@@ -67,7 +79,8 @@ std::string write_backup(const std::string& dir, const std::string& domain, cons
   // millisecond. The name is claimed by the rename itself (ExistingFile::Keep),
   // so two vpt-tune runs never overwrite each other's backup.
   for (auto now = std::chrono::system_clock::now();; now += std::chrono::milliseconds(1)) {
-    std::string path = (fs::path(dir) / fmt::format("{}.{}{}", domain, timestamp(now), extension)).string();
+    std::string path =
+        (fs::path(dir) / fmt::format("{}.{}.{}{}", domain, timestamp(now), to_string(made_by), extension)).string();
     try {
       write_file_atomically(path, xml, "backup", 0600, ExistingFile::Keep);
     } catch (const FileWriteError& e) {
@@ -87,16 +100,31 @@ std::vector<Backup> list_backups(const std::string& dir, const std::string& doma
     std::string name = entry.path().filename().string();
     if (!entry.is_regular_file() || !name.ends_with(extension) || name.size() < extension.size() + 22) continue;
     std::string_view stem = std::string_view(name).substr(0, name.size() - extension.size());
+    BackupMaker made_by = BackupMaker::Unknown;
+    for (BackupMaker maker : kMakers) {
+      const std::string label = fmt::format(".{}", to_string(maker));
+      if (stem.ends_with(label) && stem.size() >= label.size() + 22) {
+        stem.remove_suffix(label.size());
+        made_by = maker;
+        break;
+      }
+    }
     std::string_view stamp = stem.substr(stem.size() - 20);
     if (!is_timestamp(stamp) || stem[stem.size() - 21] != '.') continue;
     std::string owner(stem.substr(0, stem.size() - 21));
     if (!domain.empty() && owner != domain) continue;
-    backups.push_back({entry.path().string(), owner, readable_time(stamp)});
+    backups.push_back({entry.path().string(), owner, readable_time(stamp), made_by});
   }
   std::sort(backups.begin(), backups.end(), [](const Backup& a, const Backup& b) {
     return std::tie(a.time, a.path) < std::tie(b.time, b.path);
   });
   return backups;
+}
+
+const Backup* latest_undo(const std::vector<Backup>& backups) {
+  for (auto it = backups.rbegin(); it != backups.rend(); ++it)
+    if (it->made_by != BackupMaker::Restore) return &*it;
+  return nullptr;
 }
 
 }  // namespace vpt

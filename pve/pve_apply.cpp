@@ -90,7 +90,7 @@ PveApplyResult apply_pve_config(const PveNode& node, const PveApplyRequest& requ
                                fmt::format("{}.conf (with the plan)", vmid));
     try {
       result.backup = write_backup(request.backup_dir.empty() ? default_backup_dir() : request.backup_dir,
-                                   pve_backup_name(vmid), current, ".conf");
+                                   pve_backup_name(vmid), current, BackupMaker::Apply, ".conf");
     } catch (const std::exception& e) {
       throw PveApplyError(fmt::format("cannot back up the config of VM {}: {}; the config is unchanged{}", vmid,
                                       e.what(), put_script_back()));
@@ -145,7 +145,7 @@ PveRestoreResult restore_pve_config(const PveNode& node, unsigned vmid, const st
   auto current = read_whole_file(path);
   if (current) {
     result.backup_of_replaced = write_backup(backup_dir.empty() ? default_backup_dir() : backup_dir,
-                                             pve_backup_name(vmid), *current, ".conf");
+                                             pve_backup_name(vmid), *current, BackupMaker::Restore, ".conf");
     result.diff = unified_diff(*current, *text, fmt::format("{}.conf (current)", vmid), backup_path);
   }
   try {

@@ -248,7 +248,7 @@ ApplyResult apply_patch(Hypervisor& hv, const std::string& domain_arg, const Def
   if (needs_define) {
     result.notes = patch.notes;
     result.diff = unified_diff(old_xml, patch.xml, name + " (current definition)", name + " (with " + options.what + ")");
-    result.backup = write_backup(backup_dir, name, old_xml);
+    result.backup = write_backup(backup_dir, name, old_xml, options.made_by);
 
     // From here on, any failure defines the backup again.
     auto roll_back = [&](const std::string& failure) -> ApplyError {
@@ -381,7 +381,7 @@ void write_manifest(const std::string& backup_dir, const std::vector<ApplyResult
   for (const ApplyResult& r : done)
     if (r.defined && !r.backup.empty()) text += r.domain + '\t' + r.backup + '\n';
   if (text.empty()) return;
-  write_backup(backup_dir, kWholeHostManifest, text, ".tsv");
+  write_backup(backup_dir, kWholeHostManifest, text, BackupMaker::Apply, ".tsv");
 }
 
 }  // namespace
@@ -457,7 +457,8 @@ RestoreResult restore_backup(Hypervisor& hv, const std::string& domain_arg, cons
     // Not defined any more: nothing to back up.
   }
   if (!current.empty()) {
-    result.backup_of_replaced = write_backup(backup_dir.empty() ? default_backup_dir() : backup_dir, backup.name, current);
+    result.backup_of_replaced =
+        write_backup(backup_dir.empty() ? default_backup_dir() : backup_dir, backup.name, current, BackupMaker::Restore);
     result.diff = unified_diff(current, xml, backup.name + " (current definition)", backup_path);
   }
   hv.define(xml);

@@ -31,6 +31,7 @@ struct ApplyOptions {
   bool live = false;          // also pin the running guest now
   std::string backup_dir;     // "" = default_backup_dir()
   std::string what = "the plan";  // what is applied, as messages name it ("the fixes")
+  BackupMaker made_by = BackupMaker::Apply;  // what the backup of the old definition says took it
 };
 
 struct ApplyResult {

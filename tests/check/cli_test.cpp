@@ -113,6 +113,9 @@ TEST_F(CheckCli, FixApplyDefinesThroughLibvirtWithABackup) {
   EXPECT_NE(r.out.find("domain 'test': new definition defined and verified"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("undo with: vpt-tune restore --domain test"), std::string::npos) << r.out;
   EXPECT_EQ(std::distance(fs::directory_iterator(dir_ / "backups"), fs::directory_iterator()), 1);
+  // The backup says a fix took it: `restore latest` undoes a fix as it undoes an apply.
+  const std::string name = fs::directory_iterator(dir_ / "backups")->path().filename().string();
+  EXPECT_TRUE(name.starts_with("test.") && name.ends_with(".fix.xml")) << name;
 }
 
 }  // namespace

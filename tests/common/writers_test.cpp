@@ -78,7 +78,7 @@ TEST_P(WritersOn, ResultsFileFailsCleanly) {
 
 TEST_P(WritersOn, BackupFailsCleanly) {
   try {
-    write_backup(disk_->path().string(), "win11", "<domain/>");
+    write_backup(disk_->path().string(), "win11", "<domain/>", BackupMaker::Apply);
     ADD_FAILURE() << "no error";
   } catch (const FileWriteError& e) {
     std::string message = e.what();

@@ -263,9 +263,42 @@ TEST_F(ApplyPlan, RestoreDefinesTheBackupAndBacksUpWhatItReplaces) {
   EXPECT_EQ(hv_.definitions["win11"], applied);
 }
 
+// `restore latest` twice after an apply: both times the definition from before
+// the apply, never the tuned one the first restore backed up.
+TEST_F(ApplyPlan, LatestUndoIsTheApplysBackupNotTheOneARestoreTook) {
+  apply_plan(hv_, "win11", plan_, options_);
+  const std::string applied = hv_.definitions["win11"];
+  ASSERT_NE(applied, original_);
+  for (int time = 0; time < 2; ++time) {
+    const std::vector<Backup> backups = list_backups(options_.backup_dir, "win11");
+    const Backup* undo = latest_undo(backups);
+    ASSERT_NE(undo, nullptr);
+    EXPECT_EQ(undo->made_by, BackupMaker::Apply);
+    EXPECT_EQ(test::read_file(undo->path), original_);
+    restore_backup(hv_, "win11", undo->path, options_.backup_dir);
+    EXPECT_EQ(hv_.definitions["win11"], original_) << "restore " << time + 1;
+  }
+  const std::vector<Backup> backups = list_backups(options_.backup_dir, "win11");
+  ASSERT_EQ(backups.size(), 3u);  // the apply's, then one per restore
+  EXPECT_EQ(backups[1].made_by, BackupMaker::Restore);
+  EXPECT_EQ(test::read_file(backups[1].path), applied);
+  EXPECT_EQ(backups[2].made_by, BackupMaker::Restore);
+}
+
+TEST_F(ApplyPlan, AFixsBackupSaysSo) {
+  ApplyOptions fix = options_;
+  fix.made_by = BackupMaker::Fix;
+  ApplyResult r = apply_plan(hv_, "win11", plan_, fix);
+  const std::vector<Backup> backups = list_backups(options_.backup_dir, "win11");
+  ASSERT_EQ(backups.size(), 1u);
+  EXPECT_EQ(backups[0].path, r.backup);
+  EXPECT_EQ(backups[0].made_by, BackupMaker::Fix);
+  EXPECT_TRUE(r.backup.ends_with(".fix.xml")) << r.backup;
+}
+
 TEST_F(ApplyPlan, RestoreRefusesABackupOfAnotherDomain) {
   hv_.definitions["db01"] = sample("linux-server.xml");
-  std::string backup = write_backup(options_.backup_dir, "db01", sample("linux-server.xml"));
+  std::string backup = write_backup(options_.backup_dir, "db01", sample("linux-server.xml"), BackupMaker::Apply);
   EXPECT_THROW(restore_backup(hv_, "win11", backup, options_.backup_dir), DomainInputError);
   EXPECT_THROW(restore_backup(hv_, "win11", (dir_ / "missing.xml").string(), options_.backup_dir), DomainInputError);
   EXPECT_EQ(hv_.defines, 0);
@@ -274,9 +307,9 @@ TEST_F(ApplyPlan, RestoreRefusesABackupOfAnotherDomain) {
 TEST(Backups, AreListedPerDomainOldestFirst) {
   fs::path dir = fs::temp_directory_path() / fmt::format("vpt-backups-{}", ::getpid());
   fs::remove_all(dir);
-  std::string a = write_backup(dir.string(), "win11", "<domain>1</domain>");
-  std::string b = write_backup(dir.string(), "win11", "<domain>2</domain>");
-  write_backup(dir.string(), "win11.old", "<domain>3</domain>");
+  std::string a = write_backup(dir.string(), "win11", "<domain>1</domain>", BackupMaker::Apply);
+  std::string b = write_backup(dir.string(), "win11", "<domain>2</domain>", BackupMaker::Apply);
+  write_backup(dir.string(), "win11.old", "<domain>3</domain>", BackupMaker::Apply);
   std::ofstream(dir / "win11.notes.xml") << "not a backup";
   EXPECT_NE(a, b);
   auto list = list_backups(dir.string(), "win11");
@@ -288,6 +321,40 @@ TEST(Backups, AreListedPerDomainOldestFirst) {
   EXPECT_TRUE(list_backups((dir / "none").string(), "win11").empty());
   // The name's time is the file's creation time, in UTC.
   EXPECT_EQ(list[0].time.size(), std::string("2025-03-01 14:02:11.042 UTC").size());
+  fs::remove_all(dir);
+}
+
+// The maker is in the name; a name from before makers (none) still lists, as
+// Unknown, and counts for `latest`; a restore's never does.
+TEST(Backups, SayWhatTookThemAndLatestUndoSkipsRestores) {
+  fs::path dir = fs::temp_directory_path() / fmt::format("vpt-backups-maker-{}", ::getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "win11.20250301T140211.042Z.xml") << "<domain>old</domain>";
+  auto list = list_backups(dir.string(), "win11");
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].made_by, BackupMaker::Unknown);
+  EXPECT_EQ(list[0].time, "2025-03-01 14:02:11.042 UTC");
+  ASSERT_NE(latest_undo(list), nullptr);
+  EXPECT_EQ(latest_undo(list)->path, list[0].path);
+
+  const std::string fix = write_backup(dir.string(), "win11", "<domain>1</domain>", BackupMaker::Fix);
+  const std::string restore = write_backup(dir.string(), "win11", "<domain>2</domain>", BackupMaker::Restore);
+  EXPECT_TRUE(fix.ends_with(".fix.xml")) << fix;
+  EXPECT_TRUE(restore.ends_with(".restore.xml")) << restore;
+  list = list_backups(dir.string(), "win11");
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(list[1].made_by, BackupMaker::Fix);
+  EXPECT_EQ(list[2].made_by, BackupMaker::Restore);
+  EXPECT_EQ(list[2].domain, "win11");
+  ASSERT_NE(latest_undo(list), nullptr);
+  EXPECT_EQ(latest_undo(list)->path, fix);
+  EXPECT_EQ(latest_undo({list[2]}), nullptr);
+  // A Proxmox config's backup, with its own extension.
+  const std::string conf = write_backup(dir.string(), "pve-101", "cores: 2\n", BackupMaker::Apply, ".conf");
+  EXPECT_TRUE(conf.ends_with(".apply.conf")) << conf;
+  ASSERT_EQ(list_backups(dir.string(), "pve-101", ".conf").size(), 1u);
+  EXPECT_EQ(list_backups(dir.string(), "pve-101", ".conf")[0].made_by, BackupMaker::Apply);
   fs::remove_all(dir);
 }
 

@@ -56,8 +56,8 @@ const char* kTestDomain =
     "  <os>\n    <type arch='i686'>hvm</type>\n  </os>\n</domain>\n";
 
 TEST_F(Cli, RestoreListsBackupsOldestFirst) {
-  std::string a = write_backup((dir_ / "backups").string(), "test", kTestDomain);
-  std::string b = write_backup((dir_ / "backups").string(), "test", kTestDomain);
+  std::string a = write_backup((dir_ / "backups").string(), "test", kTestDomain, BackupMaker::Apply);
+  std::string b = write_backup((dir_ / "backups").string(), "test", kTestDomain, BackupMaker::Apply);
   CliRun r = run("restore --domain test");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_LT(r.out.find(a), r.out.find(b));
@@ -66,22 +66,42 @@ TEST_F(Cli, RestoreListsBackupsOldestFirst) {
 }
 
 TEST_F(Cli, RestoreDefinesABackupOnTheTestDriver) {
-  write_backup((dir_ / "backups").string(), "test", kTestDomain);
+  write_backup((dir_ / "backups").string(), "test", kTestDomain, BackupMaker::Apply);
   CliRun r = run("restore --connect test:///default --domain test latest");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("domain 'test': defined from backup "), std::string::npos) << r.out;
   EXPECT_EQ(r.err, "");
 }
 
+// `latest` is the newest backup an apply or a fix took: a restore's own backup
+// of what it replaced is listed, with what took it, but never chosen.
+TEST_F(Cli, RestoreLatestSkipsTheBackupsRestoresTook) {
+  const std::string dir = (dir_ / "backups").string();
+  const std::string applied = write_backup(dir, "test", kTestDomain, BackupMaker::Apply);
+  const std::string restored = write_backup(dir, "test", kTestDomain, BackupMaker::Restore);
+  CliRun list = run("restore --domain test");
+  EXPECT_EQ(list.code, 0) << list.err;
+  EXPECT_NE(list.out.find("  test  apply    " + applied), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("  test  restore  " + restored), std::string::npos) << list.out;
+  CliRun r = run("restore --connect test:///default --domain test latest");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("domain 'test': defined from backup " + applied + "\n"), std::string::npos) << r.out;
+  fs::remove(applied);
+  r = run("restore --connect test:///default --domain test latest");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, fmt::format("vpt-tune: cannot restore domain 'test': no backup an apply or a fix took in '{}' "
+                               "(only the ones restores took: name one of them)\n", dir));
+}
+
 TEST_F(Cli, RestoreOfAnotherDomainsBackupIsBadInput) {
-  std::string backup = write_backup((dir_ / "backups").string(), "test", kTestDomain);
+  std::string backup = write_backup((dir_ / "backups").string(), "test", kTestDomain, BackupMaker::Apply);
   CliRun r = run(fmt::format("restore --connect test:///default --domain nosuch {}", backup));
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(r.err, fmt::format("vpt-tune: cannot restore backup '{}': it is of domain 'test', not 'nosuch'\n", backup));
 }
 
 TEST_F(Cli, UnreachableUriIsARuntimeFailureInOneLine) {
-  std::string backup = write_backup((dir_ / "backups").string(), "test", kTestDomain);
+  std::string backup = write_backup((dir_ / "backups").string(), "test", kTestDomain, BackupMaker::Apply);
   CliRun r = run(fmt::format("restore --connect 'qemu+unix:///system?socket=/nonexistent' {}", backup));
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err.rfind("vpt-tune: cannot connect to 'qemu+unix:///system?socket=/nonexistent': ", 0), 0u) << r.err;
