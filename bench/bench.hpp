@@ -133,6 +133,8 @@ struct CompareOptions {
   double alpha = 0.01;         // Mann-Whitney two-sided significance level
   double min_change = 0.05;    // |relative change of the median| below this is noise:
                                // the run-to-run spread measured on a quiet host
+  double min_points = 1.0;     // for shares in % (steal): |difference| below this many
+                               // percentage points is noise (0.1% -> 0.0% is not "-100%")
   double confidence = 0.95;    // bootstrap interval
 };
 
@@ -187,6 +189,22 @@ Comparison compare_results(const std::vector<Results>& before, const std::vector
                            const CompareOptions& options);
 Comparison compare_results(const Results& before, const Results& after, const std::string& before_name,
                            const std::string& after_name, const CompareOptions& options);
+
+// A share in % (steal per vCPU): its change is a difference in percentage
+// points, not a ratio (a ratio of shares near zero means nothing).
+bool change_in_points(const ComparisonRow& row);
+// The row's change as its writers print it: "+5.0%", "-0.1 pp", "n/a".
+std::string change_text(const ComparisonRow& row);
+
+// How many rows have each verdict.
+struct VerdictCounts {
+  std::size_t better = 0, worse = 0, within_noise = 0, not_available = 0;
+};
+VerdictCounts count_verdicts(const Comparison& comparison);
+// The comparison in one line, first in every writer: "2 metrics better, 0
+// worse, 14 within noise, 1 without a test", and with one run a side that its
+// verdicts see only the disturbances within a run.
+std::string verdict_summary(const Comparison& comparison);
 
 // ---- Writers ------------------------------------------------------------------
 

@@ -167,10 +167,12 @@ void decide(ComparisonRow& row, std::optional<double> p_value, std::optional<Int
     return;
   }
   bool significant = (!p_value || *p_value < o.alpha) && (!ci || !ci->contains(0));
-  bool large = row.change && std::fabs(*row.change) >= o.min_change;
+  const double difference = *row.median_after - *row.median_before;
+  bool large = change_in_points(row) ? std::fabs(difference) >= o.min_points
+                                     : row.change && std::fabs(*row.change) >= o.min_change;
   const std::string counted = fmt::format(", {} vs {} {}", n_before, n_after, unit_name(row.unit_of_test, n_after));
   if (significant && large) {
-    row.verdict = *row.change < 0 ? Verdict::Better : Verdict::Worse;
+    row.verdict = difference < 0 ? Verdict::Better : Verdict::Worse;
     row.reason = p_value ? fmt::format("p={:.2g}", *p_value) : std::string("bootstrap");
     if (ci) row.reason += ", CI excludes 0";
     row.reason += exact ? counted : std::string(", one run a side: within-run noise only");
@@ -178,7 +180,9 @@ void decide(ComparisonRow& row, std::optional<double> p_value, std::optional<Int
   }
   row.verdict = Verdict::WithinNoise;
   if (significant) {
-    row.reason = fmt::format("significant but under the {:.0f}% practical threshold", o.min_change * 100);
+    row.reason = change_in_points(row)
+                     ? fmt::format("significant but under the {:g} percentage-point practical threshold", o.min_points)
+                     : fmt::format("significant but under the {:.0f}% practical threshold", o.min_change * 100);
   } else if (p_value && *p_value >= o.alpha) {
     row.reason = fmt::format("p={:.2g} >= {:.2g}", *p_value, o.alpha);
     if (exact && smallest_exact_p(n_before, n_after) >= o.alpha)
@@ -409,6 +413,37 @@ Comparison compare_results(const Results& before, const Results& after, const st
                            const std::string& after_name, const CompareOptions& options) {
   return compare_results(std::vector<Results>{before}, std::vector<Results>{after}, {before_name}, {after_name},
                          options);
+}
+
+bool change_in_points(const ComparisonRow& row) { return row.unit == "%"; }
+
+std::string change_text(const ComparisonRow& row) {
+  if (change_in_points(row)) {
+    if (!row.median_before || !row.median_after) return "n/a";
+    return fmt::format("{:+.1f} pp", *row.median_after - *row.median_before);
+  }
+  return row.change ? fmt::format("{:+.1f}%", *row.change * 100) : "n/a";
+}
+
+VerdictCounts count_verdicts(const Comparison& c) {
+  VerdictCounts n;
+  for (const ComparisonRow& row : c.rows) switch (row.verdict) {
+      case Verdict::Better: ++n.better; break;
+      case Verdict::Worse: ++n.worse; break;
+      case Verdict::WithinNoise: ++n.within_noise; break;
+      case Verdict::NotAvailable: ++n.not_available; break;
+    }
+  return n;
+}
+
+std::string verdict_summary(const Comparison& c) {
+  const VerdictCounts n = count_verdicts(c);
+  std::string line = fmt::format("{} metric{} better, {} worse, {} within noise", n.better, n.better == 1 ? "" : "s",
+                                 n.worse, n.within_noise);
+  if (n.not_available) line += fmt::format(", {} without a test", n.not_available);
+  if (c.runs_before < 2 || c.runs_after < 2)
+    line += "; one run a side: a verdict sees only what changed within a run, save 5 runs a side to confirm it";
+  return line;
 }
 
 }  // namespace vpt

@@ -64,27 +64,28 @@ void write_results_text(std::ostream& out, const Results& r) {
 
 void write_comparison_text(std::ostream& out, const Comparison& c) {
   auto runs = [](std::size_t n) { return n == 1 ? std::string("1 run") : fmt::format("{} runs", n); };
-  fmt::print(out, "Before: {} ({})\nAfter:  {} ({})\n", c.before_name, runs(c.runs_before), c.after_name,
-             runs(c.runs_after));
+  fmt::print(out, "Before: {} ({})\nAfter:  {} ({})\nSummary: {}\n", c.before_name, runs(c.runs_before),
+             c.after_name, runs(c.runs_after), verdict_summary(c));
   if (c.runs_before >= 2 && c.runs_after >= 2)
     fmt::print(out,
                "Verdict: better/worse needs an exact Mann-Whitney test on the runs' values with p < {:.2g} and a "
-               "change of at least {:.0f}%; otherwise within noise. before/after are medians of the runs' values. "
-               "Lower is better.\n\n",
-               c.options.alpha, c.options.min_change * 100);
+               "change of at least {:.0f}% ({:g} percentage points for shares in %); otherwise within noise. "
+               "before/after are medians of the runs' values. Lower is better.\n\n",
+               c.options.alpha, c.options.min_change * 100, c.options.min_points);
   else
     fmt::print(out,
                "Verdict: better/worse needs an exact Mann-Whitney test on the values of the runs' interleaved rounds "
-               "(each round's median, p99 or ratio) with p < {:.2g} and a change of at least {:.0f}%; otherwise "
-               "within noise. before/after are medians of the rounds' values; 'samples p' is the test on every "
-               "sample, shown for reference only (samples of one run are not independent). Lower is better.\n\n",
-               c.options.alpha, c.options.min_change * 100);
+               "(each round's median, p99 or ratio) with p < {:.2g} and a change of at least {:.0f}% ({:g} percentage "
+               "points for shares in %); otherwise within noise. before/after are medians of the rounds' values; "
+               "'samples p' is the test on every sample, shown for reference only (samples of one run are not "
+               "independent). Lower is better.\n\n",
+               c.options.alpha, c.options.min_change * 100, c.options.min_points);
   std::size_t width = 6;
   for (const auto& row : c.rows) width = std::max(width, row.metric.size());
   fmt::print(out, "{:<{}}  {:>4} {:>10} {:>10} {:>8} {:>10} {:>10}  {}\n", "metric", width, "unit", "before", "after",
              "change", "p99 before", "p99 after", "verdict");
   for (const auto& row : c.rows) {
-    std::string change = row.change ? fmt::format("{:+.1f}%", *row.change * 100) : "n/a";
+    const std::string change = change_text(row);
     int decimals = row.unit == "x" ? 3 : 1;
     std::string reason = row.reason;
     if (row.sample_p_value) reason += fmt::format("; samples p={:.2g}", *row.sample_p_value);

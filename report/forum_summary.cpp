@@ -67,13 +67,13 @@ Post make_post(const Report& r) {
       const ComparisonRow& row = c.rows[i];
       auto v = [&](const std::optional<double>& x) { return x ? format_number(*x) + " " + row.unit : "n/a"; };
       p.results.push_back({{row.metric, v(row.median_before), v(row.median_after),
-                            row.change ? report_detail::format_change(*row.change) : "n/a", verdict_word(row)}});
+                            report_detail::format_change(row).value_or("n/a"), verdict_word(row)}});
     }
-    p.results_note = fmt::format("Medians, lower is better; a verdict needs p < {} in an exact Mann-Whitney test on the "
-                                 "runs, or on each run's interleaved rounds, and a change of at least {:.0f}%. "
-                                 "Before: {}, after: {}.",
-                                 format_number(c.options.alpha), c.options.min_change * 100, c.before_name,
-                                 c.after_name);
+    p.results_note = fmt::format("{}. Medians, lower is better; a verdict needs p < {} in an exact Mann-Whitney test "
+                                 "on the runs, or on each run's interleaved rounds, and a change of at least {:.0f}% "
+                                 "({:g} percentage points for shares in %). Before: {}, after: {}.",
+                                 verdict_summary(c), format_number(c.options.alpha), c.options.min_change * 100,
+                                 c.options.min_points, c.before_name, c.after_name);
   } else if (r.bench) {
     const Results& res = r.bench->results;
     if (res.core_to_core) {

@@ -173,12 +173,17 @@ void summary_section(std::ostream& out, const Report& r) {
   }
   fmt::print(out, "<div class=\"card\"><h3>The host keeps</h3><p>{}</p></div>\n", e(r.host_keeps));
   if (r.comparison && !r.comparison->headline.empty()) {
-    out << "<div class=\"card\"><h3>Before → after</h3><p>";
+    const Comparison& c = r.comparison->comparison;
+    // One run a side cannot tell a change from a disturbance between runs:
+    // its verdicts are drawn without colour, and the summary says so.
+    const bool tentative = c.runs_before < 2 || c.runs_after < 2;
+    fmt::print(out, "<div class=\"card\"><h3>Before → after</h3><p class=\"note\">{}</p><p>", e(verdict_summary(c)));
     for (std::size_t i : r.comparison->headline) {
-      const ComparisonRow& row = r.comparison->comparison.rows[i];
-      fmt::print(out, "{}: <span class=\"chip {}\">{}{}</span><br>\n", e(row.metric), verdict_class(row.verdict),
-                 e(std::string(to_string(row.verdict))),
-                 row.change ? fmt::format(" {}", e(report_detail::format_change(*row.change))) : std::string());
+      const ComparisonRow& row = c.rows[i];
+      const auto change = report_detail::format_change(row);
+      fmt::print(out, "{}: <span class=\"chip {}\">{}{}</span><br>\n", e(row.metric),
+                 tentative ? std::string("noise") : verdict_class(row.verdict), e(std::string(to_string(row.verdict))),
+                 change ? fmt::format(" {}", e(*change)) : std::string());
     }
     out << "</p></div>\n";
   }
@@ -353,7 +358,7 @@ void comparison_section(std::ostream& out, const Report& r) {
     fmt::print(out, "<tr><td>{}</td><td>{}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><span class=\"chip "
                     "{}\" title=\"{}\">{}</span></td></tr>\n",
                e(row.metric), row.n_before, row.n_after, e(value(row.median_before, row.unit)),
-               e(value(row.median_after, row.unit)), row.change ? e(report_detail::format_change(*row.change)) : "n/a",
+               e(value(row.median_after, row.unit)), e(report_detail::format_change(row).value_or("n/a")),
                row.ci_low && row.ci_high
                    ? e(fmt::format("{} to {} {}", report_detail::format_number(*row.ci_low),
                                    report_detail::format_number(*row.ci_high), row.unit))

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -44,6 +45,10 @@ std::string format_number(double value);
 std::string format_tick(double value);
 // A relative change: "+12%", "−3%", "±0%" (what rounds to zero has no sign).
 std::string format_change(double change);
+// A comparison row's change: format_change's form, or for shares in % the
+// difference in percentage points ("−0.1 pp", bench/bench.hpp change_in_points);
+// nullopt where the row has none.
+std::optional<std::string> format_change(const ComparisonRow& row);
 // "p = 0.042", "p < 0.001".
 std::string format_p(double p);
 

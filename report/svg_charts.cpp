@@ -29,6 +29,17 @@ std::string format_change(double change) {
   return fmt::format("{}{}%", percent > 0 ? "+" : "−", std::labs(percent));
 }
 
+std::optional<std::string> format_change(const ComparisonRow& row) {
+  if (change_in_points(row)) {
+    if (!row.median_before || !row.median_after) return std::nullopt;
+    const double points = std::round((*row.median_after - *row.median_before) * 10) / 10;
+    if (points == 0) return "±0 pp";
+    return fmt::format("{}{:.1f} pp", points > 0 ? "+" : "−", std::fabs(points));
+  }
+  if (!row.change) return std::nullopt;
+  return format_change(*row.change);
+}
+
 std::string format_p(double p) { return p < 0.001 ? "p < 0.001" : fmt::format("p = {:.2g}", p); }
 
 namespace {
@@ -377,7 +388,8 @@ void write_comparison_svg(std::ostream& out, const Comparison& comparison, const
       label_x = std::max(label_x, r + 4);
     }
     text(out, label_x, y + 33, "after " + format_number(a) + " " + row.unit, "tick");
-    std::string change = row.change ? fmt::format(" {}", format_change(*row.change)) : std::string();
+    const auto changed = format_change(row);
+    std::string change = changed ? fmt::format(" {}", *changed) : std::string();
     text(out, w - 4, y + 20, verdict + change, ("verdict " + cls).c_str(), "end");
     if (row.p_value) text(out, w - 4, y + 35, format_p(*row.p_value), "tick", "end");
   }

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "bench/bench.hpp"
 #include "tests/bench/results_fixture.hpp"
 
@@ -236,6 +238,51 @@ TEST(CompareHosts, FirmwareAndKernelChangesAreWarnedNotRefused) {
   EXPECT_EQ(c.warnings[1], "BIOS version differs: '1.2.3' before, '1.4.0' after; it may explain changes");
 }
 
+// ---- Noise is never a change --------------------------------------------
+
+TEST(CompareIdentical, TheSameFileBothSidesHasNoBetterAndNoWorse) {
+  const Results r = through_file(test::sample_results(1.0, 1), "vpt-same.json");
+  const Comparison c = compare_results(r, r, "a.json", "a.json", {});
+  const VerdictCounts n = count_verdicts(c);
+  EXPECT_EQ(n.better, 0u);
+  EXPECT_EQ(n.worse, 0u);
+  EXPECT_EQ(n.better + n.worse + n.within_noise + n.not_available, c.rows.size());
+  EXPECT_GT(n.within_noise, 10u);
+  EXPECT_EQ(verdict_summary(c).rfind(fmt::format("0 metrics better, 0 worse, {} within noise", n.within_noise), 0), 0u)
+      << verdict_summary(c);
+  EXPECT_NE(verdict_summary(c).find("one run a side"), std::string::npos);
+}
+
+// Steal set to `percent` in every sample of every vCPU and round.
+Results with_steal(double percent, const std::string& name) {
+  Results r = test::sample_results(1.0, 1);
+  for (VcpuSteal& v : r.steal->windows.at(0).vcpus)
+    v.wait_percent = RoundSamples{std::vector<std::vector<double>>(5, std::vector<double>(15, percent))};
+  return through_file(r, name);
+}
+
+TEST(CompareShares, ATenthOfAPointIsNotMinusAHundredPercent) {
+  const Comparison c = compare_results(with_steal(0.1, "vpt-steal-a.json"), with_steal(0.0, "vpt-steal-b.json"),
+                                       "a.json", "b.json", {});
+  const ComparisonRow& r = row(c, "steal vCPU 0, quiet host");
+  EXPECT_EQ(r.verdict, Verdict::WithinNoise) << r.reason;
+  EXPECT_EQ(r.reason, "significant but under the 1 percentage-point practical threshold");
+  EXPECT_EQ(change_text(r), "-0.1 pp");
+  // 0.0 -> 0.0: no change at all, not "-100%".
+  const Comparison zero = compare_results(with_steal(0.0, "vpt-steal-c.json"), with_steal(0.0, "vpt-steal-d.json"),
+                                          "c.json", "d.json", {});
+  EXPECT_EQ(change_text(row(zero, "steal vCPU 0, quiet host")), "+0.0 pp");
+  EXPECT_NE(row(zero, "steal vCPU 0, quiet host").verdict, Verdict::Better);
+}
+
+TEST(CompareShares, TenPointsMoreStealIsWorse) {
+  const Comparison c = compare_results(with_steal(5, "vpt-steal-e.json"), with_steal(15, "vpt-steal-f.json"), "e.json",
+                                       "f.json", {});
+  const ComparisonRow& r = row(c, "steal vCPU 1, quiet host");
+  EXPECT_EQ(r.verdict, Verdict::Worse) << r.reason;
+  EXPECT_EQ(change_text(r), "+10.0 pp");
+}
+
 TEST(CompareWriter, PrintsOneLinePerRowWithVerdict) {
   std::ostringstream out;
   write_comparison_text(out, compare(0.8, 101));
@@ -243,6 +290,8 @@ TEST(CompareWriter, PrintsOneLinePerRowWithVerdict) {
   EXPECT_NE(text.find("core-to-core, all measured pairs"), std::string::npos);
   EXPECT_NE(text.find("better"), std::string::npos);
   EXPECT_NE(text.find("-20."), std::string::npos) << text;
+  // The summary comes first, before the table.
+  EXPECT_LT(text.find("Summary: "), text.find("metric "));
   // The DRAM row prints n/a with its sample count, not a number.
   EXPECT_NE(text.find("n/a (n=0)"), std::string::npos) << text;
 }
