@@ -111,6 +111,15 @@ struct CostModel::Impl {
     if (numa_of[i] >= 0 && numa_of[j] >= 0) return numa_factor[numa_of[i]][numa_of[j]];
     return topo->cpus[i].package != topo->cpus[j].package ? 1.0 : 0.0;
   }
+  // A helper's sharing: helper_share_factor x the mean over its pin `at` of
+  // what each of those CPUs shares with the vCPUs counted (`sharing_of(x)`):
+  // it runs on one CPU of its pin at a time.
+  template <typename SharingOf>
+  double helper_sharing(const std::vector<std::size_t>& at, SharingOf sharing_of) const {
+    double sum = 0;
+    for (std::size_t x : at) sum += sharing_of(x);
+    return weights.helper_share_factor * sum / static_cast<double>(at.size());
+  }
   // A helper runs on one CPU of its pin at a time; the scheduler keeps it near its work.
   double nearest_node_factor(const std::vector<std::size_t>& at, std::size_t v) const {
     double nearest = std::numeric_limits<double>::infinity();
@@ -201,23 +210,17 @@ CostModel::HelperCost CostModel::helper_cost(const std::vector<std::size_t>& at,
                                              const std::vector<std::size_t>& served) const {
   HelperCost cost;
   if (at.empty()) return cost;
-  const Weights& w = impl_->weights;
-  double sum = 0;
-  for (std::size_t x : at) sum += vcpu_sharing[x];
-  cost.sharing = w.helper_share_factor * sum / static_cast<double>(at.size());
-  for (std::size_t v : served) cost.off_node += w.helper_off_node * impl_->nearest_node_factor(at, v);
+  cost.sharing = impl_->helper_sharing(at, [&](std::size_t x) { return vcpu_sharing[x]; });
+  for (std::size_t v : served) cost.off_node += impl_->weights.helper_off_node * impl_->nearest_node_factor(at, v);
   return cost;
 }
 
 std::vector<CostModel::HelperCost> CostModel::helper_cost_by_vcpu(const std::vector<std::size_t>& at) const {
   std::vector<HelperCost> by_vcpu(impl_->n);
   if (at.empty()) return by_vcpu;
-  const Weights& w = impl_->weights;
   for (std::size_t v = 0; v < impl_->n; ++v) {
-    double sum = 0;
-    for (std::size_t x : at) sum += impl_->share(x, v);
-    by_vcpu[v].sharing = w.helper_share_factor * sum / static_cast<double>(at.size());
-    by_vcpu[v].off_node = w.helper_off_node * impl_->nearest_node_factor(at, v);
+    by_vcpu[v].sharing = impl_->helper_sharing(at, [&](std::size_t x) { return impl_->share(x, v); });
+    by_vcpu[v].off_node = impl_->weights.helper_off_node * impl_->nearest_node_factor(at, v);
   }
   return by_vcpu;
 }

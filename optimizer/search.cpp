@@ -172,7 +172,8 @@ void Search::place_helpers(ThreadPlacement& layout) const {
   // host core sharing no core and no L2 with the guest; anywhere when it has
   // none. The per-vCPU distance weight alone would let a small cell's helper
   // leave its node to avoid the L3 its node shares with the rest of the guest
-  // (docs/optimizer-notes.md, "Where helpers go"). Within that, the cost chooses.
+  // (docs/optimizer-notes.md, "Emulator and I/O threads belong on the guest's
+  // NUMA node"). Within that, the cost chooses.
   auto best_of = [&](const std::vector<unsigned>& candidates, const std::vector<std::size_t>& served,
                      std::optional<unsigned> node, const std::set<unsigned>& guest_l2s) {
     auto on_node = [&](unsigned core) { return node && find_cpu(topo_, topo_.cores[core].cpus.first())->numa == node; };
