@@ -79,8 +79,9 @@ std::string write_backup(const std::string& dir, const std::string& domain, cons
   // millisecond. The name is claimed by the rename itself (ExistingFile::Keep),
   // so two vpt-tune runs never overwrite each other's backup.
   for (auto now = std::chrono::system_clock::now();; now += std::chrono::milliseconds(1)) {
-    std::string path =
-        (fs::path(dir) / fmt::format("{}.{}.{}{}", domain, timestamp(now), to_string(made_by), extension)).string();
+    // Unknown is what a name without a maker reads as: it is written so too.
+    const std::string label = made_by == BackupMaker::Unknown ? "" : fmt::format(".{}", to_string(made_by));
+    std::string path = (fs::path(dir) / fmt::format("{}.{}{}{}", domain, timestamp(now), label, extension)).string();
     try {
       write_file_atomically(path, xml, "backup", 0600, ExistingFile::Keep);
     } catch (const FileWriteError& e) {

@@ -350,6 +350,12 @@ TEST(Backups, SayWhatTookThemAndLatestUndoSkipsRestores) {
   ASSERT_NE(latest_undo(list), nullptr);
   EXPECT_EQ(latest_undo(list)->path, fix);
   EXPECT_EQ(latest_undo({list[2]}), nullptr);
+  // Unknown writes a name without a maker, which reads back as Unknown.
+  const std::string unknown = write_backup(dir.string(), "win11", "<domain>4</domain>", BackupMaker::Unknown);
+  list = list_backups(dir.string(), "win11");
+  ASSERT_EQ(list.size(), 4u);
+  EXPECT_EQ(list[3].path, unknown);
+  EXPECT_EQ(list[3].made_by, BackupMaker::Unknown);
   // A Proxmox config's backup, with its own extension.
   const std::string conf = write_backup(dir.string(), "pve-101", "cores: 2\n", BackupMaker::Apply, ".conf");
   EXPECT_TRUE(conf.ends_with(".apply.conf")) << conf;
