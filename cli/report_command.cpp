@@ -44,11 +44,13 @@ struct ReportOptions {
   std::string out;           // "" = standard output
   bool no_redact = false;
   bool force = false;
+  std::vector<const CLI::Option*> request_options;  // add_request_options()'s: one given asks for a plan
 };
 
 ReportFormat format_for(const ReportOptions& o) {
   if (o.format == "markdown") return ReportFormat::Markdown;
   if (o.format == "bbcode") return ReportFormat::Bbcode;
+  if (o.format == "bbcode-plain") return ReportFormat::BbcodePlain;
   if (o.format == "html") return ReportFormat::Html;
   if (std::optional<ReportFormat> format = format_from_extension(o.out)) return *format;
   if (!o.out.empty())
@@ -95,18 +97,19 @@ void write_output(const ReportOptions& o, const std::string& text, ReportFormat 
              format == ReportFormat::Html ? "HTML" : format == ReportFormat::Markdown ? "Markdown" : "BBCode", o.out);
 }
 
+// Whether the command line asks for a plan: --plan, a domain, or any request
+// option. Without one, a host the default request does not fit still gets a
+// report of what was measured (docs/report-notes.md).
+bool plan_asked_for(const ReportOptions& o) {
+  if (!o.plan_file.empty() || has_domain(o.domain)) return true;
+  return std::any_of(o.request_options.begin(), o.request_options.end(),
+                     [](const CLI::Option* option) { return option->count() > 0; });
+}
+
 void run_report(const ReportOptions& o, const CLI::App& command) {
   Topology topo = load_host(o.host);
   ReportSources sources;
-  std::optional<bool> running;
-  if (has_domain(o.domain)) sources.domain = load_domain(o.domain, o.domain.xml_file.empty() ? &running : nullptr);
-  if (!o.plan_file.empty()) {
-    sources.plan = load_plan(o.plan_file, topo);
-    sources.plan_file = o.plan_file;
-  } else {
-    sources.plan = make_plan(topo, sources.domain ? make_request(o.request, command, *sources.domain, topo)
-                                                  : make_request(o.request));
-  }
+  // Every file first: a missing one is the error, whatever planning would say.
   if (!o.bench.empty()) {
     sources.bench = load_results_file(o.bench);
     sources.bench_file = o.bench;
@@ -120,7 +123,26 @@ void run_report(const ReportOptions& o, const CLI::App& command) {
   if (!o.findings.empty()) {
     sources.check = load_findings_file(o.findings);
     sources.check_file = o.findings;
+  }
+  std::optional<bool> running;
+  if (has_domain(o.domain)) sources.domain = load_domain(o.domain, o.domain.xml_file.empty() ? &running : nullptr);
+  if (!o.plan_file.empty()) {
+    sources.plan = load_plan(o.plan_file, topo);
+    sources.plan_file = o.plan_file;
   } else if (sources.domain) {
+    sources.plan = make_plan(topo, make_request(o.request, command, *sources.domain, topo));
+  } else {
+    try {
+      sources.plan = make_plan(topo, make_request(o.request));
+    } catch (const RequestError& e) {
+      if (plan_asked_for(o)) throw;
+      // Plain words: the line goes into forum posts, where backticks would be escaped.
+      sources.no_plan = fmt::format("No plan was made ({}): vpt-tune suggest with --vcpus N (and --reserve) makes "
+                                    "one, and report with the same options draws it.",
+                                    e.what());
+    }
+  }
+  if (!sources.check && sources.domain) {
     // The review of the domain, as `vpt-tune check` makes it (the plan's guest is the pinning fix).
     const GuestPlan* guest = nullptr;
     for (const GuestPlan& g : sources.plan.guests)
@@ -157,10 +179,13 @@ void setup_report(CLI::App& app) {
   add_host_options(*report, options->host);
   auto before_request = report->get_options();
   add_request_options(*report, options->request);
+  // The request options: one given asks for a plan (plan_asked_for).
+  for (const CLI::Option* option : report->get_options())
+    if (std::find(before_request.begin(), before_request.end(), option) == before_request.end())
+      options->request_options.push_back(option);
   auto* plan = report->add_option("--plan", options->plan_file, "Use a plan saved with `vpt-tune suggest --json` "
                                                                 "instead of planning again")
-                   ->option_text("FILE.json")
-                   ->check(CLI::ExistingFile);
+                   ->option_text("FILE.json");
   // --plan replaces every request option.
   for (CLI::Option* option : report->get_options())
     if (option != plan && std::find(before_request.begin(), before_request.end(), option) == before_request.end() &&
@@ -171,24 +196,24 @@ void setup_report(CLI::App& app) {
                      "Read the domain from a file (`virsh dumpxml NAME > FILE`; '-' reads standard input)")
       ->option_text("FILE")
       ->excludes(report->get_option("--domain"));
+  // No CLI11 ExistingFile checks: a missing file is read like any other input, so its error is one
+  // line and exit code 2 ("cannot read results 'x': No such file or directory").
   auto* bench = report->add_option("--bench", options->bench, "Results of one `vpt-tune bench --save` run")
-                    ->option_text("FILE")
-                    ->check(CLI::ExistingFile);
+                    ->option_text("FILE");
   auto* before = report->add_option("--before", options->before, "Results before the change (with --after)")
-                     ->option_text("FILE")
-                     ->check(CLI::ExistingFile);
+                     ->option_text("FILE");
   auto* after = report->add_option("--after", options->after, "Results after the change (with --before)")
-                    ->option_text("FILE")
-                    ->check(CLI::ExistingFile);
+                    ->option_text("FILE");
   report->add_option("--findings", options->findings,
                      "Findings of `vpt-tune check --json` to list (default with --domain/--xml: review that domain)")
-      ->option_text("FILE.json")
-      ->check(CLI::ExistingFile);
+      ->option_text("FILE.json");
   before->needs(after);
   after->needs(before);
   bench->excludes(before)->excludes(after);
-  report->add_option("--format", options->format, "html (default), markdown or bbcode")
-      ->check(CLI::IsMember({"html", "markdown", "bbcode"}));
+  report->add_option("--format", options->format,
+                     "html (default), markdown, bbcode, or bbcode-plain for boards without [table] (phpBB): the "
+                     "tables as aligned rows in a [code] block")
+      ->check(CLI::IsMember({"html", "markdown", "bbcode", "bbcode-plain"}));
   report->add_option("-o,--out", options->out, "Write to FILE instead of standard output")->option_text("FILE");
   report->add_flag("--no-redact", options->no_redact,
                    "Keep host names, UUIDs, MAC addresses, serial numbers and paths in the report");

@@ -11,6 +11,7 @@
 
 #include "optimizer/optimizer.hpp"
 #include "optimizer/resolve.hpp"
+#include "optimizer/sharing.hpp"
 #include "probe/topology_writers.hpp"
 
 namespace vpt {
@@ -24,25 +25,6 @@ std::string describe_cores(const Topology& topo, const CpuSet& cpus) {
   std::vector<std::string> parts;
   for (auto it = kinds.rbegin(); it != kinds.rend(); ++it) parts.push_back(count_of_cores(topo, it->first, it->second));
   return fmt::format("{}", fmt::join(parts, " + "));
-}
-
-std::string cache_name(const Cache& cache) { return fmt::format("L{} #{} (CPUs {})", cache.level, cache.index, cache.cpus); }
-
-// Sharing between two CPU sets, from the most to the least harmful: the same
-// core, then L2, then L3. Returns one phrase per shared instance.
-std::vector<std::pair<int, std::string>> shared_between(const Topology& topo, const CpuSet& a, const CpuSet& b) {
-  std::vector<std::pair<int, std::string>> found;
-  for (const Core& core : topo.cores)
-    if (core.cpus.intersects(a) && core.cpus.intersects(b))
-      found.push_back({1, fmt::format("core {} (CPUs {})", core.index, core.cpus)});
-  for (int level : {2, 3})
-    for (const Cache* cache : caches_at_level(topo, level))
-      if (cache->cpus.intersects(a) && cache->cpus.intersects(b)) {
-        bool within_one_core = false;
-        for (const Core& core : topo.cores) within_one_core |= core.cpus.contains(cache->cpus);
-        if (!within_one_core) found.push_back({level, cache_name(*cache)});
-      }
-  return found;
 }
 
 // Intel hybrid parts: lscpu -e lacks the vendor, but P/E cores are Intel's.
@@ -170,8 +152,8 @@ void GuestView::explain_helpers(bool& said_iothreads, Plan& plan) const {
   } else {
     const bool dedicated = request.helpers == HelperPlacement::Dedicated && !layout.host.intersects(helper_cpus);
     std::vector<std::string> shares;
-    for (auto& [level, what] : shared_between(topo, helper_cpus, vcpu_set))
-      shares.push_back(level == 3 && one_l3 ? "the CPU's single L3" : what);
+    for (const SharedPart& part : shared_between(topo, helper_cpus, vcpu_set))
+      shares.push_back(part.level == 3 && one_l3 ? "the CPU's single L3" : part.what);
     where = fmt::format("{}, {}", dedicated ? "dedicated, off the host" : "shared with the host",
                         shares.empty() ? std::string("away from the vCPUs' caches")
                                        : fmt::format("sharing {} with the vCPUs", fmt::join(shares, ", ")));
@@ -226,10 +208,10 @@ void GuestView::warn_sharing(Plan& plan) const {
                                             static_cast<unsigned>(guest.vcpus.size()));
   bool hinted = false;
   if (host_has_own) {
-    for (auto& [level, what] : shared_between(topo, vcpu_set, layout.host)) {
-      if (level == 3 && one_l3) continue;  // said with its caches
-      std::string line = fmt::format("guest '{}' shares {} with the host", request.name, what);
-      if (level == 3) line += ": the request leaves no L3 to the guest alone";
+    for (const SharedPart& part : shared_between(topo, vcpu_set, layout.host)) {
+      if (part.level == 3 && one_l3) continue;  // said with its caches
+      std::string line = fmt::format("guest '{}' shares {} with the host", request.name, part.what);
+      if (part.level == 3) line += ": the request leaves no L3 to the guest alone";
       if (!hint.empty() && !hinted) {
         line += "; " + hint;
         hinted = true;
@@ -239,9 +221,9 @@ void GuestView::warn_sharing(Plan& plan) const {
   }
   for (std::size_t l = k + 1; l < layout.guests.size(); ++l) {
     CpuSet other = plan.guests[l].vcpu_cpus();
-    for (auto& [level, what] : shared_between(topo, vcpu_set, other))
+    for (const SharedPart& part : shared_between(topo, vcpu_set, other))
       plan.warnings.push_back(
-          fmt::format("guests '{}' and '{}' share {}", request.name, resolved.request.guests[l].name, what));
+          fmt::format("guests '{}' and '{}' share {}", request.name, resolved.request.guests[l].name, part.what));
   }
   CpuSet nodes = numa_nodes_of(topo, vcpu_set);
   if (nodes.size() > 1)

@@ -38,20 +38,104 @@ std::string html_escape(std::string_view text) {
   return out;
 }
 
+namespace {
+
+bool is_ascii_punct(char c) { return std::ispunct(static_cast<unsigned char>(c)) != 0; }
+bool is_alnum_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+bool is_space_char(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// The tags the common boards parse (phpBB, XenForo, vBulletin, SMF, MyBB) and
+// Discourse's Markdown accepts too. Any other "[word]" ("[error]", "[host]") is
+// shown as written by all of them.
+bool is_bbcode_tag(std::string_view name) {
+  static constexpr std::string_view kTags[] = {
+      "*",     "align", "attach", "b",    "center",  "code",  "color", "colour", "details", "email", "font",
+      "hide",  "hr",    "html",   "i",    "icode",   "img",   "indent", "ispoiler", "left", "list", "media",
+      "noparse", "php", "plain",  "quote", "right",  "s",     "size",  "spoiler", "strike", "sub",  "sup",
+      "table", "td",    "th",     "tr",   "u",       "url",   "user",  "youtube", "flash", "li",   "ol",
+      "ul",    "h",     "heading", "justify", "pre", "tt",    "font",  "abbr",    "anchor", "upd",  "video"};
+  std::string lower;
+  for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return std::find(std::begin(kTags), std::end(kTags), lower) != std::end(kTags);
+}
+
+}  // namespace
+
+std::size_t bbcode_tag_length(std::string_view text, std::size_t at) {
+  if (at >= text.size() || text[at] != '[') return 0;
+  std::size_t p = at + 1;
+  if (p < text.size() && text[p] == '/') ++p;
+  std::size_t name_begin = p;
+  while (p < text.size() && (is_alnum_char(text[p]) || text[p] == '*')) ++p;
+  if (p == name_begin || !is_bbcode_tag(text.substr(name_begin, p - name_begin))) return 0;
+  // "[b]", "[url=...]", "[img width=10]": up to the next ']'.
+  std::size_t close = text.find(']', p);
+  if (close == std::string_view::npos) return 0;
+  if (close != p && text[p] != '=' && text[p] != ' ') return 0;
+  return close + 1 - at;
+}
+
 std::string markdown_escape(std::string_view text) {
-  // Markup that can start mid-line; every escaped text follows a prefix of
-  // ours, so line-start markers ("- ", "1.") cannot occur.
-  static constexpr std::string_view kSpecial = "\\`*_[]<>|~^&#";
+  // Every escaped text follows a prefix of ours ("| ", "- ", "**"), so markup
+  // that works only at a line's start (#, >, 1., -, +, =) cannot occur and
+  // stays as written. Escaped, each only where it would start markup in
+  // CommonMark, GFM (Reddit, GitHub) or Discourse:
+  //  - '|' always: it would end the table cell;
+  //  - '`', and '\' before punctuation (a '\' elsewhere shows as itself);
+  //  - '*' and '_' unless they cannot be emphasis: '_' inside a word
+  //    ("vm.nr_hugepages"), either one between spaces ("2 * 3");
+  //  - '[' that opens a link ("[x](u)", "[x][y]") or a tag Discourse reads as BBCode
+  //    ("[b]"); "[error]" and "[host]" are plain text;
+  //  - '<' before a letter, '/', '!' or '?' (an HTML tag or an autolink); "p < 0.01" stays;
+  //  - '&' that starts a character reference ("&amp;", "&#39;");
+  //  - '~' when another '~' follows (strikethrough), '^' before a non-space (Reddit's superscript).
+  const std::size_t n = text.size();
+  // Where a "](" or "][" is: a '[' before it opens a link.
+  std::size_t last_link_close = std::string_view::npos;
+  for (std::size_t i = 0; i + 1 < n; ++i)
+    if (text[i] == ']' && (text[i + 1] == '(' || text[i + 1] == '[')) last_link_close = i;
+  auto space_or_edge = [&](std::size_t i, int dir) {
+    if (dir < 0) return i == 0 || is_space_char(text[i - 1]);
+    return i + 1 >= n || is_space_char(text[i + 1]);
+  };
   std::string out;
-  for (char c : text) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = text[i];
+    bool escape = false;
+    switch (c) {
+      case '|':
+      case '`': escape = true; break;
+      case '\\': escape = i + 1 < n && is_ascii_punct(text[i + 1]); break;
+      case '*': escape = !(space_or_edge(i, -1) && space_or_edge(i, 1)); break;
+      case '_':
+        escape = !(space_or_edge(i, -1) && space_or_edge(i, 1)) &&
+                 !(i > 0 && is_alnum_char(text[i - 1]) && i + 1 < n && is_alnum_char(text[i + 1]));
+        break;
+      case '[':
+        escape = (last_link_close != std::string_view::npos && i < last_link_close) || bbcode_tag_length(text, i) > 0;
+        break;
+      case '<':
+        escape = i + 1 < n && (std::isalpha(static_cast<unsigned char>(text[i + 1])) || text[i + 1] == '/' ||
+                               text[i + 1] == '!' || text[i + 1] == '?');
+        break;
+      case '&': {
+        std::size_t p = i + 1;
+        if (p < n && text[p] == '#') ++p;
+        const std::size_t name = p;
+        while (p < n && is_alnum_char(text[p])) ++p;
+        escape = p > name && p < n && text[p] == ';';
+        break;
+      }
+      case '~': escape = text.find('~', i + 1) != std::string_view::npos || (i > 0 && text[i - 1] == '~'); break;
+      case '^': escape = i + 1 < n && !is_space_char(text[i + 1]); break;
+      default: break;
+    }
     if (c == '\n' || c == '\r' || c == '\t') {
       out += ' ';
     } else if (terminal_control(c)) {
       out += '?';
-    } else if (kSpecial.find(c) != std::string_view::npos) {
-      out += '\\';
-      out += c;
     } else {
+      if (escape) out += '\\';
       out += c;
     }
   }
@@ -73,18 +157,22 @@ std::string markdown_code_block(std::string_view code, std::string_view language
 }
 
 std::string bbcode_escape(std::string_view text) {
+  // BBCode has no escape character. A tag the boards parse ("[b]", "[/url]",
+  // "[url=...]", "[*]") gets a zero-width space after its '[', which every board
+  // shows as the text "[b]" without reading a tag; any other bracket ("[error]",
+  // "[host]", "[0, 1]") is plain text on phpBB, XenForo, vBulletin, SMF and MyBB
+  // and stays as written. ([noparse] and [plain] would do it too, but phpBB has neither.)
   std::string out;
-  for (char c : text) {
-    if (c == '[')
-      out += "\xEF\xBC\xBB";  // U+FF3B FULLWIDTH LEFT SQUARE BRACKET
-    else if (c == ']')
-      out += "\xEF\xBC\xBD";  // U+FF3D FULLWIDTH RIGHT SQUARE BRACKET
-    else if (c == '\n' || c == '\r')
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n' || c == '\r') {
       out += ' ';
-    else if (terminal_control(c))
+    } else if (terminal_control(c)) {
       out += '?';
-    else
+    } else {
       out += c;
+      if (c == '[' && bbcode_tag_length(text, i) > 0) out += "\xE2\x80\x8B";  // U+200B ZERO WIDTH SPACE
+    }
   }
   return out;
 }

@@ -1,5 +1,7 @@
 // The forum writers: a post short enough to paste (Reddit, Discourse in
 // Markdown; phpBB, XenForo, vBulletin in BBCode).
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
@@ -60,7 +62,10 @@ Post make_post(const Report& r) {
       caches += fmt::format("{}{}: {}", caches.empty() ? "" : "; ", v.level, to_string(v.sharing));
     p.setup.push_back({{"Sharing", caches}});
   }
-  p.setup.push_back({{"Host keeps", r.host_keeps}});
+  if (r.no_plan.empty())
+    p.setup.push_back({{"Host keeps", r.host_keeps}});
+  else
+    p.setup.push_back({{"Plan", r.no_plan}});
   if (r.comparison) {
     const Comparison& c = r.comparison->comparison;
     for (std::size_t i : r.comparison->headline) {
@@ -109,18 +114,21 @@ Post make_post(const Report& r) {
       }
       p.review.push_back(fmt::format("[{}] {}: {} ({})", to_string(f.severity), f.id, f.title, f.evidence));
     }
+    // What is left out is counted, with the command that lists it: a forum reader has no HTML page.
     if (p.review.size() > 10) {
       std::size_t n = p.review.size();
       p.review.resize(10);
-      p.review.push_back(fmt::format("… and {} more in the HTML report", n - 10));
+      p.review.push_back(fmt::format("… and {} more errors and warnings, not listed here (vpt-tune check lists them all)", n - 10));
     }
-    if (notes) p.review.push_back(fmt::format("{} note{} in the HTML report", notes, notes == 1 ? "" : "s"));
+    if (notes)
+      p.review.push_back(fmt::format("{} note{} not listed here (vpt-tune check lists them)", notes, notes == 1 ? "" : "s"));
   }
   p.warnings = r.warnings;
   if (p.warnings.size() > 3) {
     std::size_t n = p.warnings.size();
     p.warnings.resize(3);
-    p.warnings.push_back(fmt::format("… and {} more in the HTML report", n - 3));
+    p.warnings.push_back(fmt::format("… and {} more warning{}, not listed here (vpt-tune suggest with the same options lists them all)",
+                                     n - 3, n - 3 == 1 ? "" : "s"));
   }
   p.footer = fmt::format("Made with vpt-tune {}{}.", r.tool_version,
                          r.redacted ? "; host names, UUIDs, MACs, serials and paths redacted" : "");
@@ -161,23 +169,76 @@ void markdown(std::ostream& out, const Post& p) {
   fmt::print(out, "\n*{}*\n", markdown_escape(p.footer));
 }
 
-void bbcode(std::ostream& out, const Post& p) {
-  using report_detail::bbcode_escape;
-  fmt::print(out, "[b]{}[/b]\n\n[table]\n", bbcode_escape(p.title));
-  for (const Row& row : p.setup)
-    fmt::print(out, "[tr][td][b]{}[/b][/td][td]{}[/td][/tr]\n", bbcode_escape(row.cells[0]), bbcode_escape(row.cells[1]));
-  out << "[/table]\n";
-  if (!p.results.empty()) {
-    out << "\n[table]\n";
-    if (p.results.front().cells.size() == 5)
-      out << "[tr][td][b]Metric[/b][/td][td][b]Before[/b][/td][td][b]After[/b][/td][td][b]Change[/b][/td][td][b]Verdict"
-             "[/b][/td][/tr]\n";
-    for (const Row& row : p.results) {
-      out << "[tr]";
-      for (const std::string& cell : row.cells) fmt::print(out, "[td]{}[/td]", bbcode_escape(cell));
-      out << "[/tr]\n";
+// Columns on a character grid: what a [code] block shows on a board without
+// [table]. Widths count UTF-8 characters ("×", "µ" are one column each).
+std::size_t columns(std::string_view s) {
+  std::size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+std::string aligned_rows(const std::vector<std::string>& header, const std::vector<Row>& rows) {
+  std::size_t cells = header.size();
+  for (const Row& row : rows) cells = std::max(cells, row.cells.size());
+  std::vector<std::size_t> width(cells, 0);
+  auto measure = [&](const std::vector<std::string>& cells) {
+    for (std::size_t i = 0; i < cells.size() && i < width.size(); ++i) width[i] = std::max(width[i], columns(cells[i]));
+  };
+  measure(header);
+  for (const Row& row : rows) measure(row.cells);
+  std::string text;
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string l;
+    for (std::size_t i = 0; i < cells.size() && i < width.size(); ++i) {
+      l += cells[i];
+      if (i + 1 < cells.size()) l += std::string(width[i] - columns(cells[i]) + 2, ' ');
     }
-    fmt::print(out, "[/table]\n[i]{}[/i]\n", bbcode_escape(p.results_note));
+    text += l + "\n";
+  };
+  if (!header.empty()) {
+    line(header);
+    std::vector<std::string> rule;
+    for (std::size_t w : width) rule.push_back(std::string(w, '-'));
+    line(rule);
+  }
+  for (const Row& row : rows) line(row.cells);
+  return text;
+}
+
+void bbcode(std::ostream& out, const Post& p, bool tables) {
+  using report_detail::bbcode_escape;
+  fmt::print(out, "[b]{}[/b]\n\n", bbcode_escape(p.title));
+  const std::vector<std::string> results_header =
+      !p.results.empty() && p.results.front().cells.size() == 5
+          ? std::vector<std::string>{"Metric", "Before", "After", "Change", "Verdict"}
+          : std::vector<std::string>{};
+  if (tables) {
+    out << "[table]\n";
+    for (const Row& row : p.setup)
+      fmt::print(out, "[tr][td][b]{}[/b][/td][td]{}[/td][/tr]\n", bbcode_escape(row.cells[0]), bbcode_escape(row.cells[1]));
+    out << "[/table]\n";
+  } else {
+    out << report_detail::bbcode_code_block(aligned_rows({}, p.setup));
+  }
+  if (!p.results.empty()) {
+    out << '\n';
+    if (tables) {
+      out << "[table]\n";
+      if (!results_header.empty()) {
+        out << "[tr]";
+        for (const std::string& h : results_header) fmt::print(out, "[td][b]{}[/b][/td]", h);
+        out << "[/tr]\n";
+      }
+      for (const Row& row : p.results) {
+        out << "[tr]";
+        for (const std::string& cell : row.cells) fmt::print(out, "[td]{}[/td]", bbcode_escape(cell));
+        out << "[/tr]\n";
+      }
+      out << "[/table]\n";
+    } else {
+      out << report_detail::bbcode_code_block(aligned_rows(results_header, p.results));
+    }
+    fmt::print(out, "[i]{}[/i]\n", bbcode_escape(p.results_note));
   }
   if (!p.review_title.empty()) {
     fmt::print(out, "\n[b]{}[/b]\n[list]\n", bbcode_escape(p.review_title));
@@ -200,8 +261,8 @@ void bbcode(std::ostream& out, const Post& p) {
 
 void write_forum_summary(std::ostream& out, const Report& report, ReportFormat format) {
   Post post = make_post(report);
-  if (format == ReportFormat::Bbcode)
-    bbcode(out, post);
+  if (format == ReportFormat::Bbcode || format == ReportFormat::BbcodePlain)
+    bbcode(out, post, format == ReportFormat::Bbcode);
   else
     markdown(out, post);
 }

@@ -171,7 +171,10 @@ void summary_section(std::ostream& out, const Report& r) {
                  to_string(v.sharing));
     out << "</p></div>\n";
   }
-  fmt::print(out, "<div class=\"card\"><h3>The host keeps</h3><p>{}</p></div>\n", e(r.host_keeps));
+  if (r.no_plan.empty())
+    fmt::print(out, "<div class=\"card\"><h3>The host keeps</h3><p>{}</p></div>\n", e(r.host_keeps));
+  else
+    fmt::print(out, "<div class=\"card\"><h3>No plan</h3><p>{}</p></div>\n", e(r.no_plan));
   if (r.comparison && !r.comparison->headline.empty()) {
     const Comparison& c = r.comparison->comparison;
     // One run a side cannot tell a change from a disturbance between runs:
@@ -217,6 +220,7 @@ void picture_section(std::ostream& out, const Report& r) {
 }
 
 void sharing_section(std::ostream& out, const Report& r) {
+  if (!r.no_plan.empty()) return;
   out << "<section id=\"sharing\"><h2>The plan and what each guest shares</h2>\n";
   for (std::size_t i = 0; i < r.guests.size(); ++i) {
     const GuestSummary& g = r.guests[i];
@@ -242,6 +246,7 @@ void sharing_section(std::ostream& out, const Report& r) {
 }
 
 void xml_section(std::ostream& out, const Report& r) {
+  if (!r.no_plan.empty()) return;
   out << "<section id=\"xml\"><h2>libvirt XML</h2>\n<p class=\"note\">Paste into <code>virsh edit</code>, replacing "
          "these elements.</p>\n";
   for (std::size_t i = 0; i < r.guests.size(); ++i) {
@@ -436,8 +441,8 @@ void write_html_report(std::ostream& out, const Report& r) {
              kScriptSha256, e(r.tool_version), e(r.title), kCss);
   fmt::print(out, "<header><h1>{}</h1><p class=\"sub\">CPU pinning report by vpt-tune {}{}</p></header>\n", e(r.title),
              e(r.tool_version), r.redacted ? "; host names, UUIDs, MAC addresses, serials and paths redacted" : "");
-  out << "<nav><a href=\"#summary\">Summary</a><a href=\"#host\">Host</a><a href=\"#picture\">Picture</a>"
-         "<a href=\"#sharing\">Sharing</a><a href=\"#xml\">XML</a>";
+  out << "<nav><a href=\"#summary\">Summary</a><a href=\"#host\">Host</a><a href=\"#picture\">Picture</a>";
+  if (r.no_plan.empty()) out << "<a href=\"#sharing\">Sharing</a><a href=\"#xml\">XML</a>";
   if (!r.domain.empty()) out << "<a href=\"#domain\">Domain</a>";
   if (r.review) out << "<a href=\"#review\">Review</a>";
   if (r.bench) out << "<a href=\"#bench\">Measurements</a>";

@@ -79,13 +79,52 @@ std::string secret_paths(std::string text, const RedactionSecrets& secrets) {
   return text;
 }
 
+// The scheme that ends where "://" starts, at `colon`: http, https, ftp.
+bool web_scheme_at(std::string_view text, std::size_t colon) {
+  std::string scheme;
+  for (std::size_t i = colon; i > 0 && (is_alnum(text[i - 1]) || text[i - 1] == '+' || text[i - 1] == '-' ||
+                                        text[i - 1] == '.');
+       --i)
+    scheme.insert(scheme.begin(), lower(text[i - 1]));
+  return scheme == "http" || scheme == "https" || scheme == "ftp";
+}
+
+// Where a URL ends: at whitespace, a quote or an angle bracket.
+std::size_t url_end(std::string_view text, std::size_t from) {
+  while (from < text.size() && !is_space(text[from]) && text[from] != '\'' && text[from] != '"' && text[from] != '<' &&
+         text[from] != '>' && text[from] != '`')
+    ++from;
+  return from;
+}
+
+// Characters of a host name token: labels and the dots of an FQDN ('_' too:
+// NetBIOS names and file names have it). Anything else ends a token.
+bool is_host_char(char c) { return is_word(c) || c == '.'; }
+
+// "example.org", "lan": DNS labels (letters, digits, inner '-') joined by
+// dots. "nr_hugepages" is none: '_' is no DNS character.
+bool is_dns_name(std::string_view name) {
+  if (name.empty()) return false;
+  for (std::size_t begin = 0; begin <= name.size();) {
+    std::size_t end = name.find('.', begin);
+    if (end == std::string_view::npos) end = name.size();
+    std::string_view label = name.substr(begin, end - begin);
+    if (label.empty() || label.front() == '-' || label.back() == '-' ||
+        !std::all_of(label.begin(), label.end(), [](char c) { return is_alnum(c) || c == '-'; }))
+      return false;
+    begin = end + 1;
+  }
+  return true;
+}
+
+struct HostName {
+  std::string name, shown;
+};
+
 // "[host]" for the first host name, "[host 2]" for a second one, ...: a report
 // comparing two hosts still says they differ without saying which they are.
-std::string hostnames(std::string_view text, const RedactionSecrets& secrets) {
-  struct Name {
-    std::string name, shown;
-  };
-  std::vector<Name> names;
+std::vector<HostName> host_names(const RedactionSecrets& secrets) {
+  std::vector<HostName> names;
   std::vector<std::string> hosts;  // distinct, lower case, in order
   for (const std::string& h : secrets.hostnames) {
     if (h.empty()) continue;
@@ -104,33 +143,118 @@ std::string hostnames(std::string_view text, const RedactionSecrets& secrets) {
       names.push_back({h.substr(dot + 1), "[domain]"});
   }
   std::stable_sort(names.begin(), names.end(), [](const auto& a, const auto& b) { return a.name.size() > b.name.size(); });
+  return names;
+}
+
+// A whole token that is a host name: the name itself ("vm", "VM"), or the
+// name with domain labels after it ("vm.example.org"). "vm.nr_hugepages"
+// (a sysctl) and "vm-win11" are other tokens.
+const HostName* host_token(std::string_view token, const std::vector<HostName>& names) {
+  for (const HostName& n : names) {
+    if (!iequals_at(token, 0, n.name)) continue;
+    if (token.size() == n.name.size()) return &n;
+    if (token[n.name.size()] == '.' && is_dns_name(token.substr(n.name.size() + 1))) return &n;
+  }
+  return nullptr;
+}
+
+// A file name from the command line ("alice-desktop-lscpu.txt"): its words,
+// split at '-', '_' and '.', may name the host.
+std::string host_words_in_file_name(std::string_view name, const std::vector<HostName>& names) {
   std::string out;
-  for (std::size_t i = 0; i < text.size();) {
-    // Whole words, where '-' and '_' also separate: "alice-desktop-lscpu.txt"
-    // names the host too.
-    bool at_word_start = i == 0 || (!is_alnum(text[i - 1]) && text[i - 1] != '.');
-    const Name* matched = nullptr;
-    if (at_word_start)
-      for (const Name& n : names)
-        if (iequals_at(text, i, n.name) && (i + n.name.size() == text.size() || !is_alnum(text[i + n.name.size()]))) {
+  for (std::size_t i = 0; i < name.size();) {
+    const HostName* matched = nullptr;
+    if (i == 0 || !is_alnum(name[i - 1]))
+      for (const HostName& n : names)
+        if (iequals_at(name, i, n.name) && (i + n.name.size() == name.size() || !is_alnum(name[i + n.name.size()]))) {
           matched = &n;
           break;
         }
     if (!matched) {
+      out += name[i++];
+      continue;
+    }
+    out += matched->shown;
+    i += matched->name.size();
+  }
+  return out;
+}
+
+// Host names as whole tokens: a token runs from a character that cannot be in
+// a host name to the next one (space, quotes, brackets, '/', ':', '@', ',',
+// ...); a dot at its end is the sentence's. Inside the base names of the files
+// named on the command line, host names are words ("[host]-lscpu.txt").
+// `quoted_only`: only tokens inside a quoted value ('vm', "vm"; not an XML
+// attribute's mode='...'), the values vpt-tune writes into its own sentences.
+std::string hostnames(std::string_view text, const RedactionSecrets& secrets, bool quoted_only = false) {
+  const std::vector<HostName> names = host_names(secrets);
+  if (names.empty()) return std::string(text);
+  std::vector<std::string> file_names;
+  for (const std::string& p : secrets.paths)
+    if (!p.empty() && p != "-") file_names.push_back(redact_path(p));
+  std::string out;
+  char quote = 0;  // the quote of the value being read, if any
+  for (std::size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    if (c == '\'' || c == '"') {
+      if (quote == c && (i + 1 == text.size() || !is_alnum(text[i + 1])))
+        quote = 0;  // "the guest's" has no closing quote: a letter follows
+      else if (!quote && (i == 0 || (!is_alnum(text[i - 1]) && text[i - 1] != '=')))
+        quote = c;
       out += text[i++];
       continue;
     }
-    std::size_t end = i + matched->name.size();
-    // "box" also hides "box.example.com": take the domain labels that follow.
-    while (end + 1 < text.size() && text[end] == '.' && is_word(text[end + 1])) {
-      std::size_t next = end + 1;
-      while (next < text.size() && is_word(text[next])) ++next;
-      end = next;
+    if (text.compare(i, 3, "://") == 0 && web_scheme_at(text, i)) {
+      // A web address: its host may be the person's, its path is the server's.
+      std::size_t host_end = i + 3;
+      while (host_end < text.size() && text[host_end] != '/' && text[host_end] != '?' && text[host_end] != '#' &&
+             host_end < url_end(text, i))
+        ++host_end;
+      const std::string_view host = text.substr(i + 3, host_end - i - 3);
+      out += "://";
+      out += quoted_only && !quote ? std::string(host) : hostnames(host, secrets);
+      const std::size_t end = url_end(text, host_end);
+      out.append(text.substr(host_end, end - host_end));
+      i = end;
+      continue;
     }
-    out += matched->shown;
+    if (!is_host_char(c) || (i > 0 && is_host_char(text[i - 1]))) {
+      out += text[i++];
+      continue;
+    }
+    std::size_t end = i;
+    while (end < text.size() && is_host_char(text[end])) ++end;
+    while (end > i + 1 && text[end - 1] == '.') --end;
+    const std::string_view token = text.substr(i, end - i);
     i = end;
+    if (quoted_only && !quote) {
+      out.append(token);
+    } else if (const HostName* n = host_token(token, names)) {
+      out += n->shown;
+    } else if (std::find(file_names.begin(), file_names.end(), token) != file_names.end()) {
+      out += host_words_in_file_name(token, names);
+    } else {
+      out.append(token);
+    }
   }
   return out;
+}
+
+// Web addresses whose host is public name documentation, not the person:
+// http, https and ftp keep their host unless it is a private one (".lan",
+// ".local", ".home.arpa", ..., or no dot at all); an IP or a known host name is
+// hidden by its own pass, a user in it by the e-mail pass. Every other scheme
+// (a libvirt URI: "qemu+ssh://alice@box/system") names a machine of the
+// person's: its authority becomes "[host]".
+bool keeps_authority(std::string_view text, std::size_t colon, std::string_view authority) {
+  if (!web_scheme_at(text, colon)) return false;
+  if (authority.find('@') != std::string_view::npos) return false;
+  std::string_view host = authority.substr(0, authority.find(':'));
+  if (host.starts_with("[")) return true;  // "[ip]", "[host]" from the passes before
+  if (host.find('.') == std::string_view::npos) return false;
+  static constexpr std::array<std::string_view, 8> kPrivate = {".lan", ".local", ".home", ".arpa", ".internal",
+                                                               ".localdomain", ".corp", ".intranet"};
+  return std::none_of(kPrivate.begin(), kPrivate.end(), [&](std::string_view s) { return ends_with_ci(host, s); });
 }
 
 std::string uri_authorities(std::string_view text) {
@@ -142,8 +266,10 @@ std::string uri_authorities(std::string_view text) {
       while (end < text.size() && text[end] != '/' && !is_space(text[end]) && text[end] != '\'' &&
              text[end] != '"' && text[end] != '<' && text[end] != '>')
         ++end;
+      const std::string_view authority = text.substr(i + 3, end - i - 3);
       out += "://";
-      if (end > i + 3) out += "[host]";
+      if (keeps_authority(text, i, authority)) out.append(authority);
+      else if (!authority.empty()) out += "[host]";
       i = end;
       continue;
     }
@@ -417,6 +543,12 @@ bool is_system_path(std::string_view path) {
 std::string paths(std::string_view text) {
   std::string out;
   for (std::size_t i = 0; i < text.size();) {
+    if (text.compare(i, 3, "://") == 0 && web_scheme_at(text, i)) {  // a web page's path: not a file here
+      const std::size_t end = url_end(text, i);
+      out.append(text.substr(i, end - i));
+      i = end;
+      continue;
+    }
     bool boundary = i == 0 || ends_token(text[i - 1]) || text[i - 1] == ':';
     bool home = text[i] == '~' && i + 1 < text.size() && text[i + 1] == '/';
     bool absolute = text[i] == '/' && !(i > 0 && text[i - 1] == ':' && text.compare(i, 2, "//") == 0);
@@ -453,9 +585,11 @@ std::string paths(std::string_view text) {
 
 }  // namespace
 
-std::string redact_text(std::string_view text, const RedactionSecrets& secrets) {
+namespace {
+
+std::string redact(std::string_view text, const RedactionSecrets& secrets, bool tool_text) {
   std::string out = secret_paths(std::string(text), secrets);
-  out = hostnames(out, secrets);
+  out = hostnames(out, secrets, tool_text);
   out = uri_authorities(out);
   out = emails(out);
   out = uuids_and_macs(out);
@@ -465,6 +599,14 @@ std::string redact_text(std::string_view text, const RedactionSecrets& secrets) 
   out = disk_images(out);
   out = paths(out);
   return out;
+}
+
+}  // namespace
+
+std::string redact_text(std::string_view text, const RedactionSecrets& secrets) { return redact(text, secrets, false); }
+
+std::string redact_tool_text(std::string_view text, const RedactionSecrets& secrets) {
+  return redact(text, secrets, true);
 }
 
 std::string redact_path(std::string_view path) {
@@ -522,15 +664,19 @@ bool is_hex_id(std::string_view v) {
 }
 
 void redact_json_value(nlohmann::json& value, std::string_view field, const RedactionSecrets& secrets,
-                       const Vocabulary& vocabulary) {
+                       const Vocabulary& vocabulary, const ToolTextFields& tool_text) {
   if (value.is_string()) {
-    if (!in_vocabulary(vocabulary, field, value.get_ref<const std::string&>()))
-      value = redact_field(field, value.get_ref<const std::string&>(), secrets);
+    const std::string& text = value.get_ref<const std::string&>();
+    if (in_vocabulary(vocabulary, field, text)) return;
+    if (std::find(tool_text.begin(), tool_text.end(), field) != tool_text.end())
+      value = redact_tool_text(text, secrets);
+    else
+      value = redact_field(field, text, secrets);
   } else if (value.is_object()) {
-    for (auto& [key, child] : value.items()) redact_json_value(child, key, secrets, vocabulary);
+    for (auto& [key, child] : value.items()) redact_json_value(child, key, secrets, vocabulary, tool_text);
   } else if (value.is_array()) {
     // Elements belong to the array's field: "warnings": ["..."].
-    for (auto& child : value) redact_json_value(child, field, secrets, vocabulary);
+    for (auto& child : value) redact_json_value(child, field, secrets, vocabulary, tool_text);
   }
 }
 
@@ -614,8 +760,24 @@ const Vocabulary& check_vocabulary() {
   return words;
 }
 
-void redact_json(nlohmann::json& doc, const RedactionSecrets& secrets, const Vocabulary& vocabulary) {
-  redact_json_value(doc, "", secrets, vocabulary);
+void redact_json(nlohmann::json& doc, const RedactionSecrets& secrets, const Vocabulary& vocabulary,
+                 const ToolTextFields& tool_text) {
+  redact_json_value(doc, "", secrets, vocabulary, tool_text);
+}
+
+const ToolTextFields& plan_tool_text() {
+  static const ToolTextFields fields = {"explanation", "warnings", "advice"};
+  return fields;
+}
+
+const ToolTextFields& check_tool_text() {
+  static const ToolTextFields fields = {"title", "why", "fix", "manual_reason", "skipped"};
+  return fields;
+}
+
+const ToolTextFields& warnings_tool_text() {
+  static const ToolTextFields fields = {"warnings"};
+  return fields;
 }
 
 std::string redact_xml(std::string_view xml, const RedactionSecrets& secrets, const Vocabulary& vocabulary) {

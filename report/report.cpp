@@ -11,6 +11,7 @@
 
 #include "check/findings_writers.hpp"
 #include "optimizer/plan_writers.hpp"
+#include "optimizer/sharing.hpp"
 #include "probe/topology_writers.hpp"
 #include "report/redact.hpp"
 #include "virt/domain_xml.hpp"
@@ -30,6 +31,7 @@ std::string_view to_string(ReportFormat format) {
     case ReportFormat::Html: return "html";
     case ReportFormat::Markdown: return "markdown";
     case ReportFormat::Bbcode: return "bbcode";
+    case ReportFormat::BbcodePlain: return "bbcode-plain";
   }
   return "html";
 }
@@ -70,19 +72,19 @@ class Redactor {
   Topology topology(const Topology& t) const {
     if (!on_) return t;
     nlohmann::json doc = topology_to_json(t);
-    redact_json(doc, secrets_, topology_vocabulary());
+    redact_json(doc, secrets_, topology_vocabulary(), warnings_tool_text());
     return topology_from_json(doc, "the redacted topology");
   }
   Plan plan(const Plan& p) const {
     if (!on_) return p;
     nlohmann::json doc = plan_to_json(p);
-    redact_json(doc, secrets_, plan_vocabulary());
+    redact_json(doc, secrets_, plan_vocabulary(), plan_tool_text());
     return plan_from_json(doc, "the redacted plan");
   }
   Results results(const Results& res) const {
     if (!on_) return res;
     nlohmann::json doc = nlohmann::json::parse(results_to_json_text(res));
-    redact_json(doc, secrets_, results_vocabulary());
+    redact_json(doc, secrets_, results_vocabulary(), warnings_tool_text());
     return results_from_json_text(doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                                   "the redacted results");
   }
@@ -93,14 +95,24 @@ class Redactor {
   CheckReport check(const CheckReport& c) const {
     if (!on_) return c;
     nlohmann::json doc = findings_to_json(c);
-    redact_json(doc, secrets_, check_vocabulary());
-    return findings_from_json(doc, "the redacted review");
+    redact_json(doc, secrets_, check_vocabulary(), check_tool_text());
+    CheckReport out = findings_from_json(doc, "the redacted review");
+    // A title or why that is the check table's own, word for word, is shown as written.
+    static const std::vector<CheckInfo> table = check_table();
+    for (std::size_t i = 0; i < out.findings.size() && i < c.findings.size(); ++i) {
+      auto row = std::find_if(table.begin(), table.end(), [&](const CheckInfo& r) { return r.id == c.findings[i].id; });
+      if (row == table.end()) continue;
+      if (c.findings[i].title == row->title) out.findings[i].title = row->title;
+      if (c.findings[i].why == row->why) out.findings[i].why = row->why;
+    }
+    return out;
   }
   // A file named on the command line: its base name, redacted.
   std::string path(const std::string& p) const {
     return !on_ || p.empty() ? p : redact_text(redact_path(p), secrets_);
   }
   std::string text(const std::string& t) const { return on_ ? redact_text(t, secrets_) : t; }
+  std::string tool_text(const std::string& t) const { return on_ ? redact_tool_text(t, secrets_) : t; }
 
  private:
   bool on_;
@@ -135,6 +147,7 @@ ReportSources redacted(const ReportSources& src, const Redactor& r) {
   out.after_file = r.path(src.after_file);
   if (src.check) out.check = r.check(*src.check);
   out.check_file = r.path(src.check_file);
+  out.no_plan = r.tool_text(src.no_plan);
   out.as_defined = src.as_defined;  // vpt-tune's own words, by index: nothing to hide
   for (const std::string& name : src.host_shared_with) out.host_shared_with.push_back(r.text(name));
   return out;
@@ -297,8 +310,15 @@ CpuSet helpers_of(const GuestPlan& g) {
   return s;
 }
 
-std::string describe_others(const Plan& plan, unsigned g, const CpuSet& others, bool& shared) {
+// Who shares the cores or caches of `level` (1 = the core) that guest `g`'s
+// vCPUs touch (`span`: their CPUs): other guests, their helpers, the host, the
+// guest's own helpers. The host's part is the plan's own analysis
+// (optimizer/sharing.hpp, as `suggest` warns): where the host runs on the
+// guest's CPUs (--reserve 0) it shares them.
+std::string describe_others(const Topology& topo, const Plan& plan, unsigned g, const CpuSet& span, int level,
+                            bool& shared) {
   const GuestPlan& guest = plan.guests[g];
+  const CpuSet others = span - guest.vcpu_cpus();
   std::vector<std::string> parts;
   CpuSet own_helpers = others & helpers_of(guest);
   CpuSet covered = own_helpers;
@@ -314,7 +334,10 @@ std::string describe_others(const Plan& plan, unsigned g, const CpuSet& others, 
     covered |= their_helpers;
   }
   // The host's CPUs, including those that also run this guest's helpers.
-  CpuSet host = (others & plan.host) - (covered - own_helpers);
+  CpuSet host_shares;
+  for (const SharedPart& part : shared_between(topo, guest.vcpu_cpus(), plan.host))
+    if (part.level <= level) host_shares |= part.cpus & plan.host;
+  CpuSet host = host_shares - (covered - own_helpers);
   if (!host.empty()) {
     std::string text = fmt::format("the host ({})", cpus_text(host));
     if (!own_helpers.empty() && host.contains(own_helpers))
@@ -366,7 +389,7 @@ CacheVerdict cache_verdict(const Topology& topo, const Plan& plan, unsigned g, i
   }
   std::sort(touched.begin(), touched.end(), [](const Cache* a, const Cache* b) { return a->index < b->index; });
   bool shared = false;
-  std::string others = describe_others(plan, g, span - vcpus, shared);
+  std::string others = describe_others(topo, plan, g, span, level, shared);
   std::optional<std::uint64_t> size = touched.empty() ? std::nullopt : touched.front()->size_bytes;
   bool same_size = std::all_of(touched.begin(), touched.end(), [&](const Cache* c) { return c->size_bytes == size; });
   bool per_core = std::all_of(touched.begin(), touched.end(), [&](const Cache* c) {
@@ -401,7 +424,7 @@ CacheVerdict core_verdict(const Topology& topo, const Plan& plan, unsigned g) {
   CacheVerdict v;
   v.level = "core";
   bool shared = false;
-  std::string others = describe_others(plan, g, span - vcpus, shared);
+  std::string others = describe_others(topo, plan, g, span, 1, shared);
   if (!shared) {
     v.sharing = Sharing::Private;
     v.text = fmt::format("{} whole, no other thread on them (L1 and SMT siblings private)",
@@ -672,13 +695,16 @@ Report build_report(const ReportSources& raw, const ReportSettings& settings) {
                         : fmt::format("{}-core, {}-thread host", topo.cores.size(), topo.cpus.size());
   std::vector<std::string> guests;
   for (const GuestPlan& g : plan.guests) guests.push_back(fmt::format("'{}' {} vCPU{}", g.name, g.vcpus.size(), g.vcpus.size() == 1 ? "" : "s"));
-  report.title = fmt::format("{}: {}", cpu, fmt::join(guests, ", "));
+  report.title = guests.empty() ? fmt::format("{}: {}", cpu, run ? "measurements" : "the host")
+                                : fmt::format("{}: {}", cpu, fmt::join(guests, ", "));
+  report.no_plan = src.no_plan;
 
   // Inputs.
   report.inputs.push_back({"Host model", topo.source == TopologySource::LiveHost
                                              ? source_kind(topo.source)
                                              : fmt::format("{}: {}", source_kind(topo.source), topo.source_name)});
-  report.inputs.push_back({"Plan", src.plan_file.empty()
+  report.inputs.push_back({"Plan", !src.no_plan.empty() ? std::string("none")
+                                   : src.plan_file.empty()
                                        ? fmt::format("computed by vpt-tune {} ({})", VPT_VERSION, plan.search)
                                        : fmt::format("read from {} ({})", src.plan_file, plan.search)});
   if (src.domain) report.inputs.push_back({"Domain", src.domain->name});
@@ -700,7 +726,8 @@ Report build_report(const ReportSources& raw, const ReportSettings& settings) {
     report.guests.push_back(it == src.as_defined.end() ? guest_summary(topo, plan, g)
                                                        : as_defined_summary(guest_summary(topo, plan, g), it->second));
   }
-  report.host_keeps = plan.host.empty() ? "no CPUs of its own"
+  report.host_keeps = !src.no_plan.empty() ? ""
+                      : plan.host.empty()   ? "no CPUs of its own"
                                         : fmt::format("CPUs {} ({})", plan.host, cores_by_kind(topo, plan.host));
   if (!src.host_shared_with.empty())
     report.host_keeps += fmt::format(", shared with {} (no cores of their own)", fmt::join(src.host_shared_with, ", "));

@@ -25,8 +25,10 @@
 
 namespace vpt {
 
-enum class ReportFormat { Html, Markdown, Bbcode };
-std::string_view to_string(ReportFormat format);  // "html", "markdown", "bbcode"
+// BbcodePlain: BBCode for boards without [table] (phpBB): each table as
+// aligned rows in a [code] block.
+enum class ReportFormat { Html, Markdown, Bbcode, BbcodePlain };
+std::string_view to_string(ReportFormat format);  // "html", "markdown", "bbcode", "bbcode-plain"
 // The format a file name asks for: .md/.markdown, .bbcode/.bb, .html/.htm;
 // nullopt for any other extension.
 std::optional<ReportFormat> format_from_extension(std::string_view path);
@@ -36,6 +38,9 @@ struct ReportSources {
   Topology topology;
   Plan plan;
   std::string plan_file;            // "" = computed for this report from the request
+  // "" = `plan` is drawn; else no plan was made (the default request does not fit the host and
+  // none was asked for) and this one line, vpt-tune's own words, says so and which command makes one.
+  std::string no_plan;
   std::optional<Domain> domain;     // --xml FILE or --domain NAME
   std::optional<Results> bench;     // --bench FILE: one run
   std::string bench_file;
@@ -110,8 +115,9 @@ struct Report {
   std::vector<Fact> host;           // CPU, cores/threads, kinds, caches, NUMA, kernel, microcode
   std::vector<Fact> domain;         // the domain as defined now (empty without --xml/--domain)
   TopologyPicture layout;
+  std::string no_plan;              // "" = a plan is drawn; else why not (ReportSources::no_plan)
   std::vector<GuestSummary> guests;
-  std::string host_keeps;           // "CPUs 16-27 (12 E-cores)"
+  std::string host_keeps;           // "CPUs 16-27 (12 E-cores)"; "" without a plan
   std::vector<std::string> explanation;
   std::vector<std::string> warnings;
   std::vector<std::string> advice;
@@ -130,8 +136,9 @@ void write_html_report(std::ostream& out, const Report& report);
 
 // A forum post: one small table (CPU, what the guest got), the headline
 // before/after numbers with verdicts, the review's errors and warnings, the
-// XML in a code block.
-// `format` is Markdown or Bbcode.
+// XML in a code block. Complete in itself: what it leaves out it counts, and
+// names the command that shows it, never the HTML page a reader cannot see.
+// `format` is Markdown, Bbcode or BbcodePlain.
 void write_forum_summary(std::ostream& out, const Report& report, ReportFormat format);
 
 void write_report(std::ostream& out, const Report& report, ReportFormat format);

@@ -20,6 +20,10 @@ void write_topology_svg(std::ostream& out, const TopologyPicture& layout);
 
 // Most CPUs a heatmap draws; the rest are named in a note.
 inline constexpr std::size_t kHeatmapMaxCpus = 64;
+// The heatmap's colour scale spans max(highest - lowest, this share of the
+// median, kHeatmapMinSpanNs): a spread of 1 ns at 40 ns is not full contrast.
+inline constexpr double kHeatmapMinSpanOfMedian = 0.2;
+inline constexpr double kHeatmapMinSpanNs = 2.0;
 // Median one-way latency from row CPU to column CPU.
 void write_heatmap_svg(std::ostream& out, const CoreToCore& c2c);
 

@@ -115,10 +115,29 @@ void write_heatmap_svg(std::ostream& out, const CoreToCore& c2c) {
         hi = std::max(hi, *c2c.median_ns[i][j]);
       }
   if (!(hi > 0)) lo = hi = 0;
+  // The colour scale spans at least a fifth of the median latency (and 2 ns):
+  // pairs 1 ns apart at 40 ns look alike, as they are, instead of spanning the
+  // scale from light to dark (docs/report-notes.md, "Measurements").
+  std::vector<double> values;
+  for (std::size_t i = 0; i < n && i < c2c.median_ns.size(); ++i)
+    for (std::size_t j = 0; j < n && j < c2c.median_ns[i].size(); ++j)
+      if (c2c.median_ns[i][j]) values.push_back(*c2c.median_ns[i][j]);
+  double median = 0;
+  if (!values.empty()) {
+    std::sort(values.begin(), values.end());
+    const std::size_t mid = values.size() / 2;
+    median = values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+  }
+  const double span = std::max({hi - lo, kHeatmapMinSpanOfMedian * median, kHeatmapMinSpanNs});
   const double cell = std::clamp(520.0 / std::max<std::size_t>(n, 1), 8.0, 34.0);
   const double left = 44, top = 34, grid = cell * static_cast<double>(n);
   const double legend_h = 46;
-  const double w = std::max(left + grid + 10, 330.0), h = top + grid + legend_h;
+  // The legend: ten swatches, then its title in 11px text (about 0.6 em a
+  // character, generous for the sans-serif fonts the page asks for).
+  const double lw = 20;
+  const std::string legend_title = "median one-way latency";
+  const double legend_right = left + 10 * lw + 10 + 11 * 0.6 * static_cast<double>(legend_title.size()) + 6;
+  const double w = std::max({left + grid + 10, legend_right, 330.0}), h = top + grid + legend_h;
   open_svg(out, "heatmap", w, h, "Core-to-core latency: median one-way ns from the row CPU to the column CPU");
   const bool show_values = cell >= 26;
   const std::size_t label_every = cell >= 13 ? 1 : static_cast<std::size_t>(std::ceil(13 / cell));
@@ -138,7 +157,7 @@ void write_heatmap_svg(std::ostream& out, const CoreToCore& c2c) {
                    x, y, cell, cell, c2c.cpus[i], c2c.cpus[j]);
         continue;
       }
-      Rgb c = scale_colour(hi > lo ? (*v - lo) / (hi - lo) : 0.5);
+      Rgb c = scale_colour(hi > 0 ? (*v - lo) / span : 0.5);
       fmt::print(out, "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\"><title>CPU {} → "
                       "CPU {}: {} ns</title></rect>",
                  x, y, cell, cell, hex(c), c2c.cpus[i], c2c.cpus[j], format_number(*v));
@@ -150,14 +169,15 @@ void write_heatmap_svg(std::ostream& out, const CoreToCore& c2c) {
   }
   fmt::print(out, "<text class=\"axis-title\" x=\"4\" y=\"{:.1f}\" transform=\"rotate(-90 12 {:.1f})\">from CPU</text>",
              top + grid / 2 + 20, top + grid / 2 + 20);
-  // Legend: ten steps of the scale with the end values.
-  double ly = top + grid + 14, lw = 20;
+  // Legend: ten steps of the scale with its end values (the dark end is lo + span, which no
+  // cell may reach when the spread is under the minimum span).
+  const double ly = top + grid + 14;
   for (int k = 0; k < 10; ++k)
     fmt::print(out, "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"10\" fill=\"{}\"/>", left + k * lw, ly, lw,
                hex(scale_colour(k / 9.0)));
   text(out, left, ly + 24, hi > 0 ? format_number(lo) + " ns" : "no values", "tick");
-  text(out, left + 10 * lw, ly + 24, hi > 0 ? format_number(hi) + " ns" : "", "tick", "end");
-  text(out, left + 10 * lw + 10, ly + 9, "median one-way latency", "tick");
+  text(out, left + 10 * lw, ly + 24, hi > 0 ? format_number(lo + span) + " ns" : "", "tick", "end");
+  text(out, left + 10 * lw + 10, ly + 9, legend_title, "tick");
   out << "</svg>\n";
 }
 

@@ -202,5 +202,102 @@ TEST_F(ReportCommand, FindingsOfAnotherSchemaAreBadInput) {
                        "': schema: 'vpt-tune/plan/1' is not vpt-tune/check/1 (the output of `vpt-tune check --json`)\n");
 }
 
+// ---- A small host, files alone, missing files ---------------------------------------
+
+// A host of two cores, one CPU each, one L3 (`lscpu -e` of a small VM): the
+// default request (the host keeps a core, the guest gets the rest) does not fit.
+constexpr const char* kTwoCores =
+    "CPU NODE SOCKET CORE L1d:L1i:L2:L3 ONLINE\n"
+    "  0    0      0    0 0:0:0:0          yes\n"
+    "  1    0      0    1 1:1:1:0          yes\n";
+
+class SmallHost : public ReportCommand {
+ protected:
+  void SetUp() override {
+    ReportCommand::SetUp();
+    std::ofstream(path("two.txt")) << kTwoCores;
+    // Results as `bench --out` saves them, from the i7 fixture (what they measured does not matter here).
+    Topology topo = test::load_corpus("lscpu/intel-core-i7-14700f.txt");
+    Plan plan = test::plan_for(topo, 4);
+    save_results_file(test::sample_results(topo, plan, {}), path("a.json"), true);
+    save_results_file(test::sample_results(topo, plan, {}), path("b.json"), true);
+  }
+  std::string host() const { return "--lscpu " + path("two.txt"); }
+};
+
+TEST_F(SmallHost, ReportsBenchFilesWithoutAPlanWhenNoneWasAskedFor) {
+  Outcome plain = run("suggest " + host());
+  ASSERT_EQ(plain.exit_code, 2) << "the fixture must be a host the default request does not fit: " << plain.err;
+  for (const std::string files : {"--before " + path("a.json") + " --after " + path("b.json"), "--bench " + path("a.json")}) {
+    Outcome r = run("report " + host() + " " + files + " --format markdown");
+    ASSERT_EQ(r.exit_code, 0) << files << ": " << r.err;
+    EXPECT_EQ(r.err, "");
+    // One line says there is no plan and which command makes one; no plan rows, no XML.
+    EXPECT_NE(r.out.find("| Plan | No plan was made (cannot plan guest 'guest': "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("vpt-tune suggest with --vcpus N (and --reserve) makes one"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("Host keeps"), std::string::npos);
+    EXPECT_EQ(r.out.find("libvirt XML"), std::string::npos);
+    EXPECT_EQ(r.out.find("| Guest '"), std::string::npos);
+    EXPECT_NE(r.out.find("core-to-core"), std::string::npos) << "the measurements are there";
+    Outcome html = run("report " + host() + " " + files + " --out " + path("r.html") + " --force");
+    ASSERT_EQ(html.exit_code, 0) << html.err;
+    const std::string page = read_file_text(path("r.html"));
+    EXPECT_NE(page.find("<h3>No plan</h3>"), std::string::npos);
+    EXPECT_EQ(page.find("<section id=\"sharing\">"), std::string::npos);
+    EXPECT_EQ(page.find("<section id=\"xml\">"), std::string::npos);
+    EXPECT_NE(page.find("<section id=\"bench\">"), std::string::npos);
+  }
+}
+
+TEST_F(SmallHost, AnExplicitRequestThatDoesNotFitIsStillAnError) {
+  for (const std::string asked : {"--vcpus 2", "--reserve 2", "--name win11"}) {
+    Outcome r = run("report " + host() + " " + asked + " --bench " + path("a.json"));
+    EXPECT_EQ(r.exit_code, 2) << asked;
+    EXPECT_TRUE(r.err.starts_with("vpt-tune: cannot p")) << asked << ": " << r.err;  // plan guest / place vCPUs
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
+// With --reserve 0 the host runs on the guest's CPUs: `suggest` warns that it
+// shares them, and the report's verdicts say "shared" at every level (both from
+// optimizer/sharing.hpp), not "private".
+TEST_F(SmallHost, SharingVerdictsAgreeWithSuggestWithReserveZero) {
+  Outcome s = run("suggest " + host() + " --reserve 0");
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_NE(s.out.find("the host keeps no CPU of its own (--reserve 0): the host, QEMU's emulator and I/O threads "
+                       "share CPUs 0-1 with the guest's vCPUs"),
+            std::string::npos)
+      << s.out;
+  Outcome r = run("report " + host() + " --reserve 0 --format markdown");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("| Sharing | core: shared; L2: shared; L3: shared |"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("private"), std::string::npos) << r.out;
+  Outcome html = run("report " + host() + " --reserve 0 --out " + path("r.html"));
+  ASSERT_EQ(html.exit_code, 0) << html.err;
+  EXPECT_NE(read_file_text(path("r.html")).find("cores shared with the host (CPUs 0-1)"), std::string::npos);
+}
+
+TEST_F(SmallHost, AMissingFileIsOneLineAndExitCode2) {
+  const std::string missing = path("missing.json");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--bench " + missing, "results"},
+      {"--before " + missing + " --after " + path("b.json"), "results"},
+      {"--before " + path("a.json") + " --after " + missing, "results"},
+      {"--findings " + missing, "findings"},
+      {"--plan " + missing, "plan"},
+  };
+  for (const auto& [args, what] : cases) {
+    Outcome r = run("report " + host() + " " + args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_EQ(r.err, "vpt-tune: cannot read " + what + " '" + missing + "': No such file or directory\n") << args;
+  }
+  // The domain's file: its own reader's message, one line, exit code 2.
+  Outcome r = run("report " + host() + " --reserve 0 --xml " + missing);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find(missing), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("No such file or directory"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace vpt

@@ -28,9 +28,21 @@ TEST(MarkdownEscape, KeepsTextInsideItsTableCell) {
   EXPECT_EQ(markdown_escape("line\nbreak"), "line break");
 }
 
+// One backslash where markup would start is enough (CommonMark 2.4, 6.1, 6.4, 6.6):
+// "\[z](u)" is no link, "\<b>" no tag; the ']' and '>' after them need none.
 TEST(MarkdownEscape, DisarmsEmphasisLinksAndHtml) {
-  EXPECT_EQ(markdown_escape("*x* _y_ [z](u) <b>"), "\\*x\\* \\_y\\_ \\[z\\](u) \\<b\\>");
+  EXPECT_EQ(markdown_escape("*x* _y_ [z](u) <b>"), "\\*x\\* \\_y\\_ \\[z](u) \\<b>");
   EXPECT_EQ(markdown_escape("`code`"), "\\`code\\`");
+  EXPECT_EQ(markdown_escape("[b]bold[/b] &amp; ~~gone~~ ^up"), "\\[b]bold\\[/b] \\&amp; \\~\\~gone\\~\\~ \\^up");
+  EXPECT_EQ(markdown_escape("<!-- x --> </x> <?x"), "\\<!-- x --> \\</x> \\<?x");
+}
+
+// What would not start markup where it stands is left as written: a reader sees no stray backslashes.
+TEST(MarkdownEscape, LeavesWhatCannotBeMarkupAlone) {
+  for (const char* text : {"[error] id: title", "[host] and [host 2]", "p < 0.01", "vm.nr_hugepages", "a > b",
+                           "2 * 3", "snake_case_name", "C:\\Users", "# not a heading", "~2% faster", "x^ y", "AT&T",
+                           "https://www.linux-kvm.org/page/Tuning_KVM", "1. not a list"})
+    EXPECT_EQ(markdown_escape(text), text);
 }
 
 TEST(MarkdownEscape, LeavesCpuListsReadable) { EXPECT_EQ(markdown_escape("CPUs 0-15, 16.5 ns"), "CPUs 0-15, 16.5 ns"); }
@@ -53,11 +65,26 @@ TEST(ForumFormats, CarryNoTerminalControlSequences) {
   EXPECT_NE(markdown_code_block("a\tb\nc", "").find("a\tb\nc"), std::string::npos);  // tabs and lines stay
 }
 
+std::string without_zero_width_spaces(std::string s) {
+  for (auto at = s.find("\xE2\x80\x8B"); at != std::string::npos; at = s.find("\xE2\x80\x8B")) s.erase(at, 3);
+  return s;
+}
+
+// The tags the common boards parse get a zero-width space after '[': no tag
+// opens, and the reader sees the text as it was (no fullwidth brackets).
 TEST(BbcodeEscape, LeavesNoTagOpen) {
-  std::string s = bbcode_escape("[url=http://x]y[/url]");
-  EXPECT_EQ(s.find('['), std::string::npos);
-  EXPECT_EQ(s.find(']'), std::string::npos);
-  EXPECT_NE(s.find("url=http://x"), std::string::npos);
+  const std::string hostile = "[url=http://x]y[/url] [B]b[/b] [*] [img]z[/img] [code]c[/code] [quote=a]q[/quote]";
+  std::string s = bbcode_escape(hostile);
+  for (const char* tag : {"[url", "[/url", "[B]", "[/b]", "[*]", "[img]", "[/img]", "[code]", "[/code]", "[quote"})
+    EXPECT_EQ(s.find(tag), std::string::npos) << tag;
+  EXPECT_EQ(without_zero_width_spaces(s), hostile);
+  EXPECT_EQ(s.find("\xEF\xBC"), std::string::npos) << "no fullwidth brackets";
+}
+
+TEST(BbcodeEscape, LeavesBracketsThatAreNoTagAlone) {
+  for (const char* text : {"[error] windows-sockets", "[host] and [host 2]", "CPUs [0-3]", "a[k] = b", "[urls]", "[",
+                           "[b"})
+    EXPECT_EQ(bbcode_escape(text), text);
 }
 
 TEST(BbcodeCodeBlock, CannotBeClosedFromInside) {

@@ -41,8 +41,26 @@ bool shows_marker(const std::string& text) { return lower(text).find(kMarker) !=
 
 // ---- Planting -------------------------------------------------------------------
 
+// The fields whose strings are vpt-tune's own sentences (report/redact.hpp,
+// redact_tool_text): a host's value reaches them only as vpt-tune writes one
+// into a sentence, quoted ("guest 'win11' shares ..."), so the marker is
+// planted there quoted. A bare word there is vpt-tune's ("the host", "the
+// VM"): RedactionOfToolText checks that it stays.
+bool tool_text_field(const json::json_pointer& at) {
+  static const std::set<std::string> fields = {"explanation", "warnings", "advice",  "title",
+                                                "why",         "fix",      "manual_reason", "skipped"};
+  for (json::json_pointer p = at; !p.empty(); p = p.parent_pointer()) {
+    const std::string& key = p.back();
+    if (!key.empty() && std::all_of(key.begin(), key.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+      continue;  // an array index: the array's field counts
+    return fields.count(key) > 0;
+  }
+  return false;
+}
+
 // Appends " zorblax" to every string of `doc` (and tries a "zorblax" in every
 // null and every empty array) that `reads` still accepts; returns how many.
+// In vpt-tune's own sentences the marker is quoted: " 'zorblax'".
 int plant_json(json& doc, const std::function<void(const json&)>& reads, const std::string& marker = kMarker) {
   int planted = 0;
   std::vector<json::json_pointer> leaves;
@@ -57,9 +75,10 @@ int plant_json(json& doc, const std::function<void(const json&)>& reads, const s
   collect(doc, json::json_pointer());
   for (const auto& at : leaves) {
     json old = doc[at];
-    if (old.is_string()) doc[at] = old.get<std::string>() + " " + marker;
-    else if (old.is_null()) doc[at] = marker;
-    else doc[at] = json::array({marker});
+    const std::string value = tool_text_field(at) ? "'" + marker + "'" : marker;
+    if (old.is_string()) doc[at] = old.get<std::string>() + " " + value;
+    else if (old.is_null()) doc[at] = value;
+    else doc[at] = json::array({value});
     try {
       reads(doc);
       ++planted;
@@ -378,6 +397,111 @@ TEST(RedactionVocabulary, AHostNamedLikeAnyWordKeepsTheDomainsSettings) {
       EXPECT_EQ(d.hostdevs, original.hostdevs) << file << ": " << w;
       EXPECT_EQ(d.type, original.type) << w;
     }
+  }
+}
+
+// ---- Host names that are common words ---------------------------------------------
+
+std::string fact_of(const std::vector<Fact>& facts, const std::string& name) {
+  for (const Fact& f : facts)
+    if (f.name == name) return f.value;
+  return "(no fact " + name + ")";
+}
+
+std::string format(const Report& r, ReportFormat f) {
+  std::ostringstream out;
+  write_report(out, r, f);
+  return out.str();
+}
+
+constexpr const char* kDocsUrl = "https://www.linux-kvm.org/page/Tuning_KVM";
+constexpr const char* kOwnTitle = "The host PC of a server resets the VM";
+constexpr const char* kOwnWhy = "Set vm.nr_hugepages (/proc/sys/vm/nr_hugepages); see https://www.linux-kvm.org/page/Tuning_KVM "
+                                "and http://example.org/vm/pc/server.html.";
+
+// A host named `word`, a guest and domain named the same (values), bench
+// results from it, and findings whose texts (vpt-tune's) hold the word, sysctl
+// names and documentation links.
+ReportSources common_word_sources(const std::string& word, const CheckInfo& reset_row) {
+  ReportSources src;
+  src.topology = test::load_corpus("lscpu/intel-core-i7-14700f.txt");
+  src.topology.host.hostname = word;
+  src.plan = test::plan_for(src.topology, 16, word);
+  test::SampleConfig config;
+  config.hostname = word;
+  src.bench = test::sample_results(src.topology, src.plan, config);
+  src.bench_file = "bench.json";
+  CheckReport review;
+  review.domain = word;
+  review.summary = "16 vCPUs, Windows guest";
+  Finding from_table;  // as `vpt-tune check` writes it: the table's title and why
+  from_table.id = reset_row.id;
+  from_table.severity = reset_row.severity;
+  from_table.title = reset_row.title;
+  from_table.why = reset_row.why;
+  from_table.evidence = "<hyperv> of " + word + " has no <reset>";
+  Finding own;
+  own.id = "hugepages-none";
+  own.severity = Severity::Warning;
+  own.title = kOwnTitle;
+  own.why = kOwnWhy;
+  own.evidence = "'" + word + "' reserves none";
+  own.fix = "sysctl -w vm.nr_hugepages=8192";
+  review.findings = {own, from_table};
+  src.check = findings_from_json(findings_to_json(review), "findings.json");  // as read from a file
+  src.check_file = "findings.json";
+  return src;
+}
+
+TEST(RedactionOfToolText, HostsNamedLikeCommonWordsLeaveVptTunesTextsIntact) {
+  const std::vector<CheckInfo> table = check_table();
+  auto reset = std::find_if(table.begin(), table.end(), [](const CheckInfo& c) { return c.id == "hyperv-reset"; });
+  ASSERT_NE(reset, table.end());
+  ASSERT_NE(reset->why.find("reset the VM through an MSR"), std::string::npos);  // the text this test is about
+  for (const std::string word : {"vm", "host", "pc", "server", "VM"}) {
+    SCOPED_TRACE(word);
+    Report r = build_report(common_word_sources(word, *reset), {});
+    // The values that came from the host: hidden.
+    EXPECT_EQ(fact_of(r.host, "Host name"), "[host]");
+    ASSERT_TRUE(r.bench);
+    EXPECT_EQ(fact_of(r.bench->facts, "Host name"), "[host]");
+    ASSERT_EQ(r.guests.size(), 1u);
+    EXPECT_EQ(r.guests[0].name, "[host]");
+    ASSERT_TRUE(r.review);
+    EXPECT_EQ(r.review->domain, "[host]");
+    ASSERT_EQ(r.review->findings.size(), 2u);
+    const Finding& own = r.review->findings[0];  // the warning sorts first
+    const Finding& from_table = r.review->findings[1];
+    EXPECT_EQ(own.evidence, "'[host]' reserves none");
+    EXPECT_EQ(from_table.evidence, "<hyperv> of [host] has no <reset>");
+    // vpt-tune's own words: as written.
+    EXPECT_EQ(from_table.title, reset->title);
+    EXPECT_EQ(from_table.why, reset->why);
+    EXPECT_EQ(own.title, kOwnTitle);
+    EXPECT_EQ(own.why, kOwnWhy);
+    EXPECT_EQ(own.fix, "sysctl -w vm.nr_hugepages=8192");
+    // The plan's advice for a host whose hugepages are unknown (optimizer/explain.cpp).
+    EXPECT_NE(std::find(r.advice.begin(), r.advice.end(),
+                        "Back the guest's memory with hugepages: reserve them on the host (vm.nr_hugepages) and add "
+                        "<memoryBacking><hugepages/></memoryBacking>."),
+              r.advice.end());
+    // The plan's explanation names the guest quoted: a value, hidden.
+    ASSERT_FALSE(r.explanation.empty());
+    EXPECT_TRUE(r.explanation[0].starts_with("Guest '[host]': 16 vCPUs")) << r.explanation[0];
+
+    const std::string html = format(r, ReportFormat::Html), markdown = format(r, ReportFormat::Markdown);
+    for (const std::string& text : {html, markdown}) {
+      EXPECT_EQ(text.find("[host].nr"), std::string::npos);
+      EXPECT_EQ(text.find("[host][path]"), std::string::npos);
+      EXPECT_EQ(text.find("reset the [host]"), std::string::npos);
+    }
+    EXPECT_NE(html.find("Lets Windows reset the VM through an MSR"), std::string::npos);
+    EXPECT_NE(html.find(kDocsUrl), std::string::npos);
+    EXPECT_NE(html.find("http://example.org/vm/pc/server.html"), std::string::npos);
+    EXPECT_NE(html.find("/proc/sys/vm/nr_hugepages"), std::string::npos);
+    EXPECT_NE(html.find("<th scope=\"row\">Host name</th><td>[host]</td>"), std::string::npos);
+    EXPECT_NE(markdown.find(kOwnTitle), std::string::npos) << markdown;
+    EXPECT_NE(markdown.find("Guest '[host]'"), std::string::npos) << markdown;
   }
 }
 

@@ -67,6 +67,54 @@ TEST(RedactText, HidesTheHostNameAsAWholeWordAndWithItsDomain) {
   EXPECT_EQ(redact_text("alice-desktop2 is another machine", secrets), "alice-desktop2 is another machine");
 }
 
+// ---- Host names are whole tokens; vpt-tune's own words stay -----------------------
+
+RedactionSecrets host_named(const char* name) {
+  RedactionSecrets secrets;
+  secrets.hostnames = {name};
+  return secrets;
+}
+
+TEST(RedactText, ReplacesAHostNamedLikeAWordOnlyAsAWholeToken) {
+  const RedactionSecrets vm = host_named("vm");
+  EXPECT_EQ(redact_text("vm", vm), "[host]");
+  EXPECT_EQ(redact_text("VM", vm), "[host]");
+  EXPECT_EQ(redact_text("measured on vm.example.org.", vm), "measured on [host].");
+  EXPECT_EQ(redact_text("'vm' (vm) vm: vm, vm@", vm), "'[host]' ([host]) [host]: [host], [host]@");
+  // Other tokens that hold the word: a sysctl, its file, a domain name, a longer word.
+  for (const char* text : {"vm.nr_hugepages", "/proc/sys/vm.nr_hugepages", "sysctl vm.nr_hugepages=512", "vm-win11",
+                           "vm_2", "kvm", "vms", "qemu-vm"})
+    EXPECT_EQ(redact_text(text, vm), text);
+}
+
+TEST(RedactText, KeepsDocumentationLinksWhole) {
+  const RedactionSecrets pc = host_named("pc");
+  for (const char* text : {"https://www.linux-kvm.org/page/Tuning_KVM", "see http://example.org/vm/pc/server.html.",
+                           "https://libvirt.org/formatdomain.html#cpu-tuning", "ftp://ftp.example.org/pub/pc/x.txt"})
+    EXPECT_EQ(redact_text(text, pc), text);
+  // A host that is the person's: a private name, an IP, a user, a known host name.
+  EXPECT_EQ(redact_text("https://pve.lan:8006/#v1", pc), "https://[host]/#v1");
+  EXPECT_EQ(redact_text("http://nas/share", pc), "http://[host]/share");
+  EXPECT_EQ(redact_text("https://pc.example.org/x", pc), "https://[host]/x");
+  EXPECT_EQ(redact_text("https://192.168.1.5:8006/", pc), "https://[ip]:8006/");
+  EXPECT_EQ(redact_text("https://alice@example.org/", pc), "https://[host]/");
+}
+
+TEST(RedactToolText, HidesOnlyTheQuotedValuesInVptTunesSentences) {
+  const RedactionSecrets host = host_named("host");
+  for (const char* text : {"Keep the host off the guest's CPUs: the host keeps CPUs 16-27.",
+                           "reserve them on the host (vm.nr_hugepages)", "<cpu mode='host-passthrough'/>",
+                           "<interface type='host'/>", "See https://host.example.org/docs."})
+    EXPECT_EQ(redact_tool_text(text, host), text);
+  EXPECT_EQ(redact_tool_text("guest 'host' shares L3 #0 with the host", host), "guest '[host]' shares L3 #0 with the host");
+  EXPECT_EQ(redact_tool_text("the guest's \"host\" pins", host), "the guest's \"[host]\" pins");
+  const RedactionSecrets vm = host_named("vm");
+  EXPECT_EQ(redact_tool_text("Lets Windows reset the VM through an MSR", vm), "Lets Windows reset the VM through an MSR");
+  // Every other form is hidden in vpt-tune's words as anywhere.
+  EXPECT_EQ(redact_tool_text("disk vda (/home/alice/vms/win11.qcow2) on 52:54:00:a1:b2:c3", vm),
+            "disk vda ([disk image]) on [mac]");
+}
+
 TEST(RedactText, HidesTheHostOfRemoteLibvirtUris) {
   EXPECT_EQ(redact_text("qemu+ssh://alice@10.0.0.7/system"), "qemu+ssh://[host]/system");
   EXPECT_EQ(redact_text("qemu:///system"), "qemu:///system");

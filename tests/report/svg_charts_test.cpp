@@ -35,6 +35,52 @@ TEST(Heatmap, HasACellPerOrderedPairAndGreyDiagonal) {
   EXPECT_NEAR(std::stod(m[1]), 8.0, 0.25);
 }
 
+CoreToCore two_cpus(double there, double back) {
+  CoreToCore c2c;
+  c2c.cpus = {0, 1};
+  c2c.median_ns = {{std::nullopt, there}, {back, std::nullopt}};
+  return c2c;
+}
+
+std::string fill_of(const std::string& svg, const std::string& title) {
+  std::smatch m;
+  if (!std::regex_search(svg, m, std::regex("fill=\"(#[0-9a-f]{6})\"><title>" + title))) return "";
+  return m[1];
+}
+
+// 40 and 41 ns differ by 2.5%: the scale spans 20% of the median (40.5 ns:
+// 8.1 ns), so 41 ns is an eighth of the way along, near the light end, not
+// the darkest colour a 1 ns spread used to get.
+TEST(Heatmap, ASmallSpreadIsNotFullContrast) {
+  std::ostringstream out;
+  write_heatmap_svg(out, two_cpus(40.0, 41.0));
+  const std::string svg = out.str();
+  EXPECT_EQ(fill_of(svg, "CPU 0 → CPU 1"), "#fde725");  // the light end of the scale
+  const std::string dark = fill_of(svg, "CPU 1 → CPU 0");
+  ASSERT_FALSE(dark.empty());
+  EXPECT_NE(dark, "#440154");  // the dark end
+  // Its red channel is still above the middle stops' (light yellow-green, t = 1/8.1).
+  EXPECT_GT(std::stoi(dark.substr(1, 2), nullptr, 16), 0x80) << dark;
+  EXPECT_NE(svg.find(">48.1 ns</text>"), std::string::npos) << "the legend's dark end: 40 + 8.1 ns";
+  // A wide spread still spans the whole scale.
+  std::ostringstream wide;
+  write_heatmap_svg(wide, two_cpus(10.0, 80.0));
+  EXPECT_EQ(fill_of(wide.str(), "CPU 1 → CPU 0"), "#440154");
+}
+
+// The legend's title fits in the figure: 22 characters of 11px text after the
+// ten 20-unit swatches at x = 44 + 200 + 10, at up to 0.6 em a character.
+TEST(Heatmap, LegendIsNotClipped) {
+  std::ostringstream out;
+  write_heatmap_svg(out, two_cpus(40.0, 41.0));
+  std::smatch m;
+  const std::string svg = out.str();
+  ASSERT_TRUE(std::regex_search(svg, m, std::regex("viewBox=\"0 0 ([0-9.]+) ")));
+  EXPECT_GE(std::stod(m[1]), 44 + 200 + 10 + 22 * 11 * 0.6);
+  ASSERT_TRUE(std::regex_search(svg, m, std::regex("x=\"([0-9.]+)\"[^>]*>median one-way latency<")));
+  EXPECT_DOUBLE_EQ(std::stod(m[1]), 254.0);
+}
+
 TEST(Heatmap, DrawsAtMostItsLimitOfCpus) {
   CoreToCore c2c;
   for (unsigned i = 0; i < 80; ++i) c2c.cpus.push_back(i);
