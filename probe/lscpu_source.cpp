@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <cctype>
 #include <sstream>
 
 #include <fmt/format.h>
 
+#include "common/text.hpp"
 #include "probe/probe.hpp"
 
 namespace vpt {
@@ -56,6 +58,26 @@ std::string field_of_full_lscpu(std::string_view text, std::string_view key) {
   return "";
 }
 
+// The `lscpu -e` header ("CPU NODE SOCKET CORE L1d:L1i:L2:L3 ONLINE ..."), not a
+// line of plain `lscpu` above it ("CPU op-mode(s):  32-bit, 64-bit", "CPU family:  25"):
+// column names are words of letters (a cache column joins them with ':'), never
+// "key:" followed by a value.
+bool is_table_header(const std::vector<std::string>& words) {
+  if (words.size() < 2 || words[0] != "CPU") return false;
+  return std::all_of(words.begin(), words.end(), [](const std::string& w) {
+    return !w.ends_with(':') && std::all_of(w.begin(), w.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == ':' || c == '-' || c == '_';
+    });
+  });
+}
+
+// A row of the table begins with a CPU number; a line that begins with a
+// digit or a sign and still is no CPU number is a broken row, not the table's end.
+bool looks_like_a_row(const std::string& first_word) {
+  const unsigned char c = static_cast<unsigned char>(first_word.front());
+  return std::isdigit(c) || c == '-' || c == '+';
+}
+
 struct CacheColumn {
   int level;
   CacheType type;
@@ -84,20 +106,28 @@ class LscpuParser {
       ++line_no;
       auto words = split_words(line);
       if (!in_table) {
-        if (!words.empty() && words[0] == "CPU" && words.size() >= 2) {
+        if (is_table_header(words)) {
           read_header(words, line_no);
           in_table = true;
         }
         continue;
       }
       if (words.empty()) continue;
-      if (!parse_id(words[0])) break;  // the table ended (a prompt or other text follows)
+      if (line.find('\0') != std::string::npos) fail_at(line_no, "the row holds a NUL byte: paste the text again");
+      if (!parse_id(words[0])) {
+        if (looks_like_a_row(words[0]))
+          fail_at(line_no, fmt::format("'{}' is not a CPU number (0 to {})", printable(words[0], 40), kCpuNumberLimit - 1));
+        break;  // the table ended (a prompt or other text follows)
+      }
       if (rows_ >= static_cast<int>(kMaxCpus))
         fail_at(line_no, fmt::format("more than {} CPUs: vpt-tune handles hosts of up to {} CPUs", kMaxCpus, kMaxCpus));
       read_row(words, line_no);
     }
     if (!in_table) {
-      // The other files a user has at hand: an hwloc export or a domain definition.
+      // The other files a user has at hand: plain `lscpu`, an hwloc export or a domain definition.
+      if (!field_of_full_lscpu(text_, "Architecture:").empty() || !field_of_full_lscpu(text_, "CPU(s):").empty())
+        fail("this is the output of plain `lscpu`, which says how many CPUs there are but not which share a core "
+             "or cache: paste the output of `lscpu -e` (one row per CPU), with or without plain `lscpu` above it");
       std::string_view start = text_.substr(std::min(text_.find_first_not_of(" \t\r\n"), text_.size()));
       const bool xml = start.starts_with("<");
       const bool hwloc = text_.find("<topology") != std::string_view::npos;

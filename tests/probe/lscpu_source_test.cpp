@@ -1,6 +1,9 @@
 // `lscpu -e` text: offline CPUs, varying column sets, standard input.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "tests/common/cpuset_printer.hpp"
 #include "probe/probe.hpp"
 
@@ -133,6 +136,84 @@ TEST(LscpuFrequencies, SplitKindsOnlyBeyondFivePercent) {
   ASSERT_EQ(two.kinds.size(), 2u);
   EXPECT_EQ(two.kinds[0].cpus, (CpuSet{1}));  // rank 0 = the slower, more efficient kind
   EXPECT_EQ(two.kinds[1].cpus, (CpuSet{0}));
+}
+
+}  // namespace
+}  // namespace vpt
+
+namespace vpt {
+namespace {
+
+// What a user pastes when told "paste lscpu": the summary of plain `lscpu`
+// (util-linux 2.38, a Ryzen 7 5800X), then the `lscpu -e` table.
+constexpr const char* kSummary =
+    "Architecture:            x86_64\n"
+    "  CPU op-mode(s):        32-bit, 64-bit\n"
+    "  Address sizes:         48 bits physical, 48 bits virtual\n"
+    "  Byte Order:            Little Endian\n"
+    "CPU(s):                  4\n"
+    "  On-line CPU(s) list:   0-3\n"
+    "Vendor ID:               AuthenticAMD\n"
+    "  Model name:            AMD Ryzen 7 5800X 8-Core Processor\n"
+    "    CPU family:          25\n"
+    "    Thread(s) per core:  2\n"
+    "    CPU max MHz:         4850.1948\n"
+    "    Flags:               fpu vme de pse tsc msr pae mce cx8 topoext perfctr_core\n";
+constexpr const char* kTable =
+    "CPU NODE SOCKET CORE L1d:L1i:L2:L3 ONLINE    MAXMHZ\n"
+    "  0    0      0    0 0:0:0:0          yes 4850.1948\n"
+    "  1    0      0    1 1:1:1:0          yes 4850.1948\n"
+    "  2    0      0    0 0:0:0:0          yes 4850.1948\n"
+    "  3    0      0    1 1:1:1:0          yes 4850.1948\n";
+
+TEST(LscpuWithSummary, ReadsTheTableBelowPlainLscpu) {
+  Topology topo = load_lscpu(std::string(kSummary) + "\n$ lscpu -e\n" + kTable, "pasted.txt");
+  EXPECT_EQ(all_cpus(topo), (CpuSet{0, 1, 2, 3}));
+  ASSERT_EQ(topo.cores.size(), 2u);
+  EXPECT_EQ(topo.cores[0].cpus, (CpuSet{0, 2}));
+  EXPECT_EQ(topo.cpu_model, "AMD Ryzen 7 5800X 8-Core Processor");
+  EXPECT_EQ(topo.cpu_vendor, "AuthenticAMD");
+}
+
+TEST(LscpuWithSummary, PlainLscpuAloneSaysToPasteTheTable) {
+  try {
+    load_lscpu(kSummary, "pasted.txt");
+    ADD_FAILURE() << "read plain lscpu as a topology";
+  } catch (const TopologyInputError& e) {
+    EXPECT_NE(std::string(e.what()).find("this is the output of plain `lscpu`"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("paste the output of `lscpu -e`"), std::string::npos) << e.what();
+  }
+}
+
+// A broken row is an error naming its line, never a CPU fewer.
+TEST(LscpuBadRows, AreErrorsNamingTheLine) {
+  struct Case {
+    std::string row, problem;
+  };
+  const std::vector<Case> cases = {
+      {"4294967296 0 0 1 1:1:1:0 yes 4850.1948", "line 3: '4294967296' is not a CPU number (0 to 1048575)"},
+      {"-1 0 0 1 1:1:1:0 yes 4850.1948", "line 3: '-1' is not a CPU number (0 to 1048575)"},
+      {std::string("1 0 0 1 1:1:1:0 y") + '\0' + "es 4850.1948", "line 3: the row holds a NUL byte"},
+      {std::string("1") + '\0' + " 0 0 1 1:1:1:0 yes 4850.1948", "line 3: the row holds a NUL byte"},
+  };
+  for (const Case& c : cases) {
+    const std::string text = "CPU NODE SOCKET CORE L1d:L1i:L2:L3 ONLINE MAXMHZ\n"
+                             "0 0 0 0 0:0:0:0 yes 4850.1948\n" +
+                             c.row + "\n2 0 0 0 0:0:0:0 yes 4850.1948\n";
+    try {
+      Topology topo = load_lscpu(text, "rows.txt");
+      ADD_FAILURE() << "accepted row '" << c.row << "' and modelled CPUs " << all_cpus(topo).to_string();
+    } catch (const TopologyInputError& e) {
+      EXPECT_NE(std::string(e.what()).find("cannot read topology 'rows.txt': " + c.problem), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+TEST(LscpuBadRows, TextAfterTheTableStillEndsIt) {
+  // A prompt after the table is not a row.
+  Topology topo = load_lscpu(std::string(kTable) + "user@host:~$ exit\n", "prompt.txt");
+  EXPECT_EQ(all_cpus(topo), (CpuSet{0, 1, 2, 3}));
 }
 
 }  // namespace
