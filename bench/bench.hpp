@@ -129,7 +129,7 @@ enum class Verdict { Better, Worse, WithinNoise, NotAvailable };
 std::string_view to_string(Verdict verdict);
 
 struct CompareOptions {
-  bool force = false;          // compare results from different hosts anyway
+  bool allow_different_hosts = false;  // compare results from different hosts anyway
   double alpha = 0.01;         // Mann-Whitney two-sided significance level
   double min_change = 0.05;    // |relative change of the median| below this is noise:
                                // the run-to-run spread measured on a quiet host
@@ -182,7 +182,8 @@ struct Comparison {
 // run. Files without rounds (bench/1) fall back to the samples (and a
 // bootstrap interval excluding 0), which see only within-run noise.
 // Throws BenchInputError "cannot compare '<before>' with '<after>': they come
-// from different hosts (...); use --force to compare anyway" unless options.force,
+// from different hosts (...); use --allow-different-hosts to compare anyway" unless
+// options.allow_different_hosts,
 // and for an empty side.
 Comparison compare_results(const std::vector<Results>& before, const std::vector<Results>& after,
                            const std::vector<std::string>& before_names, const std::vector<std::string>& after_names,
@@ -209,6 +210,8 @@ std::string verdict_summary(const Comparison& comparison);
 // ---- Writers ------------------------------------------------------------------
 
 void write_results_text(std::ostream& out, const Results& results);
-void write_comparison_text(std::ostream& out, const Comparison& comparison);
+// The summary, the rule of the verdicts and one row per metric in 100 columns;
+// `detail` adds each row's p99s, p-values and the reason for its verdict.
+void write_comparison_text(std::ostream& out, const Comparison& comparison, bool detail = false);
 
 }  // namespace vpt

@@ -346,12 +346,12 @@ Comparison compare_results(const std::vector<Results>& before, const std::vector
   cmp.warnings = unique(warnings);
   identity = unique(identity);
   if (!identity.empty()) {
-    if (!options.force)
+    if (!options.allow_different_hosts)
       throw BenchInputError(fmt::format("cannot compare '{}' with '{}': they come from different hosts ({}); "
-                                        "use --force to compare anyway",
+                                        "use --allow-different-hosts to compare anyway",
                                         cmp.before_name, cmp.after_name, join_with(identity, "; ")));
     cmp.warnings.insert(cmp.warnings.begin(),
-                        fmt::format("different hosts, compared because of --force: {}", join_with(identity, "; ")));
+                        fmt::format("different hosts, compared because of --allow-different-hosts: {}", join_with(identity, "; ")));
   }
 
   // Each file's series, kept alive while the rows are made.

@@ -111,9 +111,7 @@ Hit host_fix(std::string evidence, std::string commands);
 // Every vCPU of the domain has a <vcpupin>.
 bool all_vcpus_pinned(const Context& c);
 
-// "vCPU 3", "vCPUs 0-3,8"; "CPU 5", "CPUs 0-7".
-std::string vcpus_text(const CpuSet& vcpus);
-std::string cpus_text(const CpuSet& cpus);
+// vcpus_text and cpus_text ("vCPU 3", "CPUs 0-7") are in common/cpuset.hpp.
 // "16 GiB", "1.5 GiB", "512 MiB"
 std::string bytes_text(std::uint64_t bytes);
 // The CPUs of `cpus` one per word: "0 1 2 3", for shell loops.

@@ -161,14 +161,6 @@ bool all_vcpus_pinned(const Context& c) {
 }
 
 
-std::string vcpus_text(const CpuSet& vcpus) {
-  return fmt::format("{} {}", vcpus.size() == 1 ? "vCPU" : "vCPUs", vcpus.to_string());
-}
-
-std::string cpus_text(const CpuSet& cpus) {
-  return fmt::format("{} {}", cpus.size() == 1 ? "CPU" : "CPUs", cpus.to_string());
-}
-
 std::string bytes_text(std::uint64_t bytes) {
   constexpr std::uint64_t kMiB = 1ull << 20, kGiB = 1ull << 30;
   if (bytes >= kGiB && bytes % (kGiB / 2) == 0)

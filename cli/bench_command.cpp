@@ -24,7 +24,7 @@ struct BenchCommandOptions {
   std::string neighbour_cpus;  // --neighbour-cpus LIST
   DomainOptions domain;        // --connect, --domain
   unsigned vmid = 0;           // --vmid: a Proxmox VE VM running here
-  std::string save;
+  std::string out;             // --out FILE.json (alias --save)
   bool force = false;
   bool no_guest = false;        // --no-guest: --guest-channel none
   std::string guest_channel = "auto";  // --guest-channel auto|agent|serial|none
@@ -50,8 +50,8 @@ void run_bench_command(const BenchCommandOptions& o) {
   options.neighbour_cpus = parse_cpus(o.neighbour_cpus, "--neighbour-cpus");
   std::error_code ec;
   // Refuse before measuring, not after ten seconds of it.
-  if (!o.save.empty() && !o.force && std::filesystem::exists(o.save, ec))
-    throw BenchInputError(fmt::format("cannot save results '{}': the file exists (use --force to replace it)", o.save));
+  if (!o.out.empty() && !o.force && std::filesystem::exists(o.out, ec))
+    throw BenchInputError(fmt::format("cannot save results '{}': the file exists (use --force to replace it)", o.out));
 
   GuestChannel channel = GuestChannel::Auto;
   for (GuestChannel c : {GuestChannel::Auto, GuestChannel::Agent, GuestChannel::Serial, GuestChannel::None})
@@ -104,9 +104,9 @@ void run_bench_command(const BenchCommandOptions& o) {
     results.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
   write_results_text(std::cout, results);
-  if (!o.save.empty()) {
-    save_results_file(results, o.save, o.force);
-    fmt::print(stderr, "saved {}\n", o.save);
+  if (!o.out.empty()) {
+    save_results_file(results, o.out, o.force);
+    fmt::print(stderr, "saved {}\n", o.out);
   }
 }
 
@@ -120,10 +120,10 @@ void setup_bench(CLI::App& app) {
                "measurements inside the guest");
   bench->footer(
       "Examples:\n"
-      "  vpt-tune bench --quick --save before.json          all CPUs this process may use, under 10 s on 2 CPUs\n"
-      "  vpt-tune bench --cpus 0-3 --save host.json          thorough run on CPUs 0-3\n"
-      "  vpt-tune bench --domain win11 --save after.json     the CPUs win11's vCPUs use; checks its threads' pins\n"
-      "  vpt-tune bench --vmid 101 --save after.json         a Proxmox VE VM; checks its threads' pins\n"
+      "  vpt-tune bench --quick --out before.json           all CPUs this process may use, under 10 s on 2 CPUs\n"
+      "  vpt-tune bench --cpus 0-3 --out host.json           thorough run on CPUs 0-3\n"
+      "  vpt-tune bench --domain win11 --out after.json      the CPUs win11's vCPUs use; checks its threads' pins\n"
+      "  vpt-tune bench --vmid 101 --out after.json          a Proxmox VE VM; checks its threads' pins\n"
       "  vpt-tune compare before.json after.json             did the pinning help?\n"
       "With --domain, the vCPU threads' steal (their wait for a host CPU) is sampled, and vpt-guest-probe runs\n"
       "inside the guest: ping-pong between vCPU pairs, a pointer chase and wake-up lateness, stored as the\n"
@@ -158,9 +158,9 @@ void setup_bench(CLI::App& app) {
       ->option_text("ID")
       ->check(CLI::Range(1u, 999999999u))
       ->excludes(domain);
-  bench->add_option("--save", options->save, "Write the results as JSON (schema vpt-tune/bench/2)")
+  bench->add_option("-o,--out,--save", options->out, "Write the results as JSON (schema vpt-tune/bench/2)")
       ->option_text("FILE.json");
-  bench->add_flag("--force", options->force, "Replace an existing --save file");
+  bench->add_flag("--force", options->force, "Replace an existing --out file");
   auto* guest_channel =
       bench->add_option("--guest-channel", options->guest_channel,
                         "How the in-guest probe gets into the guest: auto (the guest agent if it answers, else the "

@@ -8,7 +8,7 @@
 #include <fmt/ostream.h>
 #include <nlohmann/json.hpp>
 
-#include "common/atomic_file.hpp"
+#include "cli/output_file.hpp"
 #include "common/unified_diff.hpp"
 #include "check/findings.hpp"
 #include "check/findings_writers.hpp"
@@ -124,7 +124,7 @@ void run_fix(std::ostream& out, const CheckOptions& o, const Domain& domain, con
   }
   PatchResult patched = apply_fixes(domain.xml, fixes);
   if (!o.domain.out.empty()) {
-    write_file_atomically(o.domain.out, patched.xml, "fixed definition", 0600);
+    write_output_file(o.domain.out, patched.xml, "fixed definition", 0600, o.domain.force);
     fmt::print(out, "wrote the fixed definition of domain '{}' to {}\n", domain.name, o.domain.out);
   }
   if (o.domain.apply) {

@@ -59,6 +59,30 @@ std::vector<std::string> names_of(const std::set<CLI::Option*>& options) {
   return names;
 }
 
+// CLI11's type name without its checks ("INT:INT in [0 - 64]" -> "INT"), in words.
+std::string metavar_for_type(const std::string& type_name) {
+  const std::string type = type_name.substr(0, type_name.find(':'));
+  if (type == "INT" || type == "UINT") return "N";
+  if (type == "FLOAT") return "NUMBER";
+  if (type.empty() || type == "TEXT") return "VALUE";
+  return type;
+}
+
+// "INT in [0 - 64]" -> "0 to 64", CLI::NonNegativeNumber -> "0 or more"; other checks as
+// CLI11 says them.
+std::string constraint_in_words(const std::string& constraint) {
+  if (constraint == "NONNEGATIVE") return "0 or more";
+  if (constraint == "POSITIVE") return "more than 0";
+  const auto open = constraint.find(" in [");
+  const auto dash = constraint.find(" - ", open == std::string::npos ? 0 : open);
+  if (open == std::string::npos || dash == std::string::npos || constraint.back() != ']') return constraint;
+  const std::string low = constraint.substr(open + 5, dash - open - 5);
+  const std::string high = constraint.substr(dash + 3, constraint.size() - dash - 4);
+  return low + " to " + high;
+}
+
+}  // namespace
+
 OptionDoc describe_option(CLI::Option& option) {
   OptionDoc doc;
   doc.short_names = option.get_snames();
@@ -78,7 +102,7 @@ OptionDoc describe_option(CLI::Option& option) {
   } else if (doc.metavar.empty()) {
     // get_type_name() appends each check's description after ':' ("INT:INT in [0 - 64]").
     const std::string type = option.get_type_name();
-    doc.metavar = type.substr(0, type.find(':'));
+    doc.metavar = metavar_for_type(type);
   }
   doc.default_value = option.get_default_str();
   doc.repeatable = option.get_items_expected_max() > 1 || option.get_multi_option_policy() == CLI::MultiOptionPolicy::TakeAll;
@@ -97,14 +121,35 @@ OptionDoc describe_option(CLI::Option& option) {
       doc.choices = std::move(members);
     } else if (!description.empty() && description != "FILE" && description != "DIR" &&
                description != "PATH(existing)") {
-      doc.constraints.push_back(description);
+      doc.constraints.push_back(constraint_in_words(description));
     }
+  }
+  if (!doc.choices.empty() && option.get_option_text().empty()) {
+    doc.metavar.clear();
+    for (const std::string& choice : doc.choices) doc.metavar += (doc.metavar.empty() ? "" : "|") + choice;
   }
   if (const auto dot = doc.metavar.find('.'); starts_with_word(doc.metavar, "FILE") && dot != std::string::npos)
     doc.file_extension = doc.metavar.substr(dot + 1);
   doc.kind = kind_of(doc, checks);
   return doc;
 }
+
+std::string help_notes(const OptionDoc& doc) {
+  std::vector<std::string> notes;
+  for (const std::string& constraint : doc.constraints) notes.push_back(constraint);
+  if (!doc.default_value.empty()) notes.push_back("default: " + doc.default_value);
+  if (doc.required) notes.push_back("required");
+  std::string needs, excludes;
+  for (const std::string& name : doc.needs) needs += (needs.empty() ? "" : ", ") + name;
+  for (const std::string& name : doc.excludes) excludes += (excludes.empty() ? "" : ", ") + name;
+  if (!needs.empty()) notes.push_back("needs " + needs);
+  if (!excludes.empty()) notes.push_back("not with " + excludes);
+  std::string out;
+  for (const std::string& note : notes) out += (out.empty() ? "" : "; ") + note;
+  return out;
+}
+
+namespace {
 
 CommandDoc describe(CLI::App& app, std::vector<std::string> path) {
   CommandDoc doc;

@@ -29,7 +29,7 @@ struct OptionDoc {
   std::string description;
   std::string default_value;             // as --help shows it; empty when none
   std::vector<std::string> choices;      // the allowed values, for ValueKind::choice
-  std::vector<std::string> constraints;  // other checks, as CLI11 describes them ("INT in [0 - 64]")
+  std::vector<std::string> constraints;  // other checks in words ("0 to 64" for CLI::Range(0, 64))
   std::string file_extension;            // "xml" for metavar FILE.xml
   ValueKind kind = ValueKind::none;
   bool required = false;
@@ -54,6 +54,15 @@ struct CommandDoc {
   // "vpt-tune probe"
   std::string invocation() const;
 };
+
+// One option as data (what `--help`, the man pages and the completions show).
+// The metavar is never one of CLI11's type names: "N" for whole numbers,
+// "NUMBER" for others, "VALUE" for text, "a|b|c" for a choice.
+OptionDoc describe_option(CLI::Option& option);
+
+// The option's checks, requirements and default in words, for the end of its
+// description: "0 to 64; default: 1; needs --apply; not with --xml".
+std::string help_notes(const OptionDoc& doc);
 
 // Reads `app` and its subcommands; `program` names the root (CLI11 sets the
 // app's own name from argv[0], a path). Hidden subcommands and options (empty

@@ -15,8 +15,9 @@ struct CompareCommandOptions {
   std::vector<std::string> files;   // BEFORE AFTER
   std::vector<std::string> before;  // --before, repeatable
   std::vector<std::string> after;   // --after, repeatable
-  bool force = false;
+  bool allow_different_hosts = false;
   double min_change_percent = 5.0;
+  bool detail = false;  // --detail: p99s, p-values and each verdict's reason
 };
 
 void run_compare(const CompareCommandOptions& o) {
@@ -31,9 +32,9 @@ void run_compare(const CompareCommandOptions& o) {
   for (const auto& name : before_names) before.push_back(load_results_file(name));
   for (const auto& name : after_names) after.push_back(load_results_file(name));
   CompareOptions options;
-  options.force = o.force;
+  options.allow_different_hosts = o.allow_different_hosts;
   options.min_change = o.min_change_percent / 100;
-  write_comparison_text(std::cout, compare_results(before, after, before_names, after_names, options));
+  write_comparison_text(std::cout, compare_results(before, after, before_names, after_names, options), o.detail);
 }
 
 }  // namespace
@@ -41,7 +42,7 @@ void run_compare(const CompareCommandOptions& o) {
 void setup_compare(CLI::App& app) {
   auto options = std::make_shared<CompareCommandOptions>();
   CLI::App* compare =
-      app.add_subcommand("compare", "Compare two `vpt-tune bench --save` files: median, p99, change and a verdict "
+      app.add_subcommand("compare", "Compare two `vpt-tune bench --out` files: median, p99, change and a verdict "
                                     "(better / worse / within noise) per metric");
   compare->footer(
       "Examples:\n"
@@ -52,22 +53,24 @@ void setup_compare(CLI::App& app) {
       "within each run; with several (5 a side can reach p < 0.01) it compares the runs' medians, so that the\n"
       "variation between runs counts as noise.");
   auto* files = compare->add_option("files", options->files, "BEFORE.json AFTER.json")
-                    ->expected(2)
-                    ->check(CLI::ExistingFile);
+                    ->expected(2);
   auto* before = compare->add_option("--before", options->before, "A results file of the configuration before (repeat for several runs)")
-                     ->option_text("FILE")
-                     ->check(CLI::ExistingFile);
+                     ->option_text("FILE");
   auto* after = compare->add_option("--after", options->after, "A results file of the configuration after (repeat for several runs)")
-                    ->option_text("FILE")
-                    ->check(CLI::ExistingFile);
+                    ->option_text("FILE");
   files->excludes(before)->excludes(after);
   before->needs(after);
   after->needs(before);
-  compare->add_flag("--force", options->force, "Compare results from different hosts");
+  compare->add_flag("--allow-different-hosts", options->allow_different_hosts,
+                    "Compare results from different hosts (the host name or CPU differs)");
+  compare->add_flag("--force", options->allow_different_hosts, "The old name of --allow-different-hosts")
+      ->group("");  // hidden: kept so that scripts written for 0.x go on working
   compare->add_option("--min-change", options->min_change_percent,
                       "Smallest change of a median, in percent, that counts as better or worse")
       ->check(CLI::Range(0.0, 1000.0))
       ->capture_default_str();
+  compare->add_flag("--detail", options->detail,
+                    "Also show each metric's p99 before and after, the test's p-values and why each verdict");
   compare->callback([options] { run_compare(*options); });
 }
 

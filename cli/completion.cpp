@@ -8,16 +8,14 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include "common/text.hpp"
+
 namespace vpt::cli {
 
 namespace {
 
 // 'text' for the shell, whatever text holds.
-std::string sh_quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+std::string sh_quote(const std::string& text) { return shell_quote(text); }
 
 std::string words(const std::vector<std::string>& items) { return fmt::format("{}", fmt::join(items, " ")); }
 

@@ -11,7 +11,9 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
-#include "common/atomic_file.hpp"
+#include "cli/output_file.hpp"
+#include "cli/output_file.hpp"
+#include "common/text.hpp"
 #include "common/unified_diff.hpp"
 #include "virt/apply.hpp"
 #include "virt/domain_xml.hpp"
@@ -36,6 +38,7 @@ void add_domain_options(CLI::App& command, DomainOptions& options) {
   command.add_option("--out", options.out,
                      "Write the domain definition (or Proxmox config) with the plan merged in to FILE")
       ->option_text("FILE");
+  command.add_flag("--force", options.force, "Replace existing output files (--out and the other files it writes)");
   auto* apply = command.add_flag("--apply", options.apply,
                                  "Define the patched domain (or write the Proxmox config): backup first, verify "
                                  "after, roll back on failure");
@@ -70,12 +73,34 @@ Domain load_domain(const DomainOptions& options, std::optional<bool>* running, V
   return domain;
 }
 
+namespace {
+
+// What to run after a plan was shown but not applied.
+void write_next_step(std::ostream& out, const DomainOptions& options, const Domain& domain) {
+  const std::string name = printable(domain.name, 80);
+  if (!options.domain.empty())
+    fmt::print(out,
+               "next: add --apply to define it (a backup is kept; `vpt-tune restore --domain {} latest` undoes it); "
+               "add --live as well to re-pin the running guest now\n",
+               name);
+  else if (options.out.empty())
+    fmt::print(out, "next: add --out FILE to write the patched definition, then `virsh define FILE` (or, on the host, "
+                    "`vpt-tune suggest --domain {} --apply`, which keeps a backup)\n",
+               name);
+  else
+    fmt::print(out, "next: `virsh define {}` (or, on the host, `vpt-tune suggest --domain {} --apply`, which keeps a "
+                    "backup)\n",
+               options.out, name);
+}
+
+}  // namespace
+
 void run_domain_actions(std::ostream& out, const DomainOptions& options, const Domain& domain,
                         const GuestPlan& plan) {
   PatchResult patch = patch_domain(domain.xml, plan);
   if (!options.out.empty()) {
     // 0600: a definition read for writing back carries its secrets (VNC passwords).
-    write_file_atomically(options.out, patch.xml, "patched definition", 0600);
+    write_output_file(options.out, patch.xml, "patched definition", 0600, options.force);
     fmt::print(out, "wrote the patched definition of domain '{}' to {}\n", domain.name, options.out);
   }
   if (!options.apply) {
@@ -84,6 +109,7 @@ void run_domain_actions(std::ostream& out, const DomainOptions& options, const D
     if (diff.empty()) fmt::print(out, "domain '{}' already has this plan\n", domain.name);
     out << diff;
     for (const std::string& note : patch.notes) out << "note: " << note << '\n';
+    if (!diff.empty()) write_next_step(out, options, domain);
     return;
   }
   auto hypervisor = connect_libvirt(connect_uri(options), /*read_write=*/true);

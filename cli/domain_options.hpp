@@ -22,10 +22,11 @@ struct DomainOptions {
   bool apply = false;      // --apply: back up, define, verify (needs --domain)
   bool live = false;       // --live: also pin the running guest now (needs --apply)
   std::string out;         // --out FILE: write the patched definition
+  bool force = false;      // --force: replace existing output files
   std::string backup_dir;  // --backup-dir DIR; "" = $VPT_TUNE_BACKUP_DIR, else /var/lib/vpt-tune/backups
 };
 
-// --connect, --domain, --xml, --apply, --live, --out, --backup-dir.
+// --connect, --domain, --xml, --apply, --live, --out, --force, --backup-dir.
 void add_domain_options(CLI::App& command, DomainOptions& options);
 
 // --connect and --domain only (for commands that act on a defined domain).

@@ -170,7 +170,7 @@ std::vector<std::string> option_notes(const OptionDoc& option) {
     for (const auto& c : option.choices) choices.push_back(bold(c));
     notes.push_back("One of: " + join(choices, ", ") + ".");
   }
-  for (const auto& c : option.constraints) notes.push_back("Accepts " + roff_text(c) + ".");
+  for (const auto& c : option.constraints) notes.push_back("From " + roff_text(c) + ".");
   if (!option.default_value.empty()) notes.push_back("Default: " + bold(option.default_value) + ".");
   if (option.repeatable && option.positional_name.empty()) notes.push_back("May be given more than once.");
   if (!option.needs.empty()) {

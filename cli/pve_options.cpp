@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/domain_threads.hpp"
-#include "common/atomic_file.hpp"
+#include "cli/output_file.hpp"
 #include "common/input_file.hpp"
 #include "common/unified_diff.hpp"
 #include "optimizer/optimizer.hpp"
@@ -223,12 +223,12 @@ void run_pve_suggest(const PveOptions& pve, const DomainOptions& actions, const 
 
   for (const std::string& w : patch.warnings) fmt::print(out, "warning: {}\n", w);
   if (!pve.hookscript_out.empty()) {
-    write_file_atomically(pve.hookscript_out, script, "hookscript", 0755);
+    write_output_file(pve.hookscript_out, script, "hookscript", 0755, actions.force);
     fmt::print(out, "wrote the hookscript of {} to {}\n", label, pve.hookscript_out);
   }
   if (!actions.out.empty()) {
     // 0600: a config may hold cipassword's hash and sshkeys (the node keeps it 0640, root:www-data).
-    write_file_atomically(actions.out, patch.text, "Proxmox config", 0600);
+    write_output_file(actions.out, patch.text, "Proxmox config", 0600, actions.force);
     fmt::print(out, "wrote the config of {} with the plan to {}\n", label, actions.out);
   }
   // The same change as qemu-server's own command: on a running VM, qm set puts what it

@@ -44,6 +44,7 @@ struct ReportOptions {
   std::string out;           // "" = standard output
   bool no_redact = false;
   bool force = false;
+  bool allow_different_hosts = false;
   std::vector<const CLI::Option*> request_options;  // add_request_options()'s: one given asks for a plan
 };
 
@@ -152,7 +153,7 @@ void run_report(const ReportOptions& o, const CLI::App& command) {
   sources.topology = std::move(topo);
   ReportSettings settings;
   settings.redact = !o.no_redact;
-  settings.compare.force = o.force;
+  settings.compare.allow_different_hosts = o.allow_different_hosts;
   ReportFormat format = format_for(o);
   Report report = build_report(sources, settings);
   std::ostringstream text;
@@ -198,7 +199,7 @@ void setup_report(CLI::App& app) {
       ->excludes(report->get_option("--domain"));
   // No CLI11 ExistingFile checks: a missing file is read like any other input, so its error is one
   // line and exit code 2 ("cannot read results 'x': No such file or directory").
-  auto* bench = report->add_option("--bench", options->bench, "Results of one `vpt-tune bench --save` run")
+  auto* bench = report->add_option("--bench", options->bench, "Results of one `vpt-tune bench --out` run")
                     ->option_text("FILE");
   auto* before = report->add_option("--before", options->before, "Results before the change (with --after)")
                      ->option_text("FILE");
@@ -218,7 +219,9 @@ void setup_report(CLI::App& app) {
   report->add_flag("--no-redact", options->no_redact,
                    "Keep host names, UUIDs, MAC addresses, serial numbers and paths in the report");
   report->add_flag("--force", options->force,
-                   "Replace an existing --out file; compare --before/--after from different hosts");
+                   "Replace an existing --out file");
+  report->add_flag("--allow-different-hosts", options->allow_different_hosts,
+                   "Compare --before and --after results from different hosts");
   report->callback([options, report] { run_report(*options, *report); });
 }
 

@@ -61,21 +61,24 @@ std::uint64_t parse_size(const std::string& text, const char* option) {
 }  // namespace
 
 void add_request_options(CLI::App& command, RequestOptions& o) {
-  command.add_option("--name", o.name, "Guest name used in the plan (default: the domain's name, else 'guest')");
+  command.add_option("--name", o.name, "Guest name used in the plan (default: the domain's name, else 'guest')")
+      ->option_text("NAME");
   command.add_option("--vcpus", o.vcpus,
-                     "vCPUs for the guest: a number, or 'auto' (the default) for the largest guest that shares no L3 "
-                     "with the host")
+                     "vCPUs for the guest: a number, or 'auto' for the largest guest that shares no L3 with the host "
+                     "(default: the VM's own count with --domain, --xml, --vmid or --pve-config, else auto)")
       ->option_text("N|auto");
   command.add_option("--memory", o.memory,
                      "The guest's memory (16G, 16384M, 17179869184), to size the NUMA cells of a guest that spans "
                      "host nodes (default: the domain's <memory>)")
       ->option_text("SIZE");
   command.add_option("--reserve", o.reserve,
-                     "Whole cores the host keeps (default: at least 2, and never less than one whole L2 group)");
+                     "Whole cores the host keeps (default: at least 2, and never less than one whole L2 group; 0 "
+                     "lets the host share the guests' CPUs)")
+      ->option_text("CORES");
   command.add_option("--iothreads", o.iothreads,
-                     "I/O threads per guest (with --domain/--xml: the domain's count, at least 1 and at most one per "
-                     "virtio disk or virtio-scsi controller, to which they are attached)")
-      ->capture_default_str()
+                     "I/O threads per guest (default: 1; with --domain/--xml the domain's count, at least 1 and at "
+                     "most one per virtio disk or virtio-scsi controller, to which they are attached)")
+      ->option_text("N")
       ->check(CLI::Range(0, 64));
   command.add_option("--emulator", o.helpers, "Where QEMU's emulator and I/O threads run: on the host's CPUs (shared) "
                                               "or on a core of their own (dedicated)")
@@ -102,9 +105,10 @@ void add_request_options(CLI::App& command, RequestOptions& o) {
                                           "(repeat: --guest web:8 --guest db:16)")
       ->option_text("NAME:VCPUS");
   for (const WeightField& field : kWeightFields)
-    command.add_option("--weight-" + kebab(field.name), o.weights.*field.member,
-                       "Cost-model weight (see optimizer/weights.hpp)")
-        ->group("Cost-model weights")
+    command.add_option("--weight-" + kebab(field.name), o.weights.*field.member, field.meaning)
+        ->option_text("W")
+        ->group(kWeightsGroup)
+        ->check(CLI::NonNegativeNumber)
         ->capture_default_str();
 }
 

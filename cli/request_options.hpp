@@ -15,6 +15,12 @@
 
 namespace vpt::cli {
 
+// The --weight-* options' heading in --help and the man pages: what the
+// numbers are and where the reasons for each default are written down.
+inline constexpr const char* kWeightsGroup =
+    "Cost-model weights (points charged per pair of threads; only their ratios matter; why each default: "
+    "docs/optimizer-notes.md; the package installs it in /usr/share/doc/vpt-tune/docs)";
+
 struct RequestOptions {
   std::string name = "guest";
   std::string vcpus;                      // N or auto; "" = auto

@@ -89,7 +89,8 @@ void setup_suggest(CLI::App& app) {
   suggest->footer(
       "Examples:\n"
       "  vpt-tune suggest                                      this host, the largest clean guest\n"
-      "  vpt-tune suggest --lscpu data/lscpu/intel-core-i7-14700f.txt --vcpus 16\n"
+      "  vpt-tune suggest --lscpu " VPT_EXAMPLES_DIR "/lscpu/intel-core-i7-14700f.txt --vcpus 16\n"
+      "                                                        the passthrough guide's i7-14700F (data/ in the source)\n"
       "  vpt-tune suggest --topology host.xml --guest web:8 --guest db:16\n"
       "  vpt-tune suggest --vcpus 8 --json                     the plan as JSON (schema vpt-tune/plan/1)\n"
       "  vpt-tune suggest --xml win11.xml --out win11-new.xml  patch a `virsh dumpxml` file, show the diff\n"

@@ -19,7 +19,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
-#include "common/atomic_file.hpp"
+#include "cli/output_file.hpp"
 #include "common/text.hpp"
 #include "common/unified_diff.hpp"
 #include "optimizer/host_plan.hpp"
@@ -210,7 +210,7 @@ void write_host_plan_text(std::ostream& out, const Topology& topo, const HostPla
                vcpus_column(g), threads_column(g), printable(g.role_reason, 60));
   out << '\n';
   for (const std::string& line : plan.explanation) out << line << '\n';
-  fmt::print(out, "The host keeps CPUs {}.\n", plan.host);
+  fmt::print(out, "The host keeps {}.\n", cpus_text(plan.host));
   for (const std::string& s : skipped) fmt::print(out, "skipped: {}\n", s);
   for (const std::string& w : plan.warnings) fmt::print(out, "warning: {}\n", w);
   if (!plan.dedicated.guests.empty()) {
@@ -220,7 +220,8 @@ void write_host_plan_text(std::ostream& out, const Topology& topo, const HostPla
 }
 
 // --report FILE: the whole host as one report (report/report.hpp), redacted.
-void write_host_report(std::ostream& out, const Topology& topo, const HostPlan& plan, const std::string& file) {
+void write_host_report(std::ostream& out, const Topology& topo, const HostPlan& plan, const std::string& file,
+                       bool force) {
   if (file.empty()) return;
   ReportSources sources;
   sources.topology = topo;
@@ -233,7 +234,7 @@ void write_host_report(std::ostream& out, const Topology& topo, const HostPlan& 
   }
   std::ostringstream text;
   write_report(text, build_report(sources, ReportSettings{}), format_from_extension(file).value_or(ReportFormat::Html));
-  write_file_atomically(file, text.str(), "report", 0644, ExistingFile::Keep);  // never lose a file of the user's
+  write_output_file(file, text.str(), "report", 0644, force);
   fmt::print(out, "wrote the whole-host report to {}\n", file);
 }
 
@@ -347,7 +348,7 @@ void run_pve_whole_host(const WholeHostOptions& o, const DomainOptions& domain, 
   check_names(o, known, fmt::format("(VMID or name) in '{}'", dir));
   const HostPlan plan = plan_host(topo, host_request);
   std::ostream& out = print_host_plan(topo, plan, skipped, json);
-  write_host_report(out, topo, plan, o.report_file);
+  write_host_report(out, topo, plan, o.report_file, domain.force);
   // Every patch first: a VM whose config cannot take its plan stops the whole
   // plan before anything is written.
   struct Output {
@@ -394,11 +395,11 @@ void run_pve_whole_host(const WholeHostOptions& o, const DomainOptions& domain, 
     const std::string& script = outputs[k].script;
     if (!o.out_dir.empty()) {
       const std::string conf = fmt::format("{}/{}.conf", o.out_dir, vm.vmid);
-      write_file_atomically(conf, patch.text, "patched config", 0600);
+      write_output_file(conf, patch.text, "patched config", 0600, domain.force);
       fmt::print(out, "wrote the patched config of {} to {}\n", label, conf);
       if (!script.empty()) {
         const std::string hook = fmt::format("{}/vpt-tune-{}.sh", o.out_dir, vm.vmid);
-        write_file_atomically(hook, script, "hookscript", 0755);
+        write_output_file(hook, script, "hookscript", 0755, domain.force);
         fmt::print(out, "wrote its hookscript to {} (install it as {}:snippets/vpt-tune-{}.sh)\n", hook,
                    pve.snippets_storage, vm.vmid);
       }
@@ -519,7 +520,7 @@ void run_whole_host_suggest(const WholeHostOptions& options, const DomainOptions
   for (const Vm& vm : vms) host_request.guests.push_back(host_guest(options, vm, request, command, topo));
   const HostPlan plan = plan_host(topo, host_request);
   std::ostream& out = print_host_plan(topo, plan, skipped, json);
-  write_host_report(out, topo, plan, options.report_file);
+  write_host_report(out, topo, plan, options.report_file, domain.force);
 
   std::vector<DomainChange> changes;
   if (!options.out_dir.empty()) make_private_dir(options.out_dir);
@@ -536,7 +537,7 @@ void run_whole_host_suggest(const WholeHostOptions& options, const DomainOptions
         throw RequestError(fmt::format("cannot write '{}' under --out-dir: the name is not a file name",
                                        printable(d.name)));
       const std::string path = options.out_dir + "/" + d.name + ".xml";
-      write_file_atomically(path, patched.xml, "patched definition", 0600);
+      write_output_file(path, patched.xml, "patched definition", 0600, domain.force);
       fmt::print(out, "wrote the patched definition of domain '{}' to {}\n", printable(d.name), path);
     }
     if (domain.apply) {

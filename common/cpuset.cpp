@@ -165,4 +165,16 @@ void CpuSet::const_iterator::advance_to_member() {
   pos_ = cap;
 }
 
+std::string cpus_text(const CpuSet& cpus) {
+  std::string out = cpus.size() == 1 ? "CPU " : "CPUs ";
+  out += cpus.to_string();
+  return out;
+}
+
+std::string vcpus_text(const CpuSet& vcpus) {
+  std::string out = vcpus.size() == 1 ? "vCPU " : "vCPUs ";
+  out += vcpus.to_string();
+  return out;
+}
+
 }  // namespace vpt

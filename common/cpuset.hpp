@@ -83,6 +83,10 @@ class CpuSet {
   std::vector<std::uint64_t> words_;  // bit i of word w is CPU 64*w+i; no trailing zero words
 };
 
+// For text: "CPU 5", "CPUs 0-7"; "vCPU 3", "vCPUs 0-3,8".
+std::string cpus_text(const CpuSet& cpus);
+std::string vcpus_text(const CpuSet& vcpus);
+
 }  // namespace vpt
 
 template <>

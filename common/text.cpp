@@ -10,6 +10,23 @@ std::string lowercase(std::string_view text) {
   return out;
 }
 
+std::string shell_quote(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  out += '\'';
+  return out;
+}
+
+std::string plural(std::size_t n, std::string_view one, std::string_view many) {
+  std::string out = std::to_string(n);
+  out += ' ';
+  out += n == 1 ? one : many;
+  return out;
+}
+
 std::string printable(std::string_view text, std::size_t max_bytes) {
   const bool cut = text.size() > max_bytes;
   std::string out(text.substr(0, max_bytes));

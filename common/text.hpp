@@ -18,6 +18,12 @@ inline bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || 
 // with "...", so it can neither reach a terminal raw nor flood it.
 std::string printable(std::string_view text, std::size_t max_bytes = 200);
 
+// `text` in single quotes as a POSIX shell reads it back ("it's" -> 'it'\''s').
+std::string shell_quote(std::string_view text);
+
+// "1 core", "3 cores", "0 cores".
+std::string plural(std::size_t n, std::string_view one, std::string_view many);
+
 // The lines of `text`, each with its '\n' (the last one may lack it): joined
 // again they are `text` byte for byte.
 std::vector<std::string_view> split_lines(std::string_view text);

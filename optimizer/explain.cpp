@@ -105,8 +105,8 @@ void GuestView::explain_placement(Plan& plan) const {
   const GuestTopology& t = guest.topology;
   if (!resolved.auto_notes[k].empty()) plan.explanation.push_back(resolved.auto_notes[k] + ".");
   plan.explanation.push_back(fmt::format(
-      "Guest '{}': {} on CPUs {} ({}), presented as {} x {} x {} x {}.", request.name,
-      plural(guest.vcpus.size(), "vCPU", "vCPUs"), vcpu_set, describe_cores(topo, vcpu_set),
+      "Guest '{}': {} on {} ({}), presented as {} x {} x {} x {}.", request.name,
+      plural(guest.vcpus.size(), "vCPU", "vCPUs"), cpus_text(vcpu_set), describe_cores(topo, vcpu_set),
       plural(t.sockets, "socket", "sockets"), plural(t.dies, "die", "dies"), plural(t.cores, "core", "cores"),
       plural(t.threads, "thread", "threads")));
   if (t.threads > 1)
@@ -375,7 +375,7 @@ void describe(const Topology& topo, const ResolvedRequest& resolved, const Threa
         resolved.reserve_cores, all_cpus(topo)));
   } else {
     plan.explanation.push_back(
-        fmt::format("The host keeps CPUs {} ({}).", layout.host, describe_cores(topo, layout.host)));
+        fmt::format("The host keeps {} ({}).", cpus_text(layout.host), describe_cores(topo, layout.host)));
   }
   if (!resolved.isolation_note.empty())
     (resolved.isolation_too_small ? plan.warnings : plan.explanation).push_back(resolved.isolation_note);

@@ -2,6 +2,9 @@
 #pragma once
 
 #include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "optimizer/plan.hpp"
 #include "optimizer/request.hpp"
@@ -9,11 +12,26 @@
 
 namespace vpt {
 
+// Options that would make a refused request work, for the CLI to turn into
+// the next command: the user's own command line with these options set
+// ("--vcpus 2 --reserve 0"), followed by `effect` ("plans anyway (...)").
+struct RetryOptions {
+  std::vector<std::pair<std::string, std::string>> set;  // option, value
+  std::string effect;
+};
+
 // An impossible or malformed request (too many vCPUs, unknown GPU, ...).
-// what() is one line for the user and says what would work instead.
+// what() is one line for the user and says what would work instead; where
+// other option values would work, retry() names them.
 class RequestError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+  RequestError(const std::string& message, RetryOptions retry)
+      : std::runtime_error(message), retry_(std::move(retry)) {}
+  const RetryOptions& retry() const { return retry_; }
+
+ private:
+  RetryOptions retry_;
 };
 
 struct SearchLimits {

@@ -4,6 +4,8 @@
 #include <fmt/ostream.h>
 #include <nlohmann/json.hpp>
 
+#include "common/input_file.hpp"
+#include "common/json_document.hpp"
 #include "common/json_reader.hpp"
 
 namespace vpt {
@@ -187,6 +189,16 @@ void write_plan_text(std::ostream& out, const Plan& plan) {
   if (!plan.advice.empty()) {
     fmt::print(out, "\nAdvice\n");
     for (const std::string& a : plan.advice) fmt::print(out, "  - {}\n", a);
+  }
+}
+
+Plan load_plan_file(const std::string& path) {
+  try {
+    return plan_from_json(parse_json_document(read_input_file_text(path)), path);
+  } catch (const PlanInputError&) {
+    throw;
+  } catch (const std::exception& e) {  // the file or its JSON syntax
+    throw PlanInputError(fmt::format("cannot read plan '{}': {}", path, e.what()));
   }
 }
 

@@ -28,6 +28,9 @@ class PlanInputError : public std::runtime_error {
 // The inverse of plan_to_json; throws PlanInputError naming the first missing
 // or malformed field.
 Plan plan_from_json(const nlohmann::json& doc, const std::string& name);
+// A plan file (`vpt-tune suggest --json > FILE`; "-" reads standard input);
+// PlanInputError names the file and what is wrong with it.
+Plan load_plan_file(const std::string& path);
 
 // Explanation, score term by term, warnings and advice (the XML snippet is
 // written by virt/, which owns libvirt XML).

@@ -14,10 +14,6 @@
 
 namespace vpt {
 
-std::string plural(std::size_t n, std::string_view one, std::string_view many) {
-  return fmt::format("{} {}", n, n == 1 ? one : many);
-}
-
 namespace {
 
 // The host keeps at least two cores, and never less than one whole L2 group
@@ -263,20 +259,37 @@ ResolvedRequest resolve(const Topology& topo, const Request& request) {
         }
       }
   }
+  // With one guest, the counts that would fit are the next command's options.
+  const bool one_guest = resolved.request.guests.size() == 1;
+  const unsigned most_shared = max_vcpus(topo, resolved.usable, 0);
+  const std::string machine = machine_words(topo);
   unsigned total = 0;
   for (const GuestRequest& guest : resolved.request.guests) {
-    if (*guest.vcpus == 0)
-      throw RequestError(fmt::format("cannot plan guest '{}': this host has {} cores and the host keeps {} of them; "
-                                     "lower that with --reserve (0 lets the host share the guest's CPUs)",
-                                     guest.name, topo.cores.size(), resolved.reserve_cores));
+    if (*guest.vcpus == 0) {
+      std::string message = fmt::format(
+          "cannot plan guest '{}': {} has {} and the host keeps {} of them (--reserve)", guest.name, machine,
+          plural(topo.cores.size(), "core", "cores"), resolved.reserve_cores);
+      if (!one_guest || most_shared == 0) throw RequestError(message + "; lower --reserve");
+      throw RequestError(message, RetryOptions{{{"--vcpus", std::to_string(most_shared)}, {"--reserve", "0"}},
+                                               "plans anyway (the host then shares the guest's CPUs)"});
+    }
     total += *guest.vcpus;
   }
-  if (total > most)
-    throw RequestError(fmt::format(
-        "cannot place {} vCPUs on this host: at most {} fit ({} usable CPUs {}, and the host keeps at least {} "
-        "core{}); ask for {} or fewer, or lower --reserve",
-        total, most, resolved.usable.size(), resolved.usable, resolved.reserve_cores,
-        resolved.reserve_cores == 1 ? "" : "s", most));
+  if (total > most) {
+    std::string message = fmt::format(
+        "cannot place {} on {}: at most {} fit ({} usable CPUs {}, and the host keeps at least {})",
+        plural(total, "vCPU", "vCPUs"), machine, most, resolved.usable.size(), resolved.usable,
+        plural(resolved.reserve_cores, "core", "cores"));
+    if (!one_guest) throw RequestError(message + fmt::format("; ask for {} in all, or lower --reserve", most));
+    if (most > 0)
+      throw RequestError(message, RetryOptions{{{"--vcpus", std::to_string(most)}},
+                                               "plans the largest guest that fits (or lower --reserve)"});
+    if (most_shared > 0)
+      throw RequestError(message, RetryOptions{{{"--vcpus", std::to_string(std::min(total, most_shared))},
+                                                {"--reserve", "0"}},
+                                               "plans anyway (the host then shares the guest's CPUs)"});
+    throw RequestError(message);
+  }
   return resolved;
 }
 

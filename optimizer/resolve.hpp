@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/text.hpp"
 #include "optimizer/request.hpp"
 #include "optimizer/search.hpp"
 #include "probe/topology.hpp"
@@ -40,7 +41,5 @@ std::string l3_groups_word(const Topology& topo, std::size_t count = 2);
 
 // The NUMA nodes `cpus` lie on.
 CpuSet numa_nodes_of(const Topology& topo, const CpuSet& cpus);
-// "1 core", "3 cores".
-std::string plural(std::size_t n, std::string_view one, std::string_view many);
 
 }  // namespace vpt

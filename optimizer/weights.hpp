@@ -89,24 +89,25 @@ struct Weights {
 struct WeightField {
   const char* name;
   double Weights::*member;
+  const char* meaning;  // one line for --help: what one unit of it is charged for
 };
 inline constexpr WeightField kWeightFields[] = {
-    {"share_core", &Weights::share_core},
-    {"share_l2", &Weights::share_l2},
-    {"share_l3", &Weights::share_l3},
-    {"guest_neighbour_factor", &Weights::guest_neighbour_factor},
-    {"helper_share_factor", &Weights::helper_share_factor},
-    {"helper_off_node", &Weights::helper_off_node},
-    {"stack_helpers", &Weights::stack_helpers},
-    {"split_l3", &Weights::split_l3},
-    {"split_numa", &Weights::split_numa},
-    {"mix_kinds", &Weights::mix_kinds},
-    {"hidden_smt", &Weights::hidden_smt},
-    {"topology_mismatch", &Weights::topology_mismatch},
-    {"wrong_kind", &Weights::wrong_kind},
-    {"small_l3", &Weights::small_l3},
-    {"off_gpu_node", &Weights::off_gpu_node},
-    {"boot_cpu", &Weights::boot_cpu},
+    {"share_core", &Weights::share_core, "a guest sharing a core (SMT siblings) with another party"},
+    {"share_l2", &Weights::share_l2, "sharing an L2 cluster, without the core"},
+    {"share_l3", &Weights::share_l3, "sharing an L3 (CCX/CCD)"},
+    {"guest_neighbour_factor", &Weights::guest_neighbour_factor, "times the above when the other party is another guest"},
+    {"helper_share_factor", &Weights::helper_share_factor, "times the above for QEMU's emulator and I/O threads"},
+    {"helper_off_node", &Weights::helper_off_node, "a helper thread on another NUMA node than its vCPUs"},
+    {"stack_helpers", &Weights::stack_helpers, "two helper threads on one core"},
+    {"split_l3", &Weights::split_l3, "two vCPUs of a guest on different L3s"},
+    {"split_numa", &Weights::split_numa, "two vCPUs of a guest on different NUMA nodes"},
+    {"mix_kinds", &Weights::mix_kinds, "two vCPUs of a guest on different core kinds (P/E)"},
+    {"hidden_smt", &Weights::hidden_smt, "SMT siblings the guest is not told about"},
+    {"topology_mismatch", &Weights::topology_mismatch, "vCPUs the presented topology puts in one L3 or socket when they are not"},
+    {"wrong_kind", &Weights::wrong_kind, "a vCPU on a core kind other than --prefer's"},
+    {"small_l3", &Weights::small_l3, "a vCPU off the largest L3 with --prefer vcache"},
+    {"off_gpu_node", &Weights::off_gpu_node, "a vCPU off its GPU's NUMA node"},
+    {"boot_cpu", &Weights::boot_cpu, "a vCPU on CPU 0's core"},
 };
 
 }  // namespace vpt

@@ -45,6 +45,13 @@ const LogicalCpu* find_cpu(const Topology& topo, unsigned os_index) {
   return it != topo.cpus.end() && it->os_index == os_index ? &*it : nullptr;
 }
 
+std::string machine_words(const Topology& topo) {
+  if (topo.source == TopologySource::LiveHost) return "this host";
+  if (topo.source_name == "-" || topo.source_name == "standard input" || topo.source_name.empty())
+    return "the pasted machine";
+  return fmt::format("the machine in '{}'", topo.source_name);
+}
+
 CpuSet all_cpus(const Topology& topo) {
   CpuSet set;
   for (const auto& cpu : topo.cpus) set.insert(cpu.os_index);

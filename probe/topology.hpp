@@ -208,6 +208,9 @@ bool is_amd(const Topology& topo);
 std::string count_of_cores(const Topology& topo, unsigned kind, unsigned count);
 // The same without the count: "P-cores", "performance cores", "cores".
 std::string cores_of_kind(const Topology& topo, unsigned kind, unsigned count = 2);
+// The machine the model describes, for messages: "this host" (probed live),
+// "the pasted machine" (read from standard input), "the machine in 'FILE'".
+std::string machine_words(const Topology& topo);
 
 // The largest host vpt-tune models: planning is quadratic in CPUs (4096 CPUs
 // take 0.4 s and 280 MB to plan, 16384 take 19 s and 4 GB), and no Linux

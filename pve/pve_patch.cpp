@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "common/text.hpp"
 #include "optimizer/optimizer.hpp"
 #include "pve/config_lines.hpp"
 #include "pve/pve_config.hpp"
@@ -555,12 +556,7 @@ PvePatch patch_pve_affinity(const PveConfig& config, const CpuSet& cpus) {
 }
 
 std::string pve_qm_set_command(unsigned vmid, const PvePatch& patch) {
-  // Single quotes for the shell; a quote inside becomes '\''.
-  auto quoted = [](const std::string& value) {
-    std::string out = "'";
-    for (char c : value) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-  };
+  auto quoted = [](const std::string& value) { return shell_quote(value); };
   std::string command = fmt::format("qm set {}", vmid);
   std::vector<std::string> removed;
   for (const auto& [key, value] : patch.edits) {

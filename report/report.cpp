@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "check/findings_writers.hpp"
+#include "common/text.hpp"
 #include "optimizer/plan_writers.hpp"
 #include "optimizer/sharing.hpp"
 #include "probe/topology_writers.hpp"
@@ -54,10 +55,8 @@ void write_report(std::ostream& out, const Report& report, ReportFormat format) 
 
 namespace {
 
-std::string plural(unsigned n, std::string_view one, std::string_view many) {
-  return fmt::format("{} {}", n, n == 1 ? one : many);
-}
-std::string plural(unsigned n, std::string_view one) { return plural(n, one, std::string(one) + "s"); }
+// "1 core", "2 cores": the English plural of `one` that adds an s (common/text.hpp has the rest).
+std::string plural(unsigned n, std::string_view one) { return vpt::plural(n, one, std::string(one) + "s"); }
 
 // ---- Redaction -------------------------------------------------------------------
 
@@ -299,10 +298,7 @@ std::vector<Fact> host_facts(const Topology& topo, const Results* run) {
 
 // ---- Guests ----------------------------------------------------------------------
 
-std::string cpus_text(const CpuSet& s) {
-  if (s.empty()) return "none";
-  return fmt::format("CPU{} {}", s.size() > 1 ? "s" : "", s);
-}
+std::string cpus_or_none(const CpuSet& s) { return s.empty() ? "none" : cpus_text(s); }
 
 CpuSet helpers_of(const GuestPlan& g) {
   CpuSet s = g.emulator;
@@ -339,14 +335,14 @@ std::string describe_others(const Topology& topo, const Plan& plan, unsigned g, 
     if (part.level <= level) host_shares |= part.cpus & plan.host;
   CpuSet host = host_shares - (covered - own_helpers);
   if (!host.empty()) {
-    std::string text = fmt::format("the host ({})", cpus_text(host));
+    std::string text = fmt::format("the host ({})", cpus_or_none(host));
     if (!own_helpers.empty() && host.contains(own_helpers))
       text += own_helpers == host ? ", which runs its emulator and I/O threads"
-                                  : fmt::format(", whose {} run its emulator and I/O threads", cpus_text(own_helpers));
+                                  : fmt::format(", whose {} run its emulator and I/O threads", cpus_or_none(own_helpers));
     parts.insert(parts.begin(), text);
   }
   if (!own_helpers.empty() && !host.contains(own_helpers))
-    parts.push_back(fmt::format("its own emulator and I/O threads ({})", cpus_text(own_helpers - host)));
+    parts.push_back(fmt::format("its own emulator and I/O threads ({})", cpus_or_none(own_helpers - host)));
   shared = !parts.empty();
   if (parts.empty()) return "";
   if (parts.size() == 1) return parts[0];
@@ -457,7 +453,7 @@ GuestSummary guest_summary(const Topology& topo, const Plan& plan, unsigned g) {
   if (l3s.size() > 1) s.cores += fmt::format(" on {} L3s", l3s.size());
   s.presented = topology_text(guest.topology);
   auto where = [&](const CpuSet& cpus) {
-    std::string text = cpus_text(cpus);
+    std::string text = cpus_or_none(cpus);
     if (!cpus.empty() && plan.host.contains(cpus)) text += cpus.size() > 1 ? " (host CPUs)" : " (a host CPU)";
     return text;
   };

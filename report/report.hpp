@@ -58,7 +58,7 @@ struct ReportSources {
 
 struct ReportSettings {
   bool redact = true;               // host name, UUIDs, MACs, paths, serials (see report/redact.hpp)
-  CompareOptions compare;           // compare.force: compare results from different hosts
+  CompareOptions compare;           // compare.allow_different_hosts: compare results from different hosts
 };
 
 struct Fact {
@@ -127,7 +127,7 @@ struct Report {
 };
 
 // Throws BenchInputError when --before and --after come from different hosts
-// (unless settings.compare.force), as compare_results() does.
+// (unless settings.compare.allow_different_hosts), as compare_results() does.
 Report build_report(const ReportSources& sources, const ReportSettings& settings);
 
 // The whole page: inline CSS and SVG, a few lines of optional JavaScript (the

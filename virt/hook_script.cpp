@@ -12,12 +12,6 @@ namespace vpt {
 namespace {
 
 // Single-quoted for the shell.
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 constexpr const char* kBody = R"SH(set -u
 [ "${1:-}" = "$GUEST" ] || exit 0
 OPERATION="${2:-}/${3:-}"

@@ -64,7 +64,7 @@ TEST_F(CompareCommand, PrintsVerdicts) {
   EXPECT_NE(r.out.find("better"), std::string::npos) << r.out;
 }
 
-TEST_F(CompareCommand, DifferentHostsAreBadInputUnlessForced) {
+TEST_F(CompareCommand, DifferentHostsAreBadInputUnlessAllowed) {
   Results other = test::sample_results();
   other.host.hostname = "elsewhere";
   std::string before = save(test::sample_results(), "vpt-cli-host-a.json");
@@ -73,8 +73,30 @@ TEST_F(CompareCommand, DifferentHostsAreBadInputUnlessForced) {
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_EQ(refused.err, "vpt-tune: cannot compare '" + before + "' with '" + after +
                              "': they come from different hosts (host name 'bench-host' vs 'elsewhere'); use "
-                             "--force to compare anyway\n");
-  EXPECT_EQ(run("compare --force " + before + " " + after).exit_code, 0);
+                             "--allow-different-hosts to compare anyway\n");
+  EXPECT_EQ(run("compare --allow-different-hosts " + before + " " + after).exit_code, 0);
+  EXPECT_EQ(run("compare --force " + before + " " + after).exit_code, 0);  // the old name still works
+}
+
+TEST_F(CompareCommand, TableFitsOneHundredColumnsAndDetailAddsTheTests) {
+  std::string before = save(test::sample_results(1.0, 1), "vpt-cli-width-before.json");
+  std::string after = save(test::sample_results(0.8, 7), "vpt-cli-width-after.json");
+  Outcome r = run("compare " + before + " " + after);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    // The file names are the user's: only the lines vpt-tune composes must fit.
+    if (line.starts_with("Before: ") || line.starts_with("After: ")) continue;
+    EXPECT_LE(line.size(), 100u) << line;
+  }
+  EXPECT_EQ(r.out.find("p99 before"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("p="), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--detail adds"), std::string::npos) << r.out;
+  Outcome detail = run("compare --detail " + before + " " + after);
+  ASSERT_EQ(detail.exit_code, 0) << detail.err;
+  EXPECT_NE(detail.out.find("p99 before"), std::string::npos) << detail.out;
+  EXPECT_NE(detail.out.find("p="), std::string::npos) << detail.out;
 }
 
 TEST_F(CompareCommand, ForeignFileIsBadInput) {

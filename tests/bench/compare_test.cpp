@@ -210,7 +210,7 @@ TEST(CompareHosts, RefusesFilesFromDifferentHosts) {
   } catch (const BenchInputError& e) {
     EXPECT_EQ(std::string(e.what()),
               "cannot compare 'a.json' with 'b.json': they come from different hosts (host name 'bench-host' vs "
-              "'other-host'; CPU 'AMD EPYC 9654 96-Core Processor' vs 'Intel(R) Core(TM) i9-12900K'); use --force "
+              "'other-host'; CPU 'AMD EPYC 9654 96-Core Processor' vs 'Intel(R) Core(TM) i9-12900K'); use --allow-different-hosts "
               "to compare anyway");
   }
 }
@@ -219,10 +219,10 @@ TEST(CompareHosts, ForceComparesAndSaysSo) {
   Results before = test::sample_results(), after = test::sample_results();
   after.host.hostname = "other-host";
   CompareOptions force;
-  force.force = true;
+  force.allow_different_hosts = true;
   Comparison c = compare_results(before, after, "a.json", "b.json", force);
   ASSERT_FALSE(c.warnings.empty());
-  EXPECT_EQ(c.warnings.front(), "different hosts, compared because of --force: host name 'bench-host' vs 'other-host'");
+  EXPECT_EQ(c.warnings.front(), "different hosts, compared because of --allow-different-hosts: host name 'bench-host' vs 'other-host'");
   EXPECT_FALSE(c.rows.empty());
 }
 

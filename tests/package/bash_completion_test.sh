@@ -82,7 +82,7 @@ expect "$(printf 'host.xml\nnotes.txt\nrun.json\nsubdir')" "vpt-tune --config "
 expect "subdir" "vpt-tune restore --backup-dir "
 # Choices.
 expect "markdown" "vpt-tune report --format m"
-expect "$(printf 'html\nmarkdown\nbbcode')" "vpt-tune report --format="
+expect "$(printf 'html\nmarkdown\nbbcode\nbbcode-plain')" "vpt-tune report --format="
 expect "$(printf 'shared\ndedicated')" "vpt-tune suggest --emulator "
 # A value that cannot be guessed: nothing, and no options offered in its place.
 expect "" "vpt-tune suggest --vcpus "

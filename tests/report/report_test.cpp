@@ -255,7 +255,7 @@ TEST(ReportComparison, RefusesResultsOfDifferentHostsUnlessForced) {
   src.after->host.hostname = "another-box";
   EXPECT_THROW(build_report(src, {}), BenchInputError);
   ReportSettings forced;
-  forced.compare.force = true;
+  forced.compare.allow_different_hosts = true;
   EXPECT_NO_THROW(build_report(src, forced));
 }
 
