@@ -76,9 +76,10 @@ Post make_post(const Report& r) {
     }
     p.results_note = fmt::format("{}. Medians, lower is better; a verdict needs p < {} in an exact Mann-Whitney test "
                                  "on the runs, or on each run's interleaved rounds, and a change of at least {:.0f}% "
-                                 "({:g} percentage points for shares in %). Before: {}, after: {}.",
+                                 "({:g} percentage point{} for shares in %). Before: {}, after: {}.",
                                  verdict_summary(c), format_number(c.options.alpha), c.options.min_change * 100,
-                                 c.options.min_points, c.before_name, c.after_name);
+                                 c.options.min_points, c.options.min_points == 1 ? "" : "s", c.before_name,
+                                 c.after_name);
   } else if (r.bench) {
     const Results& res = r.bench->results;
     if (res.core_to_core) {
