@@ -737,6 +737,18 @@ Report build_report(const ReportSources& raw, const ReportSettings& settings) {
     report.warnings.push_back(fmt::format("The plan names CPUs {} that the host model does not have: it was made for "
                                           "another host.",
                                           missing));
+  // Bench files of another machine drawn on this host's model (report --before/--after alone).
+  for (const Results* results : {src.bench ? &*src.bench : nullptr, src.before ? &*src.before : nullptr,
+                                 src.after ? &*src.after : nullptr}) {
+    if (!results || results->host.cpu_model.empty() || topo.cpu_model.empty() ||
+        results->host.cpu_model == topo.cpu_model)
+      continue;
+    report.warnings.push_back(fmt::format(
+        "The measurements come from a machine with CPU '{}', but the host model is {} (CPU '{}'): the topology "
+        "and facts shown are not the measured machine's; give that machine's --topology or --lscpu.",
+        results->host.cpu_model, machine_words(topo), topo.cpu_model));
+    break;
+  }
   add_unique(report.warnings, plan.warnings);
   add_unique(report.warnings, topo.warnings);
   add_unique(report.advice, plan.advice);

@@ -249,6 +249,22 @@ TEST_F(SmallHost, ReportsBenchFilesWithoutAPlanWhenNoneWasAskedFor) {
   }
 }
 
+TEST_F(SmallHost, MeasurementsOfAnotherMachineAreSaidToBeSo) {
+  // The host model names its CPU (plain `lscpu` above the table); the results are the i7's.
+  std::ofstream(path("two-named.txt")) << "Model name:            AMD Ryzen 5 5600X 6-Core Processor\n" << kTwoCores;
+  Topology i7 = test::load_corpus("lscpu/intel-core-i7-14700f.txt");
+  test::SampleConfig config;
+  config.cpu_model = "Intel(R) Core(TM) i7-14700F";
+  save_results_file(test::sample_results(i7, test::plan_for(i7, 4), config), path("i7.json"), true);
+  Outcome r = run("report --lscpu " + path("two-named.txt") + " --bench " + path("i7.json") + " --format markdown");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("The measurements come from a machine with CPU 'Intel(R) Core(TM) i7-14700F', but the host "
+                       "model is the machine in 'two-named.txt' (CPU 'AMD Ryzen 5 5600X 6-Core "
+                       "Processor')"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST_F(SmallHost, AnExplicitRequestThatDoesNotFitIsStillAnError) {
   for (const std::string asked : {"--vcpus 2", "--reserve 2", "--name win11"}) {
     Outcome r = run("report " + host() + " " + asked + " --bench " + path("a.json"));
