@@ -18,12 +18,12 @@
 #include "bench/results.hpp"
 #include "check/findings.hpp"
 #include "check/findings_writers.hpp"
-#include "common/atomic_file.hpp"
-#include "common/input_file.hpp"
-#include "common/json_document.hpp"
 #include "cli/domain_options.hpp"
 #include "cli/host_options.hpp"
+#include "cli/output_file.hpp"
 #include "cli/request_options.hpp"
+#include "common/input_file.hpp"
+#include "common/json_document.hpp"
 #include "optimizer/optimizer.hpp"
 #include "optimizer/plan_writers.hpp"
 #include "report/report.hpp"
@@ -60,14 +60,7 @@ ReportFormat format_for(const ReportOptions& o) {
 }
 
 Plan load_plan(const std::string& path, const Topology& topo) {
-  Plan plan;
-  try {
-    plan = plan_from_json(parse_json_document(read_input_file_text(path)), path);
-  } catch (const PlanInputError& e) {
-    throw RequestError(e.what());
-  } catch (const std::exception& e) {  // the file or its JSON syntax
-    throw RequestError(fmt::format("cannot read plan '{}': {}", path, e.what()));
-  }
+  Plan plan = load_plan_file(path);  // PlanInputError: bad input (exit 2)
   CpuSet named = plan.host;
   for (const GuestPlan& g : plan.guests) {
     named |= g.vcpu_cpus() | g.emulator;
@@ -75,26 +68,21 @@ Plan load_plan(const std::string& path, const Topology& topo) {
   }
   CpuSet missing = named - all_cpus(topo);
   if (!missing.empty())
-    throw RequestError(fmt::format("cannot use plan '{}' for this host: it names CPUs {}, which the host model ({}) "
-                                   "does not have",
-                                   path, missing, topo.source_name));
+    throw RequestError(fmt::format("cannot use plan '{}' for {}: it names {}, which that host model does not have",
+                                   path, machine_words(topo), cpus_text(missing)));
   return plan;
 }
 
 // Refuses to replace a file without --force (like lstopo); a failed write
-// leaves no half report (write_file_atomically).
+// leaves no half report (cli/output_file.hpp).
 void write_output(const ReportOptions& o, const std::string& text, ReportFormat format) {
   if (o.out.empty() || o.out == "-") {
     std::cout << text;
     std::cout.flush();
     return;
   }
-  std::error_code ec;
-  bool exists = std::filesystem::exists(o.out, ec);
-  if (exists && !o.force)
-    throw RequestError(fmt::format("cannot write report '{}': the file exists (use --force to replace it)", o.out));
-  write_file_atomically(o.out, text, "report", 0644, o.force ? ExistingFile::Replace : ExistingFile::Keep);
-  fmt::print(stderr, "vpt-tune: {} {} report to {}\n", exists ? "replaced the file with the" : "wrote the",
+  const bool replaced = write_output_file(o.out, text, "report", 0644, o.force);
+  fmt::print(stderr, "vpt-tune: {} {} report to {}\n", replaced ? "replaced the file with the" : "wrote the",
              format == ReportFormat::Html ? "HTML" : format == ReportFormat::Markdown ? "Markdown" : "BBCode", o.out);
 }
 
@@ -138,9 +126,14 @@ void run_report(const ReportOptions& o, const CLI::App& command) {
     } catch (const RequestError& e) {
       if (plan_asked_for(o)) throw;
       // Plain words: the line goes into forum posts, where backticks would be escaped.
-      sources.no_plan = fmt::format("No plan was made ({}): vpt-tune suggest with --vcpus N (and --reserve) makes "
-                                    "one, and report with the same options draws it.",
-                                    e.what());
+      std::string options = "--vcpus N (and --reserve)";
+      if (!e.retry().set.empty()) {
+        options.clear();
+        for (const auto& [option, value] : e.retry().set) options += fmt::format("{}{} {}", options.empty() ? "" : " ", option, value);
+      }
+      sources.no_plan = fmt::format("No plan was made ({}): vpt-tune suggest with {} makes one, and report with the "
+                                    "same options draws it.",
+                                    e.what(), options);
     }
   }
   if (!sources.check && sources.domain) {
