@@ -105,11 +105,14 @@ struct CostModel::Impl {
   double pair_split_l3(std::size_t i, std::size_t j) const {
     return l3_known && l3_of[i] != l3_of[j] ? weights.split_l3 : 0.0;
   }
-  // Distance factor of two CPUs' nodes; different packages count as one hop
-  // where the host does not say which node a CPU is on.
+  // Distance factor of two CPUs' nodes; different packages count as at least
+  // one hop, also where one NUMA node spans both (node interleaving, exports
+  // without per-socket nodes, `lscpu` with NODE 0 everywhere): crossing the
+  // socket costs ~200 ns whatever the firmware calls the memory.
   double node_factor(std::size_t i, std::size_t j) const {
-    if (numa_of[i] >= 0 && numa_of[j] >= 0) return numa_factor[numa_of[i]][numa_of[j]];
-    return topo->cpus[i].package != topo->cpus[j].package ? 1.0 : 0.0;
+    const double packages = topo->cpus[i].package != topo->cpus[j].package ? 1.0 : 0.0;
+    if (numa_of[i] >= 0 && numa_of[j] >= 0) return std::max(numa_factor[numa_of[i]][numa_of[j]], packages);
+    return packages;
   }
   // A helper's sharing: helper_share_factor x the mean over its pin `at` of
   // what each of those CPUs shares with the vCPUs counted (`sharing_of(x)`):

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -209,9 +210,24 @@ void finish_topology(Topology& topo) {
     for (const auto& pkg : topo.packages)
       if (!pkg.cpu_model.empty()) { topo.cpu_model = pkg.cpu_model; break; }
 
-  for (const NumaNode& node : topo.numa_nodes)
+  for (const NumaNode& node : topo.numa_nodes) {
+    std::set<unsigned> packages;
     for (unsigned os : node.cpus)
-      if (auto* cpu = const_cast<LogicalCpu*>(find_cpu(topo, os))) cpu->numa = node.os_index;
+      if (auto* cpu = const_cast<LogicalCpu*>(find_cpu(topo, os))) {
+        cpu->numa = node.os_index;
+        packages.insert(cpu->package);
+      }
+    // Sockets are a locality boundary whatever the NUMA nodes say
+    // (optimizer/cost_model.cpp counts a package crossing as a node hop).
+    if (packages.size() < 2) continue;
+    std::string warning = fmt::format(
+        "NUMA node {} spans {} packages (the firmware's node interleaving, or a source that does not say whose "
+        "memory is whose): vpt-tune still keeps each guest and its helper threads in one package where they fit",
+        node.os_index, packages.size());
+    // A model read back from its JSON document has it already.
+    if (std::find(topo.warnings.begin(), topo.warnings.end(), warning) == topo.warnings.end())
+      topo.warnings.push_back(std::move(warning));
+  }
 }
 
 }  // namespace vpt

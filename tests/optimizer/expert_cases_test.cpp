@@ -27,6 +27,8 @@ enum Check : unsigned {
   kNoCpu0 = 1 << 5,         // CPU 0 stays with the host
   kNoNohzCpu0 = 1 << 6,     // the nohz_full= advice never names CPU 0
   kDiesAreL3s = 1 << 7,     // presented dies x cores x threads match the host's L3 groups
+  kOnePackage = 1 << 8,     // each guest's vCPUs in one package (socket), whatever the NUMA nodes say
+  kHelpersOnPackage = 1 << 9,  // every helper in the package of the vCPUs it serves
 };
 
 struct ExpertCase {
@@ -116,6 +118,17 @@ const ExpertCase kCases[] = {
      kL3Clean | kHelpersLocal | kHelpersSpread | kNoCpu0 | kDiesAreL3s, 0, ""},
     {"hwloc/Intel-RaptorLake-Corei7-1370P.xml", "--vcpus 8", [] { return vcpus(8); },
      kFastKind | kHelpersSpread | kNoCpu0, 0, ""},
+    // 9. Packages are a locality boundary where one NUMA node spans both sockets (this export has
+    // a single NUMA node over 2 x 12 cores): the guest and its helpers stay in one socket.
+    {"hwloc/Intel-Haswell-2xXeon-E5-2680v3.xml", "--vcpus 8", [] { return vcpus(8); },
+     kOnePackage | kHelpersOnPackage | kHelpersSpread | kNoCpu0, 0, "NUMA node 0 spans 2 packages"},
+    {"hwloc/Intel-Haswell-2xXeon-E5-2680v3.xml", "--guest a:8 --guest b:12",
+     [] {
+       Request r;
+       r.guests = {test::guest_of("a", 8), test::guest_of("b", 12)};
+       return r;
+     },
+     kOnePackage | kHelpersSpread, 0, "NUMA node 0 spans 2 packages"},
 };
 
 class ExpertCases : public ::testing::TestWithParam<ExpertCase> {};
@@ -154,6 +167,23 @@ TEST_P(ExpertCases, PlanIsOneAnExpertWouldPost) {
     }
     if (c.checks & kNoCpu0) {
       EXPECT_FALSE(vcpus.count(0)) << g.name << " has CPU 0";
+    }
+    if (c.checks & (kOnePackage | kHelpersOnPackage)) {
+      const test::CpuList* package = nullptr;
+      for (const auto& [os, cpus] : f.packages)
+        if (test::meets(vcpus, cpus)) {
+          EXPECT_EQ(package, nullptr) << g.name << "'s vCPUs span packages";
+          package = &cpus;
+        }
+      if ((c.checks & kHelpersOnPackage) && package) {
+        auto inside = [&](const CpuSet& helper) {
+          return std::all_of(helper.begin(), helper.end(), [&](unsigned cpu) {
+            return std::find(package->begin(), package->end(), cpu) != package->end();
+          });
+        };
+        EXPECT_TRUE(inside(g.emulator)) << g.name << "'s emulator leaves its package";
+        for (const CpuSet& io : g.iothreads) EXPECT_TRUE(inside(io)) << g.name << "'s I/O thread leaves its package";
+      }
     }
     if (c.checks & kDiesAreL3s) {
       std::size_t l3s = 0, per_l3 = 0;
