@@ -19,6 +19,5 @@ echo "== vpt-tune suggest --lscpu data/lscpu/intel-core-i7-14700f.txt --vcpus 16
 "$VPT" suggest --lscpu data/lscpu/intel-core-i7-14700f.txt --vcpus 16
 echo
 echo "== vpt-tune suggest (this host)"
-if ! "$VPT" suggest; then
-  echo "(this host is too small for the default reserve; \`$VPT suggest --reserve 0 --vcpus 2\` plans anyway, with a warning)"
-fi
+# On a host too small for the default reserve the error names the command that plans anyway.
+"$VPT" suggest || true
