@@ -153,6 +153,17 @@ void Search::place_helpers(ThreadPlacement& layout) const {
       if (!core.cpus.intersects(resolved_.no_helpers)) allowed_cores.push_back(core.index);
     }
   if (!allowed_cores.empty()) host_cores = std::move(allowed_cores);
+  // Helpers run on cores that reach the L3 and the memory fabric while one is
+  // free: an SoC tile's low-power E-cores (no L3: Core Ultra 5 225U CPUs 12-13)
+  // share nothing with the vCPUs, which the cost would reward, but they are
+  // the slowest cores and the farthest from the guest's memory
+  // (docs/optimizer-notes.md, "What the host keeps").
+  if (!caches_at_level(topo_, 3).empty()) {
+    std::vector<unsigned> on_l3;
+    for (unsigned core : host_cores)
+      if (find_cpu(topo_, topo_.cores[core].cpus.first())->l3) on_l3.push_back(core);
+    if (!on_l3.empty()) host_cores = std::move(on_l3);
+  }
   if (host_cores.empty())  // the host has no whole core: any core it has a CPU of
     for (const Core& core : topo_.cores)
       if (layout.host.intersects(core.cpus)) host_cores.push_back(core.index);

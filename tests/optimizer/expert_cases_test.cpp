@@ -264,6 +264,18 @@ TEST(ExpertCases, I7_14700FKeepsTheGuidesHandPlanForTheVcpus) {
   EXPECT_TRUE(test::within(g.iothreads.at(0).to_vector(), e_cores));
 }
 
+// Helpers on compute cores while one is free, never on the SoC tile's LP E-cores: on the
+// Core Ultra 5 225U listing CPUs 12-13 are the cores whose L3 column is '-'.
+TEST(ExpertCases, HelpersStayOffTheSocTilesLowPowerCores) {
+  const CpuSet soc_tile{12, 13};
+  for (const Request& request : {automatic(), vcpus(8)}) {
+    const Plan plan = make_plan(test::load(test::machine("machines/intel-core-ultra5-225u.txt")), request);
+    const GuestPlan& g = plan.guests[0];
+    EXPECT_FALSE(g.emulator.intersects(soc_tile)) << g.emulator.to_string();
+    for (const CpuSet& io : g.iothreads) EXPECT_FALSE(io.intersects(soc_tile)) << io.to_string();
+  }
+}
+
 // 9. Text: plural kind names, no topoext guess on an Intel P/E listing,
 // offline CPUs named.
 TEST(ExpertCases, TextNamesKindsAndSkipsTheAmdGuessOnAnIntelHybridListing) {
