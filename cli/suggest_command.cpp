@@ -66,10 +66,12 @@ void run_suggest(const SuggestOptions& options, const CLI::App& command) {
   fmt::print(std::cout, "Plan for {} ({})\n\n", topo.cpu_model.empty() ? "this host" : topo.cpu_model,
              topo.source_name);
   write_plan_text(std::cout, plan);
+  // With a domain the diff below shows the same elements in place: no snippet to paste.
   for (const GuestPlan& guest : plan.guests) {
+    if (domain) break;
     fmt::print(std::cout, "\nlibvirt XML for guest '{}' (paste into `virsh edit`, replacing these elements):\n{}",
                guest.name, plan_snippet_xml(guest));
-    if (!domain && !guest.iothreads.empty())
+    if (!guest.iothreads.empty())
       fmt::print(std::cout, "Attach each I/O thread to a virtio disk or virtio-scsi controller with <driver "
                             "iothread='N'/> (--domain or --xml does that, spreading them over the devices).\n");
   }
