@@ -80,12 +80,14 @@ void write_wrapped(std::ostream& out, std::string_view text, std::string_view in
     std::size_t end = text.find(' ', pos);
     if (end == std::string_view::npos) end = text.size();
     std::string_view word = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (word.empty()) continue;
     if (!line.empty() && line.size() + 1 + word.size() > width) {
       out << line << '\n';
       line = indent;
     }
-    if (!word.empty()) line += (line.empty() || line == indent ? "" : " ") + std::string(word);
-    pos = end + 1;
+    if (!line.empty() && line != indent) line += ' ';
+    line += word;
   }
   if (!line.empty()) out << line << '\n';
 }
@@ -96,7 +98,7 @@ void write_comparison_text(std::ostream& out, const Comparison& c, bool detail) 
   auto runs = [](std::size_t n) { return n == 1 ? std::string("1 run") : fmt::format("{} runs", n); };
   fmt::print(out, "Before: {} ({})\nAfter:  {} ({})\n", c.before_name, runs(c.runs_before), c.after_name,
              runs(c.runs_after));
-  write_wrapped(out, "Summary: " + verdict_summary(c));
+  write_wrapped(out, fmt::format("Summary: {}", verdict_summary(c)));
   if (c.runs_before >= 2 && c.runs_after >= 2)
     write_wrapped(out, fmt::format(
                            "Verdict: better/worse needs an exact Mann-Whitney test on the runs' values with p < {:.2g} "
@@ -143,7 +145,7 @@ void write_comparison_text(std::ostream& out, const Comparison& c, bool detail) 
   if (!detail) out << "(--detail adds the p99s, the p-values and the reason for each verdict)\n";
   if (!c.warnings.empty()) {
     fmt::print(out, "\nWarnings\n");
-    for (const auto& w : c.warnings) write_wrapped(out, "  ! " + w, "    ");
+    for (const auto& w : c.warnings) write_wrapped(out, fmt::format("  ! {}", w), "    ");
   }
 }
 

@@ -14,7 +14,10 @@ OptionDoc doc_of(const CLI::Option* option) { return describe_option(*const_cast
 std::string HelpFormatter::make_option_opts(const CLI::Option* option) const {
   const OptionDoc doc = doc_of(option);
   if (doc.metavar.empty()) return "";
-  return " " + doc.metavar + (doc.repeatable ? " ..." : "");
+  std::string opts = " ";
+  opts += doc.metavar;
+  if (doc.repeatable) opts += " ...";
+  return opts;
 }
 
 std::string HelpFormatter::make_option_desc(const CLI::Option* option) const {

@@ -192,7 +192,10 @@ std::string retry_command(int argc, char** argv, const vpt::RetryOptions& retry)
         replaced = true;
       }
     }
-    if (!replaced) out += " " + shell_quoted(arg);
+    if (!replaced) {
+      out += ' ';
+      out += shell_quoted(arg);
+    }
   }
   for (const auto& [option, value] : retry.set) out += fmt::format(" {} {}", option, shell_quoted(value));
   return out;
