@@ -86,16 +86,18 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 std::vector<std::string> did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
   constexpr std::size_t kLongest = 100;  // a pasted paragraph is no typo
   if (word.size() > kLongest) return {};
-  std::size_t best = std::max<std::size_t>(1, word.size() / 3) + 1;
+  const std::size_t most = std::max<std::size_t>(1, word.size() / 3);  // edits still called a typo
+  std::size_t best = most + 1;
   std::vector<std::string> out;
   for (const std::string& c : candidates) {
     std::size_t d = edit_distance(word, c);
     if (word.size() >= 3 && c.starts_with(word)) d = std::min<std::size_t>(d, 1);
+    if (d > most || d > best) continue;
     if (d < best) {
       best = d;
       out.clear();
     }
-    if (d == best) out.push_back(c);
+    out.push_back(c);
   }
   return out;
 }

@@ -55,6 +55,15 @@ TEST(DidYouMean, MistypedCommand) {
             "suggest, restore, hook, report, check (`vpt-tune --help` says what each does)\n");
 }
 
+TEST(DidYouMean, NothingNearIsNoGuess) {
+  auto r = run("xyzzy");
+  EXPECT_EQ(r.exit_code, 109);
+  EXPECT_EQ(r.err, "vpt-tune: unknown command 'xyzzy'; the commands are probe, bench, compare, suggest, restore, "
+                   "hook, report, check (`vpt-tune --help` says what each does)\n");
+  // Three edits from 'check' is no typo of it.
+  EXPECT_EQ(run("chxxk2").err.find("did you mean"), std::string::npos);
+}
+
 TEST(DidYouMean, NoCommandListsThem) {
   auto r = run("");
   EXPECT_NE(r.exit_code, 0);
