@@ -127,9 +127,11 @@ TEST(ForumSummary, EscapesAHostileGuestName) {
     if (line.starts_with("```")) in_code = !in_code;
     else if (!in_code) prose += line + "\n";
   }
-  for (auto at = prose.find('<'); at != std::string::npos; at = prose.find('<', at + 1))
-    if (at + 1 < prose.size() && (std::isalpha(static_cast<unsigned char>(prose[at + 1])) || prose[at + 1] == '/'))
+  for (auto at = prose.find('<'); at != std::string::npos; at = prose.find('<', at + 1)) {
+    if (at + 1 < prose.size() && (std::isalpha(static_cast<unsigned char>(prose[at + 1])) || prose[at + 1] == '/')) {
       EXPECT_TRUE(at > 0 && prose[at - 1] == '\\') << "an HTML tag opens: " << prose.substr(at, 20);
+    }
+  }
   std::string bb = post(src, ReportFormat::Bbcode);
   EXPECT_EQ(bb.find("[url=x]"), std::string::npos);
 }
