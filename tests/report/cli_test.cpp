@@ -230,7 +230,7 @@ class SmallHost : public ReportCommand {
 TEST_F(SmallHost, ReportsBenchFilesWithoutAPlanWhenNoneWasAskedFor) {
   Outcome plain = run("suggest " + host());
   ASSERT_EQ(plain.exit_code, 2) << "the fixture must be a host the default request does not fit: " << plain.err;
-  for (const std::string files : {"--before " + path("a.json") + " --after " + path("b.json"), "--bench " + path("a.json")}) {
+  for (const std::string& files : {"--before " + path("a.json") + " --after " + path("b.json"), "--bench " + path("a.json")}) {
     Outcome r = run("report " + host() + " " + files + " --format markdown");
     ASSERT_EQ(r.exit_code, 0) << files << ": " << r.err;
     EXPECT_EQ(r.err, "");
