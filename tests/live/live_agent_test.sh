@@ -151,8 +151,8 @@ say "applied: $($CHECK plan "$WORK/plan.json")"
 # ---- 4. after, compare, report ----
 say "vpt-tune bench --quick --domain $NAME --save after.json"
 bench after
-say "vpt-tune compare before.json after.json"
-"$VPT" compare "$WORK/before.json" "$WORK/after.json" > "$WORK/compare.txt" || { cat "$WORK/compare.txt"; fail "compare"; }
+say "vpt-tune compare --detail before.json after.json"
+"$VPT" compare --detail "$WORK/before.json" "$WORK/after.json" > "$WORK/compare.txt" || { cat "$WORK/compare.txt"; fail "compare"; }
 grep -E '^(metric|guest_|steal)' "$WORK/compare.txt"
 grep -E '^guest_c2c vCPU 0 <-> 1, round trip .* better \(' "$WORK/compare.txt" >/dev/null \
   || fail "compare does not call the in-guest ping-pong better"
@@ -163,7 +163,7 @@ grep -E '^guest_c2c vCPU 0 <-> 1, round trip .* better \(' "$WORK/compare.txt" >
 steal_row=$(grep -E '^steal, all vCPUs, guest busy \(in-guest probe\) ' "$WORK/compare.txt") \
   || fail "compare has no steal row for the vCPUs while the probe ran"
 if ! grep -q ' better (' <<<"$steal_row"; then
-  grep -qE ' -[0-9.]+% .* within noise \(' <<<"$steal_row" \
+  grep -qE ' -[0-9.]+( pp|%) .* within noise \(' <<<"$steal_row" \
     || fail "compare does not call the vCPUs' steal while the probe ran better, and it did not drop"
   say "WARNING: the steal drop is not significant: other work ran on this host meanwhile (load: $(cut -d' ' -f1-3 /proc/loadavg))"
 fi

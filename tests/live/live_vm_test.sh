@@ -234,8 +234,8 @@ say "vpt-tune bench --quick --domain $NAME --save after.json"
 step "$VPT" bench --quick --domain "$NAME" --save "$WORK/after.json" --force > "$WORK/bench-after.txt" 2> "$WORK/bench-after.log" \
   || { cat "$WORK/bench-after.log"; fail "bench after"; }
 $CHECK guest "$WORK/after.json" 30 || { cat "$WORK/bench-after.txt"; fail "no usable in-guest ping-pong after"; }
-say "vpt-tune compare before.json after.json"
-"$VPT" compare "$WORK/before.json" "$WORK/after.json" > "$WORK/compare.txt" || { cat "$WORK/compare.txt"; fail "compare"; }
+say "vpt-tune compare --detail before.json after.json"
+"$VPT" compare --detail "$WORK/before.json" "$WORK/after.json" > "$WORK/compare.txt" || { cat "$WORK/compare.txt"; fail "compare"; }
 grep -E '^(metric|guest_)' "$WORK/compare.txt"
 grep -E '^guest_c2c vCPU 0 <-> 1, round trip .* better \(' "$WORK/compare.txt" >/dev/null \
   || fail "compare does not call the in-guest ping-pong better"
