@@ -12,7 +12,6 @@
 #include <fmt/ostream.h>
 
 #include "cli/output_file.hpp"
-#include "cli/output_file.hpp"
 #include "common/text.hpp"
 #include "common/unified_diff.hpp"
 #include "virt/apply.hpp"
