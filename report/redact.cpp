@@ -240,12 +240,14 @@ std::string hostnames(std::string_view text, const RedactionSecrets& secrets, bo
   return out;
 }
 
-// Web addresses whose host is public name documentation, not the person:
-// http, https and ftp keep their host unless it is a private one (".lan",
-// ".local", ".home.arpa", ..., or no dot at all); an IP or a known host name is
-// hidden by its own pass, a user in it by the e-mail pass. Every other scheme
-// (a libvirt URI: "qemu+ssh://alice@box/system") names a machine of the
-// person's: its authority becomes "[host]".
+// Web addresses in vpt-tune's own words name documentation, not the person:
+// there http, https and ftp keep their host unless it is a private one
+// (".lan", ".local", ".home.arpa", ..., or no dot at all); an IP or a known
+// host name is hidden by its own pass, a user in it by the e-mail pass. In a
+// value from the inputs (a domain's <description>) a public host may be the
+// person's own ("nas.smith-family.net"): only the tool's text keeps it. Every
+// other scheme (a libvirt URI: "qemu+ssh://alice@box/system") names a machine
+// of the person's: its authority becomes "[host]".
 bool keeps_authority(std::string_view text, std::size_t colon, std::string_view authority) {
   if (!web_scheme_at(text, colon)) return false;
   if (authority.find('@') != std::string_view::npos) return false;
@@ -257,7 +259,7 @@ bool keeps_authority(std::string_view text, std::size_t colon, std::string_view 
   return std::none_of(kPrivate.begin(), kPrivate.end(), [&](std::string_view s) { return ends_with_ci(host, s); });
 }
 
-std::string uri_authorities(std::string_view text) {
+std::string uri_authorities(std::string_view text, bool tool_text) {
   std::string out;
   for (std::size_t i = 0; i < text.size();) {
     if (text.compare(i, 3, "://") == 0 && i > 0 && is_alnum(text[i - 1])) {
@@ -268,7 +270,7 @@ std::string uri_authorities(std::string_view text) {
         ++end;
       const std::string_view authority = text.substr(i + 3, end - i - 3);
       out += "://";
-      if (keeps_authority(text, i, authority)) out.append(authority);
+      if (tool_text && keeps_authority(text, i, authority)) out.append(authority);
       else if (!authority.empty()) out += "[host]";
       i = end;
       continue;
@@ -590,7 +592,7 @@ namespace {
 std::string redact(std::string_view text, const RedactionSecrets& secrets, bool tool_text) {
   std::string out = secret_paths(std::string(text), secrets);
   out = hostnames(out, secrets, tool_text);
-  out = uri_authorities(out);
+  out = uri_authorities(out, tool_text);
   out = emails(out);
   out = uuids_and_macs(out);
   out = bare_hex_ids(out);

@@ -35,9 +35,10 @@ struct RedactionSecrets {
 //    and "vm-win11" are not. In the base name of a file named on the command line the host
 //    name is a word: "alice-desktop-lscpu.txt" -> "[host]-lscpu.txt";
 //  - the authority of URIs naming a machine ("qemu+ssh://alice@box/system" ->
-//    "qemu+ssh://[host]/system"); a web address (http, https, ftp) keeps its host and path
-//    unless the host is a private one (no dot, ".lan", ".local", ".home", ".arpa", ...):
-//    "https://libvirt.org/formatdomain.html" stays;
+//    "qemu+ssh://[host]/system"), a web address's too (a public host may be the person's own);
+//    a web address keeps its path; in redact_tool_text() it keeps its host as well unless
+//    that is a private one (no dot, ".lan", ".local", ".home", ".arpa", ...), so that
+//    "https://libvirt.org/formatdomain.html" in vpt-tune's advice stays;
 //  - e-mail addresses by "[email]", "user@host" by "[account]";
 //  - UUIDs (8-4-4-4-12 hex, or 32 hex digits) by "[uuid]", MAC addresses (six hex pairs with ':'
 //    or '-', "bc24.115a.2b01", or 12 hex digits with a letter and a digit) by "[mac]";

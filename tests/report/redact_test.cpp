@@ -89,14 +89,19 @@ TEST(RedactText, ReplacesAHostNamedLikeAWordOnlyAsAWholeToken) {
 
 TEST(RedactText, KeepsDocumentationLinksWhole) {
   const RedactionSecrets pc = host_named("pc");
+  // vpt-tune's own links: whole.
   for (const char* text : {"https://www.linux-kvm.org/page/Tuning_KVM", "see http://example.org/vm/pc/server.html.",
                            "https://libvirt.org/formatdomain.html#cpu-tuning", "ftp://ftp.example.org/pub/pc/x.txt"})
-    EXPECT_EQ(redact_text(text, pc), text);
+    EXPECT_EQ(redact_tool_text(text, pc), text);
+  // In a value from the inputs a public host may be the person's own: its host goes, its path stays.
+  EXPECT_EQ(redact_text("https://nas.smith-family.net/share", pc), "https://[host]/share");
+  EXPECT_EQ(redact_text("see http://example.org/vm/pc/server.html.", pc), "see http://[host]/vm/pc/server.html.");
   // A host that is the person's: a private name, an IP, a user, a known host name.
   EXPECT_EQ(redact_text("https://pve.lan:8006/#v1", pc), "https://[host]/#v1");
   EXPECT_EQ(redact_text("http://nas/share", pc), "http://[host]/share");
   EXPECT_EQ(redact_text("https://pc.example.org/x", pc), "https://[host]/x");
-  EXPECT_EQ(redact_text("https://192.168.1.5:8006/", pc), "https://[ip]:8006/");
+  EXPECT_EQ(redact_tool_text("https://192.168.1.5:8006/", pc), "https://[ip]:8006/");
+  EXPECT_EQ(redact_text("https://192.168.1.5:8006/", pc), "https://[host]/");  // an input's: the whole authority
   EXPECT_EQ(redact_text("https://alice@example.org/", pc), "https://[host]/");
 }
 
