@@ -206,14 +206,12 @@ std::string hostnames(std::string_view text, const RedactionSecrets& secrets, bo
     }
     if (text.compare(i, 3, "://") == 0 && web_scheme_at(text, i)) {
       // A web address: its host may be the person's, its path is the server's.
+      const std::size_t end = url_end(text, i);
       std::size_t host_end = i + 3;
-      while (host_end < text.size() && text[host_end] != '/' && text[host_end] != '?' && text[host_end] != '#' &&
-             host_end < url_end(text, i))
-        ++host_end;
+      while (host_end < end && text[host_end] != '/' && text[host_end] != '?' && text[host_end] != '#') ++host_end;
       const std::string_view host = text.substr(i + 3, host_end - i - 3);
       out += "://";
       out += quoted_only && !quote ? std::string(host) : hostnames(host, secrets);
-      const std::size_t end = url_end(text, host_end);
       out.append(text.substr(host_end, end - host_end));
       i = end;
       continue;
