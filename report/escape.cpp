@@ -53,10 +53,8 @@ bool is_bbcode_tag(std::string_view name) {
       "hide",  "hr",    "html",   "i",    "icode",   "img",   "indent", "ispoiler", "left", "list", "media",
       "noparse", "php", "plain",  "quote", "right",  "s",     "size",  "spoiler", "strike", "sub",  "sup",
       "table", "td",    "th",     "tr",   "u",       "url",   "user",  "youtube", "flash", "li",   "ol",
-      "ul",    "h",     "heading", "justify", "pre", "tt",    "font",  "abbr",    "anchor", "upd",  "video"};
-  std::string lower;
-  for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return std::find(std::begin(kTags), std::end(kTags), lower) != std::end(kTags);
+      "ul",    "h",     "heading", "justify", "pre", "tt",    "abbr",  "anchor", "upd",  "video"};
+  return std::find(std::begin(kTags), std::end(kTags), lowercase(name)) != std::end(kTags);
 }
 
 }  // namespace
