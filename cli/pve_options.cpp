@@ -208,7 +208,7 @@ void run_pve_suggest(const PveOptions& pve, const DomainOptions& actions, const 
     Plan shown = plan;
     shown.advice = pve_advice(config, plan, topo, {pve.confine_host, !pve.hugepages.empty()});
     fmt::print(out, "Plan for {} ({})\n\n", topo.cpu_model.empty() ? "this host" : topo.cpu_model, topo.source_name);
-    write_plan_text(out, shown);
+    write_plan_text(out, shown, request_options.explain);
     out << '\n';
   }
   const std::string label = vmid ? vm_label(*vmid, config) : "'" + config.source + "'";

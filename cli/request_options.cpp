@@ -85,7 +85,7 @@ void add_request_options(CLI::App& command, RequestOptions& o) {
       ->capture_default_str()
       ->check(CLI::IsMember({"shared", "dedicated"}));
   command.add_option("--prefer", o.prefer, "Which cores the guest gets: performance (P-cores), efficiency "
-                                           "(E-cores) or vcache (the largest L3)")
+                                           "(E-cores) or vcache (the 3D V-Cache CCD of an X3D CPU)")
       ->capture_default_str()
       ->check(CLI::IsMember({"performance", "efficiency", "vcache"}));
   command.add_option("--gpu", o.gpu, "PCI address of the passed-through GPU: keep the guest on its NUMA node")

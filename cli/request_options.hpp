@@ -34,6 +34,7 @@ struct RequestOptions {
   std::string isolated;                   // --isolated LIST: the kernel's isolcpus= of an offline host
   std::vector<std::string> guests;        // name:vcpus, repeated
   bool replan = false;                    // --replan: plan a domain's clean existing pins anew
+  bool explain = false;                   // --explain: the score term by term
   Weights weights;
 };
 

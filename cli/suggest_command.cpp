@@ -63,9 +63,17 @@ void run_suggest(const SuggestOptions& options, const CLI::App& command) {
     if (domain) run_domain_actions(std::cerr, options.domain, *domain, plan.guests.front());
     return;
   }
+  // libvirt refuses a guest NUMA cell without memory=: no snippet that cannot be defined.
+  for (const GuestPlan& guest : plan.guests)
+    if (!domain && !guest.numa_cells.empty() && !guest.numa_cells.front().memory_bytes)
+      throw RequestError(fmt::format(
+          "guest '{}' spans {} NUMA nodes, so its XML gets one <numa> cell per node, and libvirt refuses a cell "
+          "without its memory: give --memory SIZE (the guest's memory, such as --memory 64G; it is split over the "
+          "cells), or plan its domain with --domain NAME or --xml FILE",
+          guest.name, guest.numa_cells.size()));
   fmt::print(std::cout, "Plan for {} ({})\n\n", topo.cpu_model.empty() ? "this host" : topo.cpu_model,
              topo.source_name);
-  write_plan_text(std::cout, plan);
+  write_plan_text(std::cout, plan, options.request.explain);
   // With a domain the diff below shows the same elements in place: no snippet to paste.
   for (const GuestPlan& guest : plan.guests) {
     if (domain) break;
@@ -113,6 +121,9 @@ void setup_suggest(CLI::App& app) {
   suggest->get_option("--apply")->remove_needs(suggest->get_option("--domain"));
   add_whole_host_options(*suggest, options->whole_host, options->domain);
   suggest->add_flag("--json", options->json, "Print the plan as a JSON document");
+  suggest->add_flag("--explain", options->request.explain,
+                    "Print the plan's score term by term (the cost model's 13 terms, optimizer/weights.hpp) instead of "
+                    "one line");
   suggest->callback([options, suggest] { run_suggest(*options, *suggest); });
 }
 

@@ -215,7 +215,7 @@ void write_host_plan_text(std::ostream& out, const Topology& topo, const HostPla
   for (const std::string& w : plan.warnings) fmt::print(out, "warning: {}\n", w);
   if (!plan.dedicated.guests.empty()) {
     out << "\nThe dedicated guests (one search over the cost model):\n";
-    write_plan_text(out, plan.dedicated);
+    write_plan_text(out, plan.dedicated);  // the score as one line; --explain is for one guest
   }
 }
 

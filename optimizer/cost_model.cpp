@@ -140,9 +140,8 @@ struct CostModel::Impl {
     capacity = Eigen::MatrixXd::Zero(guests, n);
     gpu = Eigen::MatrixXd::Zero(guests, n);
     const double kinds = static_cast<double>(topo->kinds.size());
-    std::uint64_t largest_l3 = 0;
-    const std::vector<const Cache*> l3s = caches_at_level(*topo, 3);
-    for (const Cache* l3 : l3s) largest_l3 = std::max(largest_l3, l3->size_bytes.value_or(0));
+    CpuSet vcache;  // CPUs on L3s with 3D V-Cache (probe/topology.hpp)
+    for (const Cache* l3 : vcache_l3s(*topo)) vcache |= l3->cpus;
     for (std::size_t g = 0; g < guests; ++g) {
       const GuestRequest& guest = request.guests[g];
       std::optional<unsigned> gpu_node;
@@ -161,14 +160,11 @@ struct CostModel::Impl {
       for (std::size_t i = 0; i < n; ++i) {
         const LogicalCpu& cpu = topo->cpus[i];
         double cost = 0.0;
-        if (kinds > 1) {  // vcache keeps the performance kind first, then the largest L3
+        if (kinds > 1) {  // vcache keeps the performance kind first, then the V-Cache L3s
           double wanted = guest.prefer == Preference::Efficiency ? 0.0 : kinds - 1.0;
           cost += weights.wrong_kind * std::abs(wanted - cpu.kind) / (kinds - 1.0);
         }
-        if (guest.prefer == Preference::VCache && cpu.l3) {
-          const Cache* l3 = l3s[*cpu.l3];
-          if (l3->size_bytes.value_or(0) < largest_l3) cost += weights.small_l3;
-        }
+        if (guest.prefer == Preference::VCache && !vcache.contains(cpu.os_index)) cost += weights.small_l3;
         capacity(g, i) = cost;
         if (gpu_node && cpu.numa && *cpu.numa != *gpu_node) gpu(g, i) = weights.off_gpu_node;
       }

@@ -97,6 +97,7 @@ struct GuestView {
   void explain_helpers(bool& said_iothreads, Plan& plan) const;
   void warn_sharing(Plan& plan) const;
   void warn_kinds(Plan& plan) const;
+  void explain_vcache(Plan& plan) const;
 };
 
 // "Guest 'x': 16 vCPUs on CPUs ...", its caches and its NUMA cells.
@@ -123,11 +124,20 @@ void GuestView::explain_placement(Plan& plan) const {
                                            t.dies > 1               ? ", one presented die each"
                                            : shares_single_l3 ? ", shared with the host: this CPU has a single L3"
                                                               : ""));
+  for (unsigned node : numa_nodes_of(topo, vcpu_set))
+    if (const unsigned from = memory_node_of(topo, node); from != node)
+      plan.explanation.push_back(fmt::format(
+          "  NUMA node {} has no memory of its own (a CPU-only node, as some L3-as-NUMA BIOS settings make): the "
+          "guest's memory there is bound to node {}, the nearest with memory.",
+          node, from));
   if (!gp.numa_cells.empty()) {
     std::vector<std::string> cells;
-    for (const NumaCell& c : gp.numa_cells)
-      cells.push_back(fmt::format("cell {} = vCPUs {} on host node {}{}", c.cell, c.vcpus, c.host_node,
+    for (const NumaCell& c : gp.numa_cells) {
+      const unsigned cpu_node = find_cpu(topo, guest.vcpus.at(c.vcpus.first()))->numa.value_or(c.host_node);
+      cells.push_back(fmt::format("cell {} = vCPUs {} on host node {}{}{}", c.cell, c.vcpus, cpu_node,
+                                  cpu_node != c.host_node ? fmt::format(", memory from node {}", c.host_node) : "",
                                   c.memory_bytes ? " with " + format_bytes(c.memory_bytes) : ""));
+    }
     plan.explanation.push_back(fmt::format(
         "  It spans {} NUMA nodes, so the guest gets one NUMA cell per node ({}); each cell's memory comes from its "
         "own node (<memnode mode='strict'>){}.",
@@ -316,6 +326,70 @@ void GuestView::warn_kinds(Plan& plan) const {
   }
 }
 
+// AMD 3D V-Cache (probe/topology.hpp): which CCD the guest got, the boot
+// CPU's trade on the V-Cache CCD, and the amd_3d_vcache driver's mode that
+// keeps the host's scheduler off the guest's CCD.
+void GuestView::explain_vcache(Plan& plan) const {
+  const std::vector<const Cache*> vcache = vcache_l3s(topo);
+  if (vcache.empty()) return;
+  const bool every_l3 = vcache.size() == caches_at_level(topo, 3).size();
+  if (every_l3) {
+    if (request.prefer == Preference::VCache)
+      plan.explanation.push_back(fmt::format("  Every {} of this CPU has 3D V-Cache, so --prefer vcache changes nothing "
+                                             "here.", vcache.size() == 1 ? "L3" : "CCD"));
+    return;
+  }
+  CpuSet vcache_cpus;
+  for (const Cache* l3 : vcache) vcache_cpus |= l3->cpus;
+  // One advice for the host: the first guest's CCD decides the mode.
+  const bool advised = std::any_of(plan.advice.begin(), plan.advice.end(),
+                                   [](const std::string& a) { return a.find("amd_x3d_mode") != std::string::npos; });
+  const std::string driver_mode =
+      "(the amd_3d_vcache driver, Linux 6.13 and later: `echo {} | sudo tee "
+      "/sys/bus/platform/drivers/amd_x3d_vcache/AMDI0101:00/amd_x3d_mode`)";
+  if (vcache_cpus.contains(vcpu_set)) {
+    // The guest is on V-Cache. The boot CPU's core there: a whole CCD with it, or one core fewer without it.
+    const Cache* l3 = nullptr;
+    for (const Cache* c : vcache)
+      if (c->cpus.contains(vcpu_set.first())) l3 = c;
+    const CpuSet boot_core = smt_siblings(topo, 0);
+    if (l3 && l3->cpus.contains(0u)) {
+      unsigned ccd_cores = 0, guest_cores = 0;
+      for (const Core& core : topo.cores) {
+        if (!l3->cpus.contains(core.cpus)) continue;
+        ++ccd_cores;
+        guest_cores += core.cpus.intersects(vcpu_set);
+      }
+      const unsigned boot_threads = boot_core.size();
+      if (vcpu_set.intersects(boot_core) && guest_cores == ccd_cores)
+        plan.explanation.push_back(fmt::format(
+            "  The V-Cache CCD holds CPU 0, the boot CPU (the kernel keeps timekeeping and some interrupts there): the "
+            "guest takes the whole CCD, all {} V-Cache cores, boot CPU included; --vcpus {} leaves CPU 0's core to "
+            "the host for one V-Cache core fewer.",
+            ccd_cores, vcpu_set.size() - boot_threads));
+      else if (!vcpu_set.intersects(boot_core) && guest_cores + 1 == ccd_cores)
+        plan.explanation.push_back(fmt::format(
+            "  The V-Cache CCD holds CPU 0, the boot CPU: the guest gets {} of its {} cores and CPU 0's core stays "
+            "with the host; --vcpus {} takes the whole CCD, boot CPU included.",
+            guest_cores, ccd_cores, vcpu_set.size() + boot_threads));
+    }
+    if (!advised)
+      plan.advice.push_back(fmt::format(
+        "Let the host's scheduler favour the frequency CCD, not the guest's V-Cache CCD {}.",
+        fmt::format(fmt::runtime(driver_mode), "frequency")));
+  } else if (!vcpu_set.intersects(vcache_cpus)) {
+    if (request.prefer != Preference::VCache)
+      plan.explanation.push_back(fmt::format(
+          "  The V-Cache CCD (CPUs {}) stays with the host; games that gain from its 3x larger L3 run faster there: "
+          "--prefer vcache puts the guest on it.",
+          vcache_cpus));
+    if (!advised)
+      plan.advice.push_back(fmt::format("Let the host's scheduler favour the V-Cache CCD it keeps, not the guest's CCD "
+                                      "{}.",
+                                      fmt::format(fmt::runtime(driver_mode), "cache")));
+  }
+}
+
 // Advice a user acts on outside the domain XML.
 void add_advice(const Topology& topo, const ResolvedRequest& resolved, const ThreadPlacement& layout, bool host_has_own,
                 Plan& plan) {
@@ -367,6 +441,7 @@ void describe(const Topology& topo, const ResolvedRequest& resolved, const Threa
     v.explain_helpers(said_iothreads, plan);
     v.warn_sharing(plan);
     v.warn_kinds(plan);
+    v.explain_vcache(plan);
   }
   if (!host_has_own) {
     plan.warnings.push_back(fmt::format(
@@ -384,6 +459,9 @@ void describe(const Topology& topo, const ResolvedRequest& resolved, const Threa
                                            cpu_list_phrase(topo.offline_cpus) +
                                                (topo.offline_cpus.size() == 1 ? " is" : " are")));
   for (const std::string& w : topo.warnings) plan.warnings.push_back(w);
+  if (is_amd(topo) && has_cpu_flag(topo, "topoext") == false)
+    plan.warnings.push_back("this AMD CPU lacks the topoext flag (a CPU older than Zen): the guest cannot be shown "
+                            "which vCPUs are SMT siblings, so the plan does not require topoext");
   if (topo.cpu_vendor.empty() && topo.source == TopologySource::LscpuText && !looks_intel(topo))
     plan.warnings.push_back("the CPU vendor is unknown from `lscpu -e` alone: on an AMD CPU the guest needs "
                             "topoext to see SMT siblings (libvirt: <feature policy='require' name='topoext'/> "

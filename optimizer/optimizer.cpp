@@ -30,7 +30,7 @@ std::vector<NumaCell> numa_cells(const Topology& topo, const std::vector<unsigne
     NumaCell cell;
     cell.cell = static_cast<unsigned>(c);
     for (unsigned i : spans[c].vcpu_indices) cell.vcpus.insert(i);
-    cell.host_node = *spans[c].node;
+    cell.host_node = memory_node_of(topo, *spans[c].node);
     cells.push_back(std::move(cell));
   }
   if (memory_bytes) size_numa_cells(cells, *memory_bytes);
@@ -81,10 +81,13 @@ Plan make_plan(const Topology& topo, const Request& request, const SearchLimits&
     guest.emulator = lg.emulator;
     guest.iothreads = lg.iothreads;
     guest.topology = lg.topology;
-    if (topo.numa_nodes.size() > 1) guest.memory_nodes = numa_nodes_of(topo, guest.vcpu_cpus());
+    if (topo.numa_nodes.size() > 1)
+      for (unsigned node : numa_nodes_of(topo, guest.vcpu_cpus())) guest.memory_nodes.insert(memory_node_of(topo, node));
     guest.numa_cells = numa_cells(topo, guest.vcpus, resolved.request.guests[k].memory_bytes);
     guest.cache_passthrough = true;
-    guest.require_topoext = is_amd(topo);
+    // AMD guests see SMT siblings only with topoext, which every Zen CPU has;
+    // requiring it where the host's flags lack it would keep the guest from starting.
+    guest.require_topoext = is_amd(topo) && has_cpu_flag(topo, "topoext").value_or(true);
     plan.guests.push_back(std::move(guest));
   }
   const bool host_has_own = layout.host != all_cpus(topo);

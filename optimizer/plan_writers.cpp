@@ -1,5 +1,7 @@
 #include "optimizer/plan_writers.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <nlohmann/json.hpp>
@@ -176,12 +178,41 @@ Plan plan_from_json(const json& doc, const std::string& name) {
   }
 }
 
-void write_plan_text(std::ostream& out, const Plan& plan) {
-  for (const std::string& line : plan.explanation) fmt::print(out, "{}\n", line);
-  fmt::print(out, "\nScore {:.1f} (lower is better; {}{})\n", plan.score.total, plan.search,
-             plan.optimal ? "" : "; not proved optimal");
+std::string score_summary(const Plan& plan) {
+  std::vector<const ScoreTerm*> terms;
   for (const ScoreTerm& t : plan.score.terms)
-    fmt::print(out, "  {:>9.1f}  {:<24} {}\n", t.value, t.name, t.explanation);
+    if (t.value > 0.05) terms.push_back(&t);
+  std::stable_sort(terms.begin(), terms.end(), [](const ScoreTerm* a, const ScoreTerm* b) { return a->value > b->value; });
+  std::string from;
+  if (terms.empty()) {
+    from = "nothing shared, split or misplaced";
+  } else {
+    const double total = plan.score.total > 0 ? plan.score.total : 1.0;
+    const double first = terms[0]->value / total;
+    if (first > 0.995 || terms.size() == 1)
+      from = fmt::format("all of it from {}", terms[0]->explanation);
+    else if (first >= 0.5)
+      from = fmt::format("{:.0f}% of it from {}", 100 * first, terms[0]->explanation);
+    else
+      from = fmt::format("{:.0f}% of it from {} and {:.0f}% from {}", 100 * first, terms[0]->explanation,
+                         100 * terms[1]->value / total, terms[1]->explanation);
+  }
+  const std::string lower = plan.optimal ? "no plan for this request scores lower" : "the search's best, not proved optimal";
+  return fmt::format("Score {:.1f} (lower is better; only comparable between plans of one host): {}; {}. "
+                     "--explain lists every term.",
+                     plan.score.total, from, lower);
+}
+
+void write_plan_text(std::ostream& out, const Plan& plan, bool score_terms) {
+  for (const std::string& line : plan.explanation) fmt::print(out, "{}\n", line);
+  if (score_terms) {
+    fmt::print(out, "\nScore {:.1f} (lower is better; {}{})\n", plan.score.total, plan.search,
+               plan.optimal ? "" : "; not proved optimal");
+    for (const ScoreTerm& t : plan.score.terms)
+      fmt::print(out, "  {:>9.1f}  {:<24} {}\n", t.value, t.name, t.explanation);
+  } else {
+    fmt::print(out, "\n{}\n", score_summary(plan));
+  }
   if (!plan.warnings.empty()) {
     fmt::print(out, "\nWarnings\n");
     for (const std::string& w : plan.warnings) fmt::print(out, "  ! {}\n", w);

@@ -32,8 +32,12 @@ Plan plan_from_json(const nlohmann::json& doc, const std::string& name);
 // PlanInputError names the file and what is wrong with it.
 Plan load_plan_file(const std::string& path);
 
-// Explanation, score term by term, warnings and advice (the XML snippet is
-// written by virt/, which owns libvirt XML).
-void write_plan_text(std::ostream& out, const Plan& plan);
+// Explanation, score, warnings and advice (the XML snippet is written by
+// virt/, which owns libvirt XML). The score is one line (the total, the terms
+// most of it comes from, whether a lower one exists), or with `score_terms`
+// (suggest --explain) every term of the objective on a line of its own.
+void write_plan_text(std::ostream& out, const Plan& plan, bool score_terms = false);
+// That one line: "Score 2.8 (lower is better): all of it from ...".
+std::string score_summary(const Plan& plan);
 
 }  // namespace vpt

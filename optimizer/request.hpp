@@ -21,7 +21,7 @@ enum class HelperPlacement {
 enum class Preference {
   Performance,  // the most performant core kind (P-cores on hybrid hosts)
   Efficiency,   // the most efficient kind (E-cores)
-  VCache,       // the largest L3 (X3D parts with one V-Cache CCD)
+  VCache,       // the L3s with 3D V-Cache (X3D parts, probe/topology.hpp)
 };
 
 struct GuestRequest {

@@ -119,7 +119,7 @@ unsigned auto_vcpus(const Topology& topo, const CpuSet& usable, unsigned reserve
   std::map<std::tuple<int, unsigned, unsigned>, std::vector<const CleanGroup*>> blocks;
   std::vector<CleanGroup> groups = clean_l3_groups(topo, usable);
   for (const CleanGroup& g : groups)
-    if (g.kind == kind) blocks[{g.node ? static_cast<int>(*g.node) : -1, g.package, g.threads}].push_back(&g);
+    if (g.kind == kind && (guest.prefer != Preference::VCache || is_vcache_l3(topo, *g.l3))) blocks[{g.node ? static_cast<int>(*g.node) : -1, g.package, g.threads}].push_back(&g);
   unsigned best = 0;
   bool best_on_gpu = false;
   std::string best_why;
@@ -211,6 +211,28 @@ void use_isolated_cpus(const Topology& topo, ResolvedRequest& resolved) {
       resolved.isolated, room, wanted);
 }
 
+// --prefer vcache needs to know which L3s have 3D V-Cache, which only their
+// sizes tell (probe/topology.hpp): without sizes, or without V-Cache, say so
+// rather than plan on whatever L3 comes first.
+void check_vcache_request(const Topology& topo, const GuestRequest& guest) {
+  const std::string asked = fmt::format("cannot plan guest '{}' with --prefer vcache", guest.name);
+  const std::vector<const Cache*> l3s = caches_at_level(topo, 3);
+  if (l3s.empty()) throw RequestError(fmt::format("{}: {} shows no L3 caches", asked, machine_words(topo)));
+  if (!l3_sizes_known(topo))
+    throw RequestError(fmt::format(
+        "{}: {} gives no L3 sizes, and the V-Cache CCD is known by its size; {}", asked, machine_words(topo),
+        topo.source == TopologySource::LscpuText
+            ? "paste the output of `grep . /sys/devices/system/cpu/cpu*/cache/index3/size` below the `lscpu -e` table"
+            : "read the host itself (`vpt-tune suggest` there) or an hwloc export of it (`lstopo host.xml`)"));
+  if (vcache_l3s(topo).empty()) {
+    std::uint64_t largest = 0;
+    for (const Cache* l3 : l3s) largest = std::max(largest, l3->size_bytes.value_or(0));
+    throw RequestError(fmt::format("{}: no L3 of {} has 3D V-Cache (the largest is {}; an X3D CPU's V-Cache CCD has "
+                                   "96 MiB): leave --prefer out",
+                                   asked, machine_words(topo), format_bytes(largest)));
+  }
+}
+
 }  // namespace
 
 ResolvedRequest resolve(const Topology& topo, const Request& request) {
@@ -222,6 +244,7 @@ ResolvedRequest resolve(const Topology& topo, const Request& request) {
       throw RequestError(fmt::format("cannot plan: guest name '{}' is used twice", guest.name));
     if (guest.vcpus && *guest.vcpus == 0)
       throw RequestError(fmt::format("cannot plan guest '{}': it needs at least one vCPU", guest.name));
+    if (guest.prefer == Preference::VCache) check_vcache_request(topo, guest);
   }
   const CpuSet online = all_cpus(topo);
   for (const auto& [flag, set] : {std::pair{"--cpus", request.allowed}, std::pair{"--exclude", request.excluded},
@@ -298,6 +321,21 @@ CpuSet numa_nodes_of(const Topology& topo, const CpuSet& cpus) {
   for (unsigned cpu : cpus)
     if (auto n = find_cpu(topo, cpu)->numa) nodes.insert(*n);
   return nodes;
+}
+
+unsigned memory_node_of(const Topology& topo, unsigned node) {
+  const auto& nodes = topo.numa_nodes;
+  auto at = std::find_if(nodes.begin(), nodes.end(), [&](const NumaNode& n) { return n.os_index == node; });
+  if (at == nodes.end() || at->memory_bytes != std::uint64_t{0}) return node;
+  const std::size_t from = static_cast<std::size_t>(at - nodes.begin());
+  std::optional<std::size_t> best;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].memory_bytes.value_or(0) == 0) continue;
+    const bool nearer = !best || (!topo.numa_distances.empty() &&
+                                  topo.numa_distances[from][i] < topo.numa_distances[from][*best]);
+    if (nearer) best = i;
+  }
+  return best ? nodes[*best].os_index : node;
 }
 
 }  // namespace vpt

@@ -41,5 +41,9 @@ std::string l3_groups_word(const Topology& topo, std::size_t count = 2);
 
 // The NUMA nodes `cpus` lie on.
 CpuSet numa_nodes_of(const Topology& topo, const CpuSet& cpus);
+// The node whose memory a guest running on `node` is bound to: the node
+// itself, or for a node without memory (memory_bytes 0: a CPU-only node) the
+// nearest node that has some (by the distances, else the lowest number).
+unsigned memory_node_of(const Topology& topo, unsigned node);
 
 }  // namespace vpt

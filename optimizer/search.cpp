@@ -195,12 +195,16 @@ void Search::place_helpers(ThreadPlacement& layout) const {
     };
     const bool node_has_room = std::any_of(candidates.begin(), candidates.end(),
                                            [&](unsigned core) { return on_node(core) && !near_guest(core); });
+    // Among cores of equal cost, CPU 0's comes last: the kernel keeps its
+    // timekeeping and unmovable work there (docs/optimizer-notes.md, "CPU 0").
+    auto boot_core = [&](unsigned core) { return topo_.cores[core].cpus.contains(0u); };
     std::optional<unsigned> best;
     double best_cost = std::numeric_limits<double>::infinity();
     for (unsigned core : candidates) {
       if (node_has_room && !on_node(core)) continue;
       double c = cost_on(core, served);
-      if (c < best_cost - kEpsilon) best_cost = c, best = core;
+      const bool tie_off_boot = best && boot_core(*best) && !boot_core(core) && c <= best_cost + kEpsilon;
+      if (c < best_cost - kEpsilon || tie_off_boot) best_cost = std::min(best_cost, c), best = core;
     }
     return best.value_or(candidates.front());
   };

@@ -74,7 +74,8 @@ struct Weights {
   // Per vCPU whose core kind is not the preferred one (--prefer), scaled by
   // how far from the preferred kind it is (rank distance / (kinds - 1)).
   double wrong_kind = 40.0;
-  // Per vCPU placed on an L3 smaller than the largest one when --prefer vcache.
+  // Per vCPU placed off the 3D V-Cache L3s when --prefer vcache: half of
+  // wrong_kind, as the V-Cache CCD is the same core design with 3x the L3.
   double small_l3 = 20.0;
   // Per vCPU outside the NUMA node of the guest's GPU (--gpu).
   double off_gpu_node = 25.0;
@@ -105,7 +106,7 @@ inline constexpr WeightField kWeightFields[] = {
     {"hidden_smt", &Weights::hidden_smt, "SMT siblings the guest is not told about"},
     {"topology_mismatch", &Weights::topology_mismatch, "vCPUs the presented topology puts in one L3 or socket when they are not"},
     {"wrong_kind", &Weights::wrong_kind, "a vCPU on a core kind other than --prefer's"},
-    {"small_l3", &Weights::small_l3, "a vCPU off the largest L3 with --prefer vcache"},
+    {"small_l3", &Weights::small_l3, "a vCPU off the V-Cache L3s with --prefer vcache"},
     {"off_gpu_node", &Weights::off_gpu_node, "a vCPU off its GPU's NUMA node"},
     {"boot_cpu", &Weights::boot_cpu, "a vCPU on CPU 0's core"},
 };

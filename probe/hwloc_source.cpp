@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -125,6 +126,12 @@ void read_numa(hwloc_topology_t h, Topology& topo) {
   }
   std::sort(topo.numa_nodes.begin(), topo.numa_nodes.end(),
             [](const NumaNode& a, const NumaNode& b) { return a.os_index < b.os_index; });
+  // Where some nodes report memory, a node reporting none has none (the
+  // CPU-only nodes of some L3-as-NUMA BIOS settings); where none does (CPUID
+  // dumps), the sizes are unknown.
+  if (std::any_of(topo.numa_nodes.begin(), topo.numa_nodes.end(), [](const NumaNode& n) { return n.memory_bytes; }))
+    for (NumaNode& n : topo.numa_nodes)
+      if (!n.memory_bytes) n.memory_bytes = 0;
   if (topo.numa_nodes.size() < 2) return;
 
   unsigned nr = 1;
@@ -378,6 +385,19 @@ Topology load_hwloc_xml(std::string_view xml, const std::string& name) {
 
 Topology load_hwloc_xml_file(const std::string& path) { return load_hwloc_xml(read_input_file(path), path); }
 
+// The feature flags of the first CPU in /proc/cpuinfo ("flags" on x86,
+// "Features" on ARM); empty when there is no such line.
+static std::vector<std::string> read_cpu_flags() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  for (int n = 0; n < 10000 && std::getline(in, line); ++n) {
+    if (!line.starts_with("flags") && !line.starts_with("Features")) continue;
+    const std::size_t colon = line.find(':');
+    if (colon != std::string::npos) return detail::parse_cpu_flags(std::string_view(line).substr(colon + 1));
+  }
+  return {};
+}
+
 Topology probe_live_host() {
   HwlocTopology h;
   hwloc_topology_set_io_types_filter(h.handle, HWLOC_TYPE_FILTER_KEEP_IMPORTANT);
@@ -388,6 +408,7 @@ Topology probe_live_host() {
   topo.host = read_host_state();
   if (topo.host.hostname.empty()) topo.host.hostname = hostname;
   topo.offline_cpus = read_offline_cpus();
+  topo.cpu_flags = read_cpu_flags();
   return topo;
 }
 

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <map>
 #include <cctype>
+#include <cstdint>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -98,6 +99,7 @@ class LscpuParser {
   LscpuParser(std::string_view text, const std::string& name) : text_(text), name_(name) {}
 
   Topology parse() {
+    read_pasted_l3_sizes();
     std::istringstream in{std::string(text_)};
     std::string line;
     int line_no = 0;
@@ -149,6 +151,92 @@ class LscpuParser {
   }
   [[noreturn]] void fail_at(int line_no, const std::string& problem) const {
     throw TopologyInputError(fmt::format("cannot read topology '{}': line {}: {}", name_, line_no, problem));
+  }
+
+  // `grep . /sys/devices/system/cpu/cpu*/cache/index3/size` pasted above or
+  // below the table ("/sys/devices/system/cpu/cpu0/cache/index3/size:98304K"):
+  // `lscpu -e` has no cache sizes, and a V-Cache CCD is known by its L3's size.
+  // index3 is the L3 on x86; a pasted `level` line says so for other layouts.
+  void read_pasted_l3_sizes() {
+    static constexpr std::string_view kPrefix = "/sys/devices/system/cpu/cpu";
+    std::istringstream in{std::string(text_)};
+    std::string line;
+    int line_no = 0;
+    std::map<std::pair<unsigned, unsigned>, std::pair<std::uint64_t, int>> sizes;  // (cpu, index) -> bytes, line
+    std::map<std::pair<unsigned, unsigned>, unsigned> levels;                      // (cpu, index) -> level
+    while (std::getline(in, line)) {
+      ++line_no;
+      const std::size_t start = line.find_first_not_of(" \t");
+      if (start == std::string::npos || line.compare(start, kPrefix.size(), kPrefix) != 0) continue;
+      std::string_view rest = std::string_view(line).substr(start + kPrefix.size());
+      const std::size_t colon = rest.find(':');
+      auto bad = [&] {
+        fail_at(line_no, fmt::format("'{}' is not a line of `grep . /sys/devices/system/cpu/cpu*/cache/index3/size`",
+                                     printable(line, 80)));
+      };
+      if (colon == std::string_view::npos) bad();
+      std::string_view path = rest.substr(0, colon), value = rest.substr(colon + 1);
+      while (!value.empty() && (value.back() == '\r' || value.back() == ' ')) value.remove_suffix(1);
+      const std::size_t slash = path.find('/');
+      if (slash == std::string_view::npos) continue;  // cpu0:..., not a cache attribute
+      const auto cpu = parse_id(path.substr(0, slash));
+      std::string_view tail = path.substr(slash + 1);
+      if (!cpu || !tail.starts_with("cache/index")) continue;  // another attribute of the CPU
+      tail.remove_prefix(std::string_view("cache/index").size());
+      const std::size_t slash2 = tail.find('/');
+      const auto index = slash2 == std::string_view::npos ? std::nullopt : parse_id(tail.substr(0, slash2));
+      if (!index) bad();
+      const std::string_view attribute = tail.substr(slash2 + 1);
+      if (attribute == "size") {
+        const auto bytes = parse_cache_size(value);
+        if (!bytes) fail_at(line_no, fmt::format("'{}' is not a cache size (such as 98304K)", printable(value, 40)));
+        sizes[{*cpu, *index}] = {*bytes, line_no};
+      } else if (attribute == "level") {
+        const auto level = parse_id(value);
+        if (!level) bad();
+        levels[{*cpu, *index}] = *level;
+      }
+    }
+    for (auto& [key, size] : sizes) {
+      auto level = levels.find(key);
+      if ((level == levels.end() ? key.second : level->second) == 3) l3_sizes_[key.first] = size;
+    }
+  }
+
+  // "98304K" (as sysfs prints it), "96M", "96MiB" or a plain number of bytes.
+  static std::optional<std::uint64_t> parse_cache_size(std::string_view text) {
+    std::uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end == text.data()) return std::nullopt;
+    const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+    std::uint64_t scale = 1;
+    if (unit == "K" || unit == "KiB" || unit == "KB") scale = 1024;
+    else if (unit == "M" || unit == "MiB" || unit == "MB") scale = 1024 * 1024;
+    else if (!unit.empty()) return std::nullopt;
+    constexpr std::uint64_t kLargest = std::uint64_t{1} << 40;  // no cache is a TiB
+    if (value == 0 || value > kLargest / scale) return std::nullopt;
+    return value * scale;
+  }
+
+  // The pasted sizes on the table's L3s: every CPU of one L3 must say the same.
+  void apply_pasted_l3_sizes(Topology& topo) const {
+    for (auto& [cpu, size] : l3_sizes_)
+      if (!first_line_.contains(cpu))
+        fail_at(size.second, fmt::format("CPU {} is not in the `lscpu -e` table", cpu));
+    for (Cache& cache : topo.caches) {
+      if (cache.level != 3) continue;
+      std::optional<std::pair<unsigned, std::pair<std::uint64_t, int>>> first;
+      for (unsigned cpu : cache.cpus) {
+        auto it = l3_sizes_.find(cpu);
+        if (it == l3_sizes_.end()) continue;
+        if (!first) first = {cpu, it->second};
+        else if (it->second.first != first->second.first)
+          fail_at(it->second.second,
+                  fmt::format("CPU {}'s L3 is {} bytes, but CPU {} on the same L3 (line {}) says {} bytes", cpu,
+                              it->second.first, first->first, first->second.second, first->second.first));
+      }
+      if (first) cache.size_bytes = first->second.first;
+    }
   }
 
   void read_header(const std::vector<std::string>& words, int line_no) {
@@ -232,6 +320,7 @@ class LscpuParser {
     topo.source_name = name_;
     topo.cpu_model = field_of_full_lscpu(text_, "Model name:");
     topo.cpu_vendor = field_of_full_lscpu(text_, "Vendor ID:");
+    topo.cpu_flags = detail::parse_cpu_flags(field_of_full_lscpu(text_, "Flags:"));
     topo.offline_cpus = offline_;
 
     std::map<std::pair<unsigned, unsigned>, CpuSet> cores;  // (socket, core) -> CPUs
@@ -256,6 +345,8 @@ class LscpuParser {
     for (auto& [key, cpus] : caches)
       topo.caches.push_back(Cache{cache_columns_[key.first].level, cache_columns_[key.first].type, 0, std::nullopt, cpus});
 
+    apply_pasted_l3_sizes(topo);
+    warn_without_l3_sizes(topo);
     topo.kinds = kinds_from_frequency(cores, core_mhz);
     detail::check_cache_plausibility(topo);
     detail::name_and_merge_kinds(topo);
@@ -265,6 +356,29 @@ class LscpuParser {
       fail(e.what());
     }
     return topo;
+  }
+
+  // `lscpu -e` shows which CPUs share an L3, never its size: on a part with
+  // V-Cache (the model name says X3D, or an EPYC "X" such as 7773X or 9684X),
+  // say what that hides and how to add it.
+  void warn_without_l3_sizes(Topology& topo) const {
+    if (!names_vcache_part(topo.cpu_model)) return;
+    for (const Cache& cache : topo.caches)
+      if (cache.level == 3 && cache.size_bytes) return;
+    topo.warnings.push_back(fmt::format(
+        "the {} has 3D V-Cache, but `lscpu -e` shows no cache sizes, so its V-Cache CCD looks like any other: paste "
+        "the output of `grep . /sys/devices/system/cpu/cpu*/cache/index3/size` below the table to show it",
+        printable(topo.cpu_model, 80)));
+  }
+
+  static bool names_vcache_part(std::string_view model) {
+    if (model.find("X3D") != std::string_view::npos) return true;
+    const std::size_t epyc = model.find("EPYC ");
+    if (epyc == std::string_view::npos) return false;
+    std::string_view part = model.substr(epyc + 5);
+    part = part.substr(0, part.find(' '));  // "7773X", "9684X"
+    return part.size() == 5 && part.back() == 'X' &&
+           std::all_of(part.begin(), part.end() - 1, [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
   }
 
   // lscpu has no core-type column: cores whose MAXMHZ differ by more than 5%
@@ -321,6 +435,7 @@ class LscpuParser {
   std::optional<std::size_t> col_node_, col_socket_, col_core_, col_cache_, col_online_, col_maxmhz_;
   std::vector<CacheColumn> cache_columns_;
   std::map<unsigned, int> first_line_;
+  std::map<unsigned, std::pair<std::uint64_t, int>> l3_sizes_;  // CPU -> its L3's pasted size, line
   std::vector<Row> rows_online_;
   CpuSet offline_;
   int rows_ = 0;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "probe/topology.hpp"
 
@@ -41,6 +42,10 @@ void check_cache_plausibility(Topology& topo);
 // Gives kinds their user-facing names and merges kinds that differ only by a
 // few percent of max frequency (frequency noise on one core design).
 void name_and_merge_kinds(Topology& topo);
+// The feature flags of lscpu's "Flags:" or /proc/cpuinfo's "flags :" value,
+// sorted and unique; words that are no flag name are left out and the list is
+// bounded, since the text may come from anyone.
+std::vector<std::string> parse_cpu_flags(std::string_view value);
 }  // namespace detail
 
 }  // namespace vpt

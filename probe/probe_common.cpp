@@ -101,13 +101,62 @@ bool same_design(const CoreKind& a, const CoreKind& b) {
   return hi * 100 <= lo * 105;
 }
 
+// Every core of the kind runs two or more threads.
+bool all_smt(const Topology& topo, const CoreKind& kind) {
+  return std::all_of(topo.cores.begin(), topo.cores.end(),
+                     [&](const Core& core) { return !core.cpus.intersects(kind.cpus) || core.cpus.size() > 1; });
+}
+
+// All of the kind's CPUs sit on L3s with stacked V-Cache.
+bool on_vcache(const Topology& topo, const CoreKind& kind) {
+  CpuSet covered;
+  for (const Cache* l3 : vcache_l3s(topo)) covered |= l3->cpus;
+  return !kind.cpus.empty() && covered.contains(kind.cpus);
+}
+
+// AMD's desktop and server parts have one core design per die type, and its
+// clocks differ within a design: a V-Cache CCD boosts 5-10% lower than its
+// sibling (7950X3D: 5.25 vs 5.76 GHz) and preferred cores differ by a few per
+// cent, while a compact Zen 4c/5c core clocks 30% and more lower (Ryzen AI 9
+// HX 370: 3.3 vs 5.16 GHz). So on AMD, and where both kinds run SMT on every
+// core (no Intel E-core does), kinds within 20% are one design; a CCD with
+// V-Cache is never a lower kind because of its clock (docs/optimizer-notes.md).
+bool same_amd_design(const Topology& topo, const CoreKind& a, const CoreKind& b) {
+  if (a.core_type != b.core_type || !a.max_mhz || !b.max_mhz) return false;
+  const bool amd_like = is_amd(topo) || (all_smt(topo, a) && all_smt(topo, b));
+  if (!amd_like) return false;
+  if (is_amd(topo) && (on_vcache(topo, a) || on_vcache(topo, b))) return true;
+  const unsigned lo = std::min(*a.max_mhz, *b.max_mhz), hi = std::max(*a.max_mhz, *b.max_mhz);
+  return hi * 100 <= lo * 120;
+}
+
 }  // namespace
+
+std::vector<std::string> parse_cpu_flags(std::string_view value) {
+  constexpr std::size_t kMaxFlags = 1024, kMaxFlagLength = 64;  // x86 has ~300 flags of at most 30 characters
+  std::vector<std::string> flags;
+  std::size_t at = 0;
+  while (at < value.size() && flags.size() < kMaxFlags) {
+    const std::size_t start = value.find_first_not_of(" \t", at);
+    if (start == std::string_view::npos) break;
+    const std::size_t end = std::min(value.find_first_of(" \t", start), value.size());
+    const std::string_view word = value.substr(start, end - start);
+    at = end;
+    const bool name = word.size() <= kMaxFlagLength && std::all_of(word.begin(), word.end(), [](char c) {
+      return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_';
+    });
+    if (name) flags.emplace_back(word);
+  }
+  std::sort(flags.begin(), flags.end());
+  flags.erase(std::unique(flags.begin(), flags.end()), flags.end());
+  return flags;
+}
 
 void name_and_merge_kinds(Topology& topo) {
   // Merge neighbours in rank order that are the same design.
   std::vector<CoreKind> merged;
   for (CoreKind& kind : topo.kinds) {
-    if (!merged.empty() && same_design(merged.back(), kind)) {
+    if (!merged.empty() && (same_design(merged.back(), kind) || same_amd_design(topo, merged.back(), kind))) {
       CoreKind& into = merged.back();
       into.cpus |= kind.cpus;
       if (kind.max_mhz) into.max_mhz = std::max(into.max_mhz.value_or(0), *kind.max_mhz);

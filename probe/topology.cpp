@@ -105,6 +105,27 @@ bool is_amd(const Topology& topo) {
          topo.cpu_model.starts_with("AMD");
 }
 
+std::optional<bool> has_cpu_flag(const Topology& topo, std::string_view flag) {
+  if (topo.cpu_flags.empty()) return std::nullopt;
+  return std::binary_search(topo.cpu_flags.begin(), topo.cpu_flags.end(), flag);
+}
+
+bool is_vcache_l3(const Topology& topo, const Cache& l3) {
+  return l3.level == 3 && is_amd(topo) && l3.size_bytes && *l3.size_bytes >= kVCacheMinL3Bytes;
+}
+
+std::vector<const Cache*> vcache_l3s(const Topology& topo) {
+  std::vector<const Cache*> out;
+  for (const Cache* l3 : caches_at_level(topo, 3))
+    if (is_vcache_l3(topo, *l3)) out.push_back(l3);
+  return out;
+}
+
+bool l3_sizes_known(const Topology& topo) {
+  const std::vector<const Cache*> l3s = caches_at_level(topo, 3);
+  return !l3s.empty() && std::all_of(l3s.begin(), l3s.end(), [](const Cache* c) { return c->size_bytes.has_value(); });
+}
+
 std::string cores_of_kind(const Topology& topo, unsigned kind, unsigned count) {
   std::string name = kind < topo.kinds.size() ? topo.kinds[kind].name : "core";
   if (!name.ends_with("core")) name += " core";

@@ -163,6 +163,7 @@ struct Topology {
   std::string source_name;                // file path, "-" for stdin, "this host"
   std::string cpu_model;                  // first package's model, "" when unknown
   std::string cpu_vendor;                 // "GenuineIntel", "AuthenticAMD", "" when unknown
+  std::vector<std::string> cpu_flags;     // feature flags (lscpu's Flags:, /proc/cpuinfo), sorted; empty = unknown
 
   std::vector<LogicalCpu> cpus;           // online CPUs, sorted by os_index
   CpuSet offline_cpus;                    // listed by the source but offline
@@ -203,6 +204,22 @@ int deepest_cache_level(const Topology& topo);
 unsigned threads_per_core_max(const Topology& topo);
 bool has_smt(const Topology& topo);
 bool is_amd(const Topology& topo);
+// Whether the CPU has feature flag `flag` ("topoext"); nullopt when the source
+// listed no flags (hwloc exports, `lscpu -e` alone).
+std::optional<bool> has_cpu_flag(const Topology& topo, std::string_view flag);
+
+// AMD 3D V-Cache (X3D parts, Milan-X, Genoa-X): 64 MiB of SRAM stacked on a
+// CCD's 32 MiB L3, so a V-Cache CCD has 96 MiB while a plain Zen CCD or CCX
+// has at most 32 MiB. Recognised by that absolute size, never as "the larger
+// L3": a Ryzen AI 9 HX 370's 16 MiB Zen 5 L3 beside its 8 MiB Zen 5c one is no
+// V-Cache, and some parts stack it on every CCD (docs/optimizer-notes.md).
+inline constexpr std::uint64_t kVCacheMinL3Bytes = std::uint64_t{64} << 20;
+bool is_vcache_l3(const Topology& topo, const Cache& l3);
+// The V-Cache L3s (empty when none, or when the source gave no L3 sizes).
+std::vector<const Cache*> vcache_l3s(const Topology& topo);
+// Whether the source gave the size of every L3 (hwloc always does; `lscpu -e`
+// only with the sysfs sizes pasted beside it).
+bool l3_sizes_known(const Topology& topo);
 // "1 P-core", "8 P-cores", "4 performance cores", "2 Cortex-X925 cores",
 // "12 cores" (a kind named "core"): `count` cores of kind rank `kind`, for text.
 std::string count_of_cores(const Topology& topo, unsigned kind, unsigned count);

@@ -1,6 +1,7 @@
 // The topology document ("schema": "vpt-tune/topology/1"): one field list per
 // struct, which both topology_to_json and topology_from_json use.
 #include <charconv>
+#include <algorithm>
 #include <string>
 
 #include <fmt/format.h>
@@ -251,6 +252,13 @@ const JsonFields<Topology>& topology_fields() {
               })
           .text_or_null("cpu_model", &Topology::cpu_model)
           .text_or_null("cpu_vendor", &Topology::cpu_vendor)
+          .custom(
+              "cpu_flags", [](const Topology& t) { return json(t.cpu_flags); },
+              [](const json& v, const std::string& p, Topology& t) {
+                t.cpu_flags = JsonReader::get<std::vector<std::string>>(v, p);
+                std::sort(t.cpu_flags.begin(), t.cpu_flags.end());
+              },
+              Presence::AddedLater)
           .custom(
               "cpus",
               [](const Topology& t) {

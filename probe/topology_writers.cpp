@@ -93,8 +93,9 @@ void write_topology_text(std::ostream& out, const Topology& topo) {
       std::string indent = "  ";
       if (l3) {
         const Cache* cache = cache_of(topo, cores.front()->cpus.first(), l3_level);
-        fmt::print(out, "  L3 #{}, {}, shared by {} core{} (CPUs {})\n", *l3, format_bytes(cache->size_bytes),
-                   cores.size(), cores.size() == 1 ? "" : "s", cache->cpus);
+        fmt::print(out, "  L3 #{}, {}{}, shared by {} core{} (CPUs {})\n", *l3, format_bytes(cache->size_bytes),
+                   is_vcache_l3(topo, *cache) ? " (3D V-Cache)" : "", cores.size(), cores.size() == 1 ? "" : "s",
+                   cache->cpus);
         indent = "    ";
       } else if (deepest_cache_level(topo) >= 2) {
         fmt::print(out, "  No L3:\n");
@@ -122,6 +123,11 @@ void write_topology_text(std::ostream& out, const Topology& topo) {
   for (const Cache* cache : multi_core_caches(topo, 2)) l2_clusters.push_back(cache->cpus);
   fmt::print(out, "  SMT siblings:       {}\n", group_list(smt_groups));
   fmt::print(out, "  L3 groups:          {}\n", topo.caches.empty() ? "unknown" : group_list(l3_groups));
+  if (!vcache_l3s(topo).empty()) {
+    std::vector<CpuSet> vcache;
+    for (const Cache* cache : vcache_l3s(topo)) vcache.push_back(cache->cpus);
+    fmt::print(out, "  V-Cache L3s:        {}\n", group_list(vcache));
+  }
   fmt::print(out, "  L2 shared by cores: {}\n", topo.caches.empty() ? "unknown" : group_list(l2_clusters));
   for (const CoreKind& kind : topo.kinds)
     fmt::print(out, "  {:<19} {}{}\n", kind.name + ":", kind.cpus,

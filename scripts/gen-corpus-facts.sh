@@ -11,6 +11,8 @@
 #   kind <cpus> [info=value ...]   hwloc cpukinds, least efficient first (XML only)
 #   offline <cpus>                 CPUs the listing shows offline (lscpu only)
 #   maxmhz <MHz> <cpus>            online CPUs by their MAXMHZ column (lscpu only)
+#   l3size <bytes> <cpus>          CPUs by the L3 size pasted beside the table from
+#                                  /sys/devices/system/cpu/cpu*/cache/index3/size (lscpu only)
 # <cpus> are OS indices (the numbers libvirt's cpuset= uses), comma-separated, ascending.
 #
 # Run from anywhere: scripts/gen-corpus-facts.sh   (needs the `hwloc` package)
@@ -71,7 +73,13 @@ lscpu_facts() {
   awk '
     function add(map, key, cpu,   had) { had = key in map; map[key] = had ? map[key] "," cpu : cpu }
     function count(map,   k, n) { n = 0; for (k in map) n++; return n }
-    !header && $1 == "CPU" {
+    function ascending(list,   a, n, i, j, t, out) {  # "10,0,1" -> "0,1,10"
+      n = split(list, a, ",")
+      for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+      out = a[1]; for (i = 2; i <= n; i++) out = out "," a[i]; return out
+    }
+    # The table header, not a line of plain `lscpu` above it ("CPU op-mode(s): ...", "CPU family: 25").
+    !header && $1 == "CPU" && / SOCKET / {
       header = 1; ncol = NF
       for (i = 1; i <= NF; i++) {
         if ($i == "NODE") cn = i; else if ($i == "SOCKET") cs = i; else if ($i == "CORE") cc = i
@@ -92,6 +100,12 @@ lscpu_facts() {
       if (l3i && id[l3i] != "" && id[l3i] != "-") add(l3, id[l3i], $1)
       if (cm && $cm != "-") add(mhz, $cm, $1)
     }
+    # "/sys/devices/system/cpu/cpu7/cache/index3/size:98304K" (sysfs prints KiB with a K)
+    /^\/sys\/devices\/system\/cpu\/cpu[0-9]+\/cache\/index3\/size:[0-9]+K$/ {
+      split($0, part, "/"); cpu = substr(part[6], 4)
+      split($0, kv, ":"); kib = substr(kv[2], 1, length(kv[2]) - 1)
+      add(l3size, kib * 1024, cpu)
+    }
     END {
       print "count package " count(pkg); print "count numa " count(numa); print "count core " count(core)
       print "count pu " pus; print "count l2 " count(l2); print "count l3 " count(l3)
@@ -102,6 +116,7 @@ lscpu_facts() {
       for (k in l3) print "l3 " l3[k]
       if ("x" in off) print "offline " off["x"]
       for (k in mhz) print "maxmhz " k " " mhz[k]
+      for (k in l3size) print "l3size " k " " ascending(l3size[k])
     }' "$f" |
     # Stable order for review: counts first, then each kind of line sorted by its first CPU.
     awk '{ split($NF, c, ","); printf "%d\t%s\t%08d\t%s\n", ($1 == "count") ? 0 : 1, ($1 == "count") ? "" : $1, ($1 == "count") ? NR : c[1], $0 }' |

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -45,6 +46,7 @@ struct CorpusFacts {
   std::vector<Kind> kinds;                 // hwloc's cpukinds, least efficient first
   CpuList offline;
   std::map<double, CpuList> maxmhz;        // lscpu's MAXMHZ column -> online CPUs (lscpu only)
+  std::map<std::uint64_t, CpuList> l3size; // L3 bytes pasted from sysfs beside the table -> CPUs (lscpu only)
 
   bool is_xml() const { return source.ends_with(".xml"); }
   std::filesystem::path source_path() const { return corpus_dir() / source; }
@@ -92,6 +94,11 @@ inline CorpusFacts read_facts(const std::filesystem::path& path) {
       std::string list;
       words >> mhz >> list;
       facts.maxmhz[mhz] = parse_comma_list(list);
+    } else if (key == "l3size") {
+      std::uint64_t bytes = 0;
+      std::string list;
+      words >> bytes >> list;
+      facts.l3size[bytes] = parse_comma_list(list);
     } else if (key == "offline") {
       std::string list;
       words >> list;
