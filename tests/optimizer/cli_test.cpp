@@ -2,6 +2,8 @@
 // line on stderr and exit code 2, and the JSON carries the guest NUMA cells.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/vpt_tune_runner.hpp"
@@ -72,6 +74,52 @@ TEST_F(SuggestCommand, JsonCarriesOneNumaCellPerNodeWithItsMemory) {
     }
   }
   EXPECT_EQ(g["topology"]["sockets"], 2);
+}
+
+// libvirt refuses a guest NUMA cell without memory=: no snippet is printed
+// that cannot be defined; --memory makes one whose every cell has it.
+TEST_F(SuggestCommand, NumaCellsWithoutMemoryAskForMemory) {
+  const std::string base = "suggest --lscpu " + corpus("lscpu/intel-xeon-e5-2660v2-2socket.txt") + " --vcpus 32";
+  auto r = run(base);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("give --memory SIZE"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+
+  r = run(base + " --memory 64G");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::size_t cells = 0;
+  for (std::size_t at = r.out.find("<cell "); at != std::string::npos; at = r.out.find("<cell ", at + 1)) {
+    ++cells;
+    const std::string cell = r.out.substr(at, r.out.find('>', at) - at);
+    EXPECT_NE(cell.find("memory='33554432' unit='KiB'"), std::string::npos) << cell;
+  }
+  EXPECT_EQ(cells, 2u) << r.out;
+}
+
+// The score is one line by default (what most of it is, whether a lower one
+// exists); --explain lists the terms, each weight's name once.
+TEST_F(SuggestCommand, ScoreIsOneLineUnlessExplained) {
+  const std::string base = "suggest --lscpu " + corpus("lscpu/intel-core-i7-14700f.txt") + " --vcpus 16";
+  auto r = run(base);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("host_guest_sharing"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("of it from host CPUs sharing a core, L2 or L3 with a guest's vCPUs; no plan for this request "
+                       "scores lower"),
+            std::string::npos)
+      << r.out;
+  r = run(base + " --explain");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* term : {"host_guest_sharing", "guest_split_l3", "guest_boot_cpu"})
+    EXPECT_NE(r.out.find(term), std::string::npos) << term;
+}
+
+// --prefer vcache on a listing without L3 sizes: one line naming what to paste.
+TEST_F(SuggestCommand, PreferVCacheWithoutSizesNamesTheSysfsFiles) {
+  auto r = run("suggest --lscpu " + corpus("lscpu/amd-ryzen7-5800x.txt") + " --prefer vcache");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("grep . /sys/devices/system/cpu/cpu*/cache/index3/size"), std::string::npos) << r.err;
 }
 
 }  // namespace

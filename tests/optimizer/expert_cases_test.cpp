@@ -309,3 +309,52 @@ TEST(ExpertCases, OfflineCpusAreNamed) {
 
 }  // namespace
 }  // namespace vpt
+
+namespace vpt {
+namespace {
+
+// 4. Helpers rank CPU 0's core last: among host cores that cost the same, the
+// boot CPU's (facts: the core holding CPU 0) is the one left alone.
+TEST(ExpertCases, HelpersTakeCpu0sCoreLast) {
+  for (const auto& [name, request] : {std::pair{"machines/amd-ryzen9-3900x.txt", automatic()},
+                                      std::pair{"lscpu/intel-core-i7-14700f.txt", vcpus(8)}}) {
+    SCOPED_TRACE(name);
+    const test::Machine m = test::machine(name);
+    const test::CorpusFacts f = test::read_facts(m.facts);
+    const Plan plan = make_plan(test::load(m), request);
+    const test::CpuList& boot_core = *test::core_of(f, 0);
+    const GuestPlan& g = plan.guests[0];
+    EXPECT_FALSE(test::meets(to_set(g.emulator), boot_core)) << g.emulator.to_string();
+    for (const CpuSet& io : g.iothreads) EXPECT_FALSE(test::meets(to_set(io), boot_core)) << io.to_string();
+  }
+}
+
+// 8. A NUMA node without memory (a CPU-only node) is never a strict memory
+// target: the guest on it is bound to the nearest node with memory. The
+// export's node 1 (CPUs 8-15,24-31, facts) is made CPU-only here.
+TEST(ExpertCases, ACpuOnlyNodeIsNeverTheMemoryTarget) {
+  const test::Machine m = test::machine("hwloc/32em64t-2n8c2t-pci-wholeio.xml");
+  const test::CorpusFacts f = test::read_facts(m.facts);
+  Topology topo = test::load(m);
+  ASSERT_EQ(topo.numa_nodes.size(), 2u);
+  topo.numa_nodes[1].memory_bytes = 0;
+  Request request = vcpus(8);
+  request.guests[0].gpu = "84:00.0";  // the K40m on node 1 keeps the guest there
+  const Plan plan = make_plan(topo, request);
+  const GuestPlan& g = plan.guests[0];
+  EXPECT_TRUE(test::within(g.vcpu_cpus().to_vector(), to_set(f.numa.at(1))));
+  EXPECT_EQ(g.memory_nodes, CpuSet{0});
+  bool said = false;
+  for (const std::string& line : plan.explanation) said |= line.find("NUMA node 1 has no memory") != std::string::npos;
+  EXPECT_TRUE(said) << ::testing::PrintToString(plan.explanation);
+
+  // Over both nodes: one cell each, both taking memory from node 0.
+  Request wide = vcpus(24);
+  wide.guests[0].memory_bytes = std::uint64_t{16} << 30;
+  const Plan both = make_plan(topo, wide);
+  ASSERT_EQ(both.guests[0].numa_cells.size(), 2u);
+  for (const NumaCell& cell : both.guests[0].numa_cells) EXPECT_EQ(cell.host_node, 0u);
+}
+
+}  // namespace
+}  // namespace vpt
