@@ -157,12 +157,19 @@ struct CostModel::Impl {
         }
         gpu_node = found->numa;
       }
+      // A vCPU off the preferred kind costs at least the mixing it could
+      // cause (one pair with each other vCPU): a guest too large for its kind
+      // then takes all of that kind before the next, instead of moving to a
+      // slower kind whole to avoid mixing (Ryzen AI 9 HX 370, 12 vCPUs: the 4
+      // Zen 5 cores and 2 Zen 5c ones, not 6 Zen 5c; docs/optimizer-notes.md).
+      const double others = guest.vcpus ? std::max(0.0, static_cast<double>(*guest.vcpus) - 1.0) : 0.0;
+      const double wrong_kind_cost = weights.wrong_kind + weights.mix_kinds * others;
       for (std::size_t i = 0; i < n; ++i) {
         const LogicalCpu& cpu = topo->cpus[i];
         double cost = 0.0;
         if (kinds > 1) {  // vcache keeps the performance kind first, then the V-Cache L3s
           double wanted = guest.prefer == Preference::Efficiency ? 0.0 : kinds - 1.0;
-          cost += weights.wrong_kind * std::abs(wanted - cpu.kind) / (kinds - 1.0);
+          cost += wrong_kind_cost * std::abs(wanted - cpu.kind) / (kinds - 1.0);
         }
         if (guest.prefer == Preference::VCache && !vcache.contains(cpu.os_index)) cost += weights.small_l3;
         capacity(g, i) = cost;

@@ -303,10 +303,19 @@ void GuestView::warn_kinds(Plan& plan) const {
         got == wanted_kind(topo, Preference::Efficiency) ? "efficiency"
         : got == wanted_kind(topo, Preference::Performance) ? "performance" : "";
     if (kind_vcpus.size() > 1) {
+      // Every usable core of the preferred kind is the guest's: it is larger than that kind.
+      bool whole_kind = kind_vcpus.count(preferred) > 0;
+      for (const Core& core : topo.cores)
+        if (core.kind == preferred && resolved.usable.contains(core.cpus) && !vcpu_set.contains(core.cpus))
+          whole_kind = false;
       plan.warnings.push_back(fmt::format(
-          "guest '{}' mixes core kinds ({}): the guest treats all vCPUs as equal, so the slower ones hold the others "
-          "back{}",
-          request.name, describe_cores(topo, vcpu_set), alternatives.empty() ? "" : "; " + alternatives));
+          "guest '{}' mixes core kinds ({}){}: the guest treats all vCPUs as equal, so the slower ones hold the "
+          "others back{}",
+          request.name, describe_cores(topo, vcpu_set),
+          whole_kind ? fmt::format(", as {} do not fit on the {}: it gets all of them and the fastest cores after them",
+                                   plural(guest.vcpus.size(), "vCPU", "vCPUs"), cores_of_kind(topo, preferred))
+                     : "",
+          alternatives.empty() ? "" : "; " + alternatives));
     } else if (kind_vcpus.begin()->first != preferred) {
       CpuSet host_preferred;
       for (const Core& core : topo.cores)

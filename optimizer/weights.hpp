@@ -72,7 +72,11 @@ struct Weights {
 
   // --- Capacity: what each vCPU gets ---
   // Per vCPU whose core kind is not the preferred one (--prefer), scaled by
-  // how far from the preferred kind it is (rank distance / (kinds - 1)).
+  // how far from the preferred kind it is (rank distance / (kinds - 1)). Such
+  // a vCPU is charged mix_kinds once per other vCPU of its guest on top, the
+  // most mixing it can cause: a guest larger than its kind takes the whole
+  // kind first and only the rest elsewhere (the fastest cores there are),
+  // never a slower kind whole just to avoid mixing.
   double wrong_kind = 40.0;
   // Per vCPU placed off the 3D V-Cache L3s when --prefer vcache: half of
   // wrong_kind, as the V-Cache CCD is the same core design with 3x the L3.

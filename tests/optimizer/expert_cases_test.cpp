@@ -29,6 +29,7 @@ enum Check : unsigned {
   kDiesAreL3s = 1 << 7,     // presented dies x cores x threads match the host's L3 groups
   kOnePackage = 1 << 8,     // each guest's vCPUs in one package (socket), whatever the NUMA nodes say
   kHelpersOnPackage = 1 << 9,  // every helper in the package of the vCPUs it serves
+  kFastFirst = 1 << 10,     // a guest larger than the fastest cores holds every one of them (highest MAXMHZ)
 };
 
 struct ExpertCase {
@@ -62,9 +63,11 @@ const ExpertCase kCases[] = {
      "6 or 12 vCPUs fill whole CCXs"},
     {"lscpu/amd-ryzen7-5800x.txt", "--vcpus 7", [] { return vcpus(7); }, kNoNohzCpu0, 0, "6 or 8 vCPUs fill whole cores"},
     {"machines/amd-ryzen9-3900x.txt", "--vcpus 7", [] { return vcpus(7); }, 0, 0, "6 or 12 vCPUs fill whole CCXs"},
-    // 4. The wrong core kind is said, with the alternatives.
-    {"machines/amd-ryzen-ai-9-hx370.txt", "--vcpus 12", [] { return vcpus(12); }, kHelpersSpread, 0,
-     "--vcpus 8 keeps the guest on 4 performance cores, or --prefer efficiency"},
+    // 4. Larger than its kind: all of the fastest cores, then the next (issue 25, point 5), and the trade said.
+    {"machines/amd-ryzen-ai-9-hx370.txt", "--vcpus 12", [] { return vcpus(12); }, kHelpersSpread | kFastFirst, 0,
+     "it gets all of them and the fastest cores after them"},
+    {"machines/amd-ryzen-ai-9-hx370.txt", "--vcpus 16", [] { return vcpus(16); }, kFastFirst, 0,
+     "--vcpus 8 keeps the guest on 4 performance cores"},
     {"machines/intel-core-ultra5-225u.txt", "--vcpus 8", [] { return vcpus(8); }, kHelpersSpread, 0,
      "--vcpus 4 keeps the guest on 2 P-cores"},
     {"machines/amd-ryzen-ai-9-hx370.txt", "(auto)", automatic, kL3Clean | kFastKind | kDiesAreL3s, 8, ""},
@@ -167,6 +170,10 @@ TEST_P(ExpertCases, PlanIsOneAnExpertWouldPost) {
     }
     if (c.checks & kNoCpu0) {
       EXPECT_FALSE(vcpus.count(0)) << g.name << " has CPU 0";
+    }
+    if (c.checks & kFastFirst) {
+      ASSERT_GT(vcpus.size(), fast.size()) << "the case must ask for more vCPUs than the fastest cores hold";
+      for (unsigned cpu : fast) EXPECT_TRUE(vcpus.count(cpu)) << g.name << " leaves fast CPU " << cpu << " to the host";
     }
     if (c.checks & (kOnePackage | kHelpersOnPackage)) {
       const test::CpuList* package = nullptr;
