@@ -196,9 +196,28 @@ void GuestView::explain_helpers(bool& said_iothreads, Plan& plan) const {
     for (const NodeSpan& span : spans) check(guest.emulator, span);
     for (std::size_t i = 0; i < guest.iothreads.size(); ++i) check(guest.iothreads[i], spans[i % spans.size()]);
     if (!off.empty()) {
-      CpuSet room;
+      CpuSet room, far_cpus;
       for (const NumaNode& node : topo.numa_nodes)
-        if (far_nodes.contains(node.os_index)) room |= node.cpus & layout.host;
+        if (far_nodes.contains(node.os_index)) room |= node.cpus & layout.host, far_cpus |= node.cpus;
+      // The guest fills those nodes with whole L3 groups (EPYC with a NUMA node
+      // per CCD or die, a socket with one L3): fewer vCPUs would leave a core
+      // there that the helpers and the host share with the guest's L3, a
+      // layout worse than helpers next door; say where they went instead of
+      // advising fewer vCPUs.
+      bool whole_l3s = room.empty();
+      for (const Cache* l3 : caches_at_level(topo, 3))
+        if (l3->cpus.intersects(far_cpus) && !vcpu_set.contains(l3->cpus)) whole_l3s = false;
+      std::set<unsigned> packages;
+      for (unsigned cpu : vcpu_set | off) packages.insert(find_cpu(topo, cpu)->package);
+      if (whole_l3s && !caches_at_level(topo, 3).empty()) {
+        const CpuSet helper_nodes = numa_nodes_of(topo, off);
+        plan.explanation.push_back(fmt::format(
+            "  They run on node{} {}{}, off the guest's node{} {}: the guest fills {} with whole L3 groups; fewer "
+            "vCPUs would leave a core there to the helpers and the host, sharing an L3 with the guest.",
+            helper_nodes.size() == 1 ? "" : "s", helper_nodes, packages.size() == 1 ? " in the same package" : "",
+            far_nodes.size() == 1 ? "" : "s", far_nodes, far_nodes.size() == 1 ? "it" : "them"));
+        return;
+      }
       plan.warnings.push_back(fmt::format(
           "guest '{}': emulator/I-O threads on {} (NUMA node {}), away from the vCPUs and memory they serve on node "
           "{}: {}",

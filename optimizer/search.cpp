@@ -1,6 +1,7 @@
 #include "optimizer/search.hpp"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <map>
 #include <numeric>
@@ -180,8 +181,8 @@ void Search::place_helpers(ThreadPlacement& layout) const {
   };
   // Where a helper may go is one rule: on the node of the vCPUs it serves
   // (their memory and devices are there) when that node has room for it, a
-  // host core sharing no core and no L2 with the guest; anywhere when it has
-  // none. The per-vCPU distance weight alone would let a small cell's helper
+  // host core sharing no core and no L2 with the guest; else in their package
+  // when it has room; anywhere when it has none. The per-vCPU distance weight alone would let a small cell's helper
   // leave its node to avoid the L3 its node shares with the rest of the guest
   // (docs/optimizer-notes.md, "Emulator and I/O threads belong on the guest's
   // NUMA node"). Within that, the cost chooses.
@@ -195,6 +196,14 @@ void Search::place_helpers(ThreadPlacement& layout) const {
     };
     const bool node_has_room = std::any_of(candidates.begin(), candidates.end(),
                                            [&](unsigned core) { return on_node(core) && !near_guest(core); });
+    // Without room on the node, the vCPUs' package comes before the other
+    // packages (the same memory fabric and I/O die; distances may not say so).
+    const unsigned package = served.empty() ? 0 : topo_.cpus[served.front()].package;
+    auto on_package = [&](unsigned core) { return topo_.cores[core].package == package; };
+    const bool package_has_room =
+        !node_has_room && !served.empty() && std::any_of(candidates.begin(), candidates.end(), [&](unsigned core) {
+          return on_package(core) && !near_guest(core);
+        });
     // Among cores of equal cost, CPU 0's comes last: the kernel keeps its
     // timekeeping and unmovable work there (docs/optimizer-notes.md, "CPU 0").
     auto boot_core = [&](unsigned core) { return topo_.cores[core].cpus.contains(0u); };
@@ -202,6 +211,7 @@ void Search::place_helpers(ThreadPlacement& layout) const {
     double best_cost = std::numeric_limits<double>::infinity();
     for (unsigned core : candidates) {
       if (node_has_room && !on_node(core)) continue;
+      if (package_has_room && !on_package(core)) continue;
       double c = cost_on(core, served);
       const bool tie_off_boot = best && boot_core(*best) && !boot_core(core) && c <= best_cost + kEpsilon;
       if (c < best_cost - kEpsilon || tie_off_boot) best_cost = std::min(best_cost, c), best = core;
@@ -556,7 +566,7 @@ class LocalSearch {
     std::optional<unsigned> best_seed;
     for (unsigned seed : free_representatives()) {
       if (own_.host_core_count() <= reserve_needed()) break;
-      double total = own_.delta_add(k, seed);
+      double total = partial_delta(k, seed);
       own_.move(seed, kHost, static_cast<int>(k));
       std::vector<unsigned> picked = {seed};
       total += fill(k, picked);
@@ -572,6 +582,19 @@ class LocalSearch {
     fill(k, picked);
   }
 
+  // The cost of adding `core` to guest k, for a core the guest needs only
+  // some threads of (an odd count's last core) in proportion: the deltas
+  // count every thread of the core as the guest's, while the layout leaves
+  // the spare sibling idle, so a 2-thread core would look twice as dear as it
+  // is next to a 1-thread core (Core Ultra 5 225U, 1 vCPU: a P-core thread,
+  // not an LP E-core).
+  double partial_delta(std::size_t k, unsigned core) const {
+    const unsigned threads = own_.core_threads(core);
+    const unsigned need = wanted(k) > own_.threads(k) ? wanted(k) - own_.threads(k) : 0;
+    const double d = own_.delta_add(k, core);
+    return need > 0 && need < threads ? d * need / threads : d;
+  }
+
   // Adds the cheapest core until guest k has its threads; returns the cost added.
   double fill(std::size_t k, std::vector<unsigned>& picked) {
     double added = 0;
@@ -581,7 +604,7 @@ class LocalSearch {
       unsigned pick = 0;
       bool found = false;
       for (unsigned core : free_representatives()) {
-        double d = own_.delta_add(k, core);
+        double d = partial_delta(k, core);
         if (d < best - kEpsilon) { best = d; pick = core; found = true; }
       }
       if (!found) break;
@@ -675,7 +698,187 @@ class LocalSearch {
 CoreChoice Search::heuristic() const {
   CoreChoice choice = LocalSearch(*this, topo_, model_, resolved_, classes_).run();
   for (std::size_t k = 0; k < choice.guest_cores.size(); ++k) balance_nodes(choice, k);
+  if (const double found = cost(choice); found > lower_bound() + kEpsilon) {  // at the bound nothing is better
+    swap_blocks(choice, found);
+    polish(choice);
+  }
   return choice;
+}
+
+namespace {
+
+// A block of cores (a package, NUMA node or L3 group) and its shape: per core
+// in index order, its threads, kind and which of the block's L3s and L2s it
+// is in. Two blocks of one shape can exchange contents core for core.
+struct Block {
+  std::vector<unsigned> cores;
+  std::vector<std::tuple<unsigned, unsigned, int, int>> shape;
+};
+
+std::vector<Block> blocks_of(const Topology& topo, const std::map<int, std::vector<unsigned>>& groups) {
+  std::vector<Block> blocks;
+  for (const auto& [key, cores] : groups) {
+    Block b;
+    b.cores = cores;
+    std::map<int, int> l3s, l2s;  // cache index -> ordinal within the block
+    for (unsigned core : cores) {
+      const LogicalCpu* cpu = find_cpu(topo, topo.cores[core].cpus.first());
+      const int l3 = cpu->l3 ? l3s.try_emplace(static_cast<int>(*cpu->l3), static_cast<int>(l3s.size())).first->second : -1;
+      const int l2 = cpu->l2 ? l2s.try_emplace(static_cast<int>(*cpu->l2), static_cast<int>(l2s.size())).first->second : -1;
+      b.shape.emplace_back(topo.cores[core].cpus.size(), topo.cores[core].kind, l3, l2);
+    }
+    blocks.push_back(std::move(b));
+  }
+  return blocks;
+}
+
+}  // namespace
+
+void Search::swap_blocks(CoreChoice& choice, double best) const {
+  if (choice.guest_cores.empty()) return;
+  // Each core's containers, coarse to fine; a block's parent is the levels above it.
+  auto containers = [&](unsigned core) {
+    const LogicalCpu* cpu = find_cpu(topo_, topo_.cores[core].cpus.first());
+    return std::array<int, 4>{static_cast<int>(cpu->package), cpu->numa ? static_cast<int>(*cpu->numa) : -1,
+                              cpu->l3 ? static_cast<int>(*cpu->l3) : -1, cpu->l2 ? static_cast<int>(*cpu->l2) : -1};
+  };
+  std::array<std::map<int, std::vector<unsigned>>, 4> groups;  // package, NUMA node, L3, L2 cluster
+  for (const Core& core : topo_.cores) {
+    const auto c = containers(core.index);
+    for (std::size_t level = 0; level < groups.size(); ++level)
+      if (c[level] >= 0) groups[level][c[level]].push_back(core.index);
+  }
+  std::vector<std::vector<Block>> levels;
+  for (std::size_t level = 0; level < groups.size(); ++level) {
+    std::vector<Block> blocks = blocks_of(topo_, groups[level]);
+    std::erase_if(blocks, [](const Block& b) { return b.cores.size() < 2; });  // one core: the core swaps see it
+    levels.push_back(std::move(blocks));
+  }
+
+  std::vector<int> owner(topo_.cores.size(), -1);
+  auto set_owners = [&] {
+    std::fill(owner.begin(), owner.end(), -1);
+    for (std::size_t k = 0; k < choice.guest_cores.size(); ++k)
+      for (unsigned core : choice.guest_cores[k]) owner[core] = static_cast<int>(k);
+  };
+  // Blocks that differ only by their number are one try: what a swap changes
+  // is who owns them, the containers above them, whether they hold CPU 0 and
+  // their distance to the guests' nodes (24 identical host-only nodes are one
+  // try, not 23; KNL's 31 guest tiles one, not 31).
+  auto distance = [&](int from, int to) {
+    if (from < 0 || to < 0) return from == to ? 0.0 : 1.0;
+    auto at = [&](int node) {
+      return static_cast<std::size_t>(
+          std::find_if(topo_.numa_nodes.begin(), topo_.numa_nodes.end(),
+                       [&](const NumaNode& n) { return static_cast<int>(n.os_index) == node; }) -
+          topo_.numa_nodes.begin());
+    };
+    const std::size_t i = at(from), j = at(to);
+    if (topo_.numa_distances.empty() || i >= topo_.numa_distances.size() || j >= topo_.numa_distances.size())
+      return from == to ? 0.0 : 1.0;
+    return topo_.numa_distances[i][j];
+  };
+  using Signature = std::tuple<std::vector<int>, std::vector<int>, bool, std::vector<double>>;
+  auto signature = [&](const Block& block, std::size_t level) {
+    std::vector<int> owners, parent;
+    for (unsigned core : block.cores) owners.push_back(owner[core]);
+    const auto c = containers(block.cores.front());
+    parent.assign(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(level));
+    std::set<int> guest_nodes;
+    for (const auto& cores : choice.guest_cores)
+      for (unsigned core : cores) guest_nodes.insert(containers(core)[1]);
+    std::vector<double> distances;
+    for (int node : guest_nodes) distances.push_back(distance(c[1], node));
+    const bool has_cpu0 = std::any_of(block.cores.begin(), block.cores.end(),
+                                      [&](unsigned core) { return topo_.cores[core].cpus.contains(0u); });
+    return Signature{owners, parent, has_cpu0, distances};
+  };
+
+  for (int sweep = 0; sweep < 3; ++sweep) {
+    bool improved = false;
+    for (std::size_t level = 0; level < levels.size(); ++level) {
+      const std::vector<Block>& blocks = levels[level];
+      std::set<std::pair<Signature, Signature>> tried;
+      for (std::size_t a = 0; a < blocks.size(); ++a)
+        for (std::size_t b = 0; b < blocks.size(); ++b) {
+          const Block& x = blocks[a];
+          const Block& y = blocks[b];
+          if (a == b || x.shape != y.shape) continue;
+          set_owners();
+          bool x_host = true, differ = false;
+          for (std::size_t i = 0; i < x.cores.size(); ++i) {
+            differ |= owner[x.cores[i]] != owner[y.cores[i]];
+            x_host &= owner[x.cores[i]] < 0;
+          }
+          if (!differ || x_host) continue;  // from the side with guests
+          Signature sx = signature(x, level), sy = signature(y, level);
+          if (!tried.emplace(sx, sy).second || tried.count({sy, sx})) continue;
+          std::map<unsigned, unsigned> image;
+          for (std::size_t i = 0; i < x.cores.size(); ++i) image[x.cores[i]] = y.cores[i], image[y.cores[i]] = x.cores[i];
+          CoreChoice alternative = choice;
+          for (std::vector<unsigned>& cores : alternative.guest_cores) {
+            for (unsigned& core : cores)
+              if (auto it = image.find(core); it != image.end()) core = it->second;
+            std::sort(cores.begin(), cores.end());
+          }
+          if (!feasible(alternative)) continue;
+          const double c = cost(alternative);
+          if (c < best - kEpsilon) {
+            choice = std::move(alternative);
+            best = c;
+            improved = true;
+            tried.clear();  // the owners changed
+          }
+        }
+    }
+    if (!improved) break;
+  }
+}
+
+void Search::polish(CoreChoice& choice) const {
+  // One core of each class the guest holds, swapped for one core of each
+  // class free, and moves of a core between guests: scored whole, which the
+  // deltas are not (the presented topology, the helpers' own placement).
+  // Full evaluations per round, each about n^2 CPU pairs: ~4e6 pair
+  // operations a round (a 28-CPU i7 affords 5000 tries, a 384-CPU EPYC none).
+  const std::size_t n = topo_.cpus.size();
+  const std::size_t max_tries = 4'000'000 / std::max<std::size_t>(1, n * n);
+  std::vector<int> class_of(topo_.cores.size(), -1);
+  for (std::size_t c = 0; c < classes_.size(); ++c)
+    for (unsigned core : classes_[c]) class_of[core] = static_cast<int>(c);
+  double best = cost(choice);
+  for (int round = 0; round < 4; ++round) {
+    std::set<unsigned> taken;
+    for (const auto& cores : choice.guest_cores) taken.insert(cores.begin(), cores.end());
+    std::vector<unsigned> free_reps;
+    for (const auto& cls : classes_)
+      for (unsigned core : cls)
+        if (!taken.count(core)) { free_reps.push_back(core); break; }
+    std::vector<CoreChoice> tries;
+    for (std::size_t k = 0; k < choice.guest_cores.size(); ++k) {
+      std::set<int> seen;
+      for (std::size_t i = 0; i < choice.guest_cores[k].size(); ++i) {
+        const unsigned out = choice.guest_cores[k][i];
+        if (!seen.insert(class_of[out]).second) continue;
+        for (unsigned in : free_reps) {
+          if (class_of[in] == class_of[out]) continue;
+          CoreChoice alternative = choice;
+          alternative.guest_cores[k][i] = in;
+          std::sort(alternative.guest_cores[k].begin(), alternative.guest_cores[k].end());
+          tries.push_back(std::move(alternative));
+        }
+      }
+    }
+    if (tries.size() > max_tries) return;  // a large host: the core swaps' deltas have to do
+    std::optional<CoreChoice> better;
+    for (CoreChoice& alternative : tries) {
+      if (!feasible(alternative)) continue;
+      const double c = cost(alternative);
+      if (c < best - kEpsilon) best = c, better = std::move(alternative);
+    }
+    if (!better) return;
+    choice = std::move(*better);
+  }
 }
 
 // The local search moves one core at a time and scores pairs, so a guest too

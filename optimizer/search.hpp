@@ -121,6 +121,17 @@ class Search {
  private:
   void place_helpers(ThreadPlacement& layout) const;
   void balance_nodes(CoreChoice& choice, std::size_t guest) const;
+  // The improvement pass at package, node, L3 and L2-cluster granularity:
+  // exchanges the contents (every guest's cores and the host's) of two blocks
+  // of the same shape while that lowers the cost (`cost` is choice's). The
+  // core moves see one core at a time, so a guest on nodes 0-1 never reaches
+  // the equal nodes 2-3 that leave CPU 0 alone (2x EPYC 7451, 24 vCPUs), nor
+  // hands KNL's CPU 0 tile back whole.
+  void swap_blocks(CoreChoice& choice, double cost) const;
+  // Single core swaps scored by the full cost, on hosts small enough for it
+  // (~4e6 CPU-pair operations a round): the deltas leave out the presented topology,
+  // so a 3 + 5 split across two L3s never became 4 + 4 (DGX GB10, 8 vCPUs).
+  void polish(CoreChoice& choice) const;
 
   const Topology& topo_;
   const ResolvedRequest& resolved_;

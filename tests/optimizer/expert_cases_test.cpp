@@ -38,7 +38,7 @@ struct ExpertCase {
   Request (*make)();         // the request itself
   unsigned checks;
   unsigned expect_vcpus;     // 0 = the request's own count
-  const char* warning;       // a warning must contain this ("" = no such check)
+  const char* warning;       // a warning or explanation line must contain this ("" = no such check)
 };
 
 void PrintTo(const ExpertCase& c, std::ostream* os) { *os << c.machine << " " << c.request; }
@@ -50,10 +50,14 @@ const ExpertCase kCases[] = {
     // 1. Helpers on the guest's node: the K40m's node 1 has free cores.
     {"hwloc/32em64t-2n8c2t-pci-wholeio.xml", "--vcpus 8 --gpu 84:00.0",
      [] { Request r = vcpus(8); r.guests[0].gpu = "84:00.0"; return r; }, kHelpersLocal | kHelpersSpread, 0, ""},
-    // ... and when the guest takes the whole node, the helpers go next door and the plan says so.
+    // ... and when the guest fills the node with whole L3s, the helpers go next door and the plan says
+    // why, without advising fewer vCPUs (which would share the guest's L3 with them and the host).
     {"hwloc/32em64t-2n8c2t-pci-wholeio.xml", "--gpu 84:00.0 (auto)",
      [] { Request r = automatic(); r.guests[0].gpu = "84:00.0"; return r; },
-     kL3Clean | kHelpersLocal | kHelpersSpread | kDiesAreL3s, 16, "takes every core of node 1"},
+     kL3Clean | kHelpersLocal | kHelpersSpread | kDiesAreL3s, 16, "the guest fills it with whole L3 groups"},
+    // EPYC 7451, a NUMA node per die of two CCXs: the same, never "fewer vCPUs" (issue 25, point 4).
+    {"hwloc/AMD-17h-Zen-2xEpyc-7451.xml", "--vcpus 12", [] { return vcpus(12); },
+     kL3Clean | kHelpersSpread | kDiesAreL3s | kHelpersOnPackage, 0, "the guest fills it with whole L3 groups"},
     // 3. auto on 3-core CCXs: three whole CCXs, the host keeps the fourth.
     {"machines/amd-ryzen9-3900x.txt", "(auto)", automatic, kL3Clean | kDiesAreL3s | kHelpersSpread | kNoCpu0, 18, ""},
     {"lscpu/amd-threadripper-pro-7965wx.txt", "(auto)", automatic, kL3Clean | kDiesAreL3s | kNoCpu0, 18, ""},
@@ -108,7 +112,7 @@ const ExpertCase kCases[] = {
      },
      kBalancedCells | kHelpersLocal | kNoCpu0, 0, ""},
     {"lscpu/intel-xeon-e5-2660v2-2socket.txt", "(auto)", automatic, kL3Clean | kHelpersLocal | kNoCpu0, 20,
-     "takes every core of node"},
+     "the guest fills it with whole L3 groups"},
     // 7. CPU 0 stays with the host when an equal choice exists.
     {"hwloc/AMD-19h-Zen3-2xEpyc-7763.xml", "--vcpus 8", [] { return vcpus(8); },
      kL3Clean | kHelpersLocal | kHelpersSpread | kNoCpu0, 0, ""},
@@ -245,7 +249,8 @@ TEST_P(ExpertCases, PlanIsOneAnExpertWouldPost) {
   }
   if (*c.warning) {
     bool found = false;
-    for (const std::string& w : plan.warnings) found |= w.find(c.warning) != std::string::npos;
+    for (const auto* lines : {&plan.warnings, &plan.explanation})
+      for (const std::string& w : *lines) found |= w.find(c.warning) != std::string::npos;
     EXPECT_TRUE(found) << "no warning says '" << c.warning << "'";
   }
 }
@@ -361,6 +366,34 @@ TEST(ExpertCases, ACpuOnlyNodeIsNeverTheMemoryTarget) {
   const Plan both = make_plan(topo, wide);
   ASSERT_EQ(both.guests[0].numa_cells.size(), 2u);
   for (const NumaCell& cell : both.guests[0].numa_cells) EXPECT_EQ(cell.host_node, 0u);
+}
+
+}  // namespace
+}  // namespace vpt
+
+namespace vpt {
+namespace {
+
+// 4. On EPYC with a NUMA node per die the helpers of a guest that fills its
+// node go next door in its package, and no warning advises fewer vCPUs.
+TEST(ExpertCases, AGuestFillingItsNodeIsNotToldToShrink) {
+  const test::Machine m = test::machine("hwloc/AMD-17h-Zen-2xEpyc-7451.xml");
+  const Plan plan = make_plan(test::load(m), vcpus(12));
+  for (const std::string& w : plan.warnings) EXPECT_EQ(w.find("fewer vCPUs"), std::string::npos) << w;
+}
+
+// 7. The search finds its own best plan: 24 vCPUs on the 2x EPYC 7451 (two
+// whole dies) scored 1585 on nodes 0-1 with CPU 0 while equal dies without it
+// score less; now the plan leaves CPU 0's die (facts: node 0) alone.
+TEST(ExpertCases, TheSearchLeavesCpu0sDieWhenEqualDiesAreFree) {
+  const test::Machine m = test::machine("hwloc/AMD-17h-Zen-2xEpyc-7451.xml");
+  const test::CorpusFacts f = test::read_facts(m.facts);
+  Request request = vcpus(24);
+  request.guests[0].memory_bytes = std::uint64_t{32} << 30;
+  const Plan plan = make_plan(test::load(m), request);
+  const CpuFacts got = to_set(plan.guests[0].vcpu_cpus());
+  EXPECT_FALSE(test::meets(got, f.numa.at(0))) << plan.guests[0].vcpu_cpus().to_string();
+  EXPECT_EQ(test::nodes_of(f, got).size(), 2u);
 }
 
 }  // namespace
