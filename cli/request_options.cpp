@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "common/text.hpp"
 #include "optimizer/optimizer.hpp"
 
 namespace vpt::cli {
@@ -102,8 +103,9 @@ void add_request_options(CLI::App& command, RequestOptions& o) {
                    "host's core and L3, or inside the isolated CPUs): without it those pins are kept and only their "
                    "order and the guest's topology change");
   command.add_option("--guest", o.guests, "Plan several guests at once, each isolated from the host and the others "
-                                          "(repeat: --guest web:8 --guest db:16)")
-      ->option_text("NAME:VCPUS");
+                                          "(repeat: --guest web:8 --guest db:16:64G); MEMORY sizes its NUMA cells "
+                                          "and keeps each node's bound memory within what the node has")
+      ->option_text("NAME:VCPUS[:MEMORY]");
   for (const WeightField& field : kWeightFields)
     command.add_option("--weight-" + kebab(field.name), o.weights.*field.member, field.meaning)
         ->option_text("W")
@@ -132,12 +134,25 @@ Request make_request(const RequestOptions& o) {
     request.guests.push_back(base);
   } else {
     for (const std::string& spec : o.guests) {
-      auto colon = spec.rfind(':');
-      if (colon == std::string::npos || colon == 0)
-        throw RequestError(fmt::format("cannot read --guest '{}': expected NAME:VCPUS, like web:8", spec));
+      const auto bad = [&] {
+        return RequestError(fmt::format("cannot read --guest '{}': expected NAME:VCPUS or NAME:VCPUS:MEMORY, like "
+                                        "web:8 or db:16:64G",
+                                        printable(spec, 80)));
+      };
+      std::string rest = spec;
       GuestRequest guest = base;
-      guest.name = spec.substr(0, colon);
-      std::string count = spec.substr(colon + 1);
+      // NAME:VCPUS:MEMORY: a last part with a unit (64G, 16384M) is the memory.
+      auto colon = rest.rfind(':');
+      if (colon == std::string::npos || colon == 0) throw bad();
+      std::string last = rest.substr(colon + 1);
+      if (!last.empty() && std::isalpha(static_cast<unsigned char>(last.back())) && last != "auto") {
+        guest.memory_bytes = parse_size(last, "--guest memory");
+        rest = rest.substr(0, colon);
+        colon = rest.rfind(':');
+        if (colon == std::string::npos || colon == 0) throw bad();
+      }
+      guest.name = rest.substr(0, colon);
+      std::string count = rest.substr(colon + 1);
       guest.vcpus = count == "auto" ? std::nullopt : std::optional(parse_count(count, "--guest vCPU count"));
       request.guests.push_back(guest);
     }

@@ -122,8 +122,8 @@ void setup_suggest(CLI::App& app) {
   add_whole_host_options(*suggest, options->whole_host, options->domain);
   suggest->add_flag("--json", options->json, "Print the plan as a JSON document");
   suggest->add_flag("--explain", options->request.explain,
-                    "Print the plan's score term by term (the cost model's 13 terms, optimizer/weights.hpp) instead of "
-                    "one line");
+                    "Print the plan's score term by term (the cost model's terms; weights in optimizer/weights.hpp) "
+                    "instead of one line");
   suggest->callback([options, suggest] { run_suggest(*options, *suggest); });
 }
 

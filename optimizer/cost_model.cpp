@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "optimizer/optimizer.hpp"
+#include "optimizer/resolve.hpp"
 
 namespace vpt {
 
@@ -25,6 +26,7 @@ struct CostModel::Impl {
   Eigen::MatrixXd capacity;  // guests x CPUs: kind / vcache preference
   Eigen::MatrixXd gpu;       // guests x CPUs: off the GPU's NUMA node
   std::vector<double> boot;  // per CPU: boot_cpu when it is on the core of CPU 0
+  std::vector<std::optional<std::uint64_t>> memory;  // per guest: its memory, where known
   std::vector<unsigned> os_of;  // position -> os index
   std::map<unsigned, std::size_t> pos_of;
 
@@ -33,6 +35,7 @@ struct CostModel::Impl {
       os_of.push_back(t.cpus[i].os_index);
       pos_of[t.cpus[i].os_index] = i;
     }
+    for (const GuestRequest& guest : request.guests) memory.push_back(guest.memory_bytes);
     build_pair_matrices();
     build_placement_costs(request);
     // The boot CPU's core costs boot_cpu; on a host with several L3s, the
@@ -258,6 +261,28 @@ std::vector<NodeSpan> node_spans(const Topology& topo, const std::vector<unsigne
   return spans;
 }
 
+double CostModel::memory_overflow_gib(const ThreadPlacement& layout) const {
+  const Impl& m = *impl_;
+  if (m.topo->numa_nodes.size() < 2) return 0.0;  // one node: nothing is bound
+  std::map<unsigned, double> bound;               // memory node -> bytes
+  for (std::size_t k = 0; k < layout.guests.size() && k < m.memory.size(); ++k) {
+    const auto& vcpus = layout.guests[k].vcpus;
+    if (!m.memory[k] || vcpus.empty()) continue;
+    std::map<unsigned, double> count;  // the guest's vCPUs per node: its cells split the memory so
+    for (unsigned os : vcpus)
+      if (auto node = find_cpu(*m.topo, os)->numa) count[memory_node_of(*m.topo, *node)] += 1.0;
+    for (const auto& [node, c] : count) bound[node] += static_cast<double>(*m.memory[k]) * c / static_cast<double>(vcpus.size());
+  }
+  double over = 0.0;
+  for (const auto& [node, bytes] : bound) {
+    auto it = std::find_if(m.topo->numa_nodes.begin(), m.topo->numa_nodes.end(),
+                           [&](const NumaNode& n) { return n.os_index == node; });
+    if (it != m.topo->numa_nodes.end() && it->memory_bytes && *it->memory_bytes > 0)
+      over += std::max(0.0, bytes - static_cast<double>(*it->memory_bytes));
+  }
+  return over / static_cast<double>(std::uint64_t{1} << 30);
+}
+
 Score CostModel::evaluate(const ThreadPlacement& layout) const {
   const Impl& m = *impl_;
   const Weights& w = m.weights;
@@ -332,6 +357,21 @@ Score CostModel::evaluate(const ThreadPlacement& layout) const {
                       [&](unsigned core) { return helper_cores[b].count(core) > 0; }))
         stacking += w.stack_helpers;
 
+  // Node bandwidth between guests, and memory bound beyond a node's size.
+  double node_sharing = 0, overflow = 0;
+  {
+    std::vector<std::map<int, double>> per_node(guests);  // guest -> node -> vCPUs
+    for (std::size_t k = 0; k < guests; ++k)
+      for (std::size_t i : pos[k]) per_node[k][m.numa_of[i]] += 1.0;
+    for (std::size_t k = 0; k < guests; ++k)
+      for (std::size_t l = k + 1; l < guests; ++l)
+        for (const auto& [node, count] : per_node[k])
+          if (node >= 0)
+            if (auto it = per_node[l].find(node); it != per_node[l].end()) node_sharing += w.share_node * count * it->second;
+    overflow = memory_overflow_gib(layout);
+    overflow *= w.node_memory_overflow;
+  }
+
   Score score;
   auto add = [&](const char* name, double value, const char* what) {
     score.terms.push_back(ScoreTerm{name, value, what});
@@ -351,6 +391,8 @@ Score CostModel::evaluate(const ThreadPlacement& layout) const {
   add(term::kCapacity, capacity, "vCPUs on a core kind or L3 other than the preferred one");
   add(term::kGpuLocality, gpu, "vCPUs off the NUMA node of the guest's GPU");
   add(term::kBootCpu, boot, "vCPUs on the core (or L3) of CPU 0, the boot CPU the host keeps for timekeeping");
+  add(term::kNodeSharing, node_sharing, "pairs of vCPUs of different guests on one NUMA node (its memory bandwidth)");
+  add(term::kMemoryOverflow, overflow, "guest memory bound to a NUMA node beyond its size, in GiB");
   return score;
 }
 

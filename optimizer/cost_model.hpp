@@ -59,6 +59,8 @@ inline constexpr const char* kTopologyMismatch = "guest_topology_mismatch";
 inline constexpr const char* kCapacity = "guest_capacity";
 inline constexpr const char* kGpuLocality = "guest_gpu_locality";
 inline constexpr const char* kBootCpu = "guest_boot_cpu";
+inline constexpr const char* kNodeSharing = "guest_node_sharing";
+inline constexpr const char* kMemoryOverflow = "node_memory_overflow";
 }  // namespace term
 
 class CostModel {
@@ -71,6 +73,10 @@ class CostModel {
 
   Score evaluate(const ThreadPlacement& layout) const;
   double total(const ThreadPlacement& layout) const { return evaluate(layout).total; }
+  // GiB of guest memory the layout binds to NUMA nodes beyond their size
+  // (guests with a known memory, split over their nodes by vCPUs; 0 where
+  // node sizes are unknown).
+  double memory_overflow_gib(const ThreadPlacement& layout) const;
 
   // Position of a CPU in the model's matrices (= index in Topology::cpus).
   std::size_t position(unsigned os_index) const;

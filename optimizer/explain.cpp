@@ -480,6 +480,22 @@ void describe(const Topology& topo, const ResolvedRequest& resolved, const Threa
     plan.explanation.push_back(
         fmt::format("The host keeps {} ({}).", cpus_text(layout.host), describe_cores(topo, layout.host)));
   }
+  // A node bound more memory than it has: the search avoids it where any
+  // other layout exists (node_memory_overflow); where none does, say so.
+  std::map<unsigned, std::pair<std::uint64_t, std::vector<std::string>>> bound;
+  for (std::size_t k = 0; k < plan.guests.size(); ++k)
+    for (const auto& [node, bytes] : bound_memory(plan.guests[k], resolved.request.guests[k])) {
+      bound[node].first += bytes;
+      bound[node].second.push_back("'" + resolved.request.guests[k].name + "'");
+    }
+  for (const auto& [node, load] : bound)
+    for (const NumaNode& n : topo.numa_nodes)
+      if (n.os_index == node && n.memory_bytes && *n.memory_bytes > 0 && load.first > *n.memory_bytes)
+        plan.warnings.push_back(fmt::format(
+            "guest{} {} bind {} of memory to NUMA node {}, which has {}: they cannot all start there; give them less "
+            "memory (--memory, --guest NAME:VCPUS:MEMORY) or plan fewer guests",
+            load.second.size() == 1 ? "" : "s", fmt::join(load.second, ", "), format_bytes(load.first), node,
+            format_bytes(n.memory_bytes)));
   if (!resolved.isolation_note.empty())
     (resolved.isolation_too_small ? plan.warnings : plan.explanation).push_back(resolved.isolation_note);
   if (!topo.offline_cpus.empty())

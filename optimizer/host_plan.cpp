@@ -112,19 +112,6 @@ std::string vcpu_phrase(unsigned n) { return fmt::format("{} vCPU{}", n, n == 1 
       short_of.empty() ? "not all together" : short_of, why));
 }
 
-// The memory a plan binds to host nodes (its NUMA cells, or the one node of
-// its numatune); empty when it binds none or its size is unknown.
-std::map<unsigned, std::uint64_t> bound_memory(const GuestPlan& plan, const GuestRequest& guest) {
-  std::map<unsigned, std::uint64_t> mine;
-  if (!plan.numa_cells.empty()) {
-    for (const NumaCell& cell : plan.numa_cells)
-      if (cell.memory_bytes) mine[cell.host_node] += *cell.memory_bytes;
-  } else if (plan.memory_nodes.size() == 1 && guest.memory_bytes) {
-    mine[plan.memory_nodes.first()] = *guest.memory_bytes;
-  }
-  return mine;
-}
-
 // Memory the dedicated guests bind to each host node, and who binds it. Guests
 // of one device never run together: a group counts as its largest member.
 struct NodeLoad {

@@ -39,6 +39,17 @@ std::vector<NumaCell> numa_cells(const Topology& topo, const std::vector<unsigne
 
 }  // namespace
 
+std::map<unsigned, std::uint64_t> bound_memory(const GuestPlan& plan, const GuestRequest& guest) {
+  std::map<unsigned, std::uint64_t> mine;
+  if (!plan.numa_cells.empty()) {
+    for (const NumaCell& cell : plan.numa_cells)
+      if (cell.memory_bytes) mine[cell.host_node] += *cell.memory_bytes;
+  } else if (plan.memory_nodes.size() == 1 && guest.memory_bytes) {
+    mine[plan.memory_nodes.first()] = *guest.memory_bytes;
+  }
+  return mine;
+}
+
 std::string cpu_list_phrase(const CpuSet& cpus) {
   return fmt::format("{} {}", cpus.size() == 1 ? "CPU" : "CPUs", cpus);
 }

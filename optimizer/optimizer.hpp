@@ -2,6 +2,8 @@
 #pragma once
 
 #include <stdexcept>
+#include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,6 +47,10 @@ struct SearchLimits {
 CpuSet isolated_cpus(const Topology& topo, const CpuSet& requested);
 // "CPU 3" or "CPUs 3-5": a set named in a sentence.
 std::string cpu_list_phrase(const CpuSet& cpus);
+// The memory a guest's plan binds to host NUMA nodes (its NUMA cells, or the
+// one node of its numatune), by node; empty when it binds none or the guest's
+// memory is unknown.
+std::map<unsigned, std::uint64_t> bound_memory(const GuestPlan& plan, const GuestRequest& guest);
 
 // Throws RequestError.
 Plan make_plan(const Topology& topo, const Request& request, const SearchLimits& limits = {});

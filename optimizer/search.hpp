@@ -44,7 +44,9 @@ struct ResolvedRequest {
 // sharing, a guest's L3/NUMA/kind splits, placement) and, once helpers are
 // held where place_helpers put them, the helpers' terms against the vCPUs
 // (sharing and distance, both linear in the vCPU set; stacking does not
-// change while the helpers stay).
+// change while the helpers stay). Left out: the presented topology and the
+// node terms between guests (bandwidth, memory), which the block swaps and
+// the exact search weigh with the full cost.
 class CoreOwnership {
  public:
   static constexpr int kHost = -1;    // owner of the cores no guest has

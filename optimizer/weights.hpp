@@ -32,6 +32,13 @@ struct Weights {
   // different CCDs, not both on CCD 1.
   double guest_neighbour_factor = 3.0;
 
+  // Per pair of vCPUs of two different guests on one NUMA node: they share
+  // its memory controllers and bandwidth. Small, so it only spreads guests
+  // over nodes whose cores are otherwise as good (2x EPYC 9654, eight 16-vCPU
+  // guests: four a socket, not eight on socket 0 bound to its memory); the
+  // core swaps leave it out, the block swaps and the exact search weigh it.
+  double share_node = 0.05;
+
   // --- Emulator / I/O threads ("helpers") ---
   // They belong to the guest, so they hurt less than a foreign party: scale.
   // Counted per helper thread (a thread runs on one CPU of its pin at a time).
@@ -83,6 +90,10 @@ struct Weights {
   double small_l3 = 20.0;
   // Per vCPU outside the NUMA node of the guest's GPU (--gpu).
   double off_gpu_node = 25.0;
+  // Per GiB of guest memory bound (strict) to a NUMA node beyond what the
+  // node has: a plan must never do that, so this outweighs everything else;
+  // a plan left with any is refused.
+  double node_memory_overflow = 10000.0;
   // Per vCPU on the core of CPU 0, the boot CPU: the kernel keeps it for
   // timekeeping and drops it from nohz_full= and isolcpus=, and guides leave
   // core 0 to the host; the rest of CPU 0's L3 costs a quarter of it on hosts
@@ -101,6 +112,7 @@ inline constexpr WeightField kWeightFields[] = {
     {"share_l2", &Weights::share_l2, "sharing an L2 cluster, without the core"},
     {"share_l3", &Weights::share_l3, "sharing an L3 (CCX/CCD)"},
     {"guest_neighbour_factor", &Weights::guest_neighbour_factor, "times the above when the other party is another guest"},
+    {"share_node", &Weights::share_node, "two guests' vCPUs on one NUMA node (its memory bandwidth)"},
     {"helper_share_factor", &Weights::helper_share_factor, "times the above for QEMU's emulator and I/O threads"},
     {"helper_off_node", &Weights::helper_off_node, "a helper thread on another NUMA node than its vCPUs"},
     {"stack_helpers", &Weights::stack_helpers, "two helper threads on one core"},
@@ -112,6 +124,7 @@ inline constexpr WeightField kWeightFields[] = {
     {"wrong_kind", &Weights::wrong_kind, "a vCPU on a core kind other than --prefer's"},
     {"small_l3", &Weights::small_l3, "a vCPU off the V-Cache L3s with --prefer vcache"},
     {"off_gpu_node", &Weights::off_gpu_node, "a vCPU off its GPU's NUMA node"},
+    {"node_memory_overflow", &Weights::node_memory_overflow, "a GiB of guest memory bound to a node beyond its size"},
     {"boot_cpu", &Weights::boot_cpu, "a vCPU on CPU 0's core"},
 };
 

@@ -122,5 +122,19 @@ TEST_F(SuggestCommand, PreferVCacheWithoutSizesNamesTheSysfsFiles) {
   EXPECT_NE(r.err.find("grep . /sys/devices/system/cpu/cpu*/cache/index3/size"), std::string::npos) << r.err;
 }
 
+// --guest NAME:VCPUS:MEMORY gives a guest its memory: its NUMA cells carry it.
+TEST_F(SuggestCommand, GuestMemorySizesItsCells) {
+  auto r = run("suggest --lscpu " + corpus("lscpu/intel-xeon-e5-2660v2-2socket.txt") +
+               " --guest big:32:64G --guest small:4 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto plan = nlohmann::json::parse(r.out);
+  const auto& cells = plan["guests"][0]["numa_cells"];
+  ASSERT_EQ(cells.size(), 2u);
+  for (const auto& cell : cells) EXPECT_EQ(cell["memory_bytes"], 32ull << 30);
+  r = run("suggest --lscpu " + corpus("lscpu/intel-xeon-e5-2660v2-2socket.txt") + " --guest big:32:lots");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
 }  // namespace
 }  // namespace vpt
