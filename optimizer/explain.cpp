@@ -237,10 +237,14 @@ void GuestView::warn_sharing(Plan& plan) const {
                                             static_cast<unsigned>(guest.vcpus.size()));
   bool hinted = false;
   if (host_has_own) {
-    for (const SharedPart& part : shared_between(topo, vcpu_set, layout.host)) {
-      if (part.level == 3 && one_l3) continue;  // said with its caches
-      std::string line = fmt::format("guest '{}' shares {} with the host", request.name, part.what);
-      if (part.level == 3) line += ": the request leaves no L3 to the guest alone";
+    // One line per level: a guest sharing three L3s with the host is one warning, not three.
+    std::map<int, std::vector<std::string>> by_level;
+    for (const SharedPart& part : shared_between(topo, vcpu_set, layout.host))
+      if (!(part.level == 3 && one_l3)) by_level[part.level].push_back(part.what);  // a single L3 is said with its caches
+    for (auto level = by_level.rbegin(); level != by_level.rend(); ++level) {
+      std::string line =
+          fmt::format("guest '{}' shares {} with the host", request.name, fmt::join(level->second, ", "));
+      if (level->first == 3) line += ": the request leaves no L3 to the guest alone";
       if (!hint.empty() && !hinted) {
         line += "; " + hint;
         hinted = true;
@@ -511,7 +515,19 @@ void describe(const Topology& topo, const ResolvedRequest& resolved, const Threa
                             "topoext to see SMT siblings (libvirt: <feature policy='require' name='topoext'/> "
                             "in <cpu>; Proxmox: cpu: host passes it through), or paste `lscpu` too");
 
+  // Where the GPU's socket or die matters and no guest named one, ask for it.
+  const bool several_places = topo.packages.size() > 1 || topo.numa_nodes.size() > 1;
+  const auto& guests = resolved.request.guests;
+  if (several_places && std::none_of(guests.begin(), guests.end(), [](const GuestRequest& g) { return g.gpu; }))
+    plan.advice.push_back("Passing a GPU through? This host has several sockets or NUMA nodes: give its PCI address "
+                          "(`lspci -D | grep -Ei 'vga|3d'`) with --gpu, or plan the domain that has it with --domain, "
+                          "so the guest runs on the GPU's node.");
   add_advice(topo, resolved, layout, host_has_own, plan);
+  // A warning is said once, however many guests or caches led to it.
+  std::vector<std::string> unique;
+  for (std::string& w : plan.warnings)
+    if (std::find(unique.begin(), unique.end(), w) == unique.end()) unique.push_back(std::move(w));
+  plan.warnings = std::move(unique);
 }
 
 }  // namespace vpt

@@ -84,6 +84,7 @@ void read_cpus_cores_packages(hwloc_topology_t h, Topology& topo) {
     package.cpus.insert(pu->os_index);
     if (pkg && package.cpu_model.empty()) package.cpu_model = info(pkg, "CPUModel");
     if (pkg && topo.cpu_vendor.empty()) topo.cpu_vendor = info(pkg, "CPUVendor");
+    if (pkg && !topo.cpu_family) topo.cpu_family = detail::parse_cpu_family(info(pkg, "CPUFamilyNumber"));
 
     // Trimmed exports can lack Core objects: each PU is then its own core.
     hwloc_obj_t core = hwloc_get_ancestor_obj_by_type(h, HWLOC_OBJ_CORE, pu);

@@ -321,6 +321,7 @@ class LscpuParser {
     topo.cpu_model = field_of_full_lscpu(text_, "Model name:");
     topo.cpu_vendor = field_of_full_lscpu(text_, "Vendor ID:");
     topo.cpu_flags = detail::parse_cpu_flags(field_of_full_lscpu(text_, "Flags:"));
+    topo.cpu_family = detail::parse_cpu_family(field_of_full_lscpu(text_, "CPU family:"));
     topo.offline_cpus = offline_;
 
     std::map<std::pair<unsigned, unsigned>, CpuSet> cores;  // (socket, core) -> CPUs

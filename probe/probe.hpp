@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -46,6 +47,9 @@ void name_and_merge_kinds(Topology& topo);
 // sorted and unique; words that are no flag name are left out and the list is
 // bounded, since the text may come from anyone.
 std::vector<std::string> parse_cpu_flags(std::string_view value);
+// lscpu's "CPU family:" or hwloc's CPUFamilyNumber ("25"); nullopt unless a
+// plain number below 4096.
+std::optional<unsigned> parse_cpu_family(std::string_view value);
 }  // namespace detail
 
 }  // namespace vpt

@@ -1,5 +1,7 @@
 // Checks and naming shared by all topology sources.
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -101,6 +103,14 @@ bool same_design(const CoreKind& a, const CoreKind& b) {
   return hi * 100 <= lo * 105;
 }
 
+// The Zen generation of the only AMD families with compact cores: family 25
+// (0x19) is Zen 3 and Zen 4, and only Zen 4 has a "c" core; family 26 (0x1A) Zen 5.
+std::optional<unsigned> amd_generation(const Topology& topo) {
+  if (topo.cpu_family == 25u) return 4;
+  if (topo.cpu_family == 26u) return 5;
+  return std::nullopt;
+}
+
 // Every core of the kind runs two or more threads.
 bool all_smt(const Topology& topo, const CoreKind& kind) {
   return std::all_of(topo.cores.begin(), topo.cores.end(),
@@ -131,6 +141,15 @@ bool same_amd_design(const Topology& topo, const CoreKind& a, const CoreKind& b)
 }
 
 }  // namespace
+
+std::optional<unsigned> parse_cpu_family(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r')) value.remove_suffix(1);
+  unsigned family = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), family);
+  if (ec != std::errc() || end != value.data() + value.size() || value.empty() || family >= 4096) return std::nullopt;
+  return family;
+}
 
 std::vector<std::string> parse_cpu_flags(std::string_view value) {
   constexpr std::size_t kMaxFlags = 1024, kMaxFlagLength = 64;  // x86 has ~300 flags of at most 30 characters
@@ -175,6 +194,8 @@ void name_and_merge_kinds(Topology& topo) {
       kind.name = rank == 0 && n > 2 ? "LP E-core" : "E-core";
     else if (!arm_part_name(kind.core_type).empty()) kind.name = arm_part_name(kind.core_type);
     else if (n == 1) kind.name = "core";
+    else if (n == 2 && is_amd(topo) && amd_generation(topo))  // full and compact cores (Zen 5 / Zen 5c)
+      kind.name = rank == 1 ? fmt::format("Zen {}", *amd_generation(topo)) : fmt::format("Zen {}c", *amd_generation(topo));
     else if (rank == n - 1) kind.name = "performance";
     else if (rank == 0) kind.name = "efficiency";
     else kind.name = fmt::format("mid-{}", rank);

@@ -163,6 +163,7 @@ struct Topology {
   std::string source_name;                // file path, "-" for stdin, "this host"
   std::string cpu_model;                  // first package's model, "" when unknown
   std::string cpu_vendor;                 // "GenuineIntel", "AuthenticAMD", "" when unknown
+  std::optional<unsigned> cpu_family;     // x86 family (25 = AMD Zen 3/4, 26 = Zen 5), nullopt when unknown
   std::vector<std::string> cpu_flags;     // feature flags (lscpu's Flags:, /proc/cpuinfo), sorted; empty = unknown
 
   std::vector<LogicalCpu> cpus;           // online CPUs, sorted by os_index

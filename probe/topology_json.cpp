@@ -253,6 +253,12 @@ const JsonFields<Topology>& topology_fields() {
           .text_or_null("cpu_model", &Topology::cpu_model)
           .text_or_null("cpu_vendor", &Topology::cpu_vendor)
           .custom(
+              "cpu_family", [](const Topology& t) { return t.cpu_family ? json(*t.cpu_family) : json(nullptr); },
+              [](const json& v, const std::string& p, Topology& t) {
+                if (!v.is_null()) t.cpu_family = JsonReader::get<unsigned>(v, p);
+              },
+              Presence::AddedLater)
+          .custom(
               "cpu_flags", [](const Topology& t) { return json(t.cpu_flags); },
               [](const json& v, const std::string& p, Topology& t) {
                 t.cpu_flags = JsonReader::get<std::vector<std::string>>(v, p);

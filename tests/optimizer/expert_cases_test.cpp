@@ -75,7 +75,7 @@ const ExpertCase kCases[] = {
     {"machines/amd-ryzen-ai-9-hx370.txt", "--vcpus 12", [] { return vcpus(12); }, kHelpersSpread | kFastFirst, 0,
      "it gets all of them and the fastest cores after them"},
     {"machines/amd-ryzen-ai-9-hx370.txt", "--vcpus 16", [] { return vcpus(16); }, kFastFirst, 0,
-     "--vcpus 8 keeps the guest on 4 performance cores"},
+     "--vcpus 8 keeps the guest on 4 Zen 5 cores"},
     {"machines/intel-core-ultra5-225u.txt", "--vcpus 8", [] { return vcpus(8); }, kHelpersSpread, 0,
      "--vcpus 4 keeps the guest on 2 P-cores"},
     {"machines/amd-ryzen-ai-9-hx370.txt", "(auto)", automatic, kL3Clean | kFastKind | kDiesAreL3s, 8, ""},
@@ -313,7 +313,10 @@ TEST(ExpertCases, TextNamesKindsAndSkipsTheAmdGuessOnAnIntelHybridListing) {
     for (const std::string& line : *lines) all += line + "\n";
   EXPECT_EQ(all.find("performances"), std::string::npos) << all;
   EXPECT_EQ(all.find("efficiencys"), std::string::npos) << all;
-  EXPECT_NE(all.find("6 efficiency cores"), std::string::npos) << all;
+  // AMD's kinds by their names (the listing's header says CPU family 26, Zen 5):
+  // 4 Zen 5 cores with 2 Zen 5c cores, never "performance"/"efficiency".
+  EXPECT_NE(all.find("4 Zen 5 cores + 2 Zen 5c cores"), std::string::npos) << all;
+  EXPECT_EQ(all.find("efficiency core"), std::string::npos) << all;
 
   const Plan intel = make_plan(test::load(test::machine("lscpu/intel-core-i7-14700f.txt")), vcpus(16));
   for (const std::string& w : intel.warnings) EXPECT_EQ(w.find("topoext"), std::string::npos) << w;
@@ -446,6 +449,32 @@ TEST(ExpertCases, NoNodeIsBoundMoreMemoryThanItHas) {
   bool said = false;
   for (const std::string& w : make_plan(topo, three).warnings) said |= w.find("cannot all start there") != std::string::npos;
   EXPECT_TRUE(said);
+}
+
+}  // namespace
+}  // namespace vpt
+
+namespace vpt {
+namespace {
+
+// 9. A guest sharing several L3s with the host gets one warning for them, and
+// a host of several sockets or nodes planned without --gpu is asked for the
+// GPU's address; a one-node desktop is not.
+TEST(ExpertCases, SharedL3sAreOneWarningAndMultiSocketHostsAskForTheGpu) {
+  const Plan plan = make_plan(test::load(test::machine("hwloc/AMD-17h-Zen-2xEpyc-7451.xml")), vcpus(8));
+  unsigned l3_lines = 0;
+  for (const std::string& w : plan.warnings) l3_lines += w.find("with the host: the request leaves no L3") != std::string::npos;
+  EXPECT_LE(l3_lines, 1u) << ::testing::PrintToString(plan.warnings);
+  std::string advice;
+  for (const std::string& a : plan.advice) advice += a + "\n";
+  EXPECT_NE(advice.find("--gpu"), std::string::npos) << advice;
+
+  Request with_gpu = vcpus(8);
+  with_gpu.guests[0].gpu = "84:00.0";
+  for (const std::string& a : make_plan(test::load(test::machine("hwloc/32em64t-2n8c2t-pci-wholeio.xml")), with_gpu).advice)
+    EXPECT_EQ(a.find("Passing a GPU through"), std::string::npos) << a;
+  for (const std::string& a : make_plan(test::load(test::machine("lscpu/amd-ryzen7-5800x.txt")), vcpus(8)).advice)
+    EXPECT_EQ(a.find("Passing a GPU through"), std::string::npos) << a;
 }
 
 }  // namespace
