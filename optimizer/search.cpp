@@ -367,6 +367,20 @@ CoreOwnership::CoreOwnership(const Topology& topo, const CostModel& model, std::
   helper_share_.assign(n_, 0.0);
   helper_far_.assign(guests, std::vector<double>(n_, 0.0));
   holds_helper_.assign(topo.cores.size(), false);
+  node_of_.assign(n_, -1);
+  for (std::size_t i = 0; i < n_; ++i)
+    if (auto numa = topo.cpus[i].numa)
+      for (std::size_t x = 0; x < topo.numa_nodes.size(); ++x)
+        if (topo.numa_nodes[x].os_index == *numa) node_of_[i] = static_cast<int>(x);
+  on_node_.assign(guests, std::vector<double>(topo.numa_nodes.size(), 0.0));
+}
+
+double CoreOwnership::node_terms(std::size_t k, std::size_t i) const {
+  if (node_of_[i] < 0) return 0.0;
+  double others = 0;
+  for (std::size_t l = 0; l < on_node_.size(); ++l)
+    if (l != k) others += on_node_[l][static_cast<std::size_t>(node_of_[i])];
+  return model_.weights().share_node * others;
 }
 
 unsigned CoreOwnership::host_core_count() const {
@@ -421,7 +435,7 @@ double CoreOwnership::delta_add(std::size_t k, unsigned core) const {
   double d = 0;
   for (auto i : pos_[core])
     d += host_[i] - guest_[k][i] + neighbour * (every_guest_[i] - guest_[k][i]) + split_[k][i] +
-         model_.placement_cost(k, i) + helper_terms(k, i);
+         model_.placement_cost(k, i) + helper_terms(k, i) + node_terms(k, i);
   return d - inner_share(core) + 0.5 * inner_split(core);
 }
 
@@ -430,7 +444,7 @@ double CoreOwnership::delta_remove(std::size_t k, unsigned core) const {
   double d = 0;
   for (auto i : pos_[core])
     d += -host_[i] + guest_[k][i] - neighbour * (every_guest_[i] - guest_[k][i]) - split_[k][i] -
-         model_.placement_cost(k, i) - helper_terms(k, i);
+         model_.placement_cost(k, i) - helper_terms(k, i) - node_terms(k, i);
   return d - inner_share(core) + 0.5 * inner_split(core);
 }
 
@@ -445,6 +459,11 @@ void CoreOwnership::move(unsigned core, int from, int to) {
       else if (to >= 0) { guest_[to][x] += s; every_guest_[x] += s; split_[to][x] += t; }
     }
   }
+  for (auto i : pos_[core])
+    if (node_of_[i] >= 0) {
+      if (from >= 0) on_node_[static_cast<std::size_t>(from)][static_cast<std::size_t>(node_of_[i])] -= 1.0;
+      if (to >= 0) on_node_[static_cast<std::size_t>(to)][static_cast<std::size_t>(node_of_[i])] += 1.0;
+    }
   owner_[core] = to;
   unsigned t = static_cast<unsigned>(pos_[core].size());
   if (from >= 0) {
@@ -748,10 +767,16 @@ void Search::swap_blocks(CoreChoice& choice, double best) const {
     for (std::size_t level = 0; level < groups.size(); ++level)
       if (c[level] >= 0) groups[level][c[level]].push_back(core.index);
   }
+  // L3 groups only where they are few: each try is a full evaluation, and the
+  // 2x EPYC 9654's 24 CCDs would cost more than the plan (its guests spread
+  // in the construction, whose deltas carry share_node).
+  constexpr std::size_t kMaxL3Blocks = 16;
+  if (groups[2].size() > kMaxL3Blocks) groups[2].clear();
   std::vector<std::vector<Block>> levels;
+  std::set<std::vector<unsigned>> seen;  // a node that is its package is tried once
   for (std::size_t level = 0; level < groups.size(); ++level) {
     std::vector<Block> blocks = blocks_of(topo_, groups[level]);
-    std::erase_if(blocks, [](const Block& b) { return b.cores.size() < 2; });  // one core: the core swaps see it
+    std::erase_if(blocks, [&](const Block& b) { return b.cores.size() < 2 || !seen.insert(b.cores).second; });
     levels.push_back(std::move(blocks));
   }
 
@@ -846,7 +871,7 @@ void Search::polish(CoreChoice& choice) const {
   std::vector<int> class_of(topo_.cores.size(), -1);
   for (std::size_t c = 0; c < classes_.size(); ++c)
     for (unsigned core : classes_[c]) class_of[core] = static_cast<int>(c);
-  double best = cost(choice);
+  std::optional<double> best;  // computed once a round's tries fit the budget
   for (int round = 0; round < 4; ++round) {
     std::set<unsigned> taken;
     for (const auto& cores : choice.guest_cores) taken.insert(cores.begin(), cores.end());
@@ -870,11 +895,12 @@ void Search::polish(CoreChoice& choice) const {
       }
     }
     if (tries.size() > max_tries) return;  // a large host: the core swaps' deltas have to do
+    if (!best) best = cost(choice);
     std::optional<CoreChoice> better;
     for (CoreChoice& alternative : tries) {
       if (!feasible(alternative)) continue;
       const double c = cost(alternative);
-      if (c < best - kEpsilon) best = c, better = std::move(alternative);
+      if (c < *best - kEpsilon) best = c, better = std::move(alternative);
     }
     if (!better) return;
     choice = std::move(*better);

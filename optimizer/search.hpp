@@ -44,9 +44,9 @@ struct ResolvedRequest {
 // sharing, a guest's L3/NUMA/kind splits, placement) and, once helpers are
 // held where place_helpers put them, the helpers' terms against the vCPUs
 // (sharing and distance, both linear in the vCPU set; stacking does not
-// change while the helpers stay). Left out: the presented topology and the
-// node terms between guests (bandwidth, memory), which the block swaps and
-// the exact search weigh with the full cost.
+// change while the helpers stay), and the node bandwidth between guests
+// (share_node). Left out: the presented topology and the memory bound beyond
+// a node's size, which the block swaps and the exact search weigh in full.
 class CoreOwnership {
  public:
   static constexpr int kHost = -1;    // owner of the cores no guest has
@@ -85,6 +85,8 @@ class CoreOwnership {
   double inner_split(unsigned core) const;
   // What one vCPU of guest k on CPU position i costs against the held helpers.
   double helper_terms(std::size_t k, std::size_t i) const { return helper_share_[i] + helper_far_[k][i]; }
+  // What one vCPU of guest k on CPU position i costs against the other guests' vCPUs on its node (share_node).
+  double node_terms(std::size_t k, std::size_t i) const;
 
   const CostModel& model_;
   std::size_t n_;
@@ -99,6 +101,8 @@ class CoreOwnership {
   std::vector<double> helper_share_;             // per CPU: a vCPU there, its helper_cost sharing summed over helpers
   std::vector<std::vector<double>> helper_far_;  // per guest, per CPU: helper_cost off_node of its helpers
   std::vector<bool> holds_helper_;               // per core
+  std::vector<int> node_of_;                     // per CPU: index in Topology::numa_nodes, -1 = unknown
+  std::vector<std::vector<double>> on_node_;     // per guest, per node: its CPUs there
 };
 
 class Search {

@@ -165,11 +165,11 @@ double kept_terms(const CostModel& model, const Topology& topo, const CoreOwners
     for (unsigned core : helpers->dedicated) taken |= topo.cores[core].cpus;
   }
   layout.host = all_cpus(topo) - taken;
-  // The node terms between guests (bandwidth, memory) are the block swaps' and
-  // the exact search's: the core deltas leave them out.
+  // The memory bound beyond a node's size is the block swaps' and the exact
+  // search's: the core deltas leave it out (no guest here has a memory size).
   double total = 0;
   for (const ScoreTerm& t : model.evaluate(layout).terms)
-    if (t.name != term::kNodeSharing && t.name != term::kMemoryOverflow) total += t.value;
+    if (t.name != term::kMemoryOverflow) total += t.value;
   return total;
 }
 
