@@ -58,6 +58,14 @@ void run_suggest(const SuggestOptions& options, const CLI::App& command) {
   }
   Topology topo = load_host(options.host);
   Plan plan = make_plan(topo, domain ? make_request(options.request, command, *domain, topo) : make_request(options.request));
+  // Without a domain the GPU is only known from --gpu: where its socket or
+  // node matters and none was named, ask for it (a domain names its hostdev).
+  const bool several_places = topo.packages.size() > 1 || topo.numa_nodes.size() > 1;
+  if (!domain && several_places && options.request.gpu.empty())
+    plan.advice.insert(plan.advice.begin(),
+                       "Passing a GPU through? This host has several sockets or NUMA nodes: give the GPU's PCI address "
+                       "(`lspci -D | grep -Ei 'vga|3d'`) with --gpu, or plan the VM that has it with --domain, so the "
+                       "guest runs on the GPU's node.");
   if (options.json) {
     std::cout << plan_to_json(plan).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     if (domain) run_domain_actions(std::cerr, options.domain, *domain, plan.guests.front());

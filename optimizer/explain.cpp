@@ -515,13 +515,6 @@ void describe(const Topology& topo, const ResolvedRequest& resolved, const Threa
                             "topoext to see SMT siblings (libvirt: <feature policy='require' name='topoext'/> "
                             "in <cpu>; Proxmox: cpu: host passes it through), or paste `lscpu` too");
 
-  // Where the GPU's socket or die matters and no guest named one, ask for it.
-  const bool several_places = topo.packages.size() > 1 || topo.numa_nodes.size() > 1;
-  const auto& guests = resolved.request.guests;
-  if (several_places && std::none_of(guests.begin(), guests.end(), [](const GuestRequest& g) { return g.gpu; }))
-    plan.advice.push_back("Passing a GPU through? This host has several sockets or NUMA nodes: give its PCI address "
-                          "(`lspci -D | grep -Ei 'vga|3d'`) with --gpu, or plan the domain that has it with --domain, "
-                          "so the guest runs on the GPU's node.");
   add_advice(topo, resolved, layout, host_has_own, plan);
   // A warning is said once, however many guests or caches led to it.
   std::vector<std::string> unique;

@@ -136,5 +136,19 @@ TEST_F(SuggestCommand, GuestMemorySizesItsCells) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
+// A host of several sockets or nodes planned without --gpu or a domain is
+// asked for the GPU's address; with --gpu, or on a one-node desktop, it is not.
+TEST_F(SuggestCommand, MultiSocketHostsAskForTheGpuAddress) {
+  auto r = run("suggest --topology " + corpus("hwloc/AMD-17h-Zen-2xEpyc-7451.xml") + " --vcpus 8");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Passing a GPU through?"), std::string::npos) << r.out;
+  r = run("suggest --topology " + corpus("hwloc/32em64t-2n8c2t-pci-wholeio.xml") + " --vcpus 8 --gpu 84:00.0");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("Passing a GPU through?"), std::string::npos) << r.out;
+  r = run("suggest --lscpu " + corpus("lscpu/amd-ryzen7-5800x.txt") + " --vcpus 8");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("Passing a GPU through?"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace vpt
