@@ -373,14 +373,13 @@ CoreOwnership::CoreOwnership(const Topology& topo, const CostModel& model, std::
       for (std::size_t x = 0; x < topo.numa_nodes.size(); ++x)
         if (topo.numa_nodes[x].os_index == *numa) node_of_[i] = static_cast<int>(x);
   on_node_.assign(guests, std::vector<double>(topo.numa_nodes.size(), 0.0));
+  every_on_node_.assign(topo.numa_nodes.size(), 0.0);
 }
 
 double CoreOwnership::node_terms(std::size_t k, std::size_t i) const {
   if (node_of_[i] < 0) return 0.0;
-  double others = 0;
-  for (std::size_t l = 0; l < on_node_.size(); ++l)
-    if (l != k) others += on_node_[l][static_cast<std::size_t>(node_of_[i])];
-  return model_.weights().share_node * others;
+  const auto node = static_cast<std::size_t>(node_of_[i]);
+  return model_.weights().share_node * (every_on_node_[node] - on_node_[k][node]);
 }
 
 unsigned CoreOwnership::host_core_count() const {
@@ -461,8 +460,9 @@ void CoreOwnership::move(unsigned core, int from, int to) {
   }
   for (auto i : pos_[core])
     if (node_of_[i] >= 0) {
-      if (from >= 0) on_node_[static_cast<std::size_t>(from)][static_cast<std::size_t>(node_of_[i])] -= 1.0;
-      if (to >= 0) on_node_[static_cast<std::size_t>(to)][static_cast<std::size_t>(node_of_[i])] += 1.0;
+      const auto node = static_cast<std::size_t>(node_of_[i]);
+      if (from >= 0) on_node_[static_cast<std::size_t>(from)][node] -= 1.0, every_on_node_[node] -= 1.0;
+      if (to >= 0) on_node_[static_cast<std::size_t>(to)][node] += 1.0, every_on_node_[node] += 1.0;
     }
   owner_[core] = to;
   unsigned t = static_cast<unsigned>(pos_[core].size());

@@ -103,6 +103,7 @@ class CoreOwnership {
   std::vector<bool> holds_helper_;               // per core
   std::vector<int> node_of_;                     // per CPU: index in Topology::numa_nodes, -1 = unknown
   std::vector<std::vector<double>> on_node_;     // per guest, per node: its CPUs there
+  std::vector<double> every_on_node_;            // per node: on_node_ summed over all guests
 };
 
 class Search {
