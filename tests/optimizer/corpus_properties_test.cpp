@@ -129,9 +129,11 @@ TEST_P(EveryMachine, HeuristicMatchesExactOrBeatsRandomRestarts) {
       EXPECT_LE(found, optimum * (1 + kHeuristicGap) + 1e-6) << ask.what << ": optimum " << optimum;
       continue;
     }
-    for (int restart = 0; restart < 30; ++restart)
-      if (const auto other = random_choice(search, resolved, topo, rng))
+    for (int restart = 0; restart < 30; ++restart) {
+      if (const auto other = random_choice(search, resolved, topo, rng)) {
         EXPECT_LE(found, search.cost(*other) + 1e-6) << ask.what << ", restart " << restart;
+      }
+    }
   }
 }
 
