@@ -268,10 +268,18 @@ double CostModel::memory_overflow_gib(const ThreadPlacement& layout) const {
   for (std::size_t k = 0; k < layout.guests.size() && k < m.memory.size(); ++k) {
     const auto& vcpus = layout.guests[k].vcpus;
     if (!m.memory[k] || vcpus.empty()) continue;
-    std::map<unsigned, double> count;  // the guest's vCPUs per node: its cells split the memory so
-    for (unsigned os : vcpus)
-      if (auto node = find_cpu(*m.topo, os)->numa) count[memory_node_of(*m.topo, *node)] += 1.0;
-    for (const auto& [node, c] : count) bound[node] += static_cast<double>(*m.memory[k]) * c / static_cast<double>(vcpus.size());
+    // One cell per node its vCPUs run on, sized as the plan's cells are (size_numa_cells).
+    std::vector<NumaCell> cells;
+    for (const NodeSpan& span : node_spans(*m.topo, vcpus)) {
+      if (!span.node) continue;
+      NumaCell cell;
+      cell.cell = static_cast<unsigned>(cells.size());
+      for (unsigned i : span.vcpu_indices) cell.vcpus.insert(i);
+      cell.host_node = memory_node_of(*m.topo, *span.node);
+      cells.push_back(std::move(cell));
+    }
+    size_numa_cells(cells, *m.memory[k]);
+    for (const NumaCell& cell : cells) bound[cell.host_node] += static_cast<double>(cell.memory_bytes.value_or(0));
   }
   double over = 0.0;
   for (const auto& [node, bytes] : bound) {

@@ -462,6 +462,27 @@ void add_advice(const Topology& topo, const ResolvedRequest& resolved, const Thr
 
 }  // namespace
 
+std::vector<std::string> node_memory_warnings(const Topology& topo, const std::map<unsigned, NodeLoad>& loads,
+                                              const std::string& remedy) {
+  std::vector<std::string> warnings;
+  for (const auto& [node, load] : loads) {
+    const auto n = std::find_if(topo.numa_nodes.begin(), topo.numa_nodes.end(),
+                                [&](const NumaNode& x) { return x.os_index == node; });
+    if (n == topo.numa_nodes.end()) continue;
+    if (!n->memory_bytes) {
+      warnings.push_back(fmt::format(
+          "{} bind {} of memory to NUMA node {}, whose size this input does not give (an `lscpu -e` listing has "
+          "none): check it holds that much (numactl -H)",
+          fmt::join(load.guests, ", "), format_bytes(load.bytes), node));
+    } else if (load.bytes > *n->memory_bytes) {
+      warnings.push_back(fmt::format("{} bind {} of memory to NUMA node {}, which has {}: they cannot all start there; {}",
+                                     fmt::join(load.guests, ", "), format_bytes(load.bytes), node,
+                                     format_bytes(n->memory_bytes), remedy));
+    }
+  }
+  return warnings;
+}
+
 void describe(const Topology& topo, const ResolvedRequest& resolved, const ThreadPlacement& layout, Plan& plan) {
   const bool host_has_own = layout.host != all_cpus(topo) || layout.guests.empty();
   bool said_iothreads = false;
@@ -486,20 +507,15 @@ void describe(const Topology& topo, const ResolvedRequest& resolved, const Threa
   }
   // A node bound more memory than it has: the search avoids it where any
   // other layout exists (node_memory_overflow); where none does, say so.
-  std::map<unsigned, std::pair<std::uint64_t, std::vector<std::string>>> bound;
+  std::map<unsigned, NodeLoad> bound;
   for (std::size_t k = 0; k < plan.guests.size(); ++k)
     for (const auto& [node, bytes] : bound_memory(plan.guests[k], resolved.request.guests[k])) {
-      bound[node].first += bytes;
-      bound[node].second.push_back("'" + resolved.request.guests[k].name + "'");
+      bound[node].bytes += bytes;
+      bound[node].guests.push_back(resolved.request.guests[k].name);
     }
-  for (const auto& [node, load] : bound)
-    for (const NumaNode& n : topo.numa_nodes)
-      if (n.os_index == node && n.memory_bytes && *n.memory_bytes > 0 && load.first > *n.memory_bytes)
-        plan.warnings.push_back(fmt::format(
-            "guest{} {} bind {} of memory to NUMA node {}, which has {}: they cannot all start there; give them less "
-            "memory (--memory, --guest NAME:VCPUS:MEMORY) or plan fewer guests",
-            load.second.size() == 1 ? "" : "s", fmt::join(load.second, ", "), format_bytes(load.first), node,
-            format_bytes(n.memory_bytes)));
+  for (std::string& w :
+       node_memory_warnings(topo, bound, "give them less memory (--memory, --guest NAME:VCPUS:MEMORY) or plan fewer guests"))
+    plan.warnings.push_back(std::move(w));
   if (!resolved.isolation_note.empty())
     (resolved.isolation_too_small ? plan.warnings : plan.explanation).push_back(resolved.isolation_note);
   if (!topo.offline_cpus.empty())

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "optimizer/explain.hpp"
 #include "probe/topology_writers.hpp"
 
 namespace vpt {
@@ -114,11 +115,6 @@ std::string vcpu_phrase(unsigned n) { return fmt::format("{} vCPU{}", n, n == 1 
 
 // Memory the dedicated guests bind to each host node, and who binds it. Guests
 // of one device never run together: a group counts as its largest member.
-struct NodeLoad {
-  std::uint64_t bytes = 0;
-  std::vector<std::string> guests;
-};
-
 std::map<unsigned, NodeLoad> node_loads(const HostRequest& request, const std::vector<std::vector<std::size_t>>& groups,
                                         const std::map<std::size_t, GuestPlan>& planned) {
   std::map<unsigned, NodeLoad> loads;
@@ -142,23 +138,9 @@ const NumaNode* find_node(const Topology& topo, unsigned os_index) {
   return nullptr;
 }
 
-// A node that holds more than it has, or of unknown size, is a warning naming the guests.
 void warn_node_memory(const Topology& topo, const std::map<unsigned, NodeLoad>& loads, HostPlan& out) {
-  for (const auto& [node, load] : loads) {
-    const NumaNode* n = find_node(topo, node);
-    if (!n) continue;
-    if (!n->memory_bytes) {
-      out.warnings.push_back(fmt::format(
-          "{} bind {} of memory to NUMA node {}, whose size this input does not give (an `lscpu -e` listing has "
-          "none): check it holds that much (numactl -H)",
-          fmt::join(load.guests, ", "), format_bytes(load.bytes), node));
-    } else if (load.bytes > *n->memory_bytes) {
-      out.warnings.push_back(fmt::format(
-          "{} bind {} of memory to NUMA node {}, which has {}: they cannot all start there; give them less memory, "
-          "or make one of them --shared",
-          fmt::join(load.guests, ", "), format_bytes(load.bytes), node, format_bytes(n->memory_bytes)));
-    }
-  }
+  for (std::string& w : node_memory_warnings(topo, loads, "give them less memory, or make one of them --shared"))
+    out.warnings.push_back(std::move(w));
 }
 
 }  // namespace
