@@ -182,8 +182,9 @@ void Search::place_helpers(ThreadPlacement& layout) const {
   // Where a helper may go is one rule: on the node of the vCPUs it serves
   // (their memory and devices are there) when that node has room for it, a
   // host core sharing no core and no L2 with the guest; else in their package
-  // when it has room; anywhere when it has none. The per-vCPU distance weight alone would let a small cell's helper
-  // leave its node to avoid the L3 its node shares with the rest of the guest
+  // when it has room; anywhere when it has none. The per-vCPU distance weight
+  // alone would let a small cell's helper leave its node to avoid the L3 its
+  // node shares with the rest of the guest
   // (docs/optimizer-notes.md, "Emulator and I/O threads belong on the guest's
   // NUMA node"). Within that, the cost chooses.
   auto best_of = [&](const std::vector<unsigned>& candidates, const std::vector<std::size_t>& served,
