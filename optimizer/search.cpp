@@ -781,12 +781,19 @@ void Search::swap_blocks(CoreChoice& choice, double best) const {
     levels.push_back(std::move(blocks));
   }
 
+  // Who owns each core and which nodes hold guests: they change only when a swap is kept.
   std::vector<int> owner(topo_.cores.size(), -1);
+  std::set<int> guest_nodes;
   auto set_owners = [&] {
     std::fill(owner.begin(), owner.end(), -1);
+    guest_nodes.clear();
     for (std::size_t k = 0; k < choice.guest_cores.size(); ++k)
-      for (unsigned core : choice.guest_cores[k]) owner[core] = static_cast<int>(k);
+      for (unsigned core : choice.guest_cores[k]) {
+        owner[core] = static_cast<int>(k);
+        guest_nodes.insert(containers(core)[1]);
+      }
   };
+  set_owners();
   // Blocks that differ only by their number are one try: what a swap changes
   // is who owns them, the containers above them, whether they hold CPU 0 and
   // their distance to the guests' nodes (24 identical host-only nodes are one
@@ -810,9 +817,6 @@ void Search::swap_blocks(CoreChoice& choice, double best) const {
     for (unsigned core : block.cores) owners.push_back(owner[core]);
     const auto c = containers(block.cores.front());
     parent.assign(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(level));
-    std::set<int> guest_nodes;
-    for (const auto& cores : choice.guest_cores)
-      for (unsigned core : cores) guest_nodes.insert(containers(core)[1]);
     std::vector<double> distances;
     for (int node : guest_nodes) distances.push_back(distance(c[1], node));
     const bool has_cpu0 = std::any_of(block.cores.begin(), block.cores.end(),
@@ -830,7 +834,6 @@ void Search::swap_blocks(CoreChoice& choice, double best) const {
           const Block& x = blocks[a];
           const Block& y = blocks[b];
           if (a == b || x.shape != y.shape) continue;
-          set_owners();
           bool x_host = true, differ = false;
           for (std::size_t i = 0; i < x.cores.size(); ++i) {
             differ |= owner[x.cores[i]] != owner[y.cores[i]];
@@ -853,6 +856,7 @@ void Search::swap_blocks(CoreChoice& choice, double best) const {
             choice = std::move(alternative);
             best = c;
             improved = true;
+            set_owners();
             tried.clear();  // the owners changed
           }
         }
@@ -862,9 +866,9 @@ void Search::swap_blocks(CoreChoice& choice, double best) const {
 }
 
 void Search::polish(CoreChoice& choice) const {
-  // One core of each class the guest holds, swapped for one core of each
-  // class free, and moves of a core between guests: scored whole, which the
-  // deltas are not (the presented topology, the helpers' own placement).
+  // One core of each class a guest holds, swapped for one core of each
+  // class free: scored whole, which the deltas are not (the presented
+  // topology, the helpers' own placement).
   // Full evaluations per round, each about n^2 CPU pairs: ~4e6 pair
   // operations a round (a 28-CPU i7 affords 5000 tries, a 384-CPU EPYC none).
   const std::size_t n = topo_.cpus.size();
