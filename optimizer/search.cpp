@@ -281,6 +281,14 @@ std::optional<CoreChoice> Search::exact(std::size_t max_candidates) const {
   // Enumeration also costs where few leaves result: bound the nodes visited too.
   std::size_t nodes = 0;
   const std::size_t max_nodes = 4 * max_candidates;
+  // Branch and bound on the scoring pass: a guest's vCPUs pay at least the
+  // placement costs of the cheapest CPUs it holds (every other term is >= 0,
+  // as lower_bound() says), so a branch whose bound cannot beat the best cost
+  // found is skipped. It only skips candidates that could not have replaced the
+  // best, so the result is the same as scoring every one.
+  std::vector<double> cheapest_rest(guests.size() + 1, 0.0);  // bound of guests k.. on any usable CPU
+  for (std::size_t k = guests.size(); k-- > 0;) cheapest_rest[k] = cheapest_rest[k + 1] + guest_bound(k, usable_cores_);
+  std::vector<double> bound_upto(guests.size() + 1, 0.0);  // bound of guests ..k-1 on their chosen cores
 
   // Enumerates, per guest and class, how many of the class's free cores the guest takes.
   auto recurse = [&](auto& self, std::size_t k, std::size_t j, unsigned threads, unsigned fewest) -> void {
@@ -298,7 +306,12 @@ std::optional<CoreChoice> Search::exact(std::size_t max_candidates) const {
     }
     const unsigned wanted = *guests[k].vcpus;
     if (j == classes_.size()) {
-      if (threads >= wanted && threads - fewest < wanted) self(self, k + 1, 0, 0, std::numeric_limits<unsigned>::max());
+      if (threads < wanted || threads - fewest >= wanted) return;
+      if (!counting) {
+        bound_upto[k + 1] = bound_upto[k] + guest_bound(k, current.guest_cores[k]);
+        if (bound_upto[k + 1] + cheapest_rest[k + 1] >= best_cost - kEpsilon) return;
+      }
+      self(self, k + 1, 0, 0, std::numeric_limits<unsigned>::max());
       return;
     }
     // Free threads in classes j.. for this guest (earlier guests' picks are fixed
@@ -340,14 +353,18 @@ std::optional<CoreChoice> Search::exact(std::size_t max_candidates) const {
   return best;
 }
 
+double Search::guest_bound(std::size_t k, const std::vector<unsigned>& cores) const {
+  std::vector<double> costs;
+  for (unsigned core : cores)
+    for (unsigned cpu : topo_.cores[core].cpus) costs.push_back(model_.placement_cost(k, model_.position(cpu)));
+  const std::size_t vcpus = std::min<std::size_t>(*resolved_.request.guests[k].vcpus, costs.size());
+  std::partial_sort(costs.begin(), costs.begin() + static_cast<std::ptrdiff_t>(vcpus), costs.end());
+  return std::accumulate(costs.begin(), costs.begin() + static_cast<std::ptrdiff_t>(vcpus), 0.0);
+}
+
 double Search::lower_bound() const {
   double bound = 0;
-  for (std::size_t k = 0; k < resolved_.request.guests.size(); ++k) {
-    double cheapest = std::numeric_limits<double>::infinity();
-    for (unsigned core : usable_cores_)
-      for (unsigned cpu : topo_.cores[core].cpus) cheapest = std::min(cheapest, model_.placement_cost(k, model_.position(cpu)));
-    bound += *resolved_.request.guests[k].vcpus * cheapest;
-  }
+  for (std::size_t k = 0; k < resolved_.request.guests.size(); ++k) bound += guest_bound(k, usable_cores_);
   return bound;
 }
 

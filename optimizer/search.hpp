@@ -126,6 +126,9 @@ class Search {
   double lower_bound() const;
 
  private:
+  // What guest k's vCPUs pay at least on `cores`: the placement costs of the
+  // cheapest of their CPUs, one vCPU each.
+  double guest_bound(std::size_t k, const std::vector<unsigned>& cores) const;
   void place_helpers(ThreadPlacement& layout) const;
   void balance_nodes(CoreChoice& choice, std::size_t guest) const;
   // The improvement pass at package, node, L3 and L2-cluster granularity:
