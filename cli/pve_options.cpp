@@ -1,5 +1,7 @@
 #include "cli/pve_options.hpp"
 
+#include <sched.h>
+
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -61,10 +63,10 @@ std::map<int, unsigned> iothread_tids(const PveNode& node, unsigned vmid, const 
   return tids;
 }
 
-// --live: the installed hookscript's post-start on the running VM, then every
-// thread checked from /proc against the plan.
-void pin_running_vm(std::ostream& out, const PveNode& node, unsigned vmid, const std::string& script,
-                    const PveHookPlan& plan) {
+}  // namespace
+
+void pin_running_pve_vm(std::ostream& out, const PveNode& node, unsigned vmid, const std::string& script,
+                        const PveHookPlan& plan) {
   std::optional<int> pid = running_qemu_pid(node, vmid);
   if (!pid) {
     fmt::print(out, "note: VM {} is not running here: --live has nothing to pin; the hookscript pins it when it "
@@ -109,7 +111,31 @@ void pin_running_vm(std::ostream& out, const PveNode& node, unsigned vmid, const
   fmt::print(out, "VM {}: running QEMU {} pinned; /proc confirms all {} threads\n", vmid, *pid, checked);
 }
 
-}  // namespace
+void confine_running_pve_vm(std::ostream& out, const PveNode& node, unsigned vmid, const CpuSet& cpus) {
+  std::optional<int> pid = running_qemu_pid(node, vmid);
+  if (!pid) return;
+  cpu_set_t* mask = CPU_ALLOC(cpus.last() + 1);
+  const std::size_t size = CPU_ALLOC_SIZE(cpus.last() + 1);
+  CPU_ZERO_S(size, mask);
+  for (unsigned cpu : cpus) CPU_SET_S(cpu, size, mask);
+  ProcPaths paths;
+  std::vector<std::string> wrong;
+  std::size_t checked = 0;
+  for (const QemuThread& t : list_qemu_threads(*pid, "", paths)) {
+    if (::sched_setaffinity(t.tid, size, mask) != 0 && errno != ESRCH)
+      wrong.push_back(fmt::format("thread {} ('{}'): {}", t.tid, t.comm, std::strerror(errno)));
+    const std::optional<CpuSet> now = read_thread_counters(*pid, t.tid, paths).cpus_allowed;
+    if (!now) continue;  // ended meanwhile
+    ++checked;
+    if (*now != cpus) wrong.push_back(fmt::format("thread {} ('{}') runs on CPUs {}, not {}", t.tid, t.comm, *now, cpus));
+  }
+  CPU_FREE(mask);
+  if (!wrong.empty())
+    throw PveApplyError(fmt::format("cannot move running VM {} to CPUs {}: {}; its config has the new affinity for its "
+                                    "next start",
+                                    vmid, cpus, fmt::join(wrong, "; ")));
+  fmt::print(out, "VM {}: running QEMU {} moved to CPUs {}; /proc confirms all {} threads\n", vmid, *pid, cpus, checked);
+}
 
 void add_pve_options(CLI::App& command, PveOptions& o) {
   auto* vmid = command.add_option("--vmid", o.vmid,
@@ -275,7 +301,7 @@ void run_pve_suggest(const PveOptions& pve, const DomainOptions& actions, const 
   if (running)
     fmt::print(out, "note: VM {} is running: the changes are in its [PENDING] section (as `qm set` writes them) and "
                     "take effect at its next start; the hookscript is set now\n", *vmid);
-  if (actions.live) pin_running_vm(out, node, *vmid, result.hookscript_path, *hook);
+  if (actions.live) pin_running_pve_vm(out, node, *vmid, result.hookscript_path, *hook);
   else if (running)
     fmt::print(out, "note: add --live to pin the running VM now\n");
 }

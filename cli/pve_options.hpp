@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include <CLI/App.hpp>
@@ -13,6 +14,8 @@
 #include "cli/domain_options.hpp"
 #include "cli/host_options.hpp"
 #include "cli/request_options.hpp"
+#include "pve/hookscript.hpp"
+#include "pve/pve_node.hpp"
 
 namespace vpt::cli {
 
@@ -42,6 +45,18 @@ bool has_pve_vm(const PveOptions& options);
 // the rest to standard error.
 void run_pve_suggest(const PveOptions& pve, const DomainOptions& actions, const HostOptions& host,
                      const RequestOptions& request, const CLI::App& command, bool json);
+
+// --live for a dedicated VM: the installed hookscript's post-start on its
+// running QEMU, then every thread checked in /proc against `plan`. A VM that
+// does not run here, or runs another vCPU count than the plan, gets a note
+// instead. Throws PveApplyError when /proc shows a thread elsewhere.
+void pin_running_pve_vm(std::ostream& out, const PveNode& node, unsigned vmid, const std::string& script,
+                        const PveHookPlan& plan);
+
+// --live for a shared VM: every thread of its running QEMU on `cpus` (what
+// qemu-server's start does for affinity:), checked in /proc. Nothing when it
+// does not run here. Throws PveApplyError when a thread cannot be moved.
+void confine_running_pve_vm(std::ostream& out, const PveNode& node, unsigned vmid, const CpuSet& cpus);
 
 // `restore --vmid N [BACKUP|latest]`: lists the config backups of VM N, or
 // writes one back.

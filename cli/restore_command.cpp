@@ -1,5 +1,6 @@
 #include "cli/restore_command.hpp"
 
+#include <charconv>
 #include <iostream>
 #include <memory>
 
@@ -11,6 +12,9 @@
 #include "cli/domain_options.hpp"
 #include "common/input_file.hpp"
 #include "cli/pve_options.hpp"
+#include "common/text.hpp"
+#include "pve/pve_apply.hpp"
+#include "pve/pve_config.hpp"
 #include "virt/apply.hpp"
 #include "virt/libvirt_connection.hpp"
 
@@ -26,42 +30,52 @@ struct RestoreOptions {
   bool all = false;    // --all: the last whole-host apply
 };
 
-// `restore --all`: every domain the newest whole-host apply defined, from its
-// record (virt/apply.hpp, kWholeHostManifest). Goes on past a failed domain and
-// says which failed.
+// `restore --all`: every domain (or Proxmox VM) the newest whole-host apply
+// changed, from its record (virt/apply.hpp kWholeHostManifest, or
+// pve/pve_apply.hpp kPveWholeHostRecord on a Proxmox node). Goes on past a
+// failed one and says which failed.
 void restore_whole_host(const RestoreOptions& options, const std::string& dir) {
-  std::vector<Backup> records = list_backups(dir, kWholeHostManifest, ".tsv");
-  if (records.empty())
+  const std::vector<Backup> libvirt_records = list_backups(dir, kWholeHostManifest, ".tsv");
+  const std::vector<Backup> pve_records = list_backups(dir, kPveWholeHostRecord, ".tsv");
+  if (libvirt_records.empty() && pve_records.empty())
     throw DomainInputError(fmt::format("cannot restore a whole-host apply: no record of one in '{}' (`suggest --all "
-                                       "--apply` writes it)", dir));
-  const Backup& record = records.back();
+                                       "--apply` or `suggest --all-vmids --apply` writes it)", dir));
+  const bool pve = !pve_records.empty() && (libvirt_records.empty() || pve_records.back().time > libvirt_records.back().time);
+  const Backup& record = pve ? pve_records.back() : libvirt_records.back();
   std::string text;
   try {
     text = read_input_file_text(record.path);
   } catch (const InputFileError& e) {
     throw DomainInputError(fmt::format("cannot read whole-host record '{}': {}", record.path, e.what()));
   }
-  auto hypervisor = connect_libvirt(connect_uri(options.domain), /*read_write=*/true);
+  std::unique_ptr<Hypervisor> hypervisor;
+  if (!pve) hypervisor = connect_libvirt(connect_uri(options.domain), /*read_write=*/true);
   std::vector<std::string> failed;
-  std::size_t start = 0;
   fmt::print(std::cout, "restoring the whole-host apply of {} ({})\n", record.time, record.path);
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    const std::string line = text.substr(start, end - start);
-    start = end + 1;
+  for (std::string_view line : split_lines(text)) {
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);  // split_lines keeps them
     const std::size_t tab = line.find('\t');
-    if (tab == std::string::npos) continue;
-    const std::string name = line.substr(0, tab), backup = line.substr(tab + 1);
+    if (tab == std::string_view::npos) continue;
+    const std::string name(line.substr(0, tab)), backup(line.substr(tab + 1));
     try {
-      RestoreResult r = restore_backup(*hypervisor, name, backup, dir);
-      fmt::print(std::cout, "domain '{}': defined from backup {}\n", r.domain, backup);
+      if (pve) {
+        unsigned vmid = 0;
+        const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), vmid);
+        if (ec != std::errc() || end != name.data() + name.size() || vmid == 0)
+          throw PveConfigError(fmt::format("'{}' is not a VMID", printable(name, 20)));
+        restore_pve_config(this_pve_node(), vmid, backup, dir);
+        fmt::print(std::cout, "VM {}: config written from backup {}\n", vmid, backup);
+      } else {
+        RestoreResult r = restore_backup(*hypervisor, name, backup, dir);
+        fmt::print(std::cout, "domain '{}': defined from backup {}\n", r.domain, backup);
+      }
     } catch (const std::exception& e) {
       failed.push_back(e.what());
     }
   }
   if (!failed.empty())
-    throw DomainInputError(fmt::format("cannot restore every domain of the whole-host apply: {}", fmt::join(failed, "; ")));
+    throw DomainInputError(fmt::format("cannot restore every {} of the whole-host apply: {}", pve ? "VM" : "domain",
+                                       fmt::join(failed, "; ")));
 }
 
 void run_restore(const RestoreOptions& options) {
@@ -132,7 +146,7 @@ void setup_restore(CLI::App& app) {
   restore->add_option("--backup-dir", options->backup_dir,
                       "Where the backups are (default: $VPT_TUNE_BACKUP_DIR, else /var/lib/vpt-tune/backups)")
       ->option_text("DIR");
-  restore->add_flag("--all", options->all, "Define again every domain the last `suggest --all --apply` changed")
+  restore->add_flag("--all", options->all, "Put back every domain (or Proxmox VM) the last `suggest --all --apply` (or `--all-vmids --apply`) changed")
       ->excludes(restore->get_option("--domain"))
       ->excludes(restore->get_option("--vmid"));
   restore->add_option("backup", options->backup, "Backup file to define again, or 'latest' (the newest an apply or a fix took); none lists them")

@@ -20,12 +20,14 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/output_file.hpp"
+#include "cli/pve_options.hpp"
 #include "common/text.hpp"
 #include "common/unified_diff.hpp"
 #include "optimizer/host_plan.hpp"
 #include "optimizer/plan_writers.hpp"
 #include "report/report.hpp"
 #include "pve/hookscript.hpp"
+#include "pve/pve_apply.hpp"
 #include "pve/pve_config.hpp"
 #include "pve/pve_node.hpp"
 #include "virt/apply.hpp"
@@ -321,11 +323,66 @@ bool names_vm(const std::vector<std::string>& names, const PveVm& vm, const std:
                      [&](const std::string& n) { return n == std::to_string(vm.vmid) || n == name; });
 }
 
+// What the plan writes for one VM.
+struct PveOutput {
+  std::optional<PvePatch> patch;  // nullopt: kept
+  std::string script;             // dedicated VMs: the hookscript
+  std::optional<PveHookPlan> hook;
+};
+
+// --apply (--live): every VM's config and hookscript in one step that is
+// undone whole when one VM fails (pve/pve_apply.hpp apply_pve_configs); a
+// running VM's changes go into [PENDING] as `qm set` records them, and with
+// --live its QEMU is re-pinned now.
+void apply_pve_host(std::ostream& out, const std::vector<PveVm>& vms, const HostPlan& plan,
+                    const std::vector<PveOutput>& outputs, const PveOptions& pve, const DomainOptions& domain) {
+  const PveNode node = this_pve_node();
+  std::vector<PveApplyRequest> requests;
+  std::vector<std::size_t> index_of;  // request -> VM
+  std::vector<bool> running;
+  for (std::size_t k = 0; k < vms.size(); ++k) {
+    if (!outputs[k].patch) continue;
+    const PveVm& vm = vms[k];
+    PveApplyRequest request;
+    request.vmid = vm.vmid;
+    request.planned_from = vm.config.text;
+    const bool runs = running_qemu_pid(node, vm.vmid).has_value();
+    request.new_config = runs ? pve_pending_text(vm.config, *outputs[k].patch) : outputs[k].patch->text;
+    request.hookscript = outputs[k].script;
+    if (!outputs[k].script.empty())
+      request.hookscript_volume = fmt::format("{}:snippets/vpt-tune-{}.sh", pve.snippets_storage, vm.vmid);
+    requests.push_back(std::move(request));
+    index_of.push_back(k);
+    running.push_back(runs);
+  }
+  std::vector<PveApplyResult> results = apply_pve_configs(node, requests, domain.backup_dir);
+  for (std::size_t r = 0; r < results.size(); ++r) {
+    const std::size_t k = index_of[r];
+    const PveVm& vm = vms[k];
+    out << '\n';
+    PveApplyResult shown = results[r];
+    shown.notes.insert(shown.notes.begin(), outputs[k].patch->notes.begin(), outputs[k].patch->notes.end());
+    write_pve_apply_result(out, shown);
+    if (running[r] && shown.config_written)
+      fmt::print(out, "note: VM {} is running: its changes are in its [PENDING] section (as `qm set` writes them) and "
+                      "take effect at its next start\n", vm.vmid);
+    if (!domain.live || !running[r]) continue;
+    if (outputs[k].hook) pin_running_pve_vm(out, node, vm.vmid, results[r].hookscript_path, *outputs[k].hook);
+    else confine_running_pve_vm(out, node, vm.vmid, plan.guests[k].pool);
+  }
+  bool any_written = false;
+  for (const PveApplyResult& r : results) any_written = any_written || r.config_written;
+  if (any_written) fmt::print(out, "\nundo this apply with: vpt-tune restore --all\n");
+  if (!domain.live && std::find(running.begin(), running.end(), true) != running.end())
+    fmt::print(out, "note: add --live to re-pin the running VMs now\n");
+}
+
 void run_pve_whole_host(const WholeHostOptions& o, const DomainOptions& domain, const PveOptions& pve,
                         const HostOptions& host, const RequestOptions& request, const CLI::App& command, bool json) {
-  if (domain.apply)
-    throw RequestError("--apply for several Proxmox VMs is not supported yet: write them with --out-dir DIR, review, "
-                       "then apply each with `vpt-tune suggest --vmid N --apply`");
+  if (domain.apply && !o.all_vmids)
+    throw RequestError("--apply writes this node's own configs: use --all-vmids on the node (--pve-dir plans a copy; "
+                       "write it with --out-dir DIR)");
+  if (domain.live && !domain.apply) throw RequestError("--live re-pins running VMs as part of --apply: add --apply");
   const std::string dir = o.all_vmids ? fs_parent(this_pve_node().config_path(1)) : o.pve_dir;
   std::vector<std::string> skipped;
   std::vector<PveVm> vms = load_pve_vms(dir, skipped);
@@ -351,11 +408,7 @@ void run_pve_whole_host(const WholeHostOptions& o, const DomainOptions& domain, 
   write_host_report(out, topo, plan, o.report_file, domain.force);
   // Every patch first: a VM whose config cannot take its plan stops the whole
   // plan before anything is written.
-  struct Output {
-    std::optional<PvePatch> patch;  // nullopt: kept
-    std::string script;
-  };
-  std::vector<Output> outputs(vms.size());
+  std::vector<PveOutput> outputs(vms.size());
   std::vector<std::string> refused;
   for (std::size_t k = 0; k < vms.size(); ++k) {
     const PveVm& vm = vms[k];
@@ -371,6 +424,7 @@ void run_pve_whole_host(const WholeHostOptions& o, const DomainOptions& domain, 
           PveHookPlan hook = make_pve_hook_plan(vm.vmid, vm.config, *p.plan, plan.host, /*confine_host=*/false);
           hook.strict = pve.strict;
           outputs[k].script = pve_hookscript(hook);
+          outputs[k].hook = std::move(hook);
           break;
         }
       }
@@ -383,6 +437,10 @@ void run_pve_whole_host(const WholeHostOptions& o, const DomainOptions& domain, 
                                      "written): {}",
                                      refused.size(), vms.size(), fmt::join(refused, "; ")));
   if (!o.out_dir.empty()) make_private_dir(o.out_dir);
+  if (domain.apply) {
+    apply_pve_host(out, vms, plan, outputs, pve, domain);
+    return;
+  }
   for (std::size_t k = 0; k < vms.size(); ++k) {
     const PveVm& vm = vms[k];
     const HostGuestPlan& p = plan.guests[k];

@@ -1,8 +1,10 @@
 #include "pve/pve_apply.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common/atomic_file.hpp"
 #include "common/backups.hpp"
@@ -60,6 +62,7 @@ PveApplyResult apply_pve_config(const PveNode& node, const PveApplyRequest& requ
   if (!request.hookscript.empty()) {
     result.hookscript_path = snippet_path(node, request.hookscript_volume);
     old_script = read_whole_file(result.hookscript_path);
+    result.previous_hookscript = old_script;
     if (old_script && old_script->find(kHookscriptMarker) == std::string::npos)
       throw PveConfigError(fmt::format("cannot install the hookscript of VM {}: '{}' exists and vpt-tune did not write "
                                        "it; move it away or choose another storage with --snippets-storage",
@@ -113,6 +116,69 @@ PveApplyResult apply_pve_config(const PveNode& node, const PveApplyRequest& requ
     result.config_written = true;
   }
   return result;
+}
+
+std::string undo_pve_apply(const PveNode& node, const PveApplyRequest& request, const PveApplyResult& result) {
+  std::vector<std::string> trouble;
+  try {
+    PveConfigLock lock(node, result.vmid);
+    if (result.config_written) {
+      if (read_whole_file(result.config_path) == request.new_config)
+        write_checked(result.config_path, request.planned_from, 0640, "Proxmox config");
+      else
+        trouble.push_back(fmt::format("its config '{}' changed after the apply and was left as it is; restore it with: "
+                                      "vpt-tune restore --vmid {} '{}'",
+                                      result.config_path, result.vmid, result.backup));
+    }
+    if (result.hookscript_written) {
+      if (result.previous_hookscript)
+        write_checked(result.hookscript_path, *result.previous_hookscript, 0755, "hookscript");
+      else
+        fs::remove(result.hookscript_path);
+    }
+  } catch (const std::exception& e) {
+    trouble.push_back(e.what());
+  }
+  return trouble.empty() ? std::string() : fmt::format("VM {}: {}", result.vmid, fmt::join(trouble, "; "));
+}
+
+std::vector<PveApplyResult> apply_pve_configs(const PveNode& node, const std::vector<PveApplyRequest>& requests,
+                                              const std::string& backup_dir) {
+  const std::string dir = backup_dir.empty() ? default_backup_dir() : backup_dir;
+  std::vector<PveApplyResult> done;
+  for (const PveApplyRequest& request : requests) {
+    try {
+      PveApplyRequest mine = request;
+      mine.backup_dir = dir;
+      done.push_back(apply_pve_config(node, mine));
+    } catch (const std::exception& e) {
+      // Newest first, as they were applied in order.
+      std::vector<std::string> names, trouble;
+      for (std::size_t i = done.size(); i-- > 0;) {
+        names.push_back(std::to_string(done[i].vmid));
+        if (std::string t = undo_pve_apply(node, requests[i], done[i]); !t.empty()) trouble.push_back(std::move(t));
+      }
+      std::reverse(names.begin(), names.end());
+      throw PveApplyError(fmt::format(
+          "cannot apply the whole-host plan: {}; {}{}", e.what(),
+          names.empty() ? std::string("nothing else had changed")
+                        : fmt::format("rolled back VM{} {}", names.size() == 1 ? "" : "s", fmt::join(names, ", ")),
+          trouble.empty() ? std::string() : fmt::format(" (rollback failed for {})", fmt::join(trouble, "; "))));
+    }
+  }
+  std::string record;
+  for (const PveApplyResult& r : done)
+    if (r.config_written && !r.backup.empty()) record += fmt::format("{}\t{}\n", r.vmid, r.backup);
+  if (!record.empty()) {
+    try {
+      write_backup(dir, kPveWholeHostRecord, record, BackupMaker::Apply, ".tsv");
+    } catch (const std::exception& e) {  // every VM has its plan and its own backup: say how to undo without the record
+      done.back().notes.push_back(fmt::format("cannot write the whole-host record ({}): `restore --all` cannot undo "
+                                              "this apply; undo a VM with `vpt-tune restore --vmid N latest`",
+                                              e.what()));
+    }
+  }
+  return done;
 }
 
 void write_pve_apply_result(std::ostream& out, const PveApplyResult& r) {

@@ -3,6 +3,7 @@
 // rolled back on failure; and restoring the backups.
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <stdexcept>
 #include <string>
@@ -40,6 +41,7 @@ struct PveApplyResult {
   std::string backup;              // backup of the previous config, "" when none was written
   std::string diff;
   std::vector<std::string> notes;
+  std::optional<std::string> previous_hookscript;  // what hookscript_path held before (nullopt: nothing)
 };
 
 // Under the VM's config lock:
@@ -57,6 +59,25 @@ struct PveApplyResult {
 PveApplyResult apply_pve_config(const PveNode& node, const PveApplyRequest& request);
 
 void write_pve_apply_result(std::ostream& out, const PveApplyResult& result);
+
+// Puts back what apply_pve_config changed for `request` (under the config
+// lock): the config it replaced, when the config is still the one it wrote,
+// and the previous hookscript (or none). Returns "" when all is back, else
+// what could not be put back and how to do it by hand.
+std::string undo_pve_apply(const PveNode& node, const PveApplyRequest& request, const PveApplyResult& result);
+
+// The backup name of a whole-host apply's record on a Proxmox node
+// ("pve-whole-host.<time>.tsv" in the backup directory): one "VMID<TAB>BACKUP"
+// line per VM whose config it wrote, which `restore --all` writes back.
+inline constexpr const char* kPveWholeHostRecord = "pve-whole-host";
+
+// Several VMs' requests in order (the whole host), each as apply_pve_config
+// applies one. If one fails, every VM changed before it gets its previous
+// config and hookscript back (undo_pve_apply), then PveApplyError says what
+// failed and what was rolled back. On success, writes the record
+// (kPveWholeHostRecord) to `backup_dir` ("" = default_backup_dir()).
+std::vector<PveApplyResult> apply_pve_configs(const PveNode& node, const std::vector<PveApplyRequest>& requests,
+                                              const std::string& backup_dir);
 
 struct PveRestoreResult {
   unsigned vmid = 0;

@@ -2,12 +2,16 @@
 // config file, and --apply/restore on a fake node ($VPT_PVE_ROOT).
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <regex>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "pve/hookscript.hpp"
+#include "pve/pve_config.hpp"
 #include "tests/pve/pve_test_util.hpp"
 #include "tests/vpt_tune_runner.hpp"
 
@@ -196,6 +200,64 @@ TEST_F(PveNodeCli, RefusesALockedVmAndAForeignSnippet) {
   EXPECT_EQ(read_file(config()), read_data("101.conf"));
   EXPECT_EQ(read_file(script()), "#!/bin/sh\n# someone's own script\n");
   EXPECT_TRUE(backups().empty());
+}
+
+// The whole node in one apply (suggest --all-vmids --apply): 101 and 103 pass
+// devices through (dedicated: config and hookscript), 102 and 104 share the
+// pool (affinity only). A failure at 103 (a snippet vpt-tune did not write)
+// puts 101 and 102 back; without it, every VM is written and `restore --all`
+// puts all of them back.
+TEST_F(PveNodeCli, AppliesTheWholeNodeOrNothingAndRestoresItWhole) {
+  std::map<unsigned, std::string> original;
+  for (unsigned vmid : {101u, 102u, 103u, 104u}) {
+    original[vmid] = read_data(fmt::format("{}.conf", vmid));
+    write_file(dir_ / fmt::format("root/etc/pve/qemu-server/{}.conf", vmid), original[vmid]);
+  }
+  auto conf = [&](unsigned vmid) { return read_file(dir_ / fmt::format("root/etc/pve/qemu-server/{}.conf", vmid)); };
+  auto snippet = [&](unsigned vmid) { return dir_ / fmt::format("root/var/lib/vz/snippets/vpt-tune-{}.sh", vmid); };
+  const std::string foreign = "#!/bin/sh\n# the admin's own hookscript\n";
+  fs::create_directories(dir_ / "root/var/lib/vz/snippets");
+  write_file(snippet(103), foreign);
+
+  test::CommandResult r = vpt("suggest --lscpu " + kI7 + " --all-vmids --apply");
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("vpt-tune did not write it"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("rolled back VMs 101, 102"), std::string::npos) << r.err;
+  for (unsigned vmid : {101u, 102u, 103u, 104u}) EXPECT_EQ(conf(vmid), original[vmid]) << vmid;
+  EXPECT_FALSE(fs::exists(snippet(101)));
+  EXPECT_EQ(read_file(snippet(103)), foreign);
+  for (const fs::path& b : backups()) EXPECT_FALSE(b.filename().string().starts_with("pve-whole-host")) << b;
+
+  // --pve-dir plans a copy: it cannot write the node.
+  r = vpt("suggest --lscpu " + kI7 + " --pve-dir " + dir_ / "root/etc/pve/qemu-server --apply");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("use --all-vmids"), std::string::npos) << r.err;
+
+  fs::remove(snippet(103));
+  r = vpt("suggest --lscpu " + kI7 + " --all-vmids --apply");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (unsigned vmid : {101u, 102u, 103u, 104u}) {
+    const PveConfig before = parse_pve_config(original[vmid], "before");
+    const PveConfig after = parse_pve_config(conf(vmid), "after");
+    ASSERT_TRUE(after.affinity) << vmid;
+    if (before.hostpci.empty()) {
+      EXPECT_FALSE(fs::exists(snippet(vmid))) << vmid;
+      EXPECT_EQ(after.cores, before.cores) << vmid;  // a shared VM: its affinity only
+    } else {
+      EXPECT_EQ(std::system(fmt::format("dash -n '{}'", snippet(vmid)).c_str()), 0) << vmid;
+    }
+  }
+  // The two devices differ: no CPU of 101's vCPUs is one of 103's.
+  const PveHookPlan a = read_pve_hookscript(read_file(snippet(101)), "101"), b = read_pve_hookscript(read_file(snippet(103)), "103");
+  for (unsigned cpu : a.vcpus) EXPECT_EQ(std::count(b.vcpus.begin(), b.vcpus.end(), cpu), 0) << cpu;
+  std::size_t records = 0;
+  for (const fs::path& p : backups()) records += p.filename().string().starts_with("pve-whole-host.");
+  EXPECT_EQ(records, 1u);
+  EXPECT_NE(r.out.find("vpt-tune restore --all"), std::string::npos) << r.out;
+
+  r = vpt("restore --all");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (unsigned vmid : {101u, 102u, 103u, 104u}) EXPECT_EQ(conf(vmid), original[vmid]) << vmid;
 }
 
 TEST_F(PveNodeCli, ChangesNothingWhenTheHookscriptCannotBeWritten) {
