@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <map>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -93,6 +95,13 @@ class QemuStartedLikeProxmox : public ::testing::Test {
   }
 
   void TearDown() override {
+    for (int pid : more_pids_)
+      if (pid > 0) ::kill(pid, SIGTERM);
+    for (int pid : more_pids_)
+      for (int i = 0; i < 50 && pid > 0 && fs::exists(fmt::format("/proc/{}", pid)); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int pid : more_pids_)
+      if (pid > 0) ::kill(pid, SIGKILL);
     if (pid_ > 0 && ::kill(pid_, SIGTERM) == 0) {  // only the QEMU this test started, by its PID
       for (int i = 0; i < 50 && fs::exists(fmt::format("/proc/{}", pid_)); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -102,14 +111,14 @@ class QemuStartedLikeProxmox : public ::testing::Test {
 
   // The command line qemu-server builds from `config` for the parts that
   // matter here (QemuServer.pm config_to_command), with a null disk.
-  std::vector<std::string> proxmox_command(const PveConfig& config) {
+  std::vector<std::string> proxmox_command(const PveConfig& config, unsigned vmid = kVmid) {
     std::vector<std::string> cmd;
     if (config.affinity) cmd = {"taskset", "--cpu-list", "--all-tasks", config.affinity->to_string()};
     const std::string run = node_.run_dir();
     std::vector<std::string> qemu = {
         "qemu-system-x86_64", "-name", config.name + ",debug-threads=on", "-no-shutdown",
-        "-chardev", fmt::format("socket,id=qmp,path={}/{}.qmp,server=on,wait=off", run, kVmid),
-        "-mon", "chardev=qmp,mode=control", "-pidfile", node_.pid_path(kVmid), "-daemonize",
+        "-chardev", fmt::format("socket,id=qmp,path={}/{}.qmp,server=on,wait=off", run, vmid),
+        "-mon", "chardev=qmp,mode=control", "-pidfile", node_.pid_path(vmid), "-daemonize",
         "-smp", fmt::format("{0},sockets={1},cores={2},maxcpus={0}", config.vcpus(), config.sockets, config.cores),
         "-nodefaults", "-display", "none", "-m", std::to_string(config.memory_mib)};
     cmd.insert(cmd.end(), qemu.begin(), qemu.end());
@@ -124,6 +133,15 @@ class QemuStartedLikeProxmox : public ::testing::Test {
     }
     for (const ArgsWord& word : split_pve_args(config.args)) cmd.push_back(word.text);
     return cmd;
+  }
+
+  // Another VM of the node, started as qemu-server starts it; stopped by TearDown.
+  int start_other(const PveConfig& config, unsigned vmid) {
+    int status = run_program(proxmox_command(config, vmid), dir_ / "qemu.log");
+    EXPECT_EQ(status, 0) << read_file(dir_ / "qemu.log");
+    if (status != 0) return -1;
+    more_pids_.push_back(std::stoi(read_file(node_.pid_path(vmid))));
+    return more_pids_.back();
   }
 
   int start(const PveConfig& config) {
@@ -150,6 +168,7 @@ class QemuStartedLikeProxmox : public ::testing::Test {
   PveNode node_;
   std::string script_;
   int pid_ = 0;
+  std::vector<int> more_pids_;
 };
 
 TEST_F(QemuStartedLikeProxmox, HookscriptPinsEveryThreadAndBenchChecksThem) {
@@ -260,6 +279,76 @@ TEST_F(QemuStartedLikeProxmox, HookscriptPinsEveryThreadAndBenchChecksThem) {
   EXPECT_EQ(hook("post-start", "1"), 0);
   EXPECT_NE(read_file(dir_ / "hook.log").find("no running QEMU of VM 9101"), std::string::npos)
       << read_file(dir_ / "hook.log");
+}
+
+// A node of five VMs and a container (suggest --all-vmids --apply --live):
+// 9101 passes a device through and runs (dedicated: its hookscript's
+// post-start pins it now), 9102 runs without one (shared: every thread moves
+// to the pool now), 9103 has a pending change, 9104 is HA-managed, 9105 is a
+// template (skipped); the container is not a VM. Planned for this host
+// (CPUs 0 and 1, --reserve 0). What the test checks comes from the written
+// configs (read with the config parser) and /proc, never from vpt-tune's text.
+TEST_F(QemuStartedLikeProxmox, WholeNodeApplyRepinsTheRunningVms) {
+  auto conf_path = [&](unsigned vmid) { return node_.config_path(vmid); };
+  const std::map<unsigned, std::string> configs = {
+      {9101, "cores: 1\nhostpci0: 0000:01:00.0,pcie=1\nmemory: 64\nname: vpt-dedicated\nsockets: 1\n"},
+      {9102, "cores: 1\nmemory: 64\nname: vpt-shared\nsockets: 1\n"},
+      {9103, "cores: 1\nmemory: 64\nname: vpt-pending\nsockets: 1\n\n[PENDING]\nmemory: 96\n"},
+      {9104, "cores: 1\nmemory: 64\nname: vpt-ha\nsockets: 1\n"},
+      {9105, "cores: 1\nmemory: 64\nname: vpt-template\nsockets: 1\ntemplate: 1\n"}};
+  for (const auto& [vmid, text] : configs) write_file(conf_path(vmid), text);
+  fs::create_directories(node_.root + "/etc/pve/ha");
+  write_file(node_.root + "/etc/pve/ha/resources.cfg", "vm: 9104\n\tstate started\n");
+  fs::create_directories(node_.root + "/etc/pve/lxc");
+  write_file(node_.root + "/etc/pve/lxc/200.conf", "arch: amd64\ncores: 1\nhostname: ct\nmemory: 512\n");
+
+  const int dedicated = start_other(parse_pve_config(configs.at(9101), "9101"), 9101);
+  const int shared = start_other(parse_pve_config(configs.at(9102), "9102"), 9102);
+  ASSERT_GT(dedicated, 0);
+  ASSERT_GT(shared, 0);
+
+  ASSERT_EQ(vpt("suggest --all-vmids --reserve 0 --apply --live"), 0) << read_file(dir_ / "vpt.log");
+  const std::string log = read_file(dir_ / "vpt.log");
+  EXPECT_NE(log.find("skipped: VM 9105: a template"), std::string::npos) << log;
+
+  // Running VMs keep a current section that describes the QEMU that runs; the
+  // plan is in [PENDING] (the hookscript line is current: it acts at the next start).
+  auto current = [&](unsigned vmid) {
+    const std::string text = read_file(conf_path(vmid));
+    return parse_pve_config(text.substr(0, text.find("\n[")), "current");
+  };
+  auto pending_affinity = [&](unsigned vmid) -> std::optional<CpuSet> {
+    const std::string text = read_file(conf_path(vmid));
+    const std::size_t at = text.find("[PENDING]");
+    if (at == std::string::npos) return std::nullopt;
+    return parse_pve_config(text.substr(at + 10), "pending").affinity;
+  };
+  EXPECT_FALSE(current(9101).affinity);
+  EXPECT_FALSE(current(9102).affinity);
+  const std::optional<CpuSet> pool = pending_affinity(9102);
+  ASSERT_TRUE(pool) << read_file(conf_path(9102));
+  // The shared VM's every thread runs on its pool now, as /proc shows.
+  for (const ProcThread& t : proc_threads(shared)) EXPECT_EQ(t.allowed, *pool) << t.tid << " " << t.comm;
+  // The dedicated VM's vCPU runs on the CPU its hookscript names, its other threads elsewhere in the plan.
+  const PveHookPlan hook = read_pve_hookscript(read_file(node_.root + "/var/lib/vz/snippets/vpt-tune-9101.sh"), "9101");
+  ASSERT_EQ(hook.vcpus.size(), 1u);
+  EXPECT_FALSE(pool->contains(hook.vcpus[0]));  // the pool is off the dedicated vCPU
+  for (const ProcThread& t : proc_threads(dedicated)) {
+    if (t.comm.starts_with("CPU 0/")) {
+      EXPECT_EQ(t.allowed, CpuSet{hook.vcpus[0]}) << t.comm;
+    } else {
+      EXPECT_EQ(t.allowed, hook.emulator) << t.tid << " " << t.comm;
+    }
+  }
+  // The VMs that do not run got their plan in the config itself; the pending change stays.
+  EXPECT_EQ(parse_pve_config(read_file(conf_path(9104)), "9104").affinity, pool);
+  EXPECT_NE(read_file(conf_path(9103)).find("[PENDING]\nmemory: 96"), std::string::npos) << read_file(conf_path(9103));
+  EXPECT_EQ(read_file(conf_path(9105)), configs.at(9105));
+  EXPECT_EQ(read_file(node_.root + "/etc/pve/lxc/200.conf"), "arch: amd64\ncores: 1\nhostname: ct\nmemory: 512\n");
+
+  // restore --all: every config as it was.
+  ASSERT_EQ(vpt("restore --all"), 0) << read_file(dir_ / "vpt.log");
+  for (const auto& [vmid, text] : configs) EXPECT_EQ(read_file(conf_path(vmid)), text) << vmid;
 }
 
 }  // namespace
