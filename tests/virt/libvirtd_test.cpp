@@ -252,6 +252,90 @@ TEST_F(Libvirtd, LivePinsARunningGuestAndItsThreadsFollow) {
   EXPECT_FALSE(again.live_pinned);
 }
 
+// ---- the whole host: suggest --domain x3 --apply --live -------------------------
+
+// Three domains of one host (issue: whole-host planning): A runs and is
+// --dedicated, B is defined and --keep (pinned to CPU 0 by its owner), C runs
+// and shares the pool. The kernel's view of the running guests' threads (from
+// /proc) must match the definitions libvirt reads back; B stays byte for byte.
+// Then one apply of three whose third define libvirt refuses: A and C get
+// their definitions and live pins back.
+class LibvirtdWholeHost : public Libvirtd {
+ protected:
+  void SetUp() override {
+    Libvirtd::SetUp();
+    for (const char* suffix : {"-a", "-b", "-c"}) {
+      std::string xml = domain_xml(name_ + suffix);
+      xml.replace(xml.find("<vcpu placement='static'>2</vcpu>"), 33, "<vcpu placement='static'>1</vcpu>");
+      if (std::string(suffix) == "-b")
+        xml.replace(xml.find("    <shares>"), 0, "    <vcpupin vcpu='0' cpuset='0'/>\n    <emulatorpin cpuset='0'/>\n");
+      hv_->define(xml);
+    }
+  }
+  void TearDown() override {
+    for (const char* suffix : {"-a", "-b", "-c"}) {
+      virsh("destroy " + name_ + suffix);
+      virsh("undefine " + name_ + suffix);
+    }
+    Libvirtd::TearDown();
+  }
+  std::string a() const { return name_ + "-a"; }
+  std::string b() const { return name_ + "-b"; }
+  std::string c() const { return name_ + "-c"; }
+};
+
+TEST_F(LibvirtdWholeHost, AppliesLiveKeepsTheKeptOneAndRollsBackWhole) {
+  ASSERT_EQ(virsh("start " + a()), 0);
+  ASSERT_EQ(virsh("start " + c()), 0);
+  const std::string kept_before = hv_->definition_xml(b(), true);
+  fs::create_directories(dir_);
+  const std::string cmd = fmt::format(
+      "{} suggest --connect {} --domain {} --domain {} --domain {} --dedicated {} --keep {} --reserve 0 --apply --live "
+      "--backup-dir {} >{} 2>&1",
+      VPT_TUNE_BINARY, kUri, a(), b(), c(), a(), b(), options_.backup_dir, (dir_ / "out").string());
+  const int status = std::system(cmd.c_str());
+  const std::string out = read_file((dir_ / "out").string());
+  ASSERT_EQ(WEXITSTATUS(status), 0) << out;
+
+  const Domain da = parse_domain_xml(hv_->definition_xml(a(), true), a());
+  const Domain dc = parse_domain_xml(hv_->definition_xml(c(), true), c());
+  ASSERT_EQ(da.vcpupins.size(), 1u) << out;
+  ASSERT_EQ(dc.vcpupins.size(), 1u) << out;
+  EXPECT_FALSE(da.vcpupins.at(0).intersects(dc.vcpupins.at(0))) << out;  // the pool is off the dedicated vCPU
+  EXPECT_FALSE(da.vcpupins.at(0).contains(0u)) << out;                   // nor on the kept guest's core
+  // The running guests' threads, as the kernel has them.
+  EXPECT_EQ(thread_cpus(a(), vcpu_thread(0)), da.vcpupins.at(0).to_string());
+  EXPECT_EQ(thread_cpus(c(), vcpu_thread(0)), dc.vcpupins.at(0).to_string());
+  EXPECT_EQ(hv_->definition_xml(b(), true), kept_before);
+  EXPECT_EQ(list_backups(options_.backup_dir, b()).size(), 0u);
+
+  // One apply of three, the third refused by libvirt: everything goes back.
+  const std::string a_before = hv_->definition_xml(a(), true), c_before = hv_->definition_xml(c(), true);
+  const LivePins a_live = hv_->live_pins(a()), c_live = hv_->live_pins(c());
+  GuestPlan moved = make_plan(1, 0, CpuSet{1}, {CpuSet{1}}, {1, 1, 1, 1});
+  moved.vcpus = {0};
+  GuestPlan refused = moved;
+  refused.topology.cores = 3;  // 3 cores for 1 vCPU: libvirt refuses the definition
+  std::vector<DomainChange> changes;
+  changes.push_back({a(), [&](const std::string& xml) { return patch_domain(xml, moved); }});
+  changes.push_back({c(), [&](const std::string& xml) { return patch_domain(xml, moved); }});
+  changes.push_back({b(), [&](const std::string& xml) { return patch_domain(xml, refused); }});
+  options_.live = true;
+  try {
+    apply_changes(*hv_, changes, options_);
+    FAIL() << "expected ApplyError";
+  } catch (const ApplyError& e) {
+    EXPECT_NE(std::string(e.what()).find("rolled back"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(hv_->definition_xml(a(), true), a_before);
+  EXPECT_EQ(hv_->definition_xml(c(), true), c_before);
+  EXPECT_EQ(hv_->definition_xml(b(), true), kept_before);
+  EXPECT_EQ(hv_->live_pins(a()).vcpus, a_live.vcpus);
+  EXPECT_EQ(hv_->live_pins(c()).vcpus, c_live.vcpus);
+  EXPECT_EQ(thread_cpus(a(), vcpu_thread(0)), da.vcpupins.at(0).to_string());
+  EXPECT_EQ(thread_cpus(c(), vcpu_thread(0)), dc.vcpupins.at(0).to_string());
+}
+
 // ---- vpt-tune check --fix --apply -------------------------------------------------
 
 // The fixture's domain as a Windows 11 guest whose timers need fixing: an
