@@ -120,8 +120,10 @@ void setup_hook(CLI::App& app) {
   hook->footer(
       "The hook acts on the guest's 'prepare begin' (before QEMU starts) and 'release end' (after it is gone):\n"
       "with systemd it sets AllowedCPUs= on user.slice, system.slice and init.scope; without, it writes\n"
-      "cpuset.cpus of the host's cgroups (v2 or v1), saving the old values in /run/vpt-tune and putting them\n"
-      "back. One guest per hook: two confined guests must leave the host the same CPUs.\n"
+      "cpuset.cpus of the host's cgroups (v2 or v1). The values the host had are saved in /run/vpt-tune\n"
+      "before the first guest confines it and put back when the last one stops. With several confined\n"
+      "guests (one hook each, or Proxmox hookscripts) the host keeps the CPUs all of them leave it; a guest\n"
+      "whose QEMU is gone no longer counts (docs/host-confinement.md).\n"
       "Examples:\n"
       "  vpt-tune hook --domain win11 --print                   the host keeps the CPUs win11's vCPUs are not pinned to\n"
       "  vpt-tune suggest --domain win11 --json > plan.json; vpt-tune hook --domain win11 --plan plan.json\n"

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "common/host_confinement.hpp"
+
 namespace vpt {
 
 namespace {
@@ -20,7 +22,7 @@ std::string comment_safe(std::string_view text) {
 
 // The body: everything after the plan's variables. POSIX sh; checked with
 // `dash -n` and shellcheck by the tests.
-constexpr const char* kBody = R"SH(set -u
+constexpr const char* kHead = R"SH(set -u
 PHASE=${2:-}
 RUN_DIR=${VPT_PVE_RUN_DIR:-/var/run/qemu-server}
 WAIT_S=${VPT_PVE_WAIT_S:-30}
@@ -29,6 +31,8 @@ ONLINE_FILE=${VPT_ONLINE_CPUS:-/sys/devices/system/cpu/online}
 SYSTEMD_RUN=${VPT_SYSTEMD_RUN:-/run/systemd/system}
 SYSTEMCTL=${VPT_SYSTEMCTL:-systemctl}
 SOCAT=${VPT_SOCAT:-socat}
+CONF_DIR=${VPT_PVE_CONF_DIR:-/etc/pve/qemu-server}
+ALL_CPUS=$(cat "$ONLINE_FILE" 2>/dev/null)
 PIDFILE=$RUN_DIR/$VMID.pid
 
 say() {
@@ -36,6 +40,10 @@ say() {
   if command -v logger >/dev/null 2>&1; then logger -t vpt-tune -- "VM $VMID $PHASE: $*" 2>/dev/null; fi
   return 0
 }
+)SH";
+
+// After the confinement functions (common/host_confinement.hpp).
+constexpr const char* kBody = R"SH(
 
 # nth N WORD...: word N (from 0); fails when there is none.
 nth() {
@@ -53,15 +61,6 @@ index_of() {
     i=$((i + 1))
   done
   return 1
-}
-
-# expand "0-3,8": one CPU a line.
-expand() {
-  echo "$1" | tr ',' '\n' | while IFS=- read -r a b; do
-    case $a in ''|*[!0-9]*) continue ;; esac
-    b=${b:-$a}
-    while [ "$a" -le "$b" ]; do echo "$a"; a=$((a + 1)); done
-  done
 }
 
 normalize() { expand "$1" | sort -n | tr '\n' ' '; }
@@ -100,51 +99,23 @@ node_cannot_run_plan() {
   say "WARNING: $MISSING_SAID: the VM starts unpinned here; plan it for this node with: vpt-tune suggest --vmid $VMID --apply"
 }
 
-# ---- host confinement (systemd, cgroup v2) ----
-# The CPUs every running confining VM leaves to the host, comma-separated.
-shared_host_cpus() {
-  first=1; result=''
-  for f in "$STATE_DIR"/pve-confine.*; do
-    [ -f "$f" ] || continue
-    cpus=$(expand "$(cat "$f")")
-    if [ "$first" = 1 ]; then
-      result=$cpus; first=0
-    else
-      result=$(for c in $result; do echo "$cpus" | grep -qx "$c" && echo "$c"; done)
-    fi
+# ---- host confinement (common/host_confinement.hpp) ----
+# VMs nothing plans (no vpt-tune hookscript, no affinity:) run in their own
+# qemu.slice scope: the host's share holds them too. Planned VMs never: their
+# pins would fall outside it.
+guest_units() {
+  for pidfile in "$RUN_DIR"/*.pid; do
+    [ -f "$pidfile" ] || continue
+    id=$(basename "$pidfile" .pid)
+    case $id in ''|*[!0-9]*) continue ;; esac
+    [ "$id" = "$VMID" ] && continue
+    pid=$(head -n 1 "$pidfile" 2>/dev/null)
+    case $pid in ''|*[!0-9]*) continue ;; esac
+    [ -d "$PROC_ROOT/$pid" ] || continue
+    [ -f "$CONF_DIR/$id.conf" ] || continue
+    sed '/^\[/q' "$CONF_DIR/$id.conf" | grep -qE '^(hookscript: .*vpt-tune-|affinity: )' && continue
+    echo "$id.scope"
   done
-  echo "$result" | tr '\n' ',' | sed 's/^,*//; s/,*$//'
-}
-
-set_allowed_cpus() {
-  for unit in system.slice user.slice init.scope; do
-    "$SYSTEMCTL" set-property --runtime -- "$unit" "AllowedCPUs=$1" || say "cannot set AllowedCPUs of $unit"
-  done
-}
-
-confine_host() {
-  [ -d "$SYSTEMD_RUN" ] || { say "systemd does not run here: the host is not confined"; return 0; }
-  mkdir -p "$STATE_DIR" && echo "$HOST_CPUS" > "$STATE_DIR/pve-confine.$VMID"
-  cpus=$(shared_host_cpus)
-  if [ -z "$cpus" ]; then
-    say "the running VMs that confine the host leave it no CPU in common: the host is not confined"
-    return 0
-  fi
-  set_allowed_cpus "$cpus"
-  say "the host's processes (system.slice, user.slice, init.scope) run on CPUs $cpus while the VM runs"
-}
-
-release_host() {
-  [ -d "$SYSTEMD_RUN" ] || return 0
-  rm -f "$STATE_DIR/pve-confine.$VMID"
-  cpus=$(shared_host_cpus)
-  if [ -n "$cpus" ]; then
-    set_allowed_cpus "$cpus"
-    say "other VMs still confine the host: it keeps CPUs $cpus"
-  else
-    set_allowed_cpus "$(cat "$ONLINE_FILE")"
-    say "the host's processes may use every CPU again"
-  fi
 }
 
 # ---- post-start: pin the running VM ----
@@ -289,14 +260,14 @@ pin_vm() {
 case $PHASE in
   pre-start)
     if check_node; then
-      if [ "$CONFINE_HOST" = 1 ]; then confine_host; fi
+      if [ "$CONFINE_HOST" = 1 ]; then confine_host "pve-$VMID" "$HOST_CPUS" "$PIDFILE"; fi
     else
       node_cannot_run_plan
     fi ;;
   post-start)
     pin_vm ;;
   post-stop)
-    if [ "$CONFINE_HOST" = 1 ]; then release_host; fi ;;
+    if [ "$CONFINE_HOST" = 1 ]; then release_host "pve-$VMID"; fi ;;
 esac
 exit 0
 )SH";
@@ -363,8 +334,9 @@ std::string pve_hookscript(const PveHookPlan& plan) {
       "{confine}"
       "# Self-contained: needs sh, taskset (util-linux) and socat (a qemu-server dependency),\n"
       "# so every node the VM may run on needs only this file.\n"
-      "# Environment overrides: VPT_PVE_RUN_DIR VPT_PVE_WAIT_S VPT_STATE_DIR VPT_ONLINE_CPUS\n"
-      "# VPT_SYSTEMD_RUN VPT_SYSTEMCTL VPT_SOCAT (see vpt-tune's docs/proxmox-notes.md).\n"
+      "# Environment overrides: VPT_PVE_RUN_DIR VPT_PVE_CONF_DIR VPT_PVE_WAIT_S VPT_STATE_DIR\n"
+      "# VPT_ONLINE_CPUS VPT_SYSTEMD_RUN VPT_SYSTEMCTL VPT_SOCAT VPT_CGROUP_ROOT VPT_PROC\n"
+      "# VPT_CONFINE_GRACE_S (see vpt-tune's docs/proxmox-notes.md and docs/host-confinement.md).\n"
       "VMID={vmid}\n"
       "VCPU_CPUS='{vcpus}'\n"
       "VCPU_COUNT={count}\n"
@@ -389,7 +361,7 @@ std::string pve_hookscript(const PveHookPlan& plan) {
       fmt::arg("prestart", plan.strict ? "pre-start refuses to start the VM on a node without these CPUs (--strict)."
                                        : "On a node without these CPUs pre-start lets the VM start unpinned, with a "
                                          "warning\n# in the task log (HA recovery is not blocked; --strict refuses)."),
-      fmt::arg("body", kBody));
+      fmt::arg("body", fmt::format("{}{}{}", kHead, host_confinement_shell(), kBody)));
 }
 
 PveHookPlan read_pve_hookscript(std::string_view script, const std::string& source) {

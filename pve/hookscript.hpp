@@ -39,10 +39,12 @@ PveHookPlan make_pve_hook_plan(unsigned vmid, const PveConfig& config, const Gue
 //  - pre-start: checks taskset is there and every planned CPU is online on
 //    this node; when not, logs a warning and lets the VM start unpinned (so
 //    HA recovery onto such a node works), or with `strict` exits 1 (Proxmox
-//    then does not start the VM). With
-//    confine_host, sets AllowedCPUs= of system.slice, user.slice and
-//    init.scope to the host's CPUs (systemctl set-property --runtime); with
-//    several confining VMs running, to what all of them leave the host.
+//    then does not start the VM). With confine_host, confines the host
+//    (confine_host of common/host_confinement.hpp, the model the libvirt hook
+//    shares): AllowedCPUs= of system.slice, user.slice, init.scope and the
+//    scopes of running VMs nothing plans (no vpt-tune hookscript, no
+//    affinity:), cpuset.cpus of lxc and lxc.monitor; with several confining
+//    VMs running, to what all of them leave the host.
 //  - post-start: waits (VPT_PVE_WAIT_S, default 30 s) for the PID file
 //    RUN_DIR/VMID.pid of a live QEMU whose command line names it, and for its
 //    vCPU threads; pins "CPU n/KVM" (or /TCG) to vcpus[n], each I/O thread
@@ -55,11 +57,14 @@ PveHookPlan make_pve_hook_plan(unsigned vmid, const PveConfig& config, const Gue
 //    when the QEMU cannot be the plan's: threads without names
 //    (debug-threads=off) or another vCPU count (a QEMU started from the config
 //    before the plan), or when this node lacks the planned CPUs.
-//  - post-stop: with confine_host, gives the host its CPUs back (or what the
-//    other running confining VMs leave it).
+//  - post-stop: with confine_host, releases: what the other running
+//    confining VMs leave the host, or the values it had before the first
+//    confinement (a VM whose QEMU is gone stops counting by itself, so a
+//    post-stop that never ran cannot leave the host confined).
 //  - pre-stop, other phases, another VMID: exit 0, nothing done.
 // Running it twice gives the same result. Environment overrides for tests and
-// odd nodes: VPT_PVE_RUN_DIR (/var/run/qemu-server), VPT_PVE_WAIT_S (30),
+// odd nodes: VPT_PVE_RUN_DIR (/var/run/qemu-server), VPT_PVE_CONF_DIR
+// (/etc/pve/qemu-server), VPT_PVE_WAIT_S (30),
 // VPT_STATE_DIR (/run/vpt-tune), VPT_ONLINE_CPUS (file with the online list,
 // /sys/devices/system/cpu/online), VPT_SYSTEMD_RUN (/run/systemd/system: its
 // existence means systemd runs), VPT_SYSTEMCTL (systemctl), VPT_SOCAT (socat).

@@ -3,6 +3,7 @@
 // (online CPUs, systemd and the PID file are files the test writes).
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -87,6 +88,32 @@ TEST(Hookscript, IsPosixShell) {
   if (std::system("command -v shellcheck >/dev/null 2>&1") != 0) GTEST_SKIP() << "shellcheck is not installed";
   int status = std::system(fmt::format("shellcheck -s sh '{}' >'{}' 2>&1", dir / "hook.sh", dir / "sc").c_str());
   EXPECT_EQ(status, 0) << read_file(dir / "sc");
+}
+
+// A VM's name is the config's, which anyone with VM.Config rights sets: a newline, quotes, $(...) and
+// backticks must stay comment text. Every phase runs; none may run a command from the name.
+TEST(Hookscript, HostileVmNamesStayCommentText) {
+  TempDir dir;
+  for (const std::string& name : {std::string("x\ntouch '") + (dir / "newline") + "' #",
+                                  "$(touch '" + (dir / "dollar") + "')", "`touch '" + (dir / "tick") + "'`",
+                                  std::string("it's \"quoted\"\r\x1b[2J")}) {
+    PveHookPlan plan = sample_plan(101, true);
+    plan.vm_name = name;
+    const std::string script = pve_hookscript(plan);
+    write_file(dir / "hook.sh", script);
+    EXPECT_EQ(std::system(fmt::format("dash -n '{}'", dir / "hook.sh").c_str()), 0) << name;
+    for (const char* phase : {"pre-start", "post-start", "post-stop"}) {
+      const int status = std::system(fmt::format("cd '{0}' && VPT_STATE_DIR='{0}/state' VPT_PVE_RUN_DIR='{0}/run' VPT_PVE_WAIT_S=0 "
+                              "VPT_SYSTEMD_RUN='{0}/none' VPT_CGROUP_ROOT='{0}/none' sh '{0}/hook.sh' 101 {1} "
+                              ">/dev/null 2>&1",
+                              dir.path().string(), phase)
+                      .c_str());
+      EXPECT_NE(status, -1);
+    }
+    for (const char* planted : {"newline", "dollar", "tick"}) EXPECT_FALSE(std::filesystem::exists(dir / planted)) << name;
+    EXPECT_EQ(script.find('\x1b'), std::string::npos);
+    EXPECT_EQ(script.find('\r'), std::string::npos);
+  }
 }
 
 TEST(Hookscript, ReadsBackThePlanItWasWrittenFor) {
@@ -196,31 +223,73 @@ std::string allowed(const std::string& cpus) {
       cpus);
 }
 
-TEST_F(HookscriptOnFakeNode, ConfinesTheHostToWhatEveryRunningVmLeavesIt) {
-  std::string a = install(sample_plan(101, true, CpuSet::range(16, 27)), "a.sh");
-  std::string b = install(sample_plan(102, true, CpuSet::range(20, 27)), "b.sh");
-  EXPECT_EQ(run(a, "101 pre-start").exit_code, 0);
-  EXPECT_EQ(systemctl_log(), allowed("16,17,18,19,20,21,22,23,24,25,26,27"));
-  std::filesystem::remove(dir_ / "systemctl.log");
-  EXPECT_EQ(run(b, "102 pre-start").exit_code, 0);  // both run: the host keeps what both leave it
-  EXPECT_EQ(systemctl_log(), allowed("20,21,22,23,24,25,26,27"));
-  std::filesystem::remove(dir_ / "systemctl.log");
-  EXPECT_EQ(run(a, "101 post-stop").exit_code, 0);  // 102 still runs
-  EXPECT_EQ(systemctl_log(), allowed("20,21,22,23,24,25,26,27"));
-  std::filesystem::remove(dir_ / "systemctl.log");
-  EXPECT_EQ(run(b, "102 post-stop").exit_code, 0);  // none left: every CPU again
-  EXPECT_EQ(systemctl_log(), allowed("0-27"));
-  std::filesystem::remove(dir_ / "systemctl.log");
-  EXPECT_EQ(run(b, "102 post-stop").exit_code, 0);  // twice (after a crash and a stop): the same
-  EXPECT_EQ(systemctl_log(), allowed("0-27"));
+// The PID of a process that has ended.
+int ended_pid() {
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  return child;
 }
 
-TEST_F(HookscriptOnFakeNode, LeavesAHostWithoutSystemdAlone) {
+// One confinement model (common/host_confinement.hpp): start A, start B, A ends
+// without its post-stop (a live migration, a failed start), stop B: the host
+// is back to the values it had before A started, the admin's own included.
+// VM 103 runs without a plan (its scope is confined with the host), VM 104 has
+// an affinity of its own (left alone); the containers' cgroup is written directly.
+TEST_F(HookscriptOnFakeNode, ConfinesTheHostToWhatEveryRunningVmLeavesItAndPutsBackWhatWasThere) {
+  write_file(dir_ / "systemctl",
+             "#!/bin/sh\nif [ \"$1\" = show ]; then cat \"$(dirname \"$0\")/allowed.$6\" 2>/dev/null; exit 0; fi\n"
+             "echo \"$*\" >> \"$(dirname \"$0\")/systemctl.log\"\n");
+  write_file(dir_ / "allowed.system.slice", "0-11\n");  // the admin's own limit
+  std::filesystem::create_directories(dir_ / "conf");
+  write_file(dir_ / "conf/103.conf", "cores: 2\nmemory: 512\n");
+  write_file(dir_ / "conf/104.conf", "affinity: 0-3\ncores: 2\n");
+  const std::string alive = std::to_string(::getpid());
+  write_file(dir_ / "run/103.pid", alive + "\n");
+  write_file(dir_ / "run/104.pid", alive + "\n");
+  std::filesystem::create_directories(dir_ / "cgroup/lxc");
+  write_file(dir_ / "cgroup/cgroup.controllers", "cpuset\n");
+  write_file(dir_ / "cgroup/lxc/cpuset.cpus", "\n");
+  const std::string env = fmt::format("VPT_CONFINE_GRACE_S=0 VPT_PVE_CONF_DIR='{0}/conf' VPT_CGROUP_ROOT='{0}/cgroup'",
+                                      dir_.path().string());
+  auto scope = [](const std::string& cpus) { return fmt::format("set-property --runtime -- 103.scope AllowedCPUs={}\n", cpus); };
+
+  std::string a = install(sample_plan(101, true, CpuSet::range(16, 27)), "a.sh");
+  std::string b = install(sample_plan(102, true, CpuSet::range(20, 27)), "b.sh");
+  write_file(dir_ / "run/101.pid", alive + "\n");
+  EXPECT_EQ(run(a, "101 pre-start", env).exit_code, 0);
+  EXPECT_EQ(systemctl_log(), allowed("16-27") + scope("16-27"));
+  EXPECT_EQ(read_file(dir_ / "cgroup/lxc/cpuset.cpus"), "16-27\n");
+  std::filesystem::remove(dir_ / "systemctl.log");
+  write_file(dir_ / "run/102.pid", alive + "\n");
+  EXPECT_EQ(run(b, "102 pre-start", env).exit_code, 0);  // both run: the host keeps what both leave it
+  EXPECT_EQ(systemctl_log(), allowed("20-27") + scope("20-27"));
+  std::filesystem::remove(dir_ / "systemctl.log");
+
+  write_file(dir_ / "run/101.pid", std::to_string(ended_pid()) + "\n");  // A is gone; its post-stop never ran
+  write_file(dir_ / "run/102.pid", std::to_string(ended_pid()) + "\n");
+  ScriptRun r = run(b, "102 post-stop", env);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.err.find("pve-101 no longer runs"), std::string::npos) << r.err;
+  // Put back in the reverse order of saving, each to what it was.
+  EXPECT_EQ(systemctl_log(),
+            "set-property --runtime -- 103.scope AllowedCPUs=\n"
+            "set-property --runtime -- init.scope AllowedCPUs=\n"
+            "set-property --runtime -- user.slice AllowedCPUs=\n"
+            "set-property --runtime -- system.slice AllowedCPUs=0-11\n");
+  EXPECT_EQ(read_file(dir_ / "cgroup/lxc/cpuset.cpus"), "\n");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "state/confine.saved"));
+  std::filesystem::remove(dir_ / "systemctl.log");
+  EXPECT_EQ(run(b, "102 post-stop", env).exit_code, 0);  // twice (after a crash and a stop): nothing more to do
+  EXPECT_EQ(systemctl_log(), "");
+}
+
+TEST_F(HookscriptOnFakeNode, AHostWithoutSystemdOrCpusetIsLeftAlone) {
   std::string script = install(sample_plan(101, true));
   std::filesystem::remove(dir_ / "systemd");
-  ScriptRun r = run(script, "101 pre-start");
+  ScriptRun r = run(script, "101 pre-start", fmt::format("VPT_CGROUP_ROOT='{}/none'", dir_.path().string()));
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_NE(r.err.find("systemd does not run here"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no cpuset cgroup found"), std::string::npos) << r.err;
   EXPECT_EQ(run(script, "101 post-stop").exit_code, 0);
   EXPECT_EQ(systemctl_log(), "");
 }

@@ -69,7 +69,7 @@ TEST_F(HookScript, CgroupV2ConfinesTheHostsGroupsAndPutsThemBack) {
   ASSERT_EQ(run("win11 release end -"), 0) << read("stderr");
   EXPECT_EQ(read("cgroup/services/cpuset.cpus"), "\n");
   EXPECT_EQ(read("cgroup/services/sshd/cpuset.cpus"), "2-3\n");
-  EXPECT_FALSE(fs::exists(dir_ / "state/hook-win11.state"));
+  EXPECT_FALSE(fs::exists(dir_ / "state/confine.saved"));
 }
 
 TEST_F(HookScript, CgroupV1ConfinesChildrenBeforeParents) {
@@ -84,27 +84,32 @@ TEST_F(HookScript, CgroupV1ConfinesChildrenBeforeParents) {
   EXPECT_EQ(read("cgroup/cpuset/daemons/db/cpuset.cpus"), "0-1\n");
   EXPECT_EQ(read("cgroup/cpuset/machine/cpuset.cpus"), "0-7\n");
   EXPECT_EQ(read("cgroup/cpuset/cpuset.cpus"), "0-7\n");  // the root cpuset always has every CPU
-  // The state lists children first; release writes it back parents first.
-  std::string state = read("state/hook-win11.state");
+  // The saved values list children first; release writes them back parents first.
+  std::string state = read("state/confine.saved");
   EXPECT_LT(state.find("daemons/db\t2-5"), state.find("daemons\t0-7"));
   ASSERT_EQ(run("win11 release end -"), 0) << read("stderr");
   EXPECT_EQ(read("cgroup/cpuset/daemons/cpuset.cpus"), "0-7\n");
   EXPECT_EQ(read("cgroup/cpuset/daemons/db/cpuset.cpus"), "2-5\n");
 }
 
-TEST_F(HookScript, SystemdSetsAllowedCpusOnTheHostSlices) {
+TEST_F(HookScript, SystemdSetsAllowedCpusOnTheHostSlicesAndPutsBackTheAdminsValues) {
   fs::create_directories(dir_ / "systemd");
-  write("systemctl", "#!/bin/sh\necho \"$*\" >> \"$(dirname \"$0\")/systemctl.log\"\n");
+  // A systemctl that answers `show -p AllowedCPUs --value -- UNIT` from allowed.UNIT and logs the rest.
+  write("systemctl",
+        "#!/bin/sh\nif [ \"$1\" = show ]; then cat \"$(dirname \"$0\")/allowed.$6\" 2>/dev/null; exit 0; fi\n"
+        "echo \"$*\" >> \"$(dirname \"$0\")/systemctl.log\"\n");
   fs::permissions(dir_ / "systemctl", fs::perms::owner_all);
+  write("allowed.system.slice", "0-5\n");  // the admin's own setting; the others allow every CPU ("")
   ASSERT_EQ(run("win11 prepare begin -"), 0) << read("stderr");
   ASSERT_EQ(run("win11 release end -"), 0) << read("stderr");
   EXPECT_EQ(read("systemctl.log"),
-            "set-property --runtime -- user.slice AllowedCPUs=0-1\n"
             "set-property --runtime -- system.slice AllowedCPUs=0-1\n"
+            "set-property --runtime -- user.slice AllowedCPUs=0-1\n"
             "set-property --runtime -- init.scope AllowedCPUs=0-1\n"
-            "set-property --runtime -- user.slice AllowedCPUs=0-7\n"
-            "set-property --runtime -- system.slice AllowedCPUs=0-7\n"
-            "set-property --runtime -- init.scope AllowedCPUs=0-7\n");
+            "set-property --runtime -- init.scope AllowedCPUs=\n"
+            "set-property --runtime -- user.slice AllowedCPUs=\n"
+            "set-property --runtime -- system.slice AllowedCPUs=0-5\n");
+  EXPECT_FALSE(fs::exists(dir_ / "state/confine.saved"));
 }
 
 TEST_F(HookScript, OtherGuestsAndOperationsDoNothing) {
