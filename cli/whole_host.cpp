@@ -421,7 +421,7 @@ void run_pve_whole_host(const WholeHostOptions& o, const DomainOptions& domain, 
           PvePatchOptions options;
           options.hookscript = fmt::format("{}:snippets/vpt-tune-{}.sh", pve.snippets_storage, vm.vmid);
           outputs[k].patch = patch_pve_config(vm.config, *p.plan, topo, options);
-          PveHookPlan hook = make_pve_hook_plan(vm.vmid, vm.config, *p.plan, plan.host, /*confine_host=*/false);
+          PveHookPlan hook = make_pve_hook_plan(vm.vmid, vm.config, *p.plan, plan.host, pve.confine_host);
           hook.strict = pve.strict;
           outputs[k].script = pve_hookscript(hook);
           outputs[k].hook = std::move(hook);
