@@ -113,7 +113,7 @@ void pin_running_pve_vm(std::ostream& out, const PveNode& node, unsigned vmid, c
 
 void confine_running_pve_vm(std::ostream& out, const PveNode& node, unsigned vmid, const CpuSet& cpus) {
   std::optional<int> pid = running_qemu_pid(node, vmid);
-  if (!pid) return;
+  if (!pid || cpus.empty()) return;
   cpu_set_t* mask = CPU_ALLOC(cpus.last() + 1);
   const std::size_t size = CPU_ALLOC_SIZE(cpus.last() + 1);
   CPU_ZERO_S(size, mask);

@@ -327,6 +327,7 @@ bool names_vm(const std::vector<std::string>& names, const PveVm& vm, const std:
 struct PveOutput {
   std::optional<PvePatch> patch;  // nullopt: kept
   std::string script;             // dedicated VMs: the hookscript
+  std::string script_volume;      // ... and the volume the config names it by
   std::optional<PveHookPlan> hook;
 };
 
@@ -335,7 +336,7 @@ struct PveOutput {
 // running VM's changes go into [PENDING] as `qm set` records them, and with
 // --live its QEMU is re-pinned now.
 void apply_pve_host(std::ostream& out, const std::vector<PveVm>& vms, const HostPlan& plan,
-                    const std::vector<PveOutput>& outputs, const PveOptions& pve, const DomainOptions& domain) {
+                    const std::vector<PveOutput>& outputs, const DomainOptions& domain) {
   const PveNode node = this_pve_node();
   std::vector<PveApplyRequest> requests;
   std::vector<std::size_t> index_of;  // request -> VM
@@ -349,8 +350,7 @@ void apply_pve_host(std::ostream& out, const std::vector<PveVm>& vms, const Host
     const bool runs = running_qemu_pid(node, vm.vmid).has_value();
     request.new_config = runs ? pve_pending_text(vm.config, *outputs[k].patch) : outputs[k].patch->text;
     request.hookscript = outputs[k].script;
-    if (!outputs[k].script.empty())
-      request.hookscript_volume = fmt::format("{}:snippets/vpt-tune-{}.sh", pve.snippets_storage, vm.vmid);
+    request.hookscript_volume = outputs[k].script_volume;
     requests.push_back(std::move(request));
     index_of.push_back(k);
     running.push_back(runs);
@@ -421,6 +421,7 @@ void run_pve_whole_host(const WholeHostOptions& o, const DomainOptions& domain, 
           PvePatchOptions options;
           options.hookscript = fmt::format("{}:snippets/vpt-tune-{}.sh", pve.snippets_storage, vm.vmid);
           outputs[k].patch = patch_pve_config(vm.config, *p.plan, topo, options);
+          outputs[k].script_volume = options.hookscript;
           PveHookPlan hook = make_pve_hook_plan(vm.vmid, vm.config, *p.plan, plan.host, pve.confine_host);
           hook.strict = pve.strict;
           outputs[k].script = pve_hookscript(hook);
@@ -438,7 +439,7 @@ void run_pve_whole_host(const WholeHostOptions& o, const DomainOptions& domain, 
                                      refused.size(), vms.size(), fmt::join(refused, "; ")));
   if (!o.out_dir.empty()) make_private_dir(o.out_dir);
   if (domain.apply) {
-    apply_pve_host(out, vms, plan, outputs, pve, domain);
+    apply_pve_host(out, vms, plan, outputs, domain);
     return;
   }
   for (std::size_t k = 0; k < vms.size(); ++k) {
