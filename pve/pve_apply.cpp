@@ -34,6 +34,12 @@ void write_checked(const std::string& path, const std::string& text, mode_t mode
     throw std::runtime_error(fmt::format("cannot write {} '{}': it reads back different", what, path));
 }
 
+// Puts back the hookscript an apply replaced (or removes the one it added).
+void put_hookscript_back(const PveApplyResult& result) {
+  if (result.previous_hookscript) write_checked(result.hookscript_path, *result.previous_hookscript, 0755, "hookscript");
+  else fs::remove(result.hookscript_path);
+}
+
 }  // namespace
 
 std::string pve_backup_name(unsigned vmid) { return fmt::format("pve-{}", vmid); }
@@ -80,8 +86,7 @@ PveApplyResult apply_pve_config(const PveNode& node, const PveApplyRequest& requ
   auto put_script_back = [&]() -> std::string {
     if (!result.hookscript_written) return "";
     try {
-      if (old_script) write_file_atomically(result.hookscript_path, *old_script, "hookscript", 0755);
-      else fs::remove(result.hookscript_path);
+      put_hookscript_back(result);
       return old_script ? "; the previous hookscript is back" : "; the new hookscript is removed again";
     } catch (const std::exception& e) {
       return fmt::format("; putting the previous hookscript back failed too: {}", e.what());
@@ -130,12 +135,7 @@ std::string undo_pve_apply(const PveNode& node, const PveApplyRequest& request, 
                                       "vpt-tune restore --vmid {} '{}'",
                                       result.config_path, result.vmid, result.backup));
     }
-    if (result.hookscript_written) {
-      if (result.previous_hookscript)
-        write_checked(result.hookscript_path, *result.previous_hookscript, 0755, "hookscript");
-      else
-        fs::remove(result.hookscript_path);
-    }
+    if (result.hookscript_written) put_hookscript_back(result);
   } catch (const std::exception& e) {
     trouble.push_back(e.what());
   }
